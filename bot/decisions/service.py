@@ -1,0 +1,357 @@
+"""What can be done to a decision, with the rules that guard it and the history it leaves.
+
+Functions take keyword-only arguments and work inside the caller's transaction; they never
+commit. Every query is filtered by the workspace key.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot.decisions.models import Decision, DecisionEvent, DecisionStatus
+from bot.errors import Conflict, Forbidden, NotFound
+from bot.meetings import links
+from bot.numbering import next_number
+from bot.validation import TEXT_MAX, TITLE_MAX, clean_text, require_text
+from bot.workspace import Actor, WorkspaceKey
+
+LIST_LIMIT = 50
+
+
+class ListScope(enum.StrEnum):
+    CHANNEL = "channel"
+    MINE = "mine"
+    STALLED = "stalled"
+    ALL = "all"
+    USER = "user"
+
+
+def stalled_clause(*, today: date, activity_cutoff: datetime) -> ColumnElement[bool]:
+    """Open and past due (before ``today``), or no activity since ``activity_cutoff``.
+
+    The cadence layer works out both moments in the workspace's time zone and working days, so
+    this stays one indexable SQL condition however many decisions there are.
+    """
+    return and_(
+        Decision.status == DecisionStatus.OPEN,
+        or_(Decision.due_date < today, Decision.last_activity_at <= activity_cutoff),
+    )
+
+
+def _record(
+    decision: Decision, *, actor_id: str, action: str, now: datetime, **detail: Any
+) -> None:
+    decision.events.append(
+        DecisionEvent(
+            enterprise_id=decision.enterprise_id,
+            team_id=decision.team_id,
+            actor_id=actor_id,
+            action=action,
+            detail=detail,
+            at=now,
+        )
+    )
+    decision.updated_at = now
+    decision.last_activity_at = now
+
+
+def _ensure_may_change(decision: Decision, actor: Actor) -> None:
+    if actor.is_admin or actor.user_id in (decision.creator_id, decision.owner_id):
+        return
+    raise Forbidden(
+        f"Only the owner (<@{decision.owner_id}>), the person who recorded {decision.ref} "
+        f"(<@{decision.creator_id}>) or a workspace admin can change it."
+    )
+
+
+def _ensure_open(decision: Decision, doing: str) -> None:
+    if decision.status != DecisionStatus.OPEN:
+        hint = f" Use `/decision reopen {decision.ref}` first." if doing != "reopen" else ""
+        raise Conflict(
+            f"{decision.ref} is already {decision.status}, so it can't be {doing}.{hint}"
+        )
+
+
+async def create_decision(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    title: str,
+    owner_id: str,
+    creator_id: str,
+    channel_id: str,
+    now: datetime,
+    due_date: date | None = None,
+    context: str | None = None,
+    source_permalink: str | None = None,
+) -> Decision:
+    title = require_text(title, what="decision title", limit=TITLE_MAX)
+    context = clean_text(context, what="context", limit=TEXT_MAX, required=False)
+    number = await next_number(session, ws=ws, series="decision")
+    decision = Decision(
+        **Decision.key_values(ws),
+        number=number,
+        title=title,
+        context=context,
+        owner_id=owner_id,
+        creator_id=creator_id,
+        channel_id=channel_id,
+        status=DecisionStatus.OPEN,
+        due_date=due_date,
+        created_at=now,
+        updated_at=now,
+        last_activity_at=now,
+        source_permalink=source_permalink,
+        events=[],
+    )
+    session.add(decision)
+    _record(
+        decision,
+        actor_id=creator_id,
+        action="created",
+        now=now,
+        owner=owner_id,
+        due=due_date.isoformat() if due_date else None,
+    )
+    await session.flush()
+    await links.link_decision_to_open_meeting(
+        session, ws=ws, decision=decision, channel_id=channel_id, actor_id=creator_id, now=now
+    )
+    return decision
+
+
+async def get_decision(session: AsyncSession, *, ws: WorkspaceKey, number: int) -> Decision:
+    found = await session.scalar(
+        select(Decision)
+        .where(Decision.in_workspace(ws), Decision.number == number)
+        .options(selectinload(Decision.events))
+    )
+    if found is None:
+        raise NotFound(
+            f"There is no D-{number} in this workspace. `/decision list all` shows them."
+        )
+    return found
+
+
+async def get_decision_by_id(
+    session: AsyncSession, *, ws: WorkspaceKey, decision_id: int
+) -> Decision:
+    found = await session.scalar(
+        select(Decision)
+        .where(Decision.in_workspace(ws), Decision.id == decision_id)
+        .options(selectinload(Decision.events))
+    )
+    if found is None:
+        raise NotFound("That decision no longer exists in this workspace.")
+    return found
+
+
+async def decide(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    number: int,
+    actor: Actor,
+    resolution: str,
+    now: datetime,
+    channel_id: str | None = None,
+) -> Decision:
+    decision = await get_decision(session, ws=ws, number=number)
+    _ensure_may_change(decision, actor)
+    _ensure_open(decision, "decided")
+    decision.resolution = require_text(resolution, what="resolution", limit=TEXT_MAX)
+    decision.status = DecisionStatus.DECIDED
+    decision.decided_at = now
+    _record(decision, actor_id=actor.user_id, action="decided", now=now, resolution=resolution)
+    if channel_id is not None:
+        await links.link_decision_to_open_meeting(
+            session,
+            ws=ws,
+            decision=decision,
+            channel_id=channel_id,
+            actor_id=actor.user_id,
+            now=now,
+        )
+    return decision
+
+
+async def assign(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    number: int,
+    actor: Actor,
+    owner_id: str,
+    now: datetime,
+) -> Decision:
+    decision = await get_decision(session, ws=ws, number=number)
+    _ensure_may_change(decision, actor)
+    _ensure_open(decision, "reassigned")
+    if decision.owner_id == owner_id:
+        raise Conflict(f"<@{owner_id}> already owns {decision.ref}.")
+    previous = decision.owner_id
+    decision.owner_id = owner_id
+    _record(
+        decision,
+        actor_id=actor.user_id,
+        action="assigned",
+        now=now,
+        **{"from": previous, "to": owner_id},
+    )
+    return decision
+
+
+async def set_due(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    number: int,
+    actor: Actor,
+    due_date: date | None,
+    now: datetime,
+) -> Decision:
+    decision = await get_decision(session, ws=ws, number=number)
+    _ensure_may_change(decision, actor)
+    _ensure_open(decision, "rescheduled")
+    previous = decision.due_date
+    decision.due_date = due_date
+    _record(
+        decision,
+        actor_id=actor.user_id,
+        action="due_changed",
+        now=now,
+        **{
+            "from": previous.isoformat() if previous else None,
+            "to": due_date.isoformat() if due_date else None,
+        },
+    )
+    return decision
+
+
+async def drop(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    number: int,
+    actor: Actor,
+    reason: str | None,
+    now: datetime,
+) -> Decision:
+    decision = await get_decision(session, ws=ws, number=number)
+    _ensure_may_change(decision, actor)
+    _ensure_open(decision, "dropped")
+    decision.drop_reason = clean_text(reason, what="reason", limit=TEXT_MAX, required=False)
+    decision.status = DecisionStatus.DROPPED
+    decision.dropped_at = now
+    _record(
+        decision, actor_id=actor.user_id, action="dropped", now=now, reason=decision.drop_reason
+    )
+    return decision
+
+
+async def reopen(
+    session: AsyncSession, *, ws: WorkspaceKey, number: int, actor: Actor, now: datetime
+) -> Decision:
+    decision = await get_decision(session, ws=ws, number=number)
+    _ensure_may_change(decision, actor)
+    if decision.status == DecisionStatus.OPEN:
+        raise Conflict(f"{decision.ref} is already open.")
+    previous = decision.status
+    decision.status = DecisionStatus.OPEN
+    decision.resolution = None
+    decision.decided_at = None
+    decision.drop_reason = None
+    decision.dropped_at = None
+    _record(decision, actor_id=actor.user_id, action="reopened", now=now, **{"from": previous})
+    return decision
+
+
+async def snooze(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    number: int,
+    actor: Actor,
+    until: datetime,
+    now: datetime,
+) -> Decision:
+    decision = await get_decision(session, ws=ws, number=number)
+    _ensure_may_change(decision, actor)
+    _ensure_open(decision, "snoozed")
+    if until <= now:
+        raise Conflict("A snooze has to end in the future.")
+    decision.snoozed_until = until
+    _record(decision, actor_id=actor.user_id, action="snoozed", now=now, until=until.isoformat())
+    return decision
+
+
+async def remember_message(
+    session: AsyncSession, *, ws: WorkspaceKey, decision_id: int, channel_id: str, ts: str
+) -> None:
+    """Keep the channel message that shows a decision, so later changes update it in place."""
+    decision = await get_decision_by_id(session, ws=ws, decision_id=decision_id)
+    decision.message_channel_id = channel_id
+    decision.message_ts = ts
+
+
+async def list_decisions(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    scope: ListScope,
+    stalled: ColumnElement[bool],
+    channel_id: str | None = None,
+    user_id: str | None = None,
+    visible_channels: Sequence[str] | None = None,
+    limit: int = LIST_LIMIT,
+) -> list[Decision]:
+    """Open decisions for one view of the workspace, most urgent (oldest due, then oldest) first.
+
+    ``stalled`` is the clause from ``stalled_clause``; ``visible_channels``, when given, keeps the
+    list to channels the viewer may see.
+    """
+    query = select(Decision).where(
+        Decision.in_workspace(ws), Decision.status == DecisionStatus.OPEN
+    )
+    if scope is ListScope.CHANNEL:
+        query = query.where(Decision.channel_id == channel_id)
+    elif scope is ListScope.MINE or scope is ListScope.USER:
+        query = query.where(Decision.owner_id == user_id)
+    elif scope is ListScope.STALLED:
+        query = query.where(stalled)
+    if visible_channels is not None:
+        query = query.where(Decision.channel_id.in_(list(visible_channels)))
+    query = query.order_by(Decision.due_date.is_(None), Decision.due_date, Decision.number).limit(
+        limit
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def home_decisions(
+    session: AsyncSession, *, ws: WorkspaceKey, user_id: str, limit: int = 20
+) -> tuple[list[Decision], list[Decision]]:
+    """Open decisions the user owns, and open ones they recorded that wait on someone else."""
+    base = select(Decision).where(Decision.in_workspace(ws), Decision.status == DecisionStatus.OPEN)
+    order = (Decision.due_date.is_(None), Decision.due_date, Decision.number)
+    owned = await session.scalars(
+        base.where(Decision.owner_id == user_id).order_by(*order).limit(limit)
+    )
+    waiting = await session.scalars(
+        base.where(Decision.creator_id == user_id, Decision.owner_id != user_id)
+        .order_by(*order)
+        .limit(limit)
+    )
+    return list(owned.all()), list(waiting.all())
+
+
+def ensure_may_decide(decision: Decision, actor: Actor) -> None:
+    """Raise unless ``actor`` may decide ``decision`` now (checked before opening a modal)."""
+    _ensure_may_change(decision, actor)
+    _ensure_open(decision, "decided")

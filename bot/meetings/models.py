@@ -1,0 +1,92 @@
+"""Meetings and what they produced: notes, action items and decisions."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from bot.db import Base, UTCDateTime
+from bot.workspace import WorkspaceScoped
+
+
+class OutcomeKind(enum.StrEnum):
+    NOTE = "note"
+    ACTION = "action"
+    DECISION = "decision"
+
+
+class Meeting(WorkspaceScoped, Base):
+    __tablename__ = "meetings"
+    __table_args__ = (
+        UniqueConstraint("enterprise_id", "team_id", "number"),
+        # One open meeting per channel, enforced by the database so racing starts cannot both win.
+        Index(
+            "uq_meetings_open_per_channel",
+            "enterprise_id",
+            "team_id",
+            "channel_id",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+        Index("ix_meetings_ws_ended", "enterprise_id", "team_id", "ended_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text)
+    organizer_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    no_outcome_reason: Mapped[str | None] = mapped_column(Text)
+    no_outcome_by: Mapped[str | None] = mapped_column(String(32))
+    no_outcome_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    message_channel_id: Mapped[str | None] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+
+    outcomes: Mapped[list[Outcome]] = relationship(
+        back_populates="meeting", order_by="Outcome.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def ref(self) -> str:
+        return f"M-{self.number}"
+
+
+class Outcome(WorkspaceScoped, Base):
+    __tablename__ = "outcomes"
+    __table_args__ = (
+        UniqueConstraint("enterprise_id", "team_id", "number"),
+        Index("ix_outcomes_meeting", "meeting_id"),
+        Index("ix_outcomes_ws_kind_owner", "enterprise_id", "team_id", "kind", "owner_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    # Only action items get a number (A-<n>): they are what people mark done or snooze.
+    number: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    owner_id: Mapped[str | None] = mapped_column(String(32))
+    due_date: Mapped[date | None] = mapped_column(Date)
+    creator_id: Mapped[str] = mapped_column(String(32))
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_by: Mapped[str | None] = mapped_column(String(32))
+    snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    source_permalink: Mapped[str | None] = mapped_column(Text)
+    message_channel_id: Mapped[str | None] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+
+    meeting: Mapped[Meeting] = relationship(back_populates="outcomes")
+
+    @property
+    def ref(self) -> str | None:
+        return f"A-{self.number}" if self.number is not None else None

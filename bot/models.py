@@ -1,0 +1,22 @@
+"""Every table the app owns, imported in one place so alembic and tests see the whole schema."""
+
+from bot.db import Base
+from bot.decisions.models import Decision, DecisionEvent
+from bot.delivery.models import Delivery
+from bot.meetings.models import Meeting, Outcome
+from bot.numbering import Counter
+from bot.slack import install_tables
+from bot.workspaces.models import SettingsChange, Workspace
+
+__all__ = [
+    "Base",
+    "Counter",
+    "Decision",
+    "DecisionEvent",
+    "Delivery",
+    "Meeting",
+    "Outcome",
+    "SettingsChange",
+    "Workspace",
+    "install_tables",
+]

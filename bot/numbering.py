@@ -1,0 +1,46 @@
+"""Per-workspace reference numbers (D-<n>, M-<n>, A-<n>) that count up from 1 and are never reused.
+
+A counter row per (workspace, series) is bumped with one UPDATE … RETURNING inside the caller's
+transaction: the row lock (PostgreSQL) or the single write lock (SQLite) serialises concurrent
+creators, and a rolled-back creation gives its number back because the bump rolls back too.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Integer, String, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.db import Base
+from bot.workspace import WorkspaceKey, WorkspaceScoped
+
+
+class Counter(WorkspaceScoped, Base):
+    __tablename__ = "counters"
+
+    enterprise_id: Mapped[str] = mapped_column(String(32), primary_key=True, server_default="")
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    series: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+async def next_number(session: AsyncSession, *, ws: WorkspaceKey, series: str) -> int:
+    bump = (
+        update(Counter)
+        .where(Counter.in_workspace(ws), Counter.series == series)
+        .values(value=Counter.value + 1)
+        .returning(Counter.value)
+    )
+    value = (await session.execute(bump)).scalar_one_or_none()
+    if value is not None:
+        return value
+    exists = await session.execute(
+        select(Counter.value).where(Counter.in_workspace(ws), Counter.series == series)
+    )
+    if exists.scalar_one_or_none() is None:
+        await session.execute(
+            insert(Counter)
+            .values(**Counter.key_values(ws), series=series, value=0)
+            .prefix_with("OR IGNORE", dialect="sqlite")
+        )
+    return (await session.execute(bump)).scalar_one()

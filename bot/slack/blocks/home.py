@@ -1,0 +1,55 @@
+"""The App Home tab: what I owe, what waits on others, and what meetings still owe."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from slack_sdk.models.views import View
+
+from bot.decisions.models import Decision
+from bot.slack import limits
+from bot.slack.blocks.decisions import home_section
+from bot.slack.blocks.kit import Block, context, divider, section
+
+
+@dataclass
+class HomeData:
+    today: date
+    owned: Sequence[Decision]
+    waiting: Sequence[Decision]
+    extra_sections: list[list[Block]] = field(default_factory=list)
+
+
+def home_view(data: HomeData) -> dict[str, Any]:
+    blocks: list[Block] = [
+        section(
+            "*Followthrough* keeps decisions owned and meetings producing outcomes. "
+            "`/decision new …` records a decision; `/decision help` shows everything."
+        ),
+        divider(),
+    ]
+    share = (limits.VIEW_BLOCKS_MAX - 4) // (2 + len(data.extra_sections))
+    blocks += home_section(
+        "Decisions you own",
+        data.owned,
+        empty="Nothing waits on you. :sparkles:",
+        today=data.today,
+        budget=share,
+    )
+    blocks.append(divider())
+    blocks += home_section(
+        "Waiting on others",
+        data.waiting,
+        empty="No decision you recorded is waiting on someone else.",
+        today=data.today,
+        budget=share,
+    )
+    for extra in data.extra_sections:
+        blocks.append(divider())
+        blocks += extra[:share]
+    if len(blocks) > limits.VIEW_BLOCKS_MAX:
+        blocks = [*blocks[: limits.VIEW_BLOCKS_MAX - 1], context("More is not shown.")]
+    return View(type="home", blocks=blocks).to_dict()

@@ -1,0 +1,57 @@
+"""Every Slack id this app defines (callback, action and block ids), in one place."""
+
+from __future__ import annotations
+
+import enum
+
+
+class Command(enum.StrEnum):
+    DECISION = "/decision"
+    MEETING = "/meeting"
+    OUTCOME = "/outcome"
+    HYGIENE = "/hygiene"
+
+
+class Shortcut(enum.StrEnum):
+    RECORD_DECISION = "record_decision"
+    RECORD_OUTCOME = "record_outcome"
+
+
+class View(enum.StrEnum):
+    NEW_DECISION = "decision_new"
+    DECIDE = "decision_decide"
+    RECORD_OUTCOMES = "meeting_record_outcomes"
+    NO_OUTCOME = "meeting_no_outcome"
+    RECORD_OUTCOME = "outcome_record"
+    SETTINGS = "hygiene_settings"
+
+
+class Action(enum.StrEnum):
+    DECIDE = "decision_decide"
+    REASSIGN = "decision_reassign"
+    DROP = "decision_drop"
+    SNOOZE = "decision_snooze"
+    MEETING_RECORD_OUTCOMES = "meeting_record_outcomes"
+    MEETING_NO_OUTCOME = "meeting_no_outcome"
+    ACTION_DONE = "action_done"
+    ACTION_SNOOZE = "action_snooze"
+    OPEN_LINK = "open_link"
+
+
+class Block(enum.StrEnum):
+    """Input block ids inside modals; the submission's values are keyed by them."""
+
+    TITLE = "title"
+    CONTEXT = "context"
+    OWNER = "owner"
+    DUE = "due"
+    CHANNEL = "channel"
+    RESOLUTION = "resolution"
+    REASON = "reason"
+    OUTCOME_TEXT = "outcome_text"
+    OUTCOME_KIND = "outcome_kind"
+    MEETING = "meeting"
+
+
+INPUT = "input"
+"""The action_id of the single element inside each input block."""

@@ -1,0 +1,10 @@
+"""Every listener module, registered on the app in one place."""
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.slack.listeners import decisions, home
+
+
+def register_all(app: AsyncApp) -> None:
+    for module in (decisions, home):
+        module.register(app)

@@ -1,0 +1,501 @@
+"""/decision, the decision modals and the buttons on decision cards."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.cadence.stall import stalled_now
+from bot.decisions import service
+from bot.decisions.models import Decision
+from bot.errors import InvalidInput, UserError
+from bot.slack import replies
+from bot.slack.blocks import decisions as render
+from bot.slack.blocks.kit import section
+from bot.slack.deps import Deps, deps_of, workspace_of
+from bot.slack.ids import INPUT, Action, Command
+from bot.slack.ids import Block as BlockId
+from bot.slack.ids import View as ViewId
+from bot.slack.parsing import commands as grammar
+from bot.slack.parsing.dates import parse_date
+from bot.slack.text import mention, render_user_text, unescape
+from bot.workspace import WorkspaceKey
+
+log = logging.getLogger(__name__)
+
+NOT_IN_CHANNEL = {"not_in_channel", "channel_not_found", "is_archived"}
+
+
+def register(app: AsyncApp) -> None:
+    app.command(Command.DECISION)(decision_command)
+    app.view(ViewId.NEW_DECISION)(new_decision_submitted)
+    app.view(ViewId.DECIDE)(decide_submitted)
+    app.action(Action.DECIDE)(decide_pressed)
+    app.action(Action.REASSIGN)(reassign_selected)
+    app.action(Action.DROP)(drop_pressed)
+
+
+# --- /decision ------------------------------------------------------------------------------
+
+
+async def decision_command(
+    ack: AsyncAck,
+    command: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+    respond: Any,
+) -> None:
+    deps, ws = deps_of(context), workspace_of(context)
+    cmd = grammar.parse_decision(command.get("text") or "")
+    user_id, channel_id = command["user_id"], command["channel_id"]
+    match cmd:
+        case grammar.Help():
+            await ack(response_type="ephemeral", text=grammar.DECISION_USAGE)
+        case grammar.DecisionOpenModal():
+            await ack()
+            await client.views_open(
+                trigger_id=command["trigger_id"],
+                view=render.new_decision_modal(channel_id=channel_id, owner_id=user_id),
+            )
+        case grammar.DecisionNew(title=title, owner_id=owner_id, due_text=due_text):
+            due = await _due(deps, client, ws, user_id, due_text)
+            async with deps.db.transaction() as session:
+                decision = await service.create_decision(
+                    session,
+                    ws=ws,
+                    title=unescape(title),
+                    owner_id=owner_id or user_id,
+                    creator_id=user_id,
+                    channel_id=channel_id,
+                    due_date=due,
+                    now=deps.now(),
+                )
+            await ack(
+                response_type="ephemeral",
+                text=f"Recorded *{decision.ref}*. Owner: {mention(decision.owner_id)}.",
+            )
+            await post_card(client, deps, ws, decision, respond=respond)
+        case grammar.DecisionList():
+            await ack(response_type="ephemeral", blocks=await _list(deps, client, ws, cmd, command))
+        case grammar.DecisionShow(number=number):
+            zone = await deps.user_zone(client, ws, user_id)
+            async with deps.db.transaction() as session:
+                decision = await service.get_decision(session, ws=ws, number=number)
+            today = deps.now().astimezone(zone).date()
+            await ack(
+                response_type="ephemeral",
+                text=render.card_fallback_text(decision),
+                blocks=render.decision_detail(decision, zone=zone, today=today),
+            )
+        case _:
+            decision, summary = await _change(deps, client, ws, cmd, user_id, channel_id)
+            await ack(response_type="in_channel", text=summary)
+            await refresh_card(client, deps, decision)
+
+
+async def _due(
+    deps: Deps, client: AsyncWebClient, ws: WorkspaceKey, user_id: str, due_text: str | None
+) -> date | None:
+    if due_text is None:
+        return None
+    return parse_date(due_text, today=await deps.user_today(client, ws, user_id))
+
+
+async def _change(
+    deps: Deps,
+    client: AsyncWebClient,
+    ws: WorkspaceKey,
+    cmd: grammar.DecisionCommand,
+    user_id: str,
+    channel_id: str,
+) -> tuple[Decision, str]:
+    """Apply one of decide/assign/due/drop/reopen; returns the decision and a line for the channel."""
+    actor = await deps.actor(client, ws, user_id)
+    now = deps.now()
+    who = mention(user_id)
+    if isinstance(cmd, grammar.DecisionDue):
+        due = await _due(deps, client, ws, user_id, cmd.due_text)
+    async with deps.db.transaction() as session:
+        match cmd:
+            case grammar.DecisionDecide(number=n, resolution=resolution):
+                d = await service.decide(
+                    session,
+                    ws=ws,
+                    number=n,
+                    actor=actor,
+                    resolution=unescape(resolution),
+                    channel_id=channel_id,
+                    now=now,
+                )
+                text = f"{who} decided *{d.ref}* {render_user_text(d.title)}: {render_user_text(d.resolution or '')}"
+            case grammar.DecisionAssign(number=n, owner_id=owner_id):
+                d = await service.assign(
+                    session, ws=ws, number=n, actor=actor, owner_id=owner_id, now=now
+                )
+                text = f"{who} handed *{d.ref}* {render_user_text(d.title)} to {mention(owner_id)}."
+            case grammar.DecisionDue(number=n):
+                d = await service.set_due(
+                    session, ws=ws, number=n, actor=actor, due_date=due, now=now
+                )
+                text = f"{who} set *{d.ref}* to be decided by {render.due_text(d.due_date)}."
+            case grammar.DecisionDrop(number=n, reason=reason):
+                d = await service.drop(
+                    session,
+                    ws=ws,
+                    number=n,
+                    actor=actor,
+                    reason=unescape(reason) if reason else None,
+                    now=now,
+                )
+                why = f" ({render_user_text(d.drop_reason)})" if d.drop_reason else ""
+                text = f"{who} dropped *{d.ref}* {render_user_text(d.title)}{why}."
+            case grammar.DecisionReopen(number=n):
+                d = await service.reopen(session, ws=ws, number=n, actor=actor, now=now)
+                text = f"{who} reopened *{d.ref}* {render_user_text(d.title)}."
+            case _:
+                raise InvalidInput(grammar.DECISION_USAGE)
+    return d, text
+
+
+async def _list(
+    deps: Deps,
+    client: AsyncWebClient,
+    ws: WorkspaceKey,
+    cmd: grammar.DecisionList,
+    command: dict[str, Any],
+) -> list[dict[str, Any]]:
+    user_id, channel_id = command["user_id"], command["channel_id"]
+    cadence = await deps.cadence_for(ws)
+    now = deps.now()
+    scope = service.ListScope(cmd.scope)
+    target = cmd.user_id if scope is service.ListScope.USER else user_id
+    async with deps.db.transaction() as session:
+        found = await service.list_decisions(
+            session,
+            ws=ws,
+            scope=scope,
+            stalled=stalled_now(now, cadence),
+            channel_id=channel_id,
+            user_id=target,
+        )
+    visible = await visible_channels(client, {d.channel_id for d in found}, user_id, channel_id)
+    found = [d for d in found if d.channel_id in visible]
+    titles = {
+        service.ListScope.CHANNEL: (
+            "Open decisions in this channel",
+            "Nothing open here. `/decision new …` records one.",
+        ),
+        service.ListScope.MINE: ("Open decisions you own", "You own no open decisions."),
+        service.ListScope.STALLED: ("Stalled decisions", "Nothing is stalled. :tada:"),
+        service.ListScope.ALL: ("All open decisions", "No open decisions in this workspace."),
+        service.ListScope.USER: (f"Open decisions owned by {mention(target or '')}", "None."),
+    }
+    title, empty = titles[scope]
+    today = now.astimezone(await deps.user_zone(client, ws, user_id)).date()
+    return render.decision_list(found, title=title, empty=empty, today=today)
+
+
+async def visible_channels(
+    client: AsyncWebClient, channel_ids: set[str], user_id: str, current_channel: str
+) -> set[str]:
+    """The channels among ``channel_ids`` whose decisions ``user_id`` may see.
+
+    Public channels are open to everyone; a private channel (or DM) only to its members. The
+    channel the command came from is visible by definition.
+    """
+    visible = {current_channel}
+    for channel_id in channel_ids - visible:
+        if await _is_public_or_member(client, channel_id, user_id):
+            visible.add(channel_id)
+    return visible
+
+
+async def _is_public_or_member(client: AsyncWebClient, channel_id: str, user_id: str) -> bool:
+    try:
+        info = await client.conversations_info(channel=channel_id)
+    except SlackApiError:
+        return False
+    channel = info.get("channel") or {}
+    if not (channel.get("is_private") or channel.get("is_im") or channel.get("is_mpim")):
+        return True
+    cursor = None
+    while True:
+        try:
+            page = await client.conversations_members(channel=channel_id, cursor=cursor, limit=1000)
+        except SlackApiError:
+            return False
+        if user_id in (page.get("members") or []):
+            return True
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            return False
+
+
+# --- channel cards --------------------------------------------------------------------------
+
+
+async def post_card(
+    client: AsyncWebClient, deps: Deps, ws: WorkspaceKey, decision: Decision, *, respond: Any = None
+) -> None:
+    """Show a new decision to its channel and remember the message so changes update it."""
+    today = deps.now().astimezone(deps.cadence.zone).date()
+    blocks = render.decision_card(decision, today=today)
+    try:
+        posted = await client.chat_postMessage(
+            channel=decision.channel_id, text=render.card_fallback_text(decision), blocks=blocks
+        )
+    except SlackApiError as exc:
+        if exc.response.get("error") not in NOT_IN_CHANNEL or respond is None:
+            raise
+        await respond(
+            response_type="ephemeral",
+            text=f"{decision.ref} is recorded, but I can't post in this channel. Invite me with `/invite @Followthrough` to share decisions here.",
+        )
+        return
+    async with deps.db.transaction() as session:
+        await service.remember_message(
+            session, ws=ws, decision_id=decision.id, channel_id=posted["channel"], ts=posted["ts"]
+        )
+    decision.message_channel_id, decision.message_ts = posted["channel"], posted["ts"]
+
+
+async def refresh_card(client: AsyncWebClient, deps: Deps, decision: Decision) -> None:
+    if decision.message_channel_id is None or decision.message_ts is None:
+        return
+    today = deps.now().astimezone(deps.cadence.zone).date()
+    await replies.update_message(
+        client,
+        channel_id=decision.message_channel_id,
+        ts=decision.message_ts,
+        text=render.card_fallback_text(decision),
+        blocks=render.decision_card(decision, today=today),
+    )
+
+
+# --- modals ---------------------------------------------------------------------------------
+
+
+def _value(view: dict[str, Any], block_id: str) -> dict[str, Any]:
+    return ((view.get("state") or {}).get("values") or {}).get(block_id, {}).get(INPUT, {}) or {}
+
+
+def _metadata(view: dict[str, Any]) -> dict[str, Any]:
+    try:
+        data = json.loads(view.get("private_metadata") or "{}")
+    except json.JSONDecodeError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+async def new_decision_submitted(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    deps, ws = deps_of(context), workspace_of(context)
+    user_id = body["user"]["id"]
+    meta = _metadata(view)
+    title = _value(view, BlockId.TITLE).get("value") or ""
+    context_text = _value(view, BlockId.CONTEXT).get("value")
+    owner_id = _value(view, BlockId.OWNER).get("selected_user") or user_id
+    picked = _value(view, BlockId.DUE).get("selected_date")
+    channel_id = meta.get("channel_id") or user_id
+    errors: dict[str, str] = {}
+    due: date | None = None
+    if picked:
+        due = date.fromisoformat(picked)
+        if due < await deps.user_today(client, ws, user_id):
+            errors[BlockId.DUE] = "That date is in the past. Pick today or later."
+    if not title.strip():
+        errors[BlockId.TITLE] = "Please say what needs deciding."
+    if errors:
+        await ack(response_action="errors", errors=errors)
+        return
+    try:
+        async with deps.db.transaction() as session:
+            decision = await service.create_decision(
+                session,
+                ws=ws,
+                title=title,
+                context=context_text,
+                owner_id=owner_id,
+                creator_id=user_id,
+                channel_id=channel_id,
+                due_date=due,
+                source_permalink=meta.get("permalink"),
+                now=deps.now(),
+            )
+    except UserError as exc:
+        await ack(response_action="errors", errors={BlockId.TITLE: exc.message})
+        return
+    await ack()
+    await post_card(client, deps, ws, decision)
+
+
+async def decide_submitted(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    deps, ws = deps_of(context), workspace_of(context)
+    user_id = body["user"]["id"]
+    meta = _metadata(view)
+    resolution = _value(view, BlockId.RESOLUTION).get("value") or ""
+    actor = await deps.actor(client, ws, user_id)
+    try:
+        number = int(meta["number"])
+        async with deps.db.transaction() as session:
+            decision = await service.decide(
+                session,
+                ws=ws,
+                number=number,
+                actor=actor,
+                resolution=resolution,
+                channel_id=meta.get("channel_id"),
+                now=deps.now(),
+            )
+    except UserError as exc:
+        await ack(response_action="errors", errors={BlockId.RESOLUTION: exc.message})
+        return
+    except (KeyError, ValueError):
+        await ack(
+            response_action="errors",
+            errors={BlockId.RESOLUTION: "This form is out of date; please start again."},
+        )
+        return
+    await ack()
+    await refresh_card(client, deps, decision)
+    await _refresh_origin(client, deps, decision, meta)
+
+
+async def _refresh_origin(
+    client: AsyncWebClient, deps: Deps, decision: Decision, meta: dict[str, Any]
+) -> None:
+    """Update the message the button was pressed on, when it isn't the decision's own card."""
+    channel_id, ts = meta.get("origin_channel"), meta.get("origin_ts")
+    if (
+        not channel_id
+        or not ts
+        or (channel_id, ts) == (decision.message_channel_id, decision.message_ts)
+    ):
+        return
+    today = deps.now().astimezone(deps.cadence.zone).date()
+    await replies.update_message(
+        client,
+        channel_id=channel_id,
+        ts=ts,
+        text=render.card_fallback_text(decision),
+        blocks=render.decision_card(decision, today=today),
+    )
+
+
+# --- buttons --------------------------------------------------------------------------------
+
+
+def _origin(body: dict[str, Any]) -> dict[str, str]:
+    container = body.get("container") or {}
+    if container.get("type") == "message":
+        return {
+            "origin_channel": container.get("channel_id", ""),
+            "origin_ts": container.get("message_ts", ""),
+        }
+    return {}
+
+
+def _number(action: dict[str, Any]) -> int:
+    raw = action.get("value") or (action.get("block_id") or "").partition(":")[2]
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidInput("That button is out of date; try `/decision list`.") from None
+
+
+async def decide_pressed(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    await ack()
+    deps, ws = deps_of(context), workspace_of(context)
+    number = _number(action)
+    actor = await deps.actor(client, ws, body["user"]["id"])
+    async with deps.db.transaction() as session:
+        decision = await service.get_decision(session, ws=ws, number=number)
+    # Check before opening the modal so nobody types a resolution only to be refused.
+    service.ensure_may_decide(decision, actor)
+    channel_id = (body.get("channel") or {}).get("id") or decision.channel_id
+    await client.views_open(
+        trigger_id=body["trigger_id"],
+        view=render.decide_modal(decision, origin={"channel_id": channel_id, **_origin(body)}),
+    )
+
+
+async def reassign_selected(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    await ack()
+    deps, ws = deps_of(context), workspace_of(context)
+    number = _number(action)
+    owner_id = action.get("selected_user")
+    if not owner_id:
+        raise InvalidInput("Pick the person who should own this decision.")
+    actor = await deps.actor(client, ws, body["user"]["id"])
+    async with deps.db.transaction() as session:
+        decision = await service.assign(
+            session, ws=ws, number=number, actor=actor, owner_id=owner_id, now=deps.now()
+        )
+    await _after_button(
+        client, deps, body, decision, f"{decision.ref} now belongs to {mention(owner_id)}."
+    )
+
+
+async def drop_pressed(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    await ack()
+    deps, ws = deps_of(context), workspace_of(context)
+    actor = await deps.actor(client, ws, body["user"]["id"])
+    async with deps.db.transaction() as session:
+        decision = await service.drop(
+            session, ws=ws, number=_number(action), actor=actor, reason=None, now=deps.now()
+        )
+    await _after_button(client, deps, body, decision, f"{decision.ref} was dropped.")
+
+
+async def _after_button(
+    client: AsyncWebClient, deps: Deps, body: dict[str, Any], decision: Decision, note: str
+) -> None:
+    await refresh_card(client, deps, decision)
+    await _refresh_origin(client, deps, decision, _origin(body))
+    if (body.get("container") or {}).get("type") == "view":
+        from bot.slack.listeners.home import publish_home
+
+        await publish_home(client, deps, workspace_of_body(body), body["user"]["id"])
+    else:
+        await replies.tell_user(client, body, note, blocks=[section(note)])
+
+
+def workspace_of_body(body: dict[str, Any]) -> WorkspaceKey:
+    team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""
+    enterprise = (body.get("enterprise") or {}).get("id") if body.get("enterprise") else ""
+    return WorkspaceKey(team_id=team, enterprise_id=enterprise or "")

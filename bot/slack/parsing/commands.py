@@ -1,0 +1,569 @@
+"""Reading the text of each slash command into a typed command, or a helpful refusal.
+
+Listeners call one ``parse_*`` function per slash command and act on the dataclass it
+returns. The parsers are pure and total: for any string they return a command or raise
+``InvalidInput`` whose message says what was wrong and shows the right usage, so a rejected
+command never reaches a service. Dates stay as text (``due_text``) because only the caller
+knows the person's timezone; malformed dates are still refused here, before anything happens.
+
+Slash commands are configured with ``should_escape: true``, so mentions arrive as
+``<@U123ABC>`` / ``<@U123ABC|name>`` and channels as ``<#C123ABC>`` / ``<#C123ABC|name>``.
+"""
+
+import re
+from dataclasses import dataclass
+from typing import Final, Literal, TypeAlias
+
+from bot.errors import InvalidInput
+from bot.slack.parsing.dates import (
+    ACCEPTED_DATE_FORMS,
+    check_date_form,
+    looks_like_date,
+    quote_input,
+    seems_meant_as_date,
+)
+from bot.validation import TEXT_MAX, TITLE_MAX
+
+TITLE_LIMIT: Final = TITLE_MAX
+TEXT_LIMIT: Final = TEXT_MAX
+# Reference numbers are stored in ordinary integer columns; anything this large is a typo.
+REF_LIMIT: Final = 10**9
+
+DECISION_USAGE: Final = "\n".join(
+    [
+        "*Decisions*",
+        "• `/decision` opens a form for a new decision",
+        "• `/decision new TITLE [@owner] [by DATE]` records a decision to be made",
+        "• `/decision list [mine|stalled|all|@person]` lists open decisions"
+        " (default: this channel's)",
+        "• `/decision show D-12` shows one decision",
+        "• `/decision decide D-12 RESOLUTION` records what was decided",
+        "• `/decision assign D-12 @owner` hands a decision to someone",
+        "• `/decision due D-12 DATE` sets or moves the due date",
+        "• `/decision drop D-12 [REASON]` drops a decision that no longer matters",
+        "• `/decision reopen D-12` reopens a decided or dropped decision",
+        "• `/decision help` shows this help",
+        f"DATE is one of: {ACCEPTED_DATE_FORMS}.",
+    ]
+)
+
+MEETING_USAGE: Final = "\n".join(
+    [
+        "*Meetings*",
+        "• `/meeting start TITLE` starts a meeting in this channel (one at a time)",
+        "• `/meeting end` ends this channel's meeting",
+        "• `/meeting log TITLE` records a meeting that already happened",
+        "• `/meeting list` lists this channel's recent meetings",
+        "• `/meeting show M-3` shows one meeting and its outcomes",
+        "• `/meeting help` shows this help",
+    ]
+)
+
+OUTCOME_USAGE: Final = "\n".join(
+    [
+        "*Outcomes*",
+        "• `/outcome TEXT [@owner] [by DATE]` adds an outcome to this channel's open"
+        " or latest meeting",
+        "• `/outcome M-3 TEXT [@owner] [by DATE]` adds an outcome to meeting M-3",
+        "• `/outcome done A-7` marks action A-7 as done",
+        "• `/outcome help` shows this help",
+        f"DATE is one of: {ACCEPTED_DATE_FORMS}.",
+    ]
+)
+
+HYGIENE_USAGE: Final = "\n".join(
+    [
+        "*Hygiene*",
+        "• `/hygiene settings` shows and changes this workspace's cadence (admins)",
+        "• `/hygiene stats [week|month] [#channel]` shows the team's numbers",
+        "• `/hygiene digest [preview]` sends the digest now, or previews it just for you",
+        "• `/hygiene export` exports decisions and meetings (admins)",
+        "• `/hygiene help` shows this help",
+    ]
+)
+
+
+# --- Commands ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Help:
+    """Show the usage of the command that was typed."""
+
+
+@dataclass(frozen=True)
+class DecisionOpenModal:
+    """``/decision`` with no text: open the "new decision" modal."""
+
+
+@dataclass(frozen=True)
+class DecisionNew:
+    title: str
+    owner_id: str | None
+    due_text: str | None
+
+
+DecisionListScope = Literal["channel", "mine", "stalled", "all", "user"]
+
+
+@dataclass(frozen=True)
+class DecisionList:
+    scope: DecisionListScope
+    user_id: str | None = None
+
+
+@dataclass(frozen=True)
+class DecisionShow:
+    number: int
+
+
+@dataclass(frozen=True)
+class DecisionDecide:
+    number: int
+    resolution: str
+
+
+@dataclass(frozen=True)
+class DecisionAssign:
+    number: int
+    owner_id: str
+
+
+@dataclass(frozen=True)
+class DecisionDue:
+    number: int
+    due_text: str
+
+
+@dataclass(frozen=True)
+class DecisionDrop:
+    number: int
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class DecisionReopen:
+    number: int
+
+
+DecisionCommand: TypeAlias = (
+    DecisionOpenModal
+    | DecisionNew
+    | DecisionList
+    | DecisionShow
+    | DecisionDecide
+    | DecisionAssign
+    | DecisionDue
+    | DecisionDrop
+    | DecisionReopen
+    | Help
+)
+
+
+@dataclass(frozen=True)
+class MeetingStart:
+    title: str
+
+
+@dataclass(frozen=True)
+class MeetingEnd:
+    pass
+
+
+@dataclass(frozen=True)
+class MeetingLog:
+    title: str
+
+
+@dataclass(frozen=True)
+class MeetingList:
+    pass
+
+
+@dataclass(frozen=True)
+class MeetingShow:
+    number: int
+
+
+MeetingCommand: TypeAlias = (
+    MeetingStart | MeetingEnd | MeetingLog | MeetingList | MeetingShow | Help
+)
+
+
+@dataclass(frozen=True)
+class OutcomeAdd:
+    """An outcome; ``meeting_number`` None means the channel's open or latest meeting."""
+
+    meeting_number: int | None
+    text: str
+    owner_id: str | None
+    due_text: str | None
+
+
+@dataclass(frozen=True)
+class OutcomeDone:
+    number: int
+
+
+OutcomeCommand: TypeAlias = OutcomeAdd | OutcomeDone | Help
+
+
+@dataclass(frozen=True)
+class HygieneSettings:
+    pass
+
+
+StatsPeriod = Literal["week", "month"]
+
+
+@dataclass(frozen=True)
+class HygieneStats:
+    period: StatsPeriod = "week"
+    channel_id: str | None = None
+
+
+@dataclass(frozen=True)
+class HygieneDigest:
+    preview: bool
+
+
+@dataclass(frozen=True)
+class HygieneExport:
+    pass
+
+
+HygieneCommand: TypeAlias = HygieneSettings | HygieneStats | HygieneDigest | HygieneExport | Help
+
+
+# --- Tokens -----------------------------------------------------------------------------
+
+# The label after "|" is the name at typing time; it may hold spaces, never "<" or ">".
+_USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^<>]*)?>")
+_CHANNEL_MENTION = re.compile(r"<#([CG][A-Z0-9]+)(?:\|[^<>]*)?>")
+_TRAILING_USER_MENTION = re.compile(_USER_MENTION.pattern + r"\s*\Z")
+# The last "by" that starts a word; greedy ".*" in front makes it the last one.
+_LAST_BY = re.compile(r"(?is)\A(.*)(?:\A|\s)by\s+(\S.*)\Z")
+_REF_ATTEMPT = re.compile(r"[A-Z]-?[0-9]+|A-\S*", re.IGNORECASE | re.ASCII)
+_FIRST_WORD = re.compile(r"\A\s*(\S+)\s*(.*?)\s*\Z", re.DOTALL)
+
+
+def parse_user_mention(token: str) -> str | None:
+    """The user id in an escaped mention such as ``<@U123ABC|ana>``, or None."""
+    match = _USER_MENTION.fullmatch(token.strip())
+    return match.group(1) if match else None
+
+
+def parse_channel_mention(token: str) -> str | None:
+    """The channel id in an escaped channel link such as ``<#C123ABC|general>``, or None."""
+    match = _CHANNEL_MENTION.fullmatch(token.strip())
+    return match.group(1) if match else None
+
+
+def parse_ref(token: str, prefix: str) -> int | None:
+    """The number in a reference like ``D-12``, ``d-12`` or ``D12`` for ``prefix`` "D", or None.
+
+    Only numbers from 1 to below ``REF_LIMIT`` count; leading zeros are allowed.
+    """
+    match = re.fullmatch(rf"{re.escape(prefix)}-?0*([0-9]{{1,9}})", token.strip(), re.I | re.A)
+    if match is None:
+        return None
+    number = int(match.group(1))
+    return number if 0 < number < REF_LIMIT else None
+
+
+def _split_first_word(text: str) -> tuple[str, str]:
+    """The first word and the trimmed rest; ("", "") for blank text."""
+    match = _FIRST_WORD.match(text)
+    if match is None:
+        return "", ""
+    return match.group(1), match.group(2)
+
+
+def _refusal(problem: str, usage: str) -> InvalidInput:
+    return InvalidInput(f"{problem}\n\n{usage}")
+
+
+def _require_ref(token: str, prefix: str, noun: str, example: str, usage: str) -> int:
+    if not token:
+        raise _refusal(f"Say which {noun}, for example `{example}`.", usage)
+    number = parse_ref(token, prefix)
+    if number is None:
+        article = "an" if noun[0] in "aeiou" else "a"
+        raise _refusal(
+            f"{quote_input(token)} is not {article} {noun} reference; use one like `{example}`.",
+            usage,
+        )
+    return number
+
+
+def _require_text(text: str, *, what: str, limit: int, example: str, usage: str) -> str:
+    text = text.strip()
+    if not text:
+        raise _refusal(f"The {what} is missing, for example `{example}`.", usage)
+    if len(text) > limit:
+        raise _refusal(
+            f"The {what} is {len(text)} characters long; the limit is {limit}. Please shorten it.",
+            usage,
+        )
+    return text
+
+
+def _require_nothing_after(rest: str, form: str, usage: str) -> None:
+    if rest:
+        raise _refusal(f"`{form}` takes nothing after it, but got {quote_input(rest)}.", usage)
+
+
+def _unknown_subcommand(command: str, word: str, usage: str) -> InvalidInput:
+    return _refusal(f"`{command}` has no subcommand {quote_input(word)}.", usage)
+
+
+def _peel_trailing_owner(text: str) -> tuple[str, str | None]:
+    match = _TRAILING_USER_MENTION.search(text)
+    if match is None:
+        return text, None
+    return text[: match.start()].rstrip(), match.group(1)
+
+
+def _split_owner_and_due(body: str, usage: str) -> tuple[str, str | None, str | None]:
+    """Take the trailing ``<@owner>`` and ``by <date>`` off a title or outcome text.
+
+    The owner may stand before or after the "by" clause. A final "by" followed by something
+    that is not a date stays part of the text ("Decide by committee"), unless it was plainly
+    meant as a date ("by tomorow"), which is refused so that no one gets a silent non-date.
+    """
+    text, owner_id = _peel_trailing_owner(body.strip())
+    due_text: str | None = None
+    by_clause = _LAST_BY.match(text)
+    if by_clause is not None:
+        head, candidate = by_clause.group(1), by_clause.group(2).strip()
+        # "by friday." ends a sentence; the full stop is not part of the date.
+        trimmed = candidate.rstrip(".!")
+        if looks_like_date(trimmed):
+            text, due_text = head.rstrip(), trimmed
+        elif seems_meant_as_date(candidate):
+            try:
+                check_date_form(trimmed)
+            except InvalidInput as refusal:
+                raise _refusal(refusal.message, usage) from None
+    if owner_id is None and due_text is not None:
+        text, owner_id = _peel_trailing_owner(text)
+    return text, owner_id, due_text
+
+
+# --- /decision --------------------------------------------------------------------------
+
+
+def parse_decision(text: str) -> DecisionCommand:
+    """Read the text of ``/decision``."""
+    word, rest = _split_first_word(text)
+    sub = word.lower()
+    usage = DECISION_USAGE
+    if not sub:
+        return DecisionOpenModal()
+    if sub == "help":
+        return Help()
+    if sub == "new":
+        title, owner_id, due_text = _split_owner_and_due(rest, usage)
+        title = _require_text(
+            title,
+            what="decision title",
+            limit=TITLE_LIMIT,
+            example="/decision new Pick a vendor @ana by friday",
+            usage=usage,
+        )
+        return DecisionNew(title=title, owner_id=owner_id, due_text=due_text)
+    if sub == "list":
+        return _parse_decision_list(rest)
+
+    ref_word, after_ref = _split_first_word(rest)
+    example = f"/decision {sub} D-12"
+    if sub in {"show", "reopen"}:
+        number = _require_ref(ref_word, "D", "decision", example, usage)
+        _require_nothing_after(after_ref, example, usage)
+        return DecisionShow(number) if sub == "show" else DecisionReopen(number)
+    if sub == "decide":
+        number = _require_ref(ref_word, "D", "decision", example + " We go with Acme", usage)
+        resolution = _require_text(
+            after_ref,
+            what="resolution",
+            limit=TEXT_LIMIT,
+            example=f"/decision decide D-{number} We go with Acme",
+            usage=usage,
+        )
+        return DecisionDecide(number=number, resolution=resolution)
+    if sub == "assign":
+        number = _require_ref(ref_word, "D", "decision", example + " @ana", usage)
+        # "assign D-3 to @ana" reads naturally, so the "to" is allowed.
+        target = re.sub(r"(?i)\Ato\s+", "", after_ref)
+        owner_id = parse_user_mention(target)
+        if owner_id is None:
+            problem = (
+                "Say who should own it"
+                if not target
+                else f"{quote_input(target)} is not a person I can assign"
+            )
+            raise _refusal(
+                f"{problem}: mention them, for example `/decision assign D-{number} @ana`.",
+                usage,
+            )
+        return DecisionAssign(number=number, owner_id=owner_id)
+    if sub == "due":
+        number = _require_ref(ref_word, "D", "decision", example + " friday", usage)
+        if not after_ref:
+            raise _refusal(
+                f"Say when it is due, for example `/decision due D-{number} friday`. "
+                f"Dates: {ACCEPTED_DATE_FORMS}.",
+                usage,
+            )
+        try:
+            check_date_form(after_ref)
+        except InvalidInput as refusal:
+            raise _refusal(refusal.message, usage) from None
+        return DecisionDue(number=number, due_text=after_ref)
+    if sub == "drop":
+        number = _require_ref(ref_word, "D", "decision", example, usage)
+        reason = (
+            _require_text(after_ref, what="reason", limit=TEXT_LIMIT, example=example, usage=usage)
+            if after_ref
+            else None
+        )
+        return DecisionDrop(number=number, reason=reason)
+    raise _unknown_subcommand("/decision", word, usage)
+
+
+def _parse_decision_list(rest: str) -> DecisionList:
+    words = rest.split()
+    if not words:
+        return DecisionList(scope="channel")
+    if len(words) == 1:
+        scope = words[0].lower()
+        if scope == "mine":
+            return DecisionList(scope="mine")
+        if scope == "stalled":
+            return DecisionList(scope="stalled")
+        if scope == "all":
+            return DecisionList(scope="all")
+    user_id = parse_user_mention(rest)
+    if user_id is not None:
+        return DecisionList(scope="user", user_id=user_id)
+    raise _refusal(
+        f"`/decision list` takes mine, stalled, all or a @person, not {quote_input(rest)}.",
+        DECISION_USAGE,
+    )
+
+
+# --- /meeting ---------------------------------------------------------------------------
+
+
+def parse_meeting(text: str) -> MeetingCommand:
+    """Read the text of ``/meeting``; blank text shows the help."""
+    word, rest = _split_first_word(text)
+    sub = word.lower()
+    usage = MEETING_USAGE
+    if sub in {"", "help"}:
+        return Help()
+    if sub in {"start", "log"}:
+        title = _require_text(
+            rest,
+            what="meeting title",
+            limit=TITLE_LIMIT,
+            example=f"/meeting {sub} Weekly planning",
+            usage=usage,
+        )
+        return MeetingStart(title) if sub == "start" else MeetingLog(title)
+    if sub == "end":
+        _require_nothing_after(rest, "/meeting end", usage)
+        return MeetingEnd()
+    if sub == "list":
+        _require_nothing_after(rest, "/meeting list", usage)
+        return MeetingList()
+    if sub == "show":
+        ref_word, after_ref = _split_first_word(rest)
+        number = _require_ref(ref_word, "M", "meeting", "/meeting show M-3", usage)
+        _require_nothing_after(after_ref, "/meeting show M-3", usage)
+        return MeetingShow(number)
+    raise _unknown_subcommand("/meeting", word, usage)
+
+
+# --- /outcome ---------------------------------------------------------------------------
+
+
+def parse_outcome(text: str) -> OutcomeCommand:
+    """Read the text of ``/outcome``: an outcome to record, ``done A-<n>`` or ``help``."""
+    usage = OUTCOME_USAGE
+    word, rest = _split_first_word(text)
+    sub = word.lower()
+    if not sub:
+        raise _refusal("Say what the outcome is.", usage)
+    if sub == "help" and not rest:
+        return Help()
+    if sub == "done":
+        ref_word, after_ref = _split_first_word(rest)
+        # "/outcome done with the migration" is an outcome, not a malformed "done A-7".
+        if not ref_word or _REF_ATTEMPT.fullmatch(ref_word):
+            number = _require_ref(ref_word, "A", "action", "/outcome done A-7", usage)
+            _require_nothing_after(after_ref, "/outcome done A-7", usage)
+            return OutcomeDone(number)
+
+    meeting_number = parse_ref(word, "M")
+    body = rest if meeting_number is not None else text
+    if meeting_number is None and re.fullmatch(r"(?i)m-?[0-9]+", word, re.A):
+        raise _refusal(f"{quote_input(word)} is not a meeting reference like `M-3`.", usage)
+    outcome_text, owner_id, due_text = _split_owner_and_due(body, usage)
+    outcome_text = _require_text(
+        outcome_text,
+        what="outcome text",
+        limit=TEXT_LIMIT,
+        example="/outcome Ship the beta @ana by friday",
+        usage=usage,
+    )
+    return OutcomeAdd(
+        meeting_number=meeting_number,
+        text=outcome_text,
+        owner_id=owner_id,
+        due_text=due_text,
+    )
+
+
+# --- /hygiene ---------------------------------------------------------------------------
+
+
+def parse_hygiene(text: str) -> HygieneCommand:
+    """Read the text of ``/hygiene``; blank text shows the help."""
+    word, rest = _split_first_word(text)
+    sub = word.lower()
+    usage = HYGIENE_USAGE
+    if sub in {"", "help"}:
+        return Help()
+    if sub == "settings":
+        _require_nothing_after(rest, "/hygiene settings", usage)
+        return HygieneSettings()
+    if sub == "export":
+        _require_nothing_after(rest, "/hygiene export", usage)
+        return HygieneExport()
+    if sub == "digest":
+        if rest.lower() == "preview":
+            return HygieneDigest(preview=True)
+        _require_nothing_after(rest, "/hygiene digest [preview]", usage)
+        return HygieneDigest(preview=False)
+    if sub == "stats":
+        return _parse_stats(rest)
+    raise _unknown_subcommand("/hygiene", word, usage)
+
+
+def _parse_stats(rest: str) -> HygieneStats:
+    period: StatsPeriod | None = None
+    channel_id: str | None = None
+    for word in rest.split():
+        lowered = word.lower()
+        if period is None and lowered in {"week", "month"}:
+            period = "week" if lowered == "week" else "month"
+            continue
+        if channel_id is None and (channel := parse_channel_mention(word)) is not None:
+            channel_id = channel
+            continue
+        raise _refusal(
+            f"`/hygiene stats` takes week or month and a #channel, not {quote_input(word)}.",
+            HYGIENE_USAGE,
+        )
+    return HygieneStats(period=period or "week", channel_id=channel_id)

@@ -1,0 +1,135 @@
+"""Turning text into Slack mrkdwn without letting people's words do things they should not.
+
+Text typed by people is stored as typed and only made safe here, at render time. In mrkdwn
+``&``, ``<`` and ``>`` are control characters: ``<!channel>`` pings a whole channel,
+``<http://evil|innocent>`` is a link whose label lies, ``<!subteam^S1>`` pings a user group.
+Rendering user text escapes all of that, while keeping user and channel mentions live because
+people expect ``/decision new … <@U123>`` to show a name, not a code.
+
+Every function is pure so rendering code and tests can use them freely.
+"""
+
+import re
+from datetime import date
+from typing import Final
+
+#: Placed between ``@`` and ``channel``/``here``/``everyone`` so the words never ping. The
+#: WORD JOINER is invisible, has no joining or emoji semantics (unlike ZWJ) and, unlike a zero
+#: width space, does not let the line break between ``@`` and the word. Slack only turns the
+#: bare words into broadcasts with ``parse=full``, which we never use; this is belt and braces.
+BROADCAST_BREAKER: Final = "\u2060"
+
+_USER_ID = r"[UW][A-Z0-9]+"
+_CHANNEL_ID = r"[CG][A-Z0-9]+"
+
+# A Slack-escaped mention, as slash commands with ``should_escape`` deliver it. The optional
+# ``|label`` is the name at the time of typing; Slack renders the current name without it.
+_KEPT_MENTION = re.compile(rf"<@({_USER_ID})(?:\|[^<>]*)?>|<#({_CHANNEL_ID})(?:\|[^<>]*)?>")
+_BARE_BROADCAST = re.compile(r"(?<!\w)@(channel|here|everyone)\b", re.IGNORECASE)
+_USER_ID_ONLY = re.compile(rf"{_USER_ID}")
+_CHANNEL_ID_ONLY = re.compile(rf"{_CHANNEL_ID}")
+
+# Units truncate() must not split: escape entities and whole ``<…>`` control sequences (a
+# half mention such as ``<@U12`` would be a stray control character).
+_ATOMIC = re.compile(r"&(?:[A-Za-z]+|#[0-9]+|#x[0-9A-Fa-f]+);|<[^<>]*>")
+
+_WEEKDAYS: Final = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS: Final = (
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "May",
+    "Jun",
+    "Jul",
+    "Aug",
+    "Sep",
+    "Oct",
+    "Nov",
+    "Dec",
+)
+
+
+def escape(text: str) -> str:
+    """Make ``text`` inert in mrkdwn: nothing in it can mention, broadcast or link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def unescape(text: str) -> str:
+    """Undo Slack's escaping of ``&``, ``<`` and ``>`` (as in slash command text).
+
+    Only these three entities exist in Slack's escaping; ``&amp;`` goes last so that a typed
+    ``&lt;`` (arriving as ``&amp;lt;``) comes back as the four characters the person typed.
+    """
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _neutralise_broadcast_words(text: str) -> str:
+    return _BARE_BROADCAST.sub(lambda m: f"@{BROADCAST_BREAKER}{m.group(1)}", text)
+
+
+def render_user_text(text: str) -> str:
+    """Render text a person typed as mrkdwn, keeping only user and channel mentions live.
+
+    ``<@U…>``/``<@W…>`` and ``<#C…>`` (also legacy private ``<#G…>``) stay mentions, without
+    their ``|label``. Everything else that Slack would interpret, broadcasts, user groups,
+    links, dates, is escaped and shows as typed. The bare words ``@channel``, ``@here`` and
+    ``@everyone`` get an invisible :data:`BROADCAST_BREAKER`. Formatting characters (``*``,
+    ``_``, ``~``, backticks) are left alone: formatting is not dangerous.
+    """
+    parts: list[str] = []
+    last = 0
+    for match in _KEPT_MENTION.finditer(text):
+        parts.append(_neutralise_broadcast_words(escape(text[last : match.start()])))
+        user_id, channel_id = match.groups()
+        parts.append(mention(user_id) if user_id else channel_mention(channel_id))
+        last = match.end()
+    parts.append(_neutralise_broadcast_words(escape(text[last:])))
+    return "".join(parts)
+
+
+def truncate(text: str, limit: int, *, ellipsis: str = "…") -> str:
+    """Shorten ``text`` to at most ``limit`` characters, ending with ``ellipsis`` when cut.
+
+    Works on rendered mrkdwn: an entity such as ``&amp;`` or a ``<…>`` mention is kept whole
+    or dropped whole, never split. When ``limit`` is too small for the ellipsis, the text is
+    cut without one.
+    """
+    if limit <= 0:
+        return ""
+    if len(text) <= limit:
+        return text
+    if len(ellipsis) >= limit:
+        ellipsis = ""
+    cut = limit - len(ellipsis)
+    for match in _ATOMIC.finditer(text):
+        if match.start() >= cut:
+            break
+        if match.end() > cut:
+            cut = match.start()
+            break
+    return text[:cut].rstrip() + ellipsis
+
+
+def mention(user_id: str) -> str:
+    """A live mention of a user, e.g. ``<@U123>``; the id must come from Slack, not from text."""
+    if not _USER_ID_ONLY.fullmatch(user_id):
+        raise ValueError(f"not a Slack user id: {user_id!r}")
+    return f"<@{user_id}>"
+
+
+def channel_mention(channel_id: str) -> str:
+    """A live link to a channel, e.g. ``<#C123>``."""
+    if not _CHANNEL_ID_ONLY.fullmatch(channel_id):
+        raise ValueError(f"not a Slack channel id: {channel_id!r}")
+    return f"<#{channel_id}>"
+
+
+def date_text(d: date) -> str:
+    """A calendar date as people read it, e.g. ``Fri 27 Nov 2026``.
+
+    Plain text on purpose: a due date is a day, not an instant, so it needs no per-reader
+    timezone conversion through Slack's ``<!date…>`` token. Names are fixed English, not the
+    server's locale.
+    """
+    return f"{_WEEKDAYS[d.weekday()]} {d.day} {_MONTHS[d.month - 1]} {d.year}"

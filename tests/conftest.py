@@ -1,0 +1,206 @@
+"""Shared fixtures: both database engines, a fake Slack on loopback, and the app driven over HTTP.
+
+Every database test runs once on SQLite and once on PostgreSQL (the ``db_url`` parameter). The
+schema comes from the alembic migrations, never from ``create_all``; after each test the tables
+are emptied so tests that use several connections at once see real commits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy import text
+
+from bot.cadence.config import CadenceConfig
+from bot.clock import ManualClock
+from bot.db import Database
+from bot.devtools.driver import SlackDriver
+from bot.devtools.fake_slack import FakeSlack
+from bot.migrate import upgrade
+from bot.models import Base
+from bot.settings import Settings
+from bot.slack.app import build_app
+from bot.slack.deps import Deps
+from bot.web import create_web_app
+
+ROOT = Path(__file__).resolve().parents[1]
+SLACK_FIXTURES = ROOT.parent / "shared" / "fixtures" / "slack"
+PG_SERVER = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_TEST_DB = "followthrough_test"
+SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
+BOT_TOKEN = "xoxb-test-token"
+MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+
+def slack_fixture(*parts: str) -> Path:
+    """A file from Slack's published fixtures beside the checkout; skips the test without them."""
+    path = SLACK_FIXTURES.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"Slack fixtures not found at {path} (../shared/fixtures/slack beside the repo)")
+    return path
+
+
+def _pg_url(database: str) -> str:
+    base = PG_SERVER.rsplit("/", 1)[0]
+    return f"{base}/{database}".replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+async def _recreate_pg_database(name: str) -> None:
+    conn = await asyncpg.connect(PG_SERVER)
+    try:
+        await conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name
+        )
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+def fresh_database_url(engine: str, tmp_path: Path, name: str) -> str:
+    """An empty database of the given engine; skips when PostgreSQL is unreachable."""
+    if engine == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / (name + '.db')}"
+    try:
+        asyncio.run(_recreate_pg_database(name))
+    except (OSError, asyncpg.PostgresError) as exc:
+        pytest.skip(f"PostgreSQL not reachable at {PG_SERVER}: {exc}")
+    return _pg_url(name)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = fresh_database_url(request.param, tmp_path_factory.mktemp("db"), PG_TEST_DB)
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+async def database(db_url: str) -> AsyncIterator[Database]:
+    db = Database(db_url, pool_size=20)
+    yield db
+    await db.dispose()
+
+
+async def empty_all_tables(db: Database) -> None:
+    tables = [t.name for t in Base.metadata.sorted_tables]
+    async with db.engine.begin() as conn:
+        if db.is_sqlite:
+            for name in reversed(tables):
+                await conn.execute(text(f"DELETE FROM {name}"))
+        else:
+            await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+async def db(database: Database) -> AsyncIterator[Database]:
+    await empty_all_tables(database)
+    yield database
+    await empty_all_tables(database)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(MONDAY)
+
+
+@pytest.fixture
+def cadence() -> CadenceConfig:
+    return CadenceConfig()
+
+
+@pytest.fixture
+async def fake_slack() -> AsyncIterator[FakeSlack]:
+    async with FakeSlack(team_id="T1") as fake:
+        fake.add_user("U1", name="ana", tz="Europe/Berlin")
+        fake.add_user("U2", name="ben", tz="America/Los_Angeles")
+        fake.add_user("U3", name="cho", tz="Asia/Tokyo")
+        fake.add_user("UADMIN", name="ada", tz="UTC", is_admin=True)
+        fake.add_channel("C1", name="general")
+        fake.add_channel("C2", name="design")
+        fake.add_channel("G1", name="secret", is_private=True, members=["U1"])
+        yield fake
+
+
+@dataclass
+class AppEnv:
+    """The app as Slack sees it: signed HTTP in, Web API calls out to the fake."""
+
+    settings: Settings
+    deps: Deps
+    fake: FakeSlack
+    driver: SlackDriver
+    http: httpx.AsyncClient
+    web: Any
+
+    async def settle(self, timeout: float = 10.0) -> None:
+        """Wait for the work Bolt runs after acknowledging (channel posts, modal opens)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            pending = [
+                t
+                for t in asyncio.all_tasks()
+                if not t.done() and "run_ack_function" in getattr(t.get_coro(), "__qualname__", "")
+            ]
+            if not pending:
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"{len(pending)} listener task(s) still running")
+            await asyncio.wait(pending, timeout=0.5)
+
+    async def command(self, command: str, text: str = "", **kw: Any) -> httpx.Response:
+        kw.setdefault("user_id", "U1")
+        kw.setdefault("channel_id", "C1")
+        response = await self.driver.command(command, text, **kw)
+        await self.settle()
+        return response
+
+    async def interact(self, coro: Any) -> httpx.Response:
+        response: httpx.Response = await coro
+        await self.settle()
+        return response
+
+
+def make_settings(db_url: str, fake: FakeSlack, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "slack_signing_secret": SIGNING_SECRET,
+        "slack_bot_token": BOT_TOKEN,
+        "slack_api_url": fake.api_url,
+        "database_url": db_url,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+async def app_env(
+    db: Database, fake_slack: FakeSlack, clock: ManualClock, cadence: CadenceConfig, db_url: str
+) -> AsyncIterator[AppEnv]:
+    settings = make_settings(db_url, fake_slack)
+    deps = Deps(db=db, clock=clock, cadence=cadence)
+    bolt = build_app(settings, deps)
+    web = create_web_app(bolt, db, oauth=False, dispose_db=False)
+    transport = httpx.ASGITransport(app=web)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        driver = SlackDriver(http, signing_secret=SIGNING_SECRET, response_url_for=fake_slack.response_url)
+        env = AppEnv(settings=settings, deps=deps, fake=fake_slack, driver=driver, http=http, web=web)
+        yield env
+        await env.settle()
+
+
+@pytest.fixture
+def no_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Clear every setting the app reads from the environment."""
+    for name in list(os.environ):
+        if name.startswith(("SLACK_", "DATABASE_URL", "FOLLOWTHROUGH_", "LOG_LEVEL")) or name in ("HOST", "PORT"):
+            monkeypatch.delenv(name, raising=False)
+    yield
