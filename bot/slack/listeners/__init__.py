@@ -2,9 +2,9 @@
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.slack.listeners import decisions, home
+from bot.slack.listeners import decisions, home, hygiene
 
 
 def register_all(app: AsyncApp) -> None:
-    for module in (decisions, home):
+    for module in (decisions, home, hygiene):
         module.register(app)

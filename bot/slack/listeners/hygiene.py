@@ -1,0 +1,40 @@
+"""/hygiene: one command, routed to the admin settings and the managers' numbers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.ids import Command
+from bot.slack.listeners import settings, stats
+from bot.slack.parsing import commands as grammar
+
+
+def register(app: AsyncApp) -> None:
+    app.command(Command.HYGIENE)(hygiene_command)
+
+
+async def hygiene_command(
+    ack: AsyncAck,
+    command: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+    respond: Any,
+) -> None:
+    cmd = grammar.parse_hygiene(command.get("text") or "")
+    request = stats.HygieneRequest(
+        ack=ack, command=command, client=client, context=context, respond=respond
+    )
+    match cmd:
+        case grammar.Help():
+            await ack(response_type="ephemeral", text=grammar.HYGIENE_USAGE)
+        case grammar.HygieneSettings():
+            await settings.open_settings(request)
+        case grammar.HygieneStats():
+            await stats.show_stats(request, cmd)
+        case grammar.HygieneDigest():
+            await stats.digest_preview(request, cmd)
+        case grammar.HygieneExport():
+            await stats.export(request)
