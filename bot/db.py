@@ -128,3 +128,20 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def insert_if_absent(session: AsyncSession, table: Any, values: dict[str, Any]) -> bool:
+    """INSERT a row unless one with the same unique key exists; True when this call inserted it.
+
+    Both engines do this atomically (ON CONFLICT DO NOTHING), so concurrent callers never fail.
+    """
+    if session.bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        statement: Any = pg_insert(table).values(**values).on_conflict_do_nothing()
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        statement = sqlite_insert(table).values(**values).on_conflict_do_nothing()
+    result = await session.execute(statement)
+    return bool(getattr(result, "rowcount", 0))

@@ -7,11 +7,11 @@ creators, and a rolled-back creation gives its number back because the bump roll
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, String, insert, select, update
+from sqlalchemy import Integer, String, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db import Base
+from bot.db import Base, insert_if_absent
 from bot.workspace import WorkspaceKey, WorkspaceScoped
 
 
@@ -34,13 +34,7 @@ async def next_number(session: AsyncSession, *, ws: WorkspaceKey, series: str) -
     value = (await session.execute(bump)).scalar_one_or_none()
     if value is not None:
         return value
-    exists = await session.execute(
-        select(Counter.value).where(Counter.in_workspace(ws), Counter.series == series)
+    await insert_if_absent(
+        session, Counter, {**Counter.key_values(ws), "series": series, "value": 0}
     )
-    if exists.scalar_one_or_none() is None:
-        await session.execute(
-            insert(Counter)
-            .values(**Counter.key_values(ws), series=series, value=0)
-            .prefix_with("OR IGNORE", dialect="sqlite")
-        )
     return (await session.execute(bump)).scalar_one()

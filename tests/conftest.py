@@ -45,7 +45,9 @@ def slack_fixture(*parts: str) -> Path:
     """A file from Slack's published fixtures beside the checkout; skips the test without them."""
     path = SLACK_FIXTURES.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"Slack fixtures not found at {path} (../shared/fixtures/slack beside the repo)")
+        pytest.skip(
+            f"Slack fixtures not found at {path} (../shared/fixtures/slack beside the repo)"
+        )
     return path
 
 
@@ -142,9 +144,9 @@ class AppEnv:
     http: httpx.AsyncClient
     web: Any
 
-    async def settle(self, timeout: float = 10.0) -> None:
+    async def settle(self, within: float = 10.0) -> None:
         """Wait for the work Bolt runs after acknowledging (channel posts, modal opens)."""
-        deadline = asyncio.get_running_loop().time() + timeout
+        deadline = asyncio.get_running_loop().time() + within
         while True:
             pending = [
                 t
@@ -191,8 +193,12 @@ async def app_env(
     web = create_web_app(bolt, db, oauth=False, dispose_db=False)
     transport = httpx.ASGITransport(app=web)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-        driver = SlackDriver(http, signing_secret=SIGNING_SECRET, response_url_for=fake_slack.response_url)
-        env = AppEnv(settings=settings, deps=deps, fake=fake_slack, driver=driver, http=http, web=web)
+        driver = SlackDriver(
+            http, signing_secret=SIGNING_SECRET, response_url_for=fake_slack.response_url
+        )
+        env = AppEnv(
+            settings=settings, deps=deps, fake=fake_slack, driver=driver, http=http, web=web
+        )
         yield env
         await env.settle()
 
@@ -201,6 +207,9 @@ async def app_env(
 def no_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Clear every setting the app reads from the environment."""
     for name in list(os.environ):
-        if name.startswith(("SLACK_", "DATABASE_URL", "FOLLOWTHROUGH_", "LOG_LEVEL")) or name in ("HOST", "PORT"):
+        if name.startswith(("SLACK_", "DATABASE_URL", "FOLLOWTHROUGH_", "LOG_LEVEL")) or name in (
+            "HOST",
+            "PORT",
+        ):
             monkeypatch.delenv(name, raising=False)
     yield

@@ -189,7 +189,10 @@ class SlackDriver:
         user_id: str,
         team_id: str | None = None,
     ) -> dict[str, Any]:
-        """``values`` maps block_id to the element state, e.g. {"title": {"type": "plain_text_input", "value": "x"}}."""
+        """A submission of ``view``; ``values`` maps block ids to element states.
+
+        For example ``{"title": {"type": "plain_text_input", "value": "x"}}``.
+        """
         submitted = dict(view)
         submitted.setdefault("id", f"V{next(_ids)}")
         submitted["team_id"] = team_id or self.team_id

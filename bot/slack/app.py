@@ -103,11 +103,10 @@ def _context_middleware(
         ws = workspace_of(context)
         context["deps"] = deps
         context["ws"] = ws
-        if ws.team_id or ws.enterprise_id:
-            if ws not in deps.known_workspaces:
-                async with deps.db.transaction() as session:
-                    await workspaces.ensure_workspace(session, ws=ws, now=deps.now())
-                deps.known_workspaces.add(ws)
+        if (ws.team_id or ws.enterprise_id) and ws not in deps.known_workspaces:
+            async with deps.db.transaction() as session:
+                await workspaces.ensure_workspace(session, ws=ws, now=deps.now())
+            deps.known_workspaces.add(ws)
         await next()
 
     return put_deps_in_context

@@ -21,7 +21,7 @@ async def tell_user(
     *,
     blocks: list[dict[str, Any]] | None = None,
 ) -> None:
-    """An ephemeral note to the person behind ``body``; a DM where ephemerals can't go (App Home)."""
+    """An ephemeral note to whoever acted in ``body``; a DM where ephemerals can't go (App Home)."""
     user_id = (body.get("user") or {}).get("id") or body.get("user_id")
     response_url = body.get("response_url")
     if response_url:

@@ -4,30 +4,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cadence.config import CadenceConfig, apply_overrides
+from bot.db import insert_if_absent
 from bot.workspace import WorkspaceKey
 from bot.workspaces.models import Workspace
 
 
 async def ensure_workspace(session: AsyncSession, *, ws: WorkspaceKey, now: datetime) -> None:
     """Record the workspace on first contact; a no-op when it is already known."""
-    statement = insert(Workspace).values(
-        **Workspace.key_values(ws), overrides={}, installed_at=now, updated_at=now
+    await insert_if_absent(
+        session,
+        Workspace,
+        {**Workspace.key_values(ws), "overrides": {}, "installed_at": now, "updated_at": now},
     )
-    if session.bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        statement = (
-            pg_insert(Workspace)
-            .values(**Workspace.key_values(ws), overrides={}, installed_at=now, updated_at=now)
-            .on_conflict_do_nothing()
-        )
-    else:
-        statement = statement.prefix_with("OR IGNORE")
-    await session.execute(statement)
 
 
 async def get_workspace(session: AsyncSession, *, ws: WorkspaceKey) -> Workspace | None:

@@ -115,7 +115,7 @@ async def _change(
     user_id: str,
     channel_id: str,
 ) -> tuple[Decision, str]:
-    """Apply one of decide/assign/due/drop/reopen; returns the decision and a line for the channel."""
+    """Apply decide/assign/due/drop/reopen; returns the decision and a line for the channel."""
     actor = await deps.actor(client, ws, user_id)
     now = deps.now()
     who = mention(user_id)
@@ -133,7 +133,8 @@ async def _change(
                     channel_id=channel_id,
                     now=now,
                 )
-                text = f"{who} decided *{d.ref}* {render_user_text(d.title)}: {render_user_text(d.resolution or '')}"
+                resolved = render_user_text(d.resolution or "")
+                text = f"{who} decided *{d.ref}* {render_user_text(d.title)}: {resolved}"
             case grammar.DecisionAssign(number=n, owner_id=owner_id):
                 d = await service.assign(
                     session, ws=ws, number=n, actor=actor, owner_id=owner_id, now=now
@@ -255,7 +256,10 @@ async def post_card(
             raise
         await respond(
             response_type="ephemeral",
-            text=f"{decision.ref} is recorded, but I can't post in this channel. Invite me with `/invite @Followthrough` to share decisions here.",
+            text=(
+                f"{decision.ref} is recorded, but I can't post in this channel. "
+                "Invite me with `/invite @Followthrough` to share decisions here."
+            ),
         )
         return
     async with deps.db.transaction() as session:
