@@ -279,7 +279,7 @@ async def test_reassign_and_drop_buttons(app_env: AppEnv) -> None:
             "decision_reassign",
             user_id="U1",
             selected_user="U2",
-            block_id="decision:1",
+            block_id="decision:1:card",
             channel_id="C1",
             message=message,
         )

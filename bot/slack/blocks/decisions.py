@@ -58,7 +58,8 @@ def decision_line(d: Decision, *, today: date | None = None) -> str:
     )
 
 
-def decision_actions(d: Decision) -> Block:
+def decision_actions(d: Decision, *, place: str = "card") -> Block:
+    """Decide / Reassign / Drop for ``d``; ``place`` keeps block ids unique within one view."""
     value = str(d.number)
     return actions(
         button("Decide", action_id=Action.DECIDE, value=value, style="primary"),
@@ -72,7 +73,7 @@ def decision_actions(d: Decision) -> Block:
             style="danger",
             confirm=("Drop this decision?", f"{d.ref} will be closed without a decision.", "Drop"),
         ),
-        block_id=f"decision:{d.number}",
+        block_id=f"decision:{d.number}:{place}",
     )
 
 
@@ -251,7 +252,13 @@ def decide_modal(d: Decision, *, origin: dict[str, str]) -> Block:
 
 
 def home_section(
-    title: str, decisions: Sequence[Decision], *, empty: str, today: date, budget: int
+    title: str,
+    decisions: Sequence[Decision],
+    *,
+    empty: str,
+    today: date,
+    budget: int,
+    place: str,
 ) -> list[Block]:
     """A titled group of decision cards for App Home, within ``budget`` blocks."""
     blocks = [header(title)]
@@ -261,7 +268,7 @@ def home_section(
     room = max(0, (budget - 2) // per_card)
     for d in decisions[:room]:
         blocks.append(section(decision_line(d, today=today)))
-        blocks.append(decision_actions(d))
+        blocks.append(decision_actions(d, place=place))
     if len(decisions) > room:
         blocks.append(context(f"…and {len(decisions) - room} more: `/decision list mine`"))
     return blocks

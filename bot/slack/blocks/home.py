@@ -38,6 +38,7 @@ def home_view(data: HomeData) -> dict[str, Any]:
         empty="Nothing waits on you. :sparkles:",
         today=data.today,
         budget=share,
+        place="owned",
     )
     blocks.append(divider())
     blocks += home_section(
@@ -46,6 +47,7 @@ def home_view(data: HomeData) -> dict[str, Any]:
         empty="No decision you recorded is waiting on someone else.",
         today=data.today,
         budget=share,
+        place="waiting",
     )
     for extra in data.extra_sections:
         blocks.append(divider())

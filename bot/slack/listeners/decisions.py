@@ -417,7 +417,11 @@ def _origin(body: dict[str, Any]) -> dict[str, str]:
 
 
 def _number(action: dict[str, Any]) -> int:
-    raw = action.get("value") or (action.get("block_id") or "").partition(":")[2]
+    raw = action.get("value")
+    if not raw:
+        # Selects carry no value: the number rides in the block id, "decision:<n>:<place>".
+        parts = (action.get("block_id") or "").split(":")
+        raw = parts[1] if len(parts) > 1 else ""
     try:
         return int(raw)
     except ValueError:
