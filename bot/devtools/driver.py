@@ -231,7 +231,7 @@ class SlackDriver:
             self.view_submission_payload(view, values, user_id=user_id, team_id=team_id)
         )
 
-    async def message_shortcut(
+    def message_shortcut_payload(
         self,
         callback_id: str,
         *,
@@ -239,8 +239,8 @@ class SlackDriver:
         channel_id: str,
         message: dict[str, Any],
         team_id: str | None = None,
-    ) -> httpx.Response:
-        payload = {
+    ) -> dict[str, Any]:
+        return {
             "type": "message_action",
             "token": "verification-token-unused",
             "action_ts": f"{time.time():.6f}",
@@ -255,6 +255,19 @@ class SlackDriver:
             "message_ts": message["ts"],
             "message": {"type": "message", **message},
         }
+
+    async def message_shortcut(
+        self,
+        callback_id: str,
+        *,
+        user_id: str,
+        channel_id: str,
+        message: dict[str, Any],
+        team_id: str | None = None,
+    ) -> httpx.Response:
+        payload = self.message_shortcut_payload(
+            callback_id, user_id=user_id, channel_id=channel_id, message=message, team_id=team_id
+        )
         return await self.interact(payload)
 
     async def event(self, event: dict[str, Any], *, team_id: str | None = None) -> httpx.Response:
