@@ -135,7 +135,7 @@ async def insert_if_absent(session: AsyncSession, table: Any, values: dict[str, 
 
     Both engines do this atomically (ON CONFLICT DO NOTHING), so concurrent callers never fail.
     """
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
         statement: Any = pg_insert(table).values(**values).on_conflict_do_nothing()

@@ -46,9 +46,9 @@ async def serve(settings: Settings, cadence: CadenceConfig) -> None:
     log.info(
         "connecting to Slack with Socket Mode; /healthz on %s:%s", settings.host, settings.port
     )
-    await socket.connect_async()
+    await socket.connect_async()  # type: ignore[no-untyped-call]
     try:
         await server.serve()
     finally:
-        await socket.close_async()
+        await socket.close_async()  # type: ignore[no-untyped-call]
         await asyncio.sleep(0)

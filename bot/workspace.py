@@ -33,8 +33,8 @@ class WorkspaceScoped:
     @classmethod
     def in_workspace(cls, ws: WorkspaceKey) -> ColumnElement[bool]:
         return and_(
-            cls.enterprise_id == ws.enterprise_id,  # type: ignore[arg-type]
-            cls.team_id == ws.team_id,  # type: ignore[arg-type]
+            cls.enterprise_id == ws.enterprise_id,
+            cls.team_id == ws.team_id,
         )
 
     @staticmethod
