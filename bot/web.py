@@ -41,6 +41,8 @@ def create_web_app(
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
+        if bolt.client.session is not None:
+            await bolt.client.session.close()
         if dispose_db:
             await db.dispose()
 

@@ -201,6 +201,8 @@ async def app_env(
         )
         yield env
         await env.settle()
+    if bolt.client.session is not None:
+        await bolt.client.session.close()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -296,9 +296,11 @@ async def remember_message(
     session: AsyncSession, *, ws: WorkspaceKey, decision_id: int, channel_id: str, ts: str
 ) -> None:
     """Keep the channel message that shows a decision, so later changes update it in place."""
-    decision = await get_decision_by_id(session, ws=ws, decision_id=decision_id)
-    decision.message_channel_id = channel_id
-    decision.message_ts = ts
+    await session.execute(
+        update(Decision)
+        .where(Decision.in_workspace(ws), Decision.id == decision_id)
+        .values(message_channel_id=channel_id, message_ts=ts)
+    )
 
 
 async def list_decisions(

@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import logging
+
+import aiohttp
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
+from slack_bolt.oauth.async_callback_options import (
+    AsyncCallbackOptions,
+    AsyncFailureArgs,
+    AsyncSuccessArgs,
+)
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
+from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
@@ -21,6 +31,8 @@ from bot.settings import Settings
 from bot.slack.deps import Deps, workspace_of
 from bot.slack.errors import handle_error
 from bot.slack.listeners import register_all
+from bot.slack.listeners.lifecycle import INSTALLATION_STORE, LIFECYCLE_EVENTS
+from bot.workspace import WorkspaceKey
 from bot.workspaces import service as workspaces
 
 log = logging.getLogger(__name__)
@@ -39,13 +51,21 @@ BOT_SCOPES = (
     "team:read",
 )
 OAUTH_STATE_SECONDS = 600
+# Bolt refreshes a rotating token when it expires within this many minutes (its default).
+TOKEN_REFRESH_MINUTES = 120
 
 
-def web_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
-    """A Web API client for ``SLACK_API_URL`` that retries what is safe to retry."""
+def web_client(
+    settings: Settings, token: str | None = None, *, session: aiohttp.ClientSession | None = None
+) -> AsyncWebClient:
+    """A Web API client for ``SLACK_API_URL`` that retries what is safe to retry.
+
+    Pass one ``session`` per process: without it slack_sdk opens a new connection per call.
+    """
     return AsyncWebClient(
         token=token,
         base_url=settings.slack_api_url,
+        session=session,
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
             AsyncRateLimitErrorRetryHandler(max_retry_count=2),
@@ -65,7 +85,8 @@ def build_app(settings: Settings, deps: Deps) -> AsyncApp:
         else settings.slack_bot_token.get_secret_value()
     )
     # Bolt takes the single-workspace token from the client it is given.
-    client = web_client(settings, token=bot_token)
+    # Bolt copies this client (and its connection pool) for every request it handles.
+    client = web_client(settings, token=bot_token, session=aiohttp.ClientSession())
     options: dict[str, Any] = {
         "signing_secret": signing_secret,
         "client": client,
@@ -73,39 +94,91 @@ def build_app(settings: Settings, deps: Deps) -> AsyncApp:
         "ignoring_self_events_enabled": True,
     }
     if settings.oauth_mode:
-        assert settings.slack_client_id and settings.slack_client_secret
-        options["oauth_settings"] = AsyncOAuthSettings(
-            client_id=settings.slack_client_id,
-            client_secret=settings.slack_client_secret.get_secret_value(),
-            scopes=list(BOT_SCOPES),
-            installation_store=AsyncSQLAlchemyInstallationStore(
-                client_id=settings.slack_client_id, engine=deps.db.engine
-            ),
-            state_store=AsyncSQLAlchemyOAuthStateStore(
-                expiration_seconds=OAUTH_STATE_SECONDS, engine=deps.db.engine
-            ),
-            install_path="/slack/install",
-            redirect_uri_path="/slack/oauth_redirect",
-        )
+        options.update(_oauth_options(settings, deps, client))
     app = AsyncApp(**options)
-    app.use(_context_middleware(deps))
+    app.use(_context_middleware(deps, app.installation_store))
     app.error(handle_error)
     register_all(app)
     return app
 
 
+def _oauth_options(settings: Settings, deps: Deps, client: AsyncWebClient) -> dict[str, Any]:
+    """Installs, state checks and per-workspace tokens, all stored in our own database.
+
+    Bolt's default authorizer refreshes rotating tokens with a client of its own aimed at
+    slack.com; ours is built on ``client`` so refreshes go to ``SLACK_API_URL`` like every call.
+    """
+    assert settings.slack_client_id and settings.slack_client_secret
+    client_id = settings.slack_client_id
+    client_secret = settings.slack_client_secret.get_secret_value()
+    store = AsyncSQLAlchemyInstallationStore(client_id=client_id, engine=deps.db.engine)
+    oauth_settings = AsyncOAuthSettings(
+        client_id=client_id,
+        client_secret=client_secret,
+        scopes=list(BOT_SCOPES),
+        installation_store=store,
+        state_store=AsyncSQLAlchemyOAuthStateStore(
+            expiration_seconds=OAUTH_STATE_SECONDS, engine=deps.db.engine
+        ),
+        state_expiration_seconds=OAUTH_STATE_SECONDS,
+        install_path="/slack/install",
+        redirect_uri_path="/slack/oauth_redirect",
+        token_rotation_expiration_minutes=TOKEN_REFRESH_MINUTES,
+        callback_options=AsyncCallbackOptions(success=_installed(deps), failure=_install_failed),
+    )
+    authorize = AsyncInstallationStoreAuthorize(
+        logger=log,
+        installation_store=store,
+        client_id=client_id,
+        client_secret=client_secret,
+        token_rotation_expiration_minutes=TOKEN_REFRESH_MINUTES,
+        client=client,
+    )
+    return {"oauth_settings": oauth_settings, "authorize": authorize}
+
+
+def _installed(deps: Deps) -> Callable[[AsyncSuccessArgs], Awaitable[BoltResponse]]:
+    async def on_success(args: AsyncSuccessArgs) -> BoltResponse:
+        installation = args.installation
+        ws = WorkspaceKey(
+            team_id=installation.team_id or "", enterprise_id=installation.enterprise_id or ""
+        )
+        org_wide = bool(installation.is_enterprise_install) and not installation.team_id
+        async with deps.db.transaction() as session:
+            revived = await workspaces.mark_installed(
+                session, ws=ws, now=deps.now(), whole_enterprise=org_wide
+            )
+        log.info("installed in %s%s", ws, " (reinstalled; purge called off)" if revived else "")
+        return await args.default.success(args)
+
+    return on_success
+
+
+async def _install_failed(args: AsyncFailureArgs) -> BoltResponse:
+    log.info("an install did not complete: %s", args.reason)
+    return await args.default.failure(args)
+
+
+def _is_lifecycle_event(body: dict[str, Any]) -> bool:
+    event = body.get("event")
+    return isinstance(event, dict) and event.get("type") in LIFECYCLE_EVENTS
+
+
 def _context_middleware(
-    deps: Deps,
-) -> Callable[[AsyncBoltContext, Callable[[], Awaitable[None]]], Awaitable[None]]:
+    deps: Deps, store: AsyncInstallationStore | None
+) -> Callable[[AsyncBoltContext, dict[str, Any], Callable[[], Awaitable[None]]], Awaitable[None]]:
     async def put_deps_in_context(
-        context: AsyncBoltContext, next: Callable[[], Awaitable[None]]
+        context: AsyncBoltContext, body: dict[str, Any], next: Callable[[], Awaitable[None]]
     ) -> None:
         ws = workspace_of(context)
         context["deps"] = deps
         context["ws"] = ws
-        if (ws.team_id or ws.enterprise_id) and ws not in deps.known_workspaces:
+        context[INSTALLATION_STORE] = store
+        # Any other request from a workspace means the app is installed there: record it, and
+        # bring it back if it had been uninstalled. An uninstall notice must not do that.
+        if ws.team_id and ws not in deps.known_workspaces and not _is_lifecycle_event(body):
             async with deps.db.transaction() as session:
-                await workspaces.ensure_workspace(session, ws=ws, now=deps.now())
+                await workspaces.mark_installed(session, ws=ws, now=deps.now())
             deps.known_workspaces.add(ws)
         await next()
 

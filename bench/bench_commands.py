@@ -1,0 +1,192 @@
+"""Benchmark: 50 concurrent signed `/decision new` requests against the real server.
+
+Followthrough (``python -m bot serve``) is measured beside two reference apps on the same
+uvicorn + Starlette + Bolt stack (bench/reference_apps.py): ``bare`` only acks, ``minimal`` does
+one transaction (next number, one insert) before the ack. Each server runs in its own process
+on a fresh database; the fake Slack and the load run in this process.
+
+    .venv/bin/python -m bench.bench_commands --engine sqlite --requests 2000
+
+Requests go in bursts of 50 at once. Prints p50, p99 and requests per second (within bursts)
+for each app, and Followthrough's ratios to ``minimal``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from bot.devtools.driver import SlackDriver
+from bot.devtools.fake_slack import FakeSlack
+from bot.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parents[1]
+SECRET = "bench-signing-secret-0123456789"
+PG_SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def fresh_database(engine: str, name: str, folder: Path) -> str:
+    if engine == "sqlite":
+        url = f"sqlite+aiosqlite:///{folder / (name + '.db')}"
+    else:
+        import asyncpg
+
+        conn = await asyncpg.connect(PG_SERVER)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        url = (
+            PG_SERVER.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+            + f"/{name}"
+        )
+    await asyncio.to_thread(upgrade, url)
+    return url
+
+
+async def wait_healthy(port: int, process: subprocess.Popen[bytes]) -> None:
+    async with httpx.AsyncClient() as client:
+        for _ in range(200):
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited with {process.returncode}")
+            try:
+                if (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.05)
+    raise RuntimeError("server did not become healthy")
+
+
+async def measure(
+    port: int,
+    fake: FakeSlack,
+    requests: int,
+    concurrency: int,
+    *,
+    expect_ref: bool,
+    settle: float = 0.5,
+) -> dict[str, float]:
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=30
+    ) as http:
+        driver = SlackDriver(http, signing_secret=SECRET, response_url_for=fake.response_url)
+
+        async def one(i: int) -> float:
+            start = time.perf_counter()
+            response = await driver.command(
+                "/decision", f"new Benchmark item {i}", user_id="U1", channel_id="C1"
+            )
+            elapsed = time.perf_counter() - start
+            if response.status_code != 200 or (expect_ref and "D-" not in response.text):
+                raise RuntimeError(f"bad answer: {response.status_code} {response.text[:200]}")
+            return elapsed
+
+        for i in range(concurrency):  # warm-up: connections, auth.test, first-contact writes
+            await one(-i)
+        latencies: list[float] = []
+        busy = 0.0
+        # Bursts of `concurrency` simultaneous requests, as a channel full of people would send
+        # them; between bursts the server finishes its post-ack work (channel posts).
+        for wave in range(0, requests, concurrency):
+            size = min(concurrency, requests - wave)
+            started = time.perf_counter()
+            latencies += await asyncio.gather(*(one(wave + i) for i in range(size)))
+            busy += time.perf_counter() - started
+            await asyncio.sleep(settle)
+        latencies.sort()
+        wall = busy
+    return {
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
+        "rps": requests / wall,
+    }
+
+
+async def run_one(
+    kind: str, engine: str, fake: FakeSlack, folder: Path, requests: int, concurrency: int
+) -> dict[str, float]:
+    url = await fresh_database(engine, f"followthrough_bench_{kind}", folder)
+    port = free_port()
+    env = {
+        **os.environ,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_BOT_TOKEN": "xoxb-bench",
+        "SLACK_API_URL": fake.api_url,
+        "DATABASE_URL": url,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "LOG_LEVEL": "WARNING",
+    }
+    for name in (
+        "SLACK_APP_TOKEN",
+        "SLACK_CLIENT_ID",
+        "SLACK_CLIENT_SECRET",
+        "FOLLOWTHROUGH_CONFIG",
+    ):
+        env.pop(name, None)
+    argv = (
+        [sys.executable, "-m", "bot", "serve"]
+        if kind == "followthrough"
+        else [sys.executable, "-m", "bench.reference_apps", kind, str(port)]
+    )
+    process = subprocess.Popen(argv, cwd=folder, env={**env, "PYTHONPATH": str(ROOT)})  # noqa: ASYNC220
+    try:
+        await wait_healthy(port, process)
+        return await measure(port, fake, requests, concurrency, expect_ref=kind != "bare")
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--engine", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=50)
+    args = parser.parse_args()
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        async with FakeSlack(team_id="T1") as fake:
+            fake.add_user("U1", name="ana", tz="Europe/Berlin")
+            fake.add_channel("C1", name="general")
+            for kind in ("bare", "minimal", "followthrough"):
+                results[kind] = await run_one(
+                    kind, args.engine, fake, Path(tmp), args.requests, args.concurrency
+                )
+                fake.reset()
+    print(
+        f"engine={args.engine} requests={args.requests} concurrency={args.concurrency} "
+        f"machine={platform.machine()} cpus={os.cpu_count()} python={platform.python_version()}"
+    )
+    print(f"{'app':<14}{'p50 ms':>10}{'p99 ms':>10}{'req/s':>10}")
+    for kind, r in results.items():
+        print(f"{kind:<14}{r['p50_ms']:>10.1f}{r['p99_ms']:>10.1f}{r['rps']:>10.1f}")
+    full, floor = results["followthrough"], results["minimal"]
+    print(
+        f"followthrough/minimal: p99 x{full['p99_ms'] / floor['p99_ms']:.2f}, "
+        f"p50 x{full['p50_ms'] / floor['p50_ms']:.2f}, rps x{full['rps'] / floor['rps']:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
