@@ -1,0 +1,152 @@
+"""The process interface as an operator meets it: real subprocesses, real HTTP, real exit codes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.db import Database
+from bot.devtools.driver import SlackDriver
+from bot.devtools.fake_slack import FakeSlack
+from tests.conftest import ROOT, SIGNING_SECRET, slack_fixture  # noqa: F401
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "DATABASE_URL", "FOLLOWTHROUGH_", "LOG_LEVEL", "PYTEST"))
+        and k not in ("HOST", "PORT")
+    }
+    env["PYTHONPATH"] = str(ROOT)
+    env.update(extra)
+    return env
+
+
+async def run(*args: str, cwd: Path, env: dict[str, str]) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        cwd=cwd,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await asyncio.wait_for(process.communicate(), 120)
+    return process.returncode or 0, out.decode()
+
+
+async def test_migrate_creates_the_schema(tmp_path: Path) -> None:
+    code, out = await run("migrate", cwd=tmp_path, env=clean_env())
+    assert code == 0, out
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'followthrough.db'}")
+    try:
+        async with db.engine.connect() as conn:
+            names = await conn.run_sync(
+                lambda c: __import__("sqlalchemy").inspect(c).get_table_names()
+            )
+    finally:
+        await db.dispose()
+    assert {"decisions", "meetings", "deliveries", "alembic_version"} <= set(names)
+
+
+async def test_serve_refuses_to_start_without_slack_settings(tmp_path: Path) -> None:
+    code, out = await run("serve", cwd=tmp_path, env=clean_env(PORT="99999"))
+    assert code == 2
+    assert "PORT" in out
+    code, out = await run("serve", cwd=tmp_path, env=clean_env())
+    assert code == 2
+    assert "SLACK_SIGNING_SECRET" in out and "SLACK_BOT_TOKEN" in out
+
+
+async def test_serve_answers_signed_commands_and_stops_on_sigterm(tmp_path: Path) -> None:
+    async with FakeSlack(team_id="T1") as fake:
+        fake.add_user("U1", name="ana", tz="UTC")
+        port = free_port()
+        env = clean_env(
+            SLACK_SIGNING_SECRET=SIGNING_SECRET,
+            SLACK_BOT_TOKEN="xoxb-process-test",
+            SLACK_API_URL=fake.api_url,
+            HOST="127.0.0.1",
+            PORT=str(port),
+        )
+        code, out = await run("migrate", cwd=tmp_path, env=env)
+        assert code == 0, out
+        server = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "serve",
+            cwd=tmp_path,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        try:
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+                for _ in range(200):
+                    try:
+                        if (await http.get("/healthz")).status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        await asyncio.sleep(0.05)
+                else:
+                    pytest.fail("server never became healthy")
+                driver = SlackDriver(
+                    http, signing_secret=SIGNING_SECRET, response_url_for=fake.response_url
+                )
+                response = await driver.command(
+                    "/decision", "new Through a real socket", user_id="U1", channel_id="C1"
+                )
+                assert response.status_code == 200
+                assert "D-1" in response.json()["text"]
+                forged = await driver.post_unsigned(
+                    "command=%2Fdecision&text=new+x",
+                    {"content-type": "application/x-www-form-urlencoded"},
+                )
+                assert forged.status_code == 401
+                for _ in range(100):
+                    if fake.calls_to("chat.postMessage"):
+                        break
+                    await asyncio.sleep(0.05)
+                assert fake.calls_to("chat.postMessage")[0].token == "xoxb-process-test"
+        finally:
+            server.send_signal(signal.SIGTERM)
+            out_bytes, _ = await asyncio.wait_for(server.communicate(), 30)
+        # uvicorn shuts down gracefully, then re-raises SIGTERM so supervisors see why it ended.
+        assert server.returncode in (0, -signal.SIGTERM), out_bytes.decode()
+        assert "Application shutdown complete" in out_bytes.decode()
+        assert "xoxb-process-test" not in out_bytes.decode()
+
+
+async def test_healthz_is_503_when_the_database_is_down() -> None:
+    from slack_bolt.async_app import AsyncApp
+
+    from bot.web import create_web_app
+
+    db = Database("postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    bolt = AsyncApp(signing_secret="s" * 16, token="xoxb-unused")
+    web = create_web_app(bolt, db, oauth=False)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=web), base_url="http://t"
+    ) as http:
+        response = await http.get("/healthz")
+    await db.dispose()
+    assert response.status_code == 503
