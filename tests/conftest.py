@@ -68,15 +68,38 @@ async def _recreate_pg_database(name: str) -> None:
         await conn.close()
 
 
+_created_pg_databases: set[str] = set()
+
+
 def fresh_database_url(engine: str, tmp_path: Path, name: str) -> str:
-    """An empty database of the given engine; skips when PostgreSQL is unreachable."""
+    """An empty database of the given engine; skips when PostgreSQL is unreachable.
+
+    PostgreSQL databases are named per test process, so parallel test runs on one server never
+    drop each other's databases; they are dropped when the session ends.
+    """
     if engine == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / (name + '.db')}"
+    name = f"{name}_{os.getpid()}"
     try:
         asyncio.run(_recreate_pg_database(name))
     except (OSError, asyncpg.PostgresError) as exc:
         pytest.skip(f"PostgreSQL not reachable at {PG_SERVER}: {exc}")
+    _created_pg_databases.add(name)
     return _pg_url(name)
+
+
+async def _drop_pg_databases(names: set[str]) -> None:
+    conn = await asyncpg.connect(PG_SERVER)
+    try:
+        for name in names:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _created_pg_databases:
+        asyncio.run(_drop_pg_databases(_created_pg_databases))
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
