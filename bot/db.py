@@ -66,6 +66,8 @@ def is_sqlite_url(url: str) -> bool:
 
 def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
     if is_sqlite_url(url):
+        if ":memory:" in url or url.rstrip("/").endswith("sqlite+aiosqlite:"):
+            raise ValueError("use a SQLite file: an in-memory database is private to one connection")
         engine = create_async_engine(
             url,
             echo=echo,

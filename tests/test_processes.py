@@ -150,3 +150,60 @@ async def test_healthz_is_503_when_the_database_is_down() -> None:
         response = await http.get("/healthz")
     await db.dispose()
     assert response.status_code == 503
+
+
+async def test_socket_mode_answers_commands_without_a_public_url(tmp_path: Path) -> None:
+    async with FakeSlack(team_id="T1") as fake:
+        fake.add_user("U1", name="ana", tz="UTC")
+        env = clean_env(
+            SLACK_BOT_TOKEN="xoxb-socket-test",
+            SLACK_APP_TOKEN="xapp-socket-test",
+            SLACK_API_URL=fake.api_url,
+            HOST="127.0.0.1",
+            PORT=str(free_port()),
+        )
+        code, out = await run("migrate", cwd=tmp_path, env=env)
+        assert code == 0, out
+        server = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "serve",
+            cwd=tmp_path,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        try:
+            for _ in range(200):
+                if fake.socket_connected:
+                    break
+                await asyncio.sleep(0.05)
+            else:
+                pytest.fail("the app never opened a Socket Mode connection")
+            driver = SlackDriver(
+                httpx.AsyncClient(), signing_secret="unused", response_url_for=fake.response_url
+            )
+            form = driver.command_form(
+                "/decision", "new Over a socket", user_id="U1", channel_id="C1"
+            )
+            await fake.socket_send(
+                {
+                    "envelope_id": "env-1",
+                    "type": "slash_commands",
+                    "accepts_response_payload": True,
+                    "payload": form,
+                }
+            )
+            for _ in range(200):
+                acks = [a for a in fake.socket_acks if a.get("envelope_id") == "env-1"]
+                if acks:
+                    break
+                await asyncio.sleep(0.05)
+            else:
+                pytest.fail("the command was never acknowledged")
+            assert "D-1" in acks[0]["payload"]["text"]
+        finally:
+            server.send_signal(signal.SIGTERM)
+            out_bytes, _ = await asyncio.wait_for(server.communicate(), 30)
+        assert "xapp-socket-test" not in out_bytes.decode()
