@@ -64,10 +64,14 @@ def is_sqlite_url(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+def is_in_memory_sqlite(url: str) -> bool:
+    return ":memory:" in url or url.rstrip("/").endswith(":")
+
+
 def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
     if is_sqlite_url(url):
-        if ":memory:" in url or url.rstrip("/").endswith("sqlite+aiosqlite:"):
-            raise ValueError("use a SQLite file: an in-memory database is private to one connection")
+        if is_in_memory_sqlite(url):
+            raise ValueError("use a SQLite file: an in-memory database lives in one connection")
         engine = create_async_engine(
             url,
             echo=echo,

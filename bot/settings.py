@@ -58,6 +58,8 @@ class Settings(BaseSettings):
         url = normalize_database_url(value)
         if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("use a sqlite:// or postgres(ql):// URL")
+        if url.startswith("sqlite") and (":memory:" in url or url.rstrip("/").endswith(":")):
+            raise ValueError("use a SQLite file such as sqlite:///followthrough.db, not memory")
         return url
 
     @field_validator("slack_api_url")
