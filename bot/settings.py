@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.db import is_in_memory_sqlite, is_sqlite_url
+
 SLACK_API_DEFAULT = "https://slack.com/api/"
 DEFAULT_CONFIG_FILE = Path("followthrough.toml")
 
@@ -58,7 +60,7 @@ class Settings(BaseSettings):
         url = normalize_database_url(value)
         if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("use a sqlite:// or postgres(ql):// URL")
-        if url.startswith("sqlite") and (":memory:" in url or url.rstrip("/").endswith(":")):
+        if is_sqlite_url(url) and is_in_memory_sqlite(url):
             raise ValueError("use a SQLite file such as sqlite:///followthrough.db, not memory")
         return url
 
