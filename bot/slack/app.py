@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import logging
-
-import aiohttp
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.oauth.async_callback_options import (
@@ -51,6 +50,11 @@ BOT_SCOPES = (
     "team:read",
 )
 OAUTH_STATE_SECONDS = 600
+# Said to someone whose workspace has no (or no longer a) working installation.
+NOT_INSTALLED = (
+    "Followthrough is not installed in this workspace (or was removed from it). "
+    "Ask a workspace admin to install it again."
+)
 # Bolt refreshes a rotating token when it expires within this many minutes (its default).
 TOKEN_REFRESH_MINUTES = 120
 
@@ -92,6 +96,7 @@ def build_app(settings: Settings, deps: Deps) -> AsyncApp:
         "client": client,
         "raise_error_for_unhandled_request": False,
         "ignoring_self_events_enabled": True,
+        "user_facing_authorize_error_message": NOT_INSTALLED,
     }
     if settings.oauth_mode:
         options.update(_oauth_options(settings, deps, client))

@@ -6,6 +6,7 @@ else is ours: it is logged with its traceback and the person gets an apology, no
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -45,6 +46,11 @@ async def handle_error(
         )
     if body.get("type") == "view_submission" and response is not None:
         return None
+    if response is None:
+        # Already acknowledged. Bolt clears the recorded ack when a listener raises, and only
+        # polls for it every 10 ms; giving it that moment keeps Slack from seeing a time-out
+        # (slack_bolt/listener/asyncio_runner.py, run_ack_function_asynchronously).
+        await asyncio.sleep(0.05)
     try:
         await replies.tell_user(client, body, text)
     except Exception:

@@ -24,6 +24,7 @@ class View(enum.StrEnum):
     NO_OUTCOME = "meeting_no_outcome"
     RECORD_OUTCOME = "outcome_record"
     SETTINGS = "hygiene_settings"
+    SETTINGS_SAVED = "hygiene_settings_saved"
 
 
 class Action(enum.StrEnum):
@@ -51,6 +52,20 @@ class Block(enum.StrEnum):
     OUTCOME_TEXT = "outcome_text"
     OUTCOME_KIND = "outcome_kind"
     MEETING = "meeting"
+    SETTINGS_TIMEZONE = "settings_timezone"
+    SETTINGS_WORKING_DAYS = "settings_working_days"
+    SETTINGS_DAY_START = "settings_day_start"
+    SETTINGS_DAY_END = "settings_day_end"
+    SETTINGS_STALL_AFTER = "settings_stall_after_days"
+    SETTINGS_REPEAT_EVERY = "settings_repeat_every_days"
+    SETTINGS_ESCALATE_AFTER = "settings_escalate_after"
+    SETTINGS_ESCALATE_TO_USER = "settings_escalate_to_user"
+    SETTINGS_ESCALATE_TO_CHANNEL = "settings_escalate_to_channel"
+    SETTINGS_OUTCOME_GRACE = "settings_outcome_grace_hours"
+    SETTINGS_DIGEST_DAY = "settings_digest_day"
+    SETTINGS_DIGEST_TIME = "settings_digest_time"
+    SETTINGS_DIGEST_PEOPLE = "settings_digest_people"
+    SETTINGS_DIGEST_CHANNELS = "settings_digest_channels"
 
 
 INPUT = "input"

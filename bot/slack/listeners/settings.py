@@ -1,10 +1,95 @@
-"""/hygiene settings: the admins' cadence modal, saved per workspace and audited."""
+"""/hygiene settings: the admins' cadence modal, saved per workspace and audited.
+
+Workspace admins and owners (Slack's users.info) and the admins named in the cadence file may
+open and save it; anyone else is refused before a form appears, and again on save, since a
+submission is only as trustworthy as the person sending it.
+"""
 
 from __future__ import annotations
 
-from bot.errors import Conflict
+import json
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.cadence.config import InvalidSettings
+from bot.errors import Forbidden, UserError
+from bot.slack.blocks import settings as render
+from bot.slack.deps import deps_of, workspace_of
+from bot.slack.ids import Block as BlockId
+from bot.slack.ids import View as ViewId
 from bot.slack.listeners.stats import HygieneRequest
+from bot.workspaces import service as workspaces
+
+
+def register(app: AsyncApp) -> None:
+    app.view(ViewId.SETTINGS)(settings_submitted)
 
 
 async def open_settings(request: HygieneRequest) -> None:
-    raise Conflict("This part of /hygiene is not available in this build yet.")
+    deps, ws = deps_of(request.context), workspace_of(request.context)
+    command, client = request.command, request.client
+    actor = await deps.actor(client, ws, command["user_id"])
+    if not actor.is_admin:
+        raise Forbidden(workspaces.NOT_ADMIN)
+    async with deps.db.transaction() as session:
+        current = await workspaces.cadence_for(session, ws=ws, base=deps.cadence)
+        recent = await workspaces.recent_changes(session, ws=ws)
+    view = render.settings_modal(current, recent=recent)
+    await request.ack()
+    await client.views_open(trigger_id=command["trigger_id"], view=view)
+
+
+async def settings_submitted(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    deps, ws = deps_of(context), workspace_of(context)
+    actor = await deps.actor(client, ws, body["user"]["id"])
+    if not actor.is_admin:
+        await ack(
+            response_action="errors", errors={BlockId.SETTINGS_TIMEZONE: workspaces.NOT_ADMIN}
+        )
+        return
+    form = render.read_settings((view.get("state") or {}).get("values") or {})
+    if form.errors:
+        await ack(response_action="errors", errors=form.errors)
+        return
+    shown = _shown(view)
+    # Only what this admin edited is saved, so a form left open never undoes a change another
+    # admin made in the meantime.
+    edited = {
+        key: value
+        for key, value in form.values.items()
+        if render.fingerprint(key, value) != shown.get(key)
+    }
+    try:
+        async with deps.db.transaction() as session:
+            changes = await workspaces.save_settings(
+                session, ws=ws, actor=actor, base=deps.cadence, values=edited, now=deps.now()
+            )
+            current = await workspaces.cadence_for(session, ws=ws, base=deps.cadence)
+    except InvalidSettings as exc:
+        errors: dict[str, str] = {
+            render.KEY_BLOCKS.get(key, BlockId.SETTINGS_TIMEZONE): why
+            for key, why in exc.problems.items()
+        }
+        await ack(response_action="errors", errors=errors)
+        return
+    except UserError as exc:
+        await ack(response_action="errors", errors={BlockId.SETTINGS_TIMEZONE: exc.message})
+        return
+    await ack(response_action="update", view=render.saved_view(changes, current))
+
+
+def _shown(view: dict[str, Any]) -> dict[str, str]:
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+    except json.JSONDecodeError:
+        return {}
+    shown = meta.get("shown") if isinstance(meta, dict) else None
+    return {str(k): str(v) for k, v in shown.items()} if isinstance(shown, dict) else {}
