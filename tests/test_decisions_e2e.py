@@ -320,3 +320,12 @@ async def test_concurrent_creates_get_distinct_numbers(app_env: AppEnv) -> None:
     refs = sorted(int(r.json()["text"].split("D-")[1].split("*")[0]) for r in responses)
     assert refs == list(range(1, 26))
     assert await count_decisions(app_env) == 25
+
+
+async def test_app_home_hides_private_channels_the_viewer_is_not_in(app_env: AppEnv) -> None:
+    # U1 records a decision in private G1 for U2, who is not a member of G1.
+    await app_env.command("/decision", "new Private matter <@U2>", channel_id="G1")
+    await app_env.command("/decision", "new Public matter <@U2>", channel_id="C1")
+    await app_env.interact(app_env.driver.open_home("U2"))
+    text = str(app_env.fake.published_home["U2"]["blocks"])
+    assert "Public matter" in text and "Private matter" not in text

@@ -23,6 +23,11 @@ class HomeData:
     extra_sections: list[list[Block]] = field(default_factory=list)
 
 
+def section_budget(*, extra_sections: int) -> int:
+    """Blocks each section of App Home may use so that all of them fit in one view."""
+    return (limits.VIEW_BLOCKS_MAX - 4) // (2 + extra_sections)
+
+
 def home_view(data: HomeData) -> dict[str, Any]:
     blocks: list[Block] = [
         section(
@@ -31,7 +36,7 @@ def home_view(data: HomeData) -> dict[str, Any]:
         ),
         divider(),
     ]
-    share = (limits.VIEW_BLOCKS_MAX - 4) // (2 + len(data.extra_sections))
+    share = section_budget(extra_sections=len(data.extra_sections))
     blocks += home_section(
         "Decisions you own",
         data.owned,

@@ -2,9 +2,18 @@
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.slack.listeners import decisions, home, hygiene
+from bot.slack.listeners import (
+    decisions,
+    home,
+    hygiene,
+    lifecycle,
+    meetings,
+    outcomes,
+    settings,
+    shortcuts,
+)
 
 
 def register_all(app: AsyncApp) -> None:
-    for module in (decisions, home, hygiene):
+    for module in (decisions, home, hygiene, lifecycle, settings, meetings, outcomes, shortcuts):
         module.register(app)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import date
 from typing import Any
@@ -19,9 +18,10 @@ from bot.slack import replies
 from bot.slack.blocks import decisions as render
 from bot.slack.blocks.kit import section
 from bot.slack.deps import Deps, deps_of, workspace_of
-from bot.slack.ids import INPUT, Action, Command
+from bot.slack.ids import Action, Command
 from bot.slack.ids import Block as BlockId
 from bot.slack.ids import View as ViewId
+from bot.slack.modal_state import view_metadata, view_value
 from bot.slack.parsing import commands as grammar
 from bot.slack.parsing.dates import parse_date
 from bot.slack.text import mention, render_user_text, unescape
@@ -285,18 +285,6 @@ async def refresh_card(client: AsyncWebClient, deps: Deps, decision: Decision) -
 # --- modals ---------------------------------------------------------------------------------
 
 
-def _value(view: dict[str, Any], block_id: str) -> dict[str, Any]:
-    return ((view.get("state") or {}).get("values") or {}).get(block_id, {}).get(INPUT, {}) or {}
-
-
-def _metadata(view: dict[str, Any]) -> dict[str, Any]:
-    try:
-        data = json.loads(view.get("private_metadata") or "{}")
-    except json.JSONDecodeError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 async def new_decision_submitted(
     ack: AsyncAck,
     body: dict[str, Any],
@@ -306,11 +294,11 @@ async def new_decision_submitted(
 ) -> None:
     deps, ws = deps_of(context), workspace_of(context)
     user_id = body["user"]["id"]
-    meta = _metadata(view)
-    title = _value(view, BlockId.TITLE).get("value") or ""
-    context_text = _value(view, BlockId.CONTEXT).get("value")
-    owner_id = _value(view, BlockId.OWNER).get("selected_user") or user_id
-    picked = _value(view, BlockId.DUE).get("selected_date")
+    meta = view_metadata(view)
+    title = view_value(view, BlockId.TITLE).get("value") or ""
+    context_text = view_value(view, BlockId.CONTEXT).get("value")
+    owner_id = view_value(view, BlockId.OWNER).get("selected_user") or user_id
+    picked = view_value(view, BlockId.DUE).get("selected_date")
     channel_id = meta.get("channel_id") or user_id
     errors: dict[str, str] = {}
     due: date | None = None
@@ -353,8 +341,8 @@ async def decide_submitted(
 ) -> None:
     deps, ws = deps_of(context), workspace_of(context)
     user_id = body["user"]["id"]
-    meta = _metadata(view)
-    resolution = _value(view, BlockId.RESOLUTION).get("value") or ""
+    meta = view_metadata(view)
+    resolution = view_value(view, BlockId.RESOLUTION).get("value") or ""
     actor = await deps.actor(client, ws, user_id)
     try:
         number = int(meta["number"])
@@ -435,14 +423,15 @@ async def decide_pressed(
     client: AsyncWebClient,
     context: AsyncBoltContext,
 ) -> None:
-    await ack()
     deps, ws = deps_of(context), workspace_of(context)
     number = _number(action)
     actor = await deps.actor(client, ws, body["user"]["id"])
     async with deps.db.transaction() as session:
         decision = await service.get_decision(session, ws=ws, number=number)
-    # Check before opening the modal so nobody types a resolution only to be refused.
+    # Check before acknowledging and opening the modal: nobody types a resolution only to be
+    # refused, and a refusal raised before the ack reaches the person without a time-out.
     service.ensure_may_decide(decision, actor)
+    await ack()
     channel_id = (body.get("channel") or {}).get("id") or decision.channel_id
     await client.views_open(
         trigger_id=body["trigger_id"],
@@ -457,7 +446,6 @@ async def reassign_selected(
     client: AsyncWebClient,
     context: AsyncBoltContext,
 ) -> None:
-    await ack()
     deps, ws = deps_of(context), workspace_of(context)
     number = _number(action)
     owner_id = action.get("selected_user")
@@ -468,6 +456,7 @@ async def reassign_selected(
         decision = await service.assign(
             session, ws=ws, number=number, actor=actor, owner_id=owner_id, now=deps.now()
         )
+    await ack()
     await _after_button(
         client, deps, body, decision, f"{decision.ref} now belongs to {mention(owner_id)}."
     )
@@ -480,13 +469,13 @@ async def drop_pressed(
     client: AsyncWebClient,
     context: AsyncBoltContext,
 ) -> None:
-    await ack()
     deps, ws = deps_of(context), workspace_of(context)
     actor = await deps.actor(client, ws, body["user"]["id"])
     async with deps.db.transaction() as session:
         decision = await service.drop(
             session, ws=ws, number=_number(action), actor=actor, reason=None, now=deps.now()
         )
+    await ack()
     await _after_button(client, deps, body, decision, f"{decision.ref} was dropped.")
 
 

@@ -8,8 +8,11 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.decisions import service as decisions
-from bot.slack.blocks.home import HomeData, home_view
+from bot.meetings import service as meetings
+from bot.slack.blocks import meetings as meeting_blocks
+from bot.slack.blocks.home import HomeData, home_view, section_budget
 from bot.slack.deps import Deps, deps_of, workspace_of
+from bot.slack.listeners.decisions import visible_channels
 from bot.workspace import WorkspaceKey
 
 
@@ -29,5 +32,26 @@ async def publish_home(client: AsyncWebClient, deps: Deps, ws: WorkspaceKey, use
     zone = await deps.user_zone(client, ws, user_id)
     async with deps.db.transaction() as session:
         owned, waiting = await decisions.home_decisions(session, ws=ws, user_id=user_id)
-    data = HomeData(today=deps.now().astimezone(zone).date(), owned=owned, waiting=waiting)
+        channels = await meetings.channels_of_home_items(session, ws=ws, user_id=user_id)
+    channels |= {d.channel_id for d in (*owned, *waiting)}
+    # App Home has no channel of its own: every channel must pass the privacy rule on its own.
+    visible = await visible_channels(client, channels, user_id, current_channel="")
+    owned = [d for d in owned if d.channel_id in visible]
+    waiting = [d for d in waiting if d.channel_id in visible]
+    async with deps.db.transaction() as session:
+        actions = await meetings.open_actions_of(session, ws=ws, owner_id=user_id, channels=visible)
+        owed = await meetings.meetings_owing_outcomes(
+            session, ws=ws, organizer_id=user_id, channels=visible
+        )
+    today = deps.now().astimezone(zone).date()
+    budget = section_budget(extra_sections=2)
+    data = HomeData(
+        today=today,
+        owned=owned,
+        waiting=waiting,
+        extra_sections=[
+            meeting_blocks.home_actions_section(actions, today=today, budget=budget),
+            meeting_blocks.home_meetings_section(owed, budget=budget),
+        ],
+    )
     await client.views_publish(user_id=user_id, view=home_view(data))

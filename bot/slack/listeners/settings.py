@@ -7,7 +7,6 @@ submission is only as trustworthy as the person sending it.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
@@ -20,6 +19,7 @@ from bot.slack.deps import deps_of, workspace_of
 from bot.slack.ids import Block as BlockId
 from bot.slack.ids import View as ViewId
 from bot.slack.listeners.stats import HygieneRequest
+from bot.slack.modal_state import view_metadata
 from bot.workspaces import service as workspaces
 
 
@@ -87,9 +87,5 @@ async def settings_submitted(
 
 
 def _shown(view: dict[str, Any]) -> dict[str, str]:
-    try:
-        meta = json.loads(view.get("private_metadata") or "{}")
-    except json.JSONDecodeError:
-        return {}
-    shown = meta.get("shown") if isinstance(meta, dict) else None
+    shown = view_metadata(view).get("shown")
     return {str(k): str(v) for k, v in shown.items()} if isinstance(shown, dict) else {}

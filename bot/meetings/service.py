@@ -1,0 +1,564 @@
+"""What can be done to meetings and their outcomes, with the rules that guard them.
+
+A meeting is started and ended in its channel (one open at a time) or logged after the fact.
+What it produced is recorded as outcomes: notes, action items (an owner or a date makes an
+outcome an action, numbered A-<n>) and decisions linked by ``bot.meetings.links``. An ended
+meeting with no outcome and no "no outcome needed" reason is *outcome-free*: it still owes one.
+
+Functions take keyword-only arguments and work inside the caller's transaction; they never
+commit. Every query is filtered by the workspace key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Generic, TypeVar
+
+from sqlalchemy import ColumnElement, Select, and_, exists, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot.decisions.models import Decision
+from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
+from bot.meetings.models import Meeting, Outcome, OutcomeKind
+from bot.numbering import next_number
+from bot.validation import TEXT_MAX, TITLE_MAX, require_text
+from bot.workspace import Actor, WorkspaceKey
+
+T = TypeVar("T")
+
+LIST_LIMIT = 15
+HOME_LIMIT = 20
+#: A reason for "no outcome needed" is one line, as long as a title.
+REASON_MAX = TITLE_MAX
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeDraft:
+    """One outcome as typed, before it is stored; an owner or a date makes it an action."""
+
+    text: str
+    owner_id: str | None = None
+    due_date: date | None = None
+
+    @property
+    def is_action(self) -> bool:
+        return self.owner_id is not None or self.due_date is not None
+
+
+# --- SQL conditions other parts reuse (App Home, nudges, stats) ---------------------------
+
+
+def has_outcome() -> ColumnElement[bool]:
+    return exists().where(Outcome.meeting_id == Meeting.id)
+
+
+def outcome_free_clause() -> ColumnElement[bool]:
+    """Ended, with no outcome recorded and no "no outcome needed" reason."""
+    return and_(
+        Meeting.ended_at.is_not(None),
+        Meeting.no_outcome_reason.is_(None),
+        ~has_outcome(),
+    )
+
+
+def open_action_clause() -> ColumnElement[bool]:
+    return and_(Outcome.kind == OutcomeKind.ACTION, Outcome.done_at.is_(None))
+
+
+def overdue_clause(today: date) -> ColumnElement[bool]:
+    """Open action items due before ``today`` (the reader's local date)."""
+    return and_(open_action_clause(), Outcome.due_date < today)
+
+
+def is_overdue(outcome: Outcome, today: date) -> bool:
+    return (
+        outcome.kind == OutcomeKind.ACTION
+        and outcome.done_at is None
+        and outcome.due_date is not None
+        and outcome.due_date < today
+    )
+
+
+def is_outcome_free(meeting: Meeting) -> bool:
+    """The Python twin of ``outcome_free_clause`` for a meeting loaded with its outcomes."""
+    return (
+        meeting.ended_at is not None
+        and meeting.no_outcome_reason is None
+        and not (meeting.outcomes)
+    )
+
+
+# --- meetings ------------------------------------------------------------------------------
+
+
+async def _open_meeting(
+    session: AsyncSession, *, ws: WorkspaceKey, channel_id: str, lock: bool = False
+) -> Meeting | None:
+    query = (
+        select(Meeting)
+        .where(
+            Meeting.in_workspace(ws), Meeting.channel_id == channel_id, Meeting.ended_at.is_(None)
+        )
+        .options(selectinload(Meeting.outcomes))
+    )
+    if lock:
+        # A second `/meeting end` racing this one waits, then finds nothing open.
+        query = query.with_for_update()
+    return await session.scalar(query)
+
+
+def _already_open(meeting: Meeting) -> Conflict:
+    return Conflict(
+        f"*{meeting.ref}* is still open in this channel. End it with `/meeting end` "
+        "before starting another (one meeting at a time per channel)."
+    )
+
+
+async def start_meeting(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    title: str,
+    organizer_id: str,
+    channel_id: str,
+    now: datetime,
+) -> Meeting:
+    title = require_text(title, what="meeting title", limit=TITLE_MAX)
+    current = await _open_meeting(session, ws=ws, channel_id=channel_id)
+    if current is not None:
+        raise _already_open(current)
+    meeting = await _new_meeting(
+        session,
+        ws=ws,
+        title=title,
+        organizer_id=organizer_id,
+        channel_id=channel_id,
+        now=now,
+        ended_at=None,
+    )
+    try:
+        # A savepoint, so that losing a race leaves the session usable to name the winner.
+        async with session.begin_nested():
+            session.add(meeting)
+    except IntegrityError:
+        winner = await _open_meeting(session, ws=ws, channel_id=channel_id)
+        if winner is None:
+            raise
+        raise _already_open(winner) from None
+    return meeting
+
+
+async def log_meeting(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    title: str,
+    organizer_id: str,
+    channel_id: str,
+    now: datetime,
+) -> Meeting:
+    """Record a meeting that already happened; it ends now and owes its outcomes straight away."""
+    title = require_text(title, what="meeting title", limit=TITLE_MAX)
+    meeting = await _new_meeting(
+        session,
+        ws=ws,
+        title=title,
+        organizer_id=organizer_id,
+        channel_id=channel_id,
+        now=now,
+        ended_at=now,
+    )
+    session.add(meeting)
+    await session.flush()
+    return meeting
+
+
+async def _new_meeting(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    title: str,
+    organizer_id: str,
+    channel_id: str,
+    now: datetime,
+    ended_at: datetime | None,
+) -> Meeting:
+    number = await next_number(session, ws=ws, series="meeting")
+    return Meeting(
+        **Meeting.key_values(ws),
+        number=number,
+        title=title,
+        organizer_id=organizer_id,
+        channel_id=channel_id,
+        started_at=now,
+        ended_at=ended_at,
+        created_at=now,
+        outcomes=[],
+    )
+
+
+async def end_meeting(
+    session: AsyncSession, *, ws: WorkspaceKey, channel_id: str, now: datetime
+) -> Meeting:
+    """End the channel's open meeting; anyone in the channel may, as anyone may start one."""
+    meeting = await _open_meeting(session, ws=ws, channel_id=channel_id, lock=True)
+    if meeting is None:
+        raise Conflict(
+            "No meeting is open in this channel. `/meeting start TITLE` starts one; "
+            "`/meeting log TITLE` records one that already happened."
+        )
+    meeting.ended_at = now
+    return meeting
+
+
+async def get_meeting(session: AsyncSession, *, ws: WorkspaceKey, number: int) -> Meeting:
+    found = await session.scalar(
+        select(Meeting)
+        .where(Meeting.in_workspace(ws), Meeting.number == number)
+        .options(selectinload(Meeting.outcomes))
+    )
+    if found is None:
+        raise meeting_not_found(number)
+    return found
+
+
+def meeting_not_found(number: int) -> NotFound:
+    """The one answer for a meeting that is missing, in another workspace, or not the asker's
+    to see: all three look alike, so a private channel's meetings do not leak."""
+    return NotFound(
+        f"There is no M-{number} in this workspace. `/meeting list` shows this channel's meetings."
+    )
+
+
+async def meeting_for_outcome(
+    session: AsyncSession, *, ws: WorkspaceKey, channel_id: str, number: int | None
+) -> Meeting:
+    """The meeting ``/outcome`` adds to: the one named, else the channel's open or latest one."""
+    if number is not None:
+        return await get_meeting(session, ws=ws, number=number)
+    found = await _open_meeting(session, ws=ws, channel_id=channel_id)
+    if found is None:
+        found = await session.scalar(
+            select(Meeting)
+            .where(Meeting.in_workspace(ws), Meeting.channel_id == channel_id)
+            .order_by(Meeting.number.desc())
+            .limit(1)
+            .options(selectinload(Meeting.outcomes))
+        )
+    if found is None:
+        raise NotFound(
+            "This channel has no meeting to add an outcome to. `/meeting start TITLE` starts "
+            "one, `/meeting log TITLE` records one that already happened, and "
+            "`/outcome M-3 …` names a meeting from another channel."
+        )
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingRow:
+    meeting: Meeting
+    outcome_count: int
+
+
+async def list_meetings(
+    session: AsyncSession, *, ws: WorkspaceKey, channel_id: str, limit: int = LIST_LIMIT
+) -> list[MeetingRow]:
+    """The channel's most recent meetings, newest first, with how many outcomes each has."""
+    counts = (
+        select(Outcome.meeting_id, func.count().label("n"))
+        .where(Outcome.in_workspace(ws))
+        .group_by(Outcome.meeting_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(Meeting, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.meeting_id == Meeting.id)
+        .where(Meeting.in_workspace(ws), Meeting.channel_id == channel_id)
+        .order_by(Meeting.number.desc())
+        .limit(limit)
+    )
+    return [MeetingRow(meeting=m, outcome_count=int(n)) for m, n in rows.all()]
+
+
+async def recent_meetings(
+    session: AsyncSession, *, ws: WorkspaceKey, channel_id: str, limit: int = LIST_LIMIT
+) -> list[Meeting]:
+    """The channel's open meeting first (if any), then the latest ones: what a picker offers."""
+    found = await session.scalars(
+        select(Meeting)
+        .where(Meeting.in_workspace(ws), Meeting.channel_id == channel_id)
+        .order_by(Meeting.ended_at.is_not(None), Meeting.number.desc())
+        .limit(limit)
+    )
+    return list(found.all())
+
+
+async def linked_decisions(
+    session: AsyncSession, *, ws: WorkspaceKey, meetings: Sequence[Meeting]
+) -> dict[int, Decision]:
+    """The decisions that are outcomes of ``meetings``, by id, so summaries show their state."""
+    ids = {o.decision_id for m in meetings for o in m.outcomes if o.decision_id is not None}
+    if not ids:
+        return {}
+    found = await session.scalars(
+        select(Decision).where(Decision.in_workspace(ws), Decision.id.in_(ids))
+    )
+    return {d.id: d for d in found.all()}
+
+
+def ensure_may_waive(meeting: Meeting, actor: Actor) -> None:
+    """Raise unless ``actor`` may say ``meeting`` needed no outcome (checked before the modal).
+
+    Only its organizer or an admin may: it waives the meeting's accountability.
+    """
+    if not (actor.is_admin or actor.user_id == meeting.organizer_id):
+        raise Forbidden(
+            f"Only the organizer of {meeting.ref} (<@{meeting.organizer_id}>) or a workspace "
+            "admin can say it needed no outcome. You can record its outcomes instead."
+        )
+    if meeting.ended_at is None:
+        raise Conflict(f"{meeting.ref} is still open. End it with `/meeting end` first.")
+    if meeting.outcomes:
+        raise Conflict(
+            f"{meeting.ref} already has {len(meeting.outcomes)} outcome(s), "
+            "so it needs no reason for having none."
+        )
+    if meeting.no_outcome_reason is not None:
+        raise Conflict(f"{meeting.ref} is already marked as needing no outcome.")
+
+
+async def record_no_outcome(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    number: int,
+    actor: Actor,
+    reason: str,
+    now: datetime,
+) -> Meeting:
+    """Record why an ended meeting needed no outcome: it stops owing one and no nudge follows."""
+    meeting = await get_meeting(session, ws=ws, number=number)
+    ensure_may_waive(meeting, actor)
+    cleaned = require_text(reason, what="reason", limit=REASON_MAX)
+    if "\n" in cleaned:
+        raise InvalidInput("Please keep the reason to one line.")
+    meeting.no_outcome_reason = cleaned
+    meeting.no_outcome_by = actor.user_id
+    meeting.no_outcome_at = now
+    return meeting
+
+
+async def remember_meeting_message(
+    session: AsyncSession, *, ws: WorkspaceKey, number: int, channel_id: str, ts: str
+) -> None:
+    """Keep the channel message that summarises a meeting, so later outcomes update it."""
+    meeting = await get_meeting(session, ws=ws, number=number)
+    meeting.message_channel_id = channel_id
+    meeting.message_ts = ts
+
+
+# --- outcomes ------------------------------------------------------------------------------
+
+
+def check_draft(draft: OutcomeDraft) -> OutcomeDraft:
+    """The draft with its text trimmed, or ``InvalidInput`` saying what is wrong with it."""
+    return OutcomeDraft(
+        text=require_text(draft.text, what="outcome text", limit=TEXT_MAX),
+        owner_id=draft.owner_id,
+        due_date=draft.due_date,
+    )
+
+
+async def add_outcomes(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    meeting: Meeting,
+    drafts: Sequence[OutcomeDraft],
+    creator_id: str,
+    now: datetime,
+    source_permalink: str | None = None,
+) -> list[Outcome]:
+    """Add every draft to ``meeting`` (loaded with its outcomes), or none if one is invalid.
+
+    An action with a date but no owner belongs to whoever recorded it: an action item that is
+    nobody's never gets done, and nobody would be reminded of it.
+    """
+    if not drafts:
+        raise InvalidInput("Write at least one outcome.")
+    checked = [check_draft(d) for d in drafts]
+    added: list[Outcome] = []
+    for draft in checked:
+        number = await next_number(session, ws=ws, series="action") if draft.is_action else None
+        outcome = Outcome(
+            **Outcome.key_values(ws),
+            number=number,
+            kind=OutcomeKind.ACTION if draft.is_action else OutcomeKind.NOTE,
+            text=draft.text,
+            owner_id=(draft.owner_id or creator_id) if draft.is_action else None,
+            due_date=draft.due_date,
+            creator_id=creator_id,
+            created_at=now,
+            updated_at=now,
+            source_permalink=source_permalink,
+        )
+        meeting.outcomes.append(outcome)
+        added.append(outcome)
+    await session.flush()
+    return added
+
+
+async def add_outcome(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    meeting: Meeting,
+    draft: OutcomeDraft,
+    creator_id: str,
+    now: datetime,
+    source_permalink: str | None = None,
+) -> Outcome:
+    (outcome,) = await add_outcomes(
+        session,
+        ws=ws,
+        meeting=meeting,
+        drafts=[draft],
+        creator_id=creator_id,
+        now=now,
+        source_permalink=source_permalink,
+    )
+    return outcome
+
+
+async def get_action(
+    session: AsyncSession, *, ws: WorkspaceKey, number: int, lock: bool = False
+) -> Outcome:
+    query = (
+        select(Outcome)
+        .where(Outcome.in_workspace(ws), Outcome.number == number)
+        .options(selectinload(Outcome.meeting).selectinload(Meeting.outcomes))
+    )
+    if lock:
+        query = query.with_for_update(of=Outcome)
+    found = await session.scalar(query)
+    if found is None:
+        raise NotFound(
+            f"There is no A-{number} in this workspace. Your open action items are on the "
+            "Followthrough App Home tab."
+        )
+    return found
+
+
+def ensure_may_change_action(outcome: Outcome, actor: Actor) -> None:
+    if actor.is_admin or actor.user_id in (outcome.owner_id, outcome.creator_id):
+        return
+    owner = f"the owner (<@{outcome.owner_id}>), " if outcome.owner_id else ""
+    raise Forbidden(
+        f"Only {owner}the person who recorded {outcome.ref} (<@{outcome.creator_id}>) "
+        "or a workspace admin can change it."
+    )
+
+
+async def mark_action_done(
+    session: AsyncSession, *, ws: WorkspaceKey, number: int, actor: Actor, now: datetime
+) -> Outcome:
+    outcome = await get_action(session, ws=ws, number=number, lock=True)
+    ensure_may_change_action(outcome, actor)
+    if outcome.done_at is not None:
+        raise Conflict(f"{outcome.ref} is already done (marked by <@{outcome.done_by}>).")
+    outcome.done_at = now
+    outcome.done_by = actor.user_id
+    outcome.updated_at = now
+    return outcome
+
+
+async def remember_outcome_message(
+    session: AsyncSession, *, ws: WorkspaceKey, outcome_id: int, channel_id: str, ts: str
+) -> None:
+    """Keep the channel message that shows an outcome, so marking it done updates it."""
+    outcome = await session.scalar(
+        select(Outcome).where(Outcome.in_workspace(ws), Outcome.id == outcome_id)
+    )
+    if outcome is None:
+        raise NotFound("That outcome no longer exists in this workspace.")
+    outcome.message_channel_id = channel_id
+    outcome.message_ts = ts
+
+
+# --- App Home -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """The first ``len(items)`` of ``total`` matches, so a list can say how many it left out."""
+
+    items: list[T]
+    total: int
+
+
+async def _page(session: AsyncSession, query: Select[T], limit: int) -> Page[T]:
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    items = list((await session.scalars(query.limit(limit))).all())
+    return Page(items=items, total=int(total or 0))
+
+
+async def open_actions_of(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    owner_id: str,
+    channels: Collection[str] | None = None,
+    limit: int = HOME_LIMIT,
+) -> Page[Outcome]:
+    """Open action items owned by ``owner_id``, soonest due first, with their meetings."""
+    query = (
+        select(Outcome)
+        .join(Meeting, Meeting.id == Outcome.meeting_id)
+        .where(Outcome.in_workspace(ws), open_action_clause(), Outcome.owner_id == owner_id)
+        .options(selectinload(Outcome.meeting).selectinload(Meeting.outcomes))
+        .order_by(Outcome.due_date.is_(None), Outcome.due_date, Outcome.number)
+    )
+    if channels is not None:
+        query = query.where(Meeting.channel_id.in_(list(channels)))
+    return await _page(session, query, limit)
+
+
+async def meetings_owing_outcomes(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    organizer_id: str,
+    channels: Collection[str] | None = None,
+    limit: int = HOME_LIMIT,
+) -> Page[Meeting]:
+    """Outcome-free meetings ``organizer_id`` ran, most recent first."""
+    query = (
+        select(Meeting)
+        .where(Meeting.in_workspace(ws), Meeting.organizer_id == organizer_id)
+        .where(outcome_free_clause())
+        .options(selectinload(Meeting.outcomes))
+        .order_by(Meeting.ended_at.desc(), Meeting.number.desc())
+    )
+    if channels is not None:
+        query = query.where(Meeting.channel_id.in_(list(channels)))
+    return await _page(session, query, limit)
+
+
+async def channels_of_home_items(
+    session: AsyncSession, *, ws: WorkspaceKey, user_id: str
+) -> set[str]:
+    """Channels holding the user's open actions or owed meetings: what App Home must vet."""
+    actions = (
+        select(Meeting.channel_id)
+        .join(Outcome, Outcome.meeting_id == Meeting.id)
+        .where(Outcome.in_workspace(ws), open_action_clause(), Outcome.owner_id == user_id)
+    )
+    owed = select(Meeting.channel_id).where(
+        Meeting.in_workspace(ws), Meeting.organizer_id == user_id, outcome_free_clause()
+    )
+    found = await session.scalars(actions.union(owed))
+    return set(found.all())

@@ -1,0 +1,399 @@
+"""/outcome, the Done button of action items, and the modals that record outcomes.
+
+A new outcome is shown to its meeting's channel as a card (with Done while it is an open
+action) and the meeting's summary is brought up to date. Done works wherever its button is: on
+the card, on a summary, in a reminder DM or on App Home.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.errors import InvalidInput, UserError
+from bot.meetings import service
+from bot.meetings.models import Meeting, Outcome
+from bot.slack import replies
+from bot.slack.blocks import meetings as render
+from bot.slack.deps import Deps, deps_of, workspace_of
+from bot.slack.ids import Action, Command
+from bot.slack.ids import Block as BlockId
+from bot.slack.ids import View as ViewId
+from bot.slack.listeners.decisions import NOT_IN_CHANNEL
+from bot.slack.listeners.meetings import (
+    INVITE_HINT,
+    Origin,
+    button_number,
+    channel_today,
+    ensure_visible,
+    refresh_summary,
+    show_at_origin,
+    show_meeting_everywhere,
+)
+from bot.slack.modal_state import view_metadata, view_value
+from bot.slack.parsing import commands as grammar
+from bot.slack.parsing.dates import parse_date
+from bot.slack.text import date_text, mention, unescape
+from bot.workspace import WorkspaceKey
+
+log = logging.getLogger(__name__)
+
+PAST_DATE = "That date is in the past. Pick today or later."
+OUT_OF_DATE = "This form is out of date; please start again."
+
+
+def register(app: AsyncApp) -> None:
+    app.command(Command.OUTCOME)(outcome_command)
+    app.action(Action.ACTION_DONE)(done_pressed)
+    app.view(ViewId.RECORD_OUTCOMES)(record_outcomes_submitted)
+    app.view(ViewId.RECORD_OUTCOME)(record_outcome_submitted)
+
+
+# --- /outcome -------------------------------------------------------------------------------
+
+
+async def outcome_command(
+    ack: AsyncAck,
+    command: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+    respond: Any,
+) -> None:
+    deps, ws = deps_of(context), workspace_of(context)
+    cmd = grammar.parse_outcome(command.get("text") or "")
+    user_id, channel_id = command["user_id"], command["channel_id"]
+    match cmd:
+        case grammar.Help():
+            await ack(response_type="ephemeral", text=grammar.OUTCOME_USAGE)
+        case grammar.OutcomeAdd():
+            outcome, meeting = await _add(deps, client, ws, cmd, user_id, channel_id)
+            await ack(
+                response_type="ephemeral",
+                text=f"Added {_what(outcome)} to {render.meeting_title(meeting)}.",
+            )
+            await post_outcome_card(client, deps, ws, outcome, meeting, respond=respond)
+            await _refresh_summary_of(client, deps, ws, meeting.number)
+        case grammar.OutcomeDone(number=number):
+            actor = await deps.actor(client, ws, user_id)
+            async with deps.db.transaction() as session:
+                outcome = await service.mark_action_done(
+                    session, ws=ws, number=number, actor=actor, now=deps.now()
+                )
+            # Ephemeral: the action may belong to a private channel's meeting. Its own card and
+            # its meeting's summary show everyone there that it is done.
+            await ack(response_type="ephemeral", text=f"Marked *{outcome.ref}* done. :tada:")
+            await sync_action(client, deps, ws, outcome)
+
+
+async def _add(
+    deps: Deps,
+    client: AsyncWebClient,
+    ws: WorkspaceKey,
+    cmd: grammar.OutcomeAdd,
+    user_id: str,
+    channel_id: str,
+) -> tuple[Outcome, Meeting]:
+    due = (
+        parse_date(cmd.due_text, today=await deps.user_today(client, ws, user_id))
+        if cmd.due_text
+        else None
+    )
+    async with deps.db.transaction() as session:
+        meeting = await service.meeting_for_outcome(
+            session, ws=ws, channel_id=channel_id, number=cmd.meeting_number
+        )
+    await ensure_visible(client, meeting, user_id=user_id, here=channel_id)
+    draft = service.OutcomeDraft(text=unescape(cmd.text), owner_id=cmd.owner_id, due_date=due)
+    async with deps.db.transaction() as session:
+        meeting = await service.get_meeting(session, ws=ws, number=meeting.number)
+        outcome = await service.add_outcome(
+            session, ws=ws, meeting=meeting, draft=draft, creator_id=user_id, now=deps.now()
+        )
+    return outcome, meeting
+
+
+def _what(outcome: Outcome) -> str:
+    if outcome.ref is None:
+        return "a note"
+    details = [f"owner {mention(outcome.owner_id)}"] if outcome.owner_id else []
+    if outcome.due_date:
+        details.append(f"due {date_text(outcome.due_date)}")
+    return f"action *{outcome.ref}* ({', '.join(details)})"
+
+
+# --- channel messages -----------------------------------------------------------------------
+
+
+async def post_outcome_card(
+    client: AsyncWebClient,
+    deps: Deps,
+    ws: WorkspaceKey,
+    outcome: Outcome,
+    meeting: Meeting,
+    *,
+    respond: Any = None,
+) -> None:
+    """Show a new outcome to its meeting's channel and remember the message for Done."""
+    try:
+        posted = await client.chat_postMessage(
+            channel=meeting.channel_id,
+            text=render.outcome_text(outcome),
+            blocks=render.outcome_card(outcome, meeting=meeting, today=channel_today(deps)),
+        )
+    except SlackApiError as exc:
+        if exc.response.get("error") not in NOT_IN_CHANNEL:
+            raise
+        log.info("cannot post an outcome of %s in %s", meeting.ref, meeting.channel_id)
+        if respond is not None:
+            await respond(response_type="ephemeral", text=f"It is recorded, but {INVITE_HINT}")
+        return
+    async with deps.db.transaction() as session:
+        await service.remember_outcome_message(
+            session, ws=ws, outcome_id=outcome.id, channel_id=posted["channel"], ts=posted["ts"]
+        )
+    outcome.message_channel_id, outcome.message_ts = posted["channel"], posted["ts"]
+
+
+async def _refresh_summary_of(
+    client: AsyncWebClient, deps: Deps, ws: WorkspaceKey, number: int
+) -> None:
+    async with deps.db.transaction() as session:
+        meeting = await service.get_meeting(session, ws=ws, number=number)
+        decisions = await service.linked_decisions(session, ws=ws, meetings=[meeting])
+    await refresh_summary(client, deps, meeting, decisions)
+
+
+async def sync_action(
+    client: AsyncWebClient,
+    deps: Deps,
+    ws: WorkspaceKey,
+    outcome: Outcome,
+    *,
+    body: dict[str, Any] | None = None,
+    action: dict[str, Any] | None = None,
+) -> None:
+    """Show a changed action item on its card, its meeting's summary, and where Done was pressed.
+
+    A message that is neither (a reminder DM, say) keeps its other items: only the blocks of
+    this action (the one that held the button, and any whose id names the action) change.
+    """
+    async with deps.db.transaction() as session:
+        meeting = await service.get_meeting(session, ws=ws, number=outcome.meeting.number)
+        decisions = await service.linked_decisions(session, ws=ws, meetings=[meeting])
+    today = channel_today(deps)
+    if outcome.message_channel_id and outcome.message_ts:
+        await replies.update_message(
+            client,
+            channel_id=outcome.message_channel_id,
+            ts=outcome.message_ts,
+            text=render.outcome_text(outcome),
+            blocks=render.outcome_card(outcome, meeting=meeting, today=today),
+        )
+    await refresh_summary(client, deps, meeting, decisions)
+    if body is None:
+        return
+    origin = Origin.of(body)
+    user_id = body["user"]["id"]
+    if origin.is_message(outcome.message_channel_id, outcome.message_ts) or origin.is_message(
+        meeting.message_channel_id, meeting.message_ts
+    ):
+        return
+    # Where Done was pressed only the presser reads it: overdue is judged by their calendar.
+    today = await deps.user_today(client, ws, user_id)
+    if origin.home or origin.response_url:
+        # App Home is re-published whole; an ephemeral message can only be a meeting summary.
+        await show_at_origin(
+            client,
+            deps,
+            ws,
+            user_id=user_id,
+            origin=origin,
+            text=render.summary_text(meeting),
+            blocks=render.meeting_summary(meeting, decisions=decisions, today=today, detail=True),
+        )
+        return
+    message = body.get("message") or {}
+    blocks = render.restate_action(
+        message.get("blocks") or [],
+        outcome,
+        pressed=str((action or {}).get("block_id") or ""),
+        today=today,
+    )
+    await show_at_origin(
+        client,
+        deps,
+        ws,
+        user_id=user_id,
+        origin=origin,
+        text=str(message.get("text") or render.outcome_text(outcome)),
+        blocks=blocks or render.outcome_card(outcome, meeting=meeting, today=today),
+    )
+
+
+# --- the Done button ------------------------------------------------------------------------
+
+
+async def done_pressed(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    # The change is made (or refused) before the acknowledgement: see the note in ``meetings``.
+    deps, ws = deps_of(context), workspace_of(context)
+    number = button_number(
+        action, "A", stale="That button is out of date; your open action items are on App Home."
+    )
+    actor = await deps.actor(client, ws, body["user"]["id"])
+    async with deps.db.transaction() as session:
+        outcome = await service.mark_action_done(
+            session, ws=ws, number=number, actor=actor, now=deps.now()
+        )
+    await ack()
+    await sync_action(client, deps, ws, outcome, body=body, action=action)
+
+
+# --- modals ---------------------------------------------------------------------------------
+
+
+def _picked_date(raw: str | None, *, today: date) -> date | None:
+    """A datepicker's value; ``InvalidInput`` for a day before ``today``."""
+    if not raw:
+        return None
+    try:
+        picked = date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput("Pick a date from the calendar.") from None
+    if picked < today:
+        raise InvalidInput(PAST_DATE)
+    return picked
+
+
+def read_rows(
+    view: dict[str, Any], *, today: date
+) -> tuple[list[service.OutcomeDraft], dict[str, str]]:
+    """The filled rows of the "record outcomes" modal, and an error per block that is wrong."""
+    drafts: list[service.OutcomeDraft] = []
+    errors: dict[str, str] = {}
+    for row in range(1, render.RECORD_ROWS + 1):
+        text_id, owner_id, due_id = render.row_block_ids(row)
+        text = view_value(view, text_id).get("value") or ""
+        owner = view_value(view, owner_id).get("selected_user") or None
+        try:
+            due = _picked_date(view_value(view, due_id).get("selected_date"), today=today)
+        except InvalidInput as exc:
+            errors[due_id] = exc.message
+            due = None
+        if not text.strip():
+            if owner or due_id in errors or due:
+                errors[text_id] = "Say what this action is, or clear its owner and date."
+            continue
+        try:
+            drafts.append(
+                service.check_draft(service.OutcomeDraft(text=text, owner_id=owner, due_date=due))
+            )
+        except InvalidInput as exc:
+            errors[text_id] = exc.message
+    if not drafts and not errors:
+        errors[render.row_block_ids(1)[0]] = "Write at least one outcome."
+    return drafts, errors
+
+
+async def record_outcomes_submitted(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    deps, ws = deps_of(context), workspace_of(context)
+    user_id = body["user"]["id"]
+    meta = view_metadata(view)
+    drafts, errors = read_rows(view, today=await deps.user_today(client, ws, user_id))
+    if errors:
+        await ack(response_action="errors", errors=errors)
+        return
+    first_row = render.row_block_ids(1)[0]
+    try:
+        number = int(meta["number"])
+        async with deps.db.transaction() as session:
+            meeting = await service.get_meeting(session, ws=ws, number=number)
+            await service.add_outcomes(
+                session, ws=ws, meeting=meeting, drafts=drafts, creator_id=user_id, now=deps.now()
+            )
+    except UserError as exc:
+        await ack(response_action="errors", errors={first_row: exc.message})
+        return
+    except (KeyError, TypeError, ValueError):
+        await ack(response_action="errors", errors={first_row: OUT_OF_DATE})
+        return
+    await ack()
+    await show_meeting_everywhere(
+        client, deps, ws, number=number, user_id=user_id, origin=Origin.from_metadata(meta)
+    )
+
+
+async def record_outcome_submitted(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    """One outcome from a message shortcut, kept with the message's permalink."""
+    deps, ws = deps_of(context), workspace_of(context)
+    user_id = body["user"]["id"]
+    meta = view_metadata(view)
+    selected = view_value(view, BlockId.MEETING).get("selected_option") or {}
+    picked_meeting = str(selected.get("value") or "")
+    errors: dict[str, str] = {}
+    due: date | None = None
+    try:
+        due = _picked_date(
+            view_value(view, BlockId.DUE).get("selected_date"),
+            today=await deps.user_today(client, ws, user_id),
+        )
+    except InvalidInput as exc:
+        errors[BlockId.DUE] = exc.message
+    try:
+        draft = service.check_draft(
+            service.OutcomeDraft(
+                text=view_value(view, BlockId.OUTCOME_TEXT).get("value") or "",
+                owner_id=view_value(view, BlockId.OWNER).get("selected_user") or None,
+                due_date=due,
+            )
+        )
+    except InvalidInput as exc:
+        errors[BlockId.OUTCOME_TEXT] = exc.message
+    if not picked_meeting:
+        errors[BlockId.MEETING] = "Pick the meeting this outcome belongs to."
+    if errors:
+        await ack(response_action="errors", errors=errors)
+        return
+    try:
+        async with deps.db.transaction() as session:
+            meeting = await service.get_meeting(session, ws=ws, number=int(picked_meeting))
+            outcome = await service.add_outcome(
+                session,
+                ws=ws,
+                meeting=meeting,
+                draft=draft,
+                creator_id=user_id,
+                now=deps.now(),
+                source_permalink=meta.get("permalink"),
+            )
+    except UserError as exc:
+        await ack(response_action="errors", errors={BlockId.MEETING: exc.message})
+        return
+    except (TypeError, ValueError):
+        await ack(response_action="errors", errors={BlockId.MEETING: OUT_OF_DATE})
+        return
+    await ack()
+    await post_outcome_card(client, deps, ws, outcome, meeting)
+    await _refresh_summary_of(client, deps, ws, meeting.number)
