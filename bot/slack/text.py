@@ -25,7 +25,8 @@ _CHANNEL_ID = r"[CG][A-Z0-9]+"
 # A Slack-escaped mention, as slash commands with ``should_escape`` deliver it. The optional
 # ``|label`` is the name at the time of typing; Slack renders the current name without it.
 _KEPT_MENTION = re.compile(rf"<@({_USER_ID})(?:\|[^<>]*)?>|<#({_CHANNEL_ID})(?:\|[^<>]*)?>")
-_BARE_BROADCAST = re.compile(r"(?<!\w)@(channel|here|everyone)\b", re.IGNORECASE)
+# No trailing word boundary: "@here0" cut to "@here" by truncation must still be harmless.
+_BARE_BROADCAST = re.compile(r"(?<!\w)@(channel|here|everyone)", re.IGNORECASE)
 _USER_ID_ONLY = re.compile(rf"{_USER_ID}")
 _CHANNEL_ID_ONLY = re.compile(rf"{_CHANNEL_ID}")
 
