@@ -188,6 +188,7 @@ class FakeSlack:
         clock: Callable[[], float] = time.time,
         host: str = "127.0.0.1",
         port: int = 0,
+        first_ts: float | None = None,
     ) -> None:
         self.team_id = team_id
         self.team_name = team_name
@@ -232,7 +233,8 @@ class FakeSlack:
         self._refresh_tokens: set[str] = set()
         self._channel_buckets: dict[str, _Bucket] = {}
         self._method_windows: dict[tuple[str | None, str], deque[float]] = {}
-        self._ts_us = _FIRST_TS_US
+        # A sandbox that resumes an old database starts after the ts values it already stored.
+        self._ts_us = int(first_ts * 1_000_000) if first_ts is not None else _FIRST_TS_US
         self._ids = itertools.count(1)
         self._overrides: dict[str, MethodHandler] = {}
         self._handlers: dict[str, MethodHandler] = {

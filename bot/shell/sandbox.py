@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -88,7 +89,11 @@ class Sandbox:
         world: World | None = None,
     ) -> AsyncIterator[Sandbox]:
         world = world or World()
-        async with FakeSlack(team_id=TEAM_ID, team_name=TEAM_NAME, team_domain="sandbox") as fake:
+        # Message timestamps continue from the wall clock, so cards from earlier sessions
+        # (their ts stored in the database) never collide with new ones.
+        async with FakeSlack(
+            team_id=TEAM_ID, team_name=TEAM_NAME, team_domain="sandbox", first_ts=time.time()
+        ) as fake:
             world.populate(fake)
             settings = sandbox_settings(api_url=fake.api_url, database=database, config=config)
             await migrate(settings.database_url)
