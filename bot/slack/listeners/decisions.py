@@ -24,6 +24,7 @@ from bot.slack.ids import View as ViewId
 from bot.slack.modal_state import view_metadata, view_value
 from bot.slack.parsing import commands as grammar
 from bot.slack.parsing.dates import parse_date
+from bot.slack.privacy import ChannelAccess
 from bot.slack.text import mention, render_user_text, unescape
 from bot.workspace import WorkspaceKey
 
@@ -205,37 +206,11 @@ async def _list(
 async def visible_channels(
     client: AsyncWebClient, channel_ids: set[str], user_id: str, current_channel: str
 ) -> set[str]:
-    """The channels among ``channel_ids`` whose decisions ``user_id`` may see.
+    """The channels among ``channel_ids`` whose items ``user_id`` may see.
 
-    Public channels are open to everyone; a private channel (or DM) only to its members. The
-    channel the command came from is visible by definition.
+    The channel a command came from is visible by definition; the rest follow the privacy rule.
     """
-    visible = {current_channel}
-    for channel_id in channel_ids - visible:
-        if await _is_public_or_member(client, channel_id, user_id):
-            visible.add(channel_id)
-    return visible
-
-
-async def _is_public_or_member(client: AsyncWebClient, channel_id: str, user_id: str) -> bool:
-    try:
-        info = await client.conversations_info(channel=channel_id)
-    except SlackApiError:
-        return False
-    channel = info.get("channel") or {}
-    if not (channel.get("is_private") or channel.get("is_im") or channel.get("is_mpim")):
-        return True
-    cursor = None
-    while True:
-        try:
-            page = await client.conversations_members(channel=channel_id, cursor=cursor, limit=1000)
-        except SlackApiError:
-            return False
-        if user_id in (page.get("members") or []):
-            return True
-        cursor = (page.get("response_metadata") or {}).get("next_cursor")
-        if not cursor:
-            return False
+    return {current_channel} | await ChannelAccess(client).readable(channel_ids, user_id)
 
 
 # --- channel cards --------------------------------------------------------------------------

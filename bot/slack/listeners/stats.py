@@ -1,4 +1,9 @@
-"""/hygiene stats, digest preview and export: the managers' numbers, on request."""
+"""/hygiene stats, digest and export: the managers' numbers, on request.
+
+Refusals (a bad channel, someone who is not an admin) are raised before the acknowledgement so
+they become its answer; the numbers are computed after it, because checking which channels the
+reader may see can take Slack longer than the three seconds an acknowledgement may.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,29 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import Conflict
+from bot.digest import metrics
+from bot.digest.export import load_export, render_export
+from bot.errors import Forbidden, InvalidInput
+from bot.slack.blocks.digest import plural
+from bot.slack.deps import Deps, deps_of, workspace_of
+from bot.slack.digest_compose import (
+    PUBLIC_AND_YOURS,
+    channel_refused,
+    compose_digest,
+    compose_stats,
+    conversation_for,
+    deliver_digest,
+)
 from bot.slack.parsing import commands as grammar
+from bot.slack.privacy import ChannelAccess, is_person
+from bot.slack.text import channel_mention, mention
+from bot.workspace import WorkspaceKey
+
+#: People whose names an export looks up; beyond this it shows ids (users.info is rate limited).
+EXPORT_NAME_LOOKUPS = 100
 
 
 @dataclass
@@ -23,16 +47,150 @@ class HygieneRequest:
     respond: Any
 
 
-UNAVAILABLE = Conflict("This part of /hygiene is not available in this build yet.")
-
-
 async def show_stats(request: HygieneRequest, cmd: grammar.HygieneStats) -> None:
-    raise UNAVAILABLE
+    """The numbers for this week or month so far, to the caller only."""
+    deps, ws = deps_of(request.context), workspace_of(request.context)
+    user_id = request.command["user_id"]
+    access = ChannelAccess(request.client)
+    if cmd.channel_id is not None and not await access.may_see(cmd.channel_id, user_id):
+        raise channel_refused()
+    await request.ack()
+    text, blocks = await compose_stats(
+        db=deps.db,
+        cadence=await deps.cadence_for(ws),
+        ws=ws,
+        reader=user_id,
+        client=request.client,
+        now=deps.now(),
+        period=cmd.period,
+        channel_id=cmd.channel_id,
+        access=access,
+    )
+    await request.respond(response_type="ephemeral", text=text, blocks=blocks)
 
 
 async def digest_preview(request: HygieneRequest, cmd: grammar.HygieneDigest) -> None:
-    raise UNAVAILABLE
+    """``preview``: the digest as it would go out now, to the caller only. Else: send it now."""
+    if not cmd.preview:
+        await _send_digest_now(request)
+        return
+    deps, ws = deps_of(request.context), workspace_of(request.context)
+    user_id = request.command["user_id"]
+    await request.ack()
+    digest = await compose_digest(
+        db=deps.db,
+        cadence=await deps.cadence_for(ws),
+        ws=ws,
+        recipient=user_id,
+        client=request.client,
+        now=deps.now(),
+    )
+    await request.respond(response_type="ephemeral", text=digest.text, blocks=digest.blocks)
+    # An ephemeral message cannot carry a file; the chart goes to the caller's DM with the app.
+    await request.client.files_upload_v2(
+        channel=await conversation_for(request.client, user_id),
+        content=digest.chart,
+        filename=digest.chart_filename,
+        title=digest.chart_title,
+        initial_comment="The trend chart of your digest preview (only you were sent it).",
+    )
+
+
+async def _send_digest_now(request: HygieneRequest) -> None:
+    """Admins: send this week's digest to the configured recipients straight away."""
+    deps, ws = deps_of(request.context), workspace_of(request.context)
+    user_id = request.command["user_id"]
+    actor = await deps.actor(request.client, ws, user_id)
+    if not actor.is_admin:
+        raise Forbidden(
+            "Only workspace admins can send the digest on demand. "
+            "`/hygiene digest preview` shows it to you."
+        )
+    cadence = await deps.cadence_for(ws)
+    recipients = cadence.digest.recipients
+    if not recipients:
+        raise InvalidInput(
+            "No one receives the digest yet: add people or channels to its recipients with "
+            "`/hygiene settings`. `/hygiene digest preview` shows it to you meanwhile."
+        )
+    await request.ack(
+        response_type="ephemeral", text=f"Sending the digest to {_names(recipients)}…"
+    )
+    sent, failed = [], []
+    for recipient in recipients:
+        try:
+            digest = await compose_digest(
+                db=deps.db,
+                cadence=cadence,
+                ws=ws,
+                recipient=recipient,
+                client=request.client,
+                now=deps.now(),
+            )
+            await deliver_digest(request.client, recipient=recipient, digest=digest)
+        except SlackApiError as exc:
+            failed.append(f"{_names([recipient])} ({exc.response.get('error')})")
+        else:
+            sent.append(recipient)
+    summary = f"Sent the digest to {_names(sent)}." if sent else "The digest was not sent."
+    if failed:
+        summary += " Could not reach: " + ", ".join(failed) + "."
+    await request.respond(response_type="ephemeral", text=summary)
 
 
 async def export(request: HygieneRequest) -> None:
-    raise UNAVAILABLE
+    """Admins: decisions, meetings and outcomes as CSV files, in the caller's DM."""
+    deps, ws = deps_of(request.context), workspace_of(request.context)
+    client, user_id = request.client, request.command["user_id"]
+    actor = await deps.actor(client, ws, user_id)
+    if not actor.is_admin:
+        raise Forbidden(
+            "Only workspace admins can export. Ask one of them to run `/hygiene export`."
+        )
+    await request.ack(
+        response_type="ephemeral",
+        text="Preparing the export; the files will arrive in your DM with me shortly.",
+    )
+    cadence = await deps.cadence_for(ws)
+    access = ChannelAccess(client)
+    async with deps.db.transaction() as session:
+        in_play = await metrics.channels_in_play(session, ws=ws)
+    visible = await access.readable(in_play, user_id)
+    async with deps.db.transaction() as session:
+        data = await load_export(session, ws=ws, channels=visible)
+    now = deps.now()
+    files = render_export(
+        data,
+        zone=cadence.zone,
+        today=now.astimezone(cadence.zone).date(),
+        people=await _people(deps, client, ws, data.people),
+        channel_names={c: name for c in visible if (name := access.name(c))},
+    )
+    await client.files_upload_v2(
+        channel=await conversation_for(client, user_id),
+        file_uploads=[
+            {"content": f.content, "filename": f.filename, "title": f.title} for f in files
+        ],
+        initial_comment=(
+            f"Followthrough export: {plural(len(data.decisions), 'decision')} with "
+            f"{'its' if len(data.decisions) == 1 else 'their'} history, "
+            f"{plural(len(data.meetings), 'meeting')} and "
+            f"{plural(len(data.outcomes), 'outcome')}. "
+            f"{PUBLIC_AND_YOURS} Times are in {cadence.timezone}."
+        ),
+    )
+
+
+async def _people(
+    deps: Deps, client: AsyncWebClient, ws: WorkspaceKey, user_ids: set[str]
+) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for user_id in sorted(user_ids)[:EXPORT_NAME_LOOKUPS]:
+        user = await deps.user(client, ws, user_id)
+        if user.name:
+            names[user_id] = user.name
+    return names
+
+
+def _names(recipients: list[str]) -> str:
+    return ", ".join(mention(r) if is_person(r) else channel_mention(r) for r in recipients)

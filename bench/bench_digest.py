@@ -1,0 +1,293 @@
+"""Benchmark: the weekly digest's figures for a workspace with 100k decisions and 20k meetings.
+
+Loads two years of history into a fresh database of each engine (bulk executemany), then times
+what composing one digest asks of the database: the channels in play, eight weeks of figures,
+the per-channel breakdown and the oldest stalled decisions, exactly as
+`bot.slack.digest_compose.compose_digest` runs them (Slack calls excluded). The chart is timed
+on its own. Target: figures under 1 s on both engines.
+
+    .venv/bin/python -m bench.bench_digest --engine sqlite --engine postgres
+
+A second, smaller workspace shares the tables so every query has to filter by workspace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import platform
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert
+
+from bench.bench_commands import fresh_database
+from bot.cadence.config import CadenceConfig
+from bot.db import Database
+from bot.decisions.models import Decision, DecisionEvent
+from bot.digest import metrics, schedule
+from bot.digest.chart import TrendPoint, trend_chart
+from bot.meetings.models import Meeting, Outcome
+from bot.workspace import WorkspaceKey
+
+NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # a Monday: the digest for 23–29 Nov is due
+SPAN = timedelta(weeks=104)
+MAIN = WorkspaceKey("TBENCH")
+NOISE = WorkspaceKey("TNOISE")
+BATCH = 5_000
+
+
+def _moment(rng: random.Random) -> datetime:
+    return NOW - SPAN + timedelta(seconds=rng.uniform(0, SPAN.total_seconds()))
+
+
+def _rows(
+    ws: WorkspaceKey,
+    *,
+    decisions: int,
+    meetings: int,
+    channels: int,
+    rng: random.Random,
+    first_id: int,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    key = {"enterprise_id": ws.enterprise_id, "team_id": ws.team_id}
+    channel_ids = [f"C{n:06d}" for n in range(channels)]
+    meeting_rows, outcome_rows = [], []
+    action_number = 0
+    for n in range(meetings):
+        meeting_id = first_id + n
+        ended = _moment(rng)
+        waived = rng.random() < 0.15
+        meeting_rows.append(
+            {
+                **key,
+                "id": meeting_id,
+                "number": n + 1,
+                "title": f"Meeting {n + 1}",
+                "organizer_id": f"U{rng.randrange(200):05d}",
+                "channel_id": rng.choice(channel_ids),
+                "started_at": ended - timedelta(hours=1),
+                "ended_at": ended,
+                "no_outcome_reason": "Status update" if waived else None,
+                "no_outcome_by": "U00001" if waived else None,
+                "no_outcome_at": ended if waived else None,
+                "created_at": ended - timedelta(hours=1),
+            }
+        )
+        if waived or rng.random() < 0.3:
+            continue
+        for _ in range(rng.randint(1, 3)):
+            kind = rng.choice(("note", "action", "action"))
+            due = (ended + timedelta(days=rng.randint(2, 14))).date() if kind == "action" else None
+            done = None
+            if kind == "action" and rng.random() < 0.7:
+                done = min(ended + timedelta(days=rng.uniform(0.5, 20)), NOW)
+            if kind == "action":
+                action_number += 1
+            outcome_rows.append(
+                {
+                    **key,
+                    "meeting_id": meeting_id,
+                    "number": action_number if kind == "action" else None,
+                    "kind": kind,
+                    "text": "Follow up",
+                    "owner_id": f"U{rng.randrange(200):05d}",
+                    "due_date": due,
+                    "creator_id": "U00001",
+                    "created_at": ended + timedelta(minutes=10),
+                    "updated_at": ended + timedelta(minutes=10),
+                    "done_at": done,
+                    "done_by": "U00002" if done else None,
+                }
+            )
+    decision_rows, event_rows = [], []
+    for n in range(decisions):
+        decision_id = first_id + n
+        created = _moment(rng)
+        roll = rng.random()
+        decided = dropped = None
+        if roll < 0.55:
+            decided = min(created + timedelta(days=rng.expovariate(1 / 4)), NOW)
+        elif roll < 0.65:
+            dropped = min(created + timedelta(days=rng.expovariate(1 / 10)), NOW)
+        closed = decided or dropped
+        last_activity = closed or created + (NOW - created) * rng.random()
+        status = "decided" if decided else "dropped" if dropped else "open"
+        owner = f"U{rng.randrange(200):05d}"
+        decision_rows.append(
+            {
+                **key,
+                "id": decision_id,
+                "number": n + 1,
+                "title": f"Decision {n + 1}",
+                "owner_id": owner,
+                "creator_id": owner,
+                "channel_id": rng.choice(channel_ids),
+                "status": status,
+                "resolution": "Done" if decided else None,
+                "due_date": (created + timedelta(days=rng.randint(1, 30))).date()
+                if rng.random() < 0.5
+                else None,
+                "created_at": created,
+                "updated_at": last_activity,
+                "last_activity_at": last_activity,
+                "decided_at": decided,
+                "dropped_at": dropped,
+            }
+        )
+        event_rows.append(
+            {
+                **key,
+                "decision_id": decision_id,
+                "actor_id": owner,
+                "action": "created",
+                "detail": {"owner": owner},
+                "at": created,
+            }
+        )
+        if closed:
+            event_rows.append(
+                {
+                    **key,
+                    "decision_id": decision_id,
+                    "actor_id": owner,
+                    "action": status,
+                    "detail": {},
+                    "at": closed,
+                }
+            )
+    return meeting_rows, outcome_rows, decision_rows, event_rows
+
+
+def _batches(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    for start in range(0, len(rows), BATCH):
+        yield rows[start : start + BATCH]
+
+
+async def load(db: Database, *, decisions: int, meetings: int, channels: int) -> dict[str, int]:
+    rng = random.Random(20261130)
+    counts: dict[str, int] = {}
+    plan = [
+        (MAIN, decisions, meetings, channels, 1),
+        (NOISE, decisions // 10, meetings // 10, 5, 10_000_000),
+    ]
+    for ws, n_decisions, n_meetings, n_channels, first_id in plan:
+        tables = _rows(
+            ws,
+            decisions=n_decisions,
+            meetings=n_meetings,
+            channels=n_channels,
+            rng=rng,
+            first_id=first_id,
+        )
+        for table, rows in zip((Meeting, Outcome, Decision, DecisionEvent), tables, strict=True):
+            async with db.engine.begin() as conn:
+                for batch in _batches(rows):
+                    await conn.execute(insert(table.__table__), batch)
+            counts[table.__tablename__] = counts.get(table.__tablename__, 0) + len(rows)
+    if not db.is_sqlite:
+        async with db.engine.begin() as conn:
+            await conn.exec_driver_sql("ANALYZE")
+    return counts
+
+
+async def digest_figures(db: Database, cadence: CadenceConfig) -> int:
+    """What one digest asks of the database; returns how many channels it covered."""
+    week = schedule.reported_week(NOW, cadence)
+    weeks = schedule.weeks_ending(week, schedule.TREND_WEEKS, cadence)
+    async with db.transaction() as session:
+        visible = await metrics.channels_in_play(session, ws=MAIN, since=weeks[0].start)
+    async with db.transaction() as session:
+        await metrics.series_figures(
+            session,
+            ws=MAIN,
+            cadence=cadence,
+            bounds=schedule.bounds_of(weeks),
+            now=NOW,
+            channels=visible,
+        )
+        await metrics.channel_figures(
+            session,
+            ws=MAIN,
+            cadence=cadence,
+            start=week.start,
+            end=week.end,
+            now=NOW,
+            channels=visible,
+        )
+        await metrics.oldest_stalled(
+            session, ws=MAIN, cadence=cadence, at=week.end, channels=visible
+        )
+    return len(visible)
+
+
+async def run(engine: str, args: argparse.Namespace, folder: Path) -> dict[str, Any]:
+    url = await fresh_database(engine, "followthrough_bench_digest", folder)
+    db = Database(url)
+    try:
+        started = time.perf_counter()
+        counts = await load(
+            db, decisions=args.decisions, meetings=args.meetings, channels=args.channels
+        )
+        load_seconds = time.perf_counter() - started
+        cadence = CadenceConfig(timezone="Europe/Berlin")
+        channels = await digest_figures(db, cadence)  # warm caches and prepared statements
+        timings = []
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            await digest_figures(db, cadence)
+            timings.append(time.perf_counter() - started)
+    finally:
+        await db.dispose()
+    return {
+        "engine": engine,
+        "counts": counts,
+        "load": load_seconds,
+        "channels": channels,
+        "median": statistics.median(timings),
+        "max": max(timings),
+    }
+
+
+def chart_seconds(repeat: int) -> float:
+    points = [TrendPoint(f"{d} Oct", 0.5 + d / 100, timedelta(days=d / 7)) for d in range(1, 9)]
+    timings = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        trend_chart(points, title="Outcome rate and time to decision")
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--engine", action="append", choices=["sqlite", "postgres"])
+    parser.add_argument("--decisions", type=int, default=100_000)
+    parser.add_argument("--meetings", type=int, default=20_000)
+    parser.add_argument("--channels", type=int, default=40)
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    results = []
+    with tempfile.TemporaryDirectory() as folder:
+        for engine in args.engine or ["sqlite", "postgres"]:
+            results.append(await run(engine, args, Path(folder)))
+    print(f"{platform.processor() or platform.machine()}, Python {platform.python_version()}")
+    print("| engine | rows (main + noise workspace) | load | channels | figures median | max |")
+    print("|---|---|---|---|---|---|")
+    for r in results:
+        rows = ", ".join(f"{n} {table}" for table, n in r["counts"].items())
+        print(
+            f"| {r['engine']} | {rows} | {r['load']:.1f} s | {r['channels']} | "
+            f"{r['median'] * 1000:.0f} ms | {r['max'] * 1000:.0f} ms |"
+        )
+    print(f"chart render: {chart_seconds(args.repeat) * 1000:.0f} ms (median)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

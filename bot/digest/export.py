@@ -1,0 +1,378 @@
+"""A workspace's decisions (with their history), meetings and outcomes as spreadsheet-ready CSV.
+
+Three files rather than one zip: each opens with a double click in Excel, Numbers or Google
+Sheets, and Slack previews them. They are UTF-8 with a byte-order mark (without it Excel reads
+accented names as mojibake), times are local to the workspace and say which zone, and any cell
+a person typed that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``) is
+prefixed with an apostrophe so it shows as the text it is.
+
+Loading (one transaction, plain column tuples so 100k decisions stay light) is separate from
+rendering (pure), so the Slack layer can look up people's names in between.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.decisions.models import Decision, DecisionEvent
+from bot.meetings.models import Meeting, Outcome, OutcomeKind
+from bot.workspace import WorkspaceKey
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A result row of plain columns, read by attribute name.
+_Row = Any
+
+
+@dataclass(frozen=True, slots=True)
+class ExportFile:
+    filename: str
+    title: str
+    content: bytes
+
+
+@dataclass
+class ExportData:
+    """Everything one export holds, as loaded; ``people`` are the user ids it mentions."""
+
+    decisions: list[_Row]
+    events: dict[int, list[_Row]]
+    meetings: list[_Row]
+    outcomes: list[_Row]
+    people: set[str] = field(default_factory=set)
+
+
+async def load_export(
+    session: AsyncSession, *, ws: WorkspaceKey, channels: Collection[str] | None
+) -> ExportData:
+    """The rows of one workspace, kept to ``channels`` when given (the reader's visible ones)."""
+    decision_query = (
+        select(
+            Decision.id,
+            Decision.number,
+            Decision.title,
+            Decision.status,
+            Decision.owner_id,
+            Decision.creator_id,
+            Decision.channel_id,
+            Decision.meeting_id,
+            Decision.created_at,
+            Decision.due_date,
+            Decision.decided_at,
+            Decision.dropped_at,
+            Decision.resolution,
+            Decision.drop_reason,
+            Decision.context,
+            Decision.last_activity_at,
+            Decision.source_permalink,
+        )
+        .where(Decision.in_workspace(ws))
+        .order_by(Decision.number)
+    )
+    event_query = (
+        select(
+            DecisionEvent.decision_id,
+            DecisionEvent.at,
+            DecisionEvent.actor_id,
+            DecisionEvent.action,
+            DecisionEvent.detail,
+        )
+        .join(Decision, Decision.id == DecisionEvent.decision_id)
+        .where(DecisionEvent.in_workspace(ws), Decision.in_workspace(ws))
+        .order_by(DecisionEvent.decision_id, DecisionEvent.id)
+    )
+    meeting_query = (
+        select(
+            Meeting.id,
+            Meeting.number,
+            Meeting.title,
+            Meeting.channel_id,
+            Meeting.organizer_id,
+            Meeting.started_at,
+            Meeting.ended_at,
+            Meeting.no_outcome_reason,
+            Meeting.no_outcome_by,
+        )
+        .where(Meeting.in_workspace(ws))
+        .order_by(Meeting.number)
+    )
+    outcome_query = (
+        select(
+            Outcome.meeting_id,
+            Meeting.number.label("meeting_number"),
+            Meeting.title.label("meeting_title"),
+            Meeting.channel_id,
+            Outcome.kind,
+            Outcome.number,
+            Outcome.text,
+            Outcome.owner_id,
+            Outcome.due_date,
+            Outcome.done_at,
+            Outcome.done_by,
+            Outcome.creator_id,
+            Outcome.created_at,
+            Outcome.source_permalink,
+            Decision.number.label("decision_number"),
+        )
+        .join(Meeting, Meeting.id == Outcome.meeting_id)
+        .outerjoin(Decision, Decision.id == Outcome.decision_id)
+        .where(Outcome.in_workspace(ws))
+        .order_by(Meeting.number, Outcome.id)
+    )
+    if channels is not None:
+        visible = list(channels)
+        decision_query = decision_query.where(Decision.channel_id.in_(visible))
+        event_query = event_query.where(Decision.channel_id.in_(visible))
+        meeting_query = meeting_query.where(Meeting.channel_id.in_(visible))
+        outcome_query = outcome_query.where(Meeting.channel_id.in_(visible))
+
+    decisions = list((await session.execute(decision_query)).all())
+    events: dict[int, list[_Row]] = defaultdict(list)
+    for event in await session.execute(event_query):
+        events[event.decision_id].append(event)
+    meetings = list((await session.execute(meeting_query)).all())
+    outcomes = list((await session.execute(outcome_query)).all())
+
+    people: set[str] = set()
+    for d in decisions:
+        people.update((d.owner_id, d.creator_id))
+    for history in events.values():
+        people.update(e.actor_id for e in history)
+    for m in meetings:
+        people.update(p for p in (m.organizer_id, m.no_outcome_by) if p)
+    for o in outcomes:
+        people.update(p for p in (o.owner_id, o.done_by, o.creator_id) if p)
+    return ExportData(
+        decisions=decisions,
+        events=dict(events),
+        meetings=meetings,
+        outcomes=outcomes,
+        people=people,
+    )
+
+
+def render_export(
+    data: ExportData,
+    *,
+    zone: ZoneInfo,
+    today: date,
+    people: Mapping[str, str] | None = None,
+    channel_names: Mapping[str, str] | None = None,
+) -> list[ExportFile]:
+    """decisions.csv, meetings.csv and outcomes.csv; names shown where the maps have them."""
+    labels = _Labels(zone=zone, people=people or {}, channels=channel_names or {})
+    meeting_numbers = {m.id: m.number for m in data.meetings}
+    outcome_counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for o in data.outcomes:
+        outcome_counts[o.meeting_id][o.kind] += 1
+    stamp = today.isoformat()
+    return [
+        ExportFile(
+            filename=f"followthrough-decisions-{stamp}.csv",
+            title="Decisions",
+            content=_csv(_decision_rows(data, labels, meeting_numbers)),
+        ),
+        ExportFile(
+            filename=f"followthrough-meetings-{stamp}.csv",
+            title="Meetings",
+            content=_csv(_meeting_rows(data, labels, outcome_counts)),
+        ),
+        ExportFile(
+            filename=f"followthrough-outcomes-{stamp}.csv",
+            title="Meeting outcomes",
+            content=_csv(_outcome_rows(data, labels)),
+        ),
+    ]
+
+
+@dataclass(frozen=True)
+class _Labels:
+    zone: ZoneInfo
+    people: Mapping[str, str]
+    channels: Mapping[str, str]
+
+    def person(self, user_id: str | None) -> str:
+        if not user_id:
+            return ""
+        name = self.people.get(user_id)
+        return _cell(f"{name} ({user_id})") if name else user_id
+
+    def channel(self, channel_id: str) -> str:
+        name = self.channels.get(channel_id)
+        return _cell(f"#{name} ({channel_id})") if name else channel_id
+
+    def moment(self, at: datetime | None) -> str:
+        return at.astimezone(self.zone).strftime("%Y-%m-%d %H:%M") if at else ""
+
+    def zoned(self, heading: str) -> str:
+        return f"{heading} ({self.zone.key})"
+
+
+def _decision_rows(
+    data: ExportData, labels: _Labels, meeting_numbers: Mapping[int, int]
+) -> Iterable[list[str]]:
+    yield [
+        "Decision",
+        "Title",
+        "Status",
+        "Owner",
+        "Recorded by",
+        "Channel",
+        "Meeting",
+        labels.zoned("Created"),
+        "Due",
+        labels.zoned("Decided"),
+        labels.zoned("Dropped"),
+        "Resolution",
+        "Drop reason",
+        "Context",
+        labels.zoned("Last activity"),
+        "Source message",
+        "History",
+    ]
+    for d in data.decisions:
+        meeting = meeting_numbers.get(d.meeting_id) if d.meeting_id else None
+        history = "\n".join(_event_line(e, labels) for e in data.events.get(d.id, []))
+        yield [
+            f"D-{d.number}",
+            _cell(d.title),
+            d.status,
+            labels.person(d.owner_id),
+            labels.person(d.creator_id),
+            labels.channel(d.channel_id),
+            f"M-{meeting}" if meeting else "",
+            labels.moment(d.created_at),
+            d.due_date.isoformat() if d.due_date else "",
+            labels.moment(d.decided_at),
+            labels.moment(d.dropped_at),
+            _cell(d.resolution),
+            _cell(d.drop_reason),
+            _cell(d.context),
+            labels.moment(d.last_activity_at),
+            d.source_permalink or "",
+            _cell(history),
+        ]
+
+
+def _event_line(event: _Row, labels: _Labels) -> str:
+    detail: dict[str, Any] = event.detail or {}
+    match event.action:
+        case "created":
+            due = f", due {detail['due']}" if detail.get("due") else ""
+            what = f"recorded it for {labels.person(detail.get('owner') or event.actor_id)}{due}"
+        case "assigned":
+            what = (
+                f"reassigned it from {labels.person(detail.get('from'))} "
+                f"to {labels.person(detail.get('to'))}"
+            )
+        case "due_changed":
+            what = (
+                f"set the due date to {detail['to']}"
+                if detail.get("to")
+                else "cleared the due date"
+            )
+        case "decided":
+            what = f"decided: {detail.get('resolution', '')}"
+        case "dropped":
+            what = f"dropped it ({detail['reason']})" if detail.get("reason") else "dropped it"
+        case "reopened":
+            what = "reopened it"
+        case "snoozed":
+            what = "snoozed reminders"
+        case other:
+            what = other
+    return f"{labels.moment(event.at)} {labels.person(event.actor_id)} {what}"
+
+
+def _meeting_rows(
+    data: ExportData, labels: _Labels, outcome_counts: Mapping[int, Mapping[str, int]]
+) -> Iterable[list[str]]:
+    yield [
+        "Meeting",
+        "Title",
+        "Channel",
+        "Organizer",
+        labels.zoned("Started"),
+        labels.zoned("Ended"),
+        "Outcomes",
+        "Actions",
+        "Decisions",
+        "Notes",
+        "No outcome needed",
+        "Marked by",
+    ]
+    for m in data.meetings:
+        counts = outcome_counts.get(m.id, {})
+        yield [
+            f"M-{m.number}",
+            _cell(m.title),
+            labels.channel(m.channel_id),
+            labels.person(m.organizer_id),
+            labels.moment(m.started_at),
+            labels.moment(m.ended_at),
+            str(sum(counts.values())),
+            str(counts.get(OutcomeKind.ACTION, 0)),
+            str(counts.get(OutcomeKind.DECISION, 0)),
+            str(counts.get(OutcomeKind.NOTE, 0)),
+            _cell(m.no_outcome_reason),
+            labels.person(m.no_outcome_by),
+        ]
+
+
+def _outcome_rows(data: ExportData, labels: _Labels) -> Iterable[list[str]]:
+    yield [
+        "Meeting",
+        "Meeting title",
+        "Channel",
+        "Kind",
+        "Action",
+        "Decision",
+        "Text",
+        "Owner",
+        "Due",
+        labels.zoned("Done"),
+        "Done by",
+        "Recorded by",
+        labels.zoned("Recorded"),
+        "Source message",
+    ]
+    for o in data.outcomes:
+        yield [
+            f"M-{o.meeting_number}",
+            _cell(o.meeting_title),
+            labels.channel(o.channel_id),
+            o.kind,
+            f"A-{o.number}" if o.number is not None else "",
+            f"D-{o.decision_number}" if o.decision_number is not None else "",
+            _cell(o.text),
+            labels.person(o.owner_id),
+            o.due_date.isoformat() if o.due_date else "",
+            labels.moment(o.done_at),
+            labels.person(o.done_by),
+            labels.person(o.creator_id),
+            labels.moment(o.created_at),
+            o.source_permalink or "",
+        ]
+
+
+def _cell(text: str | None) -> str:
+    """Text as a spreadsheet should show it: never run as a formula."""
+    if not text:
+        return ""
+    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
+
+
+def _csv(rows: Iterable[list[str]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8-sig")

@@ -1,0 +1,486 @@
+"""The numbers managers see, computed by the database exactly as docs/METRICS.md defines them.
+
+Every figure is an aggregate over one workspace and a half-open period [start, end) whose bounds
+the caller has already placed in the workspace's time zone (see `bot.digest.schedule`). Several
+consecutive periods are answered by the same few queries: rows are bucketed with one CASE over
+the period bounds, so eight weeks cost what one week does. The only per-row values that leave
+the database are the durations the median needs, and only on SQLite, which has no percentile
+function; PostgreSQL computes the median itself.
+
+``channels`` narrows everything to those channel ids; the Slack layer passes the channels the
+reader may see, so a private channel's numbers never reach anyone outside it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from itertools import pairwise
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    func,
+    join,
+    or_,
+    select,
+    union,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.cadence.config import CadenceConfig
+from bot.cadence.stall import stalled_now
+from bot.decisions.models import Decision, DecisionStatus
+from bot.meetings.models import Meeting, Outcome, OutcomeKind
+from bot.meetings.service import has_outcome
+from bot.workspace import WorkspaceKey
+
+Channels = Collection[str] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """Every number for one period [start, end), optionally of one channel.
+
+    Meetings held split four ways: with an outcome; marked "no outcome needed"; still inside
+    the outcome grace period when the figures were taken; outcome-free (the rest).
+    """
+
+    start: datetime
+    end: datetime
+    meetings_held: int = 0
+    meetings_with_outcome: int = 0
+    meetings_no_outcome_needed: int = 0
+    meetings_awaiting_outcome: int = 0
+    decisions_opened: int = 0
+    decisions_decided: int = 0
+    decisions_dropped: int = 0
+    median_time_to_decision: timedelta | None = None
+    #: Only known for the latest period of a series (None before it): see docs/METRICS.md.
+    stalled: int | None = 0
+    overdue_actions: int = 0
+
+    @property
+    def meetings_outcome_free(self) -> int:
+        return (
+            self.meetings_held
+            - self.meetings_with_outcome
+            - self.meetings_no_outcome_needed
+            - self.meetings_awaiting_outcome
+        )
+
+    @property
+    def meetings_judged(self) -> int:
+        """The outcome rate's denominator: meetings that owed an outcome and are past grace."""
+        return self.meetings_with_outcome + self.meetings_outcome_free
+
+    @property
+    def outcome_rate(self) -> float | None:
+        """Share (0..1) of judged meetings with at least one outcome; None when none were judged."""
+        judged = self.meetings_judged
+        return self.meetings_with_outcome / judged if judged else None
+
+    @property
+    def is_quiet(self) -> bool:
+        """Nothing happened in the period: no meeting ended, no decision moved."""
+        return not (
+            self.meetings_held
+            or self.decisions_opened
+            or self.decisions_decided
+            or self.decisions_dropped
+        )
+
+    @property
+    def is_empty(self) -> bool:
+        """Quiet, and nothing stalled or overdue at its end either."""
+        return self.is_quiet and not (self.stalled or self.overdue_actions)
+
+
+@dataclass
+class _Tally:
+    counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    median: timedelta | None = None
+
+
+# (period index, channel id or None) -> what the queries found for it.
+_Tallies = dict[tuple[int, str | None], _Tally]
+
+
+async def period_figures(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    cadence: CadenceConfig,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    channels: Channels = None,
+) -> Figures:
+    """The figures for [start, end); ``now`` decides which meetings are still in grace."""
+    return (
+        await series_figures(
+            session, ws=ws, cadence=cadence, bounds=[start, end], now=now, channels=channels
+        )
+    )[0]
+
+
+async def series_figures(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    cadence: CadenceConfig,
+    bounds: Sequence[datetime],
+    now: datetime,
+    channels: Channels = None,
+) -> list[Figures]:
+    """Figures for each consecutive period of ``bounds`` (n + 1 instants in order → n periods)."""
+    _check_bounds(bounds)
+    tallies = await _tally(
+        session, ws=ws, cadence=cadence, bounds=bounds, now=now, channels=channels, by_channel=False
+    )
+    last = len(bounds) - 2
+    return [
+        _figures(bounds[i], bounds[i + 1], tallies.get((i, None)), latest=i == last)
+        for i in range(last + 1)
+    ]
+
+
+async def channel_figures(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    cadence: CadenceConfig,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    channels: Channels = None,
+) -> dict[str, Figures]:
+    """The figures for [start, end) of every channel that has any, keyed by channel id."""
+    bounds = [start, end]
+    _check_bounds(bounds)
+    tallies = await _tally(
+        session, ws=ws, cadence=cadence, bounds=bounds, now=now, channels=channels, by_channel=True
+    )
+    return {
+        channel: _figures(start, end, tally, latest=True)
+        for (_, channel), tally in tallies.items()
+        if channel is not None
+    }
+
+
+async def oldest_stalled(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    cadence: CadenceConfig,
+    at: datetime,
+    channels: Channels = None,
+    limit: int = 10,
+) -> list[Decision]:
+    """The decisions stalled at ``at``, oldest first (the ones a digest names with their owners)."""
+    query = (
+        select(Decision)
+        .where(Decision.in_workspace(ws), _stalled_at(at, cadence))
+        .order_by(Decision.created_at, Decision.number)
+        .limit(limit)
+    )
+    if channels is not None:
+        query = query.where(Decision.channel_id.in_(list(channels)))
+    return list((await session.scalars(query)).all())
+
+
+async def channels_in_play(
+    session: AsyncSession, *, ws: WorkspaceKey, since: datetime | None = None
+) -> set[str]:
+    """Every channel that can contribute to figures for periods starting at ``since`` or later.
+
+    That is a channel with an open decision, a decision created, decided or dropped since, a
+    meeting ended since (or still running), or an action not done before ``since``. The Slack
+    layer asks about each one's privacy, so this keeps that list short; ``since`` None means
+    every channel ever used (for the export).
+    """
+    decisions = select(Decision.channel_id).where(Decision.in_workspace(ws))
+    meetings = select(Meeting.channel_id).where(Meeting.in_workspace(ws))
+    if since is None:
+        parts = [decisions, meetings]
+    else:
+        # One simple, index-friendly part per reason; a single OR over them scans every row.
+        parts = [
+            decisions.where(Decision.status == DecisionStatus.OPEN),
+            decisions.where(Decision.created_at >= since),
+            decisions.where(
+                Decision.status == DecisionStatus.DECIDED, Decision.decided_at >= since
+            ),
+            decisions.where(
+                Decision.status == DecisionStatus.DROPPED, Decision.dropped_at >= since
+            ),
+            meetings.where(or_(Meeting.ended_at.is_(None), Meeting.ended_at >= since)),
+            meetings.join(Outcome, Outcome.meeting_id == Meeting.id).where(
+                Outcome.in_workspace(ws),
+                Outcome.kind == OutcomeKind.ACTION,
+                or_(Outcome.done_at.is_(None), Outcome.done_at >= since),
+            ),
+        ]
+    found = await session.scalars(union(*parts))
+    return set(found.all())
+
+
+# --- the queries --------------------------------------------------------------------------------
+
+
+def _check_bounds(bounds: Sequence[datetime]) -> None:
+    if len(bounds) < 2:
+        raise ValueError("bounds need a start and an end")
+    if any(b.tzinfo is None for b in bounds):
+        raise ValueError("bounds must be aware datetimes")
+    # Equal neighbours are allowed: "this week so far" is empty at the stroke of midnight.
+    if any(later < earlier for earlier, later in pairwise(bounds)):
+        raise ValueError("bounds must be in ascending order")
+
+
+def _bucket(column: Any, bounds: Sequence[datetime]) -> ColumnElement[int] | None:
+    """Which period a timestamp falls in (the column is already filtered to the whole span).
+
+    None for a single period: every row is in period 0, and a constant must not be grouped by
+    (PostgreSQL would read a literal 0 in GROUP BY as a column position).
+    """
+    inner = bounds[1:-1]
+    if not inner:
+        return None
+    return case(
+        *[(column < bound, index) for index, bound in enumerate(inner)], else_=len(inner)
+    ).label("bucket")
+
+
+def _in_period(column: Any, bounds: Sequence[datetime]) -> ColumnElement[bool]:
+    return and_(column >= bounds[0], column < bounds[-1])
+
+
+def _stalled_at(at: datetime, cadence: CadenceConfig) -> ColumnElement[bool]:
+    # A decision recorded after `at` cannot have been stalled at it, whatever its due date says.
+    return and_(stalled_now(at, cadence), Decision.created_at < at)
+
+
+async def _tally(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    cadence: CadenceConfig,
+    bounds: Sequence[datetime],
+    now: datetime,
+    channels: Channels,
+    by_channel: bool,
+) -> _Tallies:
+    query = _Grouping(bounds=bounds, channels=channels, by_channel=by_channel)
+    tallies: _Tallies = defaultdict(_Tally)
+
+    # Meetings held, split by what they produced.
+    with_outcome = has_outcome()
+    no_outcome_needed = and_(~with_outcome, Meeting.no_outcome_reason.is_not(None))
+    grace_from = now - timedelta(hours=cadence.nudges.outcome_grace_hours)
+    awaiting = and_(
+        ~with_outcome, Meeting.no_outcome_reason.is_(None), Meeting.ended_at > grace_from
+    )
+    meetings = query.flow(
+        Meeting.ended_at,
+        Meeting.channel_id,
+        [
+            func.count().label("held"),
+            func.count(case((with_outcome, 1))).label("with_outcome"),
+            func.count(case((no_outcome_needed, 1))).label("no_outcome_needed"),
+            func.count(case((awaiting, 1))).label("awaiting"),
+        ],
+        Meeting.in_workspace(ws),
+    )
+    for row in await session.execute(meetings):
+        counts = tallies[query.key(row)].counts
+        for name in ("held", "with_outcome", "no_outcome_needed", "awaiting"):
+            counts[name] += getattr(row, name)
+
+    # Decisions opened, decided and dropped: each counted in the period of its own timestamp.
+    # The status test keeps a reopened decision out of "decided"/"dropped" and lets the
+    # (enterprise, team, status, …) index narrow the scan.
+    flows: list[tuple[str, Any, list[ColumnElement[bool]]]] = [
+        ("opened", Decision.created_at, []),
+        ("decided", Decision.decided_at, [Decision.status == DecisionStatus.DECIDED]),
+        ("dropped", Decision.dropped_at, [Decision.status == DecisionStatus.DROPPED]),
+    ]
+    for name, column, conditions in flows:
+        flow = query.flow(
+            column,
+            Decision.channel_id,
+            [func.count().label("n")],
+            Decision.in_workspace(ws),
+            *conditions,
+        )
+        for row in await session.execute(flow):
+            tallies[query.key(row)].counts[name] += row.n
+
+    for group, median in (await _medians(session, ws=ws, query=query)).items():
+        tallies[group].median = median
+
+    # Overdue actions are a state at each period's end, one column per end. Stalled is only
+    # asked at the last end: the rule reads today's state of each decision, which says nothing
+    # reliable about an earlier end.
+    ends = bounds[1:]
+    stalled = query.states(
+        Decision,
+        Decision.channel_id,
+        [_stalled_at(ends[-1], cadence)],
+        Decision.in_workspace(ws),
+        Decision.status == DecisionStatus.OPEN,
+    )
+    zone = cadence.zone
+    overdue = query.states(
+        join(Outcome, Meeting, Meeting.id == Outcome.meeting_id),
+        Meeting.channel_id,
+        [_overdue_at(end, end.astimezone(zone).date()) for end in ends],
+        Outcome.in_workspace(ws),
+        Outcome.kind == OutcomeKind.ACTION,
+        Outcome.due_date < ends[-1].astimezone(zone).date(),
+        Outcome.created_at < ends[-1],
+        or_(Outcome.done_at.is_(None), Outcome.done_at >= ends[0]),
+    )
+    for name, states, first in (("stalled", stalled, len(ends) - 1), ("overdue", overdue, 0)):
+        for row in await session.execute(states):
+            channel = row.channel if query.by_channel else None
+            for i in range(first, len(ends)):
+                value = int(getattr(row, f"at_{i - first}") or 0)
+                if value:
+                    tallies[(i, channel)].counts[name] += value
+    return tallies
+
+
+@dataclass(frozen=True)
+class _Grouping:
+    """How one set of figures groups its rows: by period, and by channel when asked."""
+
+    bounds: Sequence[datetime]
+    channels: Channels
+    by_channel: bool
+
+    def flow(
+        self,
+        moment: Any,
+        channel: Any,
+        aggregates: list[Any],
+        *where: ColumnElement[bool],
+    ) -> Select[Any]:
+        """Aggregates of rows whose ``moment`` falls in the periods, per period (and channel)."""
+        keys = self.keys(moment, channel)
+        query = select(*keys, *aggregates).where(*where, _in_period(moment, self.bounds))
+        return self.scoped(query, channel).group_by(*keys)
+
+    def keys(self, moment: Any, channel: Any) -> list[Any]:
+        """The grouping columns: the period of ``moment`` (when there are several) and channel."""
+        bucket = _bucket(moment, self.bounds)
+        keys: list[Any] = [] if bucket is None else [bucket]
+        return [*keys, channel.label("channel")] if self.by_channel else keys
+
+    def states(
+        self,
+        source: Any,
+        channel: Any,
+        conditions: list[ColumnElement[bool]],
+        *where: ColumnElement[bool],
+    ) -> Select[Any]:
+        """One count per period end (``at_<i>``) of rows meeting that end's condition."""
+        counts = [
+            func.count(case((condition, 1))).label(f"at_{i}")
+            for i, condition in enumerate(conditions)
+        ]
+        keys: list[Any] = [channel.label("channel")] if self.by_channel else []
+        query = self.scoped(select(*keys, *counts).select_from(source).where(*where), channel)
+        return query.group_by(*keys) if keys else query
+
+    def key(self, row: Any) -> tuple[int, str | None]:
+        period = int(row.bucket) if len(self.bounds) > 2 else 0
+        return period, (row.channel if self.by_channel else None)
+
+    def scoped(self, query: Select[Any], channel: Any) -> Select[Any]:
+        if self.channels is None:
+            return query
+        return query.where(channel.in_(list(self.channels)))
+
+
+def _overdue_at(end: datetime, end_day: date) -> ColumnElement[bool]:
+    """An action past its due day at ``end`` that existed then and was not done by then."""
+    return and_(
+        Outcome.due_date < end_day,
+        Outcome.created_at < end,
+        or_(Outcome.done_at.is_(None), Outcome.done_at >= end),
+    )
+
+
+def _duration_seconds(dialect: str) -> ColumnElement[Any]:
+    """decided_at − created_at in whole seconds, computed by the database."""
+    if dialect == "postgresql":
+        return func.round(func.extract("epoch", Decision.decided_at - Decision.created_at))
+    return func.round(
+        (func.julianday(Decision.decided_at) - func.julianday(Decision.created_at)) * 86400
+    )
+
+
+async def _medians(
+    session: AsyncSession, *, ws: WorkspaceKey, query: _Grouping
+) -> dict[tuple[int, str | None], timedelta]:
+    """Median time to decision of each (period, channel) group that decided anything."""
+    dialect = session.get_bind().dialect.name
+    seconds = _duration_seconds(dialect)
+    where = (Decision.in_workspace(ws), Decision.status == DecisionStatus.DECIDED)
+    result: dict[tuple[int, str | None], timedelta] = {}
+    if dialect == "postgresql":
+        median = func.percentile_cont(0.5).within_group(seconds).label("median")
+        grouped = query.flow(Decision.decided_at, Decision.channel_id, [median], *where)
+        for row in await session.execute(grouped):
+            # Without group keys an empty set still yields one row, with a NULL median.
+            if row.median is not None:
+                result[query.key(row)] = timedelta(seconds=float(row.median))
+        return result
+    # SQLite has no percentile function: fetch just the durations, sorted within each group.
+    keys = query.keys(Decision.decided_at, Decision.channel_id)
+    durations = query.scoped(
+        select(*keys, seconds.label("seconds"))
+        .where(*where, _in_period(Decision.decided_at, query.bounds))
+        .order_by(*keys, seconds),
+        Decision.channel_id,
+    )
+    groups: dict[tuple[int, str | None], list[float]] = defaultdict(list)
+    for row in await session.execute(durations):
+        groups[query.key(row)].append(float(row.seconds))
+    for group, values in groups.items():
+        result[group] = timedelta(seconds=_median_of_sorted(values))
+    return result
+
+
+def _median_of_sorted(values: Sequence[float]) -> float:
+    """The middle value, or the mean of the two middle ones (as percentile_cont(0.5) does)."""
+    middle = len(values) // 2
+    if len(values) % 2:
+        return values[middle]
+    return (values[middle - 1] + values[middle]) / 2
+
+
+def _figures(start: datetime, end: datetime, tally: _Tally | None, *, latest: bool) -> Figures:
+    if tally is None:
+        return Figures(start=start, end=end, stalled=0 if latest else None)
+    counts = tally.counts
+    return Figures(
+        start=start,
+        end=end,
+        meetings_held=counts["held"],
+        meetings_with_outcome=counts["with_outcome"],
+        meetings_no_outcome_needed=counts["no_outcome_needed"],
+        meetings_awaiting_outcome=counts["awaiting"],
+        decisions_opened=counts["opened"],
+        decisions_decided=counts["decided"],
+        decisions_dropped=counts["dropped"],
+        median_time_to_decision=tally.median,
+        stalled=counts["stalled"] if latest else None,
+        overdue_actions=counts["overdue"],
+    )
