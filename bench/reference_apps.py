@@ -18,7 +18,7 @@ from bot.db import Database
 from bot.decisions.models import Decision
 from bot.numbering import next_number
 from bot.settings import load_settings
-from bot.slack.app import web_client
+from bot.slack.client import web_client
 from bot.web import create_web_app
 from bot.workspace import WorkspaceKey
 

@@ -27,6 +27,15 @@ class Decision(WorkspaceScoped, Base):
         Index("ix_decisions_ws_channel_status", "enterprise_id", "team_id", "channel_id", "status"),
         Index("ix_decisions_ws_created", "enterprise_id", "team_id", "created_at"),
         Index("ix_decisions_ws_decided", "enterprise_id", "team_id", "decided_at"),
+        # The stall rule's two halves (idle since a cutoff, past a due date) each use one.
+        Index(
+            "ix_decisions_ws_status_activity",
+            "enterprise_id",
+            "team_id",
+            "status",
+            "last_activity_at",
+        ),
+        Index("ix_decisions_ws_status_due", "enterprise_id", "team_id", "status", "due_date"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

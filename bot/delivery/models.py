@@ -30,6 +30,15 @@ class Delivery(WorkspaceScoped, Base):
     __table_args__ = (
         UniqueConstraint("enterprise_id", "team_id", "kind", "subject", "recipient", "period"),
         Index("ix_deliveries_status_due", "status", "due_at"),
+        # Claims look up a recipient's other pending rows (one in flight per conversation).
+        Index(
+            "ix_deliveries_ws_recipient_status_due",
+            "enterprise_id",
+            "team_id",
+            "recipient",
+            "status",
+            "due_at",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -16,17 +16,13 @@ from slack_bolt.oauth.async_callback_options import (
 )
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.response import BoltResponse
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
+from bot.slack.client import web_client
 from bot.slack.deps import Deps, workspace_of
 from bot.slack.errors import handle_error
 from bot.slack.listeners import register_all
@@ -57,25 +53,6 @@ NOT_INSTALLED = (
 )
 # Bolt refreshes a rotating token when it expires within this many minutes (its default).
 TOKEN_REFRESH_MINUTES = 120
-
-
-def web_client(
-    settings: Settings, token: str | None = None, *, session: aiohttp.ClientSession | None = None
-) -> AsyncWebClient:
-    """A Web API client for ``SLACK_API_URL`` that retries what is safe to retry.
-
-    Pass one ``session`` per process: without it slack_sdk opens a new connection per call.
-    """
-    return AsyncWebClient(
-        token=token,
-        base_url=settings.slack_api_url,
-        session=session,
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
-            AsyncServerErrorRetryHandler(max_retry_count=2),
-        ],
-    )
 
 
 def build_app(settings: Settings, deps: Deps) -> AsyncApp:

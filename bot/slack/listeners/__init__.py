@@ -8,6 +8,7 @@ from bot.slack.listeners import (
     hygiene,
     lifecycle,
     meetings,
+    nudges,
     outcomes,
     settings,
     shortcuts,
@@ -15,5 +16,15 @@ from bot.slack.listeners import (
 
 
 def register_all(app: AsyncApp) -> None:
-    for module in (decisions, home, hygiene, lifecycle, settings, meetings, outcomes, shortcuts):
+    for module in (
+        decisions,
+        home,
+        hygiene,
+        lifecycle,
+        settings,
+        meetings,
+        outcomes,
+        shortcuts,
+        nudges,
+    ):
         module.register(app)

@@ -1,0 +1,356 @@
+"""What can happen to a row of the deliveries ledger: planned once, claimed, then settled.
+
+Planning inserts rows unless their key (workspace, kind, subject, recipient, period) exists, so
+any number of planners may run at once. Senders claim due rows under a lease: on PostgreSQL the
+claim locks with ``FOR UPDATE SKIP LOCKED`` so concurrent senders take disjoint rows without
+waiting on each other; on SQLite the single write lock (``BEGIN IMMEDIATE``) serialises claimers
+and the claim is one ``UPDATE … RETURNING``. A sender that dies leaves its rows leased; once the
+lease runs out they are claimable again, so nothing is lost.
+
+A claim takes at most one row per conversation (workspace and recipient) and none for a
+conversation that already has a row in flight: Slack allows about one message per second per
+channel, so a second row for the same person could only wait, holding its lease, while rows for
+other people starve.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from bot.delivery.models import Delivery, DeliveryStatus
+from bot.workspace import WorkspaceKey
+
+LEASE = timedelta(minutes=10)
+# Transient failures are retried after 30 s, 1 min, 2 min, … at most an hour apart; after this
+# many attempts (about five hours) the row is failed so a broken item cannot retry forever.
+MAX_ATTEMPTS = 10
+FIRST_BACKOFF = timedelta(seconds=30)
+MAX_BACKOFF = timedelta(hours=1)
+# Rows per INSERT statement: well under SQLite's bound-parameter limit at 12 columns a row.
+_INSERT_CHUNK = 500
+_KEY_CHUNK = 500
+# A claim looks at this many candidates per row it wants, so senders claiming at the same moment
+# on PostgreSQL pass over each other's locked rows to the next ones instead of coming back empty.
+_CANDIDATES_PER_ROW = 4
+
+LedgerKey = tuple[str, str, str, str]
+"""(kind, subject, recipient, period): a row's unique key within its workspace."""
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """A delivery a planner wants to exist."""
+
+    ws: WorkspaceKey
+    kind: str
+    subject: str
+    recipient: str
+    period: str
+    due_at: datetime
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> LedgerKey:
+        return (self.kind, self.subject, self.recipient, self.period)
+
+
+def workspace_of(delivery: Delivery) -> WorkspaceKey:
+    return WorkspaceKey(team_id=delivery.team_id, enterprise_id=delivery.enterprise_id)
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+async def existing_keys(
+    session: AsyncSession, *, ws: WorkspaceKey, kinds: Collection[str], subjects: Collection[str]
+) -> set[LedgerKey]:
+    """The keys already in the ledger for these subjects, so a planner skips work it did before."""
+    found: set[LedgerKey] = set()
+    for chunk in _chunks(sorted(subjects), _KEY_CHUNK):
+        rows = await session.execute(
+            select(Delivery.kind, Delivery.subject, Delivery.recipient, Delivery.period).where(
+                Delivery.in_workspace(ws),
+                Delivery.kind.in_(list(kinds)),
+                Delivery.subject.in_(list(chunk)),
+            )
+        )
+        found.update(
+            (kind, subject, recipient, period) for kind, subject, recipient, period in rows
+        )
+    return found
+
+
+async def plan(session: AsyncSession, *, rows: Sequence[Planned], now: datetime) -> int:
+    """Insert each planned row unless its key exists; returns how many were new.
+
+    ``INSERT … ON CONFLICT DO NOTHING`` on both engines: a concurrent planner that inserted the
+    same key first simply wins, and neither fails.
+    """
+    values = [
+        {
+            **Delivery.key_values(row.ws),
+            "kind": row.kind,
+            "subject": row.subject,
+            "recipient": row.recipient,
+            "period": row.period,
+            "status": DeliveryStatus.PENDING,
+            "due_at": row.due_at,
+            "attempts": 0,
+            "payload": row.payload,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for row in rows
+    ]
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    inserted = 0
+    for chunk in _chunks(values, _INSERT_CHUNK):
+        result = await session.execute(
+            insert(Delivery).values(list(chunk)).on_conflict_do_nothing()
+        )
+        inserted += max(0, int(getattr(result, "rowcount", 0) or 0))
+    return inserted
+
+
+def _claimable(model: Any, now: datetime) -> ColumnElement[bool]:
+    return and_(
+        model.status == DeliveryStatus.PENDING,
+        model.due_at <= now,
+        or_(model.lease_expires_at.is_(None), model.lease_expires_at <= now),
+    )
+
+
+async def claim(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    owner: str,
+    limit: int,
+    lease: timedelta = LEASE,
+    busy: Collection[WorkspaceKey] = (),
+) -> list[Delivery]:
+    """Lease up to ``limit`` due rows to ``owner``, one per conversation, longest waiting first.
+
+    Within a conversation the row planned first goes first.
+
+    ``busy`` names workspaces this sender has enough in flight for already, so a workspace with
+    thousands of due rows cannot crowd out the others. Every claim counts as an attempt, so a
+    row whose sender was killed mid-send shows it.
+
+    The candidates are found without locks (one pass over the due rows, whatever their number):
+    conversations with nothing in flight, each represented by its first row. Then they are
+    leased; on PostgreSQL a candidate another sender is leasing right now is skipped (``SKIP
+    LOCKED``), and the lease condition is checked again on each locked row, so a row claimed
+    and committed by someone else in the meantime is left alone.
+    """
+    postgres = session.get_bind().dialect.name == "postgresql"
+    conversation = (Delivery.enterprise_id, Delivery.team_id, Delivery.recipient)
+    if postgres:
+        # PostgreSQL turns this into one hashed anti-join.
+        other = aliased(Delivery)
+        idle = ~exists().where(
+            other.enterprise_id == Delivery.enterprise_id,
+            other.team_id == Delivery.team_id,
+            other.recipient == Delivery.recipient,
+            other.status == DeliveryStatus.PENDING,
+            other.lease_expires_at > now,
+        )
+    else:
+        # SQLite builds a temporary index of the busy conversations once, instead of probing
+        # each conversation's rows again for every candidate.
+        idle = tuple_(*conversation).not_in(
+            select(*conversation).where(
+                Delivery.status == DeliveryStatus.PENDING, Delivery.lease_expires_at > now
+            )
+        )
+    first_of_each = (
+        select(func.min(Delivery.id))
+        .where(_claimable(Delivery, now), idle)
+        .group_by(*conversation)
+        .order_by(func.min(Delivery.due_at), func.min(Delivery.id))
+        .limit(limit * _CANDIDATES_PER_ROW)
+    )
+    if busy:
+        first_of_each = first_of_each.where(
+            tuple_(Delivery.enterprise_id, Delivery.team_id).not_in(
+                [(ws.enterprise_id, ws.team_id) for ws in busy]
+            )
+        )
+    # Two statements, not one nested one: PostgreSQL would otherwise run the locking subquery
+    # again for every row it considers updating.
+    candidates = list((await session.scalars(first_of_each)).all())
+    if not candidates:
+        return []
+    if postgres:
+        # The queue idiom: lock in a CTE, which runs once, then update what it locked. Rows
+        # that another sender is claiming at this moment are skipped for the next candidates.
+        locked = (
+            select(Delivery.id)
+            .where(Delivery.id.in_(candidates), _claimable(Delivery, now))
+            .order_by(Delivery.due_at, Delivery.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=Delivery)
+            .cte("locked")
+        )
+        statement = update(Delivery).where(Delivery.id == locked.c.id)
+    else:
+        # Claimers take turns on SQLite's write lock: the first candidates are free.
+        statement = update(Delivery).where(
+            Delivery.id.in_(candidates[:limit]), _claimable(Delivery, now)
+        )
+    statement = (
+        statement.values(
+            lease_owner=owner,
+            lease_expires_at=now + lease,
+            attempts=Delivery.attempts + 1,
+            updated_at=now,
+        )
+        .returning(Delivery)
+        .execution_options(synchronize_session=False)
+    )
+    claimed = list((await session.scalars(statement)).all())
+    claimed.sort(key=lambda d: (d.due_at, d.id))
+    return claimed
+
+
+def _mine(delivery: Delivery, owner: str) -> ColumnElement[bool]:
+    return and_(
+        Delivery.id == delivery.id,
+        Delivery.in_workspace(workspace_of(delivery)),
+        Delivery.status == DeliveryStatus.PENDING,
+        Delivery.lease_owner == owner,
+    )
+
+
+async def mark_sent(
+    session: AsyncSession,
+    *,
+    delivery: Delivery,
+    channel_id: str,
+    ts: str,
+    now: datetime,
+    note: str | None = None,
+) -> bool:
+    """Record that the message went out; False if the row was already settled.
+
+    Recorded whoever holds the lease now: the message exists, and saying so stops anyone else
+    from sending it again. ``note`` keeps what went wrong after the post (a file not shared).
+    """
+    result = await session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id == delivery.id,
+            Delivery.in_workspace(workspace_of(delivery)),
+            Delivery.status == DeliveryStatus.PENDING,
+        )
+        .values(
+            status=DeliveryStatus.SENT,
+            sent_at=now,
+            message_channel_id=channel_id,
+            message_ts=ts,
+            lease_owner=None,
+            lease_expires_at=None,
+            last_error=note[:2000] if note else None,
+            updated_at=now,
+        )
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def mark_failed(
+    session: AsyncSession, *, delivery: Delivery, owner: str, error: str, now: datetime
+) -> bool:
+    """Give up on the row for good (a permanent error); False if it is no longer ours."""
+    return await _settle(
+        session, delivery, owner, now, status=DeliveryStatus.FAILED, last_error=error[:2000]
+    )
+
+
+async def mark_cancelled(
+    session: AsyncSession, *, delivery: Delivery, owner: str, reason: str, now: datetime
+) -> bool:
+    """The message is no longer wanted (the item was decided, done, snoozed, …)."""
+    return await _settle(
+        session, delivery, owner, now, status=DeliveryStatus.CANCELLED, last_error=reason[:2000]
+    )
+
+
+async def _settle(
+    session: AsyncSession, delivery: Delivery, owner: str, now: datetime, **values: Any
+) -> bool:
+    result = await session.execute(
+        update(Delivery)
+        .where(_mine(delivery, owner))
+        .values(lease_owner=None, lease_expires_at=None, updated_at=now, **values)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long to wait after the ``attempts``-th failed try: 30 s doubling, at most an hour."""
+    exponent = max(0, min(attempts - 1, 20))
+    delay: timedelta = FIRST_BACKOFF * (2**exponent)
+    return min(delay, MAX_BACKOFF)
+
+
+async def release_for_retry(
+    session: AsyncSession,
+    *,
+    delivery: Delivery,
+    owner: str,
+    error: str,
+    now: datetime,
+    not_before: datetime | None = None,
+) -> bool:
+    """Put a transiently failed row back for a later try; fail it once it has had enough.
+
+    Returns True when it will be retried, False when it was failed (or is no longer ours).
+    ``not_before`` is a moment Slack named (Retry-After); the backoff applies when it is later.
+    """
+    if delivery.attempts >= MAX_ATTEMPTS:
+        await mark_failed(
+            session,
+            delivery=delivery,
+            owner=owner,
+            error=f"gave up after {delivery.attempts} attempts: {error}",
+            now=now,
+        )
+        return False
+    retry_at = now + backoff(delivery.attempts)
+    if not_before is not None and not_before > retry_at:
+        retry_at = not_before
+    return await _settle(session, delivery, owner, now, due_at=retry_at, last_error=error[:2000])
+
+
+async def give_back(
+    session: AsyncSession,
+    *,
+    delivery: Delivery,
+    owner: str,
+    now: datetime,
+    until: datetime | None = None,
+    reason: str | None = None,
+) -> bool:
+    """Release a claimed row without counting an attempt: nothing was tried.
+
+    For a sender that is stopping, whose lease ran short before the row's turn, or whose
+    composer says "not yet" (``until``, e.g. the recipient's next working hour).
+    """
+    values: dict[str, Any] = {"attempts": Delivery.attempts - 1}
+    if until is not None:
+        values["due_at"] = until
+    if reason is not None:
+        values["last_error"] = reason[:2000]
+    return await _settle(session, delivery, owner, now, **values)

@@ -1,0 +1,278 @@
+"""The planning half of a worker tick: find what deserves a reminder now and put it in the ledger.
+
+For each live workspace, under its effective cadence: open decisions that have stalled,
+meetings that ended without outcomes (and without "no outcome needed") longer ago than the
+grace period, and action items past their due date that are not done. Snoozed items wait.
+Decided, dropped and done items never match the queries, so they are never nudged.
+
+Each reminder is a ledger row whose key makes planning idempotent (see `bot.nudges.rules`);
+the row's ``due_at`` is the next moment inside the recipient's working hours in their own time
+zone. Zones come from an injected callable (the worker asks Slack through a cached directory),
+and only for rows not planned before, so a steady tick costs a few indexed queries. Database
+work happens in short transactions that never span those calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, Select, or_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from bot.cadence.config import CadenceConfig
+from bot.cadence.hours import next_working_moment
+from bot.cadence.stall import activity_cutoff, local_today
+from bot.db import Database
+from bot.decisions.models import Decision
+from bot.decisions.service import stalled_clause
+from bot.delivery import ledger
+from bot.meetings import service as meetings
+from bot.meetings.models import Meeting, Outcome
+from bot.nudges.rules import (
+    NudgeKind,
+    Stalled,
+    Subject,
+    Wanted,
+    action_stalled_from,
+    decision_stalled_from,
+    is_user_id,
+    meeting_stalled_from,
+    wanted_now,
+)
+from bot.workspace import WorkspaceKey
+from bot.workspaces import service as workspaces
+
+ZoneOf = Callable[[WorkspaceKey, str], Awaitable[ZoneInfo | None]]
+"""A person's time zone (None when unknown: the workspace's zone is used instead)."""
+
+NUDGE_KINDS = tuple(kind.value for kind in NudgeKind)
+# Stalled decisions are read this many at a time, so a workspace with a huge backlog is read in
+# bounded steps rather than one unbounded result.
+PAGE_SIZE = 1000
+
+
+@dataclass
+class PlanReport:
+    workspaces: int = 0
+    due: int = 0
+    planned: int = 0
+
+    def add(self, other: PlanReport) -> None:
+        self.workspaces += other.workspaces
+        self.due += other.due
+        self.planned += other.planned
+
+
+def _not_snoozed(
+    column: InstrumentedAttribute[datetime | None], now: datetime
+) -> ColumnElement[bool]:
+    return or_(column.is_(None), column <= now)
+
+
+async def stalled_decisions(
+    session: AsyncSession, *, ws: WorkspaceKey, cadence: CadenceConfig, now: datetime
+) -> list[Stalled]:
+    today, cutoff = local_today(now, cadence), activity_cutoff(now, cadence)
+    stalled = select(
+        Decision.id,
+        Decision.number,
+        Decision.owner_id,
+        Decision.last_activity_at,
+        Decision.due_date,
+        Decision.snoozed_until,
+    ).where(
+        Decision.in_workspace(ws),
+        stalled_clause(today=today, activity_cutoff=cutoff),
+        _not_snoozed(Decision.snoozed_until, now),
+    )
+    # Asked once per reason to be stalled, each in pages along its own index: a range scan
+    # that reads only the rows it returns. Asked as one OR, PostgreSQL judges from the many
+    # long-decided rows (old activity) that most open ones are idle too, and reads every open
+    # decision of the workspace instead.
+    found: dict[int, Any] = {}
+    for reason, order in (
+        (Decision.due_date < today, Decision.due_date),
+        (Decision.last_activity_at <= cutoff, Decision.last_activity_at),
+    ):
+        async for row in _pages(session, stalled.where(reason), order):
+            found[row.number] = row
+    return [
+        Stalled(
+            subject=Subject.DECISION,
+            number=row.number,
+            owner_id=row.owner_id,
+            anchor=row.last_activity_at,
+            stalled_from=decision_stalled_from(
+                last_activity_at=row.last_activity_at,
+                due_date=row.due_date,
+                snoozed_until=row.snoozed_until,
+                cadence=cadence,
+            ),
+        )
+        for row in found.values()
+    ]
+
+
+async def _pages(
+    session: AsyncSession,
+    query: Select[*tuple[Any, ...]],
+    order: InstrumentedAttribute[Any],
+) -> AsyncIterator[Any]:
+    """The rows of ``query`` in pages of `PAGE_SIZE`, ordered by ``order`` and then id."""
+    after: tuple[Any, int] | None = None
+    while True:
+        page = query.order_by(order, Decision.id).limit(PAGE_SIZE)
+        if after is not None:
+            page = page.where(tuple_(order, Decision.id) > tuple_(*after))
+        rows = (await session.execute(page)).all()
+        for row in rows:
+            yield row
+        if len(rows) < PAGE_SIZE:
+            return
+        after = (getattr(rows[-1], order.key), rows[-1].id)
+
+
+async def outcome_free_meetings(
+    session: AsyncSession, *, ws: WorkspaceKey, cadence: CadenceConfig, now: datetime
+) -> list[Stalled]:
+    rows = await session.execute(
+        select(Meeting.number, Meeting.organizer_id, Meeting.ended_at).where(
+            Meeting.in_workspace(ws),
+            meetings.outcome_free_clause(),
+            Meeting.ended_at <= now - timedelta(hours=cadence.nudges.outcome_grace_hours),
+        )
+    )
+    return [
+        Stalled(
+            subject=Subject.MEETING,
+            number=number,
+            owner_id=organizer_id,
+            anchor=ended_at,
+            stalled_from=meeting_stalled_from(ended_at=ended_at, cadence=cadence),
+        )
+        for number, organizer_id, ended_at in rows
+        if ended_at is not None
+    ]
+
+
+async def overdue_actions(
+    session: AsyncSession, *, ws: WorkspaceKey, cadence: CadenceConfig, now: datetime
+) -> list[Stalled]:
+    rows = await session.execute(
+        select(
+            Outcome.number,
+            Outcome.owner_id,
+            Outcome.updated_at,
+            Outcome.due_date,
+            Outcome.snoozed_until,
+        ).where(
+            Outcome.in_workspace(ws),
+            meetings.overdue_clause(local_today(now, cadence)),
+            Outcome.number.is_not(None),
+            Outcome.owner_id.is_not(None),
+            _not_snoozed(Outcome.snoozed_until, now),
+        )
+    )
+    found = []
+    for number, owner_id, updated_at, due_date, snoozed_until in rows:
+        if number is None or owner_id is None or due_date is None:
+            continue
+        found.append(
+            Stalled(
+                subject=Subject.ACTION,
+                number=number,
+                owner_id=owner_id,
+                anchor=updated_at,
+                stalled_from=action_stalled_from(
+                    updated_at=updated_at,
+                    due_date=due_date,
+                    snoozed_until=snoozed_until,
+                    cadence=cadence,
+                ),
+            )
+        )
+    return found
+
+
+async def find_stalled(
+    session: AsyncSession, *, ws: WorkspaceKey, cadence: CadenceConfig, now: datetime
+) -> list[Stalled]:
+    """Every item of the workspace that may deserve a reminder at ``now``."""
+    return [
+        *await stalled_decisions(session, ws=ws, cadence=cadence, now=now),
+        *await outcome_free_meetings(session, ws=ws, cadence=cadence, now=now),
+        *await overdue_actions(session, ws=ws, cadence=cadence, now=now),
+    ]
+
+
+async def plan_workspace(
+    db: Database,
+    *,
+    ws: WorkspaceKey,
+    base: CadenceConfig,
+    now: datetime,
+    zone_of: ZoneOf,
+) -> PlanReport:
+    """Plan the reminders and escalations due in one workspace at ``now``."""
+    async with db.transaction() as session:
+        cadence = await workspaces.cadence_for(session, ws=ws, base=base)
+        items = await find_stalled(session, ws=ws, cadence=cadence, now=now)
+        wanted = [w for item in items for w in wanted_now(item, now=now, cadence=cadence)]
+        known = await ledger.existing_keys(
+            session, ws=ws, kinds=NUDGE_KINDS, subjects={w.subject for w in wanted}
+        )
+    new = [w for w in wanted if w.key not in known]
+    report = PlanReport(workspaces=1, due=len(wanted))
+    if not new:
+        return report
+    rows = await _schedule(new, ws=ws, cadence=cadence, now=now, zone_of=zone_of)
+    async with db.transaction() as session:
+        report.planned = await ledger.plan(session, rows=rows, now=now)
+    return report
+
+
+async def _schedule(
+    wanted: Sequence[Wanted],
+    *,
+    ws: WorkspaceKey,
+    cadence: CadenceConfig,
+    now: datetime,
+    zone_of: ZoneOf,
+) -> list[ledger.Planned]:
+    """Give each new row its ``due_at``: now, or the start of the recipient's next working hours.
+
+    A conversation (an escalation channel) has no time zone of its own and keeps the workspace's.
+    """
+    zones: dict[str, ZoneInfo] = {}
+    for recipient in {w.recipient for w in wanted}:
+        zone = await zone_of(ws, recipient) if is_user_id(recipient) else None
+        zones[recipient] = zone or cadence.zone
+    return [
+        ledger.Planned(
+            ws=ws,
+            kind=w.kind.value,
+            subject=w.subject,
+            recipient=w.recipient,
+            period=w.period,
+            due_at=next_working_moment(now, zones[w.recipient], cadence.working_hours),
+            payload=w.payload,
+        )
+        for w in wanted
+    ]
+
+
+async def plan_nudges(
+    db: Database, *, base: CadenceConfig, now: datetime, zone_of: ZoneOf
+) -> PlanReport:
+    """Plan what is due at ``now`` in every installed workspace."""
+    async with db.transaction() as session:
+        live = await workspaces.active_workspaces(session)
+    report = PlanReport()
+    for ws in live:
+        report.add(await plan_workspace(db, ws=ws, base=base, now=now, zone_of=zone_of))
+    return report

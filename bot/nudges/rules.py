@@ -1,0 +1,215 @@
+"""When an item deserves a reminder, which reminder is due, and the ledger keys that send it once.
+
+An item (an open decision, an outcome-free meeting, an overdue action) goes through *episodes*:
+one starts at its last activity (for a meeting, its end) and lasts until the next activity.
+Within an episode reminders are numbered from 1: the first is due when the item stalls, each
+next one ``repeat_every_days`` working days later. The ledger period ``<episode>#<n>`` names one
+reminder, so however many planners run, each is planned once; new activity (a change, a
+snooze) starts a new episode and the count starts again. When reminder ``escalate_after + 1``
+falls due the episode is escalated, once, to ``escalate_to``.
+
+Working days and "today" are the workspace's (its cadence time zone); when a reminder is then
+*delivered* is the recipient's business (their own working hours), settled by the planner.
+Everything here is pure: ``now`` and the cadence come in, moments come out.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from bot.cadence.config import CadenceConfig
+from bot.cadence.hours import add_working_days, local_moment, working_days_between
+
+
+class Subject(enum.StrEnum):
+    DECISION = "decision"
+    MEETING = "meeting"
+    ACTION = "action"
+
+
+class NudgeKind(enum.StrEnum):
+    """Ledger kinds of the deliveries this package plans."""
+
+    DECISION = "nudge:decision"
+    MEETING = "nudge:meeting"
+    ACTION = "nudge:action"
+    DECISION_ESCALATION = "escalation:decision"
+    MEETING_ESCALATION = "escalation:meeting"
+    ACTION_ESCALATION = "escalation:action"
+
+
+REMINDER_KIND = {
+    Subject.DECISION: NudgeKind.DECISION,
+    Subject.MEETING: NudgeKind.MEETING,
+    Subject.ACTION: NudgeKind.ACTION,
+}
+ESCALATION_KIND = {
+    Subject.DECISION: NudgeKind.DECISION_ESCALATION,
+    Subject.MEETING: NudgeKind.MEETING_ESCALATION,
+    Subject.ACTION: NudgeKind.ACTION_ESCALATION,
+}
+_REF_PREFIX = {Subject.DECISION: "D", Subject.MEETING: "M", Subject.ACTION: "A"}
+
+
+def subject_ref(subject: Subject, number: int) -> str:
+    """The item's reference as people know it (``D-5``); the ledger's ``subject`` column."""
+    return f"{_REF_PREFIX[subject]}-{number}"
+
+
+def episode_key(anchor: datetime) -> str:
+    """The episode's name in ledger periods: its start in UTC, to the second."""
+    return anchor.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
+
+
+def reminder_period(anchor: datetime, number: int) -> str:
+    return f"{episode_key(anchor)}#{number}"
+
+
+def is_user_id(recipient: str) -> bool:
+    """People's ids start with U or W; anything else (C…, G…) is a conversation."""
+    return recipient[:1] in ("U", "W")
+
+
+@dataclass(frozen=True, slots=True)
+class Stalled:
+    """An item that may deserve reminders: whose it is and since when it has stalled."""
+
+    subject: Subject
+    number: int
+    owner_id: str
+    anchor: datetime
+    stalled_from: datetime
+
+    @property
+    def ref(self) -> str:
+        return subject_ref(self.subject, self.number)
+
+    @property
+    def episode(self) -> str:
+        return episode_key(self.anchor)
+
+
+@dataclass(frozen=True, slots=True)
+class Wanted:
+    """A reminder or escalation an item deserves now; the planner adds when to deliver it."""
+
+    kind: NudgeKind
+    subject: str
+    recipient: str
+    period: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.kind.value, self.subject, self.recipient, self.period)
+
+
+def due_passed(due_date: date, cadence: CadenceConfig) -> datetime:
+    """The moment a due date is over: the start of the next day in the workspace's zone."""
+    return local_moment(due_date + timedelta(days=1), time(0), cadence.zone)
+
+
+def _overdue_from(anchor: datetime, due_date: date, cadence: CadenceConfig) -> datetime:
+    passed = due_passed(due_date, cadence)
+    if anchor < passed:
+        return passed
+    # Activity on an item that is already overdue buys one reminder interval of quiet; without
+    # this, every edit of an overdue item would trigger an immediate reminder.
+    return add_working_days(
+        anchor, cadence.nudges.repeat_every_days, cadence.zone, cadence.working_hours
+    )
+
+
+def _not_before(moment: datetime, snoozed_until: datetime | None) -> datetime:
+    return max(moment, snoozed_until) if snoozed_until is not None else moment
+
+
+def decision_stalled_from(
+    *,
+    last_activity_at: datetime,
+    due_date: date | None,
+    snoozed_until: datetime | None,
+    cadence: CadenceConfig,
+) -> datetime:
+    """When an open decision stalls: past due, or idle for ``stall_after_days`` working days."""
+    idle = add_working_days(
+        last_activity_at,
+        cadence.nudges.stall_after_days,
+        cadence.zone,
+        cadence.working_hours,
+    )
+    stalled = (
+        idle if due_date is None else min(idle, _overdue_from(last_activity_at, due_date, cadence))
+    )
+    return _not_before(stalled, snoozed_until)
+
+
+def action_stalled_from(
+    *,
+    updated_at: datetime,
+    due_date: date,
+    snoozed_until: datetime | None,
+    cadence: CadenceConfig,
+) -> datetime:
+    """When an open action item becomes overdue (or overdue again after activity or a snooze)."""
+    return _not_before(_overdue_from(updated_at, due_date, cadence), snoozed_until)
+
+
+def meeting_stalled_from(*, ended_at: datetime, cadence: CadenceConfig) -> datetime:
+    """When a meeting without outcomes has used up its grace period (real hours)."""
+    return ended_at + timedelta(hours=cadence.nudges.outcome_grace_hours)
+
+
+def reminder_number(stalled_from: datetime, now: datetime, cadence: CadenceConfig) -> int | None:
+    """Which reminder of the episode is due at ``now`` (1 is the first); None before the stall."""
+    if now < stalled_from:
+        return None
+    elapsed = working_days_between(stalled_from, now, cadence.zone, cadence.working_hours)
+    return 1 + elapsed // cadence.nudges.repeat_every_days
+
+
+def reminder_moment(stalled_from: datetime, number: int, cadence: CadenceConfig) -> datetime:
+    """When reminder ``number`` of the episode falls due (the inverse of `reminder_number`)."""
+    return add_working_days(
+        stalled_from,
+        (number - 1) * cadence.nudges.repeat_every_days,
+        cadence.zone,
+        cadence.working_hours,
+    )
+
+
+def wanted_now(item: Stalled, *, now: datetime, cadence: CadenceConfig) -> list[Wanted]:
+    """The reminder due now for ``item``, and its escalation once enough reminders went by."""
+    number = reminder_number(item.stalled_from, now, cadence)
+    if number is None:
+        return []
+    wanted = [
+        Wanted(
+            kind=REMINDER_KIND[item.subject],
+            subject=item.ref,
+            recipient=item.owner_id,
+            period=reminder_period(item.anchor, number),
+            payload={"number": item.number, "episode": item.episode, "reminder": number},
+        )
+    ]
+    rules = cadence.nudges
+    target = rules.escalate_to
+    if target and target != item.owner_id and number > rules.escalate_after:
+        wanted.append(
+            Wanted(
+                kind=ESCALATION_KIND[item.subject],
+                subject=item.ref,
+                recipient=target,
+                period=item.episode,
+                payload={
+                    "number": item.number,
+                    "episode": item.episode,
+                    "owner": item.owner_id,
+                    "reminders": rules.escalate_after,
+                },
+            )
+        )
+    return wanted

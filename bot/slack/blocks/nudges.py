@@ -1,0 +1,215 @@
+"""Block Kit for reminders: polite direct messages with the buttons that settle the item at once.
+
+A decision reminder offers Decide, Snooze, Reassign and Drop; an outcome-free meeting offers
+Record outcomes and No outcome needed; an overdue action offers Done and Snooze. The decision
+buttons reuse the action ids (and the ``decision:<n>:<place>`` block id) of decision cards, and
+the meeting and action buttons are the meetings surface's own (`bot.slack.blocks.meetings`), so
+the same handlers serve cards and reminders. Escalations inform and carry no buttons: whoever
+receives one is usually not the person who can act.
+
+Every function is pure and returns ``(text, blocks)``: ``text`` is the notification line, made
+of the same escaped user text as the blocks.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from slack_sdk.models.blocks import Option, StaticSelectElement, UserSelectElement
+
+from bot.decisions.models import Decision
+from bot.meetings.models import Meeting, Outcome
+from bot.nudges.service import SNOOZE_DAYS
+from bot.slack import limits
+from bot.slack.blocks.kit import Block, actions, button, context, plain, section
+from bot.slack.blocks.meetings import action_block_id, done_button, meeting_outcome_buttons
+from bot.slack.ids import Action
+from bot.slack.text import channel_mention, date_text, mention, render_user_text, truncate
+
+Rendered = tuple[str, list[Block]]
+
+SNOOZE_LABELS = {1: "1 day", 3: "3 days", 7: "1 week"}
+# The notification line shows in push notifications and previews; keep it short.
+_TEXT_MAX = 300
+
+
+def _line(text: str) -> str:
+    return truncate(text, _TEXT_MAX)
+
+
+def moment_text(moment: datetime, zone: ZoneInfo) -> str:
+    """An instant on the reader's wall clock, e.g. ``Mon 30 Nov 2026 09:00``."""
+    local = moment.astimezone(zone)
+    return f"{date_text(local.date())} {local:%H:%M}"
+
+
+def _reminder_note(reminder: int) -> str:
+    return "First reminder" if reminder <= 1 else f"Reminder {reminder}"
+
+
+def snooze_select(*, action_id: str, number: int) -> StaticSelectElement:
+    """A Snooze menu; each option's value is ``<number>:<days>`` so it needs no block id."""
+    return StaticSelectElement(
+        action_id=action_id,
+        placeholder=plain("Snooze…", limits.PLACEHOLDER_MAX),
+        options=[
+            Option(
+                value=f"{number}:{days}", text=plain(SNOOZE_LABELS[days], limits.OPTION_TEXT_MAX)
+            )
+            for days in SNOOZE_DAYS
+        ],
+    )
+
+
+def _due_note(due: date | None) -> str:
+    return f"Due {date_text(due)}" if due else "No due date"
+
+
+def decision_why(d: Decision, *, today: date, zone: ZoneInfo) -> str:
+    """Why it is stalled, on the reader's calendar: past its due date, or idle since a day."""
+    if d.due_date is not None and d.due_date < today:
+        return f"It was due {date_text(d.due_date)}."
+    idle_since = date_text(d.last_activity_at.astimezone(zone).date())
+    return f"Nothing has moved on it since {idle_since}."
+
+
+def decision_nudge(d: Decision, *, reminder: int, today: date, zone: ZoneInfo) -> Rendered:
+    title = render_user_text(d.title)
+    text = _line(f"Reminder: {d.ref} {title} is waiting for your decision.")
+    blocks = [
+        section(
+            f":hourglass_flowing_sand: *{d.ref}* · {title}\n"
+            f"{decision_why(d, today=today, zone=zone)} "
+            "Could you decide it, or hand it to someone who can?"
+        ),
+        context(
+            f"{_due_note(d.due_date)} · from {channel_mention(d.channel_id)} · "
+            f"{_reminder_note(reminder)}"
+        ),
+        actions(
+            button("Decide", action_id=Action.DECIDE, value=str(d.number), style="primary"),
+            snooze_select(action_id=Action.SNOOZE, number=d.number),
+            UserSelectElement(
+                action_id=Action.REASSIGN, placeholder=plain("Reassign…", limits.PLACEHOLDER_MAX)
+            ),
+            button(
+                "Drop",
+                action_id=Action.DROP,
+                value=str(d.number),
+                style="danger",
+                confirm=(
+                    "Drop this decision?",
+                    f"{d.ref} will be closed without a decision.",
+                    "Drop",
+                ),
+            ),
+            block_id=f"decision:{d.number}:nudge",
+        ),
+    ]
+    return text, blocks
+
+
+def meeting_nudge(m: Meeting, *, reminder: int, zone: ZoneInfo) -> Rendered:
+    title = render_user_text(m.title)
+    ended = moment_text(m.ended_at, zone) if m.ended_at else "a while ago"
+    text = _line(f"{m.ref} {title} ended without recorded outcomes.")
+    blocks = [
+        section(
+            f":memo: *{m.ref}* · {title}\n"
+            f"It ended {ended} and has no outcomes yet. Could you record what it produced "
+            "(notes, actions, decisions), or mark that none was needed?"
+        ),
+        context(f"In {channel_mention(m.channel_id)} · {_reminder_note(reminder)}"),
+        meeting_outcome_buttons(m, place="nudge"),
+    ]
+    return text, blocks
+
+
+def _action_ref(a: Outcome) -> str:
+    return a.ref or "Action"
+
+
+def action_nudge(a: Outcome, *, reminder: int) -> Rendered:
+    what = render_user_text(a.text)
+    due = date_text(a.due_date) if a.due_date else "earlier"
+    text = _line(f"Reminder: {_action_ref(a)} {what} was due {due}.")
+    origin = f"From {a.meeting.ref} in {channel_mention(a.meeting.channel_id)} · "
+    blocks = [
+        section(
+            f":ballot_box_with_check: *{_action_ref(a)}* · {what}\n"
+            f"It was due {due}. Is it done? If not, snooze it until you can get to it."
+        ),
+        context(origin + _reminder_note(reminder)),
+        actions(
+            done_button(a),
+            snooze_select(action_id=Action.ACTION_SNOOZE, number=a.number or 0),
+            block_id=action_block_id(a, "nudge"),
+        ),
+    ]
+    return text, blocks
+
+
+def _reminders(count: int) -> str:
+    return "one reminder" if count == 1 else f"{count} reminders"
+
+
+def decision_escalation(d: Decision, *, reminders: int, today: date, zone: ZoneInfo) -> Rendered:
+    title = render_user_text(d.title)
+    owner = mention(d.owner_id)
+    text = _line(f"{d.ref} {title} has stalled; {owner} has had {_reminders(reminders)}.")
+    blocks = [
+        section(
+            f":rotating_light: *{d.ref}* · {title}\n"
+            f"{decision_why(d, today=today, zone=zone)} Its owner {owner} has had "
+            f"{_reminders(reminders)} and it is still open."
+        ),
+        context(f"From {channel_mention(d.channel_id)} · `/decision show {d.ref}` has its history"),
+    ]
+    return text, blocks
+
+
+def meeting_escalation(m: Meeting, *, reminders: int, zone: ZoneInfo) -> Rendered:
+    title = render_user_text(m.title)
+    organizer = mention(m.organizer_id)
+    ended = moment_text(m.ended_at, zone) if m.ended_at else "a while ago"
+    text = _line(f"{m.ref} {title} still has no outcomes after {_reminders(reminders)}.")
+    blocks = [
+        section(
+            f":rotating_light: *{m.ref}* · {title}\n"
+            f"It ended {ended} and still has no recorded outcomes. Its organizer {organizer} "
+            f"has had {_reminders(reminders)}."
+        ),
+        context(f"In {channel_mention(m.channel_id)}"),
+    ]
+    return text, blocks
+
+
+def action_escalation(a: Outcome, *, reminders: int) -> Rendered:
+    what = render_user_text(a.text)
+    owner = mention(a.owner_id) if a.owner_id else "its owner"
+    due = date_text(a.due_date) if a.due_date else "earlier"
+    text = _line(f"{_action_ref(a)} {what} is overdue; {owner} has had {_reminders(reminders)}.")
+    blocks = [
+        section(
+            f":rotating_light: *{_action_ref(a)}* · {what}\n"
+            f"It was due {due} and is not done. Its owner {owner} has had "
+            f"{_reminders(reminders)}."
+        ),
+        context(f"From {a.meeting.ref} in {channel_mention(a.meeting.channel_id)}"),
+    ]
+    return text, blocks
+
+
+def snoozed(ref: str, title: str, *, until: datetime, zone: ZoneInfo) -> Rendered:
+    """What a reminder turns into once snoozed: no buttons, and when it will be back."""
+    shown = render_user_text(title)
+    when = moment_text(until, zone)
+    text = _line(f"{ref} {shown} is snoozed until {when}.")
+    blocks = [
+        section(
+            f":zzz: *{ref}* · {shown}\nSnoozed until {when}. If it still needs you then, "
+            "I'll remind you again."
+        )
+    ]
+    return text, blocks

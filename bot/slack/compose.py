@@ -1,0 +1,364 @@
+"""What each kind of ledger row says when it is sent, decided at send time from current state.
+
+The sender looks a row's ``kind`` up in a `Composers` registry. A composer reads what it needs
+(short transactions; `ComposeContext.load` gathers the reads of rows composed at the same
+moment into one) and answers with the message to send, with `Later` when it must wait (the
+recipient is outside working hours now), or with None when the row is no longer wanted (the
+decision was made, the action done, the item had activity since it was planned): the sender
+then cancels the row. Composing at send time rather than at planning time means a reminder
+never shows stale state and never nags about something already settled.
+
+Other packages add their kinds with ``composers.register(kind, composer)``; `default_composers`
+is what the worker uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from asyncio import Future
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot.cadence.config import CadenceConfig
+from bot.cadence.hours import is_working_time, next_working_moment
+from bot.db import Database
+from bot.decisions.models import Decision
+from bot.delivery.models import Delivery
+from bot.meetings import service as meetings
+from bot.meetings.models import Meeting, Outcome, OutcomeKind
+from bot.nudges.rules import NudgeKind, episode_key, is_user_id
+from bot.slack.blocks import nudges as render
+from bot.slack.blocks.kit import Block
+from bot.slack.users import UserDirectory
+from bot.workspace import WorkspaceKey
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingFile:
+    """A file shared in the same conversation right after the message (a digest's chart)."""
+
+    content: bytes
+    filename: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """A message for ``chat.postMessage``; a user id as ``channel`` means their DM with the app.
+
+    ``files`` are uploaded after the message is posted. The row counts as sent once the message
+    is: an upload that then fails is noted on the row, not retried, since retrying would post
+    the message again.
+    """
+
+    channel: str
+    text: str
+    blocks: list[Block]
+    files: tuple[OutgoingFile, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Later:
+    """Not now: try again at ``until`` (no attempt is counted)."""
+
+    until: datetime
+    reason: str
+
+
+Composed = OutgoingMessage | Later | None
+
+T = TypeVar("T")
+Fetch = Callable[[AsyncSession, WorkspaceKey, list[int]], Awaitable[Mapping[int, T]]]
+"""Load items of one workspace by number: ``{number: item}`` for those that exist."""
+
+
+class BatchedReads:
+    """Lookups made at the same moment share one transaction and one query per kind.
+
+    After a claim the sender composes many rows at once. Each reading in a transaction of its
+    own would queue them all on SQLite's single connection, one after another; gathered, they
+    cost about what one does.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._waiting: dict[tuple[Fetch[Any], WorkspaceKey], dict[int, list[Future[Any]]]] = {}
+        self._flushing: asyncio.Task[None] | None = None
+
+    async def get(self, fetch: Fetch[T], ws: WorkspaceKey, number: int) -> T | None:
+        future: Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault((fetch, ws), {}).setdefault(number, []).append(future)
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.create_task(self._flush())
+        found: T | None = await future
+        return found
+
+    async def _flush(self) -> None:
+        # One turn of the event loop lets the other rows of this moment ask too.
+        await asyncio.sleep(0)
+        while self._waiting:
+            waiting, self._waiting = self._waiting, {}
+            try:
+                async with self._db.transaction() as session:
+                    found = {
+                        key: await key[0](session, key[1], sorted(numbers))
+                        for key, numbers in waiting.items()
+                    }
+            except Exception as exc:
+                for futures in (f for numbers in waiting.values() for f in numbers.values()):
+                    for future in futures:
+                        if not future.done():
+                            future.set_exception(exc)
+                continue
+            for key, numbers in waiting.items():
+                for number, futures in numbers.items():
+                    for future in futures:
+                        if not future.done():
+                            future.set_result(found[key].get(number))
+
+
+@dataclass
+class ComposeContext:
+    """What a composer may use: the database, the moment, the workspace's cadence and Slack."""
+
+    ws: WorkspaceKey
+    db: Database
+    now: datetime
+    cadence: CadenceConfig
+    client: AsyncWebClient
+    users: UserDirectory = field(default_factory=UserDirectory)
+    reads: BatchedReads | None = None
+
+    async def load(self, fetch: Fetch[T], number: int) -> T | None:
+        """Item ``number`` of this workspace as ``fetch`` finds it, read together with what
+        other rows composed at the same moment ask for."""
+        if self.reads is None:
+            self.reads = BatchedReads(self.db)
+        return await self.reads.get(fetch, self.ws, number)
+
+    async def zone_of(self, recipient: str) -> ZoneInfo:
+        """A person's Slack time zone; a conversation, or a person Slack can't tell us about,
+        gets the workspace's."""
+        if not is_user_id(recipient):
+            return self.cadence.zone
+        user = await self.users.get(self.client, team_id=self.ws.team_id, user_id=recipient)
+        return user.zone(self.cadence.zone)
+
+    async def outside_hours(self, recipient: str) -> Later | None:
+        """`Later` when ``now`` is outside the recipient's working hours, else None."""
+        zone = await self.zone_of(recipient)
+        hours = self.cadence.working_hours
+        if is_working_time(self.now, zone, hours):
+            return None
+        return Later(
+            until=next_working_moment(self.now, zone, hours),
+            reason=f"outside working hours in {zone.key}",
+        )
+
+
+Composer = Callable[[ComposeContext, Delivery], Awaitable[Composed]]
+
+
+class Composers:
+    """Ledger kind → composer. A kind has exactly one composer."""
+
+    def __init__(self) -> None:
+        self._by_kind: dict[str, Composer] = {}
+
+    def register(self, kind: str, composer: Composer) -> None:
+        if kind in self._by_kind:
+            raise ValueError(f"a composer for {kind!r} is already registered")
+        self._by_kind[kind] = composer
+
+    def get(self, kind: str) -> Composer | None:
+        return self._by_kind.get(kind)
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        return frozenset(self._by_kind)
+
+
+# --- nudges -----------------------------------------------------------------------------------
+
+
+def _episode(delivery: Delivery) -> str:
+    return str(delivery.payload.get("episode", ""))
+
+
+def _number(delivery: Delivery) -> int:
+    return int(delivery.payload["number"])
+
+
+async def fetch_decisions(
+    session: AsyncSession, ws: WorkspaceKey, numbers: list[int]
+) -> dict[int, Decision]:
+    found = await session.scalars(
+        select(Decision).where(Decision.in_workspace(ws), Decision.number.in_(numbers))
+    )
+    return {d.number: d for d in found}
+
+
+async def fetch_meetings(
+    session: AsyncSession, ws: WorkspaceKey, numbers: list[int]
+) -> dict[int, Meeting]:
+    found = await session.scalars(
+        select(Meeting)
+        .where(Meeting.in_workspace(ws), Meeting.number.in_(numbers))
+        .options(selectinload(Meeting.outcomes))
+    )
+    return {m.number: m for m in found}
+
+
+async def fetch_actions(
+    session: AsyncSession, ws: WorkspaceKey, numbers: list[int]
+) -> dict[int, Outcome]:
+    found = await session.scalars(
+        select(Outcome)
+        .where(
+            Outcome.in_workspace(ws),
+            Outcome.kind == OutcomeKind.ACTION,
+            Outcome.number.in_(numbers),
+        )
+        .options(selectinload(Outcome.meeting))
+    )
+    return {a.number: a for a in found if a.number is not None}
+
+
+async def _decision(ctx: ComposeContext, delivery: Delivery) -> Decision | None:
+    """The decision if it still deserves this row: open and untouched since it was planned."""
+    d = await ctx.load(fetch_decisions, _number(delivery))
+    if d is None or not d.is_open or episode_key(d.last_activity_at) != _episode(delivery):
+        return None
+    if d.snoozed_until is not None and d.snoozed_until > ctx.now:
+        return None
+    return d
+
+
+async def compose_decision_nudge(ctx: ComposeContext, delivery: Delivery) -> Composed:
+    d = await _decision(ctx, delivery)
+    if d is None or d.owner_id != delivery.recipient:
+        return None
+    wait = await ctx.outside_hours(delivery.recipient)
+    if wait is not None:
+        return wait
+    zone = await ctx.zone_of(delivery.recipient)
+    text, blocks = render.decision_nudge(
+        d,
+        reminder=int(delivery.payload.get("reminder", 1)),
+        today=ctx.now.astimezone(zone).date(),
+        zone=zone,
+    )
+    return OutgoingMessage(channel=delivery.recipient, text=text, blocks=blocks)
+
+
+async def compose_decision_escalation(ctx: ComposeContext, delivery: Delivery) -> Composed:
+    d = await _decision(ctx, delivery)
+    if d is None:
+        return None
+    wait = await ctx.outside_hours(delivery.recipient)
+    if wait is not None:
+        return wait
+    zone = await ctx.zone_of(delivery.recipient)
+    text, blocks = render.decision_escalation(
+        d,
+        reminders=int(delivery.payload.get("reminders", 0)),
+        today=ctx.now.astimezone(zone).date(),
+        zone=zone,
+    )
+    return OutgoingMessage(channel=delivery.recipient, text=text, blocks=blocks)
+
+
+async def _meeting(ctx: ComposeContext, delivery: Delivery) -> Meeting | None:
+    """The meeting if it still owes outcomes for the episode this row was planned in."""
+    m = await ctx.load(fetch_meetings, _number(delivery))
+    if m is None or not meetings.is_outcome_free(m) or m.ended_at is None:
+        return None
+    if episode_key(m.ended_at) != _episode(delivery):
+        return None
+    return m
+
+
+async def compose_meeting_nudge(ctx: ComposeContext, delivery: Delivery) -> Composed:
+    m = await _meeting(ctx, delivery)
+    if m is None or m.organizer_id != delivery.recipient:
+        return None
+    wait = await ctx.outside_hours(delivery.recipient)
+    if wait is not None:
+        return wait
+    text, blocks = render.meeting_nudge(
+        m,
+        reminder=int(delivery.payload.get("reminder", 1)),
+        zone=await ctx.zone_of(delivery.recipient),
+    )
+    return OutgoingMessage(channel=delivery.recipient, text=text, blocks=blocks)
+
+
+async def compose_meeting_escalation(ctx: ComposeContext, delivery: Delivery) -> Composed:
+    m = await _meeting(ctx, delivery)
+    if m is None:
+        return None
+    wait = await ctx.outside_hours(delivery.recipient)
+    if wait is not None:
+        return wait
+    text, blocks = render.meeting_escalation(
+        m,
+        reminders=int(delivery.payload.get("reminders", 0)),
+        zone=await ctx.zone_of(delivery.recipient),
+    )
+    return OutgoingMessage(channel=delivery.recipient, text=text, blocks=blocks)
+
+
+async def _action(ctx: ComposeContext, delivery: Delivery) -> Outcome | None:
+    """The action item if it is still open and untouched since this row was planned."""
+    a = await ctx.load(fetch_actions, _number(delivery))
+    if a is None or a.done_at is not None or episode_key(a.updated_at) != _episode(delivery):
+        return None
+    if a.snoozed_until is not None and a.snoozed_until > ctx.now:
+        return None
+    return a
+
+
+async def compose_action_nudge(ctx: ComposeContext, delivery: Delivery) -> Composed:
+    a = await _action(ctx, delivery)
+    if a is None or a.owner_id != delivery.recipient:
+        return None
+    wait = await ctx.outside_hours(delivery.recipient)
+    if wait is not None:
+        return wait
+    text, blocks = render.action_nudge(a, reminder=int(delivery.payload.get("reminder", 1)))
+    return OutgoingMessage(channel=delivery.recipient, text=text, blocks=blocks)
+
+
+async def compose_action_escalation(ctx: ComposeContext, delivery: Delivery) -> Composed:
+    a = await _action(ctx, delivery)
+    if a is None:
+        return None
+    wait = await ctx.outside_hours(delivery.recipient)
+    if wait is not None:
+        return wait
+    text, blocks = render.action_escalation(a, reminders=int(delivery.payload.get("reminders", 0)))
+    return OutgoingMessage(channel=delivery.recipient, text=text, blocks=blocks)
+
+
+def register_nudges(composers: Composers) -> None:
+    composers.register(NudgeKind.DECISION, compose_decision_nudge)
+    composers.register(NudgeKind.DECISION_ESCALATION, compose_decision_escalation)
+    composers.register(NudgeKind.MEETING, compose_meeting_nudge)
+    composers.register(NudgeKind.MEETING_ESCALATION, compose_meeting_escalation)
+    composers.register(NudgeKind.ACTION, compose_action_nudge)
+    composers.register(NudgeKind.ACTION_ESCALATION, compose_action_escalation)
+
+
+def default_composers() -> Composers:
+    """Every kind the worker knows how to send."""
+    composers = Composers()
+    register_nudges(composers)
+    return composers

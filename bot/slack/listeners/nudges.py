@@ -1,0 +1,116 @@
+"""The Snooze menus on reminders (decisions and action items).
+
+Decide, Reassign and Drop on a decision reminder are the decision card's own buttons and are
+handled in `bot.slack.listeners.decisions`; Record outcomes, No outcome needed and Done belong to
+the meetings listeners. Snoozing is handled here: it is activity on the item, and the reminder
+it was chosen on turns into a note saying until when.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.decisions import service as decisions
+from bot.errors import InvalidInput
+from bot.nudges import service as nudges
+from bot.slack import replies
+from bot.slack.blocks import nudges as render
+from bot.slack.deps import deps_of, workspace_of
+from bot.slack.ids import Action
+
+OUT_OF_DATE = "That menu is out of date; the item may have changed. Try `/decision list mine`."
+
+
+def register(app: AsyncApp) -> None:
+    app.action(Action.SNOOZE)(decision_snooze_chosen)
+    app.action(Action.ACTION_SNOOZE)(action_snooze_chosen)
+
+
+def snooze_choice(action: dict[str, Any]) -> tuple[int, int]:
+    """(item number, days) from a Snooze menu's chosen option, whose value is ``<n>:<days>``."""
+    value = str((action.get("selected_option") or {}).get("value") or action.get("value") or "")
+    number, _, days = value.partition(":")
+    try:
+        return int(number), int(days)
+    except ValueError:
+        raise InvalidInput(OUT_OF_DATE) from None
+
+
+def _pressed_message(body: dict[str, Any]) -> tuple[str, str] | None:
+    container = body.get("container") or {}
+    if container.get("type") != "message":
+        return None
+    channel_id, ts = container.get("channel_id"), container.get("message_ts")
+    return (channel_id, ts) if channel_id and ts else None
+
+
+async def decision_snooze_chosen(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    await ack()
+    deps, ws = deps_of(context), workspace_of(context)
+    number, days = snooze_choice(action)
+    user_id = body["user"]["id"]
+    actor = await deps.actor(client, ws, user_id)
+    now = deps.now()
+    until = nudges.snooze_until(now, days)
+    async with deps.db.transaction() as session:
+        decision = await decisions.snooze(
+            session, ws=ws, number=number, actor=actor, until=until, now=now
+        )
+    zone = await deps.user_zone(client, ws, user_id)
+    await _show_snoozed(
+        client, body, ref=decision.ref, title=decision.title, until=until, zone=zone
+    )
+
+
+async def action_snooze_chosen(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    await ack()
+    deps, ws = deps_of(context), workspace_of(context)
+    number, days = snooze_choice(action)
+    user_id = body["user"]["id"]
+    actor = await deps.actor(client, ws, user_id)
+    now = deps.now()
+    until = nudges.snooze_until(now, days)
+    async with deps.db.transaction() as session:
+        item = await nudges.snooze_action(
+            session, ws=ws, number=number, actor=actor, until=until, now=now
+        )
+    zone = await deps.user_zone(client, ws, user_id)
+    await _show_snoozed(
+        client, body, ref=item.ref or f"A-{number}", title=item.text, until=until, zone=zone
+    )
+
+
+async def _show_snoozed(
+    client: AsyncWebClient,
+    body: dict[str, Any],
+    *,
+    ref: str,
+    title: str,
+    until: datetime,
+    zone: ZoneInfo,
+) -> None:
+    """Turn the reminder into a note of the snooze; tell the person directly if that fails."""
+    text, blocks = render.snoozed(ref, title, until=until, zone=zone)
+    pressed = _pressed_message(body)
+    if pressed is not None and await replies.update_message(
+        client, channel_id=pressed[0], ts=pressed[1], text=text, blocks=blocks
+    ):
+        return
+    await replies.tell_user(client, body, text, blocks=blocks)

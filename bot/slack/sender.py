@@ -1,0 +1,710 @@
+"""The sending half of a worker tick: claim due ledger rows, compose each, post it, settle it.
+
+Rows are claimed under a lease, at most one per conversation (see `bot.delivery.ledger`), and
+flow through a pipeline: while some wait for their turn, more are claimed, so one busy channel
+or workspace never holds up the rest. Before each post the `Pacer` keeps to about one message
+per second per channel and to a per-minute budget per workspace, the limits Slack enforces on
+``chat.postMessage``; a 429 that still gets through is honoured (Retry-After) by slack_sdk's
+retry handler and, if it persists, by the ledger.
+
+Outcomes:
+- Slack said ok: the row is sent, with the message's channel and ``ts``.
+- A transient failure (429, 5xx, ``fatal_error`` …, a connection that could not be opened): the
+  row goes back with exponential backoff, and fails after `ledger.MAX_ATTEMPTS`.
+- A permanent error (``invalid_auth``, ``token_revoked``, ``account_inactive``,
+  ``user_not_found``, ``channel_not_found``, ``not_in_channel`` and every other error Slack
+  does not call temporary): the row fails at once, without retrying.
+- The outcome is unknown (the connection broke after the request went out, or timed out): Slack
+  may or may not have posted it. The row goes back with backoff like a transient failure, so the
+  person may get the message twice but never zero times. slack_sdk's connection retry handler is
+  narrowed for posts to failures to *connect*, where nothing was sent, so the SDK never resends
+  blindly. docs/NUDGES.md explains the choice.
+
+Tokens come from a ``token_for(ws)`` callable: the one bot token in single-workspace mode, the
+installation store (with token rotation) in OAuth mode.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+import math
+import os
+import socket
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
+from slack_sdk.oauth.installation_store.models.bot import Bot
+from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
+from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from bot.cadence.config import CadenceConfig
+from bot.clock import Clock
+from bot.db import Database
+from bot.delivery import ledger
+from bot.delivery.models import Delivery
+from bot.settings import Settings
+from bot.slack.client import web_client
+from bot.slack.compose import BatchedReads, ComposeContext, Composers, Later, OutgoingMessage
+from bot.slack.users import UserDirectory
+from bot.workspace import WorkspaceKey
+from bot.workspaces import service as workspaces
+
+log = logging.getLogger(__name__)
+
+TokenFor = Callable[[WorkspaceKey], Awaitable[str | None]]
+"""The bot token for a workspace, or None when the app is not installed there."""
+
+# Errors Slack documents as temporary; every other `ok: false` error is about the request or
+# the token, and sending the same thing again cannot help.
+TRANSIENT_ERRORS = frozenset(
+    {
+        "ratelimited",
+        "fatal_error",
+        "internal_error",
+        "service_unavailable",
+        "request_timeout",
+        "team_added_to_org",
+    }
+)
+# The permanent errors a reminder meets most; listed for readers and tests, since any error
+# outside TRANSIENT_ERRORS is treated the same way.
+PERMANENT_ERRORS = frozenset(
+    {
+        "invalid_auth",
+        "token_revoked",
+        "account_inactive",
+        "user_not_found",
+        "channel_not_found",
+        "not_in_channel",
+    }
+)
+# After these the cached token is dropped: the workspace may have reinstalled with a new one.
+TOKEN_ERRORS = frozenset(
+    {"invalid_auth", "token_revoked", "account_inactive", "not_authed", "token_expired"}
+)
+
+# A post is started only while this much of its lease is left: enough for slack_sdk's retries
+# (two Retry-After sleeps and three 30 s timeouts), so no other sender can claim the row while
+# its send may still be under way.
+SEND_MARGIN = timedelta(minutes=5)
+TOKEN_CACHE_SECONDS = 300.0
+ROTATE_BEFORE_MINUTES = 120
+
+
+def is_transient(error: str | None, status: int) -> bool:
+    return status == 429 or status >= 500 or (error is not None and error in TRANSIENT_ERRORS)
+
+
+def sender_id() -> str:
+    """Who holds a lease: host, process and a random part, for operators reading the ledger."""
+    return f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+# --- tokens and clients -------------------------------------------------------------------------
+
+
+def static_token(token: str) -> TokenFor:
+    """Single-workspace mode: the one bot token (``SLACK_BOT_TOKEN``) serves every row."""
+
+    async def token_for(_ws: WorkspaceKey) -> str | None:
+        return token
+
+    return token_for
+
+
+def installation_tokens(settings: Settings, engine: AsyncEngine) -> TokenFor:
+    """OAuth mode: each workspace's bot token from the installation store, rotated when due."""
+    assert settings.slack_client_id and settings.slack_client_secret
+    store = AsyncSQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=engine)
+    rotator = AsyncTokenRotator(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret.get_secret_value(),
+        client=web_client(settings),
+    )
+
+    async def token_for(ws: WorkspaceKey) -> str | None:
+        bot: Bot | None = await store.async_find_bot(
+            enterprise_id=ws.enterprise_id or None, team_id=ws.team_id
+        )
+        if bot is None and ws.enterprise_id:
+            bot = await store.async_find_bot(
+                enterprise_id=ws.enterprise_id, team_id=None, is_enterprise_install=True
+            )
+        if bot is None:
+            return None
+        if bot.bot_refresh_token:
+            refreshed = await rotator.perform_bot_token_rotation(
+                bot=bot, minutes_before_expiration=ROTATE_BEFORE_MINUTES
+            )
+            if refreshed is not None:
+                await store.async_save_bot(refreshed)
+                bot = refreshed
+        return bot.bot_token
+
+    return token_for
+
+
+def token_source(settings: Settings, db: Database) -> TokenFor:
+    if settings.oauth_mode:
+        return installation_tokens(settings, db.engine)
+    assert settings.slack_bot_token is not None
+    return static_token(settings.slack_bot_token.get_secret_value())
+
+
+@dataclass(frozen=True, slots=True)
+class WorkspaceClients:
+    """``reader`` is the app's client (reads are safe to retry on any connection error);
+    ``sender`` retries only failures to connect, so a post is never resent blindly."""
+
+    reader: AsyncWebClient
+    sender: AsyncWebClient
+
+
+class SlackClients:
+    """Web API clients per workspace token, sharing one HTTP connection pool."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        token_for: TokenFor,
+        *,
+        cache_seconds: float = TOKEN_CACHE_SECONDS,
+    ) -> None:
+        self._settings = settings
+        self._token_for = token_for
+        self._cache_seconds = cache_seconds
+        self._tokens: dict[WorkspaceKey, tuple[float, str | None]] = {}
+        self._clients: dict[str, WorkspaceClients] = {}
+        self._session: aiohttp.ClientSession | None = None
+
+    async def for_workspace(self, ws: WorkspaceKey) -> WorkspaceClients | None:
+        cached = self._tokens.get(ws)
+        now = time.monotonic()
+        if cached is not None and cached[0] > now:
+            token = cached[1]
+        else:
+            token = await self._token_for(ws)
+            self._tokens[ws] = (now + self._cache_seconds, token)
+        if token is None:
+            return None
+        clients = self._clients.get(token)
+        if clients is None:
+            clients = WorkspaceClients(
+                reader=self._client(token, for_posting=False),
+                sender=self._client(token, for_posting=True),
+            )
+            self._clients[token] = clients
+        return clients
+
+    def forget(self, ws: WorkspaceKey) -> None:
+        """Drop a workspace's token after Slack refused it; the next use asks ``token_for``."""
+        cached = self._tokens.pop(ws, None)
+        if cached is not None and cached[1] is not None:
+            self._clients.pop(cached[1], None)
+
+    def _client(self, token: str, *, for_posting: bool) -> AsyncWebClient:
+        client = web_client(self._settings, token=token)
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=client.timeout)
+            )
+        client.session = self._session
+        if for_posting:
+            client.retry_handlers = [
+                AsyncConnectionErrorRetryHandler(
+                    max_retry_count=2, error_types=[aiohttp.ClientConnectorError]
+                ),
+                *(
+                    h
+                    for h in client.retry_handlers
+                    if not isinstance(h, AsyncConnectionErrorRetryHandler)
+                ),
+            ]
+        return client
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        self._clients.clear()
+
+
+# --- pacing ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Pacing:
+    """Slack's limits for posting, as this process keeps to them.
+
+    ``chat.postMessage`` allows about one message per second per channel (short bursts pass)
+    and "several hundred" per minute per workspace. The window is a second longer than Slack's
+    minute so that requests arriving later than they were sent still fit Slack's count.
+    """
+
+    channel_interval: float = 1.0
+    workspace_per_minute: int = 300
+    window_seconds: float = 61.0
+
+    @property
+    def workspace_in_flight(self) -> int:
+        """Rows one workspace may have claimed at once: about three seconds of its budget."""
+        return max(2, math.ceil(self.workspace_per_minute / 60 * 3))
+
+
+class Pacer:
+    """When the next post to a channel, and from a workspace, may go out."""
+
+    def __init__(self, pacing: Pacing, *, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.pacing = pacing
+        self._monotonic = monotonic
+        self._channel_next: dict[tuple[WorkspaceKey, str], float] = {}
+        self._workspace_sent: dict[WorkspaceKey, collections.deque[float]] = {}
+        self._workspace_next: dict[WorkspaceKey, float] = {}
+
+    def delay(self, ws: WorkspaceKey, channel: str) -> float:
+        """Seconds until a post to ``channel`` in ``ws`` keeps within both limits (0: now)."""
+        now = self._monotonic()
+        wait = max(
+            self._channel_next.get((ws, channel), 0.0) - now,
+            self._workspace_next.get(ws, 0.0) - now,
+        )
+        sent = self._workspace_sent.get(ws)
+        if sent is not None:
+            while sent and sent[0] <= now - self.pacing.window_seconds:
+                sent.popleft()
+            if len(sent) >= self.pacing.workspace_per_minute:
+                wait = max(wait, sent[0] + self.pacing.window_seconds - now)
+        return max(0.0, wait)
+
+    def take(self, ws: WorkspaceKey, channel: str) -> None:
+        now = self._monotonic()
+        self._channel_next[(ws, channel)] = now + self.pacing.channel_interval
+        self._workspace_sent.setdefault(ws, collections.deque()).append(now)
+        if len(self._channel_next) > 100_000:
+            self._forget_idle(now)
+
+    def hold(
+        self, ws: WorkspaceKey, channel: str, seconds: float, *, whole_workspace: bool
+    ) -> None:
+        """Slack said 429: nothing more to this channel (or workspace) for ``seconds``."""
+        until = self._monotonic() + seconds
+        key = (ws, channel)
+        self._channel_next[key] = max(self._channel_next.get(key, 0.0), until)
+        if whole_workspace:
+            self._workspace_next[ws] = max(self._workspace_next.get(ws, 0.0), until)
+
+    def _forget_idle(self, now: float) -> None:
+        self._channel_next = {k: v for k, v in self._channel_next.items() if v > now}
+
+
+# --- settling in batches --------------------------------------------------------------------------
+
+Settlement = Callable[[AsyncSession], Awaitable[Any]]
+
+
+class Settler:
+    """Writes what happened to rows in batches: one transaction for many rows, not one each.
+
+    A transaction costs far more than the UPDATE inside it (on SQLite, several hand-offs to the
+    driver's thread), and a busy sender settles hundreds of rows a second. Each caller still
+    waits until its own row's outcome is committed, so a row's task ends only once its outcome
+    is durable; a batch waits at most ``interval`` for company.
+    """
+
+    def __init__(self, db: Database, *, interval: float = 0.02) -> None:
+        self._db = db
+        self._interval = interval
+        self._waiting: list[tuple[Settlement, asyncio.Future[Any]]] = []
+        self._flushing: asyncio.Task[None] | None = None
+
+    async def settle(self, settlement: Settlement) -> Any:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiting.append((settlement, future))
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        await asyncio.sleep(self._interval)
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                async with self._db.transaction() as session:
+                    results = [await settlement(session) for settlement, _ in batch]
+            except Exception as exc:
+                # Nothing of the batch was written: those rows stay leased and come back when
+                # their leases run out.
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
+
+
+# --- the sender -----------------------------------------------------------------------------------
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    retried: int = 0
+    deferred: int = 0
+    errors: collections.Counter[str] = field(default_factory=collections.Counter)
+
+    @property
+    def settled(self) -> int:
+        return self.sent + self.failed + self.cancelled
+
+
+def _retry_after(response: Any) -> float | None:
+    headers = getattr(response, "headers", None) or {}
+    for name, value in dict(headers).items():
+        if name.lower() == "retry-after":
+            with contextlib.suppress(TypeError, ValueError):
+                return max(0.0, float(value[0] if isinstance(value, list) else value))
+    return None
+
+
+class Sender:
+    """Delivers what is due in the ledger; one `send_due` pass at a time per instance."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        clients: SlackClients,
+        composers: Composers,
+        cadence: CadenceConfig,
+        users: UserDirectory | None = None,
+        pacing: Pacing | None = None,
+        owner: str | None = None,
+        lease: timedelta = ledger.LEASE,
+        capacity: int = 256,
+        claim_size: int = 100,
+        claim_interval: float = 0.25,
+    ) -> None:
+        if lease <= SEND_MARGIN:
+            raise ValueError("the lease must be longer than SEND_MARGIN")
+        self.db = db
+        self.clock = clock
+        self.clients = clients
+        self.composers = composers
+        self.cadence = cadence
+        self.users = users or UserDirectory()
+        self.pacer = Pacer(pacing or Pacing())
+        self.owner = owner or sender_id()
+        self.lease = lease
+        self.capacity = capacity
+        self.claim_size = claim_size
+        self.claim_interval = claim_interval
+        self.settler = Settler(db)
+        self._reads = BatchedReads(db)
+        self._stopping = asyncio.Event()
+        self._stop_waiter: asyncio.Future[Any] | None = None
+        self._in_flight: collections.Counter[WorkspaceKey] = collections.Counter()
+        self._cadences: dict[WorkspaceKey, CadenceConfig] = {}
+
+    def stop(self) -> None:
+        """Finish the posts under way, give back the rows not yet started, and return."""
+        self._stopping.set()
+
+    def _stop_signal(self) -> asyncio.Future[Any]:
+        """One future that completes on `stop`, shared by every row waiting for its turn."""
+        if self._stop_waiter is None:
+            self._stop_waiter = asyncio.ensure_future(self._stopping.wait())
+        return self._stop_waiter
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    async def send_due(self) -> SendReport:
+        """Deliver every row due now; returns when none is due and none is in flight."""
+        report = SendReport()
+        self._cadences.clear()
+        tasks: set[asyncio.Task[None]] = set()
+        last_claim = -math.inf
+        try:
+            while True:
+                claimed = 0
+                room = self.capacity - len(tasks)
+                if room > 0 and not self.stopping:
+                    last_claim = time.monotonic()
+                    for row in await self._claim(min(room, self.claim_size)):
+                        claimed += 1
+                        tasks.add(asyncio.create_task(self._deliver(row, report)))
+                if not tasks:
+                    if claimed == 0:
+                        return report
+                    continue
+                # Claim again when something finished (its conversation is free again) or
+                # after a while (another sender may have freed some).
+                done, pending = await asyncio.wait(
+                    tasks, timeout=1.0, return_when=asyncio.FIRST_COMPLETED
+                )
+                tasks = set(pending)
+                for task in done:
+                    if not task.cancelled() and task.exception() is not None:
+                        # The row stays leased and is retried once the lease runs out.
+                        log.error("a delivery could not be settled", exc_info=task.exception())
+                if tasks:
+                    # A claim is a pass over every due row: while posts are under way, one
+                    # every claim_interval is plenty, since a freed conversation's next row
+                    # must wait about a second for its turn anyway.
+                    await asyncio.sleep(
+                        max(0.0, last_claim + self.claim_interval - time.monotonic())
+                    )
+        except asyncio.CancelledError:
+            # Posts cut short keep their rows leased; they are retried when the leases expire.
+            for task in tasks:
+                task.cancel()
+            raise
+        finally:
+            if tasks:
+                await asyncio.gather(*tasks, return_exceptions=True)
+            if self._stop_waiter is not None and not self._stop_waiter.done():
+                self._stop_waiter.cancel()
+            self._stop_waiter = None
+
+    async def _claim(self, limit: int) -> list[Delivery]:
+        cap = self.pacer.pacing.workspace_in_flight
+        busy = [ws for ws, n in self._in_flight.items() if n >= cap]
+        async with self.db.transaction() as session:
+            rows = await ledger.claim(
+                session,
+                now=self.clock.now(),
+                owner=self.owner,
+                limit=limit,
+                lease=self.lease,
+                busy=busy,
+            )
+        for row in rows:
+            self._in_flight[ledger.workspace_of(row)] += 1
+        return rows
+
+    async def _deliver(self, row: Delivery, report: SendReport) -> None:
+        ws = ledger.workspace_of(row)
+        try:
+            await self._deliver_one(row, ws, report)
+        except Exception as exc:
+            # A bug in a composer or here must not stall the pass or lose the row.
+            log.exception("delivery %s (%s %s) failed unexpectedly", row.id, row.kind, row.subject)
+            await self._retry(row, report, f"unexpected error: {exc!r}")
+        finally:
+            self._in_flight[ws] -= 1
+            if self._in_flight[ws] <= 0:
+                del self._in_flight[ws]
+
+    async def _deliver_one(self, row: Delivery, ws: WorkspaceKey, report: SendReport) -> None:
+        clients = await self.clients.for_workspace(ws)
+        if clients is None:
+            await self._fail(row, report, "not_installed: no bot token for this workspace")
+            return
+        composer = self.composers.get(row.kind)
+        if composer is None:
+            # Most likely an older worker meeting a kind a newer one planned during a deploy.
+            await self._retry(row, report, f"no composer for kind {row.kind!r}")
+            return
+        context = ComposeContext(
+            ws=ws,
+            db=self.db,
+            now=self.clock.now(),
+            cadence=await self._cadence(ws),
+            client=clients.reader,
+            users=self.users,
+            reads=self._reads,
+        )
+        composed = await composer(context, row)
+        if composed is None:
+            await self._settle(
+                report, "cancelled", ledger.mark_cancelled, row, reason="no longer needed"
+            )
+            return
+        if isinstance(composed, Later):
+            await self._give_back(row, report, until=composed.until, reason=composed.reason)
+            return
+        if not await self._wait_turn(ws, composed, row):
+            await self._give_back(row, report)
+            return
+        await self._post(row, ws, clients.sender, composed, report)
+
+    async def _wait_turn(self, ws: WorkspaceKey, message: OutgoingMessage, row: Delivery) -> bool:
+        """Wait until the pacer allows the post; False when stopping or the lease ran short."""
+        while True:
+            if self.stopping:
+                return False
+            expires = row.lease_expires_at
+            if expires is None or expires - self.clock.now() < SEND_MARGIN:
+                return False
+            delay = self.pacer.delay(ws, message.channel)
+            if delay <= 0:
+                self.pacer.take(ws, message.channel)
+                return True
+            await asyncio.wait({self._stop_signal()}, timeout=delay)
+
+    async def _post(
+        self,
+        row: Delivery,
+        ws: WorkspaceKey,
+        client: AsyncWebClient,
+        message: OutgoingMessage,
+        report: SendReport,
+    ) -> None:
+        try:
+            response = await client.chat_postMessage(
+                channel=message.channel,
+                text=message.text,
+                blocks=message.blocks,
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except SlackApiError as exc:
+            await self._refused(row, ws, message, exc, report)
+            return
+        except aiohttp.ClientConnectorError as exc:
+            await self._retry(row, report, f"not sent: could not connect to Slack ({exc})")
+            return
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            await self._retry(
+                row, report, f"outcome unknown: {type(exc).__name__} after the request went out"
+            )
+            return
+        channel_id = str(response.get("channel") or message.channel)
+        note = await self._share_files(client, channel_id, message)
+        now = self.clock.now()
+        await self.settler.settle(
+            lambda session: ledger.mark_sent(
+                session,
+                delivery=row,
+                channel_id=channel_id,
+                ts=str(response.get("ts") or ""),
+                now=now,
+                note=note,
+            )
+        )
+        report.sent += 1
+
+    async def _share_files(
+        self, client: AsyncWebClient, channel_id: str, message: OutgoingMessage
+    ) -> str | None:
+        """Upload the message's files beside it; what went wrong, if anything, for the row."""
+        problems = []
+        for item in message.files:
+            try:
+                await client.files_upload_v2(
+                    channel=channel_id,
+                    content=item.content,
+                    filename=item.filename,
+                    title=item.title,
+                )
+            except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+                log.warning("could not share %s in %s: %s", item.filename, channel_id, exc)
+                problems.append(f"{item.filename} not shared: {exc}")
+        return "; ".join(problems) or None
+
+    async def _refused(
+        self,
+        row: Delivery,
+        ws: WorkspaceKey,
+        message: OutgoingMessage,
+        exc: SlackApiError,
+        report: SendReport,
+    ) -> None:
+        status = int(getattr(exc.response, "status_code", 200) or 200)
+        data = getattr(exc.response, "data", None)
+        error = data.get("error") if isinstance(data, dict) else None
+        if not is_transient(error, status):
+            if error in TOKEN_ERRORS:
+                self.clients.forget(ws)
+            await self._fail(row, report, str(error or f"HTTP {status}"))
+            return
+        not_before = None
+        if status == 429 or error == "ratelimited":
+            seconds = _retry_after(exc.response) or 1.0
+            # Without a channel in the limit's scope Slack means the method as a whole.
+            self.pacer.hold(ws, message.channel, seconds, whole_workspace=True)
+            not_before = self.clock.now() + timedelta(seconds=seconds)
+        await self._retry(row, report, str(error or f"HTTP {status}"), not_before=not_before)
+
+    async def _cadence(self, ws: WorkspaceKey) -> CadenceConfig:
+        cadence = self._cadences.get(ws)
+        if cadence is None:
+            async with self.db.transaction() as session:
+                cadence = await workspaces.cadence_for(session, ws=ws, base=self.cadence)
+            self._cadences[ws] = cadence
+        return cadence
+
+    # --- settling ---------------------------------------------------------------------------
+
+    async def _settle(
+        self, report: SendReport, outcome: str, action: Any, row: Delivery, **kwargs: Any
+    ) -> None:
+        now = self.clock.now()
+        await self.settler.settle(
+            lambda session: action(session, delivery=row, owner=self.owner, now=now, **kwargs)
+        )
+        setattr(report, outcome, getattr(report, outcome) + 1)
+
+    async def _fail(self, row: Delivery, report: SendReport, error: str) -> None:
+        log.warning("delivery %s to %s failed for good: %s", row.id, row.recipient, error)
+        report.errors[error.split(":")[0]] += 1
+        await self._settle(report, "failed", ledger.mark_failed, row, error=error)
+
+    async def _retry(
+        self,
+        row: Delivery,
+        report: SendReport,
+        error: str,
+        *,
+        not_before: datetime | None = None,
+    ) -> None:
+        log.info("delivery %s to %s will be retried: %s", row.id, row.recipient, error)
+        report.errors[error.split(":")[0]] += 1
+        now = self.clock.now()
+        again = await self.settler.settle(
+            lambda session: ledger.release_for_retry(
+                session,
+                delivery=row,
+                owner=self.owner,
+                error=error,
+                now=now,
+                not_before=not_before,
+            )
+        )
+        if again:
+            report.retried += 1
+        else:
+            report.failed += 1
+
+    async def _give_back(
+        self,
+        row: Delivery,
+        report: SendReport,
+        *,
+        until: datetime | None = None,
+        reason: str | None = None,
+    ) -> None:
+        now = self.clock.now()
+        await self.settler.settle(
+            lambda session: ledger.give_back(
+                session, delivery=row, owner=self.owner, now=now, until=until, reason=reason
+            )
+        )
+        report.deferred += 1

@@ -1,0 +1,254 @@
+"""``python -m bot worker`` and ``python -m bot run-jobs``: the scheduler process and its one pass.
+
+A tick plans, then sends. Planning steps (nudges, purging uninstalled workspaces, and whatever
+else registers a step) write what is due into the deliveries ledger; the sender then delivers
+every row that is due. All durable state is in the database, so a tick can be run by a worker
+every minute, by cron through ``run-jobs``, or by both at once, and a killed process loses
+nothing: its claimed rows come back when their leases run out.
+
+The worker runs the tick on APScheduler 3's AsyncIOScheduler every minute. ``coalesce`` and
+``max_instances=1`` mean a slow tick is never run twice at once and missed runs collapse into
+one; ``misfire_grace_time`` lets a tick that starts a little late still run. SIGTERM or SIGINT
+stops the schedule, lets the posts under way finish, gives the rest of the claimed rows back,
+and exits well within the 30 seconds platforms allow before SIGKILL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import aiohttp
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.cadence.config import CadenceConfig
+from bot.clock import Clock, SystemClock
+from bot.db import Database
+from bot.nudges.planner import PlanReport, ZoneOf, plan_nudges
+from bot.settings import Settings
+from bot.slack.compose import Composers, default_composers
+from bot.slack.sender import Sender, SendReport, SlackClients, TokenFor, token_source
+from bot.slack.users import UserDirectory
+from bot.workspace import WorkspaceKey
+from bot.workspaces import service as workspaces
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 60
+# A tick that starts up to this late (a busy event loop, a paused container) still runs.
+MISFIRE_GRACE_SECONDS = 30
+# How long a stopping worker waits for posts under way before cancelling them.
+STOP_GRACE_SECONDS = 20.0
+
+Step = Callable[[datetime], Awaitable[object]]
+"""A planning step of the tick: given ``now``, put what is due into the ledger."""
+
+
+class ShiftedClock:
+    """Starts at a given moment and runs at real speed: ``run-jobs --now`` lives in it."""
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("ShiftedClock needs an aware datetime")
+        self._start = start.astimezone(UTC)
+        self._origin = time.monotonic()
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=time.monotonic() - self._origin)
+
+
+def zone_lookup(clients: SlackClients, users: UserDirectory) -> ZoneOf:
+    """A person's Slack time zone (users.info, cached) for the planner; None when unknown."""
+
+    async def zone_of(ws: WorkspaceKey, user_id: str) -> ZoneInfo | None:
+        workspace_clients = await clients.for_workspace(ws)
+        if workspace_clients is None:
+            return None
+        try:
+            user = await users.get(workspace_clients.reader, team_id=ws.team_id, user_id=user_id)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            # The sender checks working hours again before posting, with a fresh lookup.
+            log.warning("time zone of %s in %s unknown for now: %s", user_id, ws, exc)
+            return None
+        if not user.tz:
+            return None
+        try:
+            return ZoneInfo(user.tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            return None
+
+    return zone_of
+
+
+@dataclass
+class TickReport:
+    planned: PlanReport = field(default_factory=PlanReport)
+    sent: SendReport = field(default_factory=SendReport)
+    steps: dict[str, object] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        s = self.sent
+        return (
+            f"planned {self.planned.planned} new of {self.planned.due} due reminders in "
+            f"{self.planned.workspaces} workspaces; sent {s.sent}, failed {s.failed}, "
+            f"cancelled {s.cancelled}, retrying {s.retried}, deferred {s.deferred}"
+        )
+
+
+class Jobs:
+    """One tick's work and what it needs; `tick` is what the scheduler and run-jobs call."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        cadence: CadenceConfig,
+        sender: Sender,
+        zone_of: ZoneOf,
+        clients: SlackClients | None = None,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.cadence = cadence
+        self.sender = sender
+        self.zone_of = zone_of
+        self.clients = clients
+        self.steps: dict[str, Step] = {"purge": self._purge}
+        self._running: asyncio.Task[Any] | None = None
+
+    def add_step(self, name: str, step: Step) -> None:
+        """Register another planning step (a digest planner, say) to run on every tick."""
+        if name in self.steps or name == "nudges":
+            raise ValueError(f"a tick step named {name!r} exists already")
+        self.steps[name] = step
+
+    async def tick(self) -> TickReport:
+        """Plan what is due now, then send what is due; one at a time per process."""
+        self._running = asyncio.current_task()
+        try:
+            report = TickReport()
+            now = self.clock.now()
+            report.planned = await plan_nudges(
+                self.db, base=self.cadence, now=now, zone_of=self.zone_of
+            )
+            for name, step in self.steps.items():
+                report.steps[name] = await step(now)
+            if not self.sender.stopping:
+                report.sent = await self.sender.send_due()
+            log.info("tick at %s: %s", now.isoformat(timespec="seconds"), report.summary())
+            return report
+        finally:
+            self._running = None
+
+    async def _purge(self, now: datetime) -> object:
+        async with self.db.transaction() as session:
+            return await workspaces.purge_due_workspaces(session, now=now)
+
+    async def stop(self, *, grace: float = STOP_GRACE_SECONDS) -> None:
+        """Stop sending; wait up to ``grace`` seconds for the tick under way, then cancel it."""
+        self.sender.stop()
+        running = self._running
+        if running is None or running.done():
+            return
+        _, pending = await asyncio.wait({running}, timeout=grace)
+        if pending:
+            log.warning("the tick did not finish in %.0f s; cancelling it", grace)
+            running.cancel()
+            await asyncio.wait({running})
+
+    async def close(self) -> None:
+        if self.clients is not None:
+            await self.clients.close()
+        await self.db.dispose()
+
+
+def build_jobs(
+    settings: Settings,
+    cadence: CadenceConfig,
+    clock: Clock,
+    *,
+    token_for: TokenFor | None = None,
+    composers: Composers | None = None,
+) -> Jobs:
+    settings.require_slack()
+    db = Database(settings.database_url)
+    clients = SlackClients(settings, token_for or token_source(settings, db))
+    users = UserDirectory()
+    sender = Sender(
+        db=db,
+        clock=clock,
+        clients=clients,
+        composers=composers or default_composers(),
+        cadence=cadence,
+        users=users,
+    )
+    return Jobs(
+        db=db,
+        clock=clock,
+        cadence=cadence,
+        sender=sender,
+        zone_of=zone_lookup(clients, users),
+        clients=clients,
+    )
+
+
+async def run_jobs(
+    settings: Settings, cadence: CadenceConfig, *, now: datetime | None = None
+) -> TickReport:
+    """``run-jobs``: one tick as of ``now`` (default: the real now), then exit."""
+    clock: Clock = ShiftedClock(now) if now is not None else SystemClock()
+    jobs = build_jobs(settings, cadence, clock)
+    try:
+        return await jobs.tick()
+    finally:
+        await jobs.close()
+
+
+def schedule(scheduler: AsyncIOScheduler, jobs: Jobs) -> None:
+    scheduler.add_job(
+        jobs.tick,
+        trigger=IntervalTrigger(seconds=TICK_SECONDS, timezone=UTC),
+        id="tick",
+        name="plan and send nudges",
+        misfire_grace_time=MISFIRE_GRACE_SECONDS,
+        coalesce=True,
+        max_instances=1,
+        next_run_time=datetime.now(UTC),
+        replace_existing=True,
+    )
+
+
+async def run_worker(
+    settings: Settings, cadence: CadenceConfig, *, stop: asyncio.Event | None = None
+) -> None:
+    """``worker``: tick every minute until SIGTERM or SIGINT (or ``stop`` is set)."""
+    jobs = build_jobs(settings, cadence, SystemClock())
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGTERM, signal.SIGINT)
+    for signum in signals:
+        loop.add_signal_handler(signum, stop.set)
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    schedule(scheduler, jobs)
+    scheduler.start()
+    log.info("worker started: a tick every %d s", TICK_SECONDS)
+    try:
+        await stop.wait()
+        log.info("stopping: finishing the posts under way")
+    finally:
+        scheduler.pause()
+        await jobs.stop()
+        scheduler.shutdown(wait=False)
+        for signum in signals:
+            loop.remove_signal_handler(signum)
+        await jobs.close()
+        log.info("worker stopped")

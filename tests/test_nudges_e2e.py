@@ -1,0 +1,320 @@
+"""Reminders end to end: a tick sends the DM, and its buttons work from the DM and update it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from bot.cadence.config import CadenceConfig
+from bot.clock import ManualClock
+from bot.db import Database
+from bot.decisions import service as decisions
+from bot.decisions.models import Decision
+from bot.devtools.driver import SlackDriver
+from bot.devtools.fake_slack import FakeSlack
+from bot.meetings.models import Meeting, Outcome, OutcomeKind
+from bot.slack.app import build_app
+from bot.slack.compose import default_composers
+from bot.slack.deps import Deps
+from bot.slack.limits import check_message
+from bot.slack.sender import Pacing, Sender, SlackClients, static_token
+from bot.web import create_web_app
+from bot.worker import Jobs, TickReport, zone_lookup
+from bot.workspace import WorkspaceKey
+from bot.workspaces import service as workspaces
+from tests.conftest import BOT_TOKEN, MONDAY, SIGNING_SECRET, AppEnv, make_settings
+
+WS = WorkspaceKey("T1")
+WEEK_AGO = MONDAY - timedelta(days=8)
+
+
+class Env(AppEnv):
+    jobs: Jobs
+
+    async def tick(self) -> TickReport:
+        return await self.jobs.tick()
+
+    def reminder(self, user: str = "U1") -> dict[str, Any]:
+        """The last reminder DM sent to ``user``, as the message a button press comes from."""
+        posts = [
+            c
+            for c in self.fake.calls_to("chat.postMessage")
+            if c.ok and c.params["channel"] == user
+        ]
+        assert posts, f"no reminder reached {user}"
+        params = posts[-1].params
+        assert check_message(params) == []
+        ts = next(
+            ts
+            for (channel, ts), m in self.fake.messages.items()
+            if channel == f"D{user}" and m.text == params["text"]
+        )
+        return {"ts": ts, "type": "message", "text": params["text"], "blocks": params["blocks"]}
+
+    async def choose(
+        self, action_id: str, value: str, *, user: str, message: dict[str, Any], block: str
+    ) -> httpx.Response:
+        """Pick ``value`` in a static select menu of ``message`` in ``user``'s DM."""
+        payload = self.driver.block_action_payload(
+            action={
+                "type": "static_select",
+                "action_id": action_id,
+                "block_id": block,
+                "selected_option": {"text": {"type": "plain_text", "text": "x"}, "value": value},
+            },
+            user_id=user,
+            channel_id=f"D{user}",
+            message=message,
+        )
+        return await self.interact(self.driver.interact(payload))
+
+    def updates_of(self, message: dict[str, Any]) -> list[dict[str, Any]]:
+        found = [
+            c.params for c in self.fake.calls_to("chat.update") if c.params["ts"] == message["ts"]
+        ]
+        for params in found:
+            assert check_message(params) == []
+        return found
+
+
+@pytest.fixture
+async def env(
+    db: Database, fake_slack: FakeSlack, clock: ManualClock, db_url: str
+) -> AsyncIterator[Env]:
+    settings = make_settings(db_url, fake_slack)
+    cadence = CadenceConfig()
+    deps = Deps(db=db, clock=clock, cadence=cadence)
+    bolt = build_app(settings, deps)
+    web = create_web_app(bolt, db, oauth=False, dispose_db=False)
+    clients = SlackClients(settings, static_token(BOT_TOKEN))
+    sender = Sender(
+        db=db,
+        clock=clock,
+        clients=clients,
+        composers=default_composers(),
+        cadence=cadence,
+        users=deps.users,
+        pacing=Pacing(channel_interval=0.0),
+    )
+    jobs = Jobs(
+        db=db,
+        clock=clock,
+        cadence=cadence,
+        sender=sender,
+        zone_of=zone_lookup(clients, deps.users),
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=web), base_url="http://testserver"
+    ) as http:
+        driver = SlackDriver(
+            http, signing_secret=SIGNING_SECRET, response_url_for=fake_slack.response_url
+        )
+        made = Env(settings=settings, deps=deps, fake=fake_slack, driver=driver, http=http, web=web)
+        made.jobs = jobs
+        yield made
+        await made.settle()
+    await clients.close()
+
+
+async def decision(env: Env, number: int = 1) -> Decision:
+    async with env.deps.db.transaction() as session:
+        return await decisions.get_decision(session, ws=WS, number=number)
+
+
+async def stalled_decision(env: Env, text: str = "new Pick a payroll vendor") -> dict[str, Any]:
+    """Record a decision a week ago, tick now, and return the reminder its owner got."""
+    env.deps.clock.set(WEEK_AGO)  # type: ignore[attr-defined]
+    await env.command("/decision", text, user_id="U1", channel_id="C1")
+    env.deps.clock.set(MONDAY)  # type: ignore[attr-defined]
+    report = await env.tick()
+    assert report.sent.sent == 1
+    return env.reminder("U1")
+
+
+# --- decisions --------------------------------------------------------------------------------
+
+
+async def test_snoozing_from_the_reminder_updates_it_and_quiets_reminders(env: Env) -> None:
+    message = await stalled_decision(env)
+    await env.choose("decision_snooze", "1:3", user="U1", message=message, block="decision:1:nudge")
+    d = await decision(env)
+    assert d.snoozed_until == MONDAY + timedelta(days=3)
+    assert d.last_activity_at == MONDAY
+    assert [e.action for e in d.events][-1] == "snoozed"
+    (update,) = env.updates_of(message)
+    assert update["channel"] == "DU1"
+    # Shown on the presser's own clock: Thursday 10:00 UTC is 11:00 in Berlin.
+    assert "Snoozed until Thu 26 Nov 2026 11:00" in str(update["blocks"])
+    assert not [b for b in update["blocks"] if b["type"] == "actions"]
+    env.deps.clock.set(MONDAY + timedelta(days=3, minutes=1))  # type: ignore[attr-defined]
+    assert (await env.tick()).sent.sent == 0
+
+
+async def test_decide_from_the_reminder_opens_the_modal_and_updates_the_dm(env: Env) -> None:
+    message = await stalled_decision(env)
+    await env.interact(
+        env.driver.press(
+            "decision_decide", user_id="U1", value="1", channel_id="DU1", message=message
+        )
+    )
+    (opened,) = env.fake.calls_to("views.open")
+    view = opened.params["view"]
+    assert view["callback_id"] == "decision_decide"
+    await env.interact(
+        env.driver.submit(
+            view, {"resolution": {"type": "plain_text_input", "value": "Acme"}}, user_id="U1"
+        )
+    )
+    assert (await decision(env)).status == "decided"
+    updated = env.updates_of(message)
+    assert updated and "Decided" in str(updated[-1]["blocks"])
+    env.deps.clock.set(MONDAY + timedelta(days=7))  # type: ignore[attr-defined]
+    assert (await env.tick()).planned.due == 0
+
+
+async def test_reassign_and_drop_from_the_reminder(env: Env) -> None:
+    message = await stalled_decision(env)
+    await env.interact(
+        env.driver.press(
+            "decision_reassign",
+            user_id="U1",
+            selected_user="U2",
+            block_id="decision:1:nudge",
+            channel_id="DU1",
+            message=message,
+        )
+    )
+    assert (await decision(env)).owner_id == "U2"
+    assert "<@U2>" in str(env.updates_of(message)[-1]["blocks"])
+    await env.interact(
+        env.driver.press(
+            "decision_drop", user_id="U2", value="1", channel_id="DU1", message=message
+        )
+    )
+    assert (await decision(env)).status == "dropped"
+    assert "Dropped" in str(env.updates_of(message)[-1]["blocks"])
+
+
+async def test_only_those_who_may_change_it_can_snooze(env: Env) -> None:
+    message = await stalled_decision(env)
+    await env.choose("decision_snooze", "1:7", user="U3", message=message, block="decision:1:nudge")
+    assert (await decision(env)).snoozed_until is None
+    assert env.updates_of(message) == []
+    assert any("Only the owner" in str(r.body) for r in env.fake.responses)
+
+
+async def test_a_garbled_snooze_choice_is_a_clear_error(env: Env) -> None:
+    message = await stalled_decision(env)
+    await env.choose("decision_snooze", "soon", user="U1", message=message, block="x")
+    assert (await decision(env)).snoozed_until is None
+    assert any("out of date" in str(r.body) for r in env.fake.responses)
+
+
+async def test_a_decided_decision_gets_no_reminder_that_was_already_planned(env: Env) -> None:
+    env.deps.clock.set(WEEK_AGO)  # type: ignore[attr-defined]
+    await env.command("/decision", "new Pick a vendor", user_id="U2")  # Los Angeles: waits
+    env.deps.clock.set(MONDAY)  # type: ignore[attr-defined]
+    assert (await env.tick()).sent.deferred == 0
+    await env.command("/decision", "decide D-1 Acme", user_id="U2")
+    env.deps.clock.set(MONDAY.replace(hour=17))  # type: ignore[attr-defined]
+    report = await env.tick()
+    assert (report.sent.sent, report.sent.cancelled) == (0, 1)
+
+
+# --- meetings and action items ----------------------------------------------------------------
+
+
+async def add_meeting_with_action(db: Database) -> None:
+    async with db.transaction() as session:
+        await workspaces.ensure_workspace(session, ws=WS, now=WEEK_AGO)
+        owes = Meeting(
+            **Meeting.key_values(WS),
+            number=1,
+            title="Retro",
+            organizer_id="U1",
+            channel_id="C1",
+            started_at=WEEK_AGO,
+            ended_at=WEEK_AGO,
+            created_at=WEEK_AGO,
+        )
+        planning = Meeting(
+            **Meeting.key_values(WS),
+            number=2,
+            title="Planning",
+            organizer_id="U1",
+            channel_id="C1",
+            started_at=WEEK_AGO,
+            ended_at=WEEK_AGO,
+            created_at=WEEK_AGO,
+        )
+        session.add_all([owes, planning])
+        await session.flush()
+        session.add(
+            Outcome(
+                **Outcome.key_values(WS),
+                meeting_id=planning.id,
+                number=1,
+                kind=OutcomeKind.ACTION,
+                text="Send the deck",
+                owner_id="U1",
+                due_date=date(2026, 11, 20),
+                creator_id="U1",
+                created_at=WEEK_AGO,
+                updated_at=WEEK_AGO,
+            )
+        )
+
+
+def reminder_about(env: Env, ref: str) -> dict[str, Any]:
+    for (channel, ts), m in env.fake.messages.items():
+        if channel == "DU1" and ref in (m.text or ""):
+            return {"ts": ts, "type": "message", "text": m.text, "blocks": m.blocks}
+    raise AssertionError(f"no reminder about {ref}")
+
+
+async def test_action_reminder_snooze_and_done_work_from_the_dm(env: Env) -> None:
+    await add_meeting_with_action(env.deps.db)
+    report = await env.tick()
+    assert report.sent.sent == 2
+    message = reminder_about(env, "A-1")
+    actions = next(b for b in message["blocks"] if b["type"] == "actions")
+    assert [e["action_id"] for e in actions["elements"]] == ["action_done", "action_snooze"]
+    await env.choose("action_snooze", "1:7", user="U1", message=message, block=actions["block_id"])
+    async with env.deps.db.transaction() as session:
+        action = await session.scalar(select(Outcome).where(Outcome.number == 1))
+    assert action is not None and action.snoozed_until == MONDAY + timedelta(days=7)
+    assert "Snoozed until" in str(env.updates_of(message)[-1]["blocks"])
+    await env.interact(
+        env.driver.press(
+            "action_done",
+            user_id="U1",
+            value=actions["elements"][0]["value"],
+            channel_id="DU1",
+            message=message,
+        )
+    )
+    async with env.deps.db.transaction() as session:
+        action = await session.scalar(select(Outcome).where(Outcome.number == 1))
+    assert action is not None and action.done_at is not None
+
+
+async def test_meeting_reminder_carries_the_meetings_own_buttons(env: Env) -> None:
+    await add_meeting_with_action(env.deps.db)
+    await env.tick()
+    message = reminder_about(env, "M-1")
+    actions = next(b for b in message["blocks"] if b["type"] == "actions")
+    assert [(e["action_id"], e["value"]) for e in actions["elements"]] == [
+        ("meeting_record_outcomes", "M-1"),
+        ("meeting_no_outcome", "M-1"),
+    ]
+    await env.interact(
+        env.driver.press(
+            "meeting_no_outcome", user_id="U1", value="M-1", channel_id="DU1", message=message
+        )
+    )
+    assert env.fake.calls_to("views.open"), "No outcome needed should open its modal"
