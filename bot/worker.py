@@ -32,6 +32,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.cadence.config import CadenceConfig
 from bot.clock import Clock, SystemClock
 from bot.db import Database
+from bot.digest.planner import plan_digests
 from bot.nudges.planner import PlanReport, ZoneOf, plan_nudges
 from bot.settings import Settings
 from bot.slack.compose import Composers, default_composers
@@ -122,7 +123,7 @@ class Jobs:
         self.sender = sender
         self.zone_of = zone_of
         self.clients = clients
-        self.steps: dict[str, Step] = {"purge": self._purge}
+        self.steps: dict[str, Step] = {"purge": self._purge, "digest": self._plan_digests}
         self._running: asyncio.Task[Any] | None = None
 
     def add_step(self, name: str, step: Step) -> None:
@@ -148,6 +149,10 @@ class Jobs:
             return report
         finally:
             self._running = None
+
+    async def _plan_digests(self, now: datetime) -> object:
+        async with self.db.transaction() as session:
+            return await plan_digests(session, now=now, base=self.cadence)
 
     async def _purge(self, now: datetime) -> object:
         async with self.db.transaction() as session:

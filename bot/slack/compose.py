@@ -32,11 +32,13 @@ from bot.cadence.hours import is_working_time, next_working_moment
 from bot.db import Database
 from bot.decisions.models import Decision
 from bot.delivery.models import Delivery
+from bot.digest.planner import DIGEST_KIND
 from bot.meetings import service as meetings
 from bot.meetings.models import Meeting, Outcome, OutcomeKind
 from bot.nudges.rules import NudgeKind, episode_key, is_user_id
 from bot.slack.blocks import nudges as render
 from bot.slack.blocks.kit import Block
+from bot.slack.digest_compose import compose_digest
 from bot.slack.users import UserDirectory
 from bot.workspace import WorkspaceKey
 
@@ -357,8 +359,35 @@ def register_nudges(composers: Composers) -> None:
     composers.register(NudgeKind.ACTION_ESCALATION, compose_action_escalation)
 
 
+# --- the weekly digest ------------------------------------------------------------------------
+
+
+async def compose_weekly_digest(ctx: ComposeContext, delivery: Delivery) -> Composed:
+    """The digest for the row's recipient, with the numbers as they stand when it is sent.
+
+    The week reported is the one before the row's due moment, so a digest sent late still
+    reports the week it was planned for.
+    """
+    digest = await compose_digest(
+        db=ctx.db,
+        cadence=ctx.cadence,
+        ws=ctx.ws,
+        recipient=delivery.recipient,
+        client=ctx.client,
+        now=ctx.now,
+        due_at=delivery.due_at,
+    )
+    chart = OutgoingFile(
+        content=digest.chart, filename=digest.chart_filename, title=digest.chart_title
+    )
+    return OutgoingMessage(
+        channel=delivery.recipient, text=digest.text, blocks=digest.blocks, files=(chart,)
+    )
+
+
 def default_composers() -> Composers:
     """Every kind the worker knows how to send."""
     composers = Composers()
     register_nudges(composers)
+    composers.register(DIGEST_KIND, compose_weekly_digest)
     return composers

@@ -1,0 +1,49 @@
+"""Plans each workspace's weekly digest into the deliveries ledger, once per recipient and week.
+
+The row's period is the week's key ("2026-W48"), so a second planner, a retry or a worker that
+was down at the configured minute still produces exactly one digest per recipient and week.
+What it says is composed when it is sent (bot/slack/compose.py).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.cadence.config import CadenceConfig
+from bot.delivery import ledger
+from bot.digest.schedule import digest_due
+from bot.workspaces import service as workspaces
+
+DIGEST_KIND = "digest"
+DIGEST_SUBJECT = "weekly"
+
+
+async def due_digests(
+    session: AsyncSession, *, now: datetime, base: CadenceConfig
+) -> list[ledger.Planned]:
+    """One planned row per recipient of every installed workspace whose digest is due."""
+    planned: list[ledger.Planned] = []
+    for ws in await workspaces.active_workspaces(session):
+        cadence = await workspaces.cadence_for(session, ws=ws, base=base)
+        due = digest_due(now, cadence)
+        if due is None:
+            continue
+        planned += [
+            ledger.Planned(
+                ws=ws,
+                kind=DIGEST_KIND,
+                subject=DIGEST_SUBJECT,
+                recipient=recipient,
+                period=due.period_key,
+                due_at=due.due_at,
+            )
+            for recipient in cadence.digest.recipients
+        ]
+    return planned
+
+
+async def plan_digests(session: AsyncSession, *, now: datetime, base: CadenceConfig) -> int:
+    """Insert the due digests that are not in the ledger yet; returns how many were new."""
+    return await ledger.plan(session, rows=await due_digests(session, now=now, base=base), now=now)
