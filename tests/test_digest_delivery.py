@@ -1,4 +1,4 @@
-"""The weekly digest goes out through the ledger: on its day and time, once per recipient and week."""
+"""The weekly digest goes out through the ledger: at its day and time, once per recipient a week."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from bot.clock import ManualClock
 from bot.db import Database
 from bot.decisions import service as decisions
 from bot.devtools.fake_slack import FakeSlack
+from bot.worker import build_jobs
 from bot.workspace import WorkspaceKey
 from bot.workspaces.service import ensure_workspace
-from bot.worker import build_jobs
 from tests.conftest import make_settings
 
 WS = WorkspaceKey("T1")
