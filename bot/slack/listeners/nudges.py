@@ -56,7 +56,6 @@ async def decision_snooze_chosen(
     client: AsyncWebClient,
     context: AsyncBoltContext,
 ) -> None:
-    await ack()
     deps, ws = deps_of(context), workspace_of(context)
     number, days = snooze_choice(action)
     user_id = body["user"]["id"]
@@ -67,6 +66,8 @@ async def decision_snooze_chosen(
         decision = await decisions.snooze(
             session, ws=ws, number=number, actor=actor, until=until, now=now
         )
+    # Acknowledged once the snooze is stored, so a refusal reaches the person first.
+    await ack()
     zone = await deps.user_zone(client, ws, user_id)
     await _show_snoozed(
         client, body, ref=decision.ref, title=decision.title, until=until, zone=zone
@@ -80,7 +81,6 @@ async def action_snooze_chosen(
     client: AsyncWebClient,
     context: AsyncBoltContext,
 ) -> None:
-    await ack()
     deps, ws = deps_of(context), workspace_of(context)
     number, days = snooze_choice(action)
     user_id = body["user"]["id"]
@@ -91,6 +91,8 @@ async def action_snooze_chosen(
         item = await nudges.snooze_action(
             session, ws=ws, number=number, actor=actor, until=until, now=now
         )
+    # Acknowledged once the snooze is stored, so a refusal reaches the person first.
+    await ack()
     zone = await deps.user_zone(client, ws, user_id)
     await _show_snoozed(
         client, body, ref=item.ref or f"A-{number}", title=item.text, until=until, zone=zone
