@@ -422,7 +422,7 @@ async def test_a_kind_without_a_composer_is_retried_not_lost(
     async with db.transaction() as session:
         await ledger.plan(
             session,
-            rows=[ledger.Planned(WS, "digest", "week", "U1", "2026-W48", MONDAY)],
+            rows=[ledger.Planned(WS, "retro", "week", "U1", "2026-W48", MONDAY)],
             now=MONDAY,
         )
     rig = build_rig(db, clock, fake_slack, db_url)
@@ -430,18 +430,18 @@ async def test_a_kind_without_a_composer_is_retried_not_lost(
         report = await rig.send()
         assert report.retried == 1
         row = await rig.row()
-        assert row.status == "pending" and row.last_error == "no composer for kind 'digest'"
+        assert row.status == "pending" and row.last_error == "no composer for kind 'retro'"
 
-        async def compose_digest(ctx: ComposeContext, delivery: Delivery) -> Composed:
+        async def compose_retro(ctx: ComposeContext, delivery: Delivery) -> Composed:
             chart = OutgoingFile(content=b"\x89PNG chart", filename="week.png", title="Trend")
             return OutgoingMessage(
                 channel=delivery.recipient, text="Your week", blocks=[], files=(chart,)
             )
 
         composers = default_composers()
-        composers.register("digest", compose_digest)
+        composers.register("retro", compose_retro)
         with pytest.raises(ValueError, match="already registered"):
-            composers.register("digest", compose_digest)
+            composers.register("retro", compose_retro)
         rig.sender.composers = composers
         clock.advance(ledger.backoff(1))
         assert (await rig.send()).sent == 1
