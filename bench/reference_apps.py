@@ -15,7 +15,7 @@ import uvicorn
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
 from bot.db import Database
-from bot.decisions.models import Decision
+from bot.models import Decision
 from bot.numbering import next_number
 from bot.settings import load_settings
 from bot.slack.client import web_client

@@ -30,6 +30,8 @@ async def next_number(session: AsyncSession, *, ws: WorkspaceKey, series: str) -
         .where(Counter.in_workspace(ws), Counter.series == series)
         .values(value=Counter.value + 1)
         .returning(Counter.value)
+        # No Counter objects live in sessions; skip the ORM's in-memory synchronisation.
+        .execution_options(synchronize_session=False)
     )
     value = (await session.execute(bump)).scalar_one_or_none()
     if value is not None:

@@ -39,6 +39,7 @@ async def serve(settings: Settings, cadence: CadenceConfig) -> None:
     if settings.slack_app_token is None:
         log.info("serving Slack over HTTP on %s:%s", settings.host, settings.port)
         await server.serve()
+        await _finish_follow_ups(deps)
         return
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
@@ -51,4 +52,13 @@ async def serve(settings: Settings, cadence: CadenceConfig) -> None:
         await server.serve()
     finally:
         await socket.close_async()  # type: ignore[no-untyped-call]
+        await _finish_follow_ups(deps)
         await asyncio.sleep(0)
+
+
+async def _finish_follow_ups(deps: Deps, within: float = 10.0) -> None:
+    """Let channel posts for already-acknowledged commands go out before the process ends."""
+    try:
+        await asyncio.wait_for(deps.follow_ups.drain(), within)
+    except TimeoutError:
+        log.warning("stopped with follow-ups still queued; their records are stored")

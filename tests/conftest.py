@@ -177,6 +177,7 @@ class AppEnv:
                 if not t.done() and "run_ack_function" in getattr(t.get_coro(), "__qualname__", "")
             ]
             if not pending:
+                await self.deps.follow_ups.drain()
                 return
             if asyncio.get_running_loop().time() > deadline:
                 raise AssertionError(f"{len(pending)} listener task(s) still running")

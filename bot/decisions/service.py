@@ -300,6 +300,7 @@ async def remember_message(
         update(Decision)
         .where(Decision.in_workspace(ws), Decision.id == decision_id)
         .values(message_channel_id=channel_id, message_ts=ts)
+        .execution_options(synchronize_session=False)
     )
 
 

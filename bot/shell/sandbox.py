@@ -136,6 +136,7 @@ class Sandbox:
                 and "run_ack_function" in getattr(task.get_coro(), "__qualname__", "")
             ]
             if not pending:
+                await self.deps.follow_ups.drain()
                 return
             if loop.time() > deadline:
                 raise TimeoutError(f"{len(pending)} listener task(s) still running")

@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.cadence.config import CadenceConfig
 from bot.clock import Clock
 from bot.db import Database
+from bot.slack.follow_ups import FollowUps
 from bot.slack.users import SlackUser, UserDirectory
 from bot.workspace import Actor, WorkspaceKey
 from bot.workspaces import service as workspaces
@@ -29,6 +30,7 @@ class Deps:
     cadence: CadenceConfig
     users: UserDirectory = field(default_factory=UserDirectory)
     known_workspaces: set[WorkspaceKey] = field(default_factory=set)
+    follow_ups: FollowUps = field(default_factory=FollowUps)
 
     async def cadence_for(self, ws: WorkspaceKey) -> CadenceConfig:
         async with self.db.transaction() as session:

@@ -81,7 +81,7 @@ async def decision_command(
                 response_type="ephemeral",
                 text=f"Recorded *{decision.ref}*. Owner: {mention(decision.owner_id)}.",
             )
-            await post_card(client, deps, ws, decision, respond=respond)
+            deps.follow_ups.submit(lambda: post_card(client, deps, ws, decision, respond=respond))
         case grammar.DecisionList():
             await ack(response_type="ephemeral", blocks=await _list(deps, client, ws, cmd, command))
         case grammar.DecisionShow(number=number):
