@@ -103,6 +103,7 @@ async def measure(
     concurrency: int,
     *,
     expect_ref: bool,
+    server_pid: int,
     settle: float = 0.5,
 ) -> dict[str, float]:
     connector = aiohttp.TCPConnector(limit=concurrency)
@@ -126,25 +127,43 @@ async def measure(
             await one(-i)
         latencies: list[float] = []
         busy = 0.0
+        cpu_before = cpu_seconds(server_pid)
         # Bursts of `concurrency` simultaneous requests, as a channel full of people would send
         # them; between bursts the server finishes its post-ack work (channel posts).
         for wave in range(0, requests, concurrency):
             size = min(concurrency, requests - wave)
             started = time.perf_counter()
-            latencies += await asyncio.gather(*(one(wave + i) for i in range(size)))
+            got = sorted(await asyncio.gather(*(one(wave + i) for i in range(size))))
+            if os.environ.get("BURSTS"):
+                print("burst", " ".join(f"{x*1000:.0f}" for x in got[::7]), f"max {got[-1]*1000:.0f}")
+            latencies += got
             busy += time.perf_counter() - started
             await asyncio.sleep(settle)
+        cpu = cpu_seconds(server_pid) - cpu_before
         latencies.sort()
         wall = busy
     return {
         "p50_ms": statistics.median(latencies) * 1000,
         "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
         "rps": requests / wall,
+        "cpu_ms": cpu / requests * 1000,
     }
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the server process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def run_one(
-    kind: str, engine: str, fake: FakeSlack, folder: Path, requests: int, concurrency: int
+    kind: str,
+    engine: str,
+    fake: FakeSlack,
+    folder: Path,
+    requests: int,
+    concurrency: int,
+    profile: Path | None = None,
 ) -> dict[str, float]:
     url = await fresh_database(engine, f"followthrough_bench_{kind}", folder)
     port = free_port()
@@ -170,13 +189,31 @@ async def run_one(
         if kind == "followthrough"
         else [sys.executable, "-m", "bench.reference_apps", kind, str(port)]
     )
+    if profile is not None:  # sample the server with py-spy (installed separately)
+        out = profile / f"{kind}-{engine}.txt"
+        py_spy = str(Path(sys.executable).with_name("py-spy"))
+        argv = [py_spy, "record", "-r", "250", "-f", "raw", "-o", str(out), "--", *argv]
     process = subprocess.Popen(argv, cwd=folder, env={**env, "PYTHONPATH": str(ROOT)})  # noqa: ASYNC220
     try:
         await wait_healthy(port, process)
-        return await measure(port, fake, requests, concurrency, expect_ref=kind != "bare")
+        server_pid = child_pid(process.pid) if profile is not None else process.pid
+        return await measure(
+            port, fake, requests, concurrency, expect_ref=kind != "bare", server_pid=server_pid
+        )
     finally:
+        stop(process, profiled=profile is not None)
+
+
+def child_pid(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/task/{pid}/children").read_text().split()[0])
+
+
+def stop(process: subprocess.Popen[bytes], *, profiled: bool) -> None:
+    if profiled:  # stop the server under py-spy; py-spy then writes its samples
+        subprocess.run(["pkill", "-TERM", "-P", str(process.pid)], check=False)
+    else:
         process.terminate()
-        process.wait(timeout=20)
+    process.wait(timeout=20)
 
 
 async def main() -> None:
@@ -184,24 +221,41 @@ async def main() -> None:
     parser.add_argument("--engine", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument(
+        "--apps", default="bare,minimal,followthrough", help="comma-separated subset to run"
+    )
+    parser.add_argument(
+        "--profile", type=Path, help="folder for py-spy samples of each server (raw format)"
+    )
     args = parser.parse_args()
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         async with FakeSlack(team_id="T1") as fake:
             fake.add_user("U1", name="ana", tz="Europe/Berlin")
             fake.add_channel("C1", name="general")
-            for kind in ("bare", "minimal", "followthrough"):
+            for kind in args.apps.split(","):
                 results[kind] = await run_one(
-                    kind, args.engine, fake, Path(tmp), args.requests, args.concurrency
+                    kind,
+                    args.engine,
+                    fake,
+                    Path(tmp),
+                    args.requests,
+                    args.concurrency,
+                    args.profile.resolve() if args.profile else None,
                 )
                 fake.reset()
     print(
         f"engine={args.engine} requests={args.requests} concurrency={args.concurrency} "
         f"machine={platform.machine()} cpus={os.cpu_count()} python={platform.python_version()}"
     )
-    print(f"{'app':<14}{'p50 ms':>10}{'p99 ms':>10}{'req/s':>10}")
+    print(f"{'app':<14}{'p50 ms':>10}{'p99 ms':>10}{'req/s':>10}{'CPU ms/req':>12}")
     for kind, r in results.items():
-        print(f"{kind:<14}{r['p50_ms']:>10.1f}{r['p99_ms']:>10.1f}{r['rps']:>10.1f}")
+        print(
+            f"{kind:<14}{r['p50_ms']:>10.1f}{r['p99_ms']:>10.1f}{r['rps']:>10.1f}"
+            f"{r['cpu_ms']:>12.2f}"
+        )
+    if "followthrough" not in results or "minimal" not in results:
+        return
     full, floor = results["followthrough"], results["minimal"]
     print(
         f"followthrough/minimal: p99 x{full['p99_ms'] / floor['p99_ms']:.2f}, "

@@ -19,7 +19,7 @@ from bot.models import Decision
 from bot.numbering import next_number
 from bot.settings import load_settings
 from bot.slack.client import web_client
-from bot.web import create_web_app
+from bot.web import create_web_app, settle_heap
 from bot.workspace import WorkspaceKey
 
 
@@ -62,4 +62,6 @@ def build(kind: str) -> Any:
 
 if __name__ == "__main__":
     kind, port = sys.argv[1], int(sys.argv[2])
-    uvicorn.run(build(kind), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    web = build(kind)
+    settle_heap()  # the same process tuning as `python -m bot serve`
+    uvicorn.run(web, host="127.0.0.1", port=port, log_level="warning", access_log=False)

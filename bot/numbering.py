@@ -25,18 +25,25 @@ class Counter(WorkspaceScoped, Base):
 
 
 async def next_number(session: AsyncSession, *, ws: WorkspaceKey, series: str) -> int:
+    return await next_numbers(session, ws=ws, series=series, count=1)
+
+
+async def next_numbers(session: AsyncSession, *, ws: WorkspaceKey, series: str, count: int) -> int:
+    """Take ``count`` consecutive numbers in one statement; returns the first of them."""
+    if count < 1:
+        raise ValueError("count must be at least 1")
     bump = (
         update(Counter)
         .where(Counter.in_workspace(ws), Counter.series == series)
-        .values(value=Counter.value + 1)
+        .values(value=Counter.value + count)
         .returning(Counter.value)
         # No Counter objects live in sessions; skip the ORM's in-memory synchronisation.
         .execution_options(synchronize_session=False)
     )
     value = (await session.execute(bump)).scalar_one_or_none()
-    if value is not None:
-        return value
-    await insert_if_absent(
-        session, Counter, {**Counter.key_values(ws), "series": series, "value": 0}
-    )
-    return (await session.execute(bump)).scalar_one()
+    if value is None:
+        await insert_if_absent(
+            session, Counter, {**Counter.key_values(ws), "series": series, "value": 0}
+        )
+        value = (await session.execute(bump)).scalar_one()
+    return int(value) - count + 1

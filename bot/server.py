@@ -13,7 +13,7 @@ from bot.db import Database
 from bot.settings import Settings
 from bot.slack.app import build_app
 from bot.slack.deps import Deps
-from bot.web import create_web_app
+from bot.web import create_web_app, settle_heap
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,7 @@ async def serve(settings: Settings, cadence: CadenceConfig) -> None:
             access_log=False,
         )
     )
+    settle_heap()
     if settings.slack_app_token is None:
         log.info("serving Slack over HTTP on %s:%s", settings.host, settings.port)
         await server.serve()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,15 +14,25 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.db import Database
+from bot.slack.follow_ups import FollowUps
 
 
 def create_web_app(
-    bolt: AsyncApp, db: Database, *, oauth: bool, dispose_db: bool = True
+    bolt: AsyncApp,
+    db: Database,
+    *,
+    oauth: bool,
+    dispose_db: bool = True,
+    follow_ups: FollowUps | None = None,
 ) -> Starlette:
+    """``follow_ups``: the queue whose work waits while Slack requests await their ack."""
     handler = AsyncSlackRequestHandler(bolt)
 
     async def slack(request: Request) -> Response:
-        return await handler.handle(request)
+        if follow_ups is None:
+            return await handler.handle(request)
+        with follow_ups.acknowledging():
+            return await handler.handle(request)
 
     async def healthz(_request: Request) -> Response:
         if await db.ping():
@@ -47,3 +58,14 @@ def create_web_app(
             await db.dispose()
 
     return Starlette(routes=routes, lifespan=lifespan)
+
+
+def settle_heap() -> None:
+    """Call once the app is built, before serving: start-up objects (modules, the app, its
+    listeners, models) live as long as the process, so move them out of the cyclic garbage
+    collector's way (``gc.freeze``) and let it run less often. Without this, a full collection
+    in the middle of a burst of commands held every acknowledgement back by 100 ms or more."""
+    gc.collect()
+    gc.freeze()
+    young, middle, old = gc.get_threshold()
+    gc.set_threshold(max(young, 10_000), middle, old)

@@ -214,7 +214,7 @@ async def app_env(
     settings = make_settings(db_url, fake_slack)
     deps = Deps(db=db, clock=clock, cadence=cadence)
     bolt = build_app(settings, deps)
-    web = create_web_app(bolt, db, oauth=False, dispose_db=False)
+    web = create_web_app(bolt, db, oauth=False, dispose_db=False, follow_ups=deps.follow_ups)
     transport = httpx.ASGITransport(app=web)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         driver = SlackDriver(

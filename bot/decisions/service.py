@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -18,7 +19,8 @@ from sqlalchemy.orm import selectinload
 from bot.decisions.models import Decision, DecisionEvent, DecisionStatus
 from bot.errors import Conflict, Forbidden, NotFound
 from bot.meetings import links
-from bot.numbering import next_number
+from bot.meetings.models import Meeting
+from bot.numbering import next_numbers
 from bot.validation import TEXT_MAX, TITLE_MAX, clean_text, require_text
 from bot.workspace import Actor, WorkspaceKey
 
@@ -79,6 +81,47 @@ def _ensure_open(decision: Decision, doing: str) -> None:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class NewDecision:
+    """A checked request to record a decision; build it with ``new_decision``."""
+
+    ws: WorkspaceKey
+    title: str
+    owner_id: str
+    creator_id: str
+    channel_id: str
+    now: datetime
+    due_date: date | None = None
+    context: str | None = None
+    source_permalink: str | None = None
+
+
+def new_decision(
+    *,
+    ws: WorkspaceKey,
+    title: str,
+    owner_id: str,
+    creator_id: str,
+    channel_id: str,
+    now: datetime,
+    due_date: date | None = None,
+    context: str | None = None,
+    source_permalink: str | None = None,
+) -> NewDecision:
+    """Check the user's text; raises ``InvalidInput`` before anything touches the database."""
+    return NewDecision(
+        ws=ws,
+        title=require_text(title, what="decision title", limit=TITLE_MAX),
+        context=clean_text(context, what="context", limit=TEXT_MAX, required=False),
+        owner_id=owner_id,
+        creator_id=creator_id,
+        channel_id=channel_id,
+        now=now,
+        due_date=due_date,
+        source_permalink=source_permalink,
+    )
+
+
 async def create_decision(
     session: AsyncSession,
     *,
@@ -92,39 +135,79 @@ async def create_decision(
     context: str | None = None,
     source_permalink: str | None = None,
 ) -> Decision:
-    title = require_text(title, what="decision title", limit=TITLE_MAX)
-    context = clean_text(context, what="context", limit=TEXT_MAX, required=False)
-    number = await next_number(session, ws=ws, series="decision")
-    decision = Decision(
-        **Decision.key_values(ws),
-        number=number,
+    """Record one decision in the caller's transaction."""
+    request = new_decision(
+        ws=ws,
         title=title,
-        context=context,
         owner_id=owner_id,
         creator_id=creator_id,
         channel_id=channel_id,
-        status=DecisionStatus.OPEN,
-        due_date=due_date,
-        created_at=now,
-        updated_at=now,
-        last_activity_at=now,
-        source_permalink=source_permalink,
-        events=[],
-    )
-    session.add(decision)
-    _record(
-        decision,
-        actor_id=creator_id,
-        action="created",
         now=now,
-        owner=owner_id,
-        due=due_date.isoformat() if due_date else None,
+        due_date=due_date,
+        context=context,
+        source_permalink=source_permalink,
     )
+    return (await create_decisions(session, [request]))[0]
+
+
+async def create_decisions(
+    session: AsyncSession, requests: Sequence[NewDecision]
+) -> list[Decision]:
+    """Record decisions in the caller's transaction, numbered in the order given.
+
+    However many there are, this takes one counter bump and one open-meeting lookup per
+    workspace, then one INSERT per table: many commands arriving together cost little more than
+    one (see ``bot/group_commit.py``). A decision made in a channel whose meeting is open becomes
+    one of that meeting's outcomes.
+    """
+    by_workspace: dict[WorkspaceKey, list[NewDecision]] = {}
+    for request in requests:
+        by_workspace.setdefault(request.ws, []).append(request)
+    made: dict[int, Decision] = {}
+    linked: list[tuple[Decision, Meeting, NewDecision]] = []
+    for ws, batch in by_workspace.items():
+        first = await next_numbers(session, ws=ws, series="decision", count=len(batch))
+        meetings = await links.open_meetings_in(
+            session, ws=ws, channel_ids={r.channel_id for r in batch}
+        )
+        for offset, r in enumerate(batch):
+            meeting = meetings.get(r.channel_id)
+            decision = Decision(
+                **Decision.key_values(ws),
+                number=first + offset,
+                title=r.title,
+                context=r.context,
+                owner_id=r.owner_id,
+                creator_id=r.creator_id,
+                channel_id=r.channel_id,
+                status=DecisionStatus.OPEN,
+                due_date=r.due_date,
+                created_at=r.now,
+                updated_at=r.now,
+                last_activity_at=r.now,
+                source_permalink=r.source_permalink,
+                meeting_id=meeting.id if meeting else None,
+                events=[],
+            )
+            _record(
+                decision,
+                actor_id=r.creator_id,
+                action="created",
+                now=r.now,
+                owner=r.owner_id,
+                due=r.due_date.isoformat() if r.due_date else None,
+            )
+            made[id(r)] = decision
+            if meeting is not None:
+                linked.append((decision, meeting, r))
+    decisions = [made[id(r)] for r in requests]
+    session.add_all(decisions)
     await session.flush()
-    await links.link_decision_to_open_meeting(
-        session, ws=ws, decision=decision, channel_id=channel_id, actor_id=creator_id, now=now
-    )
-    return decision
+    for decision, meeting, r in linked:
+        links.add_decision_outcome(
+            session, ws=r.ws, decision=decision, meeting=meeting, actor_id=r.creator_id, now=r.now
+        )
+    return decisions
 
 
 async def get_decision(session: AsyncSession, *, ws: WorkspaceKey, number: int) -> Decision:

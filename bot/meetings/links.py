@@ -25,6 +25,46 @@ async def open_meeting_in(
     )
 
 
+async def open_meetings_in(
+    session: AsyncSession, *, ws: WorkspaceKey, channel_ids: set[str]
+) -> dict[str, Meeting]:
+    """The meeting open in each of ``channel_ids`` that has one."""
+    found = await session.scalars(
+        select(Meeting).where(
+            Meeting.in_workspace(ws),
+            Meeting.channel_id.in_(sorted(channel_ids)),
+            Meeting.ended_at.is_(None),
+        )
+    )
+    return {meeting.channel_id: meeting for meeting in found}
+
+
+def add_decision_outcome(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    decision: Decision,
+    meeting: Meeting,
+    actor_id: str,
+    now: datetime,
+) -> None:
+    """Record ``decision`` (already flushed, so it has an id) as one of ``meeting``'s outcomes."""
+    decision.meeting_id = meeting.id
+    session.add(
+        Outcome(
+            **Outcome.key_values(ws),
+            meeting_id=meeting.id,
+            kind=OutcomeKind.DECISION,
+            text=decision.title,
+            owner_id=decision.owner_id,
+            creator_id=actor_id,
+            decision_id=decision.id,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+
+
 async def link_decision_to_open_meeting(
     session: AsyncSession,
     *,
@@ -40,18 +80,7 @@ async def link_decision_to_open_meeting(
     meeting = await open_meeting_in(session, ws=ws, channel_id=channel_id)
     if meeting is None:
         return None
-    decision.meeting_id = meeting.id
-    session.add(
-        Outcome(
-            **Outcome.key_values(ws),
-            meeting_id=meeting.id,
-            kind=OutcomeKind.DECISION,
-            text=decision.title,
-            owner_id=decision.owner_id,
-            creator_id=actor_id,
-            decision_id=decision.id,
-            created_at=now,
-            updated_at=now,
-        )
+    add_decision_outcome(
+        session, ws=ws, decision=decision, meeting=meeting, actor_id=actor_id, now=now
     )
     return meeting

@@ -100,7 +100,7 @@ class Sandbox:
             clock = ManualClock(start)
             deps = Deps(db=Database(settings.database_url), clock=clock, cadence=cadence)
             bolt = build_app(settings, deps)
-            web = create_web_app(bolt, deps.db, oauth=False)
+            web = create_web_app(bolt, deps.db, oauth=False, follow_ups=deps.follow_ups)
             jobs = build_jobs(settings, cadence, clock)
             signing_secret = settings.slack_signing_secret
             assert signing_secret is not None

@@ -17,6 +17,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.cadence.config import CadenceConfig
 from bot.clock import Clock
 from bot.db import Database
+from bot.decisions.models import Decision
+from bot.decisions.service import NewDecision, create_decisions
+from bot.group_commit import GroupCommit
 from bot.slack.follow_ups import FollowUps
 from bot.slack.users import SlackUser, UserDirectory
 from bot.workspace import Actor, WorkspaceKey
@@ -31,6 +34,11 @@ class Deps:
     users: UserDirectory = field(default_factory=UserDirectory)
     known_workspaces: set[WorkspaceKey] = field(default_factory=set)
     follow_ups: FollowUps = field(default_factory=FollowUps)
+    # New decisions arriving together are stored in one transaction (bot/group_commit.py).
+    new_decisions: GroupCommit[NewDecision, Decision] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.new_decisions = GroupCommit(self.db, create_decisions)
 
     async def cadence_for(self, ws: WorkspaceKey) -> CadenceConfig:
         async with self.db.transaction() as session:

@@ -66,9 +66,8 @@ async def decision_command(
             )
         case grammar.DecisionNew(title=title, owner_id=owner_id, due_text=due_text):
             due = await _due(deps, client, ws, user_id, due_text)
-            async with deps.db.transaction() as session:
-                decision = await service.create_decision(
-                    session,
+            decision = await deps.new_decisions.run(
+                service.new_decision(
                     ws=ws,
                     title=unescape(title),
                     owner_id=owner_id or user_id,
@@ -77,6 +76,7 @@ async def decision_command(
                     due_date=due,
                     now=deps.now(),
                 )
+            )
             await ack(
                 response_type="ephemeral",
                 text=f"Recorded *{decision.ref}*. Owner: {mention(decision.owner_id)}.",
@@ -287,22 +287,21 @@ async def new_decision_submitted(
         await ack(response_action="errors", errors=errors)
         return
     try:
-        async with deps.db.transaction() as session:
-            decision = await service.create_decision(
-                session,
-                ws=ws,
-                title=title,
-                context=context_text,
-                owner_id=owner_id,
-                creator_id=user_id,
-                channel_id=channel_id,
-                due_date=due,
-                source_permalink=meta.get("permalink"),
-                now=deps.now(),
-            )
+        request = service.new_decision(
+            ws=ws,
+            title=title,
+            context=context_text,
+            owner_id=owner_id,
+            creator_id=user_id,
+            channel_id=channel_id,
+            due_date=due,
+            source_permalink=meta.get("permalink"),
+            now=deps.now(),
+        )
     except UserError as exc:
         await ack(response_action="errors", errors={BlockId.TITLE: exc.message})
         return
+    decision = await deps.new_decisions.run(request)
     await ack()
     await post_card(client, deps, ws, decision)
 
