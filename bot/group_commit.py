@@ -60,7 +60,11 @@ class GroupCommit(Generic[T, R]):
                 group = []
         except BaseException as exc:  # cancelled at shutdown: nobody may wait forever
             for _item, future in [*group, *self._pending]:
-                if not future.done():
+                if future.done():
+                    continue
+                if isinstance(exc, asyncio.CancelledError):
+                    future.cancel()
+                else:
                     future.set_exception(exc)
             self._pending.clear()
             raise
