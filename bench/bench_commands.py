@@ -7,8 +7,10 @@ on a fresh database; the fake Slack and the load run in this process.
 
     .venv/bin/python -m bench.bench_commands --engine sqlite --requests 2000
 
-Requests go in bursts of 50 at once. Prints p50, p99 and requests per second (within bursts)
-for each app, and Followthrough's ratios to ``minimal``.
+Requests go in bursts of 50 at once. Prints p50, p99, requests per second (within bursts) and
+the server's CPU time per request for each app, and Followthrough's ratios to ``minimal``.
+``--apps`` runs a subset; ``--profile DIR`` samples each server with py-spy (install it
+yourself) into raw stack files for a flame graph.
 """
 
 from __future__ import annotations
@@ -105,6 +107,7 @@ async def measure(
     expect_ref: bool,
     server_pid: int,
     settle: float = 0.5,
+    show_bursts: bool = False,
 ) -> dict[str, float]:
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(
@@ -134,8 +137,9 @@ async def measure(
             size = min(concurrency, requests - wave)
             started = time.perf_counter()
             got = sorted(await asyncio.gather(*(one(wave + i) for i in range(size))))
-            if os.environ.get("BURSTS"):
-                print("burst", " ".join(f"{x*1000:.0f}" for x in got[::7]), f"max {got[-1]*1000:.0f}")
+            if show_bursts:
+                spread = " ".join(f"{x * 1000:.0f}" for x in got[:: max(1, size // 8)])
+                print(f"burst {wave // concurrency + 1}: ms {spread} … max {got[-1] * 1000:.0f}")
             latencies += got
             busy += time.perf_counter() - started
             await asyncio.sleep(settle)
@@ -164,6 +168,7 @@ async def run_one(
     requests: int,
     concurrency: int,
     profile: Path | None = None,
+    show_bursts: bool = False,
 ) -> dict[str, float]:
     url = await fresh_database(engine, f"followthrough_bench_{kind}", folder)
     port = free_port()
@@ -198,7 +203,13 @@ async def run_one(
         await wait_healthy(port, process)
         server_pid = child_pid(process.pid) if profile is not None else process.pid
         return await measure(
-            port, fake, requests, concurrency, expect_ref=kind != "bare", server_pid=server_pid
+            port,
+            fake,
+            requests,
+            concurrency,
+            expect_ref=kind != "bare",
+            server_pid=server_pid,
+            show_bursts=show_bursts,
         )
     finally:
         stop(process, profiled=profile is not None)
@@ -225,6 +236,9 @@ async def main() -> None:
         "--apps", default="bare,minimal,followthrough", help="comma-separated subset to run"
     )
     parser.add_argument(
+        "--show-bursts", action="store_true", help="print each burst's latencies as it ends"
+    )
+    parser.add_argument(
         "--profile", type=Path, help="folder for py-spy samples of each server (raw format)"
     )
     args = parser.parse_args()
@@ -242,6 +256,7 @@ async def main() -> None:
                     args.requests,
                     args.concurrency,
                     args.profile.resolve() if args.profile else None,
+                    args.show_bursts,
                 )
                 fake.reset()
     print(

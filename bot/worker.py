@@ -2,9 +2,10 @@
 
 A tick plans, then sends. Planning steps (nudges, purging uninstalled workspaces, and whatever
 else registers a step) write what is due into the deliveries ledger; the sender then delivers
-every row that is due. All durable state is in the database, so a tick can be run by a worker
-every minute, by cron through ``run-jobs``, or by both at once, and a killed process loses
-nothing: its claimed rows come back when their leases run out.
+every row that is due. One step posts the channel cards of new decisions that a web process did
+not get to (bot/slack/cards.py). All durable state is in the database, so a tick can be run by
+a worker every minute, by cron through ``run-jobs``, or by both at once, and a killed process
+loses nothing: its claimed rows come back when their leases run out.
 
 The worker runs the tick on APScheduler 3's AsyncIOScheduler every minute. ``coalesce`` and
 ``max_instances=1`` mean a slow tick is never run twice at once and missed runs collapse into
@@ -28,6 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import aiohttp
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cadence.config import CadenceConfig
 from bot.clock import Clock, SystemClock
@@ -35,6 +37,7 @@ from bot.db import Database
 from bot.digest.planner import plan_digests
 from bot.nudges.planner import PlanReport, ZoneOf, plan_nudges
 from bot.settings import Settings
+from bot.slack import cards
 from bot.slack.compose import Composers, default_composers
 from bot.slack.sender import Sender, SendReport, SlackClients, TokenFor, token_source
 from bot.slack.users import UserDirectory
@@ -123,7 +126,11 @@ class Jobs:
         self.sender = sender
         self.zone_of = zone_of
         self.clients = clients
-        self.steps: dict[str, Step] = {"purge": self._purge, "digest": self._plan_digests}
+        self.steps: dict[str, Step] = {
+            "purge": self._purge,
+            "digest": self._plan_digests,
+            "cards": self._post_due_cards,
+        }
         self._running: asyncio.Task[Any] | None = None
 
     def add_step(self, name: str, step: Step) -> None:
@@ -153,6 +160,16 @@ class Jobs:
     async def _plan_digests(self, now: datetime) -> object:
         async with self.db.transaction() as session:
             return await plan_digests(session, now=now, base=self.cadence)
+
+    async def _post_due_cards(self, now: datetime) -> object:
+        """Channel cards of new decisions that no web process got to post (it stopped first)."""
+        clients = self.sender.clients
+
+        async def client_for(ws: WorkspaceKey) -> AsyncWebClient | None:
+            found = await clients.for_workspace(ws)
+            return found.sender if found is not None else None
+
+        return await cards.post_due_cards(self.db, client_for, now=now, zone=self.cadence.zone)
 
     async def _purge(self, now: datetime) -> object:
         async with self.db.transaction() as session:

@@ -36,6 +36,7 @@ class Decision(WorkspaceScoped, Base):
             "last_activity_at",
         ),
         Index("ix_decisions_ws_status_due", "enterprise_id", "team_id", "status", "due_date"),
+        Index("ix_decisions_card_due", "card_due_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -59,6 +60,10 @@ class Decision(WorkspaceScoped, Base):
     source_permalink: Mapped[str | None] = mapped_column(Text)
     message_channel_id: Mapped[str | None] = mapped_column(String(32))
     message_ts: Mapped[str | None] = mapped_column(String(32))
+    # While the channel card is still to be posted: from when the worker may post it, should
+    # the web process not get to it (a crash between commit and post). NULL once posted, being
+    # posted, or given up.
+    card_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     events: Mapped[list[DecisionEvent]] = relationship(
         back_populates="decision", order_by="DecisionEvent.id", cascade="all, delete-orphan"

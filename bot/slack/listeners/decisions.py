@@ -7,14 +7,13 @@ from datetime import date
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cadence.stall import stalled_now
 from bot.decisions import service
 from bot.decisions.models import Decision
 from bot.errors import InvalidInput, UserError
-from bot.slack import replies
+from bot.slack import cards, replies
 from bot.slack.blocks import decisions as render
 from bot.slack.blocks.kit import section
 from bot.slack.deps import Deps, deps_of, workspace_of
@@ -29,8 +28,6 @@ from bot.slack.text import mention, render_user_text, unescape
 from bot.workspace import WorkspaceKey
 
 log = logging.getLogger(__name__)
-
-NOT_IN_CHANNEL = {"not_in_channel", "channel_not_found", "is_archived"}
 
 
 def register(app: AsyncApp) -> None:
@@ -81,7 +78,7 @@ async def decision_command(
                 response_type="ephemeral",
                 text=f"Recorded *{decision.ref}*. Owner: {mention(decision.owner_id)}.",
             )
-            deps.follow_ups.submit(lambda: post_card(client, deps, ws, decision, respond=respond))
+            deps.follow_ups.submit(lambda: _post_card(client, deps, decision, respond))
         case grammar.DecisionList():
             await ack(response_type="ephemeral", blocks=await _list(deps, client, ws, cmd, command))
         case grammar.DecisionShow(number=number):
@@ -216,32 +213,12 @@ async def visible_channels(
 # --- channel cards --------------------------------------------------------------------------
 
 
-async def post_card(
-    client: AsyncWebClient, deps: Deps, ws: WorkspaceKey, decision: Decision, *, respond: Any = None
+async def _post_card(
+    client: AsyncWebClient, deps: Deps, decision: Decision, respond: Any = None
 ) -> None:
-    """Show a new decision to its channel and remember the message so changes update it."""
-    today = deps.now().astimezone(deps.cadence.zone).date()
-    blocks = render.decision_card(decision, today=today)
-    try:
-        posted = await client.chat_postMessage(
-            channel=decision.channel_id, text=render.card_fallback_text(decision), blocks=blocks
-        )
-    except SlackApiError as exc:
-        if exc.response.get("error") not in NOT_IN_CHANNEL or respond is None:
-            raise
-        await respond(
-            response_type="ephemeral",
-            text=(
-                f"{decision.ref} is recorded, but I can't post in this channel. "
-                "Invite me with `/invite @Followthrough` to share decisions here."
-            ),
-        )
-        return
-    async with deps.db.transaction() as session:
-        await service.remember_message(
-            session, ws=ws, decision_id=decision.id, channel_id=posted["channel"], ts=posted["ts"]
-        )
-    decision.message_channel_id, decision.message_ts = posted["channel"], posted["ts"]
+    await cards.post_card(
+        client, deps.db, decision, now=deps.now(), zone=deps.cadence.zone, respond=respond
+    )
 
 
 async def refresh_card(client: AsyncWebClient, deps: Deps, decision: Decision) -> None:
@@ -303,7 +280,7 @@ async def new_decision_submitted(
         return
     decision = await deps.new_decisions.run(request)
     await ack()
-    await post_card(client, deps, ws, decision)
+    await _post_card(client, deps, decision)
 
 
 async def decide_submitted(

@@ -24,11 +24,12 @@ from bot.meetings.models import Meeting
 from bot.slack import replies
 from bot.slack.blocks import meetings as render
 from bot.slack.blocks.kit import Block, context
+from bot.slack.cards import NOT_IN_CHANNEL
 from bot.slack.deps import Deps, deps_of, workspace_of
 from bot.slack.ids import Action, Command
 from bot.slack.ids import Block as BlockId
 from bot.slack.ids import View as ViewId
-from bot.slack.listeners.decisions import NOT_IN_CHANNEL, visible_channels
+from bot.slack.listeners.decisions import visible_channels
 from bot.slack.modal_state import view_metadata, view_value
 from bot.slack.parsing import commands as grammar
 from bot.slack.text import mention, unescape

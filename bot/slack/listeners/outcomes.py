@@ -20,11 +20,11 @@ from bot.meetings import service
 from bot.meetings.models import Meeting, Outcome
 from bot.slack import replies
 from bot.slack.blocks import meetings as render
+from bot.slack.cards import NOT_IN_CHANNEL
 from bot.slack.deps import Deps, deps_of, workspace_of
 from bot.slack.ids import Action, Command
 from bot.slack.ids import Block as BlockId
 from bot.slack.ids import View as ViewId
-from bot.slack.listeners.decisions import NOT_IN_CHANNEL
 from bot.slack.listeners.meetings import (
     INVITE_HINT,
     Origin,
