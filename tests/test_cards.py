@@ -28,9 +28,11 @@ async def recorded_but_not_posted(db: Database, title: str = "Pick a vendor") ->
     """As if the web process stopped between the commit and the card."""
     async with db.transaction() as session:
         return await decisions.create_decision(
-            session, ws=WS, title=title, owner_id="U2", creator_id="U1", channel_id="C1",
-            now=MONDAY,
-        )  # fmt: skip
+            session,
+            decisions.new_decision(
+                ws=WS, title=title, owner_id="U2", creator_id="U1", channel_id="C1", now=MONDAY
+            ),
+        )
 
 
 async def reload(db: Database, decision_id: int) -> Decision:
@@ -141,9 +143,16 @@ async def test_no_card_where_the_app_may_not_post_and_no_retry(
     fake_slack.add_channel("C9", name="closed", is_member=False)
     async with db.transaction() as session:
         made = await decisions.create_decision(
-            session, ws=WS, title="Quiet one", owner_id="U1", creator_id="U1", channel_id="C9",
-            now=MONDAY,
-        )  # fmt: skip
+            session,
+            decisions.new_decision(
+                ws=WS,
+                title="Quiet one",
+                owner_id="U1",
+                creator_id="U1",
+                channel_id="C9",
+                now=MONDAY,
+            ),
+        )
     settings = make_settings(db_url, fake_slack)
     assert await tick_at(settings, MONDAY + timedelta(minutes=2)) == 0
     stored = await reload(db, made.id)

@@ -30,13 +30,15 @@ async def seed(db: Database) -> None:
         await ensure_workspace(session, ws=WS, now=DUE - timedelta(days=10))
         created = await decisions.create_decision(
             session,
-            ws=WS,
-            title="Pick a payroll vendor",
-            owner_id="U2",
-            creator_id="U1",
-            channel_id="C1",
-            due_date=date(2026, 11, 25),
-            now=DUE - timedelta(days=8),
+            decisions.new_decision(
+                ws=WS,
+                title="Pick a payroll vendor",
+                owner_id="U2",
+                creator_id="U1",
+                channel_id="C1",
+                due_date=date(2026, 11, 25),
+                now=DUE - timedelta(days=8),
+            ),
         )
         assert created.number == 1
 

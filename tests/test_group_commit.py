@@ -162,9 +162,16 @@ async def test_a_group_spans_workspaces_and_links_open_meetings(
             session, ws=T1, title="Planning", organizer_id="U1", channel_id="C2", now=clock.now()
         )
         await decisions.create_decision(
-            session, ws=T2, title="Earlier", owner_id="U9", creator_id="U9", channel_id="C1",
-            now=clock.now(),
-        )  # fmt: skip
+            session,
+            decisions.new_decision(
+                ws=T2,
+                title="Earlier",
+                owner_id="U9",
+                creator_id="U9",
+                channel_id="C1",
+                now=clock.now(),
+            ),
+        )
     items = [
         request(clock, "T1 in C1"),
         request(clock, "T2 in C1", ws=T2),

@@ -336,23 +336,27 @@ async def test_decisions_made_during_a_meeting_are_its_outcomes(
     async with db.transaction() as session:
         await decisions.create_decision(
             session,
-            ws=WS,
-            title="Before the meeting",
-            owner_id="U1",
-            creator_id="U1",
-            channel_id="C1",
-            now=clock.now(),
+            decisions.new_decision(
+                ws=WS,
+                title="Before the meeting",
+                owner_id="U1",
+                creator_id="U1",
+                channel_id="C1",
+                now=clock.now(),
+            ),
         )
     await start(db, clock)
     async with db.transaction() as session:
         await decisions.create_decision(
             session,
-            ws=WS,
-            title="Pick a vendor",
-            owner_id="U2",
-            creator_id="U1",
-            channel_id="C1",
-            now=clock.now(),
+            decisions.new_decision(
+                ws=WS,
+                title="Pick a vendor",
+                owner_id="U2",
+                creator_id="U1",
+                channel_id="C1",
+                now=clock.now(),
+            ),
         )
         await decisions.decide(
             session,

@@ -58,13 +58,15 @@ async def new_decision(
     async with db.transaction() as session:
         d = await decisions.create_decision(
             session,
-            ws=WS,
-            title=title,
-            owner_id=owner,
-            creator_id=owner,
-            channel_id="C1",
-            now=at,
-            due_date=due,
+            decisions.new_decision(
+                ws=WS,
+                title=title,
+                owner_id=owner,
+                creator_id=owner,
+                channel_id="C1",
+                now=at,
+                due_date=due,
+            ),
         )
         return d.number
 

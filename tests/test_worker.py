@@ -106,12 +106,14 @@ async def seed(url: str, owners: list[str]) -> None:
             for owner in owners:
                 await decisions.create_decision(
                     session,
-                    ws=WS,
-                    title=f"Decision for {owner}",
-                    owner_id=owner,
-                    creator_id=owner,
-                    channel_id="C1",
-                    now=WEEK_AGO,
+                    decisions.new_decision(
+                        ws=WS,
+                        title=f"Decision for {owner}",
+                        owner_id=owner,
+                        creator_id=owner,
+                        channel_id="C1",
+                        now=WEEK_AGO,
+                    ),
                 )
     finally:
         await db.dispose()

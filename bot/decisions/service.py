@@ -129,31 +129,8 @@ def new_decision(
     )
 
 
-async def create_decision(
-    session: AsyncSession,
-    *,
-    ws: WorkspaceKey,
-    title: str,
-    owner_id: str,
-    creator_id: str,
-    channel_id: str,
-    now: datetime,
-    due_date: date | None = None,
-    context: str | None = None,
-    source_permalink: str | None = None,
-) -> Decision:
+async def create_decision(session: AsyncSession, request: NewDecision) -> Decision:
     """Record one decision in the caller's transaction."""
-    request = new_decision(
-        ws=ws,
-        title=title,
-        owner_id=owner_id,
-        creator_id=creator_id,
-        channel_id=channel_id,
-        now=now,
-        due_date=due_date,
-        context=context,
-        source_permalink=source_permalink,
-    )
     return (await create_decisions(session, [request]))[0]
 
 
