@@ -168,3 +168,30 @@ async def test_a_card_a_day_late_is_given_up(
     assert await tick_at(make_settings(db_url, fake_slack), MONDAY + timedelta(days=2)) == 0
     assert fake_slack.calls_to("chat.postMessage") == []
     assert (await reload(db, made.id)).card_due_at is None
+
+
+async def test_the_person_hears_when_the_app_may_not_post_a_new_decision(
+    app_env: AppEnv,
+) -> None:
+    app_env.fake.add_channel("C9", name="closed", is_member=False)
+    ack = await app_env.command("/decision", "new Quiet one", channel_id="C9")
+    assert "D-1" in ack.json()["text"]
+    (told,) = [r.body for r in app_env.fake.responses if "/invite" in str(r.body.get("text"))]
+    assert told["response_type"] == "ephemeral" and "D-1" in told["text"]
+    (stored,) = await decisions_in(app_env.deps.db)
+    assert stored.card_due_at is None and stored.message_ts is None
+
+
+async def test_the_modal_tells_the_person_too(app_env: AppEnv) -> None:
+    app_env.fake.add_channel("C9", name="closed", is_member=False)
+    await app_env.command("/decision", "", channel_id="C9")
+    view = app_env.fake.calls_to("views.open")[-1].params["view"]
+    title = {"title": {"type": "plain_text_input", "value": "Quiet one"}}
+    await app_env.interact(app_env.driver.submit(view, title, user_id="U1"))
+    notes = [
+        str(call.params.get("text"))
+        for method in ("chat.postEphemeral", "chat.postMessage")
+        for call in app_env.fake.calls_to(method)
+        if call.ok
+    ]
+    assert any("D-1 is recorded" in note and "/invite" in note for note in notes), notes

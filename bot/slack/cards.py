@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -31,6 +30,8 @@ log = logging.getLogger(__name__)
 NOT_IN_CHANNEL = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
 
 ClientFor = Callable[[WorkspaceKey], Awaitable[AsyncWebClient | None]]
+Tell = Callable[[str], Awaitable[object]]
+"""How to reach the person who recorded a decision, given the text to say."""
 
 
 def workspace_of(decision: Decision) -> WorkspaceKey:
@@ -44,12 +45,12 @@ async def post_card(
     *,
     now: datetime,
     zone: ZoneInfo,
-    respond: Any = None,
+    tell: Tell | None = None,
 ) -> bool:
     """Show a new decision to its channel and remember the message so changes update it.
 
     Returns False when there was nothing to do (already posted, or taken by another process)
-    or the app may not post there; ``respond`` then tells the person who recorded it.
+    or the app may not post there; ``tell`` then lets the person who recorded it know.
     """
     ws = workspace_of(decision)
     async with db.transaction() as session:
@@ -70,13 +71,10 @@ async def post_card(
         if error not in NOT_IN_CHANNEL:
             raise
         log.info("no card for %s %s: %s", ws, decision.ref, error)
-        if respond is not None:
-            await respond(
-                response_type="ephemeral",
-                text=(
-                    f"{decision.ref} is recorded, but I can't post in this channel. "
-                    "Invite me with `/invite @Followthrough` to share decisions here."
-                ),
+        if tell is not None:
+            await tell(
+                f"{decision.ref} is recorded, but I can't post in <#{decision.channel_id}>. "
+                "Invite me with `/invite @Followthrough` to share decisions there."
             )
         return False
     except aiohttp.ClientConnectorError:

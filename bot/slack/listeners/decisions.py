@@ -78,7 +78,14 @@ async def decision_command(
                 response_type="ephemeral",
                 text=f"Recorded *{decision.ref}*. Owner: {mention(decision.owner_id)}.",
             )
-            deps.follow_ups.submit(lambda: _post_card(client, deps, decision, respond))
+            deps.follow_ups.submit(
+                lambda: _post_card(
+                    client,
+                    deps,
+                    decision,
+                    lambda text: respond(response_type="ephemeral", text=text),
+                )
+            )
         case grammar.DecisionList():
             await ack(response_type="ephemeral", blocks=await _list(deps, client, ws, cmd, command))
         case grammar.DecisionShow(number=number):
@@ -214,10 +221,10 @@ async def visible_channels(
 
 
 async def _post_card(
-    client: AsyncWebClient, deps: Deps, decision: Decision, respond: Any = None
+    client: AsyncWebClient, deps: Deps, decision: Decision, tell: cards.Tell
 ) -> None:
     await cards.post_card(
-        client, deps.db, decision, now=deps.now(), zone=deps.cadence.zone, respond=respond
+        client, deps.db, decision, now=deps.now(), zone=deps.cadence.zone, tell=tell
     )
 
 
@@ -280,7 +287,7 @@ async def new_decision_submitted(
         return
     decision = await deps.new_decisions.run(request)
     await ack()
-    await _post_card(client, deps, decision)
+    await _post_card(client, deps, decision, lambda text: replies.tell_user(client, body, text))
 
 
 async def decide_submitted(
