@@ -62,4 +62,4 @@ async def _finish_follow_ups(deps: Deps, within: float = 10.0) -> None:
     try:
         await asyncio.wait_for(deps.follow_ups.drain(), within)
     except TimeoutError:
-        log.warning("stopped with follow-ups still queued; their records are stored")
+        log.warning("stopped with card posts still queued; the worker will post them")
