@@ -50,6 +50,11 @@ async def tick_at(settings: Settings, moment: datetime) -> object:
         await jobs.close()
 
 
+async def decisions_in(db: Database) -> list[Decision]:
+    async with db.transaction() as session:
+        return list(await session.scalars(select(Decision).order_by(Decision.number)))
+
+
 def card_posts(fake: FakeSlack) -> list[str]:
     return [str(c.params.get("text")) for c in fake.calls_to("chat.postMessage") if c.ok]
 
@@ -63,11 +68,6 @@ async def test_the_web_process_posts_the_card_and_the_worker_leaves_it(
     posted = await tick_at(make_settings(db_url, app_env.fake), MONDAY + timedelta(minutes=5))
     assert posted == 0
     assert len(card_posts(app_env.fake)) == 1
-
-
-async def decisions_in(db: Database) -> list[Decision]:
-    async with db.transaction() as session:
-        return list(await session.scalars(select(Decision).order_by(Decision.number)))
 
 
 async def test_the_worker_posts_a_card_the_web_process_never_got_to(

@@ -56,6 +56,25 @@ async def test_concurrent_callers_share_one_transaction(db: Database, clock: Man
     assert await stored(db) == [(i + 1, f"Item {i}") for i in range(20)]
 
 
+async def test_two_processes_grouping_at_once_never_share_a_number(
+    db: Database, clock: ManualClock, db_url: str
+) -> None:
+    other_process = Database(db_url)  # its own engine and connections, like a second web process
+    try:
+        ours, theirs = (
+            GroupCommit(db, decisions.create_decisions),
+            GroupCommit(other_process, decisions.create_decisions),
+        )
+        made = await asyncio.gather(
+            *(ours.run(request(clock, f"Ours {i}")) for i in range(15)),
+            *(theirs.run(request(clock, f"Theirs {i}")) for i in range(15)),
+        )
+    finally:
+        await other_process.dispose()
+    assert sorted(d.number for d in made) == list(range(1, 31))
+    assert [n for n, _ in await stored(db)] == list(range(1, 31))
+
+
 async def test_a_lone_caller_is_stored_at_once(db: Database, clock: ManualClock) -> None:
     group = GroupCommit(db, decisions.create_decisions)
     first = await group.run(request(clock, "Alone"))
