@@ -12,14 +12,16 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import sys
 import threading
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -30,6 +32,7 @@ from bot.db import Database
 from bot.decisions import service as decisions
 from bot.delivery import ledger
 from bot.delivery.models import Delivery
+from bot.devtools.driver import SlackDriver
 from bot.devtools.fake_slack import ApiError, Call, FakeSlack
 from bot.migrate import upgrade
 from bot.slack.compose import ComposeContext, Composed, Composers, default_composers
@@ -285,6 +288,82 @@ async def test_a_worker_killed_mid_send_loses_nothing(own_db_url: str, tmp_path:
         assert [c.params["channel"] for c in delivered] == [PEOPLE[0]]
         (row,) = await deliveries(own_db_url)
         assert (row.status, row.attempts, row.message_ts) == ("sent", 2, "1700000001.000100")
+
+
+@pytest.mark.slow
+async def test_a_web_process_killed_after_its_acks_loses_no_card(
+    own_db_url: str, tmp_path: Path
+) -> None:
+    """The web process acknowledges a burst, then dies while posting the first card: the worker
+    posts every other card, once; only the card whose post was under way is lost (at most once)."""
+    with fake_on_its_own_thread() as fake:
+        fake.add_user("U1", name="ana", tz="Europe/Berlin")
+        fake.add_channel("C1", name="general")
+        reached, release = threading.Event(), threading.Event()
+        cards: list[str] = []
+
+        def post_message(call: Call) -> dict[str, object]:
+            if not reached.is_set():
+                reached.set()  # the web process's first card hangs until the process is killed
+                release.wait(30)
+                raise ApiError("fatal_error")
+            cards.append(str(call.params["text"]).split()[0])
+            return {"ok": True, "channel": "C1", "ts": f"1700000000.{len(cards):06d}"}
+
+        fake.on("chat.postMessage", post_message)
+        port = free_port()
+        env = {**environment(own_db_url, fake.api_url), "HOST": "127.0.0.1", "PORT": str(port)}
+        server = await start(["serve"], env, tmp_path)
+        try:
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+                await until_healthy(http, server)
+                driver = SlackDriver(
+                    http, signing_secret=SIGNING_SECRET, response_url_for=fake.response_url
+                )
+                acks = await asyncio.gather(
+                    *(
+                        driver.command("/decision", f"new Item {i}", user_id="U1", channel_id="C1")
+                        for i in range(20)
+                    )
+                )
+            refs = sorted(a.json()["text"].split("*")[1] for a in acks)
+            assert refs == sorted(f"D-{n}" for n in range(1, 21))
+            assert await asyncio.to_thread(reached.wait, 30), "no card post started"
+        finally:
+            server.kill()
+            await server.wait()
+            release.set()
+        assert cards == []
+
+        code, _out, err = await run_jobs(
+            own_db_url, fake.api_url, datetime.now(UTC) + timedelta(minutes=2), tmp_path
+        )
+        assert code == 0, err
+        assert len(cards) == len(set(cards)) == 19, cards  # every card but the one in flight
+        code, _out, err = await run_jobs(
+            own_db_url, fake.api_url, datetime.now(UTC) + timedelta(minutes=5), tmp_path
+        )
+        assert code == 0, err
+        assert len(cards) == 19
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def until_healthy(http: httpx.AsyncClient, server: asyncio.subprocess.Process) -> None:
+    for _ in range(300):
+        if server.returncode is not None:
+            pytest.fail(f"the web process exited with {server.returncode}")
+        try:
+            if (await http.get("/healthz")).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.05)
+    pytest.fail("the web process never became healthy")
 
 
 # --- the worker --------------------------------------------------------------------------------
