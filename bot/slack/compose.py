@@ -154,16 +154,20 @@ class ComposeContext:
         user = await self.users.get(self.client, team_id=self.ws.team_id, user_id=recipient)
         return user.zone(self.cadence.zone)
 
-    async def outside_hours(self, recipient: str) -> Later | None:
-        """`Later` when ``now`` is outside the recipient's working hours, else None."""
+    async def in_working_hours(
+        self, recipient: str, render_in: Callable[[ZoneInfo], render.Rendered]
+    ) -> Composed:
+        """The message ``render_in`` makes in the recipient's time zone, sent to them (their DM,
+        or the conversation); `Later` while ``now`` is outside their working hours."""
         zone = await self.zone_of(recipient)
         hours = self.cadence.working_hours
-        if is_working_time(self.now, zone, hours):
-            return None
-        return Later(
-            until=next_working_moment(self.now, zone, hours),
-            reason=f"outside working hours in {zone.key}",
-        )
+        if not is_working_time(self.now, zone, hours):
+            return Later(
+                until=next_working_moment(self.now, zone, hours),
+                reason=f"outside working hours in {zone.key}",
+            )
+        text, blocks = render_in(zone)
+        return OutgoingMessage(channel=recipient, text=text, blocks=blocks)
 
 
 Composer = Callable[[ComposeContext, Delivery], Awaitable[Composed]]
@@ -244,38 +248,36 @@ async def _decision(ctx: ComposeContext, delivery: Delivery) -> Decision | None:
     return d
 
 
+def _reminder(delivery: Delivery) -> int:
+    return int(delivery.payload.get("reminder", 1))
+
+
+def _reminders(delivery: Delivery) -> int:
+    return int(delivery.payload.get("reminders", 0))
+
+
 async def compose_decision_nudge(ctx: ComposeContext, delivery: Delivery) -> Composed:
     d = await _decision(ctx, delivery)
     if d is None or d.owner_id != delivery.recipient:
         return None
-    wait = await ctx.outside_hours(delivery.recipient)
-    if wait is not None:
-        return wait
-    zone = await ctx.zone_of(delivery.recipient)
-    text, blocks = render.decision_nudge(
-        d,
-        reminder=int(delivery.payload.get("reminder", 1)),
-        today=ctx.now.astimezone(zone).date(),
-        zone=zone,
+    return await ctx.in_working_hours(
+        delivery.recipient,
+        lambda zone: render.decision_nudge(
+            d, reminder=_reminder(delivery), today=ctx.now.astimezone(zone).date(), zone=zone
+        ),
     )
-    return OutgoingMessage(channel=delivery.recipient, text=text, blocks=blocks)
 
 
 async def compose_decision_escalation(ctx: ComposeContext, delivery: Delivery) -> Composed:
     d = await _decision(ctx, delivery)
     if d is None:
         return None
-    wait = await ctx.outside_hours(delivery.recipient)
-    if wait is not None:
-        return wait
-    zone = await ctx.zone_of(delivery.recipient)
-    text, blocks = render.decision_escalation(
-        d,
-        reminders=int(delivery.payload.get("reminders", 0)),
-        today=ctx.now.astimezone(zone).date(),
-        zone=zone,
+    return await ctx.in_working_hours(
+        delivery.recipient,
+        lambda zone: render.decision_escalation(
+            d, reminders=_reminders(delivery), today=ctx.now.astimezone(zone).date(), zone=zone
+        ),
     )
-    return OutgoingMessage(channel=delivery.recipient, text=text, blocks=blocks)
 
 
 async def _meeting(ctx: ComposeContext, delivery: Delivery) -> Meeting | None:
@@ -292,30 +294,20 @@ async def compose_meeting_nudge(ctx: ComposeContext, delivery: Delivery) -> Comp
     m = await _meeting(ctx, delivery)
     if m is None or m.organizer_id != delivery.recipient:
         return None
-    wait = await ctx.outside_hours(delivery.recipient)
-    if wait is not None:
-        return wait
-    text, blocks = render.meeting_nudge(
-        m,
-        reminder=int(delivery.payload.get("reminder", 1)),
-        zone=await ctx.zone_of(delivery.recipient),
+    return await ctx.in_working_hours(
+        delivery.recipient,
+        lambda zone: render.meeting_nudge(m, reminder=_reminder(delivery), zone=zone),
     )
-    return OutgoingMessage(channel=delivery.recipient, text=text, blocks=blocks)
 
 
 async def compose_meeting_escalation(ctx: ComposeContext, delivery: Delivery) -> Composed:
     m = await _meeting(ctx, delivery)
     if m is None:
         return None
-    wait = await ctx.outside_hours(delivery.recipient)
-    if wait is not None:
-        return wait
-    text, blocks = render.meeting_escalation(
-        m,
-        reminders=int(delivery.payload.get("reminders", 0)),
-        zone=await ctx.zone_of(delivery.recipient),
+    return await ctx.in_working_hours(
+        delivery.recipient,
+        lambda zone: render.meeting_escalation(m, reminders=_reminders(delivery), zone=zone),
     )
-    return OutgoingMessage(channel=delivery.recipient, text=text, blocks=blocks)
 
 
 async def _action(ctx: ComposeContext, delivery: Delivery) -> Outcome | None:
@@ -332,22 +324,19 @@ async def compose_action_nudge(ctx: ComposeContext, delivery: Delivery) -> Compo
     a = await _action(ctx, delivery)
     if a is None or a.owner_id != delivery.recipient:
         return None
-    wait = await ctx.outside_hours(delivery.recipient)
-    if wait is not None:
-        return wait
-    text, blocks = render.action_nudge(a, reminder=int(delivery.payload.get("reminder", 1)))
-    return OutgoingMessage(channel=delivery.recipient, text=text, blocks=blocks)
+    return await ctx.in_working_hours(
+        delivery.recipient, lambda _zone: render.action_nudge(a, reminder=_reminder(delivery))
+    )
 
 
 async def compose_action_escalation(ctx: ComposeContext, delivery: Delivery) -> Composed:
     a = await _action(ctx, delivery)
     if a is None:
         return None
-    wait = await ctx.outside_hours(delivery.recipient)
-    if wait is not None:
-        return wait
-    text, blocks = render.action_escalation(a, reminders=int(delivery.payload.get("reminders", 0)))
-    return OutgoingMessage(channel=delivery.recipient, text=text, blocks=blocks)
+    return await ctx.in_working_hours(
+        delivery.recipient,
+        lambda _zone: render.action_escalation(a, reminders=_reminders(delivery)),
+    )
 
 
 def register_nudges(composers: Composers) -> None:

@@ -8,12 +8,14 @@ it was chosen on turns into a note saying until when.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.decisions import service as decisions
 from bot.errors import InvalidInput
@@ -56,22 +58,11 @@ async def decision_snooze_chosen(
     client: AsyncWebClient,
     context: AsyncBoltContext,
 ) -> None:
-    deps, ws = deps_of(context), workspace_of(context)
-    number, days = snooze_choice(action)
-    user_id = body["user"]["id"]
-    actor = await deps.actor(client, ws, user_id)
-    now = deps.now()
-    until = nudges.snooze_until(now, days)
-    async with deps.db.transaction() as session:
-        decision = await decisions.snooze(
-            session, ws=ws, number=number, actor=actor, until=until, now=now
-        )
-    # Acknowledged once the snooze is stored, so a refusal reaches the person first.
-    await ack()
-    zone = await deps.user_zone(client, ws, user_id)
-    await _show_snoozed(
-        client, body, ref=decision.ref, title=decision.title, until=until, zone=zone
-    )
+    async def store(session: AsyncSession, **change: Any) -> tuple[str, str]:
+        decision = await decisions.snooze(session, **change)
+        return decision.ref, decision.title
+
+    await _snooze(ack, body, action, client, context, store)
 
 
 async def action_snooze_chosen(
@@ -81,6 +72,25 @@ async def action_snooze_chosen(
     client: AsyncWebClient,
     context: AsyncBoltContext,
 ) -> None:
+    async def store(session: AsyncSession, **change: Any) -> tuple[str, str]:
+        item = await nudges.snooze_action(session, **change)
+        return item.ref or f"A-{change['number']}", item.text
+
+    await _snooze(ack, body, action, client, context, store)
+
+
+Store = Callable[..., Awaitable[tuple[str, str]]]
+"""Stores a snooze (keyword arguments: ws, number, actor, until, now); returns (ref, title)."""
+
+
+async def _snooze(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+    store: Store,
+) -> None:
     deps, ws = deps_of(context), workspace_of(context)
     number, days = snooze_choice(action)
     user_id = body["user"]["id"]
@@ -88,15 +98,11 @@ async def action_snooze_chosen(
     now = deps.now()
     until = nudges.snooze_until(now, days)
     async with deps.db.transaction() as session:
-        item = await nudges.snooze_action(
-            session, ws=ws, number=number, actor=actor, until=until, now=now
-        )
+        ref, title = await store(session, ws=ws, number=number, actor=actor, until=until, now=now)
     # Acknowledged once the snooze is stored, so a refusal reaches the person first.
     await ack()
     zone = await deps.user_zone(client, ws, user_id)
-    await _show_snoozed(
-        client, body, ref=item.ref or f"A-{number}", title=item.text, until=until, zone=zone
-    )
+    await _show_snoozed(client, body, ref=ref, title=title, until=until, zone=zone)
 
 
 async def _show_snoozed(
