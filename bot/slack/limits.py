@@ -158,10 +158,7 @@ class _Checker:
                 continue
             block_id = block.get("block_id")
             if block_id is not None:
-                self.length(f"{block_path}.block_id", block_id, BLOCK_ID_MAX, min_len=1)
-                if block_id in seen_ids:
-                    self.add(f"{block_path}.block_id", f"duplicate {block_id!r}")
-                seen_ids.add(block_id)
+                self.unique_id(f"{block_path}.block_id", block_id, BLOCK_ID_MAX, seen_ids)
             self.block(block_path, block)
         if self.markdown_chars > MARKDOWN_BLOCKS_TEXT_MAX:
             self.add(
@@ -238,6 +235,13 @@ class _Checker:
             self.add(f"{path}.alt_text", "missing")
         self.length(f"{path}.alt_text", image.get("alt_text"), IMAGE_ALT_TEXT_MAX, min_len=1)
 
+    def unique_id(self, path: str, value: Any, limit: int, seen: set[Any], where: str = "") -> None:
+        """An id (block_id, action_id): within ``limit``, and not seen before in its scope."""
+        self.length(path, value, limit, min_len=1)
+        if value in seen:
+            self.add(path, f"duplicate {value!r}{where}")
+        seen.add(value)
+
     def elements(
         self, path: str, elements: Iterable[object], *, names: tuple[str, ...] = ()
     ) -> None:
@@ -249,10 +253,9 @@ class _Checker:
                 continue
             action_id = element.get("action_id")
             if action_id is not None:
-                self.length(f"{element_path}.action_id", action_id, ACTION_ID_MAX, min_len=1)
-                if action_id in seen_ids:
-                    self.add(f"{element_path}.action_id", f"duplicate {action_id!r} in block")
-                seen_ids.add(action_id)
+                self.unique_id(
+                    f"{element_path}.action_id", action_id, ACTION_ID_MAX, seen_ids, " in block"
+                )
             self.element(element_path, element)
 
     def element(self, path: str, element: Mapping[str, Any]) -> None:
