@@ -5,7 +5,8 @@ datetimes, so the planner can compare moments without caring about daylight savi
 time is turned into a moment by one rule (`local_moment`): the first instant at which the clock
 reads that time or later. That settles both daylight-saving edge cases: a time skipped by a
 spring-forward jump becomes the instant of the jump, and a time repeated by a fall-back counts
-from its first occurrence.
+from its first occurrence. Counting working days is the working calendar's
+(`bot.cadence.calendar`); the functions here take a zone and working hours and build it.
 """
 
 from __future__ import annotations
@@ -13,30 +14,21 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.cadence.calendar import WorkingCalendar, local_moment
 from bot.cadence.config import Weekday, WorkingHours, weekday_number
+
+__all__ = [
+    "add_working_days",
+    "is_working_time",
+    "last_weekly_moment",
+    "local_moment",
+    "next_working_moment",
+    "week_bounds",
+    "working_days_between",
+]
 
 # No zone ever went a year without a day that has wall-clock time; this only guards the loop.
 _SEARCH_LIMIT_DAYS = 400
-
-
-def local_moment(day: date, at: time, zone: ZoneInfo) -> datetime:
-    """The first instant (UTC) at which the wall clock in ``zone`` reads ``day`` ``at`` or later."""
-    wall = datetime.combine(day, at.replace(tzinfo=None))
-    # fold=0 picks the first of two readings of a repeated time, and for a skipped time applies
-    # the offset from before the jump, which lands at or after the jump.
-    after = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
-    if after.astimezone(zone).replace(tzinfo=None) == wall:
-        return after
-    before = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)
-    # The clock reads less than `wall` at `before` and more at `after`; the jump lies between.
-    low, high = min(before, after), max(before, after)
-    while high - low > timedelta(microseconds=1):
-        middle = low + (high - low) / 2
-        if middle.astimezone(zone).replace(tzinfo=None) >= wall:
-            high = middle
-        else:
-            low = middle
-    return high
 
 
 def is_working_time(at: datetime, zone: ZoneInfo, hours: WorkingHours) -> bool:
@@ -67,17 +59,10 @@ def next_working_moment(at: datetime, zone: ZoneInfo, hours: WorkingHours) -> da
 def add_working_days(at: datetime, n: int, zone: ZoneInfo, hours: WorkingHours) -> datetime:
     """The same local wall-clock time as ``at`` on the n-th working day after ``at``'s day.
 
-    Time on a non-working day does not count: from a Saturday, counting starts at Monday 00:00,
-    so one working day later is Tuesday 00:00. That keeps the result non-decreasing in ``at``
-    (later activity never stalls sooner), which searches over it rely on.
+    See `WorkingCalendar.add_working_days`: from a non-working day counting starts at 00:00
+    of the next working day, and the result never decreases as ``at`` grows.
     """
-    if n < 0:
-        raise ValueError("n must not be negative")
-    moment = _utc(at)
-    if n == 0:
-        return moment
-    origin, clock = _origin(moment, zone, hours)
-    return local_moment(_nth_working_date(origin, n, hours.weekday_numbers), clock, zone)
+    return _calendar(zone, hours).add_working_days(at, n)
 
 
 def working_days_between(
@@ -85,21 +70,9 @@ def working_days_between(
 ) -> int:
     """How many working days have fully elapsed from ``start`` to ``end``.
 
-    The exact inverse of `add_working_days`: a working day after ``start``'s counts once ``end``
-    reaches ``start``'s wall-clock time on it. Zero when ``end`` is not later than ``start``.
+    The exact inverse of `add_working_days` (see `WorkingCalendar.working_days_between`).
     """
-    begin, finish = _utc(start), _utc(end)
-    if finish <= begin:
-        return 0
-    origin, clock = _origin(begin, zone, hours)
-    days = hours.weekday_numbers
-    # Dates give a near-exact count; the wall-clock comparison settles the last day or two.
-    count = _working_dates_in(origin, finish.astimezone(zone).date(), days)
-    while count > 0 and local_moment(_nth_working_date(origin, count, days), clock, zone) > finish:
-        count -= 1
-    while local_moment(_nth_working_date(origin, count + 1, days), clock, zone) <= finish:
-        count += 1
-    return count
+    return _calendar(zone, hours).working_days_between(start, end)
 
 
 def week_bounds(
@@ -135,12 +108,8 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _origin(moment: datetime, zone: ZoneInfo, hours: WorkingHours) -> tuple[date, time]:
-    """The working day and wall-clock time that working-day counting starts from."""
-    local = moment.astimezone(zone)
-    if local.weekday() in hours.weekday_numbers:
-        return local.date(), local.time()
-    return _nth_working_date(local.date(), 1, hours.weekday_numbers), time(0)
+def _calendar(zone: ZoneInfo, hours: WorkingHours) -> WorkingCalendar:
+    return WorkingCalendar(zone=zone, weekdays=hours.weekday_numbers)
 
 
 def _window(day: date, zone: ZoneInfo, hours: WorkingHours) -> tuple[datetime, datetime] | None:
@@ -150,28 +119,3 @@ def _window(day: date, zone: ZoneInfo, hours: WorkingHours) -> tuple[datetime, d
     end = local_moment(day, hours.end, zone)
     # A window lying wholly inside a spring-forward gap has no wall-clock time that day.
     return (start, end) if start < end else None
-
-
-def _nth_working_date(origin: date, n: int, days: frozenset[int]) -> date:
-    """The n-th (n >= 1) date after ``origin`` whose weekday is in ``days``."""
-    # Each whole week holds exactly len(days) working dates, so skip those before walking.
-    weeks, rest = divmod(n - 1, len(days))
-    current = origin + timedelta(weeks=weeks)
-    found = 0
-    while True:
-        current += timedelta(days=1)
-        if current.weekday() in days:
-            found += 1
-            if found == rest + 1:
-                return current
-
-
-def _working_dates_in(after: date, through: date, days: frozenset[int]) -> int:
-    """How many dates in (after, through] have a weekday in ``days``."""
-    span = (through - after).days
-    if span <= 0:
-        return 0
-    weeks, rest = divmod(span, 7)
-    tail_start = after + timedelta(weeks=weeks)
-    tail = sum((tail_start + timedelta(days=i)).weekday() in days for i in range(1, rest + 1))
-    return weeks * len(days) + tail

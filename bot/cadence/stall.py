@@ -1,53 +1,107 @@
-"""When a decision counts as stalled, turned into moments a SQL query can compare against.
+"""When a decision counts as stalled, as moments a SQL query or a Python check can compare against.
 
-"Stalled" is: open and past its due date (in the workspace's time zone), or no activity for
-``stall_after_days`` working days. The working-day rule is answered once per query by finding
-the latest activity moment that is already ``stall_after_days`` working days old at ``now``.
+"Stalled" at an instant ``end`` is: open, and past its due date (due before ``end``'s local day),
+or idle since an activity that ``stall_after_days`` working days have followed. "Followed by n
+working days" is counted on the working calendar (`bot.cadence.calendar`), in days only:
+working hours play no part. From activity at local day ``d`` and clock reading ``c``:
+
+- on a working day, the decision stalls when the clock reads ``c`` on the n-th working day
+  after ``d``;
+- on a non-working day, counting starts at 00:00 of the next working day (so from a Saturday,
+  one working day later is Tuesday 00:00: all of Monday has to pass).
+
+The readings are those of `WorkingCalendar.clock_reached`, which never go backwards, so later
+activity never stalls sooner and one instant, `activity_cutoff`, splits every activity into
+stalled (at or before it) and not. It is worked out from the calendar directly, by counting
+working days back from ``end``, never by trying moments.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import ColumnElement
 
+from bot.cadence.calendar import MICROSECOND, WorkingCalendar
 from bot.cadence.config import CadenceConfig
-from bot.cadence.hours import add_working_days
 from bot.decisions.service import stalled_clause
 
 
-def activity_cutoff(now: datetime, cadence: CadenceConfig) -> datetime:
-    """The latest moment whose activity is ``stall_after_days`` working days old at ``now``.
+def working_calendar(cadence: CadenceConfig) -> WorkingCalendar:
+    """The workspace's working calendar: its zone and working weekdays (no days off yet)."""
+    return WorkingCalendar(zone=cadence.zone, weekdays=cadence.working_hours.weekday_numbers)
 
-    ``add_working_days`` only moves forward, so search backwards for the boundary: it is
-    monotonic in its start, and a second's precision is all any rule here needs.
+
+def stall_moment(activity: datetime, calendar: WorkingCalendar, stall_after_days: int) -> datetime:
+    """When a decision last active at ``activity`` becomes stalled for want of activity."""
+    _check_days(stall_after_days)
+    return calendar.add_working_days(activity, stall_after_days)
+
+
+def activity_cutoff(end: datetime, calendar: WorkingCalendar, stall_after_days: int) -> datetime:
+    """The latest activity instant that is stalled at ``end``.
+
+    Exactly: ``stall_moment(a) <= end`` if and only if ``a <= activity_cutoff(end)``.
     """
-    days = cadence.nudges.stall_after_days
-    zone, hours = cadence.zone, cadence.working_hours
+    _check_days(stall_after_days)
+    reached = calendar.clock_reached(end)
+    day = reached.date()
+    if calendar.is_working_day(day):
+        # Activity on the working day n back has stalled up to the clock's reading now.
+        first_not_stalled = (
+            datetime.combine(calendar.working_day_before(day, stall_after_days), reached.time())
+            + MICROSECOND
+        )
+    else:
+        # On a non-working day the last working day has passed whole, so all of the working
+        # day n back from it has stalled, and nothing after it (which counts from later).
+        last = calendar.working_day_before(day)
+        first_not_stalled = datetime.combine(
+            calendar.working_day_before(last, stall_after_days) + timedelta(days=1), time(0)
+        )
+    return calendar.moment(first_not_stalled) - MICROSECOND
 
-    def old_enough(moment: datetime) -> bool:
-        return add_working_days(moment, days, zone, hours) <= now
 
-    # A working day can be separated from the next by at most six idle days, plus DST slack.
-    low = now - timedelta(days=7 * (days + 1) + 2)
-    high = now
-    if not old_enough(low):
-        return low
-    while (high - low) > timedelta(seconds=1):
-        middle = low + (high - low) / 2
-        if old_enough(middle):
-            low = middle
-        else:
-            high = middle
-    return low
+@dataclass(frozen=True, slots=True)
+class StallBounds:
+    """What the stall rule compares a decision with, for one moment ``at``."""
+
+    at: datetime
+    #: Due dates before this local day are past.
+    today: date
+    #: Activity at or before this instant is old enough.
+    cutoff: datetime
+
+    def is_stalled(self, *, due_date: date | None, last_activity_at: datetime) -> bool:
+        """The rule for one decision open at ``at`` (the Python twin of `clause`)."""
+        return (due_date is not None and due_date < self.today) or last_activity_at <= self.cutoff
+
+    def clause(self) -> ColumnElement[bool]:
+        """The same rule as a SQL condition on the decisions table (open decisions only)."""
+        return stalled_clause(today=self.today, activity_cutoff=self.cutoff)
+
+
+def stall_bounds(at: datetime, cadence: CadenceConfig) -> StallBounds:
+    """The stall rule of this workspace's cadence at ``at``."""
+    calendar = working_calendar(cadence)
+    return StallBounds(
+        at=at,
+        today=calendar.today(at),
+        cutoff=activity_cutoff(at, calendar, cadence.nudges.stall_after_days),
+    )
 
 
 def local_today(now: datetime, cadence: CadenceConfig) -> date:
-    return now.astimezone(cadence.zone).date()
+    """The workspace's local day at ``now``: due dates before it are past."""
+    return working_calendar(cadence).today(now)
 
 
 def stalled_now(now: datetime, cadence: CadenceConfig) -> ColumnElement[bool]:
     """The SQL condition for "stalled at ``now``" under this workspace's cadence."""
-    return stalled_clause(
-        today=local_today(now, cadence), activity_cutoff=activity_cutoff(now, cadence)
-    )
+    return stall_bounds(now, cadence).clause()
+
+
+def _check_days(stall_after_days: int) -> None:
+    if stall_after_days < 1:
+        raise ValueError("stall_after_days must be at least 1")

@@ -26,10 +26,9 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.cadence.config import CadenceConfig
 from bot.cadence.hours import next_working_moment
-from bot.cadence.stall import activity_cutoff, local_today
+from bot.cadence.stall import local_today, stall_bounds
 from bot.db import Database
 from bot.decisions.models import Decision
-from bot.decisions.service import stalled_clause
 from bot.delivery import ledger
 from bot.meetings import service as meetings
 from bot.meetings.models import Meeting, Outcome
@@ -77,7 +76,7 @@ def _not_snoozed(
 async def stalled_decisions(
     session: AsyncSession, *, ws: WorkspaceKey, cadence: CadenceConfig, now: datetime
 ) -> list[Stalled]:
-    today, cutoff = local_today(now, cadence), activity_cutoff(now, cadence)
+    bounds = stall_bounds(now, cadence)
     stalled = select(
         Decision.id,
         Decision.number,
@@ -87,7 +86,7 @@ async def stalled_decisions(
         Decision.snoozed_until,
     ).where(
         Decision.in_workspace(ws),
-        stalled_clause(today=today, activity_cutoff=cutoff),
+        bounds.clause(),
         _not_snoozed(Decision.snoozed_until, now),
     )
     # Asked once per reason to be stalled, each in pages along its own index: a range scan
@@ -96,8 +95,8 @@ async def stalled_decisions(
     # decision of the workspace instead.
     found: dict[int, Any] = {}
     for reason, order in (
-        (Decision.due_date < today, Decision.due_date),
-        (Decision.last_activity_at <= cutoff, Decision.last_activity_at),
+        (Decision.due_date < bounds.today, Decision.due_date),
+        (Decision.last_activity_at <= bounds.cutoff, Decision.last_activity_at),
     ):
         async for row in _pages(session, stalled.where(reason), order):
             found[row.number] = row

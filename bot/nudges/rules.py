@@ -22,6 +22,7 @@ from typing import Any
 
 from bot.cadence.config import CadenceConfig
 from bot.cadence.hours import add_working_days, local_moment, working_days_between
+from bot.cadence.stall import stall_moment, working_calendar
 
 
 class Subject(enum.StrEnum):
@@ -135,11 +136,8 @@ def decision_stalled_from(
     cadence: CadenceConfig,
 ) -> datetime:
     """When an open decision stalls: past due, or idle for ``stall_after_days`` working days."""
-    idle = add_working_days(
-        last_activity_at,
-        cadence.nudges.stall_after_days,
-        cadence.zone,
-        cadence.working_hours,
+    idle = stall_moment(
+        last_activity_at, working_calendar(cadence), cadence.nudges.stall_after_days
     )
     stalled = (
         idle if due_date is None else min(idle, _overdue_from(last_activity_at, due_date, cadence))
