@@ -80,14 +80,25 @@ async def add_decision(
             )
         ],
     )
-    if decided:
+    # The history agrees with the row, as the services keep it: every activity is an entry.
+    if last_activity and last_activity > created and last_activity != (decided or dropped):
         decision.events.append(
             DecisionEvent(
                 **DecisionEvent.key_values(ws),
                 actor_id=owner,
-                action="decided",
-                detail={"resolution": "Done"},
-                at=decided,
+                action="snoozed",
+                detail={"until": last_activity.isoformat()},
+                at=last_activity,
+            )
+        )
+    if decided or dropped:
+        decision.events.append(
+            DecisionEvent(
+                **DecisionEvent.key_values(ws),
+                actor_id=owner,
+                action="decided" if decided else "dropped",
+                detail={"resolution": "Done"} if decided else {"reason": None},
+                at=decided or dropped,
             )
         )
     session.add(decision)

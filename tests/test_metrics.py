@@ -154,10 +154,10 @@ async def test_stalled_at_the_end_of_the_period(db: Database) -> None:
         quiet = await add_decision(
             session, created=utc(2026, 11, 3), last_activity=utc(2026, 11, 22, 23, 59)
         )
-        await add_decision(  # one second short of five working days
+        short = await add_decision(  # one second short of five working days
             session, created=utc(2026, 11, 4), last_activity=utc(2026, 11, 23, 0, 0, 1)
         )
-        await add_decision(
+        decided_since = await add_decision(
             session, created=utc(2026, 11, 1), due=date(2026, 11, 5), decided=utc(2026, 11, 28)
         )
         await add_decision(  # recorded after the end: not stalled at it, whatever its date
@@ -165,10 +165,18 @@ async def test_stalled_at_the_end_of_the_period(db: Database) -> None:
         )
     w47, w48 = await two_weeks(db)
     assert w48.stalled == 2
-    assert w47.stalled is None  # only the latest period's end is asked
+    # At week 47's end (Mon 23 Nov 00:00) each decision is judged as it was then: the first
+    # (idle since 2 Nov), the one active only since the end (idle since 4 Nov) and the one
+    # decided on 28 Nov (open then, and past its due date of 5 Nov).
+    assert w47.stalled == 3
     async with db.transaction() as session:
         named = await metrics.oldest_stalled(session, ws=WS, cadence=UTC_CADENCE, at=end)
-    assert [d.id for d in named] == [past_due.id, quiet.id]
+        earlier = await metrics.oldest_stalled(session, ws=WS, cadence=UTC_CADENCE, at=W47.end)
+    assert [s.decision.id for s in named] == [past_due.id, quiet.id]
+    # The list at an earlier end follows the same rule, with each one's state as it was then.
+    assert [s.decision.id for s in earlier] == [decided_since.id, past_due.id, short.id]
+    assert earlier[0].decision.status == "decided" and earlier[0].due_date == date(2026, 11, 5)
+    assert earlier[2].last_activity_at == utc(2026, 11, 4)
 
 
 async def test_overdue_actions_at_the_end_of_each_period(db: Database) -> None:

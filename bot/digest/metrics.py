@@ -34,8 +34,9 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cadence.config import CadenceConfig
-from bot.cadence.stall import stalled_now
 from bot.decisions.models import Decision, DecisionStatus
+from bot.digest import stalled
+from bot.digest.stalled import StalledAt
 from bot.meetings.models import Meeting, Outcome, OutcomeKind
 from bot.meetings.service import has_outcome
 from bot.workspace import WorkspaceKey
@@ -61,7 +62,7 @@ class Figures:
     decisions_decided: int = 0
     decisions_dropped: int = 0
     median_time_to_decision: timedelta | None = None
-    #: Only known for the latest period of a series (None before it): see docs/METRICS.md.
+    #: At the period's end; None where a series did not ask (see `series_figures`).
     stalled: int | None = 0
     overdue_actions: int = 0
 
@@ -86,6 +87,12 @@ class Figures:
         return self.meetings_with_outcome / judged if judged else None
 
     @property
+    def outcome_percent(self) -> int | None:
+        """The outcome rate as a whole percentage, rounded half up (62.5 % reads 63 %)."""
+        judged = self.meetings_judged
+        return percent_half_up(self.meetings_with_outcome, judged) if judged else None
+
+    @property
     def is_quiet(self) -> bool:
         """Nothing happened in the period: no meeting ended, no decision moved."""
         return not (
@@ -99,6 +106,13 @@ class Figures:
     def is_empty(self) -> bool:
         """Quiet, and nothing stalled or overdue at its end either."""
         return self.is_quiet and not (self.stalled or self.overdue_actions)
+
+
+def percent_half_up(part: int, whole: int) -> int:
+    """``part / whole`` as a whole percentage, halves rounded up, in integers (no float ties)."""
+    if whole <= 0:
+        raise ValueError("a percentage needs a positive whole")
+    return (200 * part + whole) // (2 * whole)
 
 
 @dataclass
@@ -137,16 +151,30 @@ async def series_figures(
     bounds: Sequence[datetime],
     now: datetime,
     channels: Channels = None,
+    stalled_periods: int | None = 2,
 ) -> list[Figures]:
-    """Figures for each consecutive period of ``bounds`` (n + 1 instants in order → n periods)."""
+    """Figures for each consecutive period of ``bounds`` (n + 1 instants in order → n periods).
+
+    "Stalled" is counted at the ends of the last ``stalled_periods`` periods (all when None):
+    by default the period reported and the one it is compared with, which is all a digest or
+    a stats reply shows of it; the trend chart does not chart it.
+    """
     _check_bounds(bounds)
+    periods = len(bounds) - 1
+    first_stalled = 0 if stalled_periods is None else max(0, periods - stalled_periods)
     tallies = await _tally(
-        session, ws=ws, cadence=cadence, bounds=bounds, now=now, channels=channels, by_channel=False
+        session,
+        ws=ws,
+        cadence=cadence,
+        bounds=bounds,
+        now=now,
+        channels=channels,
+        by_channel=False,
+        first_stalled=first_stalled,
     )
-    last = len(bounds) - 2
     return [
-        _figures(bounds[i], bounds[i + 1], tallies.get((i, None)), latest=i == last)
-        for i in range(last + 1)
+        _figures(bounds[i], bounds[i + 1], tallies.get((i, None)), stalled=i >= first_stalled)
+        for i in range(periods)
     ]
 
 
@@ -164,10 +192,17 @@ async def channel_figures(
     bounds = [start, end]
     _check_bounds(bounds)
     tallies = await _tally(
-        session, ws=ws, cadence=cadence, bounds=bounds, now=now, channels=channels, by_channel=True
+        session,
+        ws=ws,
+        cadence=cadence,
+        bounds=bounds,
+        now=now,
+        channels=channels,
+        by_channel=True,
+        first_stalled=0,
     )
     return {
-        channel: _figures(start, end, tally, latest=True)
+        channel: _figures(start, end, tally, stalled=True)
         for (_, channel), tally in tallies.items()
         if channel is not None
     }
@@ -181,17 +216,15 @@ async def oldest_stalled(
     at: datetime,
     channels: Channels = None,
     limit: int = 10,
-) -> list[Decision]:
-    """The decisions stalled at ``at``, oldest first (the ones a digest names with their owners)."""
-    query = (
-        select(Decision)
-        .where(Decision.in_workspace(ws), _stalled_at(at, cadence))
-        .order_by(Decision.created_at, Decision.number)
-        .limit(limit)
+) -> list[StalledAt]:
+    """The decisions stalled at ``at``, oldest first (the ones a digest names with their owners).
+
+    Judged by each decision's state at ``at``, so one decided since still shows (`StalledAt`
+    carries its due date and last activity as they were then).
+    """
+    return await stalled.oldest_stalled(
+        session, ws=ws, cadence=cadence, at=at, channels=channels, limit=limit
     )
-    if channels is not None:
-        query = query.where(Decision.channel_id.in_(list(channels)))
-    return list((await session.scalars(query)).all())
 
 
 async def channels_in_play(
@@ -261,11 +294,6 @@ def _in_period(column: Any, bounds: Sequence[datetime]) -> ColumnElement[bool]:
     return and_(column >= bounds[0], column < bounds[-1])
 
 
-def _stalled_at(at: datetime, cadence: CadenceConfig) -> ColumnElement[bool]:
-    # A decision recorded after `at` cannot have been stalled at it, whatever its due date says.
-    return and_(stalled_now(at, cadence), Decision.created_at < at)
-
-
 async def _tally(
     session: AsyncSession,
     *,
@@ -275,6 +303,7 @@ async def _tally(
     now: datetime,
     channels: Channels,
     by_channel: bool,
+    first_stalled: int,
 ) -> _Tallies:
     query = _Grouping(bounds=bounds, channels=channels, by_channel=by_channel)
     tallies: _Tallies = defaultdict(_Tally)
@@ -324,17 +353,15 @@ async def _tally(
     for group, median in (await _medians(session, ws=ws, query=query)).items():
         tallies[group].median = median
 
-    # Overdue actions are a state at each period's end, one column per end. Stalled is only
-    # asked at the last end: the rule reads today's state of each decision, which says nothing
-    # reliable about an earlier end.
+    # Overdue actions and stalled decisions are states at each period's end.
     ends = bounds[1:]
-    stalled = query.states(
-        Decision,
-        Decision.channel_id,
-        [_stalled_at(ends[-1], cadence)],
-        Decision.in_workspace(ws),
-        Decision.status == DecisionStatus.OPEN,
+    stalled_ends = ends[first_stalled:]
+    stalled_at_ends = await stalled.stalled_counts(
+        session, ws=ws, cadence=cadence, ends=stalled_ends, channels=channels, by_channel=by_channel
     )
+    for (i, channel), value in stalled_at_ends.items():
+        if value:
+            tallies[(first_stalled + i, channel)].counts["stalled"] += value
     zone = cadence.zone
     overdue = query.states(
         join(Outcome, Meeting, Meeting.id == Outcome.meeting_id),
@@ -346,13 +373,12 @@ async def _tally(
         Outcome.created_at < ends[-1],
         or_(Outcome.done_at.is_(None), Outcome.done_at >= ends[0]),
     )
-    for name, states, first in (("stalled", stalled, len(ends) - 1), ("overdue", overdue, 0)):
-        for row in await session.execute(states):
-            channel = row.channel if query.by_channel else None
-            for i in range(first, len(ends)):
-                value = int(getattr(row, f"at_{i - first}") or 0)
-                if value:
-                    tallies[(i, channel)].counts[name] += value
+    for row in await session.execute(overdue):
+        channel = row.channel if query.by_channel else None
+        for i in range(len(ends)):
+            value = int(getattr(row, f"at_{i}") or 0)
+            if value:
+                tallies[(i, channel)].counts["overdue"] += value
     return tallies
 
 
@@ -466,9 +492,9 @@ def _median_of_sorted(values: Sequence[float]) -> float:
     return (values[middle - 1] + values[middle]) / 2
 
 
-def _figures(start: datetime, end: datetime, tally: _Tally | None, *, latest: bool) -> Figures:
+def _figures(start: datetime, end: datetime, tally: _Tally | None, *, stalled: bool) -> Figures:
     if tally is None:
-        return Figures(start=start, end=end, stalled=0 if latest else None)
+        return Figures(start=start, end=end, stalled=0 if stalled else None)
     counts = tally.counts
     return Figures(
         start=start,
@@ -481,6 +507,6 @@ def _figures(start: datetime, end: datetime, tally: _Tally | None, *, latest: bo
         decisions_decided=counts["decided"],
         decisions_dropped=counts["dropped"],
         median_time_to_decision=tally.median,
-        stalled=counts["stalled"] if latest else None,
+        stalled=counts["stalled"] if stalled else None,
         overdue_actions=counts["overdue"],
     )

@@ -25,6 +25,7 @@ from bot.decisions.models import Decision
 from bot.digest import metrics, schedule
 from bot.digest.chart import TrendPoint, trend_chart
 from bot.digest.schedule import Period
+from bot.digest.stalled import StalledAt
 from bot.errors import Forbidden
 from bot.slack.blocks.digest import STALLED_LINES, Report, StalledItem, report_blocks, report_text
 from bot.slack.blocks.kit import Block
@@ -236,21 +237,22 @@ async def conversation_for(client: AsyncWebClient, recipient: str) -> str:
     return str(opened["channel"]["id"])
 
 
-async def _stalled_items(client: AsyncWebClient, decisions: list[Decision]) -> list[StalledItem]:
+async def _stalled_items(client: AsyncWebClient, stalled: list[StalledAt]) -> list[StalledItem]:
     """The stalled decisions with a link to each card where the card's message is known."""
-    links = await asyncio.gather(*(_permalink(client, d) for d in decisions))
+    links = await asyncio.gather(*(_permalink(client, s.decision) for s in stalled))
     return [
         StalledItem(
-            ref=d.ref,
-            title=d.title,
-            owner_id=d.owner_id,
-            channel_id=d.channel_id,
-            created_at=d.created_at,
-            due_date=d.due_date,
-            last_activity_at=d.last_activity_at,
+            ref=s.decision.ref,
+            title=s.decision.title,
+            owner_id=s.decision.owner_id,
+            channel_id=s.decision.channel_id,
+            created_at=s.decision.created_at,
+            due_date=s.due_date,
+            last_activity_at=s.last_activity_at,
+            status_now=s.decision.status,
             link=link,
         )
-        for d, link in zip(decisions, links, strict=True)
+        for s, link in zip(stalled, links, strict=True)
     ]
 
 

@@ -36,6 +36,8 @@ class StalledItem:
     created_at: datetime
     due_date: date | None
     last_activity_at: datetime
+    #: What it is now: a decision stalled at the period's end may have been decided since.
+    status_now: str = "open"
     link: str | None = None
 
 
