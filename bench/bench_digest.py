@@ -256,7 +256,7 @@ async def run(engine: str, args: argparse.Namespace, folder: Path) -> dict[str, 
 
 
 def chart_seconds(repeat: int) -> float:
-    points = [TrendPoint(f"{d} Oct", 0.5 + d / 100, timedelta(days=d / 7)) for d in range(1, 9)]
+    points = [TrendPoint(f"{d} Oct", 50 + d, timedelta(days=d / 7)) for d in range(1, 9)]
     timings = []
     for _ in range(repeat):
         started = time.perf_counter()

@@ -3,6 +3,7 @@
 from bot.db import Base
 from bot.decisions.models import Decision, DecisionEvent
 from bot.delivery.models import Delivery
+from bot.digest.models import DigestReport
 from bot.meetings.models import Meeting, Outcome
 from bot.numbering import Counter
 from bot.slack import install_tables
@@ -14,6 +15,7 @@ __all__ = [
     "Decision",
     "DecisionEvent",
     "Delivery",
+    "DigestReport",
     "Meeting",
     "Outcome",
     "SettingsChange",

@@ -49,15 +49,19 @@ def last_response(env: AppEnv) -> dict[str, Any]:
     return body
 
 
-async def test_stats_show_this_week_so_far_against_last_week(app_env: AppEnv) -> None:
+async def test_stats_show_this_week_so_far_against_the_same_stretch_of_last_week(
+    app_env: AppEnv,
+) -> None:
     await seed(app_env)
-    response = await app_env.command("/hygiene", "stats", user_id="U2", channel_id="C1")
+    response = await app_env.command("/hygiene", "stats so far", user_id="U2", channel_id="C1")
     assert response.status_code == 200
     body = last_response(app_env)
     text = str(body["blocks"])
     assert "This week so far" in text
-    assert "*Meetings held*\\n2  _(last week 1, +1)_" in text
-    assert "*Outcome rate*\\n50% of 2  _(last week 0%, +50 pts)_" in text
+    # Thursday 10:00: compared with Monday to Thursday 10:00 of last week, not all of it.
+    assert "the same stretch of last week (Mon 16 Nov – Thu 19 Nov 10:00)" in text
+    assert "*Meetings held*\\n2  _(same time last week 1; +1)_" in text
+    assert "*Outcome rate*\\n50% of 2  _(same time last week 0%; +50 pts)_" in text
     assert "*Decisions decided*\\n1" in text
     assert "*Median time to decide*\\n30 h" in text  # Mon 10:00 → Tue 16:00
     assert "<#C1>" in text and "<#C2>" in text
@@ -66,21 +70,36 @@ async def test_stats_show_this_week_so_far_against_last_week(app_env: AppEnv) ->
     assert "Nothing is stalled" in text
 
 
+async def test_stats_show_the_last_whole_week_by_default(app_env: AppEnv) -> None:
+    await seed(app_env)
+    # Wednesday of the following week: the last whole week is 23–29 Nov.
+    app_env.deps.clock.set(utc(2026, 12, 2, 15))  # type: ignore[attr-defined]
+    await app_env.command("/hygiene", "stats", user_id="U2", channel_id="C1")
+    text = str(last_response(app_env)["blocks"])
+    assert "Mon 23 Nov 2026 – Sun 29 Nov 2026" in text
+    assert "*Week of Mon 23 Nov* against the week before (Mon 16 Nov – Sun 22 Nov)" in text
+    assert "*Meetings held*\\n2  _(week before 1; +1)_" in text
+    assert "`/hygiene stats week so far` shows this week up to now." in text
+    assert "This week" not in text
+
+
 async def test_stats_for_a_member_include_their_private_channel(app_env: AppEnv) -> None:
     await seed(app_env)
-    await app_env.command("/hygiene", "stats", user_id="U1", channel_id="C1")
+    await app_env.command("/hygiene", "stats this week", user_id="U1", channel_id="C1")
     text = str(last_response(app_env)["blocks"])
     assert "<#G1>" in text and "Secret reorg" in text
-    assert "*Oldest stalled decisions* (1 stalled)" in text
+    assert "*Oldest stalled decisions* (1 stalled now)" in text
 
 
 async def test_stats_for_one_channel_and_a_month(app_env: AppEnv) -> None:
     await seed(app_env)
-    await app_env.command("/hygiene", "stats month <#C2|design>", user_id="U2", channel_id="C1")
+    await app_env.command(
+        "/hygiene", "stats month so far <#C2|design>", user_id="U2", channel_id="C1"
+    )
     body = last_response(app_env)
     text = str(body["blocks"])
     assert "This month so far" in text and "<#C2> only" in text
-    assert "*Meetings held*\\n1  _(last month 0, +1)_" in text
+    assert "*Meetings held*\\n1  _(same time last month 0; +1)_" in text
     assert "*Decisions decided*\\n0" in text
     assert "By channel" not in text
 
@@ -118,7 +137,8 @@ async def test_digest_preview_goes_to_the_caller_only_with_the_chart_in_their_dm
     body = last_response(app_env)
     text = str(body["blocks"])
     assert "Weekly digest" in text and "Mon 23 Nov 2026 – Sun 29 Nov 2026" in text
-    assert "*Meetings held*\\n2  _(last week 1, +1)_" in text
+    assert "*Week of Mon 23 Nov* against the week before (Mon 16 Nov – Sun 22 Nov)" in text
+    assert "*Meetings held*\\n2  _(week before 1; +1)_" in text
     assert "Secret reorg" in text  # U1 is in G1
     assert app_env.fake.calls_to("chat.postMessage") == []
     [chart] = app_env.fake.files.values()
@@ -210,7 +230,7 @@ async def test_meeting_ended_minutes_ago_is_not_yet_judged(app_env: AppEnv) -> N
         done = await add_meeting(session, ended=utc(2026, 11, 24, 10), channel="C1")
         await add_outcome(session, done, created=utc(2026, 11, 24, 11), kind=OutcomeKind.NOTE)
     app_env.deps.clock.set(THURSDAY)  # type: ignore[attr-defined]
-    await app_env.command("/hygiene", "stats", user_id="U1")
+    await app_env.command("/hygiene", "stats so far", user_id="U1")
     text = str(last_response(app_env)["blocks"])
     assert "*Outcome rate*\\n100% of 1" in text
     assert "1 still within the outcome grace period" in text

@@ -34,7 +34,8 @@ class TrendPoint:
     """One week of the chart; None where the week had nothing to measure."""
 
     label: str
-    outcome_rate: float | None
+    #: Whole percent, rounded half up as everywhere else it is read.
+    outcome_percent: int | None
     median_time_to_decision: timedelta | None
 
 
@@ -47,10 +48,10 @@ def trend_chart(points: Sequence[TrendPoint], *, title: str) -> bytes:
     rate_axes, median_axes = figure.subplots(2, 1, sharex=True)
     positions = list(range(len(points)))
 
-    rates = [p.outcome_rate * 100 if p.outcome_rate is not None else 0.0 for p in points]
+    rates = [float(p.outcome_percent or 0) for p in points]
     bars = rate_axes.bar(positions, rates, color=RATE_COLOUR, width=0.6)
     for bar, point in zip(bars, points, strict=True):
-        if point.outcome_rate is None:
+        if point.outcome_percent is None:
             # No meeting was judged that week: say so rather than draw a misleading 0 %.
             rate_axes.text(
                 bar.get_x() + bar.get_width() / 2,
@@ -65,7 +66,7 @@ def trend_chart(points: Sequence[TrendPoint], *, title: str) -> bytes:
             rate_axes.text(
                 bar.get_x() + bar.get_width() / 2,
                 bar.get_height() + 2,
-                f"{point.outcome_rate:.0%}",
+                f"{point.outcome_percent}%",
                 ha="center",
                 va="bottom",
                 fontsize=8,

@@ -19,6 +19,7 @@ from asyncio import Future
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -38,7 +39,7 @@ from bot.meetings.models import Meeting, Outcome, OutcomeKind
 from bot.nudges.rules import NudgeKind, episode_key, is_user_id
 from bot.slack.blocks import nudges as render
 from bot.slack.blocks.kit import Block
-from bot.slack.digest_compose import compose_digest
+from bot.slack.digest_compose import compose_digest, record_sent
 from bot.slack.users import UserDirectory
 from bot.workspace import WorkspaceKey
 
@@ -50,6 +51,9 @@ class OutgoingFile:
     content: bytes
     filename: str
     title: str
+
+
+AfterSent = Callable[[AsyncSession, datetime], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +69,10 @@ class OutgoingMessage:
     text: str
     blocks: list[Block]
     files: tuple[OutgoingFile, ...] = ()
+    #: Run once the message is posted, in a transaction of its own, with the moment it was
+    #: sent: what the composer wants kept about a message someone received (a digest's
+    #: figures, `bot.slack.digest_compose.record_sent`).
+    after_sent: AfterSent | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -370,7 +378,12 @@ async def compose_weekly_digest(ctx: ComposeContext, delivery: Delivery) -> Comp
         content=digest.chart, filename=digest.chart_filename, title=digest.chart_title
     )
     return OutgoingMessage(
-        channel=delivery.recipient, text=digest.text, blocks=digest.blocks, files=(chart,)
+        channel=delivery.recipient,
+        text=digest.text,
+        blocks=digest.blocks,
+        files=(chart,),
+        # Reported weeks stay reported: what this digest showed is kept once it is sent.
+        after_sent=partial(record_sent, ws=ctx.ws, recipient=delivery.recipient, digest=digest),
     )
 
 

@@ -14,20 +14,34 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cadence.config import CadenceConfig
+from bot.cadence.stall import working_calendar
 from bot.db import Database
 from bot.decisions.models import Decision
-from bot.digest import metrics, schedule
+from bot.digest import metrics, reports, schedule
 from bot.digest.chart import TrendPoint, trend_chart
+from bot.digest.metrics import Figures
 from bot.digest.schedule import Period
 from bot.digest.stalled import StalledAt
 from bot.errors import Forbidden
-from bot.slack.blocks.digest import STALLED_LINES, Report, StalledItem, report_blocks, report_text
+from bot.slack.blocks.digest import (
+    STALLED_LINES,
+    Report,
+    StalledItem,
+    moment_text,
+    month_label,
+    report_blocks,
+    report_text,
+    short_date,
+    span_text,
+    week_label,
+)
 from bot.slack.blocks.kit import Block
 from bot.slack.parsing.commands import StatsPeriod
 from bot.slack.privacy import ChannelAccess, is_person
@@ -43,7 +57,8 @@ PUBLIC_AND_YOURS = "Public channels and the private channels you are in."
 
 @dataclass(frozen=True)
 class ComposedDigest:
-    """A digest ready to post: the message, and the trend chart to upload beside it."""
+    """A digest ready to post: the message, the trend chart to upload beside it, and what it
+    shows of the reported week, to keep once it is sent (`record_sent`)."""
 
     period_key: str
     text: str
@@ -51,6 +66,9 @@ class ComposedDigest:
     chart: bytes
     chart_filename: str
     chart_title: str
+    week: Period
+    figures: Figures
+    channels: frozenset[str]
 
 
 def channel_refused() -> Forbidden:
@@ -71,10 +89,12 @@ async def compose_digest(
 
     It reports the last whole week before ``due_at`` (the ledger row's moment; ``now`` when
     absent, as for a preview) against the week before, with the eight-week trend chart.
-    ``now`` is when the numbers are taken.
+    ``now`` is when the numbers are taken. Where this recipient's digest for the week before
+    showed a figure that has changed since, the comparison says what it was.
     """
     week = schedule.reported_week(due_at or now, cadence)
     weeks = schedule.weeks_ending(week, schedule.TREND_WEEKS, cadence)
+    before = weeks[-2]
     access = ChannelAccess(client)
     async with db.transaction() as session:
         in_play = await metrics.channels_in_play(session, ws=ws, since=weeks[0].start)
@@ -100,13 +120,23 @@ async def compose_digest(
         stalled = await metrics.oldest_stalled(
             session, ws=ws, cadence=cadence, at=week.end, channels=visible, limit=STALLED_LINES
         )
+        shown_before = await reports.reported(
+            session, ws=ws, recipient=recipient, start=before.start, end=before.end
+        )
     report = Report(
         title="Weekly digest",
-        period_text=f"{_span(week)} ({cadence.timezone})",
-        current_label="This week",
-        previous_label="Last week",
+        period_text=f"{span_text(week.first_day, week.last_day)} ({cadence.timezone})",
+        current_label=week_label(week.first_day),
+        previous_label="week before",
+        comparison=f"the week before ({span_text(before.first_day, before.last_day, year=False)})",
         current=series[-1],
         previous=series[-2],
+        previous_reported=(
+            shown_before.figures
+            if shown_before is not None and shown_before.readable_by(visible)
+            else None
+        ),
+        stalled_when="as the week ended",
         scope_note=PUBLIC_AND_YOURS if is_person(recipient) else PUBLIC_ONLY,
         zone=cadence.zone,
         channels=by_channel,
@@ -115,9 +145,8 @@ async def compose_digest(
     )
     points = [
         TrendPoint(
-            # "5 Oct" out of "Mon 5 Oct 2026": fixed English names, whatever the server locale.
-            label=" ".join(date_text(w.first_day).split()[1:3]),
-            outcome_rate=figures.outcome_rate,
+            label=short_date(w.first_day, weekday=False),
+            outcome_percent=figures.outcome_percent,
             median_time_to_decision=figures.median_time_to_decision,
         )
         for w, figures in zip(weeks, series, strict=True)
@@ -134,6 +163,34 @@ async def compose_digest(
         chart=chart,
         chart_filename=f"followthrough-trend-{week.key}.png",
         chart_title=chart_title,
+        week=week,
+        figures=series[-1],
+        channels=frozenset(visible),
+    )
+
+
+async def record_sent(
+    session: AsyncSession,
+    sent_at: datetime,
+    *,
+    ws: WorkspaceKey,
+    recipient: str,
+    digest: ComposedDigest,
+) -> None:
+    """Keep what ``digest`` showed ``recipient``, now that it has been sent to them.
+
+    Called once the message is out, by whatever sent it (the worker's sender, through
+    `OutgoingMessage.after_sent`, or `/hygiene digest`), so only digests someone received are
+    ever quoted back.
+    """
+    await reports.record_report(
+        session,
+        ws=ws,
+        recipient=recipient,
+        period=digest.week,
+        figures=digest.figures,
+        channels=digest.channels,
+        sent_at=sent_at,
     )
 
 
@@ -146,22 +203,17 @@ async def compose_stats(
     client: AsyncWebClient,
     now: datetime,
     period: StatsPeriod,
+    so_far: bool,
     channel_id: str | None = None,
     access: ChannelAccess | None = None,
 ) -> tuple[str, list[Block]]:
-    """/hygiene stats: this week (or month) so far against the whole previous one.
+    """/hygiene stats: the last whole week (or month) against the one before it, or with
+    ``so_far`` this one up to now against the same stretch of the one before.
 
     Weeks are digest weeks (they start on the digest's weekday), so the numbers a manager
     watches during the week are the ones the next digest reports.
     """
-    if period == "month":
-        current = schedule.month_of(now, cadence)
-        previous = schedule.previous_month(current, cadence)
-        labels = ("This month so far", "Last month")
-    else:
-        current = schedule.week_of(now, cadence)
-        previous = schedule.previous_week(current, cadence)
-        labels = ("This week so far", "Last week")
+    shown = stats_periods(now, cadence, period=period, so_far=so_far)
     access = access or ChannelAccess(client)
     if channel_id is not None:
         if not await access.may_see(channel_id, reader):
@@ -169,17 +221,36 @@ async def compose_stats(
         visible = {channel_id}
     else:
         async with db.transaction() as session:
-            in_play = await metrics.channels_in_play(session, ws=ws, since=previous.start)
+            in_play = await metrics.channels_in_play(session, ws=ws, since=shown.previous_start)
         visible = await access.readable(in_play, reader)
     async with db.transaction() as session:
-        before, so_far = await metrics.series_figures(
-            session,
-            ws=ws,
-            cadence=cadence,
-            bounds=[previous.start, current.start, now],
-            now=now,
-            channels=visible,
-        )
+        if shown.previous_end == shown.start:
+            before, current = await metrics.series_figures(
+                session,
+                ws=ws,
+                cadence=cadence,
+                bounds=[shown.previous_start, shown.start, shown.end],
+                now=now,
+                channels=visible,
+            )
+        else:
+            # "So far" and the same stretch of last week are not adjacent: one each.
+            [before] = await metrics.series_figures(
+                session,
+                ws=ws,
+                cadence=cadence,
+                bounds=[shown.previous_start, shown.previous_end],
+                now=now,
+                channels=visible,
+            )
+            [current] = await metrics.series_figures(
+                session,
+                ws=ws,
+                cadence=cadence,
+                bounds=[shown.start, shown.end],
+                now=now,
+                channels=visible,
+            )
         by_channel = (
             {}
             if channel_id is not None
@@ -187,29 +258,116 @@ async def compose_stats(
                 session,
                 ws=ws,
                 cadence=cadence,
-                start=current.start,
-                end=now,
+                start=shown.start,
+                end=shown.end,
                 now=now,
                 channels=visible,
             )
         )
         stalled = await metrics.oldest_stalled(
-            session, ws=ws, cadence=cadence, at=now, channels=visible, limit=STALLED_LINES
+            session, ws=ws, cadence=cadence, at=shown.end, channels=visible, limit=STALLED_LINES
         )
     where = f" · {channel_mention(channel_id)} only" if channel_id else ""
     report = Report(
         title="Team numbers",
-        period_text=f"{date_text(current.first_day)} – now ({cadence.timezone}){where}",
-        current_label=labels[0],
-        previous_label=labels[1],
-        current=so_far,
+        period_text=f"{shown.period_text} ({cadence.timezone}){where}",
+        current_label=shown.current_label,
+        previous_label=shown.previous_label,
+        comparison=shown.comparison,
+        stalled_when=shown.stalled_when,
+        current=current,
         previous=before,
         scope_note=PUBLIC_AND_YOURS if channel_id is None else "Only you can see this.",
         zone=cadence.zone,
         channels=by_channel,
         stalled=await _stalled_items(client, stalled),
+        footer=shown.hint,
     )
     return report_text(report), report_blocks(report)
+
+
+@dataclass(frozen=True, slots=True)
+class StatsPeriods:
+    """What /hygiene stats shows: [start, end) against [previous_start, previous_end)."""
+
+    start: datetime
+    end: datetime
+    previous_start: datetime
+    previous_end: datetime
+    period_text: str
+    current_label: str
+    previous_label: str
+    comparison: str
+    stalled_when: str
+    hint: str
+
+
+def stats_periods(
+    now: datetime, cadence: CadenceConfig, *, period: StatsPeriod, so_far: bool
+) -> StatsPeriods:
+    """The periods and their names for /hygiene stats at ``now``.
+
+    A whole period is compared with the whole one before it. "So far" runs from this period's
+    start to ``now`` and is compared with the one before up to the same local day and time
+    (the same weekday and clock time last week; the same date and time last month, or all of
+    last month when it is shorter), so a Tuesday morning is not set against a whole week.
+    """
+    month = period == "month"
+
+    def previous(p: Period) -> Period:
+        return schedule.previous_month(p, cadence) if month else schedule.previous_week(p, cadence)
+
+    this = schedule.month_of(now, cadence) if month else schedule.week_of(now, cadence)
+    last = previous(this)
+    noun = "month" if month else "week"
+    if not so_far:
+        before = previous(last)
+        label = month_label(last.first_day) if month else week_label(last.first_day)
+        before_text = (
+            month_label(before.first_day)
+            if month
+            else span_text(before.first_day, before.last_day, year=False)
+        )
+        return StatsPeriods(
+            start=last.start,
+            end=last.end,
+            previous_start=before.start,
+            previous_end=before.end,
+            period_text=span_text(last.first_day, last.last_day),
+            current_label=label,
+            previous_label=f"{noun} before",
+            comparison=f"the {noun} before ({before_text})",
+            stalled_when=f"as the {noun} ended",
+            hint=f"`/hygiene stats {noun} so far` shows this {noun} up to now.",
+        )
+    calendar = working_calendar(cadence)
+    reading = calendar.clock_reached(now)
+    if month:
+        elapsed_days = (reading.date() - this.first_day).days
+        same_day = last.first_day + timedelta(days=elapsed_days)
+        same_point = (
+            last.end
+            if same_day > last.last_day
+            else calendar.moment(datetime.combine(same_day, reading.time()))
+        )
+    else:
+        same_point = calendar.moment(reading - timedelta(days=7))
+    same_point = min(max(same_point, last.start), last.end)
+    point_text = moment_text(same_point, cadence.zone)
+    return StatsPeriods(
+        start=this.start,
+        end=now,
+        previous_start=last.start,
+        previous_end=same_point,
+        period_text=f"{span_text(this.first_day, None)} to now, {moment_text(now, cadence.zone)}",
+        current_label=f"This {noun} so far",
+        previous_label=f"same time last {noun}",
+        comparison=(
+            f"the same stretch of last {noun} ({short_date(last.first_day)} – {point_text})"
+        ),
+        stalled_when="now",
+        hint=f"`/hygiene stats{' month' if month else ''}` shows the last whole {noun}.",
+    )
 
 
 async def deliver_digest(
@@ -268,7 +426,3 @@ async def _permalink(client: AsyncWebClient, decision: Decision) -> str | None:
         return None
     link = response.get("permalink")
     return link if isinstance(link, str) else None
-
-
-def _span(period: Period) -> str:
-    return f"{date_text(period.first_day)} – {date_text(period.last_day)}"

@@ -600,6 +600,24 @@ class Sender:
             )
         )
         report.sent += 1
+        if message.after_sent is not None:
+            await self._after_sent(row, message, now)
+
+    async def _after_sent(self, row: Delivery, message: OutgoingMessage, sent_at: datetime) -> None:
+        """Keep what the composer asked to keep about a message that is now out.
+
+        In its own transaction, after the row is settled as sent: a failure here must neither
+        undo that (the message would go out twice) nor hold up the rest of the pass, so it is
+        logged and the row stays sent.
+        """
+        assert message.after_sent is not None
+        try:
+            async with self.db.transaction() as session:
+                await message.after_sent(session, sent_at)
+        except Exception:
+            log.exception(
+                "delivery %s (%s) was sent but what it showed was not kept", row.id, row.kind
+            )
 
     async def _share_files(
         self, client: AsyncWebClient, channel_id: str, message: OutgoingMessage

@@ -4,13 +4,19 @@ This period against the previous one with the change, a line per channel, and th
 stalled decisions with their owners and a link to each card. Everything is capped with "and N
 more" so any amount of data fits in one message, and a period with nothing in it says so in a
 sentence instead of showing a wall of zeros.
+
+Periods are named by their dates ("Week of Mon 2 Mar"), never "this week" for one that is
+over. Where the previous period was reported before (the last digest) and a figure has changed
+since, it says so: "week before 60%, revised from 50%". Percentages are rounded half up, and a
+count says "1 meeting", "2 meetings", "no meetings".
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from bot.digest.metrics import Figures
@@ -43,16 +49,26 @@ class StalledItem:
 
 @dataclass(frozen=True)
 class Report:
-    """What a digest or a stats reply shows; built by the Slack layer, rendered here."""
+    """What a digest or a stats reply shows; built by the Slack layer, rendered here.
+
+    ``current_label`` names the period ("Week of Mon 2 Mar"), ``previous_label`` the one it is
+    compared with as the figures say it ("week before"), and ``comparison`` the same with its
+    dates for the heading. ``previous_reported`` is what an earlier digest said about the
+    previous period, when one did.
+    """
 
     title: str
     period_text: str
     current_label: str
     previous_label: str
+    comparison: str
     current: Figures
     previous: Figures
     scope_note: str
     zone: ZoneInfo
+    previous_reported: Figures | None = None
+    #: When the stalled count was taken, said after it: "as the week ended", "now".
+    stalled_when: str = ""
     channels: Mapping[str, Figures] = field(default_factory=dict)
     stalled: Sequence[StalledItem] = ()
     footer: str = ""
@@ -81,14 +97,11 @@ def report_blocks(report: Report) -> list[Block]:
             )
         )
     blocks.append(
-        section(
-            f"*{report.current_label}* against {report.previous_label.lower()}:",
-            fields=_fields(report),
-        )
+        section(f"*{report.current_label}* against {report.comparison}:", fields=_fields(report))
     )
-    notes = _meeting_notes(now)
+    notes = [note for note in (_meeting_notes(now), _revision_note(report)) if note]
     if notes:
-        blocks.append(context(notes))
+        blocks.append(context(" ".join(notes)))
 
     lines = [_channel_line(channel, figures) for channel, figures in _ranked(report.channels)]
     if lines:
@@ -96,12 +109,14 @@ def report_blocks(report: Report) -> list[Block]:
         blocks.append(section("*By channel*"))
         blocks += line_sections(lines[:CHANNEL_LINES])
         if len(lines) > CHANNEL_LINES:
-            blocks.append(context(f"…and {len(lines) - CHANNEL_LINES} more channels."))
+            more = len(lines) - CHANNEL_LINES
+            blocks.append(context(f"…and {plural(more, 'more channel')}."))
 
     blocks.append(divider())
     stalled = now.stalled or 0
     if stalled:
-        blocks.append(section(f"*Oldest stalled decisions* ({stalled} stalled)"))
+        when = f" {report.stalled_when}" if report.stalled_when else ""
+        blocks.append(section(f"*Oldest stalled decisions* ({stalled} stalled{when})"))
         blocks += line_sections(
             [
                 _stalled_line(s, report.zone, report.current.end)
@@ -119,12 +134,13 @@ def report_blocks(report: Report) -> list[Block]:
 def report_text(report: Report) -> str:
     """The notification line (and the text where blocks do not show)."""
     now = report.current
-    rate = _percent(now.outcome_rate)
+    rate = f" ({_percent(now)} with outcomes)" if now.outcome_percent is not None else ""
+    stalled = f"{now.stalled} stalled" if now.stalled else "nothing stalled"
     return (
-        f"{report.title}, {report.period_text}: {now.meetings_held} meetings held"
-        f"{f', {rate} with outcomes' if now.outcome_rate is not None else ''}; "
-        f"{now.decisions_decided} decided, {now.decisions_opened} opened; "
-        f"{now.stalled or 0} stalled, {now.overdue_actions} overdue actions."
+        f"{report.title}, {_lower_first(report.current_label)} "
+        f"({report.period_text}): {count_text(now.meetings_held, 'meeting')} held{rate}; "
+        f"decisions {now.decisions_opened} opened, {now.decisions_decided} decided; "
+        f"{stalled}; {count_text(now.overdue_actions, 'overdue action')}."
     )
 
 
@@ -138,41 +154,90 @@ def _finish(blocks: list[Block], report: Report) -> list[Block]:
 
 
 def _fields(report: Report) -> list[str]:
-    now, before = report.current, report.previous
-    label = report.previous_label.lower()
+    now, before, shown = report.current, report.previous, report.previous_reported
+    label = report.previous_label
 
-    def count(name: str, current: int, previous: int) -> str:
-        change = current - previous
-        return f"*{name}*\n{current}  _({label} {previous}, {_signed(change)})_"
+    def compared(value: str, previous: str, reported: str | None, change: str | None) -> str:
+        parts = [f"{label} {previous}"]
+        if reported is not None and reported != previous:
+            parts[0] += f", revised from {reported}"
+        if change is not None:
+            parts.append(change)
+        return f"{value}  _({'; '.join(parts)})_"
 
-    rate_now, rate_before = now.outcome_rate, before.outcome_rate
-    rate = f"*Outcome rate*\n{_percent(rate_now)}"
-    if rate_now is not None:
-        rate += f" of {now.meetings_judged}"
-    rate += f"  _({label} {_percent(rate_before)}"
-    if rate_now is not None and rate_before is not None:
-        points = round(rate_now * 100) - round(rate_before * 100)
-        rate += f", {_signed(points)} pts"
-    rate += ")_"
+    def count(name: str, pick: Callable[[Figures], int | None]) -> str:
+        current, previous = pick(now), pick(before)
+        value = "—" if current is None else str(current)
+        if previous is None:
+            return f"*{name}*\n{value}"
+        reported = pick(shown) if shown is not None else None
+        change = None if current is None else _signed(current - previous)
+        return f"*{name}*\n" + compared(
+            value, str(previous), None if reported is None else str(reported), change
+        )
+
+    rate_now, rate_before = now.outcome_percent, before.outcome_percent
+    rate_value = _percent(now) + (f" of {now.meetings_judged}" if rate_now is not None else "")
+    rate_change = (
+        f"{_signed(rate_now - rate_before)} pts"
+        if rate_now is not None and rate_before is not None
+        else None
+    )
+    rate = "*Outcome rate*\n" + compared(
+        rate_value, _percent(before), None if shown is None else _percent(shown), rate_change
+    )
 
     median_now, median_before = now.median_time_to_decision, before.median_time_to_decision
-    median = (
-        f"*Median time to decide*\n{_duration(median_now)}  _({label} {_duration(median_before)}"
+    median_change = (
+        _signed_duration(median_now - median_before)
+        if median_now is not None and median_before is not None
+        else None
     )
-    if median_now is not None and median_before is not None:
-        median += f", {_signed_duration(median_now - median_before)}"
-    median += ")_"
+    median = "*Median time to decide*\n" + compared(
+        _duration(median_now),
+        _duration(median_before),
+        None if shown is None else _duration(shown.median_time_to_decision),
+        median_change,
+    )
 
     return [
-        count("Meetings held", now.meetings_held, before.meetings_held),
+        count("Meetings held", lambda f: f.meetings_held),
         rate,
-        count("Decisions opened", now.decisions_opened, before.decisions_opened),
-        count("Decisions decided", now.decisions_decided, before.decisions_decided),
-        count("Decisions dropped", now.decisions_dropped, before.decisions_dropped),
+        count("Decisions opened", lambda f: f.decisions_opened),
+        count("Decisions decided", lambda f: f.decisions_decided),
+        count("Decisions dropped", lambda f: f.decisions_dropped),
         median,
-        count("Overdue actions", now.overdue_actions, before.overdue_actions),
-        f"*Stalled decisions*\n{now.stalled or 0}",
+        count("Overdue actions", lambda f: f.overdue_actions),
+        count("Stalled decisions", lambda f: f.stalled),
     ]
+
+
+def _revision_note(report: Report) -> str:
+    """Say where the figures for the previous period come from when it was reported before."""
+    shown, before = report.previous_reported, report.previous
+    if shown is None:
+        return ""
+    if _visible_figures(shown) == _visible_figures(before):
+        return f"The {report.previous_label} is as the last digest reported it."
+    return (
+        f"The {report.previous_label} is shown as it stands now; “revised from” is what the "
+        "last digest reported (outcomes recorded late, decisions reopened or meetings marked "
+        "since)."
+    )
+
+
+def _visible_figures(f: Figures) -> tuple[object, ...]:
+    """The figures as the comparison prints them."""
+    return (
+        f.meetings_held,
+        _percent(f),
+        f.decisions_opened,
+        f.decisions_decided,
+        f.decisions_dropped,
+        _duration(f.median_time_to_decision),
+        f.overdue_actions,
+        f.stalled,
+    )
 
 
 def _meeting_notes(figures: Figures) -> str:
@@ -211,8 +276,8 @@ def _channel_line(channel_id: str, f: Figures) -> str:
     parts: list[str] = []
     if f.meetings_held:
         meetings = plural(f.meetings_held, "meeting")
-        if f.outcome_rate is not None:
-            meetings += f", {_percent(f.outcome_rate)} with outcomes"
+        if f.outcome_percent is not None:
+            meetings += f", {_percent(f)} with outcomes"
         parts.append(meetings)
     if f.decisions_opened:
         parts.append(f"{f.decisions_opened} opened")
@@ -241,17 +306,19 @@ def _stalled_line(item: StalledItem, zone: ZoneInfo, at: datetime) -> str:
         if item.due_date is not None and item.due_date < today
         else f"no activity since {date_text(item.last_activity_at.astimezone(zone).date())}"
     )
+    since = f" ({item.status_now} since)" if item.status_now != "open" else ""
     return (
         f"• *{ref}* {title} · {_person(item.owner_id)} · {_channel(item.channel_id)} · "
-        f"open {plural(age, 'day')}, {why}"
+        f"open {plural(age, 'day')}, {why}{since}"
     )
 
 
 # --- words for numbers ---------------------------------------------------------------------------
 
 
-def _percent(rate: float | None) -> str:
-    return "—" if rate is None else f"{round(rate * 100)}%"
+def _percent(figures: Figures) -> str:
+    percent = figures.outcome_percent
+    return "—" if percent is None else f"{percent}%"
 
 
 def _signed(change: int) -> str:
@@ -267,7 +334,7 @@ def _duration(span: timedelta | None) -> str:
     if seconds < 60:
         return "under a minute"
     if seconds < 3600:
-        return f"{round(seconds / 60)} min"
+        return f"{_half_up(seconds / 60, '1')} min"
     if seconds < 48 * 3600:
         return f"{_one_decimal(seconds / 3600)} h"
     return f"{_one_decimal(seconds / 86400)} days"
@@ -281,12 +348,73 @@ def _signed_duration(change: timedelta) -> str:
 
 
 def _one_decimal(value: float) -> str:
-    return f"{value:.1f}".removesuffix(".0")
+    return _half_up(value, "0.1").removesuffix(".0")
+
+
+def _half_up(value: float, step: str) -> str:
+    """``value`` to the nearest ``step``, halves up (2.25 h reads 2.3 h, not 2.2)."""
+    # Through the shortest decimal that reads back as the float, so 2.25 is a tie, not 2.2499…
+    return str(Decimal(repr(value)).quantize(Decimal(step), rounding=ROUND_HALF_UP))
 
 
 def plural(count: int, noun: str) -> str:
     """``1 meeting``, ``2 meetings``."""
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def count_text(count: int, noun: str) -> str:
+    """``no meetings``, ``1 meeting``, ``2 meetings``."""
+    return f"no {noun}s" if count == 0 else plural(count, noun)
+
+
+# --- names of periods ----------------------------------------------------------------------------
+
+_MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def short_date(day: date, *, weekday: bool = True) -> str:
+    """``Mon 2 Mar`` (or ``2 Mar``): a date near enough that its year goes without saying."""
+    parts = date_text(day).split()
+    return " ".join(parts[0:3] if weekday else parts[1:3])
+
+
+def week_label(first_day: date) -> str:
+    """``Week of Mon 2 Mar``."""
+    return f"Week of {short_date(first_day)}"
+
+
+def month_label(first_day: date) -> str:
+    """``March 2026``."""
+    return f"{_MONTH_NAMES[first_day.month - 1]} {first_day.year}"
+
+
+def span_text(first: date, last: date | None, *, year: bool = True) -> str:
+    """``Mon 2 Mar 2026 – Sun 8 Mar 2026``; without ``last``, just the first day."""
+    show = date_text if year else short_date
+    return show(first) if last is None else f"{show(first)} – {show(last)}"
+
+
+def moment_text(at: datetime, zone: ZoneInfo) -> str:
+    """``Wed 4 Mar 10:30`` on the zone's clock."""
+    local = at.astimezone(zone)
+    return f"{short_date(local.date())} {local:%H:%M}"
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
 
 
 def _person(user_id: str) -> str:

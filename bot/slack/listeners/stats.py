@@ -26,6 +26,7 @@ from bot.slack.digest_compose import (
     compose_stats,
     conversation_for,
     deliver_digest,
+    record_sent,
 )
 from bot.slack.parsing import commands as grammar
 from bot.slack.privacy import ChannelAccess, is_person
@@ -48,7 +49,7 @@ class HygieneRequest:
 
 
 async def show_stats(request: HygieneRequest, cmd: grammar.HygieneStats) -> None:
-    """The numbers for this week or month so far, to the caller only."""
+    """The numbers for the last whole week or month (or this one so far), to the caller only."""
     deps, ws = deps_of(request.context), workspace_of(request.context)
     user_id = request.command["user_id"]
     access = ChannelAccess(request.client)
@@ -63,6 +64,7 @@ async def show_stats(request: HygieneRequest, cmd: grammar.HygieneStats) -> None
         client=request.client,
         now=deps.now(),
         period=cmd.period,
+        so_far=cmd.so_far,
         channel_id=cmd.channel_id,
         access=access,
     )
@@ -132,6 +134,8 @@ async def _send_digest_now(request: HygieneRequest) -> None:
             failed.append(f"{_names([recipient])} ({exc.response.get('error')})")
         else:
             sent.append(recipient)
+            async with deps.db.transaction() as session:
+                await record_sent(session, deps.now(), ws=ws, recipient=recipient, digest=digest)
     summary = f"Sent the digest to {_names(sent)}." if sent else "The digest was not sent."
     if failed:
         summary += " Could not reach: " + ", ".join(failed) + "."

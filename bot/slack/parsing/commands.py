@@ -75,7 +75,8 @@ HYGIENE_USAGE: Final = "\n".join(
     [
         "*Hygiene*",
         "• `/hygiene settings` shows and changes this workspace's cadence (admins)",
-        "• `/hygiene stats [week|month] [#channel]` shows the team's numbers",
+        "• `/hygiene stats [week|month] [so far] [#channel]` shows the team's numbers for the"
+        " last whole week or month; with `so far`, this one up to now",
         "• `/hygiene digest [preview]` sends the digest now, or previews it just for you",
         "• `/hygiene export` exports decisions and meetings (admins)",
         "• `/hygiene help` shows this help",
@@ -218,8 +219,11 @@ StatsPeriod = Literal["week", "month"]
 
 @dataclass(frozen=True)
 class HygieneStats:
+    """``period``: week or month; ``so_far``: the current one up to now, not the last whole one."""
+
     period: StatsPeriod = "week"
     channel_id: str | None = None
+    so_far: bool = False
 
 
 @dataclass(frozen=True)
@@ -552,10 +556,32 @@ def parse_hygiene(text: str) -> HygieneCommand:
 
 
 def _parse_stats(rest: str) -> HygieneStats:
+    """``[this|last] [week|month] [so far] [#channel]``, in any order.
+
+    The last whole week is the default. ``so far``, ``this week`` or ``this month`` ask for the
+    current one up to now; ``last week`` and ``last month`` say the default in words.
+    """
     period: StatsPeriod | None = None
     channel_id: str | None = None
-    for word in rest.split():
-        lowered = word.lower()
+    which: str | None = None  # "this" or "last", however it was said
+    words = rest.split()
+    i = 0
+    while i < len(words):
+        word, lowered = words[i], words[i].lower()
+        i += 1
+        if lowered == "so" and i < len(words) and words[i].lower() == "far":
+            word, lowered = "so far", "so far"
+            i += 1
+        if lowered in {"this", "last", "so far"}:
+            said = "this" if lowered == "so far" else lowered
+            if which is not None and which != said:
+                raise _refusal(
+                    "`/hygiene stats` shows either the last whole week (the default, or "
+                    "`last week`) or this one up to now (`so far`, or `this week`), not both.",
+                    HYGIENE_USAGE,
+                )
+            which = said
+            continue
         if period is None and lowered in {"week", "month"}:
             period = "week" if lowered == "week" else "month"
             continue
@@ -563,7 +589,8 @@ def _parse_stats(rest: str) -> HygieneStats:
             channel_id = channel
             continue
         raise _refusal(
-            f"`/hygiene stats` takes week or month and a #channel, not {quote_input(word)}.",
+            "`/hygiene stats` takes week or month, `so far` and a #channel "
+            f"(e.g. `/hygiene stats week so far #general`), not {quote_input(word)}.",
             HYGIENE_USAGE,
         )
-    return HygieneStats(period=period or "week", channel_id=channel_id)
+    return HygieneStats(period=period or "week", channel_id=channel_id, so_far=which == "this")
