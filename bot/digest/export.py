@@ -1,10 +1,11 @@
 """A workspace's decisions (with their history), meetings and outcomes as spreadsheet-ready CSV.
 
-Three files rather than one zip: each opens with a double click in Excel, Numbers or Google
-Sheets, and Slack previews them. They are UTF-8 with a byte-order mark (without it Excel reads
-accented names as mojibake), times are local to the workspace and say which zone, and any cell
-a person typed that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``) is
-prefixed with an apostrophe so it shows as the text it is.
+Once digests have been sent, a fourth file puts the figures each digest reported beside the
+same figures as they stand now (`load_reported`). Files rather than one zip: each opens with a
+double click in Excel, Numbers or Google Sheets, and Slack previews them. They are UTF-8 with a
+byte-order mark (without it Excel reads accented names as mojibake), times are local to the
+workspace and say which zone, and any cell a person typed that a spreadsheet would run as a
+formula (``=``, ``+``, ``-``, ``@``) is prefixed with an apostrophe so it shows as the text it is.
 
 Loading (one transaction, plain column tuples so 100k decisions stay light) is separate from
 rendering (pure), so the Slack layer can look up people's names in between.
@@ -17,14 +18,19 @@ import io
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.cadence.config import CadenceConfig
 from bot.decisions.models import Decision, DecisionEvent
+from bot.digest import metrics, reports
+from bot.digest.metrics import Figures
+from bot.digest.reports import Reported
 from bot.meetings.models import Meeting, Outcome, OutcomeKind
 from bot.workspace import WorkspaceKey
 
@@ -49,6 +55,8 @@ class ExportData:
     meetings: list[_Row]
     outcomes: list[_Row]
     people: set[str] = field(default_factory=set)
+    #: Each digest report the reader may see, with its week's figures as they are now.
+    reported: list[tuple[Reported, Figures]] = field(default_factory=list)
 
 
 async def load_export(
@@ -160,6 +168,51 @@ async def load_export(
     )
 
 
+async def load_reported(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    cadence: CadenceConfig,
+    channels: Collection[str],
+    now: datetime,
+) -> list[tuple[Reported, Figures]]:
+    """The stored digest reports a reader who may see ``channels`` may see, each with its
+    week's figures as they stand at ``now``, over the same channels the report covered."""
+    shown = [r for r in await reports.every_report(session, ws=ws) if r.readable_by(channels)]
+    by_scope: dict[frozenset[str], set[tuple[datetime, datetime]]] = defaultdict(set)
+    for report in shown:
+        by_scope[report.channels].add((report.figures.start, report.figures.end))
+    live: dict[tuple[frozenset[str], datetime, datetime], Figures] = {}
+    for scope, periods in by_scope.items():
+        # Weeks that follow one another are one series (a few queries for any number of them).
+        for run in _consecutive_runs(sorted(periods)):
+            bounds = [run[0][0], *(end for _, end in run)]
+            series = await metrics.series_figures(
+                session,
+                ws=ws,
+                cadence=cadence,
+                bounds=bounds,
+                now=now,
+                channels=scope,
+                stalled_periods=None,
+            )
+            for (start, end), figures in zip(run, series, strict=True):
+                live[(scope, start, end)] = figures
+    return [(r, live[(r.channels, r.figures.start, r.figures.end)]) for r in shown]
+
+
+def _consecutive_runs(
+    periods: list[tuple[datetime, datetime]],
+) -> list[list[tuple[datetime, datetime]]]:
+    runs: list[list[tuple[datetime, datetime]]] = []
+    for period in periods:
+        if runs and runs[-1][-1][1] == period[0]:
+            runs[-1].append(period)
+        else:
+            runs.append([period])
+    return runs
+
+
 def render_export(
     data: ExportData,
     *,
@@ -175,6 +228,17 @@ def render_export(
     for o in data.outcomes:
         outcome_counts[o.meeting_id][o.kind] += 1
     stamp = today.isoformat()
+    digests = (
+        [
+            ExportFile(
+                filename=f"followthrough-digests-{stamp}.csv",
+                title="Digests: as reported and as now",
+                content=_csv(_digest_rows(data, labels)),
+            )
+        ]
+        if data.reported
+        else []
+    )
     return [
         ExportFile(
             filename=f"followthrough-decisions-{stamp}.csv",
@@ -191,6 +255,7 @@ def render_export(
             title="Meeting outcomes",
             content=_csv(_outcome_rows(data, labels)),
         ),
+        *digests,
     ]
 
 
@@ -209,6 +274,10 @@ class _Labels:
     def channel(self, channel_id: str) -> str:
         name = self.channels.get(channel_id)
         return _cell(f"#{name} ({channel_id})") if name else channel_id
+
+    def recipient(self, recipient: str) -> str:
+        """A person (their DM) or a channel, named where known."""
+        return self.person(recipient) if recipient[:1] in ("U", "W") else self.channel(recipient)
 
     def moment(self, at: datetime | None) -> str:
         return at.astimezone(self.zone).strftime("%Y-%m-%d %H:%M") if at else ""
@@ -362,6 +431,52 @@ def _outcome_rows(data: ExportData, labels: _Labels) -> Iterable[list[str]]:
             labels.moment(o.created_at),
             o.source_permalink or "",
         ]
+
+
+_DIGEST_FIGURES: list[tuple[str, Any]] = [
+    ("Meetings held", lambda f: f.meetings_held),
+    ("Outcome rate (%)", lambda f: f.outcome_percent),
+    ("Decisions opened", lambda f: f.decisions_opened),
+    ("Decisions decided", lambda f: f.decisions_decided),
+    ("Decisions dropped", lambda f: f.decisions_dropped),
+    ("Median time to decide (hours)", lambda f: _hours(f.median_time_to_decision)),
+    ("Overdue actions", lambda f: f.overdue_actions),
+    ("Stalled decisions", lambda f: f.stalled),
+]
+
+
+def _digest_rows(data: ExportData, labels: _Labels) -> Iterable[list[str]]:
+    yield [
+        "Week",
+        "First day",
+        "Last day",
+        "Sent to",
+        labels.zoned("Sent"),
+        *(f"{name}, {when}" for name, _ in _DIGEST_FIGURES for when in ("reported", "now")),
+    ]
+    for report, now in data.reported:
+        values = []
+        for _, pick in _DIGEST_FIGURES:
+            values += [_number(pick(report.figures)), _number(pick(now))]
+        yield [
+            report.period_key,
+            report.first_day.isoformat(),
+            report.last_day.isoformat(),
+            labels.recipient(report.recipient),
+            labels.moment(report.sent_at),
+            *values,
+        ]
+
+
+def _hours(span: timedelta | None) -> Decimal | None:
+    if span is None:
+        return None
+    hours = Decimal(repr(span.total_seconds())) / 3600
+    return hours.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def _number(value: object) -> str:
+    return "" if value is None else str(value)
 
 
 def _cell(text: str | None) -> str:

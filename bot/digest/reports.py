@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -32,6 +32,8 @@ class Reported:
 
     recipient: str
     period_key: str
+    first_day: date
+    last_day: date
     sent_at: datetime
     channels: frozenset[str]
     figures: Figures
@@ -139,6 +141,8 @@ def _reported(row: DigestReport) -> Reported:
     return Reported(
         recipient=row.recipient,
         period_key=row.period_key,
+        first_day=row.first_day,
+        last_day=row.last_day,
         sent_at=row.sent_at,
         channels=frozenset(row.channels),
         figures=figures,

@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.digest import metrics
-from bot.digest.export import load_export, render_export
+from bot.digest.export import load_export, load_reported, render_export
 from bot.errors import Forbidden, InvalidInput
 from bot.slack.blocks.digest import plural
 from bot.slack.deps import Deps, deps_of, workspace_of
@@ -160,9 +160,13 @@ async def export(request: HygieneRequest) -> None:
     async with deps.db.transaction() as session:
         in_play = await metrics.channels_in_play(session, ws=ws)
     visible = await access.readable(in_play, user_id)
+    now = deps.now()
     async with deps.db.transaction() as session:
         data = await load_export(session, ws=ws, channels=visible)
-    now = deps.now()
+        data.reported = await load_reported(
+            session, ws=ws, cadence=cadence, channels=visible, now=now
+        )
+    data.people.update(r.recipient for r, _ in data.reported if is_person(r.recipient))
     files = render_export(
         data,
         zone=cadence.zone,
@@ -179,8 +183,13 @@ async def export(request: HygieneRequest) -> None:
             f"Followthrough export: {plural(len(data.decisions), 'decision')} with "
             f"{'its' if len(data.decisions) == 1 else 'their'} history, "
             f"{plural(len(data.meetings), 'meeting')} and "
-            f"{plural(len(data.outcomes), 'outcome')}. "
-            f"{PUBLIC_AND_YOURS} Times are in {cadence.timezone}."
+            f"{plural(len(data.outcomes), 'outcome')}"
+            + (
+                f", and {plural(len(data.reported), 'digest')} as reported and as now. "
+                if data.reported
+                else ". "
+            )
+            + f"{PUBLIC_AND_YOURS} Times are in {cadence.timezone}."
         ),
     )
 
