@@ -222,6 +222,49 @@ def test_comparison_shows_rates_medians_and_changes() -> None:
     assert "*Oldest stalled decisions* (2 stalled)" in text
 
 
+def test_percentages_round_half_up_and_counts_agree_in_number() -> None:
+    # 5 of 8 is 62.5 %, 3 of 8 is 37.5 %: half up gives 63 % and 38 % (half to even: 62, 38).
+    now = Figures(start=START, end=END, meetings_held=8, meetings_with_outcome=5, overdue_actions=1)
+    before = Figures(
+        start=START - timedelta(days=7), end=START, meetings_held=8, meetings_with_outcome=3
+    )
+    r = report(current=now, previous=before, channels={"C1": now})
+    text = rendered(r)
+    assert "*Outcome rate*\\n63% of 8  _(week before 38%; +25 pts)_" in text
+    assert "8 meetings, 63% with outcomes" in text
+    assert "1 overdue action" in text and "1 overdue actions" not in text
+    line = report_text(r)
+    assert "8 meetings held (63% with outcomes)" in line
+    assert "1 overdue action." in line
+    one = Figures(start=START, end=END, meetings_held=1, meetings_with_outcome=1)
+    assert "1 meeting held (100% with outcomes)" in report_text(report(current=one))
+    assert "no meetings held" in report_text(report())
+    assert "no overdue actions" in report_text(report())
+    assert "nothing stalled" in report_text(report())
+
+
+def test_half_up_for_minutes_and_hours_too() -> None:
+    from bot.slack.blocks.digest import _duration
+
+    assert _duration(timedelta(seconds=150)) == "3 min"  # 2.5 min
+    assert _duration(timedelta(hours=2, minutes=15)) == "2.3 h"  # 2.25 h
+    assert _duration(timedelta(hours=12, minutes=45)) == "12.8 h"  # 12.75 h
+
+
+def test_a_revised_figure_says_what_was_reported() -> None:
+    before = Figures(
+        start=START - timedelta(days=7), end=START, meetings_held=4, meetings_with_outcome=3
+    )
+    reported = Figures(
+        start=START - timedelta(days=7), end=START, meetings_held=4, meetings_with_outcome=2
+    )
+    now = Figures(start=START, end=END, meetings_held=2, meetings_with_outcome=1)
+    text = rendered(report(current=now, previous=before, previous_reported=reported))
+    assert "*Outcome rate*\\n50% of 2  _(week before 75%, revised from 50%; −25 pts)_" in text
+    assert "*Meetings held*\\n2  _(week before 4; −2)_" in text
+    assert "“revised from” is what the last digest reported" in text
+
+
 def test_any_amount_of_data_fits_with_and_n_more() -> None:
     hostile = "<!channel> " + "x" * 5000
     channels = {
