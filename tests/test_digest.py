@@ -504,3 +504,37 @@ async def test_stats_so_far_at_the_stroke_of_a_new_week_compare_two_empty_stretc
     # so this is not a drop from last week's 1: there is simply nothing to report yet.
     text = str(blocks)
     assert "Nothing to report" in text and "Meetings held" not in text
+
+
+# --- the periods /hygiene stats shows ---------------------------------------------------------
+
+
+def test_stats_periods_worked_by_hand() -> None:
+    from bot.slack.digest_compose import stats_periods
+
+    utc_ = CadenceConfig()
+    thursday = utc(2026, 11, 26, 10, 30)
+    whole = stats_periods(thursday, utc_, period="week", so_far=False)
+    assert (whole.start, whole.end) == (utc(2026, 11, 16, 0), utc(2026, 11, 23, 0))
+    assert (whole.previous_start, whole.previous_end) == (utc(2026, 11, 9, 0), whole.start)
+    assert whole.current_label == "Week of Mon 16 Nov"
+    so_far = stats_periods(thursday, utc_, period="week", so_far=True)
+    assert (so_far.start, so_far.end) == (utc(2026, 11, 23, 0), thursday)
+    assert (so_far.previous_start, so_far.previous_end) == (
+        utc(2026, 11, 16, 0),
+        utc(2026, 11, 19, 10, 30),
+    )
+    # 31 March so far against February: February has no 31st, so all of it.
+    march = stats_periods(utc(2026, 3, 31, 10), utc_, period="month", so_far=True)
+    assert (march.previous_start, march.previous_end) == (utc(2026, 2, 1, 0), utc(2026, 3, 1, 0))
+    assert stats_periods(thursday, utc_, period="month", so_far=False).current_label == (
+        "October 2026"
+    )
+    # Across a change of clocks the same stretch is the same wall-clock time, not 168 hours:
+    # Wed 1 Apr 2026 10:00 in Berlin (CEST) against Wed 25 Mar 10:00 (CET), 167 hours before.
+    berlin = CadenceConfig(timezone="Europe/Berlin")
+    spring = stats_periods(
+        local("Europe/Berlin", 2026, 4, 1, 10), berlin, period="week", so_far=True
+    )
+    assert spring.previous_end == local("Europe/Berlin", 2026, 3, 25, 10)
+    assert spring.end - spring.previous_end == timedelta(hours=167)

@@ -403,3 +403,66 @@ def test_bounds_must_be_aware_and_in_order() -> None:
         metrics._check_bounds([W48.start.replace(tzinfo=None), W48.end.replace(tzinfo=None)])
     with pytest.raises(ValueError):
         metrics._check_bounds([W48.start])
+
+
+# --- what counts as activity ------------------------------------------------------------------
+
+
+async def test_every_history_entry_is_activity_and_resets_the_idle_count(db: Database) -> None:
+    """Mon–Fri, five working days, UTC. Each decision is recorded Mon 2 Nov 09:00; one of them
+    then gets one more entry on Wed 11 Nov 09:00 (reassigned, re-dated, snoozed, or decided and
+    reopened). At Mon 16 Nov 09:00 the untouched one is stalled (idle since 2 Nov); each touched
+    one is not (Wednesday 09:00 + five working days = Wednesday 18 Nov 09:00)."""
+    from bot.decisions import service as decisions
+    from bot.workspace import Actor
+
+    start, touch = utc(2026, 11, 2, 9), utc(2026, 11, 11, 9)
+    owner = Actor("U1")
+    async with db.transaction() as session:
+        made = []
+        for title in ("untouched", "assigned", "due", "snoozed", "reopened"):
+            made.append(
+                await decisions.create_decision(
+                    session,
+                    decisions.new_decision(
+                        ws=WS,
+                        title=title,
+                        owner_id="U1",
+                        creator_id="U1",
+                        channel_id="C1",
+                        now=start,
+                    ),
+                )
+            )
+        n = {d.title: d.number for d in made}
+        await decisions.assign(
+            session, ws=WS, number=n["assigned"], actor=owner, owner_id="U2", now=touch
+        )
+        await decisions.set_due(
+            session, ws=WS, number=n["due"], actor=owner, due_date=date(2026, 12, 24), now=touch
+        )
+        await decisions.snooze(
+            session,
+            ws=WS,
+            number=n["snoozed"],
+            actor=owner,
+            until=touch + timedelta(days=1),
+            now=touch,
+        )
+        await decisions.decide(
+            session, ws=WS, number=n["reopened"], actor=owner, resolution="Yes", now=touch
+        )
+        await decisions.reopen(session, ws=WS, number=n["reopened"], actor=owner, now=touch)
+    at = utc(2026, 11, 16, 9)
+    async with db.transaction() as session:
+        named = await metrics.oldest_stalled(session, ws=WS, cadence=UTC_CADENCE, at=at)
+        figures = await metrics.period_figures(
+            session, ws=WS, cadence=UTC_CADENCE, start=W47.start, end=at, now=at
+        )
+        # Replayed from the history at an end before the touches, every one was idle then.
+        before = await metrics.oldest_stalled(
+            session, ws=WS, cadence=UTC_CADENCE, at=utc(2026, 11, 10, 9)
+        )
+    assert [s.decision.title for s in named] == ["untouched"]
+    assert figures.stalled == 1
+    assert len(before) == 5
