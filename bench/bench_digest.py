@@ -1,8 +1,9 @@
 """Benchmark: the weekly digest's figures for a workspace with 100k decisions and 20k meetings.
 
 Loads two years of history into a fresh database of each engine (bulk executemany), then times
-what composing one digest asks of the database: the channels in play, eight weeks of figures,
-the per-channel breakdown and the oldest stalled decisions, exactly as
+what composing one digest asks of the database: the channels in play, eight weeks of figures
+(stalled at the last two ends, from each decision's state then), the per-channel breakdown, the
+oldest stalled decisions and the last digest's stored figures, exactly as
 `bot.slack.digest_compose.compose_digest` runs them (Slack calls excluded). The chart is timed
 on its own. Target: figures under 1 s on both engines.
 
@@ -31,7 +32,7 @@ from bench.bench_commands import fresh_database
 from bot.cadence.config import CadenceConfig
 from bot.db import Database
 from bot.decisions.models import Decision, DecisionEvent
-from bot.digest import metrics, schedule
+from bot.digest import metrics, reports, schedule
 from bot.digest.chart import TrendPoint, trend_chart
 from bot.meetings.models import Meeting, Outcome
 from bot.workspace import WorkspaceKey
@@ -120,6 +121,7 @@ def _rows(
         last_activity = closed or created + (NOW - created) * rng.random()
         status = "decided" if decided else "dropped" if dropped else "open"
         owner = f"U{rng.randrange(200):05d}"
+        due = (created + timedelta(days=rng.randint(1, 30))).date() if rng.random() < 0.5 else None
         decision_rows.append(
             {
                 **key,
@@ -131,9 +133,7 @@ def _rows(
                 "channel_id": rng.choice(channel_ids),
                 "status": status,
                 "resolution": "Done" if decided else None,
-                "due_date": (created + timedelta(days=rng.randint(1, 30))).date()
-                if rng.random() < 0.5
-                else None,
+                "due_date": due,
                 "created_at": created,
                 "updated_at": last_activity,
                 "last_activity_at": last_activity,
@@ -147,10 +147,22 @@ def _rows(
                 "decision_id": decision_id,
                 "actor_id": owner,
                 "action": "created",
-                "detail": {"owner": owner},
+                "detail": {"owner": owner, "due": due.isoformat() if due else None},
                 "at": created,
             }
         )
+        if not closed and last_activity > created:
+            # The history agrees with the row: an open decision's last activity is an entry.
+            event_rows.append(
+                {
+                    **key,
+                    "decision_id": decision_id,
+                    "actor_id": owner,
+                    "action": "snoozed",
+                    "detail": {"until": last_activity.isoformat()},
+                    "at": last_activity,
+                }
+            )
         if closed:
             event_rows.append(
                 {
@@ -223,6 +235,9 @@ async def digest_figures(db: Database, cadence: CadenceConfig) -> int:
         )
         await metrics.oldest_stalled(
             session, ws=MAIN, cadence=cadence, at=week.end, channels=visible
+        )
+        await reports.reported(
+            session, ws=MAIN, recipient="U00001", start=weeks[-2].start, end=weeks[-2].end
         )
     return len(visible)
 
