@@ -262,7 +262,7 @@ def test_a_revised_figure_says_what_was_reported() -> None:
     text = rendered(report(current=now, previous=before, previous_reported=reported))
     assert "*Outcome rate*\\n50% of 2  _(week before 75%, revised from 50%; −25 pts)_" in text
     assert "*Meetings held*\\n2  _(week before 4; −2)_" in text
-    assert "“revised from” is what the last digest reported" in text
+    assert "“Revised from” marks a figure that changed after the last digest reported it" in text
 
 
 def test_any_amount_of_data_fits_with_and_n_more() -> None:

@@ -107,7 +107,9 @@ async def test_a_sent_digest_is_kept_and_the_next_one_says_what_was_revised(
         assert "*Week of Mon 23 Nov* against the week before (Mon 16 Nov – Sun 22 Nov)" in blocks
         assert "_(week before 100%, revised from 50%)_" in blocks
         assert "*Meetings held*\\n0  _(week before 2; −2)_" in blocks  # unchanged: no note
-        assert "“revised from” is what the last digest reported" in blocks
+        assert (
+            "“Revised from” marks a figure that changed after the last digest reported it" in blocks
+        )
     assert len(await stored(db)) == 4
 
 

@@ -220,9 +220,9 @@ def _revision_note(report: Report) -> str:
     if _visible_figures(shown) == _visible_figures(before):
         return f"The {report.previous_label} is as the last digest reported it."
     return (
-        f"The {report.previous_label} is shown as it stands now; “revised from” is what the "
-        "last digest reported (outcomes recorded late, decisions reopened or meetings marked "
-        "since)."
+        "“Revised from” marks a figure that changed after the last digest reported it "
+        "(outcomes recorded late, decisions reopened, meetings marked since): the new one "
+        "is shown."
     )
 
 
