@@ -217,6 +217,9 @@ async def oldest_stalled(
         StalledAt(decision=d, at=at, due_date=d.due_date, last_activity_at=d.last_activity_at)
         for d in await session.scalars(idle.order_by(*order).limit(limit))
     ]
+    if len(picked) == limit:
+        # Only a decision at least as old as the last one picked can still make the list.
+        changed = changed.where(Decision.created_at <= picked[-1].decision.created_at)
     for decision, due_then, active_then in await session.execute(
         changed.order_by(*order).limit(limit)
     ):
