@@ -172,11 +172,16 @@ async def test_stalled_at_the_end_of_the_period(db: Database) -> None:
     async with db.transaction() as session:
         named = await metrics.oldest_stalled(session, ws=WS, cadence=UTC_CADENCE, at=end)
         earlier = await metrics.oldest_stalled(session, ws=WS, cadence=UTC_CADENCE, at=W47.end)
+        first_only = await metrics.oldest_stalled(
+            session, ws=WS, cadence=UTC_CADENCE, at=W47.end, limit=1
+        )
     assert [s.decision.id for s in named] == [past_due.id, quiet.id]
     # The list at an earlier end follows the same rule, with each one's state as it was then.
     assert [s.decision.id for s in earlier] == [decided_since.id, past_due.id, short.id]
     assert earlier[0].decision.status == "decided" and earlier[0].due_date == date(2026, 11, 5)
     assert earlier[2].last_activity_at == utc(2026, 11, 4)
+    # The oldest of them is one decided since, older than any idle one: still first.
+    assert [s.decision.id for s in first_only] == [decided_since.id]
 
 
 async def test_overdue_actions_at_the_end_of_each_period(db: Database) -> None:
