@@ -137,8 +137,8 @@ def report_text(report: Report) -> str:
     rate = f" ({_percent(now)} with outcomes)" if now.outcome_percent is not None else ""
     stalled = f"{now.stalled} stalled" if now.stalled else "nothing stalled"
     return (
-        f"{report.title}, {_lower_first(report.current_label)} "
-        f"({report.period_text}): {count_text(now.meetings_held, 'meeting')} held{rate}; "
+        f"{report.title}, {_lower_first(report.current_label)}: "
+        f"{count_text(now.meetings_held, 'meeting')} held{rate}; "
         f"decisions {now.decisions_opened} opened, {now.decisions_decided} decided; "
         f"{stalled}; {count_text(now.overdue_actions, 'overdue action')}."
     )
