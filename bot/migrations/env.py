@@ -1,12 +1,20 @@
-"""Alembic environment: async engine, URL from settings (or the caller), batch mode for SQLite."""
+"""Alembic environment: async engine, URL from settings (or the caller), batch mode for SQLite.
+
+Every online run first takes the migration lock (bot/migrate.py), then runs the whole upgrade
+in that one transaction: concurrent `migrate` runs queue up instead of colliding.
+"""
 
 import asyncio
+from collections.abc import Collection, Mapping
 from logging.config import fileConfig
+from typing import Any
 
 from alembic import context
+from alembic.migration import MigrationContext, MigrationInfo
 from sqlalchemy.engine import Connection
 
 from bot.db import create_engine
+from bot.migrate import Migrated, take_migration_lock
 from bot.models import Base
 
 config = context.config
@@ -25,6 +33,14 @@ def _url() -> str:
     return get_settings().database_url
 
 
+def _record(
+    ctx: MigrationContext, step: MigrationInfo, heads: Collection[Any], run_args: Mapping[str, Any]
+) -> None:
+    migrated = config.attributes.get("migrated")
+    if isinstance(migrated, Migrated) and step.is_upgrade:
+        migrated.applied.append(str(step.up_revision_id))
+
+
 def _configure(connection: Connection | None = None, url: str | None = None) -> None:
     context.configure(
         connection=connection,
@@ -33,6 +49,7 @@ def _configure(connection: Connection | None = None, url: str | None = None) -> 
         render_as_batch=True,
         compare_type=True,
         literal_binds=connection is None,
+        on_version_apply=_record,
     )
 
 
@@ -43,6 +60,7 @@ def run_migrations_offline() -> None:
 
 
 def _run_sync(connection: Connection) -> None:
+    take_migration_lock(connection)
     _configure(connection=connection)
     with context.begin_transaction():
         context.run_migrations()
