@@ -1,4 +1,10 @@
-"""The process interface: ``python -m bot serve|worker|migrate|run-jobs|shell``."""
+"""The process interface: ``python -m bot serve|worker|migrate|run-jobs|shell``.
+
+Every command checks what it reads before it does anything. An operator's mistake (a bad or
+missing setting, a bad cadence file, a database that cannot be used) ends the process with one
+message on standard error and exit code 2, never a traceback; a bad flag gets argparse's usage
+line and exit code 2 as well.
+"""
 
 from __future__ import annotations
 
@@ -6,24 +12,104 @@ import argparse
 import asyncio
 import logging
 import sys
+import textwrap
 from collections.abc import Sequence
 from datetime import datetime
 
 from bot import logs
 from bot.cadence.config import CadenceConfig, CadenceConfigError, load_cadence_file
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings, SettingsError, format_problems, load_settings, setting_help
 
 log = logging.getLogger("bot")
 
+_SLACK = ("SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
+_COMMON = ("DATABASE_URL", "FOLLOWTHROUGH_CONFIG", "LOG_LEVEL")
+SETTINGS_READ = {
+    "serve": (*_SLACK, "SLACK_APP_TOKEN", "SLACK_API_URL", *_COMMON, "HOST", "PORT"),
+    "worker": (*_SLACK, "SLACK_API_URL", *_COMMON),
+    "run-jobs": (*_SLACK, "SLACK_API_URL", *_COMMON),
+    "migrate": _COMMON,
+}
+_EXIT_CODES = (
+    "Exit code 2, with a message naming each problem, when a setting, the cadence file or the "
+    "database is not usable (not reachable, never migrated, or migrated by a newer release)."
+)
+_EXAMPLES = """\
+examples:
+  python -m bot shell                 try it in a sandbox: no Slack account, nothing to set
+  python -m bot migrate               create or update the database schema (SQLite by default)
+  python -m bot serve                 serve Slack's requests on $HOST:$PORT
+  python -m bot worker                send nudges and digests (or run-jobs from cron)
+
+Settings come from the environment or a .env file in the current directory;
+`python -m bot COMMAND --help` lists the ones each command reads."""
+
+
+class ConfigurationError(Exception):
+    """Every settings problem and every cadence-file problem, in one message."""
+
+    def __init__(self, problems: list[str], cadence: CadenceConfigError | None) -> None:
+        parts = ([format_problems(problems)] if problems else []) + (
+            [str(cadence)] if cadence else []
+        )
+        super().__init__("\n".join(parts))
+
+
+def _settings_epilog(command: str) -> str:
+    rows = setting_help(*SETTINGS_READ[command])
+    width = max(len(name) for name, _ in rows)
+    lines = "\n".join(f"  {name:<{width}}  {why}" for name, why in rows)
+    return f"settings read (environment or .env):\n{lines}\n\n{textwrap.fill(_EXIT_CODES, 79)}"
+
+
+def _command(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, summary: str, details: str
+) -> argparse.ArgumentParser:
+    return sub.add_parser(
+        name,
+        help=summary,
+        description=textwrap.fill(f"{summary[0].upper()}{summary[1:]}. {details}", 79),
+        epilog=_settings_epilog(name),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bot", description="Followthrough for Slack")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    sub.add_parser("serve", help="serve Slack's HTTP requests (or Socket Mode) and /healthz")
-    sub.add_parser("migrate", help="bring the database schema up to date (alembic upgrade head)")
-    sub.add_parser("worker", help="the scheduler: plan and send nudges every minute")
-    run = sub.add_parser(
-        "run-jobs", help="plan and send whatever is due at NOW, once, then exit (for cron)"
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="Followthrough: meeting and decision hygiene for Slack.",
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands")
+    _command(
+        sub,
+        "serve",
+        "serve Slack's HTTP requests (or Socket Mode) and /healthz",
+        "Listens on $HOST:$PORT: POST /slack/events, GET /healthz (503 while the database is "
+        "away) and, in OAuth mode, GET /slack/install and /slack/oauth_redirect. With "
+        "SLACK_APP_TOKEN it connects out to Slack over Socket Mode instead and serves only "
+        "/healthz. Stops cleanly on SIGTERM.",
+    )
+    _command(
+        sub,
+        "worker",
+        "the scheduler: plan and send nudges and digests every minute",
+        "Runs until SIGTERM or SIGINT, then finishes the posts under way. Run one or several; "
+        "they share the work through the database.",
+    )
+    _command(
+        sub,
+        "migrate",
+        "bring the database schema up to date (alembic upgrade head)",
+        "Creates the SQLite file if needed. Safe to run from several places at once: one "
+        "migrates, the others wait and find nothing to do.",
+    )
+    run = _command(
+        sub,
+        "run-jobs",
+        "plan and send whatever is due at NOW, once, then exit (for cron)",
+        "Two passes at the same moment send nothing twice.",
     )
     run.add_argument(
         "--now",
@@ -35,7 +121,13 @@ def _parser() -> argparse.ArgumentParser:
     from bot.shell.options import add_shell_arguments
 
     add_shell_arguments(
-        sub.add_parser("shell", help="try the app in a local sandbox: no Slack account needed")
+        sub.add_parser(
+            "shell",
+            help="try the app in a local sandbox: no Slack account needed",
+            description="The real app against a pretend Slack workspace, at a prompt or "
+            "running a script (docs/SHELL.md). Reads no settings: nothing from the "
+            "environment or .env reaches the sandbox.",
+        )
     )
     return parser
 
@@ -66,10 +158,24 @@ def _secrets(settings: Settings) -> list[str]:
     return [v.get_secret_value() for v in values if v is not None]
 
 
-def _load() -> tuple[Settings, CadenceConfig]:
-    settings = load_settings()
-    logs.configure(settings.log_level, _secrets(settings))
-    return settings, load_cadence_file(settings.cadence_path)
+def load_configuration(*, needs_slack: bool) -> tuple[Settings, CadenceConfig]:
+    """Settings and the cadence file, or one `ConfigurationError` naming all that is wrong."""
+    problems: list[str] = []
+    try:
+        settings: Settings | None = load_settings()
+    except SettingsError as exc:
+        problems += exc.problems
+        settings = exc.partial
+    if settings is not None and needs_slack:
+        problems += settings.slack_problems()
+    cadence_error = None
+    try:
+        cadence = load_cadence_file(settings.cadence_path if settings else None)
+    except CadenceConfigError as exc:
+        cadence_error = exc
+    if problems or cadence_error is not None or settings is None:
+        raise ConfigurationError(problems, cadence_error)
+    return settings, cadence
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -78,33 +184,47 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.shell.command import run_shell
 
         return run_shell(args)
+    from bot.startup import StartupError
+
     try:
-        settings, cadence = _load()
-        if args.command == "migrate":
-            from bot.migrate import upgrade
-
-            upgrade(settings.database_url)
-            log.info("database is at the latest schema")
-            return 0
-        if args.command == "serve":
-            from bot.server import serve
-
-            asyncio.run(serve(settings, cadence))
-            return 0
-        if args.command == "worker":
-            from bot.worker import run_worker
-
-            asyncio.run(run_worker(settings, cadence))
-            return 0
-        if args.command == "run-jobs":
-            from bot.worker import run_jobs
-
-            report = asyncio.run(run_jobs(settings, cadence, now=args.now))
-            print(report.summary())
-            return 0
-    except (SettingsError, CadenceConfigError) as exc:
+        settings, cadence = load_configuration(needs_slack=args.command != "migrate")
+        logs.configure(settings.log_level, _secrets(settings))
+        return _run(args, settings, cadence)
+    except (ConfigurationError, StartupError) as exc:
         print(exc, file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
-    return 2
+
+
+def _run(args: argparse.Namespace, settings: Settings, cadence: CadenceConfig) -> int:
+    if args.command == "migrate":
+        _migrate(settings.database_url)
+    elif args.command == "serve":
+        from bot.server import serve
+
+        asyncio.run(serve(settings, cadence))
+    elif args.command == "worker":
+        from bot.worker import run_worker
+
+        asyncio.run(run_worker(settings, cadence))
+    elif args.command == "run-jobs":
+        from bot.worker import run_jobs
+
+        report = asyncio.run(run_jobs(settings, cadence, now=args.now))
+        print(report.summary())
+    return 0
+
+
+def _migrate(url: str) -> None:
+    from bot.migrate import upgrade
+    from bot.startup import check_migratable, database_line
+
+    asyncio.run(check_migratable(url))
+    migrated = upgrade(url)
+    done = (
+        f"applied {len(migrated.applied)} migration{'s' if len(migrated.applied) != 1 else ''}"
+        if migrated.applied
+        else "nothing to do"
+    )
+    log.info("migrate: %s; %s", database_line(url), done)

@@ -1,4 +1,10 @@
-"""Logging set-up, with secrets scrubbed from every record before it is written anywhere."""
+"""Logging set-up, with secrets scrubbed from every record before it is written anywhere.
+
+A process says in one line what it started (bot/startup.py); the libraries' own start-up
+narration (alembic's plugin and context lines, APScheduler's job bookkeeping, uvicorn's
+"Started server process", Socket Mode's session lines) is shown only at ``LOG_LEVEL=DEBUG``.
+Their warnings and errors always show.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,9 @@ import logging
 import re
 
 _SECRET = re.compile(r"\b(xox[abposre]-|xapp-)[A-Za-z0-9-]+")
+
+# Libraries that log their routine work at INFO.
+CHATTY_LIBRARIES = ("alembic", "apscheduler", "uvicorn.error", "slack_bolt", "slack_sdk")
 
 
 class RedactSecrets(logging.Filter):
@@ -28,10 +37,29 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class DropBoltTokenWarning(logging.Filter):
+    """Bolt reads ``SLACK_BOT_TOKEN`` from the environment on its own and, since we hand it a
+    client that already carries that token, warns on every start that the token "will be
+    unused". It is used (through the client); the warning only misleads an operator."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+
+        self._text = warning_client_prioritized_and_token_skipped()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.name.startswith("slack_bolt") and record.getMessage() == self._text)
+
+
 def configure(level: str, secrets: list[str] | None = None) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactSecrets(secrets))
+    handler.addFilter(DropBoltTokenWarning())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    quiet = logging.getLevelName(level) > logging.DEBUG
+    for name in CHATTY_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.WARNING if quiet else logging.NOTSET)

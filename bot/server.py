@@ -13,6 +13,7 @@ from bot.db import Database
 from bot.settings import Settings
 from bot.slack.app import build_app
 from bot.slack.deps import Deps
+from bot.startup import listen, require_current_schema, started_line
 from bot.web import create_web_app, settle_heap
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,10 @@ def build_deps(settings: Settings, cadence: CadenceConfig) -> Deps:
 
 
 async def serve(settings: Settings, cadence: CadenceConfig) -> None:
+    """Refuse to start (`StartupError`) unless the database opens and is at this release's schema:
+    a process manager restarts a web process that exits, not one that answers only errors."""
+    status = await require_current_schema(settings.database_url, command="serve")
+    listener = listen(settings.host, settings.port)
     deps = build_deps(settings, cadence)
     bolt = build_app(settings, deps)
     web = create_web_app(bolt, deps.db, oauth=settings.oauth_mode)
@@ -37,20 +42,20 @@ async def serve(settings: Settings, cadence: CadenceConfig) -> None:
         )
     )
     settle_heap()
+    where = f"{settings.host}:{settings.port}"
     if settings.slack_app_token is None:
-        log.info("serving Slack over HTTP on %s:%s", settings.host, settings.port)
-        await server.serve()
+        log.info(started_line("serve", f"Slack over HTTP on {where}", settings, status))
+        await server.serve(sockets=[listener])
         await _finish_follow_ups(deps)
         return
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
     socket = AsyncSocketModeHandler(bolt, settings.slack_app_token.get_secret_value())
-    log.info(
-        "connecting to Slack with Socket Mode; /healthz on %s:%s", settings.host, settings.port
-    )
+    doing = f"Slack over Socket Mode, /healthz on {where}"
+    log.info(started_line("serve", doing, settings, status))
     await socket.connect_async()  # type: ignore[no-untyped-call]
     try:
-        await server.serve()
+        await server.serve(sockets=[listener])
     finally:
         await socket.close_async()  # type: ignore[no-untyped-call]
         await _finish_follow_ups(deps)

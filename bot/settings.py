@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.db import is_in_memory_sqlite, is_sqlite_url
@@ -20,7 +21,17 @@ DEFAULT_CONFIG_FILE = Path("followthrough.toml")
 
 
 class SettingsError(Exception):
-    """Start-up configuration is unusable; the message names every offending variable."""
+    """Start-up configuration is unusable; ``problems`` names every offending variable.
+
+    ``partial`` is the rest of the settings, with each bad value at its default, so a caller can
+    go on to find the problems that depend on them (the Slack credentials, the cadence file) and
+    report everything at once.
+    """
+
+    def __init__(self, problems: list[str], partial: Settings | None = None) -> None:
+        super().__init__(format_problems(problems))
+        self.problems = problems
+        self.partial = partial
 
 
 def normalize_database_url(url: str) -> str:
@@ -42,17 +53,38 @@ def normalize_database_url(url: str) -> str:
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    slack_signing_secret: SecretStr | None = None
-    slack_bot_token: SecretStr | None = None
-    slack_client_id: str | None = None
-    slack_client_secret: SecretStr | None = None
-    slack_app_token: SecretStr | None = None
-    slack_api_url: str = SLACK_API_DEFAULT
-    database_url: str = "sqlite+aiosqlite:///followthrough.db"
-    followthrough_config: Path | None = None
-    host: str = "0.0.0.0"
-    port: int = Field(default=3000, ge=1, le=65535)
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    # The descriptions are what `python -m bot <command> --help` lists.
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, description="the app's Signing Secret (not needed with SLACK_APP_TOKEN)"
+    )
+    slack_bot_token: SecretStr | None = Field(
+        default=None, description="xoxb-… bot token: one workspace"
+    )
+    slack_client_id: str | None = Field(
+        default=None, description="with SLACK_CLIENT_SECRET: OAuth installs, many workspaces"
+    )
+    slack_client_secret: SecretStr | None = Field(
+        default=None, description="with SLACK_CLIENT_ID: OAuth installs, many workspaces"
+    )
+    slack_app_token: SecretStr | None = Field(
+        default=None, description="xapp-… app-level token: Socket Mode instead of HTTP"
+    )
+    slack_api_url: str = Field(
+        default=SLACK_API_DEFAULT, description=f"the Slack Web API (default {SLACK_API_DEFAULT})"
+    )
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///followthrough.db",
+        description="sqlite:///FILE or postgres://… (default sqlite:///followthrough.db)",
+    )
+    followthrough_config: Path | None = Field(
+        default=None,
+        description=f"the cadence file (default ./{DEFAULT_CONFIG_FILE} when it exists)",
+    )
+    host: str = Field(default="0.0.0.0", description="address to listen on (default 0.0.0.0)")
+    port: int = Field(default=3000, ge=1, le=65535, description="port to listen on (default 3000)")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        default="INFO", description="DEBUG, INFO, WARNING or ERROR (default INFO)"
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -97,10 +129,7 @@ class Settings(BaseSettings):
 
     @property
     def cadence_path(self) -> Path | None:
-        """The cadence file to read: the configured one, else `followthrough.toml` if present."""
-        if self.followthrough_config is not None:
-            return self.followthrough_config
-        return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.exists() else None
+        return _cadence_file(self.followthrough_config)
 
     def slack_problems(self) -> list[str]:
         """What keeps this process from talking to Slack; empty when it can."""
@@ -131,12 +160,18 @@ class Settings(BaseSettings):
     def require_slack(self) -> None:
         problems = self.slack_problems()
         if problems:
-            raise SettingsError(_format(problems))
+            raise SettingsError(problems)
 
 
-def _format(problems: list[str]) -> str:
+def format_problems(problems: list[str]) -> str:
     lines = "\n".join(f"  - {p}" for p in problems)
     return f"Followthrough cannot start; fix these settings (environment or .env):\n{lines}"
+
+
+def setting_help(*names: str) -> list[tuple[str, str]]:
+    """(variable, what it is for) for each of the named settings, as ``--help`` lists them."""
+    fields = Settings.model_fields
+    return [(name, fields[name.lower()].description or "") for name in names]
 
 
 def load_settings() -> Settings:
@@ -144,11 +179,38 @@ def load_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            name = ".".join(str(p) for p in err["loc"]).upper() or "settings"
-            problems.append(f"{name}: {err['msg']}")
-        raise SettingsError(_format(problems)) from None
+        errors = exc.errors()
+    problems = [_describe(err) for err in errors]
+    bad = {str(err["loc"][0]) for err in errors if err["loc"]} & set(Settings.model_fields)
+    try:
+        # Values given to the constructor win over the environment: the bad ones go back to
+        # their defaults and everything else is read as usual.
+        defaults = {name: Settings.model_fields[name].get_default() for name in bad}
+        partial: Settings | None = Settings(**defaults)
+    except ValidationError:
+        partial = None
+    raise SettingsError(problems, partial)
+
+
+_SECRETS = frozenset(
+    {"slack_signing_secret", "slack_bot_token", "slack_client_secret", "slack_app_token"}
+)
+
+
+def _describe(err: ErrorDetails) -> str:
+    field = ".".join(str(p) for p in err["loc"])
+    ctx = err.get("ctx") or {}
+    why = str(ctx["error"]) if err["type"] == "value_error" and "error" in ctx else err["msg"]
+    if field not in _SECRETS and isinstance(err.get("input"), str):
+        why += f" (got {err['input']!r})"
+    return f"{field.upper() or 'settings'}: {why}"
+
+
+def _cadence_file(configured: Path | None) -> Path | None:
+    """The cadence file to read: the configured one, else `followthrough.toml` if present."""
+    if configured is not None:
+        return configured
+    return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.exists() else None
 
 
 @lru_cache(maxsize=1)

@@ -22,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from bot.db import create_engine, is_sqlite_url
-from bot.migrate import SchemaStatus, schema_status
+from bot.migrate import SchemaStatus, schema_status, scripts
+from bot.settings import Settings
 
 CONNECT_TIMEOUT_SECONDS = 10
 MIGRATE_FIRST = "Run `python -m bot migrate` first, then start {command} again."
@@ -46,12 +47,28 @@ def engine_name(url: str) -> str:
     return "SQLite" if is_sqlite_url(url) else "PostgreSQL"
 
 
+def database_line(url: str, revisions: tuple[str, ...] | None = None) -> str:
+    """ "SQLite database sqlite+aiosqlite:///followthrough.db at schema 773725e485ef"."""
+    at = _list(revisions if revisions is not None else tuple(scripts().get_heads()))
+    return f"{engine_name(url)} database {shown_url(url)} at schema {at}"
+
+
+def started_line(command: str, doing: str, settings: Settings, status: SchemaStatus) -> str:
+    """The one line a process logs once it has started: what, where, which database, which mode."""
+    mode = (
+        "OAuth mode (many workspaces)"
+        if settings.oauth_mode
+        else "single-workspace mode (bot token)"
+    )
+    return f"{command}: {doing}; {database_line(settings.database_url, status.current)}; {mode}"
+
+
 async def require_current_schema(url: str, *, command: str) -> SchemaStatus:
     """For serve, worker and run-jobs: the database opens and is migrated to this release's head."""
     status = await read_schema(url, create=False, command=command)
     where = f"the database {shown_url(url)}"
     if status.ahead:
-        raise _ahead(status, where, f"{command} cannot start")
+        raise _ahead(status, where, _cannot(command))
     if status.empty:
         raise StartupError(
             f"{command} cannot start: {where} was never migrated (it has no Followthrough tables).",
@@ -70,7 +87,7 @@ async def check_migratable(url: str) -> SchemaStatus:
     """For migrate: the database opens (a new SQLite file may be created) and is not ahead."""
     status = await read_schema(url, create=True, command="migrate")
     if status.ahead:
-        raise _ahead(status, f"the database {shown_url(url)}", "migrate cannot run")
+        raise _ahead(status, f"the database {shown_url(url)}", _cannot("migrate"))
     return status
 
 
@@ -87,7 +104,7 @@ async def read_schema(url: str, *, create: bool, command: str) -> SchemaStatus:
         return await _read(engine)
     except (OSError, SQLAlchemyError) as exc:
         problem, advice = _why_unreachable(url, exc)
-        raise StartupError(f"{command} cannot start: {problem}", advice) from None
+        raise StartupError(f"{_cannot(command)}: {problem}", advice) from None
     finally:
         await engine.dispose()
 
@@ -98,6 +115,29 @@ async def _read(engine: AsyncEngine) -> SchemaStatus:
         return await connection.run_sync(schema_status)
 
 
+def listen(host: str, port: int) -> socket.socket:
+    """The web process's listening socket, bound before anything else starts (uvicorn serves
+    on it), so a port that is taken is a start-up refusal instead of a half-started process."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        sock = socket.socket(family, socket.SOCK_STREAM)
+    except OSError as exc:
+        raise StartupError(
+            f"serve cannot start: cannot listen on {host}:{port}: {exc.strerror or exc}.",
+            "Check HOST: it should be an address of this machine, such as 0.0.0.0 or 127.0.0.1.",
+        ) from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise StartupError(
+            f"serve cannot start: cannot listen on {host}:{port}: {exc.strerror or exc}.",
+            "Stop whatever else is using that port, or set PORT (or HOST) to another one.",
+        ) from None
+    return sock
+
+
 def _ahead(status: SchemaStatus, where: str, what: str) -> StartupError:
     return StartupError(
         f"{what}: {where} is at schema revision {_list(status.unknown)}, which this release "
@@ -105,6 +145,10 @@ def _ahead(status: SchemaStatus, where: str, what: str) -> StartupError:
         "Run that newer release, or use it to step the schema back "
         f"(`alembic downgrade {_list(status.heads)}` from its checkout) before starting this one.",
     )
+
+
+def _cannot(command: str) -> str:
+    return "migrate cannot run" if command == "migrate" else f"{command} cannot start"
 
 
 def _list(revisions: tuple[str, ...]) -> str:
@@ -118,7 +162,7 @@ def _open_sqlite_file(url: str, *, create: bool, command: str) -> None:
     path = Path(database).expanduser()
     where = f"the database {shown_url(url)}"
     folder = path.resolve().parent
-    cannot = f"{command} cannot start" if command != "migrate" else "migrate cannot run"
+    cannot = _cannot(command)
     if path.is_dir():
         raise StartupError(
             f"{cannot}: {where} names a folder ({path.resolve()}), not a database file.",

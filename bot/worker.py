@@ -41,6 +41,7 @@ from bot.slack import cards
 from bot.slack.compose import Composers, default_composers
 from bot.slack.sender import Sender, SendReport, SlackClients, TokenFor, token_source
 from bot.slack.users import UserDirectory
+from bot.startup import require_current_schema, started_line
 from bot.workspace import WorkspaceKey
 from bot.workspaces import service as workspaces
 
@@ -226,9 +227,15 @@ def build_jobs(
 async def run_jobs(
     settings: Settings, cadence: CadenceConfig, *, now: datetime | None = None
 ) -> TickReport:
-    """``run-jobs``: one tick as of ``now`` (default: the real now), then exit."""
+    """``run-jobs``: one tick as of ``now`` (default: the real now), then exit.
+
+    Refuses to start (`StartupError`) unless the database opens and is at this release's schema.
+    """
+    status = await require_current_schema(settings.database_url, command="run-jobs")
     clock: Clock = ShiftedClock(now) if now is not None else SystemClock()
     jobs = build_jobs(settings, cadence, clock)
+    moment = clock.now().isoformat(timespec="seconds")
+    log.info(started_line("run-jobs", f"one pass as of {moment}", settings, status))
     try:
         return await jobs.tick()
     finally:
@@ -252,7 +259,11 @@ def schedule(scheduler: AsyncIOScheduler, jobs: Jobs) -> None:
 async def run_worker(
     settings: Settings, cadence: CadenceConfig, *, stop: asyncio.Event | None = None
 ) -> None:
-    """``worker``: tick every minute until SIGTERM or SIGINT (or ``stop`` is set)."""
+    """``worker``: tick every minute until SIGTERM or SIGINT (or ``stop`` is set).
+
+    Refuses to start (`StartupError`) unless the database opens and is at this release's schema.
+    """
+    status = await require_current_schema(settings.database_url, command="worker")
     jobs = build_jobs(settings, cadence, SystemClock())
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -262,7 +273,7 @@ async def run_worker(
     scheduler = AsyncIOScheduler(timezone=UTC)
     schedule(scheduler, jobs)
     scheduler.start()
-    log.info("worker started: a tick every %d s", TICK_SECONDS)
+    log.info(started_line("worker", f"a tick every {TICK_SECONDS} s", settings, status))
     try:
         await stop.wait()
         log.info("stopping: finishing the posts under way")
