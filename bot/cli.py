@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import difflib
 import logging
 import sys
 import textwrap
@@ -134,7 +135,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def aware_time(text: str) -> datetime:
     """An ISO-8601 moment with its UTC offset; anything else is a usage error (exit code 2)."""
-    example = "e.g. 2026-11-23T10:00:00Z or 2026-11-23T11:00:00+01:00"
+    example = "2026-11-23T10:00:00Z or 2026-11-23T11:00:00+01:00"
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
@@ -143,9 +144,35 @@ def aware_time(text: str) -> datetime:
         ) from None
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise argparse.ArgumentTypeError(
-            f"{text!r} has no time zone, so it could mean any moment; add Z or an offset, {example}"
+            f"{text!r} has no time zone, so it could mean any moment; add Z or an offset, "
+            f"like {example}"
         )
     return moment
+
+
+def _subcommand(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            found: argparse.ArgumentParser = action.choices[name]
+            return found
+    return parser
+
+
+def _refuse_unknown(parser: argparse.ArgumentParser, extra: list[str]) -> None:
+    """Argparse leaves a command's unknown flags to the top-level parser, whose usage line does
+    not show the command's flags; refuse them with the command's own usage, and a suggestion."""
+    flags = [flag for action in parser._actions for flag in action.option_strings]
+    message = f"unrecognized arguments: {' '.join(extra)}"
+    first = extra[0].split("=")[0]
+    as_setting = first.lstrip("-").upper().replace("-", "_")
+    close = difflib.get_close_matches(first, flags, n=1)
+    if close:
+        message += f" (did you mean {close[0]}?)"
+    elif as_setting in SETTINGS_READ.get(parser.prog.split()[-1], ()):
+        message += f" ({as_setting} is a setting: set it in the environment or .env)"
+    elif not first.startswith("-"):
+        message += " (this command takes no positional arguments)"
+    parser.error(message)
 
 
 def _secrets(settings: Settings) -> list[str]:
@@ -179,7 +206,10 @@ def load_configuration(*, needs_slack: bool) -> tuple[Settings, CadenceConfig]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        _refuse_unknown(_subcommand(parser, args.command), extra)
     if args.command == "shell":
         from bot.shell.command import run_shell
 

@@ -2,7 +2,7 @@
 
 A process says in one line what it started (bot/startup.py); the libraries' own start-up
 narration (alembic's plugin and context lines, APScheduler's job bookkeeping, uvicorn's
-"Started server process", Socket Mode's session lines) is shown only at ``LOG_LEVEL=DEBUG``.
+"Started server process", slack_sdk's Socket Mode session lines) shows only at ``LOG_LEVEL=DEBUG``.
 Their warnings and errors always show.
 """
 
@@ -13,8 +13,9 @@ import re
 
 _SECRET = re.compile(r"\b(xox[abposre]-|xapp-)[A-Za-z0-9-]+")
 
-# Libraries that log their routine work at INFO.
-CHATTY_LIBRARIES = ("alembic", "apscheduler", "uvicorn.error", "slack_bolt", "slack_sdk")
+# Libraries that log their routine work at INFO. (Bolt copies the root level into each of its
+# loggers as it makes them; it says little at INFO besides refused requests, which are worth it.)
+CHATTY_LIBRARIES = ("alembic", "apscheduler", "uvicorn.error", "slack_sdk")
 
 
 class RedactSecrets(logging.Filter):

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from bot import logs
 from bot.cadence.config import CadenceConfig, CadenceConfigError, load_cadence_file
+from bot.shell.options import DEFAULT_DATABASE
 from bot.shell.sandbox import Sandbox
 from bot.shell.script import ScriptError, run_script
 from bot.shell.session import Shell
@@ -35,10 +36,22 @@ def run_shell(args: argparse.Namespace) -> int:
     except (ValueError, OSError, CadenceConfigError) as exc:
         print(exc, file=sys.stderr)
         return 2
+    if args.db.exists() and not _is_sqlite_file(args.db):
+        # Above all, --fresh must never delete a file that is not a sandbox's database.
+        print(
+            f"--db {args.db}: that file is not a SQLite database; give the path of a new file "
+            f"or of a sandbox database (default {DEFAULT_DATABASE})",
+            file=sys.stderr,
+        )
+        return 2
     if args.fresh:
         for path in (args.db, _clock_file(args.db), *_sqlite_companions(args.db)):
             path.unlink(missing_ok=True)
-    args.db.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        args.db.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"--db {args.db}: cannot create its folder: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     try:
         return asyncio.run(_session(args, start, cadence, script))
     except ScriptError as exc:
@@ -96,6 +109,13 @@ def _script_text(path: Path | None) -> str | None:
     return path.read_text(encoding="utf-8")
 
 
+def _is_sqlite_file(path: Path) -> bool:
+    """An empty file, or one that starts with SQLite's header."""
+    with path.open("rb") as file:
+        head = file.read(16)
+    return head in (b"", b"SQLite format 3\x00")
+
+
 def _clock_file(database: Path) -> Path:
     return database.with_suffix(".clock.json")
 
@@ -104,14 +124,11 @@ def _sqlite_companions(database: Path) -> list[Path]:
     return [database.with_name(database.name + suffix) for suffix in ("-wal", "-shm")]
 
 
-def _start_moment(now: str | None, clock_file: Path, *, fresh: bool) -> datetime:
+def _start_moment(now: datetime | str | None, clock_file: Path, *, fresh: bool) -> datetime:
     if now == "now":
         return datetime.now(UTC)
-    if now is not None:
-        moment = datetime.fromisoformat(now)
-        if moment.tzinfo is None:
-            raise ValueError(f"--now {now}: add a UTC offset or Z, e.g. 2026-11-23T09:30+01:00")
-        return moment
+    if isinstance(now, datetime):
+        return now
     if not fresh and clock_file.exists():
         saved = json.loads(clock_file.read_text(encoding="utf-8"))
         return datetime.fromisoformat(str(saved["now"]))
