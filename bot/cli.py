@@ -230,18 +230,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace, settings: Settings, cadence: CadenceConfig) -> int:
     if args.command == "migrate":
         _migrate(settings.database_url)
-    elif args.command == "serve":
+        return 0
+    from bot.startup import check
+
+    # Checked before the web and worker modules are imported, so a refusal comes at once.
+    schema = asyncio.run(check(settings.database_url, command=args.command))
+    if args.command == "serve":
         from bot.server import serve
 
-        asyncio.run(serve(settings, cadence))
+        asyncio.run(serve(settings, cadence, schema=schema))
     elif args.command == "worker":
         from bot.worker import run_worker
 
-        asyncio.run(run_worker(settings, cadence))
+        asyncio.run(run_worker(settings, cadence, schema=schema))
     elif args.command == "run-jobs":
         from bot.worker import run_jobs
 
-        report = asyncio.run(run_jobs(settings, cadence, now=args.now))
+        report = asyncio.run(run_jobs(settings, cadence, schema=schema, now=args.now))
         print(report.summary())
     return 0
 

@@ -10,10 +10,11 @@ import uvicorn
 from bot.cadence.config import CadenceConfig
 from bot.clock import SystemClock
 from bot.db import Database
+from bot.migrate import SchemaStatus
 from bot.settings import Settings
 from bot.slack.app import build_app
 from bot.slack.deps import Deps
-from bot.startup import listen, require_current_schema, started_line
+from bot.startup import listen, started_line
 from bot.web import create_web_app, settle_heap
 
 log = logging.getLogger(__name__)
@@ -23,10 +24,9 @@ def build_deps(settings: Settings, cadence: CadenceConfig) -> Deps:
     return Deps(db=Database(settings.database_url), clock=SystemClock(), cadence=cadence)
 
 
-async def serve(settings: Settings, cadence: CadenceConfig) -> None:
-    """Refuse to start (`StartupError`) unless the database opens and is at this release's schema:
-    a process manager restarts a web process that exits, not one that answers only errors."""
-    status = await require_current_schema(settings.database_url, command="serve")
+async def serve(settings: Settings, cadence: CadenceConfig, *, schema: SchemaStatus) -> None:
+    """Serve until SIGTERM. ``schema`` is what the start-up check found (`bot.startup.check`:
+    the database opens and is at this release's schema); a port that is taken is refused too."""
     listener = listen(settings.host, settings.port)
     deps = build_deps(settings, cadence)
     bolt = build_app(settings, deps)
@@ -44,7 +44,7 @@ async def serve(settings: Settings, cadence: CadenceConfig) -> None:
     settle_heap()
     where = f"{settings.host}:{settings.port}"
     if settings.slack_app_token is None:
-        log.info(started_line("serve", f"Slack over HTTP on {where}", settings, status))
+        log.info(started_line("serve", f"Slack over HTTP on {where}", settings, schema))
         await server.serve(sockets=[listener])
         await _finish_follow_ups(deps)
         return
@@ -52,7 +52,7 @@ async def serve(settings: Settings, cadence: CadenceConfig) -> None:
 
     socket = AsyncSocketModeHandler(bolt, settings.slack_app_token.get_secret_value())
     doing = f"Slack over Socket Mode, /healthz on {where}"
-    log.info(started_line("serve", doing, settings, status))
+    log.info(started_line("serve", doing, settings, schema))
     await socket.connect_async()  # type: ignore[no-untyped-call]
     try:
         await server.serve(sockets=[listener])

@@ -63,8 +63,11 @@ def started_line(command: str, doing: str, settings: Settings, status: SchemaSta
     return f"{command}: {doing}; {database_line(settings.database_url, status.current)}; {mode}"
 
 
-async def require_current_schema(url: str, *, command: str) -> SchemaStatus:
-    """For serve, worker and run-jobs: the database opens and is migrated to this release's head."""
+async def check(url: str, *, command: str) -> SchemaStatus:
+    """For serve, worker and run-jobs: the database opens and is migrated to this release's head.
+
+    Their entry functions take the result as a required argument, so none starts unchecked.
+    """
     status = await read_schema(url, create=False, command=command)
     where = f"the database {shown_url(url)}"
     if status.ahead:
@@ -220,6 +223,11 @@ def _why_unreachable(url: str, exc: BaseException) -> tuple[str, str]:
         "Check that PostgreSQL is running there and that DATABASE_URL names its host and port."
     )
     if is_sqlite_url(url):
+        if "database is locked" in str(exc):
+            return (
+                f"{where} is locked: another process has been writing to it for too long.",
+                "Wait for it (a migration, say) to finish, or stop it, then try again.",
+            )
         return (
             f"{where} cannot be opened: {_message(exc)}.",
             "Check the path in DATABASE_URL and that this user may read and write it.",

@@ -35,13 +35,14 @@ from bot.cadence.config import CadenceConfig
 from bot.clock import Clock, SystemClock
 from bot.db import Database
 from bot.digest.planner import plan_digests
+from bot.migrate import SchemaStatus
 from bot.nudges.planner import PlanReport, ZoneOf, plan_nudges
 from bot.settings import Settings
 from bot.slack import cards
 from bot.slack.compose import Composers, default_composers
 from bot.slack.sender import Sender, SendReport, SlackClients, TokenFor, token_source
 from bot.slack.users import UserDirectory
-from bot.startup import require_current_schema, started_line
+from bot.startup import started_line
 from bot.workspace import WorkspaceKey
 from bot.workspaces import service as workspaces
 
@@ -225,17 +226,18 @@ def build_jobs(
 
 
 async def run_jobs(
-    settings: Settings, cadence: CadenceConfig, *, now: datetime | None = None
+    settings: Settings,
+    cadence: CadenceConfig,
+    *,
+    schema: SchemaStatus,
+    now: datetime | None = None,
 ) -> TickReport:
-    """``run-jobs``: one tick as of ``now`` (default: the real now), then exit.
-
-    Refuses to start (`StartupError`) unless the database opens and is at this release's schema.
-    """
-    status = await require_current_schema(settings.database_url, command="run-jobs")
+    """``run-jobs``: one tick as of ``now`` (default: the real now), then exit. ``schema`` is
+    what the start-up check found (`bot.startup.check`)."""
     clock: Clock = ShiftedClock(now) if now is not None else SystemClock()
     jobs = build_jobs(settings, cadence, clock)
     moment = clock.now().isoformat(timespec="seconds")
-    log.info(started_line("run-jobs", f"one pass as of {moment}", settings, status))
+    log.info(started_line("run-jobs", f"one pass as of {moment}", settings, schema))
     try:
         return await jobs.tick()
     finally:
@@ -257,13 +259,14 @@ def schedule(scheduler: AsyncIOScheduler, jobs: Jobs) -> None:
 
 
 async def run_worker(
-    settings: Settings, cadence: CadenceConfig, *, stop: asyncio.Event | None = None
+    settings: Settings,
+    cadence: CadenceConfig,
+    *,
+    schema: SchemaStatus,
+    stop: asyncio.Event | None = None,
 ) -> None:
-    """``worker``: tick every minute until SIGTERM or SIGINT (or ``stop`` is set).
-
-    Refuses to start (`StartupError`) unless the database opens and is at this release's schema.
-    """
-    status = await require_current_schema(settings.database_url, command="worker")
+    """``worker``: tick every minute until SIGTERM or SIGINT (or ``stop`` is set). ``schema`` is
+    what the start-up check found (`bot.startup.check`)."""
     jobs = build_jobs(settings, cadence, SystemClock())
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -273,7 +276,7 @@ async def run_worker(
     scheduler = AsyncIOScheduler(timezone=UTC)
     schedule(scheduler, jobs)
     scheduler.start()
-    log.info(started_line("worker", f"a tick every {TICK_SECONDS} s", settings, status))
+    log.info(started_line("worker", f"a tick every {TICK_SECONDS} s", settings, schema))
     try:
         await stop.wait()
         log.info("stopping: finishing the posts under way")
