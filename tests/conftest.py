@@ -32,6 +32,8 @@ from bot.slack.app import build_app
 from bot.slack.deps import Deps
 from bot.web import create_web_app
 
+pytest_plugins = ["tests._summary"]  # the skip summary at the end of a run
+
 ROOT = Path(__file__).resolve().parents[1]
 SLACK_FIXTURES = ROOT.parent / "shared" / "fixtures" / "slack"
 PG_SERVER = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")

@@ -10,6 +10,7 @@ the others find nothing to do. Each case runs the real commands as processes, se
 from __future__ import annotations
 
 import asyncio
+import socket
 import sqlite3
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -20,6 +21,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from bot.cli import SETTINGS_READ, main
 from bot.db import create_engine
 from bot.migrate import MIGRATION_LOCK_KEY, schema_status, scripts, upgrade
 from bot.startup import shown_url
@@ -314,3 +316,140 @@ async def test_concurrent_migrations_queue_and_one_migrates(empty_url: str, tmp_
     finally:
         await engine.dispose()
     assert status.current == (HEAD,)
+
+
+# --- settings, the cadence file and the port ----------------------------------------------------
+
+
+def test_settings_and_cadence_problems_come_in_one_message(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    no_env: None,
+) -> None:
+    config = tmp_path / "followthrough.toml"
+    config.write_text("[nudges\nstall_after_days = 3\n", encoding="utf-8")
+    monkeypatch.setenv("FOLLOWTHROUGH_CONFIG", str(config))
+    monkeypatch.setenv("PORT", "0")
+    monkeypatch.setenv("DATABASE_URL", "mysql://db/followthrough")
+    monkeypatch.chdir(tmp_path)
+    assert main(["serve"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    settings, cadence = captured.err.split(f"{config}: the cadence file has 1 problem:\n")
+    head, *items = settings.strip().splitlines()
+    assert head == "Followthrough cannot start; fix these settings (environment or .env):"
+    assert [item.split(":")[0].strip(" -") for item in items] == [
+        "DATABASE_URL",
+        "PORT",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_BOT_TOKEN",
+    ]
+    assert "(got 'mysql://db/followthrough')" in settings
+    assert "not valid TOML" in cadence and "the line reads: [nudges" in cadence
+    assert not list(tmp_path.glob("*.db"))
+
+
+def test_migrate_needs_no_slack_settings_but_checks_the_cadence_file(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    no_env: None,
+) -> None:
+    config = tmp_path / "followthrough.toml"
+    config.write_text('[digest]\nday = "someday"\n', encoding="utf-8")
+    monkeypatch.setenv("FOLLOWTHROUGH_CONFIG", str(config))
+    monkeypatch.chdir(tmp_path)
+    assert main(["migrate"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{config}: the cadence file has 1 problem:\n  digest.day:")
+    assert "SLACK_" not in err
+    assert not (tmp_path / "followthrough.db").exists()
+
+
+async def test_serve_refuses_a_port_that_is_taken(tmp_path: Path) -> None:
+    env = slack_env(DATABASE_URL=f"sqlite:///{tmp_path / 'followthrough.db'}")
+    await asyncio.to_thread(upgrade, f"sqlite+aiosqlite:///{tmp_path / 'followthrough.db'}")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", int(env["PORT"])))
+        taken.listen()
+        done = await run("serve", cwd=tmp_path, env=env)
+    assert_refused(
+        "serve",
+        done,
+        f"cannot listen on 127.0.0.1:{env['PORT']}",
+        "set PORT (or HOST) to another one",
+    )
+
+
+# --- --help and bad flags -----------------------------------------------------------------------
+
+
+def help_text(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    with pytest.raises(SystemExit) as exited:
+        main([*argv, "--help"])
+    assert exited.value.code == 0
+    return capsys.readouterr().out
+
+
+def test_help_describes_every_command_its_flags_and_the_settings_it_reads(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    top = help_text(capsys)
+    for command in (*SETTINGS_READ, "shell"):
+        assert f"\n    {command} " in top, top
+    for command, names in SETTINGS_READ.items():
+        text = help_text(capsys, command)
+        assert text.startswith(f"usage: python -m bot {command} [-h]")
+        listed = text.split("settings read (environment or .env):\n")[1].split("\n\n")[0]
+        assert [line.split()[0] for line in listed.splitlines()] == list(names)
+        assert "Exit code 2" in text
+    assert "--now ISO-8601" in help_text(capsys, "run-jobs")
+    shell = help_text(capsys, "shell")
+    for flag in ("--script", "--fresh", "--now", "--db", "--config", "--log-level"):
+        assert flag in shell
+    assert "Reads no settings" in shell
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (
+            ["shell", "--now", "garbage"],
+            "argument --now: 'garbage' is not an ISO-8601 date and time; write it like "
+            "2026-11-23T10:00:00Z or 2026-11-23T11:00:00+01:00",
+        ),
+        (["shell", "--now", "2026-11-23T09:30"], "'2026-11-23T09:30' has no time zone"),
+        (["shell", "--script", "no-such-week.txt"], "argument --script: no-such-week.txt: no such"),
+        (["shell", "--config", "."], "argument --config: . is a folder; give the path of a file"),
+        (["shell", "--db", "."], "argument --db: . is a folder; give a file path such as"),
+        (["shell", "--frsh"], "unrecognized arguments: --frsh (did you mean --fresh?)"),
+        (["shell", "--log-level", "loud"], "invalid choice: 'loud' (choose from"),
+        (["run-jobs", "--now", "tomorrow"], "'tomorrow' is not an ISO-8601 date and time"),
+        (["serve", "--port", "8080"], "--port 8080 (PORT is a setting: set it in the environment"),
+        (["migrate", "now"], "unrecognized arguments: now (this command takes no positional"),
+        (["deploy"], "invalid choice: 'deploy' (choose from"),
+    ],
+)
+def test_a_bad_flag_says_what_was_wrong_and_the_accepted_form(
+    argv: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    usage, message = err.strip().split("\n", 1)[0], err.strip().splitlines()[-1]
+    assert usage.startswith(f"usage: python -m bot {argv[0] if argv[0] != 'deploy' else ''}")
+    assert said in message, err
+
+
+def test_shell_fresh_never_deletes_a_file_that_is_not_a_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    precious = tmp_path / "thesis.txt"
+    precious.write_text("years of work\n")
+    script = tmp_path / "week.txt"
+    script.write_text("/decision new Something\n")
+    assert main(["shell", "--fresh", "--db", str(precious), "--script", str(script)]) == 2
+    assert "that file is not a SQLite database" in capsys.readouterr().err
+    assert precious.read_text() == "years of work\n"
