@@ -48,7 +48,7 @@ def engine_name(url: str) -> str:
 
 
 def database_line(url: str, revisions: tuple[str, ...] | None = None) -> str:
-    """ "SQLite database sqlite+aiosqlite:///followthrough.db at schema 773725e485ef"."""
+    """Like `SQLite database sqlite+aiosqlite:///followthrough.db at schema 773725e485ef`."""
     at = _list(revisions if revisions is not None else tuple(scripts().get_heads()))
     return f"{engine_name(url)} database {shown_url(url)} at schema {at}"
 
@@ -74,12 +74,12 @@ async def check(url: str, *, command: str) -> SchemaStatus:
         raise _ahead(status, where, _cannot(command))
     if status.empty:
         raise StartupError(
-            f"{command} cannot start: {where} was never migrated (it has no Followthrough tables).",
+            f"{_cannot(command)}: {where} was never migrated (it has no Followthrough tables).",
             MIGRATE_FIRST.format(command=command),
         )
     if not status.up_to_date:
         raise StartupError(
-            f"{command} cannot start: {where} is at schema revision {_list(status.current)}, "
+            f"{_cannot(command)}: {where} is at schema revision {_list(status.current)}, "
             f"older than this release's {_list(status.heads)}.",
             MIGRATE_FIRST.format(command=command),
         )
