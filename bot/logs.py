@@ -13,9 +13,9 @@ import re
 
 _SECRET = re.compile(r"\b(xox[abposre]-|xapp-)[A-Za-z0-9-]+")
 
-# Libraries that log their routine work at INFO. (Bolt copies the root level into each of its
-# loggers as it makes them; it says little at INFO besides refused requests, which are worth it.)
-CHATTY_LIBRARIES = ("alembic", "apscheduler", "uvicorn.error", "slack_sdk")
+# Loggers of libraries that narrate their routine work at INFO. Bolt's app logger is one (its
+# Socket Mode session lines); Bolt's others say little at INFO but refused requests, worth keeping.
+CHATTY_LIBRARIES = ("alembic", "apscheduler", "uvicorn.error", "slack_sdk", "slack_bolt.AsyncApp")
 
 
 class RedactSecrets(logging.Filter):
@@ -53,6 +53,18 @@ class DropBoltTokenWarning(logging.Filter):
         return not (record.name.startswith("slack_bolt") and record.getMessage() == self._text)
 
 
+class QuietLibraries(logging.Filter):
+    """Below WARNING, nothing from `CHATTY_LIBRARIES`. A filter rather than logger levels: Bolt
+    sets its loggers' levels itself, copying the root's, when it creates them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.WARNING:
+            return True
+        return not any(
+            record.name == name or record.name.startswith(name + ".") for name in CHATTY_LIBRARIES
+        )
+
+
 def configure(level: str, secrets: list[str] | None = None) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -61,6 +73,5 @@ def configure(level: str, secrets: list[str] | None = None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    quiet = logging.getLevelName(level) > logging.DEBUG
-    for name in CHATTY_LIBRARIES:
-        logging.getLogger(name).setLevel(logging.WARNING if quiet else logging.NOTSET)
+    if logging.getLevelName(level) > logging.DEBUG:
+        handler.addFilter(QuietLibraries())
