@@ -19,7 +19,7 @@ from bot.models import Decision
 from bot.numbering import next_number
 from bot.settings import load_settings
 from bot.slack.client import web_client
-from bot.web import create_web_app, settle_heap
+from bot.web import SlackGate, create_web_app, settle_heap
 from bot.workspace import WorkspaceKey
 
 
@@ -57,7 +57,9 @@ def build(kind: str) -> Any:
         await ack(text=f"Recorded *D-{number}*.")
 
     app.command("/decision")(bare if kind == "bare" else minimal)
-    return create_web_app(app, db, oauth=False)
+    # The signature check every Slack app makes; no replay ledger, no follow-up queue.
+    gate = SlackGate(signing_secret=settings.slack_signing_secret.get_secret_value(), once=None)
+    return create_web_app(app, db, oauth=False, gate=gate, follow_ups=None)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from bot.delivery.models import Delivery
 from bot.digest.models import DigestReport
 from bot.meetings.models import Meeting, Outcome
 from bot.numbering import Counter
+from bot.once import UsedOnce
 from bot.slack import install_tables
 from bot.workspaces.models import SettingsChange, Workspace
 
@@ -19,6 +20,7 @@ __all__ = [
     "Meeting",
     "Outcome",
     "SettingsChange",
+    "UsedOnce",
     "Workspace",
     "install_tables",
 ]

@@ -15,7 +15,7 @@ from bot.settings import Settings
 from bot.slack.app import build_app
 from bot.slack.deps import Deps
 from bot.startup import listen, started_line
-from bot.web import create_web_app, settle_heap
+from bot.web import SlackGate, create_web_app, settle_heap
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,13 @@ async def serve(settings: Settings, cadence: CadenceConfig, *, schema: SchemaSta
     listener = listen(settings.host, settings.port)
     deps = build_deps(settings, cadence)
     bolt = build_app(settings, deps)
-    web = create_web_app(bolt, deps.db, oauth=settings.oauth_mode)
+    web = create_web_app(
+        bolt,
+        deps.db,
+        oauth=settings.oauth_mode,
+        gate=SlackGate.for_settings(settings, deps.db),
+        follow_ups=deps.follow_ups,
+    )
     server = uvicorn.Server(
         uvicorn.Config(
             web,

@@ -30,7 +30,7 @@ from bot.models import Base
 from bot.settings import Settings
 from bot.slack.app import build_app
 from bot.slack.deps import Deps
-from bot.web import create_web_app
+from bot.web import SlackGate, create_web_app
 
 pytest_plugins = ["tests._summary"]  # the skip summary at the end of a run
 
@@ -216,7 +216,14 @@ async def app_env(
     settings = make_settings(db_url, fake_slack)
     deps = Deps(db=db, clock=clock, cadence=cadence)
     bolt = build_app(settings, deps)
-    web = create_web_app(bolt, db, oauth=False, dispose_db=False, follow_ups=deps.follow_ups)
+    web = create_web_app(
+        bolt,
+        db,
+        oauth=False,
+        gate=SlackGate.for_settings(settings, db),
+        follow_ups=deps.follow_ups,
+        dispose_db=False,
+    )
     transport = httpx.ASGITransport(app=web)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         driver = SlackDriver(

@@ -25,13 +25,13 @@ from bot.devtools.fake_slack import FakeSlack
 from bot.slack import install_tables
 from bot.slack.app import build_app
 from bot.slack.deps import Deps
-from bot.web import create_web_app
+from bot.web import SlackGate, create_web_app
 from tests.conftest import SIGNING_SECRET, AppEnv, make_settings
 
 CLIENT_ID = "1111.2222"
 CLIENT_SECRET = "oauth-client-secret-0123456789"
 STATE_COOKIE = "slack-app-oauth-state"
-_STATE_IN_URL = re.compile(r"state=([0-9a-f-]+)")
+_STATE_IN_URL = re.compile(r"state=([A-Za-z0-9_.-]+)")
 
 
 @asynccontextmanager
@@ -48,7 +48,14 @@ async def oauth_app(
     )
     deps = Deps(db=db, clock=clock, cadence=cadence)
     bolt = build_app(settings, deps)
-    web = create_web_app(bolt, db, oauth=True, dispose_db=False)
+    web = create_web_app(
+        bolt,
+        db,
+        oauth=True,
+        gate=SlackGate.for_settings(settings, db),
+        follow_ups=deps.follow_ups,
+        dispose_db=False,
+    )
     transport = httpx.ASGITransport(app=web)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         driver = SlackDriver(

@@ -23,7 +23,7 @@ from bot.slack.compose import default_composers
 from bot.slack.deps import Deps
 from bot.slack.limits import check_message
 from bot.slack.sender import Pacing, Sender, SlackClients, static_token
-from bot.web import create_web_app
+from bot.web import SlackGate, create_web_app
 from bot.worker import Jobs, TickReport, zone_lookup
 from bot.workspace import WorkspaceKey
 from bot.workspaces import service as workspaces
@@ -90,7 +90,14 @@ async def env(
     cadence = CadenceConfig()
     deps = Deps(db=db, clock=clock, cadence=cadence)
     bolt = build_app(settings, deps)
-    web = create_web_app(bolt, db, oauth=False, dispose_db=False)
+    web = create_web_app(
+        bolt,
+        db,
+        oauth=False,
+        gate=SlackGate.for_settings(settings, db),
+        follow_ups=deps.follow_ups,
+        dispose_db=False,
+    )
     clients = SlackClients(settings, static_token(BOT_TOKEN))
     sender = Sender(
         db=db,

@@ -9,9 +9,12 @@ import json
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
+from slack_sdk.oauth.state_store import stateless
+from slack_sdk.oauth.state_store.stateless import StatelessOAuthStateStore
 from sqlalchemy import func, select, update
 
 from bot.cadence.config import CadenceConfig
@@ -19,8 +22,9 @@ from bot.clock import ManualClock
 from bot.db import Database
 from bot.decisions.models import Decision
 from bot.devtools.fake_slack import FakeSlack
+from bot.once import OnceLedger, UsedOnce
 from bot.slack import install_tables
-from bot.slack.app import NOT_INSTALLED
+from bot.slack.app import NOT_INSTALLED, OAUTH_STATE_SECONDS
 from bot.workspace import WorkspaceKey
 from bot.workspaces.models import Workspace
 from tests.conftest import AppEnv
@@ -61,7 +65,14 @@ async def test_install_page_links_to_slack_with_a_state_and_sets_its_cookie(env:
     assert query["state"] == [page.state]
     assert page.cookie == f"{STATE_COOKIE}={page.state}"
     assert "HttpOnly" in page.response.headers["set-cookie"]
-    assert await count(env, install_tables.oauth_states) == 1
+    # The state is a signed token: opening the page writes nothing.
+    assert await count(env, UsedOnce) == 0
+
+
+async def test_install_page_cannot_fill_a_table(env: AppEnv) -> None:
+    for _ in range(300):
+        assert (await env.http.get("/slack/install")).status_code == 200
+    assert await count(env, UsedOnce) == 0
 
 
 async def test_good_redirect_stores_the_installation_and_the_team_is_served_with_its_token(
@@ -76,7 +87,8 @@ async def test_good_redirect_stores_the_installation_and_the_team_is_served_with
         None,
         "xoxb-T9-installed",
     )
-    assert await count(env, install_tables.oauth_states) == 0
+    # Its one use is remembered (until it would have expired), so it cannot be used again.
+    assert await count(env, UsedOnce) == 1
     async with env.deps.db.transaction() as session:
         assert await session.get(Workspace, ("", "T9")) is not None
 
@@ -124,16 +136,40 @@ async def test_a_replayed_state_is_refused(env: AppEnv) -> None:
     assert len(await installation_rows(env)) == 1
 
 
-async def test_an_expired_state_is_refused(env: AppEnv) -> None:
+async def test_an_expired_state_is_refused(env: AppEnv, monkeypatch: pytest.MonkeyPatch) -> None:
     page = await open_install_page(env)
-    async with env.deps.db.engine.begin() as conn:
-        table = install_tables.oauth_states
-        past = datetime.now(UTC).replace(tzinfo=None) - timedelta(seconds=1)
-        await conn.execute(update(table).values(expire_at=past))
+    later = time.time() + OAUTH_STATE_SECONDS + 1
+    monkeypatch.setattr(stateless, "time", SimpleNamespace(time=lambda: later))
     env.fake.valid_oauth_codes.add("good-code")
     response = await redirect(env, code="good-code", state=page.state, cookie=page.cookie)
     assert response.status_code == 401
     assert await installation_rows(env) == []
+    assert await count(env, UsedOnce) == 0
+
+
+async def test_a_state_signed_with_another_secret_is_refused(env: AppEnv) -> None:
+    forged = StatelessOAuthStateStore(expiration_seconds=600, signing_secret="guess").issue()
+    env.fake.valid_oauth_codes.add("good-code")
+    response = await redirect(
+        env, code="good-code", state=forged, cookie=f"{STATE_COOKIE}={forged}"
+    )
+    assert response.status_code == 401
+    assert env.fake.calls_to("oauth.v2.access") == []
+    assert await count(env, UsedOnce) == 0
+
+
+async def test_used_states_are_swept_once_expired(env: AppEnv) -> None:
+    await install(env, team_id="T9", token="xoxb-T9-installed")
+    assert await count(env, UsedOnce) == 1
+    async with env.deps.db.transaction() as session:
+        await session.execute(
+            update(UsedOnce).values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    # The next use of the ledger (any signed request) sweeps what has expired.
+    once = OnceLedger(env.deps.db)
+    assert await once.first_use("test:sweep", expires_at=datetime.now(UTC) + timedelta(minutes=1))
+    async with env.deps.db.transaction() as session:
+        assert list(await session.scalars(select(UsedOnce.key))) == ["test:sweep"]
 
 
 async def test_a_code_slack_rejects_installs_nothing(env: AppEnv) -> None:

@@ -130,11 +130,12 @@ async def test_serve_answers_signed_commands_and_stops_on_sigterm(tmp_path: Path
 async def test_healthz_is_503_when_the_database_is_down() -> None:
     from slack_bolt.async_app import AsyncApp
 
-    from bot.web import create_web_app
+    from bot.web import SlackGate, create_web_app
 
     db = Database("postgresql+asyncpg://nobody@127.0.0.1:1/none")
     bolt = AsyncApp(signing_secret="s" * 16, token="xoxb-unused")
-    web = create_web_app(bolt, db, oauth=False)
+    gate = SlackGate(signing_secret="s" * 16, once=None)
+    web = create_web_app(bolt, db, oauth=False, gate=gate, follow_ups=None)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=web), base_url="http://t"
     ) as http:

@@ -31,7 +31,7 @@ from bot.settings import Settings
 from bot.shell.world import TEAM_ID, TEAM_NAME, World
 from bot.slack.app import build_app
 from bot.slack.deps import Deps
-from bot.web import create_web_app
+from bot.web import SlackGate, create_web_app
 from bot.worker import Jobs, TickReport, build_jobs
 
 BOT_TOKEN = "xoxb-shell"
@@ -100,7 +100,13 @@ class Sandbox:
             clock = ManualClock(start)
             deps = Deps(db=Database(settings.database_url), clock=clock, cadence=cadence)
             bolt = build_app(settings, deps)
-            web = create_web_app(bolt, deps.db, oauth=False, follow_ups=deps.follow_ups)
+            web = create_web_app(
+                bolt,
+                deps.db,
+                oauth=False,
+                gate=SlackGate.for_settings(settings, deps.db),
+                follow_ups=deps.follow_ups,
+            )
             jobs = build_jobs(settings, cadence, clock)
             signing_secret = settings.slack_signing_secret
             assert signing_secret is not None

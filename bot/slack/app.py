@@ -18,15 +18,16 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.response import BoltResponse
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
-from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.once import OnceLedger
 from bot.settings import Settings
 from bot.slack.client import web_client
 from bot.slack.deps import Deps, workspace_of
 from bot.slack.errors import handle_error
 from bot.slack.listeners import register_all
 from bot.slack.listeners.lifecycle import INSTALLATION_STORE, LIFECYCLE_EVENTS
+from bot.slack.oauth_state import OneTimeOAuthState
 from bot.workspace import WorkspaceKey
 from bot.workspaces import service as workspaces
 
@@ -99,8 +100,8 @@ def _oauth_options(settings: Settings, deps: Deps, client: AsyncWebClient) -> di
         client_secret=client_secret,
         scopes=list(BOT_SCOPES),
         installation_store=store,
-        state_store=AsyncSQLAlchemyOAuthStateStore(
-            expiration_seconds=OAUTH_STATE_SECONDS, engine=deps.db.engine
+        state_store=OneTimeOAuthState(
+            secret=client_secret, expiration_seconds=OAUTH_STATE_SECONDS, once=OnceLedger(deps.db)
         ),
         state_expiration_seconds=OAUTH_STATE_SECONDS,
         install_path="/slack/install",
