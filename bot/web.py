@@ -30,6 +30,8 @@ from starlette.routing import Route
 from bot.db import Database
 from bot.once import OnceLedger
 from bot.settings import Settings
+from bot.slack.ack_budget import RECEIVED_AT
+from bot.slack.errors import VERIFIED
 from bot.slack.follow_ups import FollowUps
 
 log = logging.getLogger(__name__)
@@ -43,9 +45,6 @@ SIGNATURE_WINDOW_SECONDS = 300
 #: between the processes that share the ledger.
 REPLAY_MEMORY = timedelta(seconds=SIGNATURE_WINDOW_SECONDS + 60)
 
-#: Context keys the gate hands to Bolt with every request it lets through.
-VERIFIED = "verified_by_gate"
-RECEIVED_AT = "received_at"
 
 ALREADY_RECEIVED = "That request was already received, so it was not carried out a second time."
 

@@ -22,7 +22,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.once import OnceLedger
 from bot.settings import Settings
-from bot.slack.client import web_client
+from bot.slack.ack_budget import keep_acks_timely
+from bot.slack.client import request_client
 from bot.slack.deps import Deps, workspace_of
 from bot.slack.errors import handle_error
 from bot.slack.listeners import register_all
@@ -68,7 +69,7 @@ def build_app(settings: Settings, deps: Deps) -> AsyncApp:
     )
     # Bolt takes the single-workspace token from the client it is given.
     # Bolt copies this client (and its connection pool) for every request it handles.
-    client = web_client(settings, token=bot_token, session=aiohttp.ClientSession())
+    client = request_client(settings, bot_token, session=aiohttp.ClientSession())
     options: dict[str, Any] = {
         "signing_secret": signing_secret,
         "client": client,
@@ -79,6 +80,7 @@ def build_app(settings: Settings, deps: Deps) -> AsyncApp:
     if settings.oauth_mode:
         options.update(_oauth_options(settings, deps, client))
     app = AsyncApp(**options)
+    keep_acks_timely(app)
     app.use(_context_middleware(deps, app.installation_store))
     app.error(handle_error)
     register_all(app)

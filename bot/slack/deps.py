@@ -6,9 +6,10 @@ same object with a manual clock and a fake Slack.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from slack_bolt.context.async_context import AsyncBoltContext
@@ -19,11 +20,19 @@ from bot.clock import Clock
 from bot.db import Database
 from bot.decisions.models import Decision
 from bot.decisions.service import NewDecision, create_decisions
+from bot.errors import Forbidden, UserError
 from bot.group_commit import GroupCommit
 from bot.slack.follow_ups import FollowUps
-from bot.slack.users import SlackUser, UserDirectory
+from bot.slack.users import CACHE_SECONDS, SlackUser, UserDirectory
 from bot.workspace import Actor, WorkspaceKey
 from bot.workspaces import service as workspaces
+
+T = TypeVar("T")
+
+RIGHTS_UNKNOWN = (
+    "I could not check your rights with Slack just now, so nothing was changed. "
+    "Please try again in a minute."
+)
 
 
 @dataclass
@@ -44,13 +53,53 @@ class Deps:
         async with self.db.transaction() as session:
             return await workspaces.cadence_for(session, ws=ws, base=self.cadence)
 
-    async def user(self, client: AsyncWebClient, ws: WorkspaceKey, user_id: str) -> SlackUser:
-        return await self.users.get(client, team_id=ws.team_id, user_id=user_id)
+    async def user(
+        self,
+        client: AsyncWebClient,
+        ws: WorkspaceKey,
+        user_id: str,
+        *,
+        max_age: float = CACHE_SECONDS,
+    ) -> SlackUser:
+        return await self.users.get(client, team_id=ws.team_id, user_id=user_id, max_age=max_age)
 
-    async def actor(self, client: AsyncWebClient, ws: WorkspaceKey, user_id: str) -> Actor:
-        user = await self.user(client, ws, user_id)
-        is_admin = user.is_admin or user.is_owner or user_id in self.cadence.admins
-        return Actor(user_id=user_id, is_admin=is_admin)
+    async def actor(
+        self, client: AsyncWebClient, ws: WorkspaceKey, user_id: str, *, max_age: float
+    ) -> Actor:
+        """The person with their admin rights, from an answer at most ``max_age`` seconds old.
+
+        The cadence file's admins need no lookup. ``UserError`` when Slack could not say.
+        """
+        if user_id in self.cadence.admins:
+            return Actor(user_id=user_id, is_admin=True)
+        user = await self.user(client, ws, user_id, max_age=max_age)
+        if not user.known:
+            raise UserError(RIGHTS_UNKNOWN)
+        return Actor(user_id=user_id, is_admin=user.is_admin or user.is_owner)
+
+    async def as_actor(
+        self,
+        client: AsyncWebClient,
+        ws: WorkspaceKey,
+        user_id: str,
+        attempt: Callable[[Actor], Awaitable[T]],
+    ) -> T:
+        """Run ``attempt`` as the person, asking Slack for admin rights only if it needs them.
+
+        A change to one's own item needs no rights, so it costs no users.info at all. When the
+        item is someone else's (``attempt`` raised ``Forbidden``), admin rights are asked for
+        at once, not from the cache, so a demoted admin is refused as soon as Slack says so;
+        ``attempt`` runs again if they hold. ``attempt`` must change nothing when it raises
+        (the services check before they write, in a transaction that then rolls back).
+        """
+        if user_id not in self.cadence.admins:
+            try:
+                return await attempt(Actor(user_id=user_id, is_admin=False))
+            except Forbidden:
+                actor = await self.actor(client, ws, user_id, max_age=0.0)
+                if not actor.is_admin:
+                    raise
+        return await attempt(Actor(user_id=user_id, is_admin=True))
 
     async def user_zone(self, client: AsyncWebClient, ws: WorkspaceKey, user_id: str) -> ZoneInfo:
         user = await self.user(client, ws, user_id)

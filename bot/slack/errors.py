@@ -2,6 +2,12 @@
 
 A ``UserError`` is the person's to fix: its message goes back to them, ephemerally. Anything
 else is ours: it is logged with its traceback and the person gets an apology, not a stack trace.
+
+Nothing is said to anyone about a request that was not verified: an HTTP request reaches Bolt
+only through the web layer's gate (``bot/web.py``), which marks it ``VERIFIED``, and a Socket
+Mode request is authenticated by its websocket. Anything else (a test calling Bolt directly, a
+future route that forgot the gate) names a response_url, channel or user we must not trust, so
+the handler answers 401 and sends nothing.
 """
 
 from __future__ import annotations
@@ -11,41 +17,74 @@ import json
 import logging
 from typing import Any
 
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import UserError
 from bot.slack import replies
+from bot.slack.ack_budget import TimelyAck
+from bot.slack.blocks.kit import modal, section
 
 log = logging.getLogger(__name__)
+
+#: Context key the web layer's gate sets on every HTTP request it let through.
+VERIFIED = "verified_by_gate"
 
 SORRY = (
     "Sorry, something went wrong on our side and that did not go through. "
     "Please try again in a minute."
 )
+#: A modal can only open within three seconds of the click; Slack was too slow for that.
+TOO_LATE_FOR_A_FORM = (
+    "Slack took too long to answer me, so I could not open the form in time. Nothing was "
+    "changed; please try again."
+)
+
+
+class FormError(UserError):
+    """A problem with one field of a submitted modal, shown beside that field."""
+
+    def __init__(self, block_id: str, message: str) -> None:
+        super().__init__(message)
+        self.block_id = block_id
+
+
+def is_authenticated(request: AsyncBoltRequest) -> bool:
+    return request.mode == "socket_mode" or request.context.get(VERIFIED) is True
 
 
 async def handle_error(
     error: Exception,
     body: dict[str, Any],
+    request: AsyncBoltRequest,
     response: BoltResponse | None,
     client: AsyncWebClient,
+    ack: AsyncAck,
 ) -> BoltResponse | None:
-    if isinstance(error, UserError):
-        text = error.message
-    else:
-        log.error("listener failed: %s", error, exc_info=error)
-        text = SORRY
+    if not is_authenticated(request):
+        log.warning("not answering a request that was never verified (%s)", type(error).__name__)
+        return BoltResponse(status=401, body="") if response is not None else None
+    if isinstance(ack, TimelyAck):
+        ack.disarm()
+    text = _words_for(error)
+    if isinstance(ack, TimelyAck) and ack.late:
+        # Acknowledged with "working on it": the answer goes where the person is waiting.
+        try:
+            if await ack.tell(text):
+                return None
+        except Exception:
+            log.exception("could not tell the user about an error")
     is_command = "command" in body and "type" not in body
     if response is not None and is_command:
         # Not acknowledged yet: the acknowledgement itself carries the answer.
-        return BoltResponse(
-            status=200,
-            body=json.dumps({"response_type": "ephemeral", "text": text}),
-            headers={"content-type": "application/json;charset=utf-8"},
-        )
+        return _json({"response_type": "ephemeral", "text": text})
     if body.get("type") == "view_submission" and response is not None:
-        return None
+        if isinstance(error, FormError):
+            return _json({"response_action": "errors", "errors": {error.block_id: text}})
+        return _json({"response_action": "update", "view": _message_view(body, text)})
     if response is None:
         # Already acknowledged. Bolt clears the recorded ack when a listener raises, and only
         # polls for it every 10 ms; giving it that moment keeps Slack from seeing a time-out
@@ -58,3 +97,31 @@ async def handle_error(
     if response is not None:
         return BoltResponse(status=200, body="")
     return None
+
+
+def _words_for(error: Exception) -> str:
+    if isinstance(error, UserError):
+        return error.message
+    if isinstance(error, SlackApiError) and error.response.get("error") == "expired_trigger_id":
+        log.info("a form could not open in time: %s", error)
+        return TOO_LATE_FOR_A_FORM
+    log.error("listener failed: %s", error, exc_info=error)
+    return SORRY
+
+
+def _message_view(body: dict[str, Any], text: str) -> dict[str, Any]:
+    submitted = body.get("view") or {}
+    return modal(
+        callback_id=str(submitted.get("callback_id") or "followthrough"),
+        title=str((submitted.get("title") or {}).get("text") or "Followthrough"),
+        blocks=[section(text)],
+        submit=None,
+    )
+
+
+def _json(payload: dict[str, Any]) -> BoltResponse:
+    return BoltResponse(
+        status=200,
+        body=json.dumps(payload),
+        headers={"content-type": "application/json;charset=utf-8"},
+    )

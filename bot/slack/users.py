@@ -1,20 +1,33 @@
 """What we need to know about a Slack user (time zone, admin rights), fetched with users.info.
 
-Answers are cached per process for a while: time zones rarely change, and every command and
-nudge needs one. When Slack cannot tell us, the workspace's fallback time zone is used.
+Answers are cached per process: time zones rarely change, and every command and nudge needs
+one, so a cached answer serves for an hour. Admin rights are asked for fresher (the caller says
+how old an answer may be, ``max_age``), and a ``user_change`` event from Slack replaces the
+cached answer at once. When Slack cannot tell us in time, the answer is marked unknown: the
+caller falls back to the workspace's time zone, or refuses what needed admin rights.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from slack_sdk.errors import SlackApiError
+import aiohttp
+from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack.client import FACT_PATIENCE, fact_client
+
+log = logging.getLogger(__name__)
+
+#: How long a cached answer serves for time zones and names.
 CACHE_SECONDS = 3600.0
+#: How old an answer about admin rights may be for an admin-only action (settings, export, …).
+ADMIN_MAX_AGE = 180.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +38,8 @@ class SlackUser:
     is_owner: bool = False
     is_bot: bool = False
     name: str = ""
+    #: False when Slack could not be asked: nothing here is true, only a stand-in.
+    known: bool = True
 
     def zone(self, fallback: ZoneInfo) -> ZoneInfo:
         if self.tz:
@@ -41,24 +56,49 @@ class UserDirectory:
         self._max = max_entries
         self._cache: dict[tuple[str, str], tuple[float, SlackUser]] = {}
 
-    async def get(self, client: AsyncWebClient, *, team_id: str, user_id: str) -> SlackUser:
+    async def get(
+        self,
+        client: AsyncWebClient,
+        *,
+        team_id: str,
+        user_id: str,
+        max_age: float = CACHE_SECONDS,
+    ) -> SlackUser:
+        """The user, from a cached answer at most ``max_age`` seconds old or from Slack."""
         key = (team_id, user_id)
         hit = self._cache.get(key)
         now = time.monotonic()
-        if hit is not None and hit[0] > now:
+        if hit is not None and now - hit[0] <= min(max_age, self._ttl):
             return hit[1]
         try:
-            response = await client.users_info(user=user_id)
-        except SlackApiError:
-            return SlackUser(id=user_id, tz=None)
+            async with asyncio.timeout(FACT_PATIENCE):
+                response = await fact_client(client).users_info(user=user_id)
+        except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+            log.info("users.info for %s failed: %s", user_id, _reason(exc))
+            return SlackUser(id=user_id, tz=None, known=False)
         user = _from_api(user_id, response.get("user") or {})
-        if len(self._cache) >= self._max:
-            self._cache.clear()
-        self._cache[key] = (now + self._ttl, user)
+        self._store(key, user, time.monotonic())
         return user
+
+    def remember(self, *, team_id: str, data: dict[str, Any]) -> None:
+        """Take a user object Slack sent on its own (``user_change``) as the current answer."""
+        user_id = str(data.get("id") or "")
+        if user_id:
+            self._store((team_id, user_id), _from_api(user_id, data), time.monotonic())
 
     def forget(self, *, team_id: str, user_id: str) -> None:
         self._cache.pop((team_id, user_id), None)
+
+    def _store(self, key: tuple[str, str], user: SlackUser, at: float) -> None:
+        if len(self._cache) >= self._max:
+            self._cache.clear()
+        self._cache[key] = (at, user)
+
+
+def _reason(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    error = response.get("error") if response is not None else None
+    return str(error or type(exc).__name__)
 
 
 def _from_api(user_id: str, data: dict[str, Any]) -> SlackUser:

@@ -10,6 +10,7 @@ from bot.slack.listeners import (
     meetings,
     nudges,
     outcomes,
+    people,
     settings,
     shortcuts,
 )
@@ -21,6 +22,7 @@ def register_all(app: AsyncApp) -> None:
         home,
         hygiene,
         lifecycle,
+        people,
         settings,
         meetings,
         outcomes,

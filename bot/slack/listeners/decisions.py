@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cadence.stall import stalled_now
 from bot.decisions import service
@@ -25,7 +26,7 @@ from bot.slack.parsing import commands as grammar
 from bot.slack.parsing.dates import parse_date
 from bot.slack.privacy import ChannelAccess
 from bot.slack.text import mention, render_user_text, unescape
-from bot.workspace import WorkspaceKey
+from bot.workspace import Actor, WorkspaceKey
 
 log = logging.getLogger(__name__)
 
@@ -121,52 +122,70 @@ async def _change(
     channel_id: str,
 ) -> tuple[Decision, str]:
     """Apply decide/assign/due/drop/reopen; returns the decision and a line for the channel."""
-    actor = await deps.actor(client, ws, user_id)
+    due = (
+        await _due(deps, client, ws, user_id, cmd.due_text)
+        if isinstance(cmd, grammar.DecisionDue)
+        else None
+    )
     now = deps.now()
-    who = mention(user_id)
-    if isinstance(cmd, grammar.DecisionDue):
-        due = await _due(deps, client, ws, user_id, cmd.due_text)
-    async with deps.db.transaction() as session:
-        match cmd:
-            case grammar.DecisionDecide(number=n, resolution=resolution):
-                d = await service.decide(
-                    session,
-                    ws=ws,
-                    number=n,
-                    actor=actor,
-                    resolution=unescape(resolution),
-                    channel_id=channel_id,
-                    now=now,
-                )
-                resolved = render_user_text(d.resolution or "")
-                text = f"{who} decided *{d.ref}* {render_user_text(d.title)}: {resolved}"
-            case grammar.DecisionAssign(number=n, owner_id=owner_id):
-                d = await service.assign(
-                    session, ws=ws, number=n, actor=actor, owner_id=owner_id, now=now
-                )
-                text = f"{who} handed *{d.ref}* {render_user_text(d.title)} to {mention(owner_id)}."
-            case grammar.DecisionDue(number=n):
-                d = await service.set_due(
-                    session, ws=ws, number=n, actor=actor, due_date=due, now=now
-                )
-                text = f"{who} set *{d.ref}* to be decided by {render.due_text(d.due_date)}."
-            case grammar.DecisionDrop(number=n, reason=reason):
-                d = await service.drop(
-                    session,
-                    ws=ws,
-                    number=n,
-                    actor=actor,
-                    reason=unescape(reason) if reason else None,
-                    now=now,
-                )
-                why = f" ({render_user_text(d.drop_reason)})" if d.drop_reason else ""
-                text = f"{who} dropped *{d.ref}* {render_user_text(d.title)}{why}."
-            case grammar.DecisionReopen(number=n):
-                d = await service.reopen(session, ws=ws, number=n, actor=actor, now=now)
-                text = f"{who} reopened *{d.ref}* {render_user_text(d.title)}."
-            case _:
-                raise InvalidInput(grammar.DECISION_USAGE)
-    return d, text
+
+    async def apply(actor: Actor) -> tuple[Decision, str]:
+        async with deps.db.transaction() as session:
+            return await _apply_change(
+                session, cmd, ws=ws, actor=actor, channel_id=channel_id, due=due, now=now
+            )
+
+    return await deps.as_actor(client, ws, user_id, apply)
+
+
+async def _apply_change(
+    session: AsyncSession,
+    cmd: grammar.DecisionCommand,
+    *,
+    ws: WorkspaceKey,
+    actor: Actor,
+    channel_id: str,
+    due: date | None,
+    now: datetime,
+) -> tuple[Decision, str]:
+    who = mention(actor.user_id)
+    match cmd:
+        case grammar.DecisionDecide(number=n, resolution=resolution):
+            d = await service.decide(
+                session,
+                ws=ws,
+                number=n,
+                actor=actor,
+                resolution=unescape(resolution),
+                channel_id=channel_id,
+                now=now,
+            )
+            resolved = render_user_text(d.resolution or "")
+            return d, f"{who} decided *{d.ref}* {render_user_text(d.title)}: {resolved}"
+        case grammar.DecisionAssign(number=n, owner_id=owner_id):
+            d = await service.assign(
+                session, ws=ws, number=n, actor=actor, owner_id=owner_id, now=now
+            )
+            return d, f"{who} handed *{d.ref}* {render_user_text(d.title)} to {mention(owner_id)}."
+        case grammar.DecisionDue(number=n):
+            d = await service.set_due(session, ws=ws, number=n, actor=actor, due_date=due, now=now)
+            return d, f"{who} set *{d.ref}* to be decided by {render.due_text(d.due_date)}."
+        case grammar.DecisionDrop(number=n, reason=reason):
+            d = await service.drop(
+                session,
+                ws=ws,
+                number=n,
+                actor=actor,
+                reason=unescape(reason) if reason else None,
+                now=now,
+            )
+            why = f" ({render_user_text(d.drop_reason)})" if d.drop_reason else ""
+            return d, f"{who} dropped *{d.ref}* {render_user_text(d.title)}{why}."
+        case grammar.DecisionReopen(number=n):
+            d = await service.reopen(session, ws=ws, number=n, actor=actor, now=now)
+            return d, f"{who} reopened *{d.ref}* {render_user_text(d.title)}."
+        case _:
+            raise InvalidInput(grammar.DECISION_USAGE)
 
 
 async def _list(
@@ -301,11 +320,10 @@ async def decide_submitted(
     user_id = body["user"]["id"]
     meta = view_metadata(view)
     resolution = view_value(view, BlockId.RESOLUTION).get("value") or ""
-    actor = await deps.actor(client, ws, user_id)
-    try:
-        number = int(meta["number"])
+
+    async def decide(actor: Actor) -> Decision:
         async with deps.db.transaction() as session:
-            decision = await service.decide(
+            return await service.decide(
                 session,
                 ws=ws,
                 number=number,
@@ -314,6 +332,10 @@ async def decide_submitted(
                 channel_id=meta.get("channel_id"),
                 now=deps.now(),
             )
+
+    try:
+        number = int(meta["number"])
+        decision = await deps.as_actor(client, ws, user_id, decide)
     except UserError as exc:
         await ack(response_action="errors", errors={BlockId.RESOLUTION: exc.message})
         return
@@ -383,12 +405,16 @@ async def decide_pressed(
 ) -> None:
     deps, ws = deps_of(context), workspace_of(context)
     number = _number(action)
-    actor = await deps.actor(client, ws, body["user"]["id"])
-    async with deps.db.transaction() as session:
-        decision = await service.get_decision(session, ws=ws, number=number)
+
+    async def may_decide(actor: Actor) -> Decision:
+        async with deps.db.transaction() as session:
+            decision = await service.get_decision(session, ws=ws, number=number)
+        service.ensure_may_decide(decision, actor)
+        return decision
+
     # Check before acknowledging and opening the modal: nobody types a resolution only to be
     # refused, and a refusal raised before the ack reaches the person without a time-out.
-    service.ensure_may_decide(decision, actor)
+    decision = await deps.as_actor(client, ws, body["user"]["id"], may_decide)
     await ack()
     channel_id = (body.get("channel") or {}).get("id") or decision.channel_id
     await client.views_open(
@@ -409,11 +435,14 @@ async def reassign_selected(
     owner_id = action.get("selected_user")
     if not owner_id:
         raise InvalidInput("Pick the person who should own this decision.")
-    actor = await deps.actor(client, ws, body["user"]["id"])
-    async with deps.db.transaction() as session:
-        decision = await service.assign(
-            session, ws=ws, number=number, actor=actor, owner_id=owner_id, now=deps.now()
-        )
+
+    async def assign(actor: Actor) -> Decision:
+        async with deps.db.transaction() as session:
+            return await service.assign(
+                session, ws=ws, number=number, actor=actor, owner_id=owner_id, now=deps.now()
+            )
+
+    decision = await deps.as_actor(client, ws, body["user"]["id"], assign)
     await ack()
     await _after_button(
         client, deps, body, decision, f"{decision.ref} now belongs to {mention(owner_id)}."
@@ -428,11 +457,15 @@ async def drop_pressed(
     context: AsyncBoltContext,
 ) -> None:
     deps, ws = deps_of(context), workspace_of(context)
-    actor = await deps.actor(client, ws, body["user"]["id"])
-    async with deps.db.transaction() as session:
-        decision = await service.drop(
-            session, ws=ws, number=_number(action), actor=actor, reason=None, now=deps.now()
-        )
+    number = _number(action)
+
+    async def drop(actor: Actor) -> Decision:
+        async with deps.db.transaction() as session:
+            return await service.drop(
+                session, ws=ws, number=number, actor=actor, reason=None, now=deps.now()
+            )
+
+    decision = await deps.as_actor(client, ws, body["user"]["id"], drop)
     await ack()
     await _after_button(client, deps, body, decision, f"{decision.ref} was dropped.")
 

@@ -33,7 +33,7 @@ from bot.slack.listeners.decisions import visible_channels
 from bot.slack.modal_state import view_metadata, view_value
 from bot.slack.parsing import commands as grammar
 from bot.slack.text import mention, unescape
-from bot.workspace import WorkspaceKey
+from bot.workspace import Actor, WorkspaceKey
 
 log = logging.getLogger(__name__)
 
@@ -369,11 +369,16 @@ async def no_outcome_pressed(
     context: AsyncBoltContext,
 ) -> None:
     deps, ws = deps_of(context), workspace_of(context)
-    actor = await deps.actor(client, ws, body["user"]["id"])
-    async with deps.db.transaction() as session:
-        meeting = await service.get_meeting(session, ws=ws, number=meeting_number(action))
+    number = meeting_number(action)
+
+    async def may_waive(actor: Actor) -> Meeting:
+        async with deps.db.transaction() as session:
+            meeting = await service.get_meeting(session, ws=ws, number=number)
+        service.ensure_may_waive(meeting, actor)
+        return meeting
+
     # Checked before the modal opens, so nobody writes a reason only to be refused.
-    service.ensure_may_waive(meeting, actor)
+    meeting = await deps.as_actor(client, ws, body["user"]["id"], may_waive)
     await ack()
     await client.views_open(
         trigger_id=body["trigger_id"],
@@ -392,13 +397,16 @@ async def no_outcome_submitted(
     user_id = body["user"]["id"]
     meta = view_metadata(view)
     reason = view_value(view, BlockId.REASON).get("value") or ""
-    actor = await deps.actor(client, ws, user_id)
-    try:
-        number = int(meta["number"])
+
+    async def waive(actor: Actor) -> None:
         async with deps.db.transaction() as session:
             await service.record_no_outcome(
                 session, ws=ws, number=number, actor=actor, reason=reason, now=deps.now()
             )
+
+    try:
+        number = int(meta["number"])
+        await deps.as_actor(client, ws, user_id, waive)
     except UserError as exc:
         await ack(response_action="errors", errors={BlockId.REASON: exc.message})
         return

@@ -24,6 +24,7 @@ from bot.slack import replies
 from bot.slack.blocks import nudges as render
 from bot.slack.deps import deps_of, workspace_of
 from bot.slack.ids import Action
+from bot.workspace import Actor
 
 OUT_OF_DATE = "That menu is out of date; the item may have changed. Try `/decision list mine`."
 
@@ -94,11 +95,14 @@ async def _snooze(
     deps, ws = deps_of(context), workspace_of(context)
     number, days = snooze_choice(action)
     user_id = body["user"]["id"]
-    actor = await deps.actor(client, ws, user_id)
     now = deps.now()
     until = nudges.snooze_until(now, days)
-    async with deps.db.transaction() as session:
-        ref, title = await store(session, ws=ws, number=number, actor=actor, until=until, now=now)
+
+    async def snooze(actor: Actor) -> tuple[str, str]:
+        async with deps.db.transaction() as session:
+            return await store(session, ws=ws, number=number, actor=actor, until=until, now=now)
+
+    ref, title = await deps.as_actor(client, ws, user_id, snooze)
     # Acknowledged once the snooze is stored, so a refusal reaches the person first.
     await ack()
     zone = await deps.user_zone(client, ws, user_id)

@@ -39,7 +39,7 @@ from bot.slack.modal_state import view_metadata, view_value
 from bot.slack.parsing import commands as grammar
 from bot.slack.parsing.dates import parse_date
 from bot.slack.text import date_text, mention, unescape
-from bot.workspace import WorkspaceKey
+from bot.workspace import Actor, WorkspaceKey
 
 log = logging.getLogger(__name__)
 
@@ -79,11 +79,7 @@ async def outcome_command(
             await post_outcome_card(client, deps, ws, outcome, meeting, respond=respond)
             await _refresh_summary_of(client, deps, ws, meeting.number)
         case grammar.OutcomeDone(number=number):
-            actor = await deps.actor(client, ws, user_id)
-            async with deps.db.transaction() as session:
-                outcome = await service.mark_action_done(
-                    session, ws=ws, number=number, actor=actor, now=deps.now()
-                )
+            outcome = await _mark_done(deps, client, ws, number=number, user_id=user_id)
             # Ephemeral: the action may belong to a private channel's meeting. Its own card and
             # its meeting's summary show everyone there that it is done.
             await ack(response_type="ephemeral", text=f"Marked *{outcome.ref}* done. :tada:")
@@ -115,6 +111,18 @@ async def _add(
             session, ws=ws, meeting=meeting, draft=draft, creator_id=user_id, now=deps.now()
         )
     return outcome, meeting
+
+
+async def _mark_done(
+    deps: Deps, client: AsyncWebClient, ws: WorkspaceKey, *, number: int, user_id: str
+) -> Outcome:
+    async def mark(actor: Actor) -> Outcome:
+        async with deps.db.transaction() as session:
+            return await service.mark_action_done(
+                session, ws=ws, number=number, actor=actor, now=deps.now()
+            )
+
+    return await deps.as_actor(client, ws, user_id, mark)
 
 
 def _what(outcome: Outcome) -> str:
@@ -250,11 +258,7 @@ async def done_pressed(
     number = button_number(
         action, "A", stale="That button is out of date; your open action items are on App Home."
     )
-    actor = await deps.actor(client, ws, body["user"]["id"])
-    async with deps.db.transaction() as session:
-        outcome = await service.mark_action_done(
-            session, ws=ws, number=number, actor=actor, now=deps.now()
-        )
+    outcome = await _mark_done(deps, client, ws, number=number, user_id=body["user"]["id"])
     await ack()
     await sync_action(client, deps, ws, outcome, body=body, action=action)
 

@@ -20,6 +20,7 @@ from bot.slack.ids import Block as BlockId
 from bot.slack.ids import View as ViewId
 from bot.slack.listeners.stats import HygieneRequest
 from bot.slack.modal_state import view_metadata
+from bot.slack.users import ADMIN_MAX_AGE
 from bot.workspaces import service as workspaces
 
 
@@ -30,7 +31,7 @@ def register(app: AsyncApp) -> None:
 async def open_settings(request: HygieneRequest) -> None:
     deps, ws = deps_of(request.context), workspace_of(request.context)
     command, client = request.command, request.client
-    actor = await deps.actor(client, ws, command["user_id"])
+    actor = await deps.actor(client, ws, command["user_id"], max_age=ADMIN_MAX_AGE)
     if not actor.is_admin:
         raise Forbidden(workspaces.NOT_ADMIN)
     async with deps.db.transaction() as session:
@@ -49,7 +50,7 @@ async def settings_submitted(
     context: AsyncBoltContext,
 ) -> None:
     deps, ws = deps_of(context), workspace_of(context)
-    actor = await deps.actor(client, ws, body["user"]["id"])
+    actor = await deps.actor(client, ws, body["user"]["id"], max_age=ADMIN_MAX_AGE)
     if not actor.is_admin:
         await ack(
             response_action="errors", errors={BlockId.SETTINGS_TIMEZONE: workspaces.NOT_ADMIN}

@@ -31,6 +31,7 @@ from bot.slack.digest_compose import (
 from bot.slack.parsing import commands as grammar
 from bot.slack.privacy import ChannelAccess, is_person
 from bot.slack.text import channel_mention, mention
+from bot.slack.users import ADMIN_MAX_AGE
 from bot.workspace import WorkspaceKey
 
 #: People whose names an export looks up; beyond this it shows ids (users.info is rate limited).
@@ -102,7 +103,7 @@ async def _send_digest_now(request: HygieneRequest) -> None:
     """Admins: send this week's digest to the configured recipients straight away."""
     deps, ws = deps_of(request.context), workspace_of(request.context)
     user_id = request.command["user_id"]
-    actor = await deps.actor(request.client, ws, user_id)
+    actor = await deps.actor(request.client, ws, user_id, max_age=ADMIN_MAX_AGE)
     if not actor.is_admin:
         raise Forbidden(
             "Only workspace admins can send the digest on demand. "
@@ -146,7 +147,7 @@ async def export(request: HygieneRequest) -> None:
     """Admins: decisions, meetings and outcomes as CSV files, in the caller's DM."""
     deps, ws = deps_of(request.context), workspace_of(request.context)
     client, user_id = request.client, request.command["user_id"]
-    actor = await deps.actor(client, ws, user_id)
+    actor = await deps.actor(client, ws, user_id, max_age=ADMIN_MAX_AGE)
     if not actor.is_admin:
         raise Forbidden(
             "Only workspace admins can export. Ask one of them to run `/hygiene export`."
