@@ -88,7 +88,7 @@ def test_lists_and_home_fit_for_any_amount(count: int, title: str) -> None:
 
 def test_modals_fit() -> None:
     modal = render.new_decision_modal(
-        channel_id="C1", owner_id="U1", title="x" * 500, context_text="y" * 5000
+        team_id="T1", channel_id="C1", owner_id="U1", title="x" * 500, context_text="y" * 5000
     )
     assert check_view(modal) == []
     assert (

@@ -243,7 +243,7 @@ async def test_decide_button_opens_modal_and_updates_card(app_env: AppEnv) -> No
     message = await card_message(app_env)
     await app_env.interact(
         app_env.driver.press(
-            "decision_decide", user_id="U1", value="1", channel_id="C1", message=message
+            "decision_decide", user_id="U1", value="T1:D-1", channel_id="C1", message=message
         )
     )
     view = await latest_view(app_env)
@@ -263,7 +263,7 @@ async def test_decide_button_refuses_others_before_the_modal(app_env: AppEnv) ->
     message = await card_message(app_env)
     await app_env.interact(
         app_env.driver.press(
-            "decision_decide", user_id="U3", value="1", channel_id="C1", message=message
+            "decision_decide", user_id="U3", value="T1:D-1", channel_id="C1", message=message
         )
     )
     assert app_env.fake.calls_to("views.open") == []
@@ -279,7 +279,7 @@ async def test_reassign_and_drop_buttons(app_env: AppEnv) -> None:
             "decision_reassign",
             user_id="U1",
             selected_user="U2",
-            block_id="decision:1:card",
+            block_id="decision:T1:D-1:card",
             channel_id="C1",
             message=message,
         )
@@ -287,7 +287,7 @@ async def test_reassign_and_drop_buttons(app_env: AppEnv) -> None:
     assert (await decision(app_env)).owner_id == "U2"
     await app_env.interact(
         app_env.driver.press(
-            "decision_drop", user_id="U2", value="1", channel_id="C1", message=message
+            "decision_drop", user_id="U2", value="T1:D-1", channel_id="C1", message=message
         )
     )
     assert (await decision(app_env)).status == "dropped"

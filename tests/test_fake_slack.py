@@ -335,6 +335,21 @@ async def test_server_error_and_error_answers(fake: FakeSlack) -> None:
     assert len(fake.messages) == 1
 
 
+async def test_slow_answers_until_told_otherwise(fake: FakeSlack) -> None:
+    fake.add_user("U1", name="ada")
+    fake.slow("users.info", 0.3)
+    client = client_for(fake)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    assert (await client.users_info(user="U1"))["ok"]
+    assert loop.time() - started >= 0.3
+    assert len(fake.calls_to("users.info")) == 1
+    fake.slow("users.info", 0)
+    started = loop.time()
+    await client.users_info(user="U1")
+    assert loop.time() - started < 0.3
+
+
 async def test_fault_repeats_the_requested_number_of_times(fake: FakeSlack) -> None:
     fake.fail_next("users.info", error="fatal_error", times=2)
     fake.add_user("U1", name="ada")

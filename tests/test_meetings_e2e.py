@@ -143,7 +143,11 @@ async def test_record_outcomes_from_the_summary(app_env: AppEnv) -> None:
     message = await summary_message(app_env)
     await app_env.interact(
         app_env.driver.press(
-            "meeting_record_outcomes", user_id="U2", value="M-1", channel_id="C1", message=message
+            "meeting_record_outcomes",
+            user_id="U2",
+            value="T1:M-1",
+            channel_id="C1",
+            message=message,
         )
     )
     view = latest_view(app_env)
@@ -179,7 +183,11 @@ async def test_bad_rows_are_refused_in_the_modal_and_nothing_is_stored(app_env: 
     message = await summary_message(app_env)
     await app_env.interact(
         app_env.driver.press(
-            "meeting_record_outcomes", user_id="U1", value="M-1", channel_id="C1", message=message
+            "meeting_record_outcomes",
+            user_id="U1",
+            value="T1:M-1",
+            channel_id="C1",
+            message=message,
         )
     )
     view = latest_view(app_env)
@@ -209,14 +217,14 @@ async def test_no_outcome_needed_by_the_organizer(app_env: AppEnv) -> None:
     message = await summary_message(app_env)
     await app_env.interact(
         app_env.driver.press(
-            "meeting_no_outcome", user_id="U2", value="M-1", channel_id="C1", message=message
+            "meeting_no_outcome", user_id="U2", value="T1:M-1", channel_id="C1", message=message
         )
     )
     assert app_env.fake.calls_to("views.open") == []
     assert any("Only the organizer" in str(r.body) for r in app_env.fake.responses)
     await app_env.interact(
         app_env.driver.press(
-            "meeting_no_outcome", user_id="U1", value="M-1", channel_id="C1", message=message
+            "meeting_no_outcome", user_id="U1", value="T1:M-1", channel_id="C1", message=message
         )
     )
     view = latest_view(app_env)
@@ -240,7 +248,7 @@ async def test_no_outcome_reason_errors_stay_in_the_modal(app_env: AppEnv) -> No
     message = await summary_message(app_env)
     await app_env.interact(
         app_env.driver.press(
-            "meeting_no_outcome", user_id="U1", value="M-1", channel_id="C1", message=message
+            "meeting_no_outcome", user_id="U1", value="T1:M-1", channel_id="C1", message=message
         )
     )
     view = latest_view(app_env)
@@ -260,7 +268,7 @@ async def test_buttons_work_from_a_reminder_dm(app_env: AppEnv) -> None:
     dm = await bot_dm(app_env, "U1", [render.meeting_outcome_buttons(m, place="nudge")])
     await app_env.interact(
         app_env.driver.press(
-            "meeting_record_outcomes", user_id="U1", value="M-1", channel_id="DU1", message=dm
+            "meeting_record_outcomes", user_id="U1", value="T1:M-1", channel_id="DU1", message=dm
         )
     )
     await app_env.interact(
@@ -280,7 +288,7 @@ async def test_buttons_work_from_app_home(app_env: AppEnv) -> None:
     assert "Meetings that still owe outcomes" in str(home["blocks"])
     assert "meeting_no_outcome" in action_ids(home["blocks"])
     await app_env.interact(
-        app_env.driver.press("meeting_no_outcome", user_id="U1", value="M-1", view=home)
+        app_env.driver.press("meeting_no_outcome", user_id="U1", value="T1:M-1", view=home)
     )
     await app_env.interact(
         app_env.driver.submit(
@@ -474,7 +482,7 @@ def test_summaries_fit_and_stay_inert(
         render.record_outcomes_modal(m, origin={"origin": {"url": "x" * 300}}),
         render.no_outcome_modal(m, origin={}),
         render.record_outcome_modal(
-            [m] * 30, channel_id="C1", text=title * 40, source_permalink="https://x"
+            [m] * 30, team_id="T1", channel_id="C1", text=title * 40, source_permalink="https://x"
         ),
     ]
     for modal in modals:

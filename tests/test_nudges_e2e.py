@@ -148,7 +148,9 @@ async def stalled_decision(env: Env, text: str = "new Pick a payroll vendor") ->
 
 async def test_snoozing_from_the_reminder_updates_it_and_quiets_reminders(env: Env) -> None:
     message = await stalled_decision(env)
-    await env.choose("decision_snooze", "1:3", user="U1", message=message, block="decision:1:nudge")
+    await env.choose(
+        "decision_snooze", "T1:D-1:3", user="U1", message=message, block="decision:T1:D-1:nudge"
+    )
     d = await decision(env)
     assert d.snoozed_until == MONDAY + timedelta(days=3)
     assert d.last_activity_at == MONDAY
@@ -166,7 +168,7 @@ async def test_decide_from_the_reminder_opens_the_modal_and_updates_the_dm(env: 
     message = await stalled_decision(env)
     await env.interact(
         env.driver.press(
-            "decision_decide", user_id="U1", value="1", channel_id="DU1", message=message
+            "decision_decide", user_id="U1", value="T1:D-1", channel_id="DU1", message=message
         )
     )
     (opened,) = env.fake.calls_to("views.open")
@@ -191,7 +193,7 @@ async def test_reassign_and_drop_from_the_reminder(env: Env) -> None:
             "decision_reassign",
             user_id="U1",
             selected_user="U2",
-            block_id="decision:1:nudge",
+            block_id="decision:T1:D-1:nudge",
             channel_id="DU1",
             message=message,
         )
@@ -200,7 +202,7 @@ async def test_reassign_and_drop_from_the_reminder(env: Env) -> None:
     assert "<@U2>" in str(env.updates_of(message)[-1]["blocks"])
     await env.interact(
         env.driver.press(
-            "decision_drop", user_id="U2", value="1", channel_id="DU1", message=message
+            "decision_drop", user_id="U2", value="T1:D-1", channel_id="DU1", message=message
         )
     )
     assert (await decision(env)).status == "dropped"
@@ -209,7 +211,9 @@ async def test_reassign_and_drop_from_the_reminder(env: Env) -> None:
 
 async def test_only_those_who_may_change_it_can_snooze(env: Env) -> None:
     message = await stalled_decision(env)
-    await env.choose("decision_snooze", "1:7", user="U3", message=message, block="decision:1:nudge")
+    await env.choose(
+        "decision_snooze", "T1:D-1:7", user="U3", message=message, block="decision:T1:D-1:nudge"
+    )
     assert (await decision(env)).snoozed_until is None
     assert env.updates_of(message) == []
     assert any("Only the owner" in str(r.body) for r in env.fake.responses)
@@ -291,7 +295,9 @@ async def test_action_reminder_snooze_and_done_work_from_the_dm(env: Env) -> Non
     message = reminder_about(env, "A-1")
     actions = next(b for b in message["blocks"] if b["type"] == "actions")
     assert [e["action_id"] for e in actions["elements"]] == ["action_done", "action_snooze"]
-    await env.choose("action_snooze", "1:7", user="U1", message=message, block=actions["block_id"])
+    await env.choose(
+        "action_snooze", "T1:A-1:7", user="U1", message=message, block=actions["block_id"]
+    )
     async with env.deps.db.transaction() as session:
         action = await session.scalar(select(Outcome).where(Outcome.number == 1))
     assert action is not None and action.snoozed_until == MONDAY + timedelta(days=7)
@@ -316,12 +322,12 @@ async def test_meeting_reminder_carries_the_meetings_own_buttons(env: Env) -> No
     message = reminder_about(env, "M-1")
     actions = next(b for b in message["blocks"] if b["type"] == "actions")
     assert [(e["action_id"], e["value"]) for e in actions["elements"]] == [
-        ("meeting_record_outcomes", "M-1"),
-        ("meeting_no_outcome", "M-1"),
+        ("meeting_record_outcomes", "T1:M-1"),
+        ("meeting_no_outcome", "T1:M-1"),
     ]
     await env.interact(
         env.driver.press(
-            "meeting_no_outcome", user_id="U1", value="M-1", channel_id="DU1", message=message
+            "meeting_no_outcome", user_id="U1", value="T1:M-1", channel_id="DU1", message=message
         )
     )
     assert env.fake.calls_to("views.open"), "No outcome needed should open its modal"

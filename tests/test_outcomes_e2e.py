@@ -68,7 +68,7 @@ async def test_note_and_action_are_acked_with_refs_and_shown(app_env: AppEnv) ->
     assert "*A-1*" in act["text"] and "<@U2>" in act["text"]
     note_card, action_card = posts(app_env, "C1")
     assert action_ids(note_card["blocks"]) == []
-    assert done_value(action_card["blocks"]) == "A-1"
+    assert done_value(action_card["blocks"]) == "T1:A-1"
     assert "Fri 27 Nov 2026" in str(action_card["blocks"])
     stored = await action(app_env)
     assert (stored.text, stored.owner_id, str(stored.due_date)) == (
@@ -158,7 +158,7 @@ async def test_done_button_on_the_card(app_env: AppEnv) -> None:
         app_env.driver.press(
             "action_done",
             user_id="U3",
-            value="A-1",
+            value="T1:A-1",
             block_id="action:1:card",
             channel_id="C1",
             message=card,
@@ -170,7 +170,7 @@ async def test_done_button_on_the_card(app_env: AppEnv) -> None:
         app_env.driver.press(
             "action_done",
             user_id="U2",
-            value="A-1",
+            value="T1:A-1",
             block_id="action:1:card",
             channel_id="C1",
             message=card,
@@ -190,7 +190,7 @@ async def test_done_button_on_the_summary(app_env: AppEnv) -> None:
     assert action_ids(summary["blocks"]) == ["action_done", "action_done"]
     await app_env.interact(
         app_env.driver.press(
-            "action_done", user_id="U1", value="A-2", channel_id="C1", message=summary
+            "action_done", user_id="U1", value="T1:A-2", channel_id="C1", message=summary
         )
     )
     assert (await action(app_env, 2)).done_by == "U1"
@@ -217,7 +217,7 @@ async def test_done_in_a_reminder_dm_changes_only_its_block(app_env: AppEnv) -> 
         app_env.driver.press(
             "action_done",
             user_id="U2",
-            value="A-1",
+            value="T1:A-1",
             block_id="action:1:nudge",
             channel_id="DU2",
             message=dm,
@@ -229,17 +229,22 @@ async def test_done_in_a_reminder_dm_changes_only_its_block(app_env: AppEnv) -> 
     assert shown[1:] == dm["blocks"][1:]
     # The action's own card was brought up to date as well.
     assert (await action(app_env, 1)).message_ts in {u["ts"] for u in updates(app_env)}
-    # A button whose value is the bare number (as some reminders send it) works the same.
-    await app_env.interact(
-        app_env.driver.press(
-            "action_done",
-            user_id="U2",
-            value="2",
-            block_id="action:2:nudge-buttons",
-            channel_id="DU2",
-            message=stored_message(app_env, "DU2", dm["ts"]),
+    # A button whose value is the bare number (older reminders sent it) names no workspace,
+    # so it is refused as out of date; the current value works.
+    for value in ("2", "T1:A-2"):
+        await app_env.interact(
+            app_env.driver.press(
+                "action_done",
+                user_id="U2",
+                value=value,
+                block_id="action:2:nudge-buttons",
+                channel_id="DU2",
+                message=stored_message(app_env, "DU2", dm["ts"]),
+            )
         )
-    )
+        if value == "2":
+            assert (await action(app_env, 2)).done_by is None
+            assert "out of date" in str(app_env.fake.responses[-1].body)
     assert (await action(app_env, 2)).done_by == "U2"
     shown = app_env.fake.messages[("DU2", dm["ts"])].blocks or []
     assert [b["type"] for b in shown] == ["section", "section", "section"]
@@ -257,7 +262,7 @@ async def test_done_from_app_home(app_env: AppEnv) -> None:
     assert "Your open action items" in text and "Ship the beta" in text
     assert "Not mine" not in text
     await app_env.interact(
-        app_env.driver.press("action_done", user_id="U2", value="A-1", view=home)
+        app_env.driver.press("action_done", user_id="U2", value="T1:A-1", view=home)
     )
     assert (await action(app_env)).done_by == "U2"
     republished = app_env.fake.published_home["U2"]
@@ -300,7 +305,7 @@ async def test_record_outcomes_origin_ephemeral_show(app_env: AppEnv) -> None:
             "action_id": "meeting_record_outcomes",
             "block_id": "b",
             "type": "button",
-            "value": "M-1",
+            "value": "T1:M-1",
         },
         user_id="U1",
         channel_id="C1",
@@ -332,7 +337,7 @@ async def test_payloads_have_slacks_fields_and_are_handled(app_env: AppEnv) -> N
             "action_id": "meeting_no_outcome",
             "block_id": "meeting:1:summary",
             "type": "button",
-            "value": "M-1",
+            "value": "T1:M-1",
             "text": {"type": "plain_text", "text": "No outcome needed"},
         },
         user_id="U1",
@@ -365,7 +370,11 @@ async def test_record_outcomes_modal_fits_slacks_limits(app_env: AppEnv) -> None
     message = await summary_message(app_env)
     await app_env.interact(
         app_env.driver.press(
-            "meeting_record_outcomes", user_id="U1", value="M-1", channel_id="C1", message=message
+            "meeting_record_outcomes",
+            user_id="U1",
+            value="T1:M-1",
+            channel_id="C1",
+            message=message,
         )
     )
     view = latest_view(app_env)
@@ -397,7 +406,7 @@ async def test_a_refused_press_is_still_acknowledged(app_env: AppEnv) -> None:
     card = await card_of(app_env)
     response = await app_env.interact(
         app_env.driver.press(
-            "action_done", user_id="U3", value="A-1", channel_id="C1", message=card
+            "action_done", user_id="U3", value="T1:A-1", channel_id="C1", message=card
         )
     )
     # Slack shows a warning on any answer but 200, on top of our explanation.
@@ -406,7 +415,7 @@ async def test_a_refused_press_is_still_acknowledged(app_env: AppEnv) -> None:
     summary = await summary_message(app_env)
     refused = await app_env.interact(
         app_env.driver.press(
-            "meeting_no_outcome", user_id="U3", value="M-1", channel_id="C1", message=summary
+            "meeting_no_outcome", user_id="U3", value="T1:M-1", channel_id="C1", message=summary
         )
     )
     assert refused.status_code == 200

@@ -116,7 +116,7 @@ async def test_slacks_own_block_actions_body_reaches_the_app(app_env: AppEnv) ->
     published["channel"]["id"] = "C1"
     published["container"].update(channel_id="C1")
     published["response_url"] = app_env.fake.response_url("sample-action")
-    published["actions"][0].update(action_id="decision_drop", value="1")
+    published["actions"][0].update(action_id="decision_drop", value="T1:D-1")
     response = await app_env.interact(app_env.driver.interact(published))
     assert response.status_code == 200
     from bot.decisions import service

@@ -159,7 +159,7 @@ async def test_a_stalled_decision_becomes_one_dm_with_buttons(rig: Rig) -> None:
     assert "D-1" in post["text"] and "Pick a payroll vendor" in post["text"]
     assert "Nothing has moved on it since Sun 15 Nov 2026." in str(post["blocks"])
     actions = next(b for b in post["blocks"] if b["type"] == "actions")
-    assert actions["block_id"] == "decision:1:nudge"
+    assert actions["block_id"] == "decision:T1:D-1:nudge"
     assert [e["action_id"] for e in actions["elements"]] == [
         "decision_decide",
         "decision_snooze",
@@ -168,9 +168,9 @@ async def test_a_stalled_decision_becomes_one_dm_with_buttons(rig: Rig) -> None:
     ]
     snooze = actions["elements"][1]["options"]
     assert [(o["text"]["text"], o["value"]) for o in snooze] == [
-        ("1 day", "1:1"),
-        ("3 days", "1:3"),
-        ("1 week", "1:7"),
+        ("1 day", "T1:D-1:1"),
+        ("3 days", "T1:D-1:3"),
+        ("1 week", "T1:D-1:7"),
     ]
     row = await rig.row()
     assert (row.status, row.message_channel_id, row.attempts) == ("sent", "DU1", 1)

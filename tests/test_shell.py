@@ -129,7 +129,9 @@ def test_accessories_and_selects_show_what_they_hold() -> None:
 
 
 def test_a_modal_shows_its_fields_as_labels_with_what_they_hold() -> None:
-    view = new_decision_modal(channel_id="C0GENERAL", owner_id="U0ANA", title="Pick a vendor")
+    view = new_decision_modal(
+        team_id="T1", channel_id="C0GENERAL", owner_id="U0ANA", title="Pick a vendor"
+    )
     out = render_view(view, WORLD)
     assert out.lines == [
         "┌ New decision",

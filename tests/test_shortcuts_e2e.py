@@ -94,8 +94,8 @@ async def test_record_outcome_with_owner_and_date(app_env: AppEnv) -> None:
     assert view["callback_id"] == "outcome_record"
     picker, text_block = view["blocks"][0], view["blocks"][1]
     # The open meeting is offered first and chosen by default.
-    assert picker["element"]["initial_option"]["value"] == "2"
-    assert [o["value"] for o in picker["element"]["options"]] == ["2", "1"]
+    assert picker["element"]["initial_option"]["value"] == "T1:M-2"
+    assert [o["value"] for o in picker["element"]["options"]] == ["T1:M-2", "T1:M-1"]
     assert text_block["element"]["initial_value"].startswith("We should move the launch")
     await app_env.interact(
         app_env.driver.submit(

@@ -156,13 +156,13 @@ async def test_changing_d1_from_t2_changes_t2s_d1_only(env: AppEnv) -> None:
 # --- buttons --------------------------------------------------------------------------------
 
 
-async def test_drop_button_value_1_from_t2_drops_t2s_d1(env: AppEnv) -> None:
+async def test_drop_button_on_t2s_card_drops_t2s_d1(env: AppEnv) -> None:
     card = await decision(env, T2, 1)
     await env.interact(
         env.driver.press(
             Action.DROP,
             user_id="U1",
-            value="1",
+            value="T2:D-1",
             channel_id="C1",
             message={"ts": card.message_ts, "type": "message", "text": ""},
             team_id="T2",
@@ -173,9 +173,28 @@ async def test_drop_button_value_1_from_t2_drops_t2s_d1(env: AppEnv) -> None:
     assert set(tokens_used(env, "chat.update")) == {TOKENS["T2"]}
 
 
+async def test_a_t1_button_pressed_from_t2_acts_on_nothing(env: AppEnv) -> None:
+    """A shared channel: T1's card, pressed by someone whose press Bolt authorizes for T2."""
+    card = await decision(env, T1, 1)
+    await env.interact(
+        env.driver.press(
+            Action.DROP,
+            user_id="U1",
+            value="T1:D-1",
+            channel_id="C1",
+            message={"ts": card.message_ts, "type": "message", "text": ""},
+            team_id="T2",
+        )
+    )
+    assert (await decision(env, T1, 1)).status == "open"
+    assert (await decision(env, T2, 1)).status == "open"
+    assert "another workspace" in everything_sent(env)
+    assert env.fake.calls_to("chat.update") == []
+
+
 async def test_button_naming_a_number_only_t1_has_finds_nothing_in_t2(env: AppEnv) -> None:
     await env.interact(
-        env.driver.press(Action.DROP, user_id="U1", value="2", channel_id="C1", team_id="T2")
+        env.driver.press(Action.DROP, user_id="U1", value="T2:D-2", channel_id="C1", team_id="T2")
     )
     assert (await decision(env, T1, 2)).status == "open"
     assert "no D-2" in everything_sent(env)
@@ -184,7 +203,7 @@ async def test_button_naming_a_number_only_t1_has_finds_nothing_in_t2(env: AppEn
 
 async def test_decide_button_from_t2_opens_t2s_decision(env: AppEnv) -> None:
     await env.interact(
-        env.driver.press(Action.DECIDE, user_id="U1", value="1", channel_id="C1", team_id="T2")
+        env.driver.press(Action.DECIDE, user_id="U1", value="T2:D-1", channel_id="C1", team_id="T2")
     )
     [opened] = env.fake.calls_to("views.open")
     assert opened.token == TOKENS["T2"]
@@ -196,7 +215,9 @@ async def test_decide_button_from_t2_opens_t2s_decision(env: AppEnv) -> None:
 
 async def decide_modal(env: AppEnv, team: str) -> dict[str, Any]:
     await env.interact(
-        env.driver.press(Action.DECIDE, user_id="U1", value="1", channel_id="C1", team_id=team)
+        env.driver.press(
+            Action.DECIDE, user_id="U1", value=f"{team}:D-1", channel_id="C1", team_id=team
+        )
     )
     view: dict[str, Any] = env.fake.calls_to("views.open")[-1].params["view"]
     return view
@@ -213,9 +234,20 @@ async def test_modal_metadata_naming_t1_still_acts_in_t2(env: AppEnv) -> None:
     assert (await decision(env, T1, 1)).status == "open"
 
 
+async def test_a_t1_modal_submitted_from_t2_changes_nothing(env: AppEnv) -> None:
+    view = await decide_modal(env, "T1")
+    values = {BlockId.RESOLUTION: {"type": "plain_text_input", "value": "Mine now"}}
+    response = await env.interact(env.driver.submit(view, values, user_id="U1", team_id="T2"))
+    answer = response.json()
+    assert answer["response_action"] == "update"
+    assert "another workspace" in json.dumps(answer["view"])
+    assert (await decision(env, T1, 1)).status == "open"
+    assert (await decision(env, T2, 1)).status == "open"
+
+
 async def test_modal_metadata_with_a_number_only_t1_has_is_refused(env: AppEnv) -> None:
     view = await decide_modal(env, "T2")
-    view["private_metadata"] = json.dumps({"number": "2", "channel_id": "C1"})
+    view["private_metadata"] = json.dumps({"team": "T2", "number": "2", "channel_id": "C1"})
     values = {BlockId.RESOLUTION: {"type": "plain_text_input", "value": "Mine now"}}
     response = await env.interact(env.driver.submit(view, values, user_id="U1", team_id="T2"))
     answer = response.json()

@@ -4,7 +4,7 @@ Tests, benchmarks and the local shell sandbox run the real app and the real slac
 against it (``AsyncWebClient(base_url=fake.api_url)``), so they exercise the HTTP layer, the
 retry handlers and the rate-limit handling without a workspace or a network. It records what
 the app sent and can be told to fail the way Slack fails: 429 with Retry-After, 5xx, an
-``ok: false`` error, or a dropped connection.
+``ok: false`` error, a dropped connection, or a slow answer (``slow``).
 
 Everything runs on one event loop and every handler mutates state without awaiting in between,
 so concurrent requests need no locks.
@@ -12,6 +12,7 @@ so concurrent requests need no locks.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import contextlib
@@ -229,6 +230,7 @@ class FakeSlack:
         self.rate_limited_count = 0
 
         self._faults: dict[str, deque[_Fault]] = {}
+        self._delays: dict[str, float] = {}
         self._pending_uploads: dict[str, _PendingUpload] = {}
         self._refresh_tokens: set[str] = set()
         self._channel_buckets: dict[str, _Bucket] = {}
@@ -375,6 +377,16 @@ class FakeSlack:
         fault = _Fault(error, status, retry_after, drop_connection, times)
         self._faults.setdefault(method, deque()).append(fault)
 
+    def slow(self, method: str, seconds: float) -> None:
+        """Answer every call of ``method`` only after ``seconds`` (0 or ``reset`` ends it).
+
+        The call is recorded when it arrives; faults queued with ``fail_next`` still apply.
+        """
+        if seconds > 0:
+            self._delays[method] = seconds
+        else:
+            self._delays.pop(method, None)
+
     def on(self, method: str, handler: MethodHandler) -> None:
         """Answer ``method`` with ``handler`` (for methods the fake lacks or odd answers).
 
@@ -407,6 +419,7 @@ class FakeSlack:
         self.files.clear()
         self.rate_limited_count = 0
         self._faults.clear()
+        self._delays.clear()
         self._pending_uploads.clear()
         self._channel_buckets.clear()
         self._method_windows.clear()
@@ -429,6 +442,9 @@ class FakeSlack:
             token = form_token
         call = Call(method=method, params=params, token=token, at=self._clock())
         self.calls.append(call)
+        delay = self._delays.get(method)
+        if delay:
+            await asyncio.sleep(delay)
 
         fault = self._take_fault(method)
         if fault is not None:

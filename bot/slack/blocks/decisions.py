@@ -32,6 +32,7 @@ from bot.slack.blocks.kit import (
 from bot.slack.ids import INPUT, Action
 from bot.slack.ids import Block as BlockId
 from bot.slack.ids import View as ViewId
+from bot.slack.parsing.items import item_value
 from bot.slack.text import date_text, escape, mention, render_user_text
 
 STATUS_LABEL = {
@@ -59,8 +60,12 @@ def decision_line(d: Decision, *, today: date | None = None) -> str:
 
 
 def decision_actions(d: Decision, *, place: str = "card") -> Block:
-    """Decide / Reassign / Drop for ``d``; ``place`` keeps block ids unique within one view."""
-    value = str(d.number)
+    """Decide / Reassign / Drop for ``d``; ``place`` keeps block ids unique within one view.
+
+    The buttons carry the decision bound to its workspace (``T…:D-n``, bot/slack/parsing/items);
+    the Reassign menu carries none, so the same value rides in the block id.
+    """
+    value = item_value(d.team_id, "D", d.number)
     return actions(
         button("Decide", action_id=Action.DECIDE, value=value, style="primary"),
         UserSelectElement(
@@ -73,7 +78,7 @@ def decision_actions(d: Decision, *, place: str = "card") -> Block:
             style="danger",
             confirm=("Drop this decision?", f"{d.ref} will be closed without a decision.", "Drop"),
         ),
-        block_id=f"decision:{d.number}:{place}",
+        block_id=f"decision:{value}:{place}",
     )
 
 
@@ -187,6 +192,7 @@ def _text_input(
 
 def new_decision_modal(
     *,
+    team_id: str,
     channel_id: str,
     owner_id: str,
     title: str = "",
@@ -229,7 +235,7 @@ def new_decision_modal(
         title="New decision",
         submit="Record",
         blocks=blocks,
-        metadata={"channel_id": channel_id, "permalink": source_permalink},
+        metadata={"team": team_id, "channel_id": channel_id, "permalink": source_permalink},
     )
 
 
@@ -247,7 +253,7 @@ def decide_modal(d: Decision, *, origin: dict[str, str]) -> Block:
                 multiline=True,
             ),
         ],
-        metadata={"number": str(d.number), **origin},
+        metadata={"team": d.team_id, "number": str(d.number), **origin},
     )
 
 

@@ -43,6 +43,7 @@ from bot.slack.blocks.kit import (
 from bot.slack.ids import INPUT, Action
 from bot.slack.ids import Block as BlockId
 from bot.slack.ids import View as ViewId
+from bot.slack.parsing.items import item_value
 from bot.slack.text import (
     channel_mention,
     date_text,
@@ -164,10 +165,10 @@ def _is_open_action(outcome: Outcome) -> bool:
 def meeting_outcome_buttons(meeting: Meeting, *, place: str = "summary") -> Block:
     """The "Record outcomes" and "No outcome needed" buttons of an outcome-free meeting.
 
-    Each button's value is the meeting ref (``M-3``); ``place`` keeps the block id unique when
-    one view shows the same meeting twice.
+    Each button's value is the meeting bound to its workspace (``T…:M-3``); ``place`` keeps the
+    block id unique when one view shows the same meeting twice.
     """
-    value = meeting.ref
+    value = item_value(meeting.team_id, "M", meeting.number)
     return actions(
         button(
             "Record outcomes",
@@ -181,11 +182,12 @@ def meeting_outcome_buttons(meeting: Meeting, *, place: str = "summary") -> Bloc
 
 
 def _done(outcome: Outcome) -> ButtonElement:
-    return button("Done", action_id=Action.ACTION_DONE, value=outcome.ref or "", style="primary")
+    value = item_value(outcome.team_id, "A", outcome.number or 0)
+    return button("Done", action_id=Action.ACTION_DONE, value=value, style="primary")
 
 
 def done_button(outcome: Outcome) -> dict[str, Any]:
-    """The Done button of an action item, for a section's accessory; its value is ``A-7``."""
+    """The Done button of an action item, for a section's accessory; its value is ``T…:A-7``."""
     return dict(_done(outcome).to_dict())
 
 
@@ -456,7 +458,7 @@ def record_outcomes_modal(meeting: Meeting, *, origin: dict[str, Any]) -> Block:
         title=f"Outcomes of {meeting.ref}",
         submit="Record",
         blocks=blocks,
-        metadata={"number": meeting.number, **origin},
+        metadata={"team": meeting.team_id, "number": meeting.number, **origin},
     )
 
 
@@ -475,19 +477,21 @@ def no_outcome_modal(meeting: Meeting, *, origin: dict[str, Any]) -> Block:
                 placeholder="e.g. Social call; nothing to decide",
             ),
         ],
-        metadata={"number": meeting.number, **origin},
+        metadata={"team": meeting.team_id, "number": meeting.number, **origin},
     )
 
 
 def _meeting_option(meeting: Meeting) -> Option:
     state = "open" if meeting.ended_at is None else date_text(meeting.started_at.date())
     label = truncate(f"{meeting.ref} {meeting.title} ({state})", limits.OPTION_TEXT_MAX)
-    return Option(text=plain(label, limits.OPTION_TEXT_MAX), value=str(meeting.number))
+    value = item_value(meeting.team_id, "M", meeting.number)
+    return Option(text=plain(label, limits.OPTION_TEXT_MAX), value=value)
 
 
 def record_outcome_modal(
     meetings: Sequence[Meeting],
     *,
+    team_id: str,
     channel_id: str,
     text: str = "",
     source_permalink: str | None = None,
@@ -522,7 +526,7 @@ def record_outcome_modal(
         title="Record outcome",
         submit="Record",
         blocks=blocks,
-        metadata={"channel_id": channel_id, "permalink": source_permalink},
+        metadata={"team": team_id, "channel_id": channel_id, "permalink": source_permalink},
     )
 
 

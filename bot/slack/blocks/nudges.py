@@ -25,6 +25,7 @@ from bot.slack import limits
 from bot.slack.blocks.kit import Block, actions, button, context, plain, section
 from bot.slack.blocks.meetings import action_block_id, done_button, meeting_outcome_buttons
 from bot.slack.ids import Action
+from bot.slack.parsing.items import item_value
 from bot.slack.text import channel_mention, date_text, mention, render_user_text, truncate
 
 Rendered = tuple[str, list[Block]]
@@ -48,15 +49,13 @@ def _reminder_note(reminder: int) -> str:
     return "First reminder" if reminder <= 1 else f"Reminder {reminder}"
 
 
-def snooze_select(*, action_id: str, number: int) -> StaticSelectElement:
-    """A Snooze menu; each option's value is ``<number>:<days>`` so it needs no block id."""
+def snooze_select(*, action_id: str, item: str) -> StaticSelectElement:
+    """A Snooze menu for ``item`` (``T…:D-5``); each option's value is ``<item>:<days>``."""
     return StaticSelectElement(
         action_id=action_id,
         placeholder=plain("Snooze…", limits.PLACEHOLDER_MAX),
         options=[
-            Option(
-                value=f"{number}:{days}", text=plain(SNOOZE_LABELS[days], limits.OPTION_TEXT_MAX)
-            )
+            Option(value=f"{item}:{days}", text=plain(SNOOZE_LABELS[days], limits.OPTION_TEXT_MAX))
             for days in SNOOZE_DAYS
         ],
     )
@@ -76,6 +75,7 @@ def decision_why(d: Decision, *, today: date, zone: ZoneInfo) -> str:
 
 def decision_nudge(d: Decision, *, reminder: int, today: date, zone: ZoneInfo) -> Rendered:
     title = render_user_text(d.title)
+    value = item_value(d.team_id, "D", d.number)
     text = _line(f"Reminder: {d.ref} {title} is waiting for your decision.")
     blocks = [
         section(
@@ -88,15 +88,15 @@ def decision_nudge(d: Decision, *, reminder: int, today: date, zone: ZoneInfo) -
             f"{_reminder_note(reminder)}"
         ),
         actions(
-            button("Decide", action_id=Action.DECIDE, value=str(d.number), style="primary"),
-            snooze_select(action_id=Action.SNOOZE, number=d.number),
+            button("Decide", action_id=Action.DECIDE, value=value, style="primary"),
+            snooze_select(action_id=Action.SNOOZE, item=value),
             UserSelectElement(
                 action_id=Action.REASSIGN, placeholder=plain("Reassign…", limits.PLACEHOLDER_MAX)
             ),
             button(
                 "Drop",
                 action_id=Action.DROP,
-                value=str(d.number),
+                value=value,
                 style="danger",
                 confirm=(
                     "Drop this decision?",
@@ -104,7 +104,7 @@ def decision_nudge(d: Decision, *, reminder: int, today: date, zone: ZoneInfo) -
                     "Drop",
                 ),
             ),
-            block_id=f"decision:{d.number}:nudge",
+            block_id=f"decision:{value}:nudge",
         ),
     ]
     return text, blocks
@@ -143,7 +143,9 @@ def action_nudge(a: Outcome, *, reminder: int) -> Rendered:
         context(origin + _reminder_note(reminder)),
         actions(
             done_button(a),
-            snooze_select(action_id=Action.ACTION_SNOOZE, number=a.number or 0),
+            snooze_select(
+                action_id=Action.ACTION_SNOOZE, item=item_value(a.team_id, "A", a.number or 0)
+            ),
             block_id=action_block_id(a, "nudge"),
         ),
     ]

@@ -94,7 +94,9 @@ def fingerprint(key: str, value: Any) -> str:
     return hashlib.blake2s(text.encode(), digest_size=4).hexdigest()
 
 
-def settings_modal(current: CadenceConfig, *, recent: Sequence[SettingsChange]) -> Block:
+def settings_modal(
+    current: CadenceConfig, *, recent: Sequence[SettingsChange], team_id: str
+) -> Block:
     """The form, filled with the workspace's values in effect now."""
     shown = {key: fingerprint(key, value_of(current, key)) for key in WORKSPACE_KEYS}
     escalate_to = current.nudges.escalate_to
@@ -210,7 +212,7 @@ def settings_modal(current: CadenceConfig, *, recent: Sequence[SettingsChange]) 
         title="Followthrough settings",
         submit="Save",
         blocks=blocks,
-        metadata={"shown": shown},
+        metadata={"team": team_id, "shown": shown},
     )
 
 

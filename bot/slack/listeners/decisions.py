@@ -24,6 +24,7 @@ from bot.slack.ids import View as ViewId
 from bot.slack.modal_state import view_metadata, view_value
 from bot.slack.parsing import commands as grammar
 from bot.slack.parsing.dates import parse_date
+from bot.slack.parsing.items import item_number
 from bot.slack.privacy import ChannelAccess
 from bot.slack.text import mention, render_user_text, unescape
 from bot.workspace import Actor, WorkspaceKey
@@ -60,7 +61,9 @@ async def decision_command(
             await ack()
             await client.views_open(
                 trigger_id=command["trigger_id"],
-                view=render.new_decision_modal(channel_id=channel_id, owner_id=user_id),
+                view=render.new_decision_modal(
+                    team_id=ws.team_id, channel_id=channel_id, owner_id=user_id
+                ),
             )
         case grammar.DecisionNew(title=title, owner_id=owner_id, due_text=due_text):
             due = await _due(deps, client, ws, user_id, due_text)
@@ -272,7 +275,7 @@ async def new_decision_submitted(
 ) -> None:
     deps, ws = deps_of(context), workspace_of(context)
     user_id = body["user"]["id"]
-    meta = view_metadata(view)
+    meta = view_metadata(view, team_id=ws.team_id)
     title = view_value(view, BlockId.TITLE).get("value") or ""
     context_text = view_value(view, BlockId.CONTEXT).get("value")
     owner_id = view_value(view, BlockId.OWNER).get("selected_user") or user_id
@@ -281,9 +284,13 @@ async def new_decision_submitted(
     errors: dict[str, str] = {}
     due: date | None = None
     if picked:
-        due = date.fromisoformat(picked)
-        if due < await deps.user_today(client, ws, user_id):
-            errors[BlockId.DUE] = "That date is in the past. Pick today or later."
+        try:
+            due = date.fromisoformat(str(picked))
+        except ValueError:
+            errors[BlockId.DUE] = "Pick a date from the calendar."
+        else:
+            if due < await deps.user_today(client, ws, user_id):
+                errors[BlockId.DUE] = "That date is in the past. Pick today or later."
     if not title.strip():
         errors[BlockId.TITLE] = "Please say what needs deciding."
     if errors:
@@ -318,7 +325,7 @@ async def decide_submitted(
 ) -> None:
     deps, ws = deps_of(context), workspace_of(context)
     user_id = body["user"]["id"]
-    meta = view_metadata(view)
+    meta = view_metadata(view, team_id=ws.team_id)
     resolution = view_value(view, BlockId.RESOLUTION).get("value") or ""
 
     async def decide(actor: Actor) -> Decision:
@@ -384,16 +391,16 @@ def _origin(body: dict[str, Any]) -> dict[str, str]:
     return {}
 
 
-def _number(action: dict[str, Any]) -> int:
+def _number(action: dict[str, Any], ws: WorkspaceKey) -> int:
+    """The decision a control names, which must be this workspace's (``T…:D-n``)."""
     raw = action.get("value")
     if not raw:
-        # Selects carry no value: the number rides in the block id, "decision:<n>:<place>".
-        parts = (action.get("block_id") or "").split(":")
-        raw = parts[1] if len(parts) > 1 else ""
-    try:
-        return int(raw)
-    except ValueError:
-        raise InvalidInput("That button is out of date; try `/decision list`.") from None
+        # Selects carry no value: it rides in the block id, "decision:<team>:D-<n>:<place>".
+        parts = str(action.get("block_id") or "").split(":")
+        raw = ":".join(parts[1:3]) if len(parts) == 4 else ""
+    return item_number(
+        raw, "D", team_id=ws.team_id, stale="That button is out of date; try `/decision list`."
+    )
 
 
 async def decide_pressed(
@@ -404,7 +411,7 @@ async def decide_pressed(
     context: AsyncBoltContext,
 ) -> None:
     deps, ws = deps_of(context), workspace_of(context)
-    number = _number(action)
+    number = _number(action, ws)
 
     async def may_decide(actor: Actor) -> Decision:
         async with deps.db.transaction() as session:
@@ -431,7 +438,7 @@ async def reassign_selected(
     context: AsyncBoltContext,
 ) -> None:
     deps, ws = deps_of(context), workspace_of(context)
-    number = _number(action)
+    number = _number(action, ws)
     owner_id = action.get("selected_user")
     if not owner_id:
         raise InvalidInput("Pick the person who should own this decision.")
@@ -457,7 +464,7 @@ async def drop_pressed(
     context: AsyncBoltContext,
 ) -> None:
     deps, ws = deps_of(context), workspace_of(context)
-    number = _number(action)
+    number = _number(action, ws)
 
     async def drop(actor: Actor) -> Decision:
         async with deps.db.transaction() as session:

@@ -18,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.decisions.models import Decision
-from bot.errors import InvalidInput, UserError
+from bot.errors import UserError
 from bot.meetings import service
 from bot.meetings.models import Meeting
 from bot.slack import replies
@@ -32,6 +32,7 @@ from bot.slack.ids import View as ViewId
 from bot.slack.listeners.decisions import visible_channels
 from bot.slack.modal_state import view_metadata, view_value
 from bot.slack.parsing import commands as grammar
+from bot.slack.parsing.items import item_number
 from bot.slack.text import mention, unescape
 from bot.workspace import Actor, WorkspaceKey
 
@@ -329,19 +330,15 @@ async def show_at_origin(
 # later, and Slack then shows the person a warning on top of our explanation.
 
 
-def button_number(action: dict[str, Any], prefix: str, *, stale: str) -> int:
-    """The number a button carries as its value: a ref such as ``M-3``, or just ``3``."""
-    value = str(action.get("value") or "").strip()
-    number = grammar.parse_ref(value, prefix)
-    if number is None and value.isascii() and value.isdigit():
-        number = grammar.parse_ref(f"{prefix}-{value}", prefix)
-    if number is None:
-        raise InvalidInput(stale)
-    return number
+def button_number(action: dict[str, Any], prefix: str, *, ws: WorkspaceKey, stale: str) -> int:
+    """The number of the item a button names (``T…:M-3``), which must be this workspace's."""
+    return item_number(action.get("value"), prefix, team_id=ws.team_id, stale=stale)
 
 
-def meeting_number(action: dict[str, Any]) -> int:
-    return button_number(action, "M", stale="That button is out of date; try `/meeting list`.")
+def meeting_number(action: dict[str, Any], ws: WorkspaceKey) -> int:
+    return button_number(
+        action, "M", ws=ws, stale="That button is out of date; try `/meeting list`."
+    )
 
 
 async def record_outcomes_pressed(
@@ -353,7 +350,7 @@ async def record_outcomes_pressed(
 ) -> None:
     deps, ws = deps_of(context), workspace_of(context)
     async with deps.db.transaction() as session:
-        meeting = await service.get_meeting(session, ws=ws, number=meeting_number(action))
+        meeting = await service.get_meeting(session, ws=ws, number=meeting_number(action, ws))
     await ack()
     await client.views_open(
         trigger_id=body["trigger_id"],
@@ -369,7 +366,7 @@ async def no_outcome_pressed(
     context: AsyncBoltContext,
 ) -> None:
     deps, ws = deps_of(context), workspace_of(context)
-    number = meeting_number(action)
+    number = meeting_number(action, ws)
 
     async def may_waive(actor: Actor) -> Meeting:
         async with deps.db.transaction() as session:
@@ -395,7 +392,7 @@ async def no_outcome_submitted(
 ) -> None:
     deps, ws = deps_of(context), workspace_of(context)
     user_id = body["user"]["id"]
-    meta = view_metadata(view)
+    meta = view_metadata(view, team_id=ws.team_id)
     reason = view_value(view, BlockId.REASON).get("value") or ""
 
     async def waive(actor: Actor) -> None:

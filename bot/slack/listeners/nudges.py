@@ -20,11 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.decisions import service as decisions
 from bot.errors import InvalidInput
 from bot.nudges import service as nudges
+from bot.nudges.service import SNOOZE_DAYS
 from bot.slack import replies
 from bot.slack.blocks import nudges as render
 from bot.slack.deps import deps_of, workspace_of
 from bot.slack.ids import Action
-from bot.workspace import Actor
+from bot.slack.parsing.items import item_number
+from bot.workspace import Actor, WorkspaceKey
 
 OUT_OF_DATE = "That menu is out of date; the item may have changed. Try `/decision list mine`."
 
@@ -34,14 +36,15 @@ def register(app: AsyncApp) -> None:
     app.action(Action.ACTION_SNOOZE)(action_snooze_chosen)
 
 
-def snooze_choice(action: dict[str, Any]) -> tuple[int, int]:
-    """(item number, days) from a Snooze menu's chosen option, whose value is ``<n>:<days>``."""
-    value = str((action.get("selected_option") or {}).get("value") or action.get("value") or "")
-    number, _, days = value.partition(":")
-    try:
-        return int(number), int(days)
-    except ValueError:
-        raise InvalidInput(OUT_OF_DATE) from None
+def snooze_choice(action: dict[str, Any], prefix: str, ws: WorkspaceKey) -> tuple[int, int]:
+    """(item number, days) from a Snooze menu's chosen option, ``T…:<prefix>-<n>:<days>``."""
+    selected = action.get("selected_option")
+    value = str((selected.get("value") if isinstance(selected, dict) else None) or "")
+    item, _, days = value.rpartition(":")
+    number = item_number(item, prefix, team_id=ws.team_id, stale=OUT_OF_DATE)
+    if not (days.isascii() and days.isdigit() and int(days) in SNOOZE_DAYS):
+        raise InvalidInput(OUT_OF_DATE)
+    return number, int(days)
 
 
 def _pressed_message(body: dict[str, Any]) -> tuple[str, str] | None:
@@ -63,7 +66,7 @@ async def decision_snooze_chosen(
         decision = await decisions.snooze(session, **change)
         return decision.ref, decision.title
 
-    await _snooze(ack, body, action, client, context, store)
+    await _snooze(ack, body, action, client, context, "D", store)
 
 
 async def action_snooze_chosen(
@@ -77,7 +80,7 @@ async def action_snooze_chosen(
         item = await nudges.snooze_action(session, **change)
         return item.ref or f"A-{change['number']}", item.text
 
-    await _snooze(ack, body, action, client, context, store)
+    await _snooze(ack, body, action, client, context, "A", store)
 
 
 Store = Callable[..., Awaitable[tuple[str, str]]]
@@ -90,10 +93,11 @@ async def _snooze(
     action: dict[str, Any],
     client: AsyncWebClient,
     context: AsyncBoltContext,
+    prefix: str,
     store: Store,
 ) -> None:
     deps, ws = deps_of(context), workspace_of(context)
-    number, days = snooze_choice(action)
+    number, days = snooze_choice(action, prefix, ws)
     user_id = body["user"]["id"]
     now = deps.now()
     until = nudges.snooze_until(now, days)

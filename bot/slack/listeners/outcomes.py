@@ -38,6 +38,7 @@ from bot.slack.listeners.meetings import (
 from bot.slack.modal_state import view_metadata, view_value
 from bot.slack.parsing import commands as grammar
 from bot.slack.parsing.dates import parse_date
+from bot.slack.parsing.items import item_number
 from bot.slack.text import date_text, mention, unescape
 from bot.workspace import Actor, WorkspaceKey
 
@@ -256,7 +257,10 @@ async def done_pressed(
     # The change is made (or refused) before the acknowledgement: see the note in ``meetings``.
     deps, ws = deps_of(context), workspace_of(context)
     number = button_number(
-        action, "A", stale="That button is out of date; your open action items are on App Home."
+        action,
+        "A",
+        ws=ws,
+        stale="That button is out of date; your open action items are on App Home.",
     )
     outcome = await _mark_done(deps, client, ws, number=number, user_id=body["user"]["id"])
     await ack()
@@ -318,7 +322,7 @@ async def record_outcomes_submitted(
 ) -> None:
     deps, ws = deps_of(context), workspace_of(context)
     user_id = body["user"]["id"]
-    meta = view_metadata(view)
+    meta = view_metadata(view, team_id=ws.team_id)
     drafts, errors = read_rows(view, today=await deps.user_today(client, ws, user_id))
     if errors:
         await ack(response_action="errors", errors=errors)
@@ -353,9 +357,9 @@ async def record_outcome_submitted(
     """One outcome from a message shortcut, kept with the message's permalink."""
     deps, ws = deps_of(context), workspace_of(context)
     user_id = body["user"]["id"]
-    meta = view_metadata(view)
-    selected = view_value(view, BlockId.MEETING).get("selected_option") or {}
-    picked_meeting = str(selected.get("value") or "")
+    meta = view_metadata(view, team_id=ws.team_id)
+    selected = view_value(view, BlockId.MEETING).get("selected_option")
+    picked_meeting = selected.get("value") if isinstance(selected, dict) else None
     errors: dict[str, str] = {}
     due: date | None = None
     try:
@@ -375,14 +379,20 @@ async def record_outcome_submitted(
         )
     except InvalidInput as exc:
         errors[BlockId.OUTCOME_TEXT] = exc.message
+    number = 0
     if not picked_meeting:
         errors[BlockId.MEETING] = "Pick the meeting this outcome belongs to."
+    else:
+        try:
+            number = item_number(picked_meeting, "M", team_id=ws.team_id, stale=OUT_OF_DATE)
+        except InvalidInput as exc:
+            errors[BlockId.MEETING] = exc.message
     if errors:
         await ack(response_action="errors", errors=errors)
         return
     try:
         async with deps.db.transaction() as session:
-            meeting = await service.get_meeting(session, ws=ws, number=int(picked_meeting))
+            meeting = await service.get_meeting(session, ws=ws, number=number)
             outcome = await service.add_outcome(
                 session,
                 ws=ws,

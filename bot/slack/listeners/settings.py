@@ -37,7 +37,7 @@ async def open_settings(request: HygieneRequest) -> None:
     async with deps.db.transaction() as session:
         current = await workspaces.cadence_for(session, ws=ws, base=deps.cadence)
         recent = await workspaces.recent_changes(session, ws=ws)
-    view = render.settings_modal(current, recent=recent)
+    view = render.settings_modal(current, recent=recent, team_id=ws.team_id)
     await request.ack()
     await client.views_open(trigger_id=command["trigger_id"], view=view)
 
@@ -56,11 +56,11 @@ async def settings_submitted(
             response_action="errors", errors={BlockId.SETTINGS_TIMEZONE: workspaces.NOT_ADMIN}
         )
         return
+    shown = _shown(view_metadata(view, team_id=ws.team_id))
     form = render.read_settings((view.get("state") or {}).get("values") or {})
     if form.errors:
         await ack(response_action="errors", errors=form.errors)
         return
-    shown = _shown(view)
     # Only what this admin edited is saved, so a form left open never undoes a change another
     # admin made in the meantime.
     edited = {
@@ -87,6 +87,6 @@ async def settings_submitted(
     await ack(response_action="update", view=render.saved_view(changes, current))
 
 
-def _shown(view: dict[str, Any]) -> dict[str, str]:
-    shown = view_metadata(view).get("shown")
+def _shown(meta: dict[str, Any]) -> dict[str, str]:
+    shown = meta.get("shown")
     return {str(k): str(v) for k, v in shown.items()} if isinstance(shown, dict) else {}

@@ -77,7 +77,7 @@ async def permalink_of(client: AsyncWebClient, channel_id: str, ts: str) -> str 
 
 
 async def record_decision_shortcut(
-    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
 ) -> None:
     await ack()
     channel_id = body["channel"]["id"]
@@ -88,6 +88,7 @@ async def record_decision_shortcut(
     await client.views_open(
         trigger_id=body["trigger_id"],
         view=decision_blocks.new_decision_modal(
+            team_id=workspace_of(context).team_id,
             channel_id=channel_id,
             owner_id=body["user"]["id"],
             title=title,
@@ -119,6 +120,7 @@ async def record_outcome_shortcut(
         trigger_id=body["trigger_id"],
         view=render.record_outcome_modal(
             meetings,
+            team_id=ws.team_id,
             channel_id=channel_id,
             text=as_typed(str(message.get("text") or ""))[:TEXT_MAX],
             source_permalink=link,
