@@ -14,6 +14,7 @@ from bot.cadence.config import (
     CadenceConfigError,
     apply_overrides,
     load_cadence_file,
+    setting_range,
 )
 from bot.errors import InvalidInput
 
@@ -154,6 +155,24 @@ def test_a_full_file_is_read(tmp_path: Path) -> None:
             "[retention]\ndays_after_uninstall = -1",
             "retention.days_after_uninstall: must be at least 0",
         ),
+        # Every number has a ceiling: the attack run's 200000000 overflowed the scheduler.
+        (
+            "[nudges]\nstall_after_days = 200000000",
+            "nudges.stall_after_days: must be at most 365 (got 200000000)",
+        ),
+        (
+            "[nudges]\nrepeat_every_days = 91",
+            "nudges.repeat_every_days: must be at most 90 (got 91)",
+        ),
+        ("[nudges]\nescalate_after = 51", "nudges.escalate_after: must be at most 50 (got 51)"),
+        (
+            "[nudges]\noutcome_grace_hours = 200000000",
+            "nudges.outcome_grace_hours: must be at most 720 (got 200000000)",
+        ),
+        (
+            "[retention]\ndays_after_uninstall = 3651",
+            "retention.days_after_uninstall: must be at most 3650 (got 3651)",
+        ),
         (
             '[digest]\nrecipients = ["U0BOSS", "@anna"]',
             'digest.recipients[1]: "@anna" is not a Slack user or channel id',
@@ -193,6 +212,33 @@ def test_toml_syntax_error_names_the_line(tmp_path: Path) -> None:
     assert "not valid TOML" in message
     assert "line 2" in message
     assert "the line reads: stall_after_days 5" in message
+
+
+@pytest.mark.parametrize(
+    ("key", "low", "high"),
+    [
+        ("nudges.stall_after_days", 1, 365),
+        ("nudges.repeat_every_days", 1, 90),
+        ("nudges.escalate_after", 1, 50),
+        ("nudges.outcome_grace_hours", 1, 720),
+        ("retention.days_after_uninstall", 0, 3650),
+    ],
+)
+def test_every_number_has_a_documented_range(key: str, low: int, high: int) -> None:
+    assert setting_range(key) == (low, high)
+    section, name = key.split(".")
+    for good in (low, high):
+        apply_overrides(CadenceConfig(), {section: {name: good}})
+    for bad in (low - 1, high + 1):
+        with pytest.raises(InvalidInput):
+            apply_overrides(CadenceConfig(), {section: {name: bad}})
+    lines = (REPO_ROOT / "followthrough.example.toml").read_text().splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith(f"{name} ="))
+    comment = []
+    while lines[at - 1 - len(comment)].startswith("#"):
+        comment.append(lines[at - 1 - len(comment)])
+    assert f"From {low} to {high}" in " ".join(reversed(comment))
+    assert f"`{key}` | {low} to {high}" in (REPO_ROOT / "docs" / "OPERATIONS.md").read_text()
 
 
 def test_overrides_merge_over_the_file() -> None:

@@ -267,7 +267,37 @@ async def test_saved_thresholds_apply_at_once(app_env: AppEnv) -> None:
             "must be later than working_hours.start",
         ),
         ({BlockId.SETTINGS_WORKING_DAYS: days()}, BlockId.SETTINGS_WORKING_DAYS, "at least one"),
-        ({BlockId.SETTINGS_STALL_AFTER: {"value": "0"}}, BlockId.SETTINGS_STALL_AFTER, "1 or more"),
+        (
+            {BlockId.SETTINGS_STALL_AFTER: {"value": "0"}},
+            BlockId.SETTINGS_STALL_AFTER,
+            "from 1 to 365",
+        ),
+        # The attack run's values: stored, they stopped the scheduler for every workspace.
+        (
+            {BlockId.SETTINGS_STALL_AFTER: {"value": "200000000"}},
+            BlockId.SETTINGS_STALL_AFTER,
+            "from 1 to 365",
+        ),
+        (
+            {BlockId.SETTINGS_OUTCOME_GRACE: {"value": "200000000"}},
+            BlockId.SETTINGS_OUTCOME_GRACE,
+            "from 1 to 720",
+        ),
+        (
+            {BlockId.SETTINGS_OUTCOME_GRACE: {"value": "721"}},
+            BlockId.SETTINGS_OUTCOME_GRACE,
+            "from 1 to 720",
+        ),
+        (
+            {BlockId.SETTINGS_ESCALATE_AFTER: {"value": "9" * 5000}},
+            BlockId.SETTINGS_ESCALATE_AFTER,
+            "from 1 to 50",
+        ),
+        (
+            {BlockId.SETTINGS_ESCALATE_AFTER: {"value": "1_0"}},
+            BlockId.SETTINGS_ESCALATE_AFTER,
+            "whole number",
+        ),
         (
             {BlockId.SETTINGS_ESCALATE_AFTER: {"value": "2.5"}},
             BlockId.SETTINGS_ESCALATE_AFTER,

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import annotated_types
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -124,8 +125,14 @@ ClockTime = Annotated[
 ]
 UserId = Annotated[str, BeforeValidator(_user_id)]
 RecipientId = Annotated[str, BeforeValidator(_recipient_id)]
-PositiveCount = Annotated[int, BeforeValidator(_count), Field(ge=1)]
-Count = Annotated[int, BeforeValidator(_count), Field(ge=0)]
+# Every number a person or the cadence file can set has a range, so no setting can ask for a
+# date decades away (or overflow one) and break the scheduler for everyone. The modal's number
+# inputs take their min_value/max_value from here (``setting_range``).
+StallDays = Annotated[int, BeforeValidator(_count), Field(ge=1, le=365)]
+RepeatDays = Annotated[int, BeforeValidator(_count), Field(ge=1, le=90)]
+Reminders = Annotated[int, BeforeValidator(_count), Field(ge=1, le=50)]
+GraceHours = Annotated[int, BeforeValidator(_count), Field(ge=1, le=720)]
+RetentionDays = Annotated[int, BeforeValidator(_count), Field(ge=0, le=3650)]
 
 
 class _Section(BaseModel):
@@ -162,11 +169,11 @@ class WorkingHours(_Section):
 
 
 class NudgeRules(_Section):
-    stall_after_days: PositiveCount = 5
-    repeat_every_days: PositiveCount = 2
-    escalate_after: PositiveCount = 3
+    stall_after_days: StallDays = 5
+    repeat_every_days: RepeatDays = 2
+    escalate_after: Reminders = 3
     escalate_to: Annotated[str, BeforeValidator(_escalation_target)] = ""
-    outcome_grace_hours: PositiveCount = 4
+    outcome_grace_hours: GraceHours = 4
 
 
 class DigestSchedule(_Section):
@@ -181,7 +188,7 @@ class DigestSchedule(_Section):
 
 
 class Retention(_Section):
-    days_after_uninstall: Count = 30
+    days_after_uninstall: RetentionDays = 30
 
 
 class CadenceConfig(_Section):
@@ -320,6 +327,24 @@ def setting_value(config: CadenceConfig, key: str) -> Any:
     return canonical_setting(key, value)
 
 
+def setting_range(key: str) -> tuple[int, int] | None:
+    """The lowest and highest value a numeric setting (dotted key) accepts; None if not one."""
+    model: type[BaseModel] = CadenceConfig
+    *sections, name = key.split(".")
+    for part in sections:
+        annotation = model.model_fields[part].annotation
+        assert isinstance(annotation, type) and issubclass(annotation, BaseModel)
+        model = annotation
+    field = model.model_fields.get(name)
+    if field is None:
+        return None
+    low = next((m.ge for m in field.metadata if isinstance(m, annotated_types.Ge)), None)
+    high = next((m.le for m in field.metadata if isinstance(m, annotated_types.Le)), None)
+    if not (isinstance(low, int) and isinstance(high, int)):
+        return None
+    return low, high
+
+
 def canonical_setting(key: str, value: Any) -> Any:
     """One spelling per meaning, so comparing two values says whether anything changed."""
     if key in _UNORDERED_KEYS and isinstance(value, list):
@@ -393,6 +418,8 @@ def _why(item: ErrorDetails) -> str:
         return _unknown_key(item["loc"])
     if kind == "greater_than_equal":
         return f"must be at least {ctx['ge']} (got {_show(given)})"
+    if kind == "less_than_equal":
+        return f"must be at most {ctx['le']} (got {_show(given)})"
     if kind in {"int_type", "int_parsing", "int_from_float"}:
         return f"must be a whole number (got {_show(given)})"
     if kind == "string_type":

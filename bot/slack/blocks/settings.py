@@ -31,7 +31,13 @@ from slack_sdk.models.blocks import (
     UserSelectElement,
 )
 
-from bot.cadence.config import WEEKDAYS, WORKSPACE_KEYS, CadenceConfig, canonical_setting
+from bot.cadence.config import (
+    WEEKDAYS,
+    WORKSPACE_KEYS,
+    CadenceConfig,
+    canonical_setting,
+    setting_range,
+)
 from bot.cadence.config import setting_value as value_of
 from bot.slack import limits
 from bot.slack.blocks.kit import Block, context, divider, header, modal, plain, section
@@ -300,6 +306,7 @@ def _text(block_id: BlockId, label: str, initial: str, *, hint: str) -> Block:
 
 
 def _number(block_id: BlockId, key: str, current: CadenceConfig) -> Block:
+    low, high = _bounds(key)
     return _input(
         block_id,
         LABELS[key],
@@ -307,9 +314,17 @@ def _number(block_id: BlockId, key: str, current: CadenceConfig) -> Block:
             action_id=INPUT,
             is_decimal_allowed=False,
             initial_value=str(value_of(current, key)),
-            min_value="1",
+            min_value=str(low),
+            max_value=str(high),
         ),
+        hint=f"A whole number from {low} to {high}.",
     )
+
+
+def _bounds(key: str) -> tuple[int, int]:
+    found = setting_range(key)
+    assert found is not None, key
+    return found
 
 
 # --- reading a submission ---------------------------------------------------------------------
@@ -363,9 +378,10 @@ def read_settings(state: Mapping[str, Any]) -> SettingsForm:
         ("nudges.escalate_after", BlockId.SETTINGS_ESCALATE_AFTER),
         ("nudges.outcome_grace_hours", BlockId.SETTINGS_OUTCOME_GRACE),
     ):
+        low, high = _bounds(key)
         number = _whole_number(element(block_id).get("value"))
-        if number is None:
-            form.errors[block_id] = "Enter a whole number, 1 or more."
+        if number is None or not low <= number <= high:
+            form.errors[block_id] = f"Enter a whole number from {low} to {high}."
         else:
             form.values[key] = number
 
@@ -416,8 +432,8 @@ def _zone_name(raw: object) -> str | _Problem:
 
 
 def _whole_number(raw: object) -> int | None:
-    try:
-        number = int(str(raw).strip())
-    except ValueError:
+    text = str(raw).strip()
+    # Digits only (int() would also take "1_000", "٣" or 4,000 digits of them).
+    if not (text.isascii() and text.lstrip("-").isdigit() and len(text) <= 12):
         return None
-    return number if number >= 1 else None
+    return int(text)
