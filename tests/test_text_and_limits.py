@@ -26,6 +26,8 @@ from bot.slack.text import (
 
 FIXTURES = Path(__file__).resolve().parents[1] / ".." / "shared" / "fixtures" / "slack"
 
+LINE_BREAK = re.compile(r"[ \t]*[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]+[ \t]*")
+
 
 def fixtures_dir() -> Path:
     if not FIXTURES.is_dir():
@@ -132,11 +134,14 @@ def assert_safe_mrkdwn(out: str) -> None:
 def test_render_user_text_never_renders_live_controls(typed: str) -> None:
     out = render_user_text(typed)
     assert_safe_mrkdwn(out)
-    # Nothing typed is lost: what readers see is what was typed, minus mention labels.
+    # Typed text stays on the app's line: no line break of any kind survives.
+    assert len(out.splitlines()) <= 1
+    # Nothing else typed is lost: readers see what was typed, minus mention labels, with each
+    # line break (and the spaces around it) shown as one space.
     shown = unescape(out).replace(BROADCAST_BREAKER, "")
     labels_dropped = LABELLED_MENTION.sub(
         lambda m: f"<{m.group(1)}>" if LIVE_MENTION.fullmatch(f"<{m.group(1)}>") else m.group(0),
-        typed,
+        LINE_BREAK.sub(" ", typed),
     )
     assert shown == labels_dropped.replace(BROADCAST_BREAKER, "")
 

@@ -118,7 +118,7 @@ def new_decision(
     """Check the user's text; raises ``InvalidInput`` before anything touches the database."""
     return NewDecision(
         ws=ws,
-        title=require_text(title, what="decision title", limit=TITLE_MAX),
+        title=require_text(title, what="decision title", limit=TITLE_MAX, single_line=True),
         context=clean_text(context, what="context", limit=TEXT_MAX, required=False),
         owner_id=owner_id,
         creator_id=creator_id,

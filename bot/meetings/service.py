@@ -127,7 +127,7 @@ async def start_meeting(
     channel_id: str,
     now: datetime,
 ) -> Meeting:
-    title = require_text(title, what="meeting title", limit=TITLE_MAX)
+    title = require_text(title, what="meeting title", limit=TITLE_MAX, single_line=True)
     current = await _open_meeting(session, ws=ws, channel_id=channel_id)
     if current is not None:
         raise _already_open(current)
@@ -162,7 +162,7 @@ async def log_meeting(
     now: datetime,
 ) -> Meeting:
     """Record a meeting that already happened; it ends now and owes its outcomes straight away."""
-    title = require_text(title, what="meeting title", limit=TITLE_MAX)
+    title = require_text(title, what="meeting title", limit=TITLE_MAX, single_line=True)
     meeting = await _new_meeting(
         session,
         ws=ws,
@@ -343,7 +343,7 @@ async def record_no_outcome(
     """Record why an ended meeting needed no outcome: it stops owing one and no nudge follows."""
     meeting = await get_meeting(session, ws=ws, number=number)
     ensure_may_waive(meeting, actor)
-    cleaned = require_text(reason, what="reason", limit=REASON_MAX)
+    cleaned = require_text(reason, what="reason", limit=REASON_MAX, single_line=True)
     if "\n" in cleaned:
         raise InvalidInput("Please keep the reason to one line.")
     meeting.no_outcome_reason = cleaned

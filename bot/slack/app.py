@@ -20,15 +20,17 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.errors import InvalidInput
 from bot.once import OnceLedger
 from bot.settings import Settings
 from bot.slack.ack_budget import keep_acks_timely
 from bot.slack.client import request_client
 from bot.slack.deps import Deps, workspace_of
-from bot.slack.errors import handle_error
+from bot.slack.errors import FormError, handle_error
 from bot.slack.listeners import register_all
 from bot.slack.listeners.lifecycle import INSTALLATION_STORE, LIFECYCLE_EVENTS
 from bot.slack.oauth_state import OneTimeOAuthState
+from bot.slack.parsing.unstorable import UNSTORABLE_TEXT, find_unstorable
 from bot.workspace import WorkspaceKey
 from bot.workspaces import service as workspaces
 
@@ -81,6 +83,7 @@ def build_app(settings: Settings, deps: Deps) -> AsyncApp:
         options.update(_oauth_options(settings, deps, client))
     app = AsyncApp(**options)
     keep_acks_timely(app)
+    app.use(_refuse_unstorable_text)
     app.use(_context_middleware(deps, app.installation_store))
     app.error(handle_error)
     register_all(app)
@@ -142,6 +145,23 @@ def _installed(deps: Deps) -> Callable[[AsyncSuccessArgs], Awaitable[BoltRespons
 async def _install_failed(args: AsyncFailureArgs) -> BoltResponse:
     log.info("an install did not complete: %s", args.reason)
     return await args.default.failure(args)
+
+
+async def _refuse_unstorable_text(
+    body: dict[str, Any], next: Callable[[], Awaitable[None]]
+) -> None:
+    """What people send (commands, buttons, shortcuts, modals) holds nothing we cannot store.
+
+    Events are Slack's own news (an uninstall, a changed profile) and are not refused.
+    """
+    if body.get("type") != "event_callback":
+        found = find_unstorable(body)
+        if found is not None:
+            block = found.view_block if body.get("type") == "view_submission" else None
+            if block is not None:
+                raise FormError(block, UNSTORABLE_TEXT)
+            raise InvalidInput(UNSTORABLE_TEXT)
+    await next()
 
 
 def _is_lifecycle_event(body: dict[str, Any]) -> bool:

@@ -6,6 +6,11 @@ Text typed by people is stored as typed and only made safe here, at render time.
 Rendering user text escapes all of that, while keeping user and channel mentions live because
 people expect ``/decision new … <@U123>`` to show a name, not a code.
 
+Line breaks are the app's: typed text never starts a line that could pass for one the app
+wrote ("*D-99* :white_check_mark: decided by @admin"). ``render_user_text`` folds a person's
+line breaks into spaces; where several lines of theirs are worth keeping (a decision's context
+or resolution on its card), ``render_user_paragraphs`` shows each as a quote.
+
 Every function is pure so rendering code and tests can use them freely.
 """
 
@@ -28,6 +33,8 @@ _KEPT_MENTION = re.compile(rf"<@({_USER_ID})(?:\|[^<>]*)?>|<#({_CHANNEL_ID})(?:\
 # No trailing word boundary: "@here0" cut to "@here" by truncation must still be harmless.
 _BARE_BROADCAST = re.compile(r"(?<!\w)@(channel|here|everyone)", re.IGNORECASE)
 _USER_ID_ONLY = re.compile(rf"{_USER_ID}")
+# A line break in any of its forms (what str.splitlines() splits on), with the spaces around it.
+_LINE_BREAK = re.compile(r"[ \t]*[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]+[ \t]*")
 _CHANNEL_ID_ONLY = re.compile(rf"{_CHANNEL_ID}")
 
 # Units truncate() must not split: escape entities and whole ``<…>`` control sequences (a
@@ -76,8 +83,10 @@ def render_user_text(text: str) -> str:
     their ``|label``. Everything else that Slack would interpret, broadcasts, user groups,
     links, dates, is escaped and shows as typed. The bare words ``@channel``, ``@here`` and
     ``@everyone`` get an invisible :data:`BROADCAST_BREAKER`. Formatting characters (``*``,
-    ``_``, ``~``, backticks) are left alone: formatting is not dangerous.
+    ``_``, ``~``, backticks) are left alone: formatting is not dangerous. Line breaks become
+    spaces, so the text stays on the line the app put it on.
     """
+    text = _LINE_BREAK.sub(" ", text)
     parts: list[str] = []
     last = 0
     for match in _KEPT_MENTION.finditer(text):
@@ -87,6 +96,15 @@ def render_user_text(text: str) -> str:
         last = match.end()
     parts.append(_neutralise_broadcast_words(escape(text[last:])))
     return "".join(parts)
+
+
+def render_user_paragraphs(text: str) -> str:
+    """Several lines a person wrote, each rendered as by ``render_user_text`` and quoted (``>``).
+
+    The quote bar marks every line as theirs; a typed ``>`` is escaped and cannot fake one.
+    """
+    lines = [line.strip() for line in _LINE_BREAK.split(text.strip())]
+    return "\n".join(f">{render_user_text(line)}" if line else ">" for line in lines)
 
 
 def truncate(text: str, limit: int, *, ellipsis: str = "…") -> str:

@@ -33,7 +33,13 @@ from bot.slack.ids import INPUT, Action
 from bot.slack.ids import Block as BlockId
 from bot.slack.ids import View as ViewId
 from bot.slack.parsing.items import item_value
-from bot.slack.text import date_text, escape, mention, render_user_text
+from bot.slack.text import (
+    date_text,
+    escape,
+    mention,
+    render_user_paragraphs,
+    render_user_text,
+)
 
 STATUS_LABEL = {
     DecisionStatus.OPEN: ":large_yellow_circle: Open",
@@ -96,9 +102,9 @@ def decision_card(d: Decision, *, today: date | None = None) -> list[Block]:
         )
     ]
     if d.context:
-        blocks.append(section(render_user_text(d.context)))
+        blocks.append(section(render_user_paragraphs(d.context)))
     if d.status == DecisionStatus.DECIDED and d.resolution:
-        blocks.append(section(f"*Resolution*\n{render_user_text(d.resolution)}"))
+        blocks.append(section(f"*Resolution*\n{render_user_paragraphs(d.resolution)}"))
     if d.status == DecisionStatus.DROPPED:
         reason = render_user_text(d.drop_reason) if d.drop_reason else "no reason given"
         blocks.append(section(f"*Dropped:* {reason}"))
