@@ -6,6 +6,7 @@ import asyncio
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -144,6 +145,15 @@ async def test_healthz_is_503_when_the_database_is_down() -> None:
     assert response.status_code == 503
 
 
+async def socket_ack(fake: FakeSlack, envelope_id: str) -> dict[str, Any]:
+    for _ in range(200):
+        acks = [a for a in fake.socket_acks if a.get("envelope_id") == envelope_id]
+        if acks:
+            return acks[0]
+        await asyncio.sleep(0.05)
+    pytest.fail(f"{envelope_id} was never acknowledged")
+
+
 async def test_socket_mode_answers_commands_without_a_public_url(tmp_path: Path) -> None:
     async with FakeSlack(team_id="T1") as fake:
         fake.add_user("U1", name="ana", tz="UTC")
@@ -187,14 +197,19 @@ async def test_socket_mode_answers_commands_without_a_public_url(tmp_path: Path)
                     "payload": form,
                 }
             )
-            for _ in range(200):
-                acks = [a for a in fake.socket_acks if a.get("envelope_id") == "env-1"]
-                if acks:
-                    break
-                await asyncio.sleep(0.05)
-            else:
-                pytest.fail("the command was never acknowledged")
-            assert "D-1" in acks[0]["payload"]["text"]
+            assert "D-1" in (await socket_ack(fake, "env-1"))["payload"]["text"]
+            # A refusal is answered too: the socket authenticates its requests, so the error
+            # handler speaks for them as it does for signed HTTP.
+            refused = driver.command_form("/decision", "show D-99", user_id="U1", channel_id="C1")
+            await fake.socket_send(
+                {
+                    "envelope_id": "env-2",
+                    "type": "slash_commands",
+                    "accepts_response_payload": True,
+                    "payload": refused,
+                }
+            )
+            assert "no D-99" in (await socket_ack(fake, "env-2"))["payload"]["text"]
         finally:
             server.send_signal(signal.SIGTERM)
             out_bytes, _ = await asyncio.wait_for(server.communicate(), 30)
