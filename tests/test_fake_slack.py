@@ -350,6 +350,18 @@ async def test_slow_answers_until_told_otherwise(fake: FakeSlack) -> None:
     assert loop.time() - started < 0.3
 
 
+async def test_a_method_rate_limited_for_a_while(fake: FakeSlack) -> None:
+    fake.add_user("U1", name="ada")
+    fake.rate_limit_for("users.info", 0.3, retry_after=5)
+    client = client_for(fake)
+    with pytest.raises(SlackApiError) as limited:
+        await client.users_info(user="U1")
+    assert limited.value.response.status_code == 429
+    assert limited.value.response.headers["Retry-After"] == "5"
+    await asyncio.sleep(0.35)
+    assert (await client.users_info(user="U1"))["ok"]
+
+
 async def test_fault_repeats_the_requested_number_of_times(fake: FakeSlack) -> None:
     fake.fail_next("users.info", error="fatal_error", times=2)
     fake.add_user("U1", name="ada")

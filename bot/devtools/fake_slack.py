@@ -4,7 +4,8 @@ Tests, benchmarks and the local shell sandbox run the real app and the real slac
 against it (``AsyncWebClient(base_url=fake.api_url)``), so they exercise the HTTP layer, the
 retry handlers and the rate-limit handling without a workspace or a network. It records what
 the app sent and can be told to fail the way Slack fails: 429 with Retry-After, 5xx, an
-``ok: false`` error, a dropped connection, or a slow answer (``slow``).
+``ok: false`` error, a dropped connection, a slow answer (``slow``) or a method rate limited
+for a while (``rate_limit_for``).
 
 Everything runs on one event loop and every handler mutates state without awaiting in between,
 so concurrent requests need no locks.
@@ -231,6 +232,7 @@ class FakeSlack:
 
         self._faults: dict[str, deque[_Fault]] = {}
         self._delays: dict[str, float] = {}
+        self._limited: dict[str, tuple[float, int]] = {}
         self._pending_uploads: dict[str, _PendingUpload] = {}
         self._refresh_tokens: set[str] = set()
         self._channel_buckets: dict[str, _Bucket] = {}
@@ -387,6 +389,11 @@ class FakeSlack:
         else:
             self._delays.pop(method, None)
 
+    def rate_limit_for(self, method: str, seconds: float, *, retry_after: int) -> None:
+        """Answer every call of ``method`` arriving in the next ``seconds`` with a 429 and
+        ``Retry-After``, as Slack does once a method's per-minute budget is spent."""
+        self._limited[method] = (time.monotonic() + seconds, retry_after)
+
     def on(self, method: str, handler: MethodHandler) -> None:
         """Answer ``method`` with ``handler`` (for methods the fake lacks or odd answers).
 
@@ -420,6 +427,7 @@ class FakeSlack:
         self.rate_limited_count = 0
         self._faults.clear()
         self._delays.clear()
+        self._limited.clear()
         self._pending_uploads.clear()
         self._channel_buckets.clear()
         self._method_windows.clear()
@@ -445,6 +453,15 @@ class FakeSlack:
         delay = self._delays.get(method)
         if delay:
             await asyncio.sleep(delay)
+        limited = self._limited.get(method)
+        if limited is not None and time.monotonic() < limited[0]:
+            call.error = "ratelimited"
+            self.rate_limited_count += 1
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(limited[1])},
+            )
 
         fault = self._take_fault(method)
         if fault is not None:

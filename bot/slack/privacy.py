@@ -12,8 +12,11 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.client import FACT_PATIENCE, fact_client
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +32,9 @@ class ChannelAccess:
     """Which channels a reader may see, asking Slack once per channel (and member list)."""
 
     def __init__(self, client: AsyncWebClient) -> None:
-        self._client = client
+        # Lookups wait out a 429 (bounded by FACT_PATIENCE); the ack deadline keeps the person
+        # informed meanwhile (bot/slack/ack_budget.py).
+        self._client = fact_client(client)
         self._info: dict[str, dict[str, Any] | None] = {}
         self._members: dict[str, frozenset[str]] = {}
         self._limit = asyncio.Semaphore(LOOKUP_CONCURRENCY)
@@ -57,10 +62,14 @@ class ChannelAccess:
         if channel_id not in self._info:
             async with self._limit:
                 try:
-                    response = await self._client.conversations_info(channel=channel_id)
+                    async with asyncio.timeout(FACT_PATIENCE):
+                        response = await self._client.conversations_info(channel=channel_id)
                     found = response.get("channel")
                 except SlackApiError as exc:
                     log.info("channel %s left out: %s", channel_id, exc.response.get("error"))
+                    found = None
+                except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+                    log.info("channel %s left out: %s", channel_id, type(exc).__name__)
                     found = None
             self._info[channel_id] = found if isinstance(found, dict) else None
         return self._info[channel_id]
@@ -71,16 +80,20 @@ class ChannelAccess:
             cursor: str | None = None
             async with self._limit:
                 try:
-                    while True:
-                        page = await self._client.conversations_members(
-                            channel=channel_id, cursor=cursor, limit=1000
-                        )
-                        members.update(page.get("members") or [])
-                        cursor = (page.get("response_metadata") or {}).get("next_cursor")
-                        if not cursor:
-                            break
+                    async with asyncio.timeout(FACT_PATIENCE):
+                        while True:
+                            page = await self._client.conversations_members(
+                                channel=channel_id, cursor=cursor, limit=1000
+                            )
+                            members.update(page.get("members") or [])
+                            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+                            if not cursor:
+                                break
                 except SlackApiError as exc:
                     log.info("members of %s unknown: %s", channel_id, exc.response.get("error"))
+                    members = set()
+                except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+                    log.info("members of %s unknown: %s", channel_id, type(exc).__name__)
                     members = set()
             self._members[channel_id] = frozenset(members)
         return self._members[channel_id]
