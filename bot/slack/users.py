@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -51,9 +52,17 @@ class SlackUser:
 
 
 class UserDirectory:
-    def __init__(self, *, ttl_seconds: float = CACHE_SECONDS, max_entries: int = 50_000) -> None:
+    def __init__(
+        self,
+        *,
+        ttl_seconds: float = CACHE_SECONDS,
+        max_entries: int = 50_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._ttl = ttl_seconds
         self._max = max_entries
+        # How old an answer is, in seconds of a monotonic clock (tests pass one they can move).
+        self._clock = clock
         self._cache: dict[tuple[str, str], tuple[float, SlackUser]] = {}
 
     async def get(
@@ -67,7 +76,7 @@ class UserDirectory:
         """The user, from a cached answer at most ``max_age`` seconds old or from Slack."""
         key = (team_id, user_id)
         hit = self._cache.get(key)
-        now = time.monotonic()
+        now = self._clock()
         if hit is not None and now - hit[0] <= min(max_age, self._ttl):
             return hit[1]
         try:
@@ -77,14 +86,14 @@ class UserDirectory:
             log.info("users.info for %s failed: %s", user_id, _reason(exc))
             return SlackUser(id=user_id, tz=None, known=False)
         user = _from_api(user_id, response.get("user") or {})
-        self._store(key, user, time.monotonic())
+        self._store(key, user, self._clock())
         return user
 
     def remember(self, *, team_id: str, data: dict[str, Any]) -> None:
         """Take a user object Slack sent on its own (``user_change``) as the current answer."""
         user_id = str(data.get("id") or "")
         if user_id:
-            self._store((team_id, user_id), _from_api(user_id, data), time.monotonic())
+            self._store((team_id, user_id), _from_api(user_id, data), self._clock())
 
     def forget(self, *, team_id: str, user_id: str) -> None:
         self._cache.pop((team_id, user_id), None)
