@@ -352,3 +352,52 @@ def acked_with(one: Sent) -> str:
 async def all_decisions(env: AppEnv) -> list[Decision]:
     async with env.deps.db.transaction() as session:
         return list(await session.scalars(select(Decision)))
+
+
+async def test_a_late_refusal_reaches_the_person_and_changes_nothing(
+    app_env: AppEnv, caplog: pytest.LogCaptureFixture
+) -> None:
+    await app_env.command("/decision", "new Pick a vendor")
+    message = await card(app_env, 1)
+    app_env.deps.users = UserDirectory()
+    app_env.fake.slow("users.info", 2.6)
+    payload = app_env.driver.block_action_payload(
+        action=button("decision_drop", "T1:D-1"), user_id="U2", channel_id="C1", message=message
+    )
+    started = time.perf_counter()
+    response = await app_env.driver.interact(payload)
+    assert time.perf_counter() - started < SLACKS_LIMIT and response.status_code == 200
+    await app_env.settle()
+    said = told(app_env, key_of(payload["response_url"]))
+    assert "Working on it" in said and "Only the owner" in said
+    assert (await decision(app_env, 1)).status == "open"
+    assert [r for r in caplog.records if r.levelname == "ERROR"] == []
+
+
+async def test_a_press_on_app_home_while_slack_is_slow(
+    app_env: AppEnv, caplog: pytest.LogCaptureFixture
+) -> None:
+    await app_env.command("/decision", "new Pick a vendor", user_id="U2")
+    await app_env.interact(app_env.driver.open_home("UADMIN"))
+    home = app_env.fake.published_home["UADMIN"]
+    app_env.deps.users = UserDirectory()
+    app_env.fake.slow("users.info", 2.6)
+    started = time.perf_counter()
+    response = await app_env.driver.press(
+        "decision_drop", user_id="UADMIN", value="T1:D-1", view=home
+    )
+    assert time.perf_counter() - started < SLACKS_LIMIT and response.status_code == 200
+    await app_env.settle()
+    assert (await decision(app_env, 1)).status == "dropped"
+    assert len(app_env.fake.calls_to("views.publish")) == 2  # App Home shows it at once
+    assert [r for r in caplog.records if r.levelname == "ERROR"] == []
+
+
+async def test_a_form_slack_no_longer_lets_us_open_is_explained(app_env: AppEnv) -> None:
+    """A modal opens only within three seconds of the click; past that Slack refuses it."""
+    app_env.fake.fail_next("views.open", error="expired_trigger_id")
+    form = app_env.driver.command_form("/hygiene", "settings", user_id="UADMIN", channel_id="C1")
+    await app_env.driver.post(urlencode(form))
+    await app_env.settle()
+    said = told(app_env, key_of(form["response_url"]))
+    assert "could not open the form in time" in said and "Sorry" not in said

@@ -221,8 +221,10 @@ async def _timely_ack_middleware(
 ) -> None:
     received = context.get(RECEIVED_AT)
     start = received if isinstance(received, float) else time.monotonic()
+    # A press on App Home has no response_url: nothing can be said there after the ack.
+    respond = context.respond if context.response_url else None
     context["ack"] = TimelyAck(
-        body=body, respond=context.respond, client=context.client, deadline=start + ACK_DEADLINE
+        body=body, respond=respond, client=context.client, deadline=start + ACK_DEADLINE
     )
     await next()
 
