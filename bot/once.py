@@ -6,7 +6,8 @@ A captured request signed by Slack stays valid for its five-minute window, and a
 under a unique key, in the database every process shares, until the thing itself has expired;
 a second use of the same key finds the row and is refused. Rows past their expiry are deleted
 as new ones are written (at most once a minute per process), so the table holds only what is
-still within its window.
+still within its window. A row is never kept for less time than the thing it records stays
+valid, so a key whose old row is expired but not yet swept names something already expired.
 
 The hot path (every Slack request) pays one shared transaction per burst, not one per request:
 marks arriving together go through one ``GroupCommit``.
