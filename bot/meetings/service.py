@@ -343,7 +343,7 @@ async def record_no_outcome(
     """Record why an ended meeting needed no outcome: it stops owing one and no nudge follows."""
     meeting = await get_meeting(session, ws=ws, number=number)
     ensure_may_waive(meeting, actor)
-    cleaned = require_text(reason, what="reason", limit=REASON_MAX, single_line=True)
+    cleaned = require_text(reason, what="reason", limit=REASON_MAX)
     if "\n" in cleaned:
         raise InvalidInput("Please keep the reason to one line.")
     meeting.no_outcome_reason = cleaned
