@@ -8,7 +8,7 @@ migration stop working: whoever was half-way through an install starts it again.
 
 Revision ID: 5e1f0a7c2b94
 Revises: f7c5af17fe71
-Create Date: 2026-12-01 23:00:00.000000+00:00
+Create Date: 2026-12-02 01:00:00.000000+00:00
 """
 
 from collections.abc import Sequence
