@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import annotated_types
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -338,8 +337,9 @@ def setting_range(key: str) -> tuple[int, int] | None:
     field = model.model_fields.get(name)
     if field is None:
         return None
-    low = next((m.ge for m in field.metadata if isinstance(m, annotated_types.Ge)), None)
-    high = next((m.le for m in field.metadata if isinstance(m, annotated_types.Le)), None)
+    # pydantic keeps Field(ge=…, le=…) as constraint objects with those attributes.
+    low = next((m.ge for m in field.metadata if hasattr(m, "ge")), None)
+    high = next((m.le for m in field.metadata if hasattr(m, "le")), None)
     if not (isinstance(low, int) and isinstance(high, int)):
         return None
     return low, high
