@@ -234,6 +234,24 @@ def _mine(delivery: Delivery, owner: str) -> ColumnElement[bool]:
     )
 
 
+async def renew_lease(
+    session: AsyncSession, *, delivery: Delivery, owner: str, now: datetime, lease: timedelta
+) -> datetime | None:
+    """Extend ``owner``'s lease on a row it is still sending; None when the row is not ours.
+
+    Not ours any more means settled already, or claimed by another sender once our lease ran
+    out: the caller must then not post it. A lease that ran out but that nobody took is still
+    ours; renewing it is as safe as claiming it again.
+    """
+    expires = now + lease
+    result = await session.execute(
+        update(Delivery)
+        .where(_mine(delivery, owner))
+        .values(lease_expires_at=expires, updated_at=now)
+    )
+    return expires if getattr(result, "rowcount", 0) else None
+
+
 async def mark_sent(
     session: AsyncSession,
     *,

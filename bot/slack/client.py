@@ -1,7 +1,9 @@
 """The Slack Web API clients: our SLACK_API_URL and slack_sdk's retries, chosen per path.
 
 - ``web_client``: for what the app sends on its own (the worker, the sender): it retries
-  connection errors, 5xx and 429s as slack_sdk's handlers do.
+  connection errors, 5xx and 429s as slack_sdk's handlers do, but sleeps out a Retry-After only
+  up to ``MAX_RETRY_AFTER`` seconds. A longer one comes back to the caller as the 429, so the
+  sender reschedules the row for then instead of sleeping past its delivery lease.
 - ``request_client``: the Bolt app's, used while a person waits for an answer. It never sleeps
   out a Retry-After (a 429 is an error at once) and gives up on a call after
   ``REQUEST_TIMEOUT`` seconds.
@@ -15,12 +17,19 @@ Kept apart from the Bolt app so the worker can talk to Slack without importing e
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Mapping
+from typing import Any
+
 import aiohttp
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
@@ -30,6 +39,50 @@ REQUEST_TIMEOUT = 10
 #: Seconds a listener waits in all for one fact (a person's time zone or admin rights), 429s
 #: included; beyond that the fact is unknown and the listener says so or falls back.
 FACT_PATIENCE = 20.0
+#: The longest Retry-After the worker's clients sleep out within one call (twice at most).
+MAX_RETRY_AFTER = 30.0
+#: Seconds one Web API call of the worker may take (slack_sdk's default).
+WORKER_TIMEOUT = 30
+
+
+def retry_after_seconds(headers: Mapping[str, Any] | None) -> float | None:
+    """The Retry-After header in seconds (whole or not), or None when absent or unreadable."""
+    for name, value in dict(headers or {}).items():
+        if name.lower() == "retry-after":
+            with contextlib.suppress(TypeError, ValueError, IndexError):
+                seconds = float(value[0] if isinstance(value, list) else value)
+                if seconds >= 0:
+                    return seconds
+    return None
+
+
+class CappedRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
+    """slack_sdk's 429 handler, for a Retry-After of at most ``max_wait`` seconds only.
+
+    slack_sdk sleeps out whatever Slack names. A longer wait, or a header it cannot read (the SDK
+    would fail on one that is not a whole number), is left to the caller as the 429 itself.
+    """
+
+    def __init__(self, max_retry_count: int = 2, *, max_wait: float = MAX_RETRY_AFTER) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.max_wait = max_wait
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is None or response.status_code != 429:
+            return False
+        names = [k for k in response.headers if k.lower() == "retry-after"]
+        if not names:
+            return True  # slack_sdk then waits about a second
+        raw = response.headers[names[0]]
+        text = str(raw[0] if isinstance(raw, list) and raw else raw)
+        return text.isdigit() and int(text) <= self.max_wait
 
 
 def web_client(
@@ -43,9 +96,10 @@ def web_client(
         token=token,
         base_url=settings.slack_api_url,
         session=session,
+        timeout=WORKER_TIMEOUT,
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+            CappedRateLimitRetryHandler(max_retry_count=2),
             AsyncServerErrorRetryHandler(max_retry_count=2),
         ],
     )

@@ -4,8 +4,14 @@ Rows are claimed under a lease, at most one per conversation (see `bot.delivery.
 flow through a pipeline: while some wait for their turn, more are claimed, so one busy channel
 or workspace never holds up the rest. Before each post the `Pacer` keeps to about one message
 per second per channel and to a per-minute budget per workspace, the limits Slack enforces on
-``chat.postMessage``; a 429 that still gets through is honoured (Retry-After) by slack_sdk's
-retry handler and, if it persists, by the ledger.
+``chat.postMessage``; a 429 that still gets through is honoured: a short Retry-After (at most
+``client.MAX_RETRY_AFTER``) is slept out by the client, a longer one, or one that persists,
+reschedules the row for the moment Slack named. No call sleeps past what is left of its lease.
+
+While a row is in this sender's hands its lease is renewed every ``lease / 4``, so a post that is
+slow (Slack slow, or waiting for its turn) never lets another sender claim and post it too. A
+renewal that finds the row no longer ours (its lease ran out meanwhile and someone else took it)
+stops the row here before it is posted.
 
 Outcomes:
 - Slack said ok: the row is sent, with the message's channel and ``ts``.
@@ -47,6 +53,7 @@ from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.cadence.config import CadenceConfig
@@ -55,7 +62,7 @@ from bot.db import Database
 from bot.delivery import ledger
 from bot.delivery.models import Delivery
 from bot.settings import Settings
-from bot.slack.client import web_client
+from bot.slack.client import retry_after_seconds, web_client
 from bot.slack.compose import BatchedReads, ComposeContext, Composers, Later, OutgoingMessage
 from bot.slack.users import UserDirectory
 from bot.workspace import WorkspaceKey
@@ -96,8 +103,8 @@ TOKEN_ERRORS = frozenset(
 )
 
 # A post is started only while this much of its lease is left: enough for slack_sdk's retries
-# (two Retry-After sleeps and three 30 s timeouts), so no other sender can claim the row while
-# its send may still be under way.
+# (two Retry-After sleeps of at most MAX_RETRY_AFTER and three timeouts, ~2.5 min), so no other
+# sender can claim the row while its send may still be under way, even if renewals failed.
 SEND_MARGIN = timedelta(minutes=5)
 TOKEN_CACHE_SECONDS = 300.0
 ROTATE_BEFORE_MINUTES = 120
@@ -373,12 +380,19 @@ class SendReport:
 
 
 def _retry_after(response: Any) -> float | None:
-    headers = getattr(response, "headers", None) or {}
-    for name, value in dict(headers).items():
-        if name.lower() == "retry-after":
-            with contextlib.suppress(TypeError, ValueError):
-                return max(0.0, float(value[0] if isinstance(value, list) else value))
-    return None
+    return retry_after_seconds(getattr(response, "headers", None))
+
+
+def _rate_limited(exc: BaseException) -> float | None:
+    """Seconds Slack asked us to wait when ``exc`` is a 429 (1 when it named none), else None."""
+    if not isinstance(exc, SlackApiError):
+        return None
+    status = int(getattr(exc.response, "status_code", 200) or 200)
+    data = getattr(exc.response, "data", None)
+    error = data.get("error") if isinstance(data, dict) else None
+    if status != 429 and error != "ratelimited":
+        return None
+    return _retry_after(exc.response) or 1.0
 
 
 class Sender:
@@ -399,9 +413,13 @@ class Sender:
         capacity: int = 256,
         claim_size: int = 100,
         claim_interval: float = 0.25,
+        renew_every: float | None = None,
     ) -> None:
         if lease <= SEND_MARGIN:
             raise ValueError("the lease must be longer than SEND_MARGIN")
+        self.renew_every = lease.total_seconds() / 4 if renew_every is None else renew_every
+        if not 0 < self.renew_every < (lease - SEND_MARGIN).total_seconds():
+            raise ValueError("leases must be renewed more often than lease - SEND_MARGIN")
         self.db = db
         self.clock = clock
         self.clients = clients
@@ -501,16 +519,53 @@ class Sender:
 
     async def _deliver(self, row: Delivery, report: SendReport) -> None:
         ws = ledger.workspace_of(row)
+        keeper = asyncio.create_task(self._keep_lease(row))
         try:
             await self._deliver_one(row, ws, report)
         except Exception as exc:
+            wait = _rate_limited(exc)
+            if wait is not None:
+                # A composer's read was rate limited past what the client sleeps out.
+                self.pacer.hold(ws, row.recipient, wait, whole_workspace=True)
+                not_before = self.clock.now() + timedelta(seconds=wait)
+                await self._retry(row, report, "ratelimited while composing", not_before=not_before)
+                return
             # A bug in a composer or here must not stall the pass or lose the row.
             log.exception("delivery %s (%s %s) failed unexpectedly", row.id, row.kind, row.subject)
             await self._retry(row, report, f"unexpected error: {exc!r}")
         finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
             self._in_flight[ws] -= 1
             if self._in_flight[ws] <= 0:
                 del self._in_flight[ws]
+
+    async def _keep_lease(self, row: Delivery) -> None:
+        """Renew ``row``'s lease until cancelled; mark it lost once it is no longer ours.
+
+        A renewal the database refuses is tried again at the next beat: the lease still has at
+        least SEND_MARGIN left when a post starts, more than any one post can take.
+        """
+        while True:
+            await asyncio.sleep(self.renew_every)
+            try:
+                async with self.db.transaction() as session:
+                    expires = await ledger.renew_lease(
+                        session,
+                        delivery=row,
+                        owner=self.owner,
+                        now=self.clock.now(),
+                        lease=self.lease,
+                    )
+            except (SQLAlchemyError, OSError) as exc:
+                log.warning("could not renew the lease of delivery %s: %s", row.id, exc)
+                continue
+            if expires is None:
+                # Settled meanwhile, or taken by another sender after our lease ran out.
+                row.lease_expires_at = None
+                return
+            row.lease_expires_at = expires
 
     async def _deliver_one(self, row: Delivery, ws: WorkspaceKey, report: SendReport) -> None:
         clients = await self.clients.for_workspace(ws)
@@ -557,7 +612,8 @@ class Sender:
             if delay <= 0:
                 self.pacer.take(ws, message.channel)
                 return True
-            await asyncio.wait({self._stop_signal()}, timeout=delay)
+            # Look again at least once per renewal: the row may have been lost meanwhile.
+            await asyncio.wait({self._stop_signal()}, timeout=min(delay, self.renew_every))
 
     async def _post(
         self,
