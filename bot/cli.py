@@ -248,6 +248,9 @@ def _run(args: argparse.Namespace, settings: Settings, cadence: CadenceConfig) -
 
         report = asyncio.run(run_jobs(settings, cadence, schema=schema, now=args.now))
         print(report.summary())
+        # A workspace or a step that failed is logged and retried next time; only a database
+        # that does not answer makes the pass a failure for cron.
+        return 1 if report.database_failed else 0
     return 0
 
 

@@ -17,6 +17,7 @@ and exits well within the 30 seconds platforms allow before SIGKILL.
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import signal
 import time
@@ -29,7 +30,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import aiohttp
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import text
 
 from bot.cadence.config import CadenceConfig
 from bot.clock import Clock, SystemClock
@@ -40,7 +43,14 @@ from bot.nudges.planner import PlanReport, ZoneOf, plan_nudges
 from bot.settings import Settings
 from bot.slack import cards
 from bot.slack.compose import Composers, default_composers
-from bot.slack.sender import Sender, SendReport, SlackClients, TokenFor, token_source
+from bot.slack.sender import (
+    Sender,
+    SendReport,
+    SlackClients,
+    TokenFor,
+    WorkspaceUnavailable,
+    token_source,
+)
 from bot.slack.users import UserDirectory
 from bot.startup import started_line
 from bot.workspace import WorkspaceKey
@@ -74,15 +84,25 @@ class ShiftedClock:
 def zone_lookup(clients: SlackClients, users: UserDirectory) -> ZoneOf:
     """A person's Slack time zone (users.info, cached) for the planner; None when unknown."""
 
+    # Workspaces whose lookups failed in the last minute: one line each, not one per person.
+    failing: dict[WorkspaceKey, float] = {}
+
     async def zone_of(ws: WorkspaceKey, user_id: str) -> ZoneInfo | None:
-        workspace_clients = await clients.for_workspace(ws)
-        if workspace_clients is None:
+        if failing.get(ws, 0.0) > time.monotonic():
             return None
         try:
+            workspace_clients = await clients.for_workspace(ws)
+            if workspace_clients is None:
+                return None
             user = await users.get(workspace_clients.reader, team_id=ws.team_id, user_id=user_id)
-        except (aiohttp.ClientError, TimeoutError) as exc:
+        except WorkspaceUnavailable:
+            # Logged once by SlackClients; the workspace's own zone stands in.
+            failing[ws] = time.monotonic() + TICK_SECONDS
+            return None
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
             # The sender checks working hours again before posting, with a fresh lookup.
-            log.warning("time zone of %s in %s unknown for now: %s", user_id, ws, exc)
+            failing[ws] = time.monotonic() + TICK_SECONDS
+            log.warning("time zones in %s unknown for now (%s): %s", ws, user_id, exc)
             return None
         if not user.tz:
             return None
@@ -99,14 +119,28 @@ class TickReport:
     planned: PlanReport = field(default_factory=PlanReport)
     sent: SendReport = field(default_factory=SendReport)
     steps: dict[str, object] = field(default_factory=dict)
+    # Steps that raised (each logged once); the other steps ran all the same.
+    failed_steps: list[str] = field(default_factory=list)
+    # Workspaces a step skipped after a failure there, by step.
+    failed_workspaces: collections.Counter[str] = field(default_factory=collections.Counter)
+    # The database itself failed: the one thing that makes ``run-jobs`` exit non-zero.
+    database_failed: bool = False
 
     def summary(self) -> str:
         s = self.sent
-        return (
+        line = (
             f"planned {self.planned.planned} new of {self.planned.due} due reminders in "
             f"{self.planned.workspaces} workspaces; sent {s.sent}, failed {s.failed}, "
             f"cancelled {s.cancelled}, retrying {s.retried}, deferred {s.deferred}"
         )
+        troubles = [
+            f"{step} failed in {n} workspace{'s' if n != 1 else ''}"
+            for step, n in sorted(self.failed_workspaces.items())
+        ]
+        troubles += [f"{step} failed" for step in self.failed_steps]
+        if self.database_failed:
+            troubles.append("the database could not be reached")
+        return line + (f"; {', '.join(troubles)}" if troubles else "")
 
 
 class Jobs:
@@ -134,34 +168,77 @@ class Jobs:
             "cards": self._post_due_cards,
         }
         self._running: asyncio.Task[Any] | None = None
+        self._report: TickReport | None = None
 
     def add_step(self, name: str, step: Step) -> None:
         """Register another planning step (a digest planner, say) to run on every tick."""
-        if name in self.steps or name == "nudges":
+        if name in self.steps or name in ("nudges", "send"):
             raise ValueError(f"a tick step named {name!r} exists already")
         self.steps[name] = step
 
     async def tick(self) -> TickReport:
-        """Plan what is due now, then send what is due; one at a time per process."""
+        """Plan what is due now, then send what is due; one at a time per process.
+
+        Every step runs whatever happened in the one before: a step that raises is logged once
+        and named in the report. When anything failed, the database is asked ``SELECT 1``; if
+        that fails too, ``database_failed`` is set (``run-jobs`` then exits non-zero).
+        """
         self._running = asyncio.current_task()
         try:
-            report = TickReport()
+            report = self._report = TickReport()
             now = self.clock.now()
-            report.planned = await plan_nudges(
-                self.db, base=self.cadence, now=now, zone_of=self.zone_of
-            )
+            await self._step(report, "nudges", self._plan_nudges, now)
             for name, step in self.steps.items():
-                report.steps[name] = await step(now)
+                await self._step(report, name, step, now)
             if not self.sender.stopping:
-                report.sent = await self.sender.send_due()
+                await self._step(report, "send", self._send, now)
+            if report.failed_steps or report.failed_workspaces:
+                report.database_failed = not await self._database_answers()
             log.info("tick at %s: %s", now.isoformat(timespec="seconds"), report.summary())
             return report
         finally:
             self._running = None
+            self._report = None
+
+    async def _step(self, report: TickReport, name: str, step: Step, now: datetime) -> None:
+        try:
+            report.steps[name] = await step(now)
+        except Exception:
+            log.exception("tick step %r failed; the other steps go on", name)
+            report.failed_steps.append(name)
+
+    async def _database_answers(self) -> bool:
+        try:
+            async with self.db.transaction() as session:
+                await session.execute(text("SELECT 1"))
+        except Exception as exc:
+            log.error("the database does not answer: %s", exc)
+            return False
+        return True
+
+    async def _plan_nudges(self, now: datetime) -> object:
+        assert self._report is not None
+        planned = await plan_nudges(self.db, base=self.cadence, now=now, zone_of=self.zone_of)
+        self._report.planned = planned
+        if planned.failed:
+            self._report.failed_workspaces["nudges"] += planned.failed
+        return planned
+
+    async def _send(self, _now: datetime) -> object:
+        assert self._report is not None
+        sent = await self.sender.send_due()
+        self._report.sent = sent
+        if sent.unavailable:
+            self._report.failed_workspaces["send"] += sent.unavailable
+        return sent
 
     async def _plan_digests(self, now: datetime) -> object:
+        failed: list[WorkspaceKey] = []
         async with self.db.transaction() as session:
-            return await plan_digests(session, now=now, base=self.cadence)
+            planned = await plan_digests(session, now=now, base=self.cadence, failed=failed)
+        if failed and self._report is not None:
+            self._report.failed_workspaces["digest"] += len(failed)
+        return planned
 
     async def _post_due_cards(self, now: datetime) -> object:
         """Channel cards of new decisions that no web process got to post (it stopped first)."""
@@ -171,7 +248,13 @@ class Jobs:
             found = await clients.for_workspace(ws)
             return found.sender if found is not None else None
 
-        return await cards.post_due_cards(self.db, client_for, now=now, zone=self.cadence.zone)
+        skipped: set[WorkspaceKey] = set()
+        posted = await cards.post_due_cards(
+            self.db, client_for, now=now, zone=self.cadence.zone, skipped=skipped
+        )
+        if skipped and self._report is not None:
+            self._report.failed_workspaces["cards"] += len(skipped)
+        return posted
 
     async def _purge(self, now: datetime) -> object:
         async with self.db.transaction() as session:

@@ -14,6 +14,7 @@ work happens in short transactions that never span those calls.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -46,6 +47,8 @@ from bot.nudges.rules import (
 from bot.workspace import WorkspaceKey
 from bot.workspaces import service as workspaces
 
+log = logging.getLogger(__name__)
+
 ZoneOf = Callable[[WorkspaceKey, str], Awaitable[ZoneInfo | None]]
 """A person's time zone (None when unknown: the workspace's zone is used instead)."""
 
@@ -60,11 +63,14 @@ class PlanReport:
     workspaces: int = 0
     due: int = 0
     planned: int = 0
+    # Workspaces whose planning failed this tick (each logged once, with its workspace).
+    failed: int = 0
 
     def add(self, other: PlanReport) -> None:
         self.workspaces += other.workspaces
         self.due += other.due
         self.planned += other.planned
+        self.failed += other.failed
 
 
 def _not_snoozed(
@@ -268,10 +274,20 @@ async def _schedule(
 async def plan_nudges(
     db: Database, *, base: CadenceConfig, now: datetime, zone_of: ZoneOf
 ) -> PlanReport:
-    """Plan what is due at ``now`` in every installed workspace."""
+    """Plan what is due at ``now`` in every installed workspace.
+
+    Each workspace is planned on its own: whatever goes wrong in one (a bad row, a cadence that
+    no longer loads, a zone lookup that raises) is logged once with its workspace, counted in
+    ``failed``, and the others are planned all the same. Only the list of workspaces itself
+    failing (the database is down) stops the step.
+    """
     async with db.transaction() as session:
         live = await workspaces.active_workspaces(session)
     report = PlanReport()
     for ws in live:
-        report.add(await plan_workspace(db, ws=ws, base=base, now=now, zone_of=zone_of))
+        try:
+            report.add(await plan_workspace(db, ws=ws, base=base, now=now, zone_of=zone_of))
+        except Exception:
+            log.exception("planning nudges for %s failed; the other workspaces go on", ws)
+            report.failed += 1
     return report

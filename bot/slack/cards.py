@@ -21,7 +21,7 @@ from bot.db import Database
 from bot.decisions import service
 from bot.decisions.models import Decision
 from bot.slack.blocks import decisions as render
-from bot.slack.sender import is_transient
+from bot.slack.sender import TOKEN_ERRORS, WorkspaceUnavailable, is_transient
 from bot.workspace import WorkspaceKey
 
 log = logging.getLogger(__name__)
@@ -97,21 +97,41 @@ async def _release(db: Database, decision: Decision, *, retry_at: datetime) -> N
 
 
 async def post_due_cards(
-    db: Database, client_for: ClientFor, *, now: datetime, zone: ZoneInfo
+    db: Database,
+    client_for: ClientFor,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    skipped: set[WorkspaceKey] | None = None,
 ) -> int:
-    """The worker's share: post the cards no web process got to; returns how many it posted."""
+    """The worker's share: post the cards no web process got to; returns how many it posted.
+
+    A workspace whose cards fail (its token revoked or unavailable, Slack refusing) is logged
+    once and skipped for the rest of the pass (and added to ``skipped``); the other workspaces'
+    cards still go out.
+    """
     async with db.transaction() as session:
         due = await service.due_cards(session, now=now)
     posted = 0
+    skipped = set() if skipped is None else skipped
     for decision in due:
         ws = workspace_of(decision)
-        client = await client_for(ws)
-        if client is None:  # uninstalled since: nobody to post as
-            async with db.transaction() as session:
-                await service.claim_card(session, ws=ws, decision_id=decision.id)
+        if ws in skipped:
             continue
         try:
+            client = await client_for(ws)
+            if client is None:  # uninstalled since: nobody to post as
+                async with db.transaction() as session:
+                    await service.claim_card(session, ws=ws, decision_id=decision.id)
+                continue
             posted += await post_card(client, db, decision, now=now, zone=zone)
+        except WorkspaceUnavailable:
+            skipped.add(ws)  # logged once where the token was asked for
         except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
             log.warning("card for %s %s not posted: %s", ws, decision.ref, exc)
+            if not isinstance(exc, SlackApiError) or exc.response.get("error") in TOKEN_ERRORS:
+                skipped.add(ws)
+        except Exception:
+            log.exception("cards of %s not posted this pass; the others go on", ws)
+            skipped.add(ws)
     return posted

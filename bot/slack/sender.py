@@ -170,6 +170,23 @@ def token_source(settings: Settings, db: Database) -> TokenFor:
     return static_token(settings.slack_bot_token.get_secret_value())
 
 
+class WorkspaceUnavailable(Exception):
+    """No token could be had for a workspace just now (its rotation or the store failed).
+
+    Raised by `SlackClients.for_workspace`; the failure is logged once, with the workspace, and
+    remembered for ``TOKEN_FAILURE_SECONDS``, so one workspace's broken installation costs one
+    line a tick and never stops the others.
+    """
+
+    def __init__(self, ws: WorkspaceKey, reason: str) -> None:
+        super().__init__(f"no token for {ws}: {reason}")
+        self.ws = ws
+        self.reason = reason
+
+
+TOKEN_FAILURE_SECONDS = 60.0
+
+
 @dataclass(frozen=True, slots=True)
 class WorkspaceClients:
     """``reader`` is the app's client (reads are safe to retry on any connection error);
@@ -193,16 +210,31 @@ class SlackClients:
         self._token_for = token_for
         self._cache_seconds = cache_seconds
         self._tokens: dict[WorkspaceKey, tuple[float, str | None]] = {}
+        self._broken: dict[WorkspaceKey, tuple[float, str]] = {}
         self._clients: dict[str, WorkspaceClients] = {}
         self._session: aiohttp.ClientSession | None = None
 
     async def for_workspace(self, ws: WorkspaceKey) -> WorkspaceClients | None:
+        """The workspace's clients; None when the app is not installed there.
+
+        Raises `WorkspaceUnavailable` when its token cannot be had now (a failed rotation, say).
+        """
         cached = self._tokens.get(ws)
         now = time.monotonic()
         if cached is not None and cached[0] > now:
             token = cached[1]
         else:
-            token = await self._token_for(ws)
+            broken = self._broken.get(ws)
+            if broken is not None and broken[0] > now:
+                raise WorkspaceUnavailable(ws, broken[1])
+            try:
+                token = await self._token_for(ws)
+            except Exception as exc:
+                reason = f"{type(exc).__name__}: {exc}"
+                self._broken[ws] = (now + TOKEN_FAILURE_SECONDS, reason)
+                log.error("no token for %s (the others go on): %s", ws, reason)
+                raise WorkspaceUnavailable(ws, reason) from exc
+            self._broken.pop(ws, None)
             self._tokens[ws] = (now + self._cache_seconds, token)
         if token is None:
             return None
@@ -372,6 +404,8 @@ class SendReport:
     cancelled: int = 0
     retried: int = 0
     deferred: int = 0
+    # Workspaces whose token could not be had during the pass (their rows are retried).
+    unavailable: int = 0
     errors: collections.Counter[str] = field(default_factory=collections.Counter)
 
     @property
@@ -438,6 +472,8 @@ class Sender:
         self._stop_waiter: asyncio.Future[Any] | None = None
         self._in_flight: collections.Counter[WorkspaceKey] = collections.Counter()
         self._cadences: dict[WorkspaceKey, CadenceConfig] = {}
+        # Workspaces whose token could not be had this pass: their rows wait for the next one.
+        self._unavailable: set[WorkspaceKey] = set()
 
     def stop(self) -> None:
         """Finish the posts under way, give back the rows not yet started, and return."""
@@ -457,6 +493,7 @@ class Sender:
         """Deliver every row due now; returns when none is due and none is in flight."""
         report = SendReport()
         self._cadences.clear()
+        self._unavailable.clear()
         tasks: set[asyncio.Task[None]] = set()
         last_claim = -math.inf
         try:
@@ -504,6 +541,7 @@ class Sender:
     async def _claim(self, limit: int) -> list[Delivery]:
         cap = self.pacer.pacing.workspace_in_flight
         busy = [ws for ws, n in self._in_flight.items() if n >= cap]
+        busy += [ws for ws in self._unavailable if ws not in busy]
         async with self.db.transaction() as session:
             rows = await ledger.claim(
                 session,
@@ -568,7 +606,15 @@ class Sender:
             row.lease_expires_at = expires
 
     async def _deliver_one(self, row: Delivery, ws: WorkspaceKey, report: SendReport) -> None:
-        clients = await self.clients.for_workspace(ws)
+        try:
+            clients = await self.clients.for_workspace(ws)
+        except WorkspaceUnavailable as exc:
+            # Logged once by SlackClients; the row is retried later, the other workspaces go on.
+            if ws not in self._unavailable:
+                self._unavailable.add(ws)
+                report.unavailable += 1
+            await self._retry(row, report, f"workspace unavailable: {exc.reason}")
+            return
         if clients is None:
             await self._fail(row, report, "not_installed: no bot token for this workspace")
             return
