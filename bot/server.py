@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 
 import uvicorn
+from slack_bolt.async_app import AsyncApp
+from starlette.applications import Starlette
 
 from bot.cadence.config import CadenceConfig
 from bot.clock import SystemClock
@@ -24,11 +27,23 @@ def build_deps(settings: Settings, cadence: CadenceConfig) -> Deps:
     return Deps(db=Database(settings.database_url), clock=SystemClock(), cadence=cadence)
 
 
-async def serve(settings: Settings, cadence: CadenceConfig, *, schema: SchemaStatus) -> None:
-    """Serve until SIGTERM. ``schema`` is what the start-up check found (`bot.startup.check`:
-    the database opens and is at this release's schema); a port that is taken is refused too."""
-    listener = listen(settings.host, settings.port)
-    deps = build_deps(settings, cadence)
+@dataclass(frozen=True, slots=True)
+class Wired:
+    """The web process's parts: what ``serve`` runs, and what tests and the shell drive."""
+
+    deps: Deps
+    bolt: AsyncApp
+    web: Starlette
+
+
+def wire(settings: Settings, deps: Deps, *, dispose_db: bool = True) -> Wired:
+    """The one factory of the web app: ``serve``, the tests and the shell all build it here.
+
+    The gate (signature, replay ledger), OAuth routes when configured, and the follow-ups
+    queue (work after the ack waits until no Slack request awaits its acknowledgement) are
+    wired the same way everywhere, so what is tested and benchmarked is what production runs.
+    ``dispose_db=False`` leaves the database open when the app stops (a test's shared one).
+    """
     bolt = build_app(settings, deps)
     web = create_web_app(
         bolt,
@@ -36,7 +51,17 @@ async def serve(settings: Settings, cadence: CadenceConfig, *, schema: SchemaSta
         oauth=settings.oauth_mode,
         gate=SlackGate.for_settings(settings, deps.db),
         follow_ups=deps.follow_ups,
+        dispose_db=dispose_db,
     )
+    return Wired(deps=deps, bolt=bolt, web=web)
+
+
+async def serve(settings: Settings, cadence: CadenceConfig, *, schema: SchemaStatus) -> None:
+    """Serve until SIGTERM. ``schema`` is what the start-up check found (`bot.startup.check`:
+    the database opens and is at this release's schema); a port that is taken is refused too."""
+    listener = listen(settings.host, settings.port)
+    wired = wire(settings, build_deps(settings, cadence))
+    deps, bolt, web = wired.deps, wired.bolt, wired.web
     server = uvicorn.Server(
         uvicorn.Config(
             web,

@@ -213,7 +213,10 @@ def create_web_app(
         if dispose_db:
             await db.dispose()
 
-    return Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan)
+    # What the routes hand their after-ack work to; kept visible so wiring can be checked.
+    app.state.follow_ups = follow_ups
+    return app
 
 
 def _already_received(incoming: AsyncBoltRequest) -> Response:

@@ -27,10 +27,9 @@ from bot.devtools.driver import SlackDriver
 from bot.devtools.fake_slack import FakeSlack
 from bot.migrate import upgrade
 from bot.models import Base
+from bot.server import wire
 from bot.settings import Settings
-from bot.slack.app import build_app
 from bot.slack.deps import Deps
-from bot.web import SlackGate, create_web_app
 
 pytest_plugins = ["tests._summary"]  # the skip summary at the end of a run
 
@@ -215,15 +214,8 @@ async def app_env(
 ) -> AsyncIterator[AppEnv]:
     settings = make_settings(db_url, fake_slack)
     deps = Deps(db=db, clock=clock, cadence=cadence)
-    bolt = build_app(settings, deps)
-    web = create_web_app(
-        bolt,
-        db,
-        oauth=False,
-        gate=SlackGate.for_settings(settings, db),
-        follow_ups=deps.follow_ups,
-        dispose_db=False,
-    )
+    wired = wire(settings, deps, dispose_db=False)
+    bolt, web = wired.bolt, wired.web
     transport = httpx.ASGITransport(app=web)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         driver = SlackDriver(

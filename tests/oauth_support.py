@@ -22,10 +22,9 @@ from bot.clock import ManualClock
 from bot.db import Database
 from bot.devtools.driver import SlackDriver
 from bot.devtools.fake_slack import FakeSlack
+from bot.server import wire
 from bot.slack import install_tables
-from bot.slack.app import build_app
 from bot.slack.deps import Deps
-from bot.web import SlackGate, create_web_app
 from tests.conftest import SIGNING_SECRET, AppEnv, make_settings
 
 CLIENT_ID = "1111.2222"
@@ -47,15 +46,8 @@ async def oauth_app(
         slack_client_secret=CLIENT_SECRET,
     )
     deps = Deps(db=db, clock=clock, cadence=cadence)
-    bolt = build_app(settings, deps)
-    web = create_web_app(
-        bolt,
-        db,
-        oauth=True,
-        gate=SlackGate.for_settings(settings, db),
-        follow_ups=deps.follow_ups,
-        dispose_db=False,
-    )
+    wired = wire(settings, deps, dispose_db=False)
+    bolt, web = wired.bolt, wired.web
     transport = httpx.ASGITransport(app=web)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         driver = SlackDriver(

@@ -18,12 +18,11 @@ from bot.decisions.models import Decision
 from bot.devtools.driver import SlackDriver
 from bot.devtools.fake_slack import FakeSlack
 from bot.meetings.models import Meeting, Outcome, OutcomeKind
-from bot.slack.app import build_app
+from bot.server import wire
 from bot.slack.compose import default_composers
 from bot.slack.deps import Deps
 from bot.slack.limits import check_message
 from bot.slack.sender import Pacing, Sender, SlackClients, static_token
-from bot.web import SlackGate, create_web_app
 from bot.worker import Jobs, TickReport, zone_lookup
 from bot.workspace import WorkspaceKey
 from bot.workspaces import service as workspaces
@@ -89,15 +88,7 @@ async def env(
     settings = make_settings(db_url, fake_slack)
     cadence = CadenceConfig()
     deps = Deps(db=db, clock=clock, cadence=cadence)
-    bolt = build_app(settings, deps)
-    web = create_web_app(
-        bolt,
-        db,
-        oauth=False,
-        gate=SlackGate.for_settings(settings, db),
-        follow_ups=deps.follow_ups,
-        dispose_db=False,
-    )
+    web = wire(settings, deps, dispose_db=False).web
     clients = SlackClients(settings, static_token(BOT_TOKEN))
     sender = Sender(
         db=db,

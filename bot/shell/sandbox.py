@@ -27,11 +27,10 @@ from bot.db import Database
 from bot.devtools.driver import SlackDriver
 from bot.devtools.fake_slack import Call, Ephemeral, FakeSlack, Message, UploadedFile
 from bot.migrate import upgrade
+from bot.server import wire
 from bot.settings import Settings
 from bot.shell.world import TEAM_ID, TEAM_NAME, World
-from bot.slack.app import build_app
 from bot.slack.deps import Deps
-from bot.web import SlackGate, create_web_app
 from bot.worker import Jobs, TickReport, build_jobs
 
 BOT_TOKEN = "xoxb-shell"
@@ -99,14 +98,8 @@ class Sandbox:
             await migrate(settings.database_url)
             clock = ManualClock(start)
             deps = Deps(db=Database(settings.database_url), clock=clock, cadence=cadence)
-            bolt = build_app(settings, deps)
-            web = create_web_app(
-                bolt,
-                deps.db,
-                oauth=False,
-                gate=SlackGate.for_settings(settings, deps.db),
-                follow_ups=deps.follow_ups,
-            )
+            wired = wire(settings, deps)
+            bolt, web = wired.bolt, wired.web
             jobs = build_jobs(settings, cadence, clock)
             signing_secret = settings.slack_signing_secret
             assert signing_secret is not None
