@@ -331,24 +331,79 @@ async def test_429_that_persists_comes_back_after_retry_after(rig: Rig) -> None:
     assert len(rig.fake.messages) == 1
 
 
-async def test_server_error_is_retried_by_the_client_then_sent(rig: Rig) -> None:
+async def test_a_server_error_is_not_resent_by_the_client_and_is_looked_for_first(
+    rig: Rig,
+) -> None:
     await new_decision(rig.db)
     rig.fake.fail_next("chat.postMessage", status=500)
-    assert (await rig.tick()).sent.sent == 1
-    assert [c.error for c in rig.fake.calls_to("chat.postMessage")] == ["fatal_error", None]
+    report = await rig.tick()
+    assert (report.sent.sent, report.sent.retried) == (0, 1)
+    # One request: a 5xx may have posted it, so slack_sdk does not send it again blindly.
+    assert [c.error for c in rig.fake.calls_to("chat.postMessage")] == ["fatal_error"]
+    row = await rig.row()
+    assert row.last_error == "outcome unknown: fatal_error"
+    rig.clock.advance(ledger.backoff(1))
+    report = await rig.send()
+    assert (report.sent, report.recovered) == (1, 0)
+    # It was looked for in the DM's history first, and only then posted.
+    (history,) = rig.fake.calls_to("conversations.history")
+    assert history.params["include_all_metadata"] in (True, "true", "1")
+    assert len(rig.fake.messages) == 1
+
+
+@pytest.mark.parametrize("fault", ["status_500", "connection_cut"])
+async def test_a_post_slack_accepted_whose_answer_was_lost_is_found_and_not_sent_again(
+    rig: Rig, fault: str
+) -> None:
+    await new_decision(rig.db)
+    if fault == "status_500":
+        rig.fake.fail_next("chat.postMessage", status=500, after_accepting=True)
+    else:
+        rig.fake.fail_next("chat.postMessage", drop_connection=True, after_accepting=True)
+    report = await rig.tick()
+    assert (report.sent.sent, report.sent.retried) == (0, 1)
+    assert len(rig.fake.messages) == 1  # Slack has it; the app does not know
+    ((channel, ts),) = rig.fake.messages
+    (posted,) = rig.fake.messages.values()
+    row = await rig.row()
+    assert posted.metadata == {
+        "event_type": "followthrough_delivery",
+        "event_payload": {"delivery_id": str(row.id)},
+    }
+    rig.clock.advance(ledger.backoff(1))
+    report = await rig.send()
+    assert (report.sent, report.recovered) == (1, 1)
+    assert len(rig.fake.calls_to("chat.postMessage")) == 1
+    assert len(rig.fake.messages) == 1
+    row = await rig.row()
+    assert (row.status, row.message_channel_id, row.message_ts) == ("sent", channel, ts)
+
+
+async def test_without_the_history_scope_an_unknown_post_is_sent_again(rig: Rig) -> None:
+    """The one way left to a second copy: the app may not read that conversation's history."""
+    await new_decision(rig.db)
+    rig.fake.fail_next("chat.postMessage", status=500, after_accepting=True)
+    rig.fake.fail_next("conversations.history", error="missing_scope")
+    await rig.tick()
+    rig.clock.advance(ledger.backoff(1))
+    report = await rig.send()
+    assert (report.sent, report.recovered) == (1, 0)
+    assert len(rig.fake.messages) == 2
 
 
 async def test_server_errors_that_persist_back_off_and_then_send(rig: Rig) -> None:
     await new_decision(rig.db)
-    rig.fake.fail_next("chat.postMessage", status=503, times=3)
+    rig.fake.fail_next("chat.postMessage", status=503, times=2)
     assert (await rig.tick()).sent.retried == 1
     row = await rig.row()
     assert (row.status, row.attempts, row.due_at) == ("pending", 1, MONDAY + ledger.backoff(1))
     assert await rig.send() == SendReport()  # not due yet
     rig.clock.advance(ledger.backoff(1))
+    assert (await rig.send()).retried == 1
+    rig.clock.advance(ledger.backoff(2))
     report = await rig.send()
     assert report.sent == 1
-    assert (await rig.row()).attempts == 2
+    assert (await rig.row()).attempts == 3
     assert len(rig.fake.messages) == 1
 
 

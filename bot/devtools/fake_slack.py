@@ -5,7 +5,11 @@ against it (``AsyncWebClient(base_url=fake.api_url)``), so they exercise the HTT
 retry handlers and the rate-limit handling without a workspace or a network. It records what
 the app sent and can be told to fail the way Slack fails: 429 with Retry-After, 5xx, an
 ``ok: false`` error, a dropped connection, a slow answer (``slow``) or a method rate limited
-for a while (``rate_limit_for``).
+for a while (``rate_limit_for``). ``fail_next(..., after_accepting=True)`` carries the call out
+first and then fails the answer (a 5xx, or a connection cut), as Slack does when a post went
+through but its response was lost. Messages keep their ``metadata``, and
+``conversations.history`` answers with them (``include_all_metadata``), so the app can look for
+a message whose fate it does not know.
 
 Everything runs on one event loop and every handler mutates state without awaiting in between,
 so concurrent requests need no locks.
@@ -70,6 +74,7 @@ class Message:
     thread_ts: str | None = None
     updated: bool = False
     attachments: list[Any] | None = None
+    metadata: JsonDict | None = None
 
 
 @dataclass(slots=True)
@@ -137,6 +142,7 @@ class _Fault:
     retry_after: int | None
     drop_connection: bool
     remaining: int
+    after_accepting: bool = False
 
 
 @dataclass(slots=True)
@@ -250,6 +256,7 @@ class FakeSlack:
             "conversations.members": self._conversations_members,
             "chat.postMessage": self._chat_post_message,
             "chat.update": self._chat_update,
+            "conversations.history": self._conversations_history,
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.getPermalink": self._chat_get_permalink,
             "chat.delete": self._chat_delete,
@@ -364,11 +371,13 @@ class FakeSlack:
         retry_after: int | None = None,
         drop_connection: bool = False,
         times: int = 1,
+        after_accepting: bool = False,
     ) -> None:
         """Make the next ``times`` calls of ``method`` fail; faults queue up in order.
 
         ``retry_after`` alone means a 429; ``status`` >= 500 alone means a server error;
-        ``error`` alone means HTTP 200 with ``ok: false``.
+        ``error`` alone means HTTP 200 with ``ok: false``. ``after_accepting``: carry the call
+        out (a post is stored) and only then fail the answer.
         """
         if retry_after is not None and status == 200:
             status = 429
@@ -376,7 +385,7 @@ class FakeSlack:
             error = "ratelimited" if status == 429 else "fatal_error" if status >= 500 else None
         if error is None and not drop_connection:
             raise ValueError("fail_next needs an error, a failing status, or drop_connection")
-        fault = _Fault(error, status, retry_after, drop_connection, times)
+        fault = _Fault(error, status, retry_after, drop_connection, times, after_accepting)
         self._faults.setdefault(method, deque()).append(fault)
 
     def slow(self, method: str, seconds: float) -> None:
@@ -464,6 +473,12 @@ class FakeSlack:
             )
 
         fault = self._take_fault(method)
+        if fault is not None and fault.after_accepting:
+            handler = self._overrides.get(method) or self._handlers.get(method)
+            if handler is not None:
+                with contextlib.suppress(ApiError):
+                    self._check_token(token)
+                    handler(call)
         if fault is not None:
             if fault.drop_connection:
                 call.error = "connection_dropped"
@@ -778,6 +793,7 @@ class FakeSlack:
             user=self.bot_user_id,
             thread_ts=str(thread_ts) if thread_ts else None,
             attachments=attachments,
+            metadata=_metadata(params.get("metadata")),
         )
         self.messages[(channel.id, message.ts)] = message
         return {
@@ -785,6 +801,41 @@ class FakeSlack:
             "channel": channel.id,
             "ts": message.ts,
             "message": self._message_json(message),
+        }
+
+    def _conversations_history(self, call: Call) -> JsonDict:
+        """Newest first, between ``oldest`` and ``latest``; metadata only when asked for."""
+        params = call.params
+        channel = self._known_channel(params.get("channel"))
+        if not channel.is_member and not channel.is_im:
+            raise ApiError("not_in_channel")
+        oldest = float(params.get("oldest") or 0)
+        latest = float(params.get("latest") or math.inf)
+        limit = max(1, min(int(params.get("limit") or 100), 999))
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        found = sorted(
+            (
+                m
+                for (channel_id, ts), m in self.messages.items()
+                if channel_id == channel.id and oldest < float(ts) <= latest
+            ),
+            key=lambda m: float(m.ts),
+            reverse=True,
+        )
+        start = _decode_cursor(params.get("cursor"))
+        page = found[start : start + limit]
+        end = start + len(page)
+        body = []
+        for message in page:
+            shown = self._message_json(message)
+            if with_metadata and message.metadata is not None:
+                shown["metadata"] = message.metadata
+            body.append(shown)
+        return {
+            "ok": True,
+            "messages": body,
+            "has_more": end < len(found),
+            "response_metadata": {"next_cursor": _encode_cursor(end) if end < len(found) else ""},
         }
 
     def _chat_update(self, call: Call) -> JsonDict:
@@ -1153,6 +1204,17 @@ def _content(params: dict[str, Any]) -> tuple[str | None, list[Any] | None, list
         blocks if isinstance(blocks, list) else None,
         attachments if isinstance(attachments, list) else None,
     )
+
+
+def _metadata(value: Any) -> JsonDict | None:
+    """Message metadata as Slack keeps it: an event type and a payload object."""
+    if not isinstance(value, dict) or not isinstance(value.get("event_type"), str):
+        return None
+    payload = value.get("event_payload")
+    return {
+        "event_type": value["event_type"],
+        "event_payload": payload if isinstance(payload, dict) else {},
+    }
 
 
 def _encode_cursor(offset: int) -> str:

@@ -20,11 +20,13 @@ Outcomes:
 - A permanent error (``invalid_auth``, ``token_revoked``, ``account_inactive``,
   ``user_not_found``, ``channel_not_found``, ``not_in_channel`` and every other error Slack
   does not call temporary): the row fails at once, without retrying.
-- The outcome is unknown (the connection broke after the request went out, or timed out): Slack
-  may or may not have posted it. The row goes back with backoff like a transient failure, so the
-  person may get the message twice but never zero times. slack_sdk's connection retry handler is
-  narrowed for posts to failures to *connect*, where nothing was sent, so the SDK never resends
-  blindly. docs/NUDGES.md explains the choice.
+- The outcome is unknown (a 5xx or ``fatal_error``, the connection broke after the request went
+  out, or it timed out): Slack may or may not have posted it. The row goes back with backoff;
+  every post carries message metadata naming its delivery, and a row tried before is first
+  looked for in the conversation's history (`Sender._already_posted`): found, it is recorded and
+  not posted again. slack_sdk never resends a post except after a failure to *connect* or a 429.
+- Slack said ok but recording it fails: only the recording is retried, per row; the post never
+  is, and the row is never given back. docs/NUDGES.md says what can still give a second copy.
 
 Tokens come from a ``token_for(ws)`` callable: the one bot token in single-workspace mode, the
 installation store (with token rotation) in OAuth mode.
@@ -48,7 +50,10 @@ from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
 from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
@@ -85,6 +90,20 @@ TRANSIENT_ERRORS = frozenset(
         "team_added_to_org",
     }
 )
+# Errors after which Slack may have posted the message all the same (it says so of fatal_error):
+# with any 5xx, the post's outcome is unknown, and it is looked for before it is sent again.
+UNKNOWN_OUTCOME_ERRORS = frozenset(
+    {"fatal_error", "internal_error", "service_unavailable", "request_timeout"}
+)
+# Every post carries this metadata event with its delivery's id, so a post whose answer was lost
+# can be found in the conversation's history instead of being sent a second time.
+DELIVERY_EVENT = "followthrough_delivery"
+# How much of a conversation's newest history is searched for such a post (pages of 200).
+HISTORY_PAGES = 2
+HISTORY_PAGE_SIZE = 200
+# Recording "sent" is retried this often (seconds between tries) before the row is left leased.
+RECORD_RETRY_DELAYS = (0.1, 0.5, 1.0, 2.0, 5.0, 10.0)
+
 # The permanent errors a reminder meets most; listed for readers and tests, since any error
 # outside TRANSIENT_ERRORS is treated the same way.
 PERMANENT_ERRORS = frozenset(
@@ -261,6 +280,9 @@ class SlackClients:
             )
         client.session = self._session
         if for_posting:
+            # A post is resent by the SDK only when nothing reached Slack: a failure to connect,
+            # or a 429 (Slack refused it). A 5xx may have posted it (Slack says so of
+            # fatal_error), so the sender decides, after looking for it (see `_already_posted`).
             client.retry_handlers = [
                 AsyncConnectionErrorRetryHandler(
                     max_retry_count=2, error_types=[aiohttp.ClientConnectorError]
@@ -268,7 +290,9 @@ class SlackClients:
                 *(
                     h
                     for h in client.retry_handlers
-                    if not isinstance(h, AsyncConnectionErrorRetryHandler)
+                    if not isinstance(
+                        h, AsyncConnectionErrorRetryHandler | AsyncServerErrorRetryHandler
+                    )
                 ),
             ]
         return client
@@ -383,15 +407,26 @@ class Settler:
                 async with self._db.transaction() as session:
                     results = [await settlement(session) for settlement, _ in batch]
             except Exception as exc:
-                # Nothing of the batch was written: those rows stay leased and come back when
-                # their leases run out.
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
+                # Nothing of the batch was written. Each row is tried again on its own, so one
+                # bad row or a passing blip fails only the rows it really concerns.
+                log.warning("a batch of %d settlements failed (%s); settling each", len(batch), exc)
+                for settlement, future in batch:
+                    await self._settle_alone(settlement, future)
                 continue
             for (_, future), result in zip(batch, results, strict=True):
                 if not future.done():
                     future.set_result(result)
+
+    async def _settle_alone(self, settlement: Settlement, future: asyncio.Future[Any]) -> None:
+        try:
+            async with self._db.transaction() as session:
+                result = await settlement(session)
+        except Exception as exc:
+            if not future.done():
+                future.set_exception(exc)
+            return
+        if not future.done():
+            future.set_result(result)
 
 
 # --- the sender -----------------------------------------------------------------------------------
@@ -406,6 +441,10 @@ class SendReport:
     deferred: int = 0
     # Workspaces whose token could not be had during the pass (their rows are retried).
     unavailable: int = 0
+    # Rows an earlier try had posted after all: found by their metadata, recorded, not resent.
+    recovered: int = 0
+    # Rows posted whose "sent" could not be recorded (they stay leased; see `_record_sent`).
+    unrecorded: int = 0
     errors: collections.Counter[str] = field(default_factory=collections.Counter)
 
     @property
@@ -415,6 +454,16 @@ class SendReport:
 
 def _retry_after(response: Any) -> float | None:
     return retry_after_seconds(getattr(response, "headers", None))
+
+
+def _is_delivery(message: Any, delivery_id: int) -> bool:
+    if not isinstance(message, dict):
+        return False
+    metadata = message.get("metadata")
+    if not isinstance(metadata, dict) or metadata.get("event_type") != DELIVERY_EVENT:
+        return False
+    payload = metadata.get("event_payload")
+    return isinstance(payload, dict) and str(payload.get("delivery_id")) == str(delivery_id)
 
 
 def _rate_limited(exc: BaseException) -> float | None:
@@ -472,6 +521,8 @@ class Sender:
         self._stop_waiter: asyncio.Future[Any] | None = None
         self._in_flight: collections.Counter[WorkspaceKey] = collections.Counter()
         self._cadences: dict[WorkspaceKey, CadenceConfig] = {}
+        # Rows Slack has accepted during this pass: whatever happens next, never retried.
+        self._posted: set[int] = set()
         # Workspaces whose token could not be had this pass: their rows wait for the next one.
         self._unavailable: set[WorkspaceKey] = set()
 
@@ -561,6 +612,11 @@ class Sender:
         try:
             await self._deliver_one(row, ws, report)
         except Exception as exc:
+            if row.id in self._posted:
+                # Slack has it: giving the row back would post it again. It stays leased; if
+                # "sent" was not recorded, the next try finds the message by its metadata.
+                log.exception("delivery %s was posted, then something failed", row.id)
+                return
             wait = _rate_limited(exc)
             if wait is not None:
                 # A composer's read was rate limited past what the client sleeps out.
@@ -572,6 +628,7 @@ class Sender:
             log.exception("delivery %s (%s %s) failed unexpectedly", row.id, row.kind, row.subject)
             await self._retry(row, report, f"unexpected error: {exc!r}")
         finally:
+            self._posted.discard(row.id)
             keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await keeper
@@ -641,10 +698,64 @@ class Sender:
         if isinstance(composed, Later):
             await self._give_back(row, report, until=composed.until, reason=composed.reason)
             return
+        if row.attempts > 1:
+            # Tried before: that try may have posted it (an answer lost, a process killed, or
+            # "sent" not recorded). Look before posting again.
+            try:
+                found = await self._already_posted(clients.reader, row, composed.channel)
+            except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+                await self._retry(row, report, f"outcome unknown: history not readable ({exc})")
+                return
+            if found is not None:
+                log.info("delivery %s was already posted (%s %s)", row.id, *found)
+                self._posted.add(row.id)
+                report.recovered += 1
+                sent_at = await self._record_sent(
+                    row, report, channel_id=found[0], ts=found[1], note=None
+                )
+                if sent_at is not None and composed.after_sent is not None:
+                    await self._after_sent(row, composed, sent_at)
+                return
         if not await self._wait_turn(ws, composed, row):
             await self._give_back(row, report)
             return
         await self._post(row, ws, clients.sender, composed, report)
+
+    async def _already_posted(
+        self, reader: AsyncWebClient, row: Delivery, channel: str
+    ) -> tuple[str, str] | None:
+        """The (channel, ts) of ``row``'s message if an earlier try posted it, else None.
+
+        Looks through the newest messages of the conversation for the metadata every post
+        carries. None too where the app may not read that history (no ``*:history`` scope, not
+        a member): the message is then sent again, the one case that can still give a person
+        a second copy (docs/NUDGES.md). Raises on a transient failure: the row waits.
+        """
+        conversation = channel
+        try:
+            if channel[:1] in ("U", "W"):
+                opened = await reader.conversations_open(users=channel)
+                conversation = str(opened["channel"]["id"])
+            cursor: str | None = None
+            for _ in range(HISTORY_PAGES):
+                page = await reader.conversations_history(
+                    channel=conversation,
+                    limit=HISTORY_PAGE_SIZE,
+                    include_all_metadata=True,
+                    cursor=cursor,
+                )
+                for message in page.get("messages") or []:
+                    if _is_delivery(message, row.id):
+                        return conversation, str(message.get("ts"))
+                cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+                if not cursor:
+                    break
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            if is_transient(error, int(exc.response.status_code or 200)):
+                raise
+            log.info("cannot look in %s for delivery %s: %s", conversation, row.id, error)
+        return None
 
     async def _wait_turn(self, ws: WorkspaceKey, message: OutgoingMessage, row: Delivery) -> bool:
         """Wait until the pacer allows the post; False when stopping or the lease ran short."""
@@ -676,6 +787,10 @@ class Sender:
                 blocks=message.blocks,
                 unfurl_links=False,
                 unfurl_media=False,
+                metadata={
+                    "event_type": DELIVERY_EVENT,
+                    "event_payload": {"delivery_id": str(row.id)},
+                },
             )
         except SlackApiError as exc:
             await self._refused(row, ws, message, exc, report)
@@ -688,22 +803,55 @@ class Sender:
                 row, report, f"outcome unknown: {type(exc).__name__} after the request went out"
             )
             return
+        self._posted.add(row.id)
         channel_id = str(response.get("channel") or message.channel)
         note = await self._share_files(client, channel_id, message)
-        now = self.clock.now()
-        await self.settler.settle(
-            lambda session: ledger.mark_sent(
-                session,
-                delivery=row,
-                channel_id=channel_id,
-                ts=str(response.get("ts") or ""),
-                now=now,
-                note=note,
-            )
+        now = await self._record_sent(
+            row, report, channel_id=channel_id, ts=str(response.get("ts") or ""), note=note
         )
-        report.sent += 1
-        if message.after_sent is not None:
+        if now is not None and message.after_sent is not None:
             await self._after_sent(row, message, now)
+
+    async def _record_sent(
+        self, row: Delivery, report: SendReport, *, channel_id: str, ts: str, note: str | None
+    ) -> datetime | None:
+        """Record that Slack has the message; the moment recorded, or None if it never held.
+
+        Only the recording is retried, on its own, never the post: ``mark_sent`` is idempotent.
+        If the database refuses every try, the row stays leased to this sender; the next try
+        after the lease runs out finds the message by its metadata and records it then.
+        """
+        now = self.clock.now()
+
+        def settlement(session: AsyncSession) -> Awaitable[bool]:
+            return ledger.mark_sent(
+                session, delivery=row, channel_id=channel_id, ts=ts, now=now, note=note
+            )
+
+        try:
+            await self.settler.settle(settlement)
+        except Exception as first:
+            problem: Exception = first
+            for delay in RECORD_RETRY_DELAYS:
+                await asyncio.sleep(delay)
+                try:
+                    async with self.db.transaction() as session:
+                        await settlement(session)
+                    break
+                except Exception as exc:
+                    problem = exc
+            else:
+                log.error(
+                    "delivery %s is posted (%s %s) but could not be recorded as sent: %s",
+                    row.id,
+                    channel_id,
+                    ts,
+                    problem,
+                )
+                report.unrecorded += 1
+                return None
+        report.sent += 1
+        return now
 
     async def _after_sent(self, row: Delivery, message: OutgoingMessage, sent_at: datetime) -> None:
         """Keep what the composer asked to keep about a message that is now out.
@@ -750,6 +898,10 @@ class Sender:
         status = int(getattr(exc.response, "status_code", 200) or 200)
         data = getattr(exc.response, "data", None)
         error = data.get("error") if isinstance(data, dict) else None
+        if status >= 500 or error in UNKNOWN_OUTCOME_ERRORS:
+            # Slack may have posted it: the next try looks for it before posting again.
+            await self._retry(row, report, f"outcome unknown: {error or f'HTTP {status}'}")
+            return
         if not is_transient(error, status):
             if error in TOKEN_ERRORS:
                 self.clients.forget(ws)
