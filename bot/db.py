@@ -7,7 +7,7 @@ queues work in-process stays fast. PostgreSQL gets an ordinary pool sized for th
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -137,17 +137,29 @@ class Database:
 
 
 async def insert_if_absent(session: AsyncSession, table: Any, values: dict[str, Any]) -> bool:
-    """INSERT a row unless one with the same unique key exists; True when this call inserted it.
+    """INSERT a row unless one with the same unique key exists; True when this call inserted it."""
+    return await insert_absent(session, table, [values]) == 1
+
+
+async def insert_absent(
+    session: AsyncSession, table: Any, rows: Sequence[dict[str, Any]], *, chunk: int = 500
+) -> int:
+    """INSERT each row unless one with its unique key exists; how many this call inserted.
 
     Both engines do this atomically (ON CONFLICT DO NOTHING), so concurrent callers never fail.
+    ``chunk`` rows go in one statement, well under SQLite's bound-parameter limit.
     """
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        statement: Any = pg_insert(table).values(**values).on_conflict_do_nothing()
+        insert: Any = pg_insert
     else:
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        statement = sqlite_insert(table).values(**values).on_conflict_do_nothing()
-    result = await session.execute(statement)
-    return bool(getattr(result, "rowcount", 0))
+        insert = sqlite_insert
+    inserted = 0
+    for start in range(0, len(rows), chunk):
+        part = list(rows[start : start + chunk])
+        result = await session.execute(insert(table).values(part).on_conflict_do_nothing())
+        inserted += max(0, int(getattr(result, "rowcount", 0) or 0))
+    return inserted

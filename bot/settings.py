@@ -14,10 +14,10 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.cadence.config import DEFAULT_CADENCE_FILE
 from bot.db import is_in_memory_sqlite, is_sqlite_url
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
-DEFAULT_CONFIG_FILE = Path("followthrough.toml")
 
 
 class SettingsError(Exception):
@@ -78,7 +78,7 @@ class Settings(BaseSettings):
     )
     followthrough_config: Path | None = Field(
         default=None,
-        description=f"the cadence file (default ./{DEFAULT_CONFIG_FILE} when it exists)",
+        description=f"the cadence file (default ./{DEFAULT_CADENCE_FILE} when it exists)",
     )
     host: str = Field(default="0.0.0.0", description="address to listen on (default 0.0.0.0)")
     port: int = Field(default=3000, ge=1, le=65535, description="port to listen on (default 3000)")
@@ -210,7 +210,7 @@ def _cadence_file(configured: Path | None) -> Path | None:
     """The cadence file to read: the configured one, else `followthrough.toml` if present."""
     if configured is not None:
         return configured
-    return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.exists() else None
+    return DEFAULT_CADENCE_FILE if DEFAULT_CADENCE_FILE.exists() else None
 
 
 @lru_cache(maxsize=1)

@@ -170,12 +170,6 @@ class Jobs:
         self._running: asyncio.Task[Any] | None = None
         self._report: TickReport | None = None
 
-    def add_step(self, name: str, step: Step) -> None:
-        """Register another planning step (a digest planner, say) to run on every tick."""
-        if name in self.steps or name in ("nudges", "send"):
-            raise ValueError(f"a tick step named {name!r} exists already")
-        self.steps[name] = step
-
     async def tick(self) -> TickReport:
         """Plan what is due now, then send what is due; one at a time per process.
 

@@ -208,19 +208,6 @@ async def get_decision(session: AsyncSession, *, ws: WorkspaceKey, number: int) 
     return found
 
 
-async def get_decision_by_id(
-    session: AsyncSession, *, ws: WorkspaceKey, decision_id: int
-) -> Decision:
-    found = await session.scalar(
-        select(Decision)
-        .where(Decision.in_workspace(ws), Decision.id == decision_id)
-        .options(selectinload(Decision.events))
-    )
-    if found is None:
-        raise NotFound("That decision no longer exists in this workspace.")
-    return found
-
-
 async def decide(
     session: AsyncSession,
     *,

@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select, tuple_, u
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from bot.db import insert_absent
 from bot.delivery.models import Delivery, DeliveryStatus
 from bot.workspace import WorkspaceKey
 
@@ -111,17 +112,7 @@ async def plan(session: AsyncSession, *, rows: Sequence[Planned], now: datetime)
         }
         for row in rows
     ]
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    inserted = 0
-    for chunk in _chunks(values, _INSERT_CHUNK):
-        result = await session.execute(
-            insert(Delivery).values(list(chunk)).on_conflict_do_nothing()
-        )
-        inserted += max(0, int(getattr(result, "rowcount", 0) or 0))
-    return inserted
+    return await insert_absent(session, Delivery, values, chunk=_INSERT_CHUNK)
 
 
 def _claimable(model: Any, now: datetime) -> ColumnElement[bool]:

@@ -36,7 +36,6 @@ class Action(enum.StrEnum):
     MEETING_NO_OUTCOME = "meeting_no_outcome"
     ACTION_DONE = "action_done"
     ACTION_SNOOZE = "action_snooze"
-    OPEN_LINK = "open_link"
 
 
 class Block(enum.StrEnum):
@@ -50,7 +49,6 @@ class Block(enum.StrEnum):
     RESOLUTION = "resolution"
     REASON = "reason"
     OUTCOME_TEXT = "outcome_text"
-    OUTCOME_KIND = "outcome_kind"
     MEETING = "meeting"
     SETTINGS_TIMEZONE = "settings_timezone"
     SETTINGS_WORKING_DAYS = "settings_working_days"
