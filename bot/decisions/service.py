@@ -21,10 +21,13 @@ from bot.errors import Conflict, Forbidden, NotFound
 from bot.meetings import links
 from bot.meetings.models import Meeting
 from bot.numbering import next_numbers
+from bot.paging import Page, page_of
 from bot.validation import TEXT_MAX, TITLE_MAX, clean_text, require_text
+from bot.visibility import Visibility
 from bot.workspace import Actor, WorkspaceKey
 
-LIST_LIMIT = 50
+LIST_LIMIT = 20
+HOME_LIMIT = 10
 # A new decision's channel card is posted by the web process right after the acknowledgement;
 # the worker leaves it to that process this long before posting it itself.
 CARD_GRACE = timedelta(minutes=1)
@@ -195,17 +198,36 @@ async def create_decisions(
     return decisions
 
 
-async def get_decision(session: AsyncSession, *, ws: WorkspaceKey, number: int) -> Decision:
-    found = await session.scalar(
-        select(Decision)
-        .where(Decision.in_workspace(ws), Decision.number == number)
-        .options(selectinload(Decision.events))
-    )
+def decision_not_found(number: int) -> NotFound:
+    """The one answer for a decision that is missing, in another workspace, or not the asker's
+    to see: all three look alike, so a private conversation's decisions do not leak."""
+    return NotFound(f"There is no D-{number} in this workspace. `/decision list all` shows them.")
+
+
+def visible_clause(visible: Visibility) -> ColumnElement[bool]:
+    """Decisions ``visible.reader`` may see: a readable conversation's, or their own."""
+    return visible.clause(Decision.channel_id, Decision.owner_id, Decision.creator_id)
+
+
+async def get_decision(
+    session: AsyncSession, *, ws: WorkspaceKey, number: int, visible: Visibility | None = None
+) -> Decision:
+    """D-``number``; with ``visible``, only if its reader may see it (else the same NotFound)."""
+    query = select(Decision).where(Decision.in_workspace(ws), Decision.number == number)
+    if visible is not None:
+        query = query.where(visible_clause(visible))
+    found = await session.scalar(query.options(selectinload(Decision.events)))
     if found is None:
-        raise NotFound(
-            f"There is no D-{number} in this workspace. `/decision list all` shows them."
-        )
+        raise decision_not_found(number)
     return found
+
+
+async def channels_in_use(session: AsyncSession, *, ws: WorkspaceKey) -> set[str]:
+    """Every conversation holding a decision or a meeting: what a reader's rights are asked of."""
+    decisions = select(Decision.channel_id).where(Decision.in_workspace(ws)).distinct()
+    meetings = select(Meeting.channel_id).where(Meeting.in_workspace(ws)).distinct()
+    found = await session.scalars(decisions.union(meetings))
+    return set(found.all())
 
 
 async def get_decision_by_id(
@@ -230,8 +252,9 @@ async def decide(
     resolution: str,
     now: datetime,
     channel_id: str | None = None,
+    visible: Visibility | None = None,
 ) -> Decision:
-    decision = await get_decision(session, ws=ws, number=number)
+    decision = await get_decision(session, ws=ws, number=number, visible=visible)
     _ensure_may_change(decision, actor)
     _ensure_open(decision, "decided")
     decision.resolution = require_text(resolution, what="resolution", limit=TEXT_MAX)
@@ -258,8 +281,9 @@ async def assign(
     actor: Actor,
     owner_id: str,
     now: datetime,
+    visible: Visibility | None = None,
 ) -> Decision:
-    decision = await get_decision(session, ws=ws, number=number)
+    decision = await get_decision(session, ws=ws, number=number, visible=visible)
     _ensure_may_change(decision, actor)
     _ensure_open(decision, "reassigned")
     if decision.owner_id == owner_id:
@@ -284,8 +308,9 @@ async def set_due(
     actor: Actor,
     due_date: date | None,
     now: datetime,
+    visible: Visibility | None = None,
 ) -> Decision:
-    decision = await get_decision(session, ws=ws, number=number)
+    decision = await get_decision(session, ws=ws, number=number, visible=visible)
     _ensure_may_change(decision, actor)
     _ensure_open(decision, "rescheduled")
     previous = decision.due_date
@@ -311,8 +336,9 @@ async def drop(
     actor: Actor,
     reason: str | None,
     now: datetime,
+    visible: Visibility | None = None,
 ) -> Decision:
-    decision = await get_decision(session, ws=ws, number=number)
+    decision = await get_decision(session, ws=ws, number=number, visible=visible)
     _ensure_may_change(decision, actor)
     _ensure_open(decision, "dropped")
     decision.drop_reason = clean_text(reason, what="reason", limit=TEXT_MAX, required=False)
@@ -325,9 +351,15 @@ async def drop(
 
 
 async def reopen(
-    session: AsyncSession, *, ws: WorkspaceKey, number: int, actor: Actor, now: datetime
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    number: int,
+    actor: Actor,
+    now: datetime,
+    visible: Visibility | None = None,
 ) -> Decision:
-    decision = await get_decision(session, ws=ws, number=number)
+    decision = await get_decision(session, ws=ws, number=number, visible=visible)
     _ensure_may_change(decision, actor)
     if decision.status == DecisionStatus.OPEN:
         raise Conflict(f"{decision.ref} is already open.")
@@ -349,8 +381,9 @@ async def snooze(
     actor: Actor,
     until: datetime,
     now: datetime,
+    visible: Visibility | None = None,
 ) -> Decision:
-    decision = await get_decision(session, ws=ws, number=number)
+    decision = await get_decision(session, ws=ws, number=number, visible=visible)
     _ensure_may_change(decision, actor)
     _ensure_open(decision, "snoozed")
     if until <= now:
@@ -429,18 +462,19 @@ async def list_decisions(
     ws: WorkspaceKey,
     scope: ListScope,
     stalled: ColumnElement[bool],
+    visible: Visibility,
     channel_id: str | None = None,
     user_id: str | None = None,
-    visible_channels: Sequence[str] | None = None,
     limit: int = LIST_LIMIT,
-) -> list[Decision]:
+    offset: int = 0,
+) -> Page[Decision]:
     """Open decisions for one view of the workspace, most urgent (oldest due, then oldest) first.
 
-    ``stalled`` is the clause from ``stalled_clause``; ``visible_channels``, when given, keeps the
-    list to channels the viewer may see.
+    ``stalled`` is the clause from ``stalled_clause``. Only what ``visible`` allows is counted
+    and listed, so the page and its total are right however much the reader may not see.
     """
     query = select(Decision).where(
-        Decision.in_workspace(ws), Decision.status == DecisionStatus.OPEN
+        Decision.in_workspace(ws), Decision.status == DecisionStatus.OPEN, visible_clause(visible)
     )
     if scope is ListScope.CHANNEL:
         query = query.where(Decision.channel_id == channel_id)
@@ -448,29 +482,46 @@ async def list_decisions(
         query = query.where(Decision.owner_id == user_id)
     elif scope is ListScope.STALLED:
         query = query.where(stalled)
-    if visible_channels is not None:
-        query = query.where(Decision.channel_id.in_(list(visible_channels)))
-    query = query.order_by(Decision.due_date.is_(None), Decision.due_date, Decision.number).limit(
-        limit
-    )
-    return list((await session.scalars(query)).all())
+    query = query.order_by(*_URGENT_FIRST)
+    return await page_of(session, query, limit=limit, offset=offset)
+
+
+_URGENT_FIRST = (Decision.due_date.is_(None), Decision.due_date, Decision.number)
 
 
 async def home_decisions(
-    session: AsyncSession, *, ws: WorkspaceKey, user_id: str, limit: int = 20
-) -> tuple[list[Decision], list[Decision]]:
-    """Open decisions the user owns, and open ones they recorded that wait on someone else."""
-    base = select(Decision).where(Decision.in_workspace(ws), Decision.status == DecisionStatus.OPEN)
-    order = (Decision.due_date.is_(None), Decision.due_date, Decision.number)
-    owned = await session.scalars(
-        base.where(Decision.owner_id == user_id).order_by(*order).limit(limit)
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    visible: Visibility,
+    owned_offset: int = 0,
+    waiting_offset: int = 0,
+    limit: int = HOME_LIMIT,
+) -> tuple[Page[Decision], Page[Decision]]:
+    """Open decisions the reader owns, and open ones they recorded that wait on someone else.
+
+    The reader owns or recorded each of them, so all are theirs to see; ``visible`` still
+    keeps the rule in the query, in one place.
+    """
+    user_id = visible.reader
+    base = select(Decision).where(
+        Decision.in_workspace(ws), Decision.status == DecisionStatus.OPEN, visible_clause(visible)
     )
-    waiting = await session.scalars(
-        base.where(Decision.creator_id == user_id, Decision.owner_id != user_id)
-        .order_by(*order)
-        .limit(limit)
+    owned = await page_of(
+        session,
+        base.where(Decision.owner_id == user_id).order_by(*_URGENT_FIRST),
+        limit=limit,
+        offset=owned_offset,
     )
-    return list(owned.all()), list(waiting.all())
+    waiting = await page_of(
+        session,
+        base.where(Decision.creator_id == user_id, Decision.owner_id != user_id).order_by(
+            *_URGENT_FIRST
+        ),
+        limit=limit,
+        offset=waiting_offset,
+    )
+    return owned, waiting
 
 
 def ensure_may_decide(decision: Decision, actor: Actor) -> None:

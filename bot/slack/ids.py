@@ -37,6 +37,8 @@ class Action(enum.StrEnum):
     ACTION_DONE = "action_done"
     ACTION_SNOOZE = "action_snooze"
     OPEN_LINK = "open_link"
+    DECISION_LIST_NEXT = "decision_list_next"
+    HOME_MORE = "home_more"
 
 
 class Block(enum.StrEnum):
