@@ -355,6 +355,10 @@ class FakeSlack:
         self.channels[channel_id] = channel
         return channel
 
+    def add_dm(self, user_id: str) -> Channel:
+        """The DM between ``user_id`` and the app (``D<user>``), as Slack opens it."""
+        return self._dm_channel(user_id)
+
     def fail_next(
         self,
         method: str,
