@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -21,7 +21,7 @@ from bot.errors import Conflict, Forbidden, NotFound
 from bot.meetings import links
 from bot.meetings.models import Meeting
 from bot.numbering import next_numbers
-from bot.paging import Page, page_of
+from bot.paging import Page
 from bot.validation import TEXT_MAX, TITLE_MAX, clean_text, require_text
 from bot.visibility import Visibility
 from bot.workspace import Actor, WorkspaceKey
@@ -222,12 +222,31 @@ async def get_decision(
     return found
 
 
+# The decisions' conversations by a loose index scan: one index seek per conversation
+# (ix_decisions_ws_channel_status), where DISTINCT would read every decision's entry.
+_DECISION_CHANNELS = text(
+    """
+    WITH RECURSIVE used(channel_id) AS (
+        SELECT min(channel_id) FROM decisions WHERE enterprise_id = :e AND team_id = :t
+        UNION ALL
+        SELECT (
+            SELECT min(d.channel_id) FROM decisions d
+            WHERE d.enterprise_id = :e AND d.team_id = :t AND d.channel_id > used.channel_id
+        )
+        FROM used WHERE used.channel_id IS NOT NULL
+    )
+    SELECT channel_id FROM used WHERE channel_id IS NOT NULL
+    """
+)
+
+
 async def channels_in_use(session: AsyncSession, *, ws: WorkspaceKey) -> set[str]:
     """Every conversation holding a decision or a meeting: what a reader's rights are asked of."""
-    decisions = select(Decision.channel_id).where(Decision.in_workspace(ws)).distinct()
-    meetings = select(Meeting.channel_id).where(Meeting.in_workspace(ws)).distinct()
-    found = await session.scalars(decisions.union(meetings))
-    return set(found.all())
+    found = await session.execute(_DECISION_CHANNELS, {"e": ws.enterprise_id, "t": ws.team_id})
+    meetings = await session.scalars(
+        select(Meeting.channel_id).where(Meeting.in_workspace(ws)).distinct()
+    )
+    return {row[0] for row in found} | set(meetings.all())
 
 
 async def get_decision_by_id(
@@ -473,20 +492,51 @@ async def list_decisions(
     ``stalled`` is the clause from ``stalled_clause``. Only what ``visible`` allows is counted
     and listed, so the page and its total are right however much the reader may not see.
     """
-    query = select(Decision).where(
-        Decision.in_workspace(ws), Decision.status == DecisionStatus.OPEN, visible_clause(visible)
-    )
+    where = [
+        Decision.in_workspace(ws),
+        Decision.status == DecisionStatus.OPEN,
+        visible_clause(visible),
+    ]
     if scope is ListScope.CHANNEL:
-        query = query.where(Decision.channel_id == channel_id)
+        where.append(Decision.channel_id == channel_id)
     elif scope is ListScope.MINE or scope is ListScope.USER:
-        query = query.where(Decision.owner_id == user_id)
+        where.append(Decision.owner_id == user_id)
     elif scope is ListScope.STALLED:
-        query = query.where(stalled)
-    query = query.order_by(*_URGENT_FIRST)
-    return await page_of(session, query, limit=limit, offset=offset)
+        where.append(stalled)
+    return await _urgent_page(session, where, limit=limit, offset=offset)
 
 
 _URGENT_FIRST = (Decision.due_date.is_(None), Decision.due_date, Decision.number)
+
+
+async def _urgent_page(
+    session: AsyncSession, where: Sequence[ColumnElement[bool]], *, limit: int, offset: int
+) -> Page[Decision]:
+    """Count and page the decisions matching ``where``, most urgent first.
+
+    The count and the page's numbers come from ix_decisions_ws_status_reads alone (every
+    column the privacy rule and the order read is in it); only the page's rows are loaded.
+    """
+    total = await session.scalar(select(func.count(Decision.number)).where(*where))
+    numbers = list(
+        (
+            await session.scalars(
+                select(Decision.number)
+                .where(*where)
+                .order_by(*_URGENT_FIRST)
+                .limit(limit)
+                .offset(offset)
+            )
+        ).all()
+    )
+    rows = {
+        d.number: d
+        for d in await session.scalars(
+            select(Decision).where(*where[:1], Decision.number.in_(numbers))
+        )
+    }
+    items = [rows[n] for n in numbers if n in rows]
+    return Page(items=items, total=int(total or 0), offset=offset)
 
 
 async def home_decisions(
@@ -504,20 +554,17 @@ async def home_decisions(
     keeps the rule in the query, in one place.
     """
     user_id = visible.reader
-    base = select(Decision).where(
-        Decision.in_workspace(ws), Decision.status == DecisionStatus.OPEN, visible_clause(visible)
+    base = [
+        Decision.in_workspace(ws),
+        Decision.status == DecisionStatus.OPEN,
+        visible_clause(visible),
+    ]
+    owned = await _urgent_page(
+        session, [*base, Decision.owner_id == user_id], limit=limit, offset=owned_offset
     )
-    owned = await page_of(
+    waiting = await _urgent_page(
         session,
-        base.where(Decision.owner_id == user_id).order_by(*_URGENT_FIRST),
-        limit=limit,
-        offset=owned_offset,
-    )
-    waiting = await page_of(
-        session,
-        base.where(Decision.creator_id == user_id, Decision.owner_id != user_id).order_by(
-            *_URGENT_FIRST
-        ),
+        [*base, Decision.creator_id == user_id, Decision.owner_id != user_id],
         limit=limit,
         offset=waiting_offset,
     )

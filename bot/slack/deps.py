@@ -109,17 +109,7 @@ class Deps:
         self, client: AsyncWebClient, ws: WorkspaceKey, reader: str, *, here: str | None = None
     ) -> Visibility:
         """What ``reader`` may see, for the services' queries (``bot/slack/privacy.py``)."""
-        found = await visibility_for(client, self.db, self.channel_facts, ws, reader, here=here)
-        assert found is not None
-        return found
-
-    async def visibility_now(
-        self, client: AsyncWebClient, ws: WorkspaceKey, reader: str, *, here: str | None = None
-    ) -> Visibility | None:
-        """``visibility`` from cached channel facts alone; None if Slack would have to be asked."""
-        return await visibility_for(
-            client, self.db, self.channel_facts, ws, reader, here=here, cached_only=True
-        )
+        return await visibility_for(client, self.db, self.channel_facts, ws, reader, here=here)
 
     async def user_zone(self, client: AsyncWebClient, ws: WorkspaceKey, user_id: str) -> ZoneInfo:
         user = await self.user(client, ws, user_id)

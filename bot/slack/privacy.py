@@ -139,27 +139,6 @@ class ChannelAccess:
         info = await self._channel(channel_id)
         return bool(info and (info.get("is_im") or info.get("is_mpim")))
 
-    def readable_now(self, channel_ids: Iterable[str], reader: str) -> set[str] | None:
-        """``readable`` from cached facts alone; None when one of them would need Slack."""
-        found: set[str] = set()
-        for channel_id in set(channel_ids):
-            known, info = self._facts.info(self._team, channel_id)
-            if not known:
-                return None
-            if info is None:
-                continue
-            if not (info.get("is_private") or info.get("is_im") or info.get("is_mpim")):
-                found.add(channel_id)
-                continue
-            if not is_person(reader):
-                continue
-            known, members = self._facts.members(self._team, channel_id)
-            if not known or members is None:
-                return None
-            if reader in members:
-                found.add(channel_id)
-        return found
-
     def name(self, channel_id: str) -> str | None:
         _, info = self._facts.info(self._team, channel_id)
         name = info.get("name") if info else None
@@ -230,28 +209,20 @@ async def visibility_for(
     reader: str,
     *,
     here: str | None = None,
-    cached_only: bool = False,
-) -> Visibility | None:
+) -> Visibility:
     """What ``reader`` may see in this workspace, worked out before any item is read.
 
     The candidates are every conversation that holds an item, so the answer does not depend on
     which item was asked for: a number never used and one the reader may not see cost the same
     and get the same reply. ``here`` is the conversation the request came from: Slack only
-    lets members type or press there, so it is readable by definition. ``cached_only``: None
-    rather than wait for Slack, for a listener that would then acknowledge first.
+    lets members type or press there, so it is readable by definition.
     """
     async with db.transaction() as session:
         candidates = await channels_in_use(session, ws=ws)
     if here:
         candidates.discard(here)
     access = ChannelAccess(client, facts, team_id=ws.team_id)
-    if cached_only:
-        known = access.readable_now(candidates, reader)
-        if known is None:
-            return None
-        readable = known
-    else:
-        readable = await access.readable(candidates, reader)
+    readable = await access.readable(candidates, reader)
     if here:
         readable.add(here)
     return Visibility(reader=reader, channels=frozenset(readable))

@@ -94,17 +94,13 @@ async def decision_command(
                 )
             )
         case grammar.DecisionList():
+            # Acknowledged at once, as stats is: the reader's rights may need Slack (a cold
+            # cache) and the list is counted and paged first; it follows through respond().
+            await ack()
             query = ListQuery(scope=service.ListScope(cmd.scope), user_id=cmd.user_id)
-            visible = await deps.visibility_now(client, ws, user_id, here=channel_id)
-            if visible is None:
-                # A cold cache: acknowledged at once, the list follows once Slack has answered.
-                await ack()
-                visible = await deps.visibility(client, ws, user_id, here=channel_id)
-                blocks = await _list(deps, client, ws, query, visible=visible, here=channel_id)
-                await respond(response_type="ephemeral", text="Open decisions", blocks=blocks)
-            else:
-                blocks = await _list(deps, client, ws, query, visible=visible, here=channel_id)
-                await ack(response_type="ephemeral", text="Open decisions", blocks=blocks)
+            visible = await deps.visibility(client, ws, user_id, here=channel_id)
+            blocks = await _list(deps, client, ws, query, visible=visible, here=channel_id)
+            await respond(response_type="ephemeral", text="Open decisions", blocks=blocks)
         case grammar.DecisionShow(number=number):
             visible = await deps.visibility(client, ws, user_id, here=channel_id)
             zone = await deps.user_zone(client, ws, user_id)
