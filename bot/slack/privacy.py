@@ -112,10 +112,35 @@ class ChannelAccess:
         self._limit = asyncio.Semaphore(LOOKUP_CONCURRENCY)
 
     async def readable(self, channel_ids: Iterable[str], reader: str) -> set[str]:
-        """The conversations among ``channel_ids`` whose items may reach ``reader``."""
-        ids = sorted(set(channel_ids))
-        allowed = await asyncio.gather(*(self.may_see(c, reader) for c in ids))
-        return {channel for channel, ok in zip(ids, allowed, strict=True) if ok}
+        """The conversations among ``channel_ids`` whose items may reach ``reader``.
+
+        Answered from the cache where it can be, without a coroutine per conversation; only
+        what the cache does not know is asked of Slack.
+        """
+        found: set[str] = set()
+        unknown: list[str] = []
+        for channel_id in sorted(set(channel_ids)):
+            known = self._known(channel_id, reader)
+            if known is None:
+                unknown.append(channel_id)
+            elif known:
+                found.add(channel_id)
+        allowed = await asyncio.gather(*(self.may_see(c, reader) for c in unknown))
+        return found | {channel for channel, ok in zip(unknown, allowed, strict=True) if ok}
+
+    def _known(self, channel_id: str, reader: str) -> bool | None:
+        """``may_see`` from the cache alone; None when Slack must be asked."""
+        known, info = self._facts.info(self._team, channel_id)
+        if not known:
+            return None
+        if info is None:
+            return False
+        if not (info.get("is_private") or info.get("is_im") or info.get("is_mpim")):
+            return True
+        if not is_person(reader):
+            return False
+        known, members = self._facts.members(self._team, channel_id)
+        return None if not known or members is None else reader in members
 
     async def may_see(self, channel_id: str, reader: str) -> bool:
         info = await self._channel(channel_id)

@@ -1,8 +1,9 @@
-"""a covering index for reading decisions within what a reader may see
+"""indexes for reading decisions within what a reader may see
 
-``/decision list`` and App Home count and page open decisions filtered by the privacy rule
-(readable conversations, or the reader as owner or creator). With every column the filter and
-the ordering use in one index, both are answered from the index alone.
+``/decision list`` counts and pages open decisions filtered by the privacy rule (readable
+conversations, or the reader as owner or creator). With every column the filter and the
+ordering use in one index, both are answered from the index alone. App Home's "waiting on
+others" (what the reader recorded) gets an index on the creator.
 
 Revision ID: b7d3e91a4c60
 Revises: 5e1f0a7c2b94
@@ -33,8 +34,14 @@ COLUMNS = [
 def upgrade() -> None:
     with op.batch_alter_table("decisions", schema=None) as batch_op:
         batch_op.create_index("ix_decisions_ws_status_reads", COLUMNS, unique=False)
+        batch_op.create_index(
+            "ix_decisions_ws_status_creator",
+            ["enterprise_id", "team_id", "status", "creator_id"],
+            unique=False,
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("decisions", schema=None) as batch_op:
+        batch_op.drop_index("ix_decisions_ws_status_creator")
         batch_op.drop_index("ix_decisions_ws_status_reads")
