@@ -191,6 +191,18 @@ class AppEnv:
         await self.settle()
         return response
 
+    async def answer(self, command: str, text: str = "", **kw: Any) -> dict[str, Any]:
+        """What the person was told: the ack's body, or (acknowledged first, answered through
+        ``respond()``) the last message sent to the command's response_url."""
+        before = len(self.fake.responses)
+        response = await self.command(command, text, **kw)
+        body: dict[str, Any] = response.json() if response.content else {}
+        if body.get("text") or body.get("blocks"):
+            return body
+        later = self.fake.responses[before:]
+        assert later, f"{command} {text}: no answer"
+        return later[-1].body
+
     async def interact(self, coro: Any) -> httpx.Response:
         response: httpx.Response = await coro
         await self.settle()

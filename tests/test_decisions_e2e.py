@@ -166,16 +166,16 @@ async def test_list_views(app_env: AppEnv) -> None:
     await app_env.command("/decision", "new Here one")
     await app_env.command("/decision", "new Elsewhere <@U2>", channel_id="C2")
     await app_env.command("/decision", "new Secret", channel_id="G1")
-    here = str((await app_env.command("/decision", "list")).json()["blocks"])
+    here = str((await app_env.answer("/decision", "list"))["blocks"])
     assert "Here one" in here and "Elsewhere" not in here
-    mine = str((await app_env.command("/decision", "list mine", user_id="U2")).json()["blocks"])
+    mine = str((await app_env.answer("/decision", "list mine", user_id="U2"))["blocks"])
     assert "Elsewhere" in mine and "Here one" not in mine
-    other = str((await app_env.command("/decision", "list <@U2>")).json()["blocks"])
+    other = str((await app_env.answer("/decision", "list <@U2>"))["blocks"])
     assert "Elsewhere" in other
-    # U2 is not a member of the private channel G1: its decision stays hidden from them.
-    every = str((await app_env.command("/decision", "list all", user_id="U2")).json()["blocks"])
+    # U3 is not a member of the private channel G1: its decision stays hidden from them.
+    every = str((await app_env.answer("/decision", "list all", user_id="U3"))["blocks"])
     assert "Here one" in every and "Elsewhere" in every and "Secret" not in every
-    member = str((await app_env.command("/decision", "list all", user_id="U1")).json()["blocks"])
+    member = str((await app_env.answer("/decision", "list all", user_id="U1"))["blocks"])
     assert "Secret" in member
 
 
@@ -187,7 +187,7 @@ async def test_list_stalled(app_env: AppEnv) -> None:
     await app_env.command("/decision", "new Fresh one")
     await app_env.command("/decision", "new Overdue by tomorrow")
     app_env.deps.clock.advance(timedelta(days=2))  # type: ignore[attr-defined]
-    stalled = str((await app_env.command("/decision", "list stalled")).json()["blocks"])
+    stalled = str((await app_env.answer("/decision", "list stalled"))["blocks"])
     assert "Old one" in stalled and "Overdue" in stalled and "Fresh one" not in stalled
 
 
@@ -322,10 +322,13 @@ async def test_concurrent_creates_get_distinct_numbers(app_env: AppEnv) -> None:
     assert await count_decisions(app_env) == 25
 
 
-async def test_app_home_hides_private_channels_the_viewer_is_not_in(app_env: AppEnv) -> None:
-    # U1 records a decision in private G1 for U2, who is not a member of G1.
+async def test_app_home_shows_the_owner_a_private_channels_decision(app_env: AppEnv) -> None:
+    # U1 records a decision in private G1 for U2, who is not a member of G1: as its owner, U2
+    # was told of it and sees it; U3, neither member, owner nor creator, does not.
     await app_env.command("/decision", "new Private matter <@U2>", channel_id="G1")
     await app_env.command("/decision", "new Public matter <@U2>", channel_id="C1")
     await app_env.interact(app_env.driver.open_home("U2"))
     text = str(app_env.fake.published_home["U2"]["blocks"])
-    assert "Public matter" in text and "Private matter" not in text
+    assert "Public matter" in text and "Private matter" in text
+    listed = str((await app_env.answer("/decision", "list all", user_id="U3"))["blocks"])
+    assert "Public matter" in listed and "Private matter" not in listed

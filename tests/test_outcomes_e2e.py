@@ -385,7 +385,7 @@ async def test_record_outcomes_modal_fits_slacks_limits(app_env: AppEnv) -> None
     ]
 
 
-async def test_app_home_hides_private_channels_and_caps_long_lists(app_env: AppEnv) -> None:
+async def test_app_home_shows_owned_private_actions_and_pages_long_lists(app_env: AppEnv) -> None:
     await app_env.command("/meeting", "start Secret", channel_id="G1")
     await app_env.command("/outcome", "Secret task <@U2>", channel_id="G1")
     await app_env.command("/meeting", "start Public")
@@ -395,9 +395,9 @@ async def test_app_home_hides_private_channels_and_caps_long_lists(app_env: AppE
     home = app_env.fake.published_home["U2"]
     assert check_view(home) == []
     text = str(home["blocks"])
-    # U2 owns the private channel's action but is not in G1: it stays out of their Home.
-    assert "Secret task" not in text
-    assert "Task 0" in text and "…and 20 more." in text
+    # U2 is not in G1 but owns the action, so was told of it: it is on their Home.
+    assert "Secret task" in text
+    assert "Task 0" in text and "1–20 of 41" in text and "Show more" in text
 
 
 async def test_a_refused_press_is_still_acknowledged(app_env: AppEnv) -> None:

@@ -241,12 +241,12 @@ async def test_a_form_left_open_does_not_undo_another_admins_change(app_env: App
 async def test_saved_thresholds_apply_at_once(app_env: AppEnv) -> None:
     await app_env.command("/decision", "new Pick a vendor")
     app_env.deps.clock.advance(timedelta(days=2))  # type: ignore[attr-defined]
-    before = await app_env.command("/decision", "list stalled")
-    assert "Nothing is stalled" in str(before.json())
+    before = await app_env.answer("/decision", "list stalled")
+    assert "Nothing is stalled" in str(before)
     view = await open_settings(app_env)
     await save(app_env, view, **{BlockId.SETTINGS_STALL_AFTER: {"value": "1"}})
-    after = await app_env.command("/decision", "list stalled")
-    assert "Pick a vendor" in str(after.json()["blocks"])
+    after = await app_env.answer("/decision", "list stalled")
+    assert "Pick a vendor" in str(after["blocks"])
 
 
 # --- mistakes -------------------------------------------------------------------------------

@@ -55,7 +55,7 @@ async def test_out_of_range_values_fall_back_to_the_file_with_a_warning(
     assert "T1" in warning.getMessage() and "nudges.stall_after_days" in warning.getMessage()
     assert warning.exc_info is None
 
-    listed = (await app_env.command("/decision", "list stalled")).json()
+    listed = await app_env.answer("/decision", "list stalled")
     assert "Stalled decisions" in str(listed)
     await app_env.command("/hygiene", "stats")
     await app_env.command("/hygiene", "digest preview")

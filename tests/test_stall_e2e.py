@@ -66,8 +66,7 @@ async def test_idle_for_exactly_five_working_days_is_stalled_everywhere(app_env:
     for moment, stalled in ((WEEK_END, True), (WEEK_END - timedelta(microseconds=1), False)):
         app_env.deps.clock.set(moment)  # type: ignore[attr-defined]
         app_env.fake.reset()
-        response = await app_env.command("/decision", "list stalled", user_id="U1")
-        listed = str(response.json()) + str([r.body for r in app_env.fake.responses])
+        listed = str(await app_env.answer("/decision", "list stalled", user_id="U1"))
         assert ("Pick the venue" in listed) is stalled
         async with app_env.deps.db.transaction() as session:
             cadence = await cadence_for(session, ws=WS, base=app_env.deps.cadence)

@@ -37,6 +37,20 @@ class Decision(WorkspaceScoped, Base):
         ),
         Index("ix_decisions_ws_status_due", "enterprise_id", "team_id", "status", "due_date"),
         Index("ix_decisions_card_due", "card_due_at"),
+        # "Waiting on others" on App Home: what the reader recorded.
+        Index("ix_decisions_ws_status_creator", "enterprise_id", "team_id", "status", "creator_id"),
+        # Lists within the privacy rule, counted and paged from the index alone.
+        Index(
+            "ix_decisions_ws_status_reads",
+            "enterprise_id",
+            "team_id",
+            "status",
+            "channel_id",
+            "owner_id",
+            "creator_id",
+            "due_date",
+            "number",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -21,10 +21,13 @@ from bot.errors import Conflict, Forbidden, NotFound
 from bot.meetings import links
 from bot.meetings.models import Meeting
 from bot.numbering import next_numbers
+from bot.paging import Page
 from bot.validation import TEXT_MAX, TITLE_MAX, clean_text, require_text
+from bot.visibility import Visibility
 from bot.workspace import Actor, WorkspaceKey
 
-LIST_LIMIT = 50
+LIST_LIMIT = 20
+HOME_LIMIT = 10
 # A new decision's channel card is posted by the web process right after the acknowledgement;
 # the worker leaves it to that process this long before posting it itself.
 CARD_GRACE = timedelta(minutes=1)
@@ -195,17 +198,55 @@ async def create_decisions(
     return decisions
 
 
-async def get_decision(session: AsyncSession, *, ws: WorkspaceKey, number: int) -> Decision:
-    found = await session.scalar(
-        select(Decision)
-        .where(Decision.in_workspace(ws), Decision.number == number)
-        .options(selectinload(Decision.events))
-    )
+def decision_not_found(number: int) -> NotFound:
+    """The one answer for a decision that is missing, in another workspace, or not the asker's
+    to see: all three look alike, so a private conversation's decisions do not leak."""
+    return NotFound(f"There is no D-{number} in this workspace. `/decision list all` shows them.")
+
+
+def visible_clause(visible: Visibility) -> ColumnElement[bool]:
+    """Decisions ``visible.reader`` may see: a readable conversation's, or their own."""
+    return visible.clause(Decision.channel_id, Decision.owner_id, Decision.creator_id)
+
+
+async def get_decision(
+    session: AsyncSession, *, ws: WorkspaceKey, number: int, visible: Visibility | None = None
+) -> Decision:
+    """D-``number``; with ``visible``, only if its reader may see it (else the same NotFound)."""
+    query = select(Decision).where(Decision.in_workspace(ws), Decision.number == number)
+    if visible is not None:
+        query = query.where(visible_clause(visible))
+    found = await session.scalar(query.options(selectinload(Decision.events)))
     if found is None:
-        raise NotFound(
-            f"There is no D-{number} in this workspace. `/decision list all` shows them."
-        )
+        raise decision_not_found(number)
     return found
+
+
+# The decisions' conversations by a loose index scan: one index seek per conversation
+# (ix_decisions_ws_channel_status), where DISTINCT would read every decision's entry.
+_DECISION_CHANNELS = text(
+    """
+    WITH RECURSIVE used(channel_id) AS (
+        SELECT min(channel_id) FROM decisions WHERE enterprise_id = :e AND team_id = :t
+        UNION ALL
+        SELECT (
+            SELECT min(d.channel_id) FROM decisions d
+            WHERE d.enterprise_id = :e AND d.team_id = :t AND d.channel_id > used.channel_id
+        )
+        FROM used WHERE used.channel_id IS NOT NULL
+    )
+    SELECT channel_id FROM used WHERE channel_id IS NOT NULL
+    """
+)
+
+
+async def channels_in_use(session: AsyncSession, *, ws: WorkspaceKey) -> set[str]:
+    """Every conversation holding a decision or a meeting: what a reader's rights are asked of."""
+    found = await session.execute(_DECISION_CHANNELS, {"e": ws.enterprise_id, "t": ws.team_id})
+    meetings = await session.scalars(
+        select(Meeting.channel_id).where(Meeting.in_workspace(ws)).distinct()
+    )
+    return {row[0] for row in found} | set(meetings.all())
 
 
 async def decide(
@@ -217,8 +258,9 @@ async def decide(
     resolution: str,
     now: datetime,
     channel_id: str | None = None,
+    visible: Visibility | None = None,
 ) -> Decision:
-    decision = await get_decision(session, ws=ws, number=number)
+    decision = await get_decision(session, ws=ws, number=number, visible=visible)
     _ensure_may_change(decision, actor)
     _ensure_open(decision, "decided")
     decision.resolution = require_text(resolution, what="resolution", limit=TEXT_MAX)
@@ -245,8 +287,9 @@ async def assign(
     actor: Actor,
     owner_id: str,
     now: datetime,
+    visible: Visibility | None = None,
 ) -> Decision:
-    decision = await get_decision(session, ws=ws, number=number)
+    decision = await get_decision(session, ws=ws, number=number, visible=visible)
     _ensure_may_change(decision, actor)
     _ensure_open(decision, "reassigned")
     if decision.owner_id == owner_id:
@@ -271,8 +314,9 @@ async def set_due(
     actor: Actor,
     due_date: date | None,
     now: datetime,
+    visible: Visibility | None = None,
 ) -> Decision:
-    decision = await get_decision(session, ws=ws, number=number)
+    decision = await get_decision(session, ws=ws, number=number, visible=visible)
     _ensure_may_change(decision, actor)
     _ensure_open(decision, "rescheduled")
     previous = decision.due_date
@@ -298,8 +342,9 @@ async def drop(
     actor: Actor,
     reason: str | None,
     now: datetime,
+    visible: Visibility | None = None,
 ) -> Decision:
-    decision = await get_decision(session, ws=ws, number=number)
+    decision = await get_decision(session, ws=ws, number=number, visible=visible)
     _ensure_may_change(decision, actor)
     _ensure_open(decision, "dropped")
     decision.drop_reason = clean_text(reason, what="reason", limit=TEXT_MAX, required=False)
@@ -312,9 +357,15 @@ async def drop(
 
 
 async def reopen(
-    session: AsyncSession, *, ws: WorkspaceKey, number: int, actor: Actor, now: datetime
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    number: int,
+    actor: Actor,
+    now: datetime,
+    visible: Visibility | None = None,
 ) -> Decision:
-    decision = await get_decision(session, ws=ws, number=number)
+    decision = await get_decision(session, ws=ws, number=number, visible=visible)
     _ensure_may_change(decision, actor)
     if decision.status == DecisionStatus.OPEN:
         raise Conflict(f"{decision.ref} is already open.")
@@ -336,8 +387,9 @@ async def snooze(
     actor: Actor,
     until: datetime,
     now: datetime,
+    visible: Visibility | None = None,
 ) -> Decision:
-    decision = await get_decision(session, ws=ws, number=number)
+    decision = await get_decision(session, ws=ws, number=number, visible=visible)
     _ensure_may_change(decision, actor)
     _ensure_open(decision, "snoozed")
     if until <= now:
@@ -416,48 +468,90 @@ async def list_decisions(
     ws: WorkspaceKey,
     scope: ListScope,
     stalled: ColumnElement[bool],
+    visible: Visibility,
     channel_id: str | None = None,
     user_id: str | None = None,
-    visible_channels: Sequence[str] | None = None,
     limit: int = LIST_LIMIT,
-) -> list[Decision]:
+    offset: int = 0,
+) -> Page[Decision]:
     """Open decisions for one view of the workspace, most urgent (oldest due, then oldest) first.
 
-    ``stalled`` is the clause from ``stalled_clause``; ``visible_channels``, when given, keeps the
-    list to channels the viewer may see.
+    ``stalled`` is the clause from ``stalled_clause``. Only what ``visible`` allows is counted
+    and listed, so the page and its total are right however much the reader may not see.
     """
-    query = select(Decision).where(
-        Decision.in_workspace(ws), Decision.status == DecisionStatus.OPEN
-    )
+    where = [
+        Decision.in_workspace(ws),
+        Decision.status == DecisionStatus.OPEN,
+        visible_clause(visible),
+    ]
     if scope is ListScope.CHANNEL:
-        query = query.where(Decision.channel_id == channel_id)
+        where.append(Decision.channel_id == channel_id)
     elif scope is ListScope.MINE or scope is ListScope.USER:
-        query = query.where(Decision.owner_id == user_id)
+        where.append(Decision.owner_id == user_id)
     elif scope is ListScope.STALLED:
-        query = query.where(stalled)
-    if visible_channels is not None:
-        query = query.where(Decision.channel_id.in_(list(visible_channels)))
-    query = query.order_by(Decision.due_date.is_(None), Decision.due_date, Decision.number).limit(
-        limit
+        where.append(stalled)
+    return await _urgent_page(session, where, limit=limit, offset=offset)
+
+
+_URGENT_FIRST = (Decision.due_date.is_(None), Decision.due_date, Decision.number)
+
+
+async def _urgent_page(
+    session: AsyncSession, where: Sequence[ColumnElement[bool]], *, limit: int, offset: int
+) -> Page[Decision]:
+    """Count and page the decisions matching ``where``, most urgent first.
+
+    The count and the page's numbers come from ix_decisions_ws_status_reads alone (every
+    column the privacy rule and the order read is in it); only the page's rows are loaded.
+    """
+    total = await session.scalar(select(func.count(Decision.number)).where(*where))
+    numbers = list(
+        (
+            await session.scalars(
+                select(Decision.number)
+                .where(*where)
+                .order_by(*_URGENT_FIRST)
+                .limit(limit)
+                .offset(offset)
+            )
+        ).all()
     )
-    return list((await session.scalars(query)).all())
+    rows = {
+        d.number: d
+        for d in await session.scalars(
+            select(Decision).where(*where[:1], Decision.number.in_(numbers))
+        )
+    }
+    items = [rows[n] for n in numbers if n in rows]
+    return Page(items=items, total=int(total or 0), offset=offset)
 
 
 async def home_decisions(
-    session: AsyncSession, *, ws: WorkspaceKey, user_id: str, limit: int = 20
-) -> tuple[list[Decision], list[Decision]]:
-    """Open decisions the user owns, and open ones they recorded that wait on someone else."""
-    base = select(Decision).where(Decision.in_workspace(ws), Decision.status == DecisionStatus.OPEN)
-    order = (Decision.due_date.is_(None), Decision.due_date, Decision.number)
-    owned = await session.scalars(
-        base.where(Decision.owner_id == user_id).order_by(*order).limit(limit)
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    visible: Visibility,
+    owned_offset: int = 0,
+    waiting_offset: int = 0,
+    limit: int = HOME_LIMIT,
+) -> tuple[Page[Decision], Page[Decision]]:
+    """Open decisions the reader owns, and open ones they recorded that wait on someone else.
+
+    Both are within the privacy rule by construction: its owner-or-creator half. Asking for
+    the other half as well would only keep the database from using the owner's index.
+    """
+    user_id = visible.reader
+    base = [Decision.in_workspace(ws), Decision.status == DecisionStatus.OPEN]
+    owned = await _urgent_page(
+        session, [*base, Decision.owner_id == user_id], limit=limit, offset=owned_offset
     )
-    waiting = await session.scalars(
-        base.where(Decision.creator_id == user_id, Decision.owner_id != user_id)
-        .order_by(*order)
-        .limit(limit)
+    waiting = await _urgent_page(
+        session,
+        [*base, Decision.creator_id == user_id, Decision.owner_id != user_id],
+        limit=limit,
+        offset=waiting_offset,
     )
-    return list(owned.all()), list(waiting.all())
+    return owned, waiting
 
 
 def ensure_may_decide(decision: Decision, actor: Actor) -> None:

@@ -233,6 +233,8 @@ class FakeSlack:
         self.views: dict[str, JsonDict] = {}
         self.published_home: dict[str, JsonDict] = {}
         self.responses: list[ResponsePost] = []
+        #: Called with each post to a response_url as it arrives (benchmarks time them).
+        self.on_response: Callable[[ResponsePost], None] | None = None
         self.files: dict[str, UploadedFile] = {}
         self.rate_limited_count = 0
 
@@ -361,6 +363,10 @@ class FakeSlack:
         )
         self.channels[channel_id] = channel
         return channel
+
+    def add_dm(self, user_id: str) -> Channel:
+        """The DM between ``user_id`` and the app (``D<user>``), as Slack opens it."""
+        return self._dm_channel(user_id)
 
     def fail_next(
         self,
@@ -529,7 +535,10 @@ class FakeSlack:
             body = await request.json()
         except ValueError:
             return web.Response(status=400, text="invalid_payload")
-        self.responses.append(ResponsePost(key=request.match_info["key"], body=body))
+        post = ResponsePost(key=request.match_info["key"], body=body)
+        self.responses.append(post)
+        if self.on_response is not None:
+            self.on_response(post)
         return web.Response(text="ok")
 
     def _take_fault(self, method: str) -> _Fault | None:

@@ -11,12 +11,12 @@ commit. Every query is filtered by the workspace key.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Generic, TypeVar
+from typing import TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, select
+from sqlalchemy import ColumnElement, and_, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -25,7 +25,9 @@ from bot.decisions.models import Decision
 from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bot.meetings.models import Meeting, Outcome, OutcomeKind
 from bot.numbering import next_number
+from bot.paging import Page, page_of
 from bot.validation import TEXT_MAX, TITLE_MAX, require_text
+from bot.visibility import Visibility
 from bot.workspace import Actor, WorkspaceKey
 
 T = TypeVar("T")
@@ -215,12 +217,14 @@ async def end_meeting(
     return meeting
 
 
-async def get_meeting(session: AsyncSession, *, ws: WorkspaceKey, number: int) -> Meeting:
-    found = await session.scalar(
-        select(Meeting)
-        .where(Meeting.in_workspace(ws), Meeting.number == number)
-        .options(selectinload(Meeting.outcomes))
-    )
+async def get_meeting(
+    session: AsyncSession, *, ws: WorkspaceKey, number: int, visible: Visibility | None = None
+) -> Meeting:
+    """M-``number``; with ``visible``, only if its reader may see it (else the same NotFound)."""
+    query = select(Meeting).where(Meeting.in_workspace(ws), Meeting.number == number)
+    if visible is not None:
+        query = query.where(visible_meeting_clause(visible))
+    found = await session.scalar(query.options(selectinload(Meeting.outcomes)))
     if found is None:
         raise meeting_not_found(number)
     return found
@@ -235,11 +239,16 @@ def meeting_not_found(number: int) -> NotFound:
 
 
 async def meeting_for_outcome(
-    session: AsyncSession, *, ws: WorkspaceKey, channel_id: str, number: int | None
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    channel_id: str,
+    number: int | None,
+    visible: Visibility | None = None,
 ) -> Meeting:
     """The meeting ``/outcome`` adds to: the one named, else the channel's open or latest one."""
     if number is not None:
-        return await get_meeting(session, ws=ws, number=number)
+        return await get_meeting(session, ws=ws, number=number, visible=visible)
     found = await _open_meeting(session, ws=ws, channel_id=channel_id)
     if found is None:
         found = await session.scalar(
@@ -435,13 +444,23 @@ async def add_outcome(
 
 
 async def get_action(
-    session: AsyncSession, *, ws: WorkspaceKey, number: int, lock: bool = False
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    number: int,
+    lock: bool = False,
+    visible: Visibility | None = None,
 ) -> Outcome:
+    """A-``number``; with ``visible``, only if its reader may see it (else the same NotFound)."""
     query = (
         select(Outcome)
         .where(Outcome.in_workspace(ws), Outcome.number == number)
         .options(selectinload(Outcome.meeting).selectinload(Meeting.outcomes))
     )
+    if visible is not None:
+        query = query.join(Meeting, Meeting.id == Outcome.meeting_id).where(
+            visible_outcome_clause(visible)
+        )
     if lock:
         query = query.with_for_update(of=Outcome)
     found = await session.scalar(query)
@@ -464,9 +483,15 @@ def ensure_may_change_action(outcome: Outcome, actor: Actor) -> None:
 
 
 async def mark_action_done(
-    session: AsyncSession, *, ws: WorkspaceKey, number: int, actor: Actor, now: datetime
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    number: int,
+    actor: Actor,
+    now: datetime,
+    visible: Visibility | None = None,
 ) -> Outcome:
-    outcome = await get_action(session, ws=ws, number=number, lock=True)
+    outcome = await get_action(session, ws=ws, number=number, lock=True, visible=visible)
     ensure_may_change_action(outcome, actor)
     if outcome.done_at is not None:
         raise Conflict(f"{outcome.ref} is already done (marked by <@{outcome.done_by}>).")
@@ -492,18 +517,14 @@ async def remember_outcome_message(
 # --- App Home -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Page(Generic[T]):
-    """The first ``len(items)`` of ``total`` matches, so a list can say how many it left out."""
-
-    items: list[T]
-    total: int
+def visible_meeting_clause(visible: Visibility) -> ColumnElement[bool]:
+    """Meetings ``visible.reader`` may see: a readable conversation's, or one they organized."""
+    return visible.clause(Meeting.channel_id, Meeting.organizer_id)
 
 
-async def _page(session: AsyncSession, query: Select[T], limit: int) -> Page[T]:
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    items = list((await session.scalars(query.limit(limit))).all())
-    return Page(items=items, total=int(total or 0))
+def visible_outcome_clause(visible: Visibility) -> ColumnElement[bool]:
+    """Outcomes of a meeting the reader may see, or ones they own or recorded (join Meeting)."""
+    return visible.clause(Meeting.channel_id, Outcome.owner_id, Outcome.creator_id)
 
 
 async def open_actions_of(
@@ -511,20 +532,24 @@ async def open_actions_of(
     *,
     ws: WorkspaceKey,
     owner_id: str,
-    channels: Collection[str] | None = None,
+    visible: Visibility,
     limit: int = HOME_LIMIT,
+    offset: int = 0,
 ) -> Page[Outcome]:
-    """Open action items owned by ``owner_id``, soonest due first, with their meetings."""
+    """Open action items owned by ``owner_id`` that ``visible`` allows, soonest due first."""
     query = (
         select(Outcome)
         .join(Meeting, Meeting.id == Outcome.meeting_id)
-        .where(Outcome.in_workspace(ws), open_action_clause(), Outcome.owner_id == owner_id)
+        .where(
+            Outcome.in_workspace(ws),
+            open_action_clause(),
+            Outcome.owner_id == owner_id,
+            visible_outcome_clause(visible),
+        )
         .options(selectinload(Outcome.meeting).selectinload(Meeting.outcomes))
         .order_by(Outcome.due_date.is_(None), Outcome.due_date, Outcome.number)
     )
-    if channels is not None:
-        query = query.where(Meeting.channel_id.in_(list(channels)))
-    return await _page(session, query, limit)
+    return await page_of(session, query, limit=limit, offset=offset)
 
 
 async def meetings_owing_outcomes(
@@ -532,20 +557,19 @@ async def meetings_owing_outcomes(
     *,
     ws: WorkspaceKey,
     organizer_id: str,
-    channels: Collection[str] | None = None,
+    visible: Visibility,
     limit: int = HOME_LIMIT,
+    offset: int = 0,
 ) -> Page[Meeting]:
-    """Outcome-free meetings ``organizer_id`` ran, most recent first."""
+    """Outcome-free meetings ``organizer_id`` ran that ``visible`` allows, most recent first."""
     query = (
         select(Meeting)
         .where(Meeting.in_workspace(ws), Meeting.organizer_id == organizer_id)
-        .where(outcome_free_clause())
+        .where(outcome_free_clause(), visible_meeting_clause(visible))
         .options(selectinload(Meeting.outcomes))
         .order_by(Meeting.ended_at.desc(), Meeting.number.desc())
     )
-    if channels is not None:
-        query = query.where(Meeting.channel_id.in_(list(channels)))
-    return await _page(session, query, limit)
+    return await page_of(session, query, limit=limit, offset=offset)
 
 
 async def channels_of_home_items(

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.errors import Conflict, InvalidInput
 from bot.meetings import service as meetings
 from bot.meetings.models import Outcome
+from bot.visibility import Visibility
 from bot.workspace import Actor, WorkspaceKey
 
 SNOOZE_DAYS = (1, 3, 7)
@@ -38,9 +39,10 @@ async def snooze_action(
     actor: Actor,
     until: datetime,
     now: datetime,
+    visible: Visibility | None = None,
 ) -> Outcome:
     """Hold the action item's reminders until ``until``; counts as activity on it."""
-    action = await meetings.get_action(session, ws=ws, number=number, lock=True)
+    action = await meetings.get_action(session, ws=ws, number=number, lock=True, visible=visible)
     meetings.ensure_may_change_action(action, actor)
     if action.done_at is not None:
         raise Conflict(f"A-{number} is already done, so there is nothing to snooze.")

@@ -22,6 +22,7 @@ from bot.decisions import service
 from bot.decisions.models import Decision
 from bot.slack.blocks import decisions as render
 from bot.slack.sender import TOKEN_ERRORS, WorkspaceUnavailable, is_transient
+from bot.slack.text import conversation_text
 from bot.workspace import WorkspaceKey
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,8 @@ async def post_card(
         log.info("no card for %s %s: %s", ws, decision.ref, error)
         if tell is not None:
             await tell(
-                f"{decision.ref} is recorded, but I can't post in <#{decision.channel_id}>. "
+                f"{decision.ref} is recorded, but I can't post in "
+                f"{conversation_text(decision.channel_id)}. "
                 "Invite me with `/invite @Followthrough` to share decisions there."
             )
         return False

@@ -40,6 +40,7 @@ from bot.nudges.rules import NudgeKind, episode_key, is_user_id
 from bot.slack.blocks import nudges as render
 from bot.slack.blocks.kit import Block
 from bot.slack.digest_compose import compose_digest, record_sent
+from bot.slack.privacy import ChannelAccess, is_person
 from bot.slack.users import UserDirectory
 from bot.workspace import WorkspaceKey
 
@@ -146,6 +147,21 @@ class ComposeContext:
     client: AsyncWebClient
     users: UserDirectory = field(default_factory=UserDirectory)
     reads: BatchedReads | None = None
+    access: ChannelAccess | None = None
+
+    async def may_reach(self, channel_id: str, recipient: str, *people: str | None) -> bool:
+        """The privacy rule for a message about an item of ``channel_id`` sent to ``recipient``.
+
+        A person: a member of the item's conversation (any, if it is public), or one of
+        ``people`` (owner, creator). A conversation: the item's own, or any if it is public.
+        """
+        if self.access is None:
+            self.access = ChannelAccess(self.client, team_id=self.ws.team_id)
+        if recipient == channel_id or (is_person(recipient) and recipient in people):
+            return True
+        if is_person(recipient):
+            return await self.access.may_see(channel_id, recipient)
+        return not await self.access.is_conversation_private(channel_id)
 
     async def load(self, fetch: Fetch[T], number: int) -> T | None:
         """Item ``number`` of this workspace as ``fetch`` finds it, read together with what
@@ -278,7 +294,9 @@ async def compose_decision_nudge(ctx: ComposeContext, delivery: Delivery) -> Com
 
 async def compose_decision_escalation(ctx: ComposeContext, delivery: Delivery) -> Composed:
     d = await _decision(ctx, delivery)
-    if d is None:
+    if d is None or not await ctx.may_reach(
+        d.channel_id, delivery.recipient, d.owner_id, d.creator_id
+    ):
         return None
     return await ctx.in_working_hours(
         delivery.recipient,
@@ -310,7 +328,7 @@ async def compose_meeting_nudge(ctx: ComposeContext, delivery: Delivery) -> Comp
 
 async def compose_meeting_escalation(ctx: ComposeContext, delivery: Delivery) -> Composed:
     m = await _meeting(ctx, delivery)
-    if m is None:
+    if m is None or not await ctx.may_reach(m.channel_id, delivery.recipient, m.organizer_id):
         return None
     return await ctx.in_working_hours(
         delivery.recipient,
@@ -339,7 +357,9 @@ async def compose_action_nudge(ctx: ComposeContext, delivery: Delivery) -> Compo
 
 async def compose_action_escalation(ctx: ComposeContext, delivery: Delivery) -> Composed:
     a = await _action(ctx, delivery)
-    if a is None:
+    if a is None or not await ctx.may_reach(
+        a.meeting.channel_id, delivery.recipient, a.owner_id, a.creator_id
+    ):
         return None
     return await ctx.in_working_hours(
         delivery.recipient,

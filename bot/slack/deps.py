@@ -23,7 +23,9 @@ from bot.decisions.service import NewDecision, create_decisions
 from bot.errors import Forbidden, UserError
 from bot.group_commit import GroupCommit
 from bot.slack.follow_ups import FollowUps
+from bot.slack.privacy import ChannelFacts, visibility_for
 from bot.slack.users import CACHE_SECONDS, SlackUser, UserDirectory
+from bot.visibility import Visibility
 from bot.workspace import Actor, WorkspaceKey
 from bot.workspaces import service as workspaces
 
@@ -43,6 +45,8 @@ class Deps:
     users: UserDirectory = field(default_factory=UserDirectory)
     known_workspaces: set[WorkspaceKey] = field(default_factory=set)
     follow_ups: FollowUps = field(default_factory=FollowUps)
+    # Channel info and members per workspace, with a TTL and event invalidation.
+    channel_facts: ChannelFacts = field(default_factory=ChannelFacts)
     # New decisions arriving together are stored in one transaction (bot/group_commit.py).
     new_decisions: GroupCommit[NewDecision, Decision] = field(init=False)
 
@@ -100,6 +104,12 @@ class Deps:
                 if not actor.is_admin:
                     raise
         return await attempt(Actor(user_id=user_id, is_admin=True))
+
+    async def visibility(
+        self, client: AsyncWebClient, ws: WorkspaceKey, reader: str, *, here: str | None = None
+    ) -> Visibility:
+        """What ``reader`` may see, for the services' queries (``bot/slack/privacy.py``)."""
+        return await visibility_for(client, self.db, self.channel_facts, ws, reader, here=here)
 
     async def user_zone(self, client: AsyncWebClient, ws: WorkspaceKey, user_id: str) -> ZoneInfo:
         user = await self.user(client, ws, user_id)

@@ -36,6 +36,8 @@ class Action(enum.StrEnum):
     MEETING_NO_OUTCOME = "meeting_no_outcome"
     ACTION_DONE = "action_done"
     ACTION_SNOOZE = "action_snooze"
+    DECISION_LIST_NEXT = "decision_list_next"
+    HOME_MORE = "home_more"
 
 
 class Block(enum.StrEnum):

@@ -1,26 +1,44 @@
-"""The privacy rule: who may see what was said in which channel.
+"""The privacy rule: who may see what was said in which conversation. One rule, one place.
 
 Public channels are open to everyone in the workspace; a private channel, DM or group DM only
-to its members (conversations.info, then conversations.members). Decision lists, App Home,
-stats, digests and exports all ask through this one class, which caches per request.
+to its members (conversations.info, then conversations.members). An item is also visible to
+its owner and to whoever recorded it: they were told of it anyway (``bot/visibility.py``).
+Every surface — commands by reference, lists, App Home, buttons, modals, shortcuts, stats,
+digests — asks through ``visibility_for`` (or ``ChannelAccess`` for a single conversation) and
+hands the answer to the services as plain values, which put it into their SQL.
+
+Channel facts (the info and the member list) come from ``ChannelFacts``: a per-workspace,
+in-process cache with a TTL, emptied for a conversation when Slack says its membership, name,
+archive state or sharing changed (``bot/slack/listeners/channels.py``). In-process is enough
+for a cache: a process that has not heard an event still drops the facts at the TTL.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.db import Database
+from bot.decisions.service import channels_in_use
 from bot.slack.client import FACT_PATIENCE, fact_client
+from bot.visibility import Visibility
+from bot.workspace import WorkspaceKey
 
 log = logging.getLogger(__name__)
 
 LOOKUP_CONCURRENCY = 4
+#: Seconds channel facts are trusted without an event saying they changed.
+FACTS_TTL = 300.0
+#: Errors that say the conversation is gone or closed to the app: worth remembering.
+_LASTING = {"channel_not_found", "not_in_channel", "missing_scope", "access_denied"}
 
 
 def is_person(recipient: str) -> bool:
@@ -28,22 +46,101 @@ def is_person(recipient: str) -> bool:
     return recipient[:1] in ("U", "W")
 
 
-class ChannelAccess:
-    """Which channels a reader may see, asking Slack once per channel (and member list)."""
+def is_direct(channel_id: str) -> bool:
+    """A direct message with the app or between people (ids starting with D)."""
+    return channel_id[:1] == "D"
 
-    def __init__(self, client: AsyncWebClient) -> None:
+
+@dataclass
+class _Fact:
+    value: Any
+    at: float
+
+
+@dataclass
+class ChannelFacts:
+    """conversations.info and conversations.members answers, per workspace, for ``ttl`` seconds."""
+
+    ttl: float = FACTS_TTL
+    clock: Callable[[], float] = time.monotonic
+    _info: dict[tuple[str, str], _Fact] = field(default_factory=dict)
+    _members: dict[tuple[str, str], _Fact] = field(default_factory=dict)
+
+    def info(self, team_id: str, channel_id: str) -> tuple[bool, dict[str, Any] | None]:
+        return self._get(self._info, (team_id, channel_id))
+
+    def members(self, team_id: str, channel_id: str) -> tuple[bool, frozenset[str] | None]:
+        return self._get(self._members, (team_id, channel_id))
+
+    def keep_info(self, team_id: str, channel_id: str, info: dict[str, Any] | None) -> None:
+        self._info[(team_id, channel_id)] = _Fact(info, self.clock())
+
+    def keep_members(self, team_id: str, channel_id: str, members: frozenset[str]) -> None:
+        self._members[(team_id, channel_id)] = _Fact(members, self.clock())
+
+    def forget(self, team_id: str, channel_id: str) -> None:
+        """Slack said this conversation changed: ask again next time."""
+        self._info.pop((team_id, channel_id), None)
+        self._members.pop((team_id, channel_id), None)
+
+    def forget_workspace(self, team_id: str) -> None:
+        for store in (self._info, self._members):
+            for key in [k for k in store if k[0] == team_id]:
+                del store[key]
+
+    def _get(self, store: dict[tuple[str, str], _Fact], key: tuple[str, str]) -> tuple[bool, Any]:
+        fact = store.get(key)
+        if fact is None:
+            return False, None
+        if self.clock() - fact.at >= self.ttl:
+            del store[key]
+            return False, None
+        return True, fact.value
+
+
+class ChannelAccess:
+    """Which conversations a reader may see; facts from ``facts`` (shared) or per request."""
+
+    def __init__(
+        self, client: AsyncWebClient, facts: ChannelFacts | None = None, *, team_id: str = ""
+    ) -> None:
         # Lookups wait out a 429 (bounded by FACT_PATIENCE); the ack deadline keeps the person
         # informed meanwhile (bot/slack/ack_budget.py).
         self._client = fact_client(client)
-        self._info: dict[str, dict[str, Any] | None] = {}
-        self._members: dict[str, frozenset[str]] = {}
+        self._facts = facts if facts is not None else ChannelFacts()
+        self._team = team_id or str(client.default_params.get("team_id") or "")
         self._limit = asyncio.Semaphore(LOOKUP_CONCURRENCY)
 
     async def readable(self, channel_ids: Iterable[str], reader: str) -> set[str]:
-        """The channels among ``channel_ids`` whose numbers may reach ``reader``."""
-        ids = sorted(set(channel_ids))
-        allowed = await asyncio.gather(*(self.may_see(c, reader) for c in ids))
-        return {channel for channel, ok in zip(ids, allowed, strict=True) if ok}
+        """The conversations among ``channel_ids`` whose items may reach ``reader``.
+
+        Answered from the cache where it can be, without a coroutine per conversation; only
+        what the cache does not know is asked of Slack.
+        """
+        found: set[str] = set()
+        unknown: list[str] = []
+        for channel_id in sorted(set(channel_ids)):
+            known = self._known(channel_id, reader)
+            if known is None:
+                unknown.append(channel_id)
+            elif known:
+                found.add(channel_id)
+        allowed = await asyncio.gather(*(self.may_see(c, reader) for c in unknown))
+        return found | {channel for channel, ok in zip(unknown, allowed, strict=True) if ok}
+
+    def _known(self, channel_id: str, reader: str) -> bool | None:
+        """``may_see`` from the cache alone; None when Slack must be asked."""
+        known, info = self._facts.info(self._team, channel_id)
+        if not known:
+            return None
+        if info is None:
+            return False
+        if not (info.get("is_private") or info.get("is_im") or info.get("is_mpim")):
+            return True
+        if not is_person(reader):
+            return False
+        known, members = self._facts.members(self._team, channel_id)
+        return None if not known or members is None else reader in members
 
     async def may_see(self, channel_id: str, reader: str) -> bool:
         info = await self._channel(channel_id)
@@ -53,47 +150,122 @@ class ChannelAccess:
             return True
         return is_person(reader) and reader in await self._member_ids(channel_id)
 
+    async def is_conversation_private(self, channel_id: str) -> bool:
+        """True for a private channel, DM or group DM, and for one Slack will not describe."""
+        info = await self._channel(channel_id)
+        return info is None or bool(
+            info.get("is_private") or info.get("is_im") or info.get("is_mpim")
+        )
+
+    async def is_direct_message(self, channel_id: str) -> bool:
+        """A DM or a group DM (not a channel), by id or by what Slack says of it."""
+        if is_direct(channel_id):
+            return True
+        info = await self._channel(channel_id)
+        return bool(info and (info.get("is_im") or info.get("is_mpim")))
+
     def name(self, channel_id: str) -> str | None:
-        info = self._info.get(channel_id)
+        _, info = self._facts.info(self._team, channel_id)
         name = info.get("name") if info else None
         return name if isinstance(name, str) and name else None
 
     async def _channel(self, channel_id: str) -> dict[str, Any] | None:
-        if channel_id not in self._info:
-            async with self._limit:
-                try:
-                    async with asyncio.timeout(FACT_PATIENCE):
-                        response = await self._client.conversations_info(channel=channel_id)
-                    found = response.get("channel")
-                except SlackApiError as exc:
-                    log.info("channel %s left out: %s", channel_id, exc.response.get("error"))
-                    found = None
-                except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
-                    log.info("channel %s left out: %s", channel_id, type(exc).__name__)
-                    found = None
-            self._info[channel_id] = found if isinstance(found, dict) else None
-        return self._info[channel_id]
+        known, info = self._facts.info(self._team, channel_id)
+        if known:
+            return info
+        async with self._limit:
+            known, info = self._facts.info(self._team, channel_id)
+            if known:
+                return info
+            try:
+                async with asyncio.timeout(FACT_PATIENCE):
+                    response = await self._client.conversations_info(channel=channel_id)
+                found = response.get("channel")
+            except SlackApiError as exc:
+                error = exc.response.get("error")
+                log.info("channel %s left out: %s", channel_id, error)
+                if error in _LASTING:
+                    self._facts.keep_info(self._team, channel_id, None)
+                return None
+            except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+                # Passing trouble: left out of this answer, asked again next time.
+                log.info("channel %s left out: %s", channel_id, type(exc).__name__)
+                return None
+            kept = found if isinstance(found, dict) else None
+            self._facts.keep_info(self._team, channel_id, kept)
+            return kept
 
     async def _member_ids(self, channel_id: str) -> frozenset[str]:
-        if channel_id not in self._members:
-            members: set[str] = set()
+        known, members = self._facts.members(self._team, channel_id)
+        if known and members is not None:
+            return members
+        async with self._limit:
+            known, members = self._facts.members(self._team, channel_id)
+            if known and members is not None:
+                return members
+            found: set[str] = set()
             cursor: str | None = None
-            async with self._limit:
-                try:
-                    async with asyncio.timeout(FACT_PATIENCE):
-                        while True:
-                            page = await self._client.conversations_members(
-                                channel=channel_id, cursor=cursor, limit=1000
-                            )
-                            members.update(page.get("members") or [])
-                            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-                            if not cursor:
-                                break
-                except SlackApiError as exc:
-                    log.info("members of %s unknown: %s", channel_id, exc.response.get("error"))
-                    members = set()
-                except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
-                    log.info("members of %s unknown: %s", channel_id, type(exc).__name__)
-                    members = set()
-            self._members[channel_id] = frozenset(members)
-        return self._members[channel_id]
+            try:
+                async with asyncio.timeout(FACT_PATIENCE):
+                    while True:
+                        page = await self._client.conversations_members(
+                            channel=channel_id, cursor=cursor, limit=1000
+                        )
+                        found.update(page.get("members") or [])
+                        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+                        if not cursor:
+                            break
+            except SlackApiError as exc:
+                log.info("members of %s unknown: %s", channel_id, exc.response.get("error"))
+                return frozenset()
+            except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+                log.info("members of %s unknown: %s", channel_id, type(exc).__name__)
+                return frozenset()
+            kept = frozenset(found)
+            self._facts.keep_members(self._team, channel_id, kept)
+            return kept
+
+
+async def visibility_for(
+    client: AsyncWebClient,
+    db: Database,
+    facts: ChannelFacts,
+    ws: WorkspaceKey,
+    reader: str,
+    *,
+    here: str | None = None,
+) -> Visibility:
+    """What ``reader`` may see in this workspace, worked out before any item is read.
+
+    The candidates are every conversation that holds an item, so the answer does not depend on
+    which item was asked for: a number never used and one the reader may not see cost the same
+    and get the same reply. ``here`` is the conversation the request came from: Slack only
+    lets members type or press there, so it is readable by definition.
+    """
+    async with db.transaction() as session:
+        candidates = await channels_in_use(session, ws=ws)
+    if here:
+        candidates.discard(here)
+    access = ChannelAccess(client, facts, team_id=ws.team_id)
+    readable = await access.readable(candidates, reader)
+    if here:
+        readable.add(here)
+    return Visibility(reader=reader, channels=frozenset(readable))
+
+
+async def visible_channels(
+    client: AsyncWebClient,
+    channel_ids: set[str],
+    user_id: str,
+    current_channel: str,
+    *,
+    facts: ChannelFacts | None = None,
+    team_id: str = "",
+) -> set[str]:
+    """The conversations among ``channel_ids`` whose items ``user_id`` may see.
+
+    The conversation a request came from is visible by definition; the rest follow the rule.
+    """
+    access = ChannelAccess(client, facts, team_id=team_id)
+    found = await access.readable(channel_ids - {current_channel}, user_id)
+    return found | ({current_channel} if current_channel else set())

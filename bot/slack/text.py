@@ -144,6 +144,16 @@ def channel_mention(channel_id: str) -> str:
     return f"<#{channel_id}>"
 
 
+def conversation_text(channel_id: str) -> str:
+    """Where an item was recorded: a channel link, or "a direct message" for a DM.
+
+    A DM's id (``D…``) is no channel: it has no link, and its id means nothing to a reader.
+    """
+    if channel_id[:1] == "D":
+        return "a direct message"
+    return channel_mention(channel_id)
+
+
 def date_text(d: date) -> str:
     """A calendar date as people read it, e.g. ``Fri 27 Nov 2026``.
 

@@ -15,6 +15,7 @@ from slack_sdk.models.blocks import (
 
 from bot import validation
 from bot.decisions.models import Decision, DecisionEvent, DecisionStatus
+from bot.paging import Page
 from bot.slack import limits
 from bot.slack.blocks.kit import (
     Block,
@@ -34,6 +35,7 @@ from bot.slack.ids import Block as BlockId
 from bot.slack.ids import View as ViewId
 from bot.slack.parsing.items import item_value
 from bot.slack.text import (
+    conversation_text,
     date_text,
     escape,
     mention,
@@ -97,7 +99,7 @@ def decision_card(d: Decision, *, today: date | None = None) -> list[Block]:
                 f"*Owner*\n{mention(d.owner_id)}",
                 f"*Due*\n{due_text(d.due_date, today=today if d.is_open else None)}",
                 f"*Status*\n{STATUS_LABEL[DecisionStatus(d.status)]}",
-                f"*Channel*\n<#{d.channel_id}>",
+                f"*Channel*\n{conversation_text(d.channel_id)}",
             ],
         )
     ]
@@ -170,6 +172,34 @@ def decision_list(
     blocks = [section(f"*{escape(title)}* ({len(decisions)})")]
     blocks.extend(line_sections([decision_line(d, today=today) for d in decisions]))
     return capped(blocks, limit=limits.MESSAGE_BLOCKS_MAX, more="More not shown.")
+
+
+def decision_list_page(
+    page: Page[Decision],
+    *,
+    title: str,
+    empty: str,
+    today: date | None = None,
+    next_value: str | None = None,
+) -> list[Block]:
+    """One page of a list: the total, these decisions, and "Next" while more follow."""
+    if not page.items:
+        if page.offset:
+            return [section(f"*{escape(title)}* ({page.total})\nNo more.")]
+        return [section(f"*{escape(title)}*\n{empty}")]
+    first, last = page.offset + 1, page.offset + len(page.items)
+    shown = f"{first}–{last} of {page.total}" if page.total > len(page.items) else page.total
+    blocks = [section(f"*{escape(title)}* ({shown})")]
+    blocks.extend(line_sections([decision_line(d, today=today) for d in page.items]))
+    blocks = capped(blocks, limit=limits.MESSAGE_BLOCKS_MAX - 1, more="More not shown.")
+    if next_value is not None:
+        blocks.append(
+            actions(
+                button("Next", action_id=Action.DECISION_LIST_NEXT, value=next_value),
+                block_id="decision_list_next",
+            )
+        )
+    return blocks
 
 
 def _text_input(
@@ -265,22 +295,40 @@ def decide_modal(d: Decision, *, origin: dict[str, str]) -> Block:
 
 def home_section(
     title: str,
-    decisions: Sequence[Decision],
+    decisions: Page[Decision] | Sequence[Decision],
     *,
     empty: str,
     today: date,
     budget: int,
     place: str,
 ) -> list[Block]:
-    """A titled group of decision cards for App Home, within ``budget`` blocks."""
+    """A titled group of decision cards for App Home, within ``budget`` blocks.
+
+    Given a page, it says which of how many these are and offers "Show more" for the next.
+    """
+    page = decisions if isinstance(decisions, Page) else Page(list(decisions), len(decisions))
     blocks = [header(title)]
-    if not decisions:
+    if not page.items:
         return [*blocks, context(empty)]
     per_card = 2
-    room = max(0, (budget - 2) // per_card)
-    for d in decisions[:room]:
+    room = max(0, (budget - 3) // per_card)
+    shown = page.items[:room]
+    for d in shown:
         blocks.append(section(decision_line(d, today=today)))
         blocks.append(decision_actions(d, place=place))
-    if len(decisions) > room:
-        blocks.append(context(f"…and {len(decisions) - room} more: `/decision list mine`"))
-    return blocks
+    return [*blocks, *show_more(place, offset=page.offset, shown=len(shown), total=page.total)]
+
+
+def show_more(place: str, *, offset: int, shown: int, total: int) -> list[Block]:
+    """An App Home section's tail: where these sit among all, and a button to the next ones."""
+    end = offset + shown
+    if offset == 0 and end >= total:
+        return []
+    note = context(f"{offset + 1}–{end} of {total}")
+    if end >= total:
+        return [note]
+    more = button("Show more", action_id=Action.HOME_MORE, value=f"{place}:{end}")
+    return [
+        note,
+        actions(more, block_id=f"home_more:{place}"),
+    ]

@@ -22,7 +22,14 @@ from zoneinfo import ZoneInfo
 from bot.digest.metrics import Figures
 from bot.slack import limits
 from bot.slack.blocks.kit import Block, capped, context, divider, header, line_sections, section
-from bot.slack.text import channel_mention, date_text, escape, mention, render_user_text, truncate
+from bot.slack.text import (
+    conversation_text,
+    date_text,
+    escape,
+    mention,
+    render_user_text,
+    truncate,
+)
 
 #: Channels listed one per line before "and N more".
 CHANNEL_LINES = 15
@@ -426,6 +433,6 @@ def _person(user_id: str) -> str:
 
 def _channel(channel_id: str) -> str:
     try:
-        return channel_mention(channel_id)
+        return conversation_text(channel_id)
     except ValueError:
         return escape(channel_id)

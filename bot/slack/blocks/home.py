@@ -10,22 +10,28 @@ from typing import Any
 from slack_sdk.models.views import View
 
 from bot.decisions.models import Decision
+from bot.paging import Page
 from bot.slack import limits
 from bot.slack.blocks.decisions import home_section
 from bot.slack.blocks.kit import Block, context, divider, section
+
+#: The sections of App Home, as "Show more" names them.
+SECTIONS = ("owned", "waiting", "actions", "meetings")
 
 
 @dataclass
 class HomeData:
     today: date
-    owned: Sequence[Decision]
-    waiting: Sequence[Decision]
+    owned: Page[Decision] | Sequence[Decision]
+    waiting: Page[Decision] | Sequence[Decision]
     extra_sections: list[list[Block]] = field(default_factory=list)
 
 
 def section_budget(*, extra_sections: int) -> int:
     """Blocks each section of App Home may use so that all of them fit in one view."""
-    return (limits.VIEW_BLOCKS_MAX - 4) // (2 + extra_sections)
+    sections = 2 + extra_sections
+    # The introduction and its divider, then one divider between each two sections.
+    return (limits.VIEW_BLOCKS_MAX - 2 - (sections - 1)) // sections
 
 
 def home_view(data: HomeData) -> dict[str, Any]:

@@ -25,9 +25,10 @@ from slack_sdk.models.blocks import (
 from bot import validation
 from bot.decisions.models import Decision, DecisionStatus
 from bot.meetings.models import Meeting, Outcome, OutcomeKind
-from bot.meetings.service import REASON_MAX, MeetingRow, Page, is_overdue
+from bot.meetings.service import REASON_MAX, MeetingRow, is_overdue
+from bot.paging import Page
 from bot.slack import limits
-from bot.slack.blocks.decisions import STATUS_LABEL, due_text
+from bot.slack.blocks.decisions import STATUS_LABEL, due_text, show_more
 from bot.slack.blocks.kit import (
     Block,
     actions,
@@ -45,7 +46,7 @@ from bot.slack.ids import Block as BlockId
 from bot.slack.ids import View as ViewId
 from bot.slack.parsing.items import item_value
 from bot.slack.text import (
-    channel_mention,
+    conversation_text,
     date_text,
     escape,
     mention,
@@ -82,7 +83,7 @@ def moment_text(moment: datetime) -> str:
 
 def where(channel_id: str) -> str:
     """A channel link; meetings held in a direct message have no channel to link to."""
-    return channel_mention(channel_id) if channel_id[:1] in ("C", "G") else "a direct message"
+    return conversation_text(channel_id)
 
 
 def meeting_title(meeting: Meeting) -> str:
@@ -540,7 +541,7 @@ def home_actions_section(
     blocks = [header("Your open action items")]
     if not page.items:
         return [*blocks, context("No open action items. :sparkles:")]
-    shown = page.items[: budget - 2]
+    shown = page.items[: budget - 3]
     for outcome in shown:
         line = outcome_line(outcome, decisions={}, today=today)
         block = section(
@@ -548,7 +549,7 @@ def home_actions_section(
             block_id=action_block_id(outcome, "home"),
         )
         blocks.append(with_done_button(block, outcome))
-    return _with_more(blocks, shown=len(shown), total=page.total)
+    return [*blocks, *show_more("actions", offset=page.offset, shown=len(shown), total=page.total)]
 
 
 def home_meetings_section(page: Page[Meeting], *, budget: int = HOME_SECTION_BUDGET) -> list[Block]:
@@ -556,7 +557,7 @@ def home_meetings_section(page: Page[Meeting], *, budget: int = HOME_SECTION_BUD
     blocks = [header("Meetings that still owe outcomes")]
     if not page.items:
         return [*blocks, context("Every meeting you ran has its outcomes. :tada:")]
-    shown = page.items[: (budget - 2) // 2]
+    shown = page.items[: (budget - 3) // 2]
     for meeting in shown:
         blocks.append(
             section(
@@ -564,8 +565,4 @@ def home_meetings_section(page: Page[Meeting], *, budget: int = HOME_SECTION_BUD
             )
         )
         blocks.append(meeting_outcome_buttons(meeting, place="home"))
-    return _with_more(blocks, shown=len(shown), total=page.total)
-
-
-def _with_more(blocks: list[Block], *, shown: int, total: int) -> list[Block]:
-    return [*blocks, context(f"…and {total - shown} more.")] if total > shown else blocks
+    return [*blocks, *show_more("meetings", offset=page.offset, shown=len(shown), total=page.total)]

@@ -26,7 +26,7 @@ from bot.slack.blocks.kit import Block, actions, button, context, plain, section
 from bot.slack.blocks.meetings import action_block_id, done_button, meeting_outcome_buttons
 from bot.slack.ids import Action
 from bot.slack.parsing.items import item_value
-from bot.slack.text import channel_mention, date_text, mention, render_user_text, truncate
+from bot.slack.text import conversation_text, date_text, mention, render_user_text, truncate
 
 Rendered = tuple[str, list[Block]]
 
@@ -84,7 +84,7 @@ def decision_nudge(d: Decision, *, reminder: int, today: date, zone: ZoneInfo) -
             "Could you decide it, or hand it to someone who can?"
         ),
         context(
-            f"{_due_note(d.due_date)} · from {channel_mention(d.channel_id)} · "
+            f"{_due_note(d.due_date)} · from {conversation_text(d.channel_id)} · "
             f"{_reminder_note(reminder)}"
         ),
         actions(
@@ -120,7 +120,7 @@ def meeting_nudge(m: Meeting, *, reminder: int, zone: ZoneInfo) -> Rendered:
             f"It ended {ended} and has no outcomes yet. Could you record what it produced "
             "(notes, actions, decisions), or mark that none was needed?"
         ),
-        context(f"In {channel_mention(m.channel_id)} · {_reminder_note(reminder)}"),
+        context(f"In {conversation_text(m.channel_id)} · {_reminder_note(reminder)}"),
         meeting_outcome_buttons(m, place="nudge"),
     ]
     return text, blocks
@@ -134,7 +134,7 @@ def action_nudge(a: Outcome, *, reminder: int) -> Rendered:
     what = render_user_text(a.text)
     due = date_text(a.due_date) if a.due_date else "earlier"
     text = _line(f"Reminder: {_action_ref(a)} {what} was due {due}.")
-    origin = f"From {a.meeting.ref} in {channel_mention(a.meeting.channel_id)} · "
+    origin = f"From {a.meeting.ref} in {conversation_text(a.meeting.channel_id)} · "
     blocks = [
         section(
             f":ballot_box_with_check: *{_action_ref(a)}* · {what}\n"
@@ -166,7 +166,9 @@ def decision_escalation(d: Decision, *, reminders: int, today: date, zone: ZoneI
             f"{decision_why(d, today=today, zone=zone)} Its owner {owner} has had "
             f"{_reminders(reminders)} and it is still open."
         ),
-        context(f"From {channel_mention(d.channel_id)} · `/decision show {d.ref}` has its history"),
+        context(
+            f"From {conversation_text(d.channel_id)} · `/decision show {d.ref}` has its history"
+        ),
     ]
     return text, blocks
 
@@ -182,7 +184,7 @@ def meeting_escalation(m: Meeting, *, reminders: int, zone: ZoneInfo) -> Rendere
             f"It ended {ended} and still has no recorded outcomes. Its organizer {organizer} "
             f"has had {_reminders(reminders)}."
         ),
-        context(f"In {channel_mention(m.channel_id)}"),
+        context(f"In {conversation_text(m.channel_id)}"),
     ]
     return text, blocks
 
@@ -198,7 +200,7 @@ def action_escalation(a: Outcome, *, reminders: int) -> Rendered:
             f"It was due {due} and is not done. Its owner {owner} has had "
             f"{_reminders(reminders)}."
         ),
-        context(f"From {a.meeting.ref} in {channel_mention(a.meeting.channel_id)}"),
+        context(f"From {a.meeting.ref} in {conversation_text(a.meeting.channel_id)}"),
     ]
     return text, blocks
 

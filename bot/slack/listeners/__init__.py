@@ -3,6 +3,7 @@
 from slack_bolt.async_app import AsyncApp
 
 from bot.slack.listeners import (
+    channels,
     decisions,
     home,
     hygiene,
@@ -28,5 +29,6 @@ def register_all(app: AsyncApp) -> None:
         outcomes,
         shortcuts,
         nudges,
+        channels,
     ):
         module.register(app)

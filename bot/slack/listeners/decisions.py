@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,8 +27,8 @@ from bot.slack.modal_state import view_metadata, view_value
 from bot.slack.parsing import commands as grammar
 from bot.slack.parsing.dates import parse_date
 from bot.slack.parsing.items import item_number
-from bot.slack.privacy import ChannelAccess
 from bot.slack.text import mention, render_user_text, unescape
+from bot.visibility import Visibility
 from bot.workspace import Actor, WorkspaceKey
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,7 @@ def register(app: AsyncApp) -> None:
     app.action(Action.DECIDE)(decide_pressed)
     app.action(Action.REASSIGN)(reassign_selected)
     app.action(Action.DROP)(drop_pressed)
+    app.action(Action.DECISION_LIST_NEXT)(list_next_pressed)
 
 
 # --- /decision ------------------------------------------------------------------------------
@@ -91,11 +94,20 @@ async def decision_command(
                 )
             )
         case grammar.DecisionList():
-            await ack(response_type="ephemeral", blocks=await _list(deps, client, ws, cmd, command))
+            # Acknowledged at once, as stats is: the reader's rights may need Slack (a cold
+            # cache) and the list is counted and paged first; it follows through respond().
+            await ack()
+            query = ListQuery(scope=service.ListScope(cmd.scope), user_id=cmd.user_id)
+            visible = await deps.visibility(client, ws, user_id, here=channel_id)
+            blocks = await _list(deps, client, ws, query, visible=visible, here=channel_id)
+            await respond(response_type="ephemeral", text="Open decisions", blocks=blocks)
         case grammar.DecisionShow(number=number):
+            visible = await deps.visibility(client, ws, user_id, here=channel_id)
             zone = await deps.user_zone(client, ws, user_id)
             async with deps.db.transaction() as session:
-                decision = await service.get_decision(session, ws=ws, number=number)
+                decision = await service.get_decision(
+                    session, ws=ws, number=number, visible=visible
+                )
             today = deps.now().astimezone(zone).date()
             await ack(
                 response_type="ephemeral",
@@ -104,8 +116,23 @@ async def decision_command(
             )
         case _:
             decision, summary = await _change(deps, client, ws, cmd, user_id, channel_id)
-            await ack(response_type="in_channel", text=summary)
+            if decision.channel_id == channel_id:
+                await ack(response_type="in_channel", text=summary)
+            else:
+                # Told only where the decision lives; whoever typed it elsewhere hears it alone.
+                await ack(response_type="ephemeral", text=summary)
+                await announce(client, decision.channel_id, summary)
             await refresh_card(client, deps, decision)
+
+
+async def announce(client: AsyncWebClient, channel_id: str, text: str) -> None:
+    """Say ``text`` in an item's own conversation; nothing if the app may not post there."""
+    try:
+        await client.chat_postMessage(channel=channel_id, text=text)
+    except SlackApiError as exc:
+        if exc.response.get("error") not in cards.NOT_IN_CHANNEL:
+            raise
+        log.info("could not announce a change in %s", channel_id)
 
 
 async def _due(
@@ -131,11 +158,19 @@ async def _change(
         else None
     )
     now = deps.now()
+    visible = await deps.visibility(client, ws, user_id, here=channel_id)
 
     async def apply(actor: Actor) -> tuple[Decision, str]:
         async with deps.db.transaction() as session:
             return await _apply_change(
-                session, cmd, ws=ws, actor=actor, channel_id=channel_id, due=due, now=now
+                session,
+                cmd,
+                ws=ws,
+                actor=actor,
+                channel_id=channel_id,
+                due=due,
+                now=now,
+                visible=visible,
             )
 
     return await deps.as_actor(client, ws, user_id, apply)
@@ -150,6 +185,7 @@ async def _apply_change(
     channel_id: str,
     due: date | None,
     now: datetime,
+    visible: Visibility,
 ) -> tuple[Decision, str]:
     who = mention(actor.user_id)
     match cmd:
@@ -162,16 +198,19 @@ async def _apply_change(
                 resolution=unescape(resolution),
                 channel_id=channel_id,
                 now=now,
+                visible=visible,
             )
             resolved = render_user_text(d.resolution or "")
             return d, f"{who} decided *{d.ref}* {render_user_text(d.title)}: {resolved}"
         case grammar.DecisionAssign(number=n, owner_id=owner_id):
             d = await service.assign(
-                session, ws=ws, number=n, actor=actor, owner_id=owner_id, now=now
+                session, ws=ws, number=n, actor=actor, owner_id=owner_id, now=now, visible=visible
             )
             return d, f"{who} handed *{d.ref}* {render_user_text(d.title)} to {mention(owner_id)}."
         case grammar.DecisionDue(number=n):
-            d = await service.set_due(session, ws=ws, number=n, actor=actor, due_date=due, now=now)
+            d = await service.set_due(
+                session, ws=ws, number=n, actor=actor, due_date=due, now=now, visible=visible
+            )
             return d, f"{who} set *{d.ref}* to be decided by {render.due_text(d.due_date)}."
         case grammar.DecisionDrop(number=n, reason=reason):
             d = await service.drop(
@@ -181,62 +220,120 @@ async def _apply_change(
                 actor=actor,
                 reason=unescape(reason) if reason else None,
                 now=now,
+                visible=visible,
             )
             why = f" ({render_user_text(d.drop_reason)})" if d.drop_reason else ""
             return d, f"{who} dropped *{d.ref}* {render_user_text(d.title)}{why}."
         case grammar.DecisionReopen(number=n):
-            d = await service.reopen(session, ws=ws, number=n, actor=actor, now=now)
+            d = await service.reopen(
+                session, ws=ws, number=n, actor=actor, now=now, visible=visible
+            )
             return d, f"{who} reopened *{d.ref}* {render_user_text(d.title)}."
         case _:
             raise InvalidInput(grammar.DECISION_USAGE)
+
+
+@dataclass(frozen=True, slots=True)
+class ListQuery:
+    """Which list a reader asked for; a "Next" button carries it on (``query_value``)."""
+
+    scope: service.ListScope
+    user_id: str | None = None
+    offset: int = 0
+
+
+def query_value(query: ListQuery, *, team_id: str) -> str:
+    return ":".join([team_id, query.scope.value, query.user_id or "", str(query.offset)])
+
+
+def parse_query_value(raw: str, *, team_id: str) -> ListQuery:
+    stale = InvalidInput("That list is out of date; try `/decision list` again.")
+    parts = raw.split(":")
+    if len(parts) != 4 or parts[0] != team_id:
+        raise stale
+    _, scope, user, offset = parts
+    try:
+        return ListQuery(
+            scope=service.ListScope(scope), user_id=user or None, offset=max(0, int(offset))
+        )
+    except ValueError as exc:
+        raise stale from exc
+
+
+_TITLES = {
+    service.ListScope.CHANNEL: (
+        "Open decisions in this channel",
+        "Nothing open here. `/decision new …` records one.",
+    ),
+    service.ListScope.MINE: ("Open decisions you own", "You own no open decisions."),
+    service.ListScope.STALLED: ("Stalled decisions", "Nothing is stalled. :tada:"),
+    service.ListScope.ALL: ("All open decisions", "No open decisions in this workspace."),
+}
 
 
 async def _list(
     deps: Deps,
     client: AsyncWebClient,
     ws: WorkspaceKey,
-    cmd: grammar.DecisionList,
-    command: dict[str, Any],
+    query: ListQuery,
+    *,
+    visible: Visibility,
+    here: str | None,
 ) -> list[dict[str, Any]]:
-    user_id, channel_id = command["user_id"], command["channel_id"]
+    """One page of a decision list, counted and cut in SQL over what its reader may see."""
+    reader = visible.reader
     cadence = await deps.cadence_for(ws)
     now = deps.now()
-    scope = service.ListScope(cmd.scope)
-    target = cmd.user_id if scope is service.ListScope.USER else user_id
+    target = query.user_id if query.scope is service.ListScope.USER else reader
     async with deps.db.transaction() as session:
-        found = await service.list_decisions(
+        page = await service.list_decisions(
             session,
             ws=ws,
-            scope=scope,
+            scope=query.scope,
             stalled=stalled_now(now, cadence),
-            channel_id=channel_id,
+            visible=visible,
+            channel_id=here,
             user_id=target,
+            offset=query.offset,
         )
-    visible = await visible_channels(client, {d.channel_id for d in found}, user_id, channel_id)
-    found = [d for d in found if d.channel_id in visible]
-    titles = {
-        service.ListScope.CHANNEL: (
-            "Open decisions in this channel",
-            "Nothing open here. `/decision new …` records one.",
+    if query.scope is service.ListScope.USER:
+        title, empty = f"Open decisions owned by {mention(target or '')}", "None."
+    else:
+        title, empty = _TITLES[query.scope]
+    today = now.astimezone(await deps.user_zone(client, ws, reader)).date()
+    following = page.next_offset
+    return render.decision_list_page(
+        page,
+        title=title,
+        empty=empty,
+        today=today,
+        next_value=None
+        if following is None
+        else query_value(
+            ListQuery(scope=query.scope, user_id=query.user_id, offset=following),
+            team_id=ws.team_id,
         ),
-        service.ListScope.MINE: ("Open decisions you own", "You own no open decisions."),
-        service.ListScope.STALLED: ("Stalled decisions", "Nothing is stalled. :tada:"),
-        service.ListScope.ALL: ("All open decisions", "No open decisions in this workspace."),
-        service.ListScope.USER: (f"Open decisions owned by {mention(target or '')}", "None."),
-    }
-    title, empty = titles[scope]
-    today = now.astimezone(await deps.user_zone(client, ws, user_id)).date()
-    return render.decision_list(found, title=title, empty=empty, today=today)
+    )
 
 
-async def visible_channels(
-    client: AsyncWebClient, channel_ids: set[str], user_id: str, current_channel: str
-) -> set[str]:
-    """The channels among ``channel_ids`` whose items ``user_id`` may see.
-
-    The channel a command came from is visible by definition; the rest follow the privacy rule.
-    """
-    return {current_channel} | await ChannelAccess(client).readable(channel_ids, user_id)
+async def list_next_pressed(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+    respond: Any,
+) -> None:
+    """The next page of a decision list, in place of the one the button was on."""
+    deps, ws = deps_of(context), workspace_of(context)
+    query = parse_query_value(str(action.get("value") or ""), team_id=ws.team_id)
+    await ack()
+    here = (body.get("channel") or {}).get("id") or None
+    visible = await deps.visibility(client, ws, body["user"]["id"], here=here)
+    blocks = await _list(deps, client, ws, query, visible=visible, here=here)
+    await respond(
+        response_type="ephemeral", replace_original=True, text="Open decisions", blocks=blocks
+    )
 
 
 # --- channel cards --------------------------------------------------------------------------
@@ -327,6 +424,7 @@ async def decide_submitted(
     user_id = body["user"]["id"]
     meta = view_metadata(view, team_id=ws.team_id)
     resolution = view_value(view, BlockId.RESOLUTION).get("value") or ""
+    visible = await deps.visibility(client, ws, user_id, here=meta.get("origin_channel") or None)
 
     async def decide(actor: Actor) -> Decision:
         async with deps.db.transaction() as session:
@@ -338,6 +436,7 @@ async def decide_submitted(
                 resolution=resolution,
                 channel_id=meta.get("channel_id"),
                 now=deps.now(),
+                visible=visible,
             )
 
     try:
@@ -403,6 +502,14 @@ def _number(action: dict[str, Any], ws: WorkspaceKey) -> int:
     )
 
 
+async def _visibility_at(
+    deps: Deps, client: AsyncWebClient, ws: WorkspaceKey, body: dict[str, Any]
+) -> Visibility:
+    """What whoever pressed may see; the conversation the button was in counts as theirs."""
+    here = (body.get("channel") or {}).get("id") or None
+    return await deps.visibility(client, ws, body["user"]["id"], here=here)
+
+
 async def decide_pressed(
     ack: AsyncAck,
     body: dict[str, Any],
@@ -412,10 +519,11 @@ async def decide_pressed(
 ) -> None:
     deps, ws = deps_of(context), workspace_of(context)
     number = _number(action, ws)
+    visible = await _visibility_at(deps, client, ws, body)
 
     async def may_decide(actor: Actor) -> Decision:
         async with deps.db.transaction() as session:
-            decision = await service.get_decision(session, ws=ws, number=number)
+            decision = await service.get_decision(session, ws=ws, number=number, visible=visible)
         service.ensure_may_decide(decision, actor)
         return decision
 
@@ -442,11 +550,18 @@ async def reassign_selected(
     owner_id = action.get("selected_user")
     if not owner_id:
         raise InvalidInput("Pick the person who should own this decision.")
+    visible = await _visibility_at(deps, client, ws, body)
 
     async def assign(actor: Actor) -> Decision:
         async with deps.db.transaction() as session:
             return await service.assign(
-                session, ws=ws, number=number, actor=actor, owner_id=owner_id, now=deps.now()
+                session,
+                ws=ws,
+                number=number,
+                actor=actor,
+                owner_id=owner_id,
+                now=deps.now(),
+                visible=visible,
             )
 
     decision = await deps.as_actor(client, ws, body["user"]["id"], assign)
@@ -465,11 +580,18 @@ async def drop_pressed(
 ) -> None:
     deps, ws = deps_of(context), workspace_of(context)
     number = _number(action, ws)
+    visible = await _visibility_at(deps, client, ws, body)
 
     async def drop(actor: Actor) -> Decision:
         async with deps.db.transaction() as session:
             return await service.drop(
-                session, ws=ws, number=number, actor=actor, reason=None, now=deps.now()
+                session,
+                ws=ws,
+                number=number,
+                actor=actor,
+                reason=None,
+                now=deps.now(),
+                visible=visible,
             )
 
     decision = await deps.as_actor(client, ws, body["user"]["id"], drop)

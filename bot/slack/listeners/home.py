@@ -4,20 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.decisions import service as decisions
+from bot.errors import InvalidInput
 from bot.meetings import service as meetings
 from bot.slack.blocks import meetings as meeting_blocks
-from bot.slack.blocks.home import HomeData, home_view, section_budget
+from bot.slack.blocks.home import SECTIONS, HomeData, home_view, section_budget
 from bot.slack.deps import Deps, deps_of, workspace_of
-from bot.slack.listeners.decisions import visible_channels
+from bot.slack.ids import Action
 from bot.workspace import WorkspaceKey
+
+#: Items a meetings section shows at once (two blocks each, like decisions).
+MEETINGS_AT_ONCE = 10
 
 
 def register(app: AsyncApp) -> None:
     app.event("app_home_opened")(home_opened)
+    app.action(Action.HOME_MORE)(home_more_pressed)
 
 
 async def home_opened(
@@ -28,20 +33,53 @@ async def home_opened(
     await publish_home(client, deps_of(context), workspace_of(context), event["user"])
 
 
-async def publish_home(client: AsyncWebClient, deps: Deps, ws: WorkspaceKey, user_id: str) -> None:
+async def home_more_pressed(
+    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
+) -> None:
+    """ "Show more" under one section: the tab again, that section at its next items."""
+    deps, ws = deps_of(context), workspace_of(context)
+    place, _, offset = str(action.get("value") or "").partition(":")
+    if place not in SECTIONS or not offset.isdigit():
+        raise InvalidInput("That button is out of date; open the Home tab again.")
+    await ack()
+    client: AsyncWebClient = context["client"]
+    await publish_home(client, deps, ws, body["user"]["id"], offsets={place: int(offset)})
+
+
+async def publish_home(
+    client: AsyncWebClient,
+    deps: Deps,
+    ws: WorkspaceKey,
+    user_id: str,
+    *,
+    offsets: dict[str, int] | None = None,
+) -> None:
+    """The reader's tab: each section counted and cut in SQL over what they may see.
+
+    ``offsets`` starts a section further on ("Show more"); the others start at the top.
+    """
+    at = {place: (offsets or {}).get(place, 0) for place in SECTIONS}
     zone = await deps.user_zone(client, ws, user_id)
+    # App Home has no conversation of its own: every item must pass the privacy rule on its own.
+    visible = await deps.visibility(client, ws, user_id)
     async with deps.db.transaction() as session:
-        owned, waiting = await decisions.home_decisions(session, ws=ws, user_id=user_id)
-        channels = await meetings.channels_of_home_items(session, ws=ws, user_id=user_id)
-    channels |= {d.channel_id for d in (*owned, *waiting)}
-    # App Home has no channel of its own: every channel must pass the privacy rule on its own.
-    visible = await visible_channels(client, channels, user_id, current_channel="")
-    owned = [d for d in owned if d.channel_id in visible]
-    waiting = [d for d in waiting if d.channel_id in visible]
-    async with deps.db.transaction() as session:
-        actions = await meetings.open_actions_of(session, ws=ws, owner_id=user_id, channels=visible)
+        owned, waiting = await decisions.home_decisions(
+            session,
+            ws=ws,
+            visible=visible,
+            owned_offset=at["owned"],
+            waiting_offset=at["waiting"],
+        )
+        actions = await meetings.open_actions_of(
+            session, ws=ws, owner_id=user_id, visible=visible, offset=at["actions"]
+        )
         owed = await meetings.meetings_owing_outcomes(
-            session, ws=ws, organizer_id=user_id, channels=visible
+            session,
+            ws=ws,
+            organizer_id=user_id,
+            visible=visible,
+            limit=MEETINGS_AT_ONCE,
+            offset=at["meetings"],
         )
     today = deps.now().astimezone(zone).date()
     budget = section_budget(extra_sections=2)

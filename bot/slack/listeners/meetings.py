@@ -29,11 +29,11 @@ from bot.slack.deps import Deps, deps_of, workspace_of
 from bot.slack.ids import Action, Command
 from bot.slack.ids import Block as BlockId
 from bot.slack.ids import View as ViewId
-from bot.slack.listeners.decisions import visible_channels
 from bot.slack.modal_state import view_metadata, view_value
 from bot.slack.parsing import commands as grammar
 from bot.slack.parsing.items import item_number
 from bot.slack.text import mention, unescape
+from bot.visibility import Visibility
 from bot.workspace import Actor, WorkspaceKey
 
 log = logging.getLogger(__name__)
@@ -117,10 +117,10 @@ async def meeting_command(
                 ),
             )
         case grammar.MeetingShow(number=number):
+            visible = await deps.visibility(client, ws, user_id, here=channel_id)
             async with deps.db.transaction() as session:
-                meeting = await service.get_meeting(session, ws=ws, number=number)
+                meeting = await service.get_meeting(session, ws=ws, number=number, visible=visible)
                 decisions = await service.linked_decisions(session, ws=ws, meetings=[meeting])
-            await ensure_visible(client, meeting, user_id=user_id, here=channel_id)
             today = await deps.user_today(client, ws, user_id)
             await ack(
                 response_type="ephemeral",
@@ -131,16 +131,12 @@ async def meeting_command(
             )
 
 
-async def ensure_visible(
-    client: AsyncWebClient, meeting: Meeting, *, user_id: str, here: str
-) -> None:
-    """Refuse, as if it did not exist, a meeting held where ``user_id`` may not look."""
-    if meeting.channel_id == here:
-        return
-    if meeting.channel_id not in await visible_channels(
-        client, {meeting.channel_id}, user_id, here
-    ):
-        raise service.meeting_not_found(meeting.number)
+async def visibility_at(
+    deps: Deps, client: AsyncWebClient, ws: WorkspaceKey, body: dict[str, Any]
+) -> Visibility:
+    """What whoever pressed a button may see; the conversation it was in counts as theirs."""
+    here = (body.get("channel") or {}).get("id") or None
+    return await deps.visibility(client, ws, body["user"]["id"], here=here)
 
 
 # --- the channel summary ----------------------------------------------------------------------
@@ -349,8 +345,10 @@ async def record_outcomes_pressed(
     context: AsyncBoltContext,
 ) -> None:
     deps, ws = deps_of(context), workspace_of(context)
+    number = meeting_number(action, ws)
+    visible = await visibility_at(deps, client, ws, body)
     async with deps.db.transaction() as session:
-        meeting = await service.get_meeting(session, ws=ws, number=meeting_number(action, ws))
+        meeting = await service.get_meeting(session, ws=ws, number=number, visible=visible)
     await ack()
     await client.views_open(
         trigger_id=body["trigger_id"],
@@ -367,10 +365,11 @@ async def no_outcome_pressed(
 ) -> None:
     deps, ws = deps_of(context), workspace_of(context)
     number = meeting_number(action, ws)
+    visible = await visibility_at(deps, client, ws, body)
 
     async def may_waive(actor: Actor) -> Meeting:
         async with deps.db.transaction() as session:
-            meeting = await service.get_meeting(session, ws=ws, number=number)
+            meeting = await service.get_meeting(session, ws=ws, number=number, visible=visible)
         service.ensure_may_waive(meeting, actor)
         return meeting
 

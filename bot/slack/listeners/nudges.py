@@ -84,7 +84,8 @@ async def action_snooze_chosen(
 
 
 Store = Callable[..., Awaitable[tuple[str, str]]]
-"""Stores a snooze (keyword arguments: ws, number, actor, until, now); returns (ref, title)."""
+"""Stores a snooze (keyword arguments: ws, number, actor, until, now, visible); returns
+(ref, title)."""
 
 
 async def _snooze(
@@ -101,10 +102,14 @@ async def _snooze(
     user_id = body["user"]["id"]
     now = deps.now()
     until = nudges.snooze_until(now, days)
+    here = (body.get("channel") or {}).get("id") or None
+    visible = await deps.visibility(client, ws, user_id, here=here)
 
     async def snooze(actor: Actor) -> tuple[str, str]:
         async with deps.db.transaction() as session:
-            return await store(session, ws=ws, number=number, actor=actor, until=until, now=now)
+            return await store(
+                session, ws=ws, number=number, actor=actor, until=until, now=now, visible=visible
+            )
 
     ref, title = await deps.as_actor(client, ws, user_id, snooze)
     # Acknowledged once the snooze is stored, so a refusal reaches the person first.

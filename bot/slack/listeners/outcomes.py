@@ -30,7 +30,6 @@ from bot.slack.listeners.meetings import (
     Origin,
     button_number,
     channel_today,
-    ensure_visible,
     refresh_summary,
     show_at_origin,
     show_meeting_everywhere,
@@ -80,7 +79,9 @@ async def outcome_command(
             await post_outcome_card(client, deps, ws, outcome, meeting, respond=respond)
             await _refresh_summary_of(client, deps, ws, meeting.number)
         case grammar.OutcomeDone(number=number):
-            outcome = await _mark_done(deps, client, ws, number=number, user_id=user_id)
+            outcome = await _mark_done(
+                deps, client, ws, number=number, user_id=user_id, here=channel_id
+            )
             # Ephemeral: the action may belong to a private channel's meeting. Its own card and
             # its meeting's summary show everyone there that it is done.
             await ack(response_type="ephemeral", text=f"Marked *{outcome.ref}* done. :tada:")
@@ -100,11 +101,11 @@ async def _add(
         if cmd.due_text
         else None
     )
+    visible = await deps.visibility(client, ws, user_id, here=channel_id)
     async with deps.db.transaction() as session:
         meeting = await service.meeting_for_outcome(
-            session, ws=ws, channel_id=channel_id, number=cmd.meeting_number
+            session, ws=ws, channel_id=channel_id, number=cmd.meeting_number, visible=visible
         )
-    await ensure_visible(client, meeting, user_id=user_id, here=channel_id)
     draft = service.OutcomeDraft(text=unescape(cmd.text), owner_id=cmd.owner_id, due_date=due)
     async with deps.db.transaction() as session:
         meeting = await service.get_meeting(session, ws=ws, number=meeting.number)
@@ -115,12 +116,20 @@ async def _add(
 
 
 async def _mark_done(
-    deps: Deps, client: AsyncWebClient, ws: WorkspaceKey, *, number: int, user_id: str
+    deps: Deps,
+    client: AsyncWebClient,
+    ws: WorkspaceKey,
+    *,
+    number: int,
+    user_id: str,
+    here: str | None,
 ) -> Outcome:
+    visible = await deps.visibility(client, ws, user_id, here=here)
+
     async def mark(actor: Actor) -> Outcome:
         async with deps.db.transaction() as session:
             return await service.mark_action_done(
-                session, ws=ws, number=number, actor=actor, now=deps.now()
+                session, ws=ws, number=number, actor=actor, now=deps.now(), visible=visible
             )
 
     return await deps.as_actor(client, ws, user_id, mark)
@@ -262,7 +271,10 @@ async def done_pressed(
         ws=ws,
         stale="That button is out of date; your open action items are on App Home.",
     )
-    outcome = await _mark_done(deps, client, ws, number=number, user_id=body["user"]["id"])
+    here = (body.get("channel") or {}).get("id") or None
+    outcome = await _mark_done(
+        deps, client, ws, number=number, user_id=body["user"]["id"], here=here
+    )
     await ack()
     await sync_action(client, deps, ws, outcome, body=body, action=action)
 
@@ -330,8 +342,10 @@ async def record_outcomes_submitted(
     first_row = render.row_block_ids(1)[0]
     try:
         number = int(meta["number"])
+        here = Origin.from_metadata(meta).channel_id or None
+        visible = await deps.visibility(client, ws, user_id, here=here)
         async with deps.db.transaction() as session:
-            meeting = await service.get_meeting(session, ws=ws, number=number)
+            meeting = await service.get_meeting(session, ws=ws, number=number, visible=visible)
             await service.add_outcomes(
                 session, ws=ws, meeting=meeting, drafts=drafts, creator_id=user_id, now=deps.now()
             )
@@ -390,9 +404,10 @@ async def record_outcome_submitted(
     if errors:
         await ack(response_action="errors", errors=errors)
         return
+    visible = await deps.visibility(client, ws, user_id, here=meta.get("channel_id") or None)
     try:
         async with deps.db.transaction() as session:
-            meeting = await service.get_meeting(session, ws=ws, number=number)
+            meeting = await service.get_meeting(session, ws=ws, number=number, visible=visible)
             outcome = await service.add_outcome(
                 session,
                 ws=ws,
