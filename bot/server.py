@@ -16,7 +16,9 @@ from bot.db import Database
 from bot.migrate import SchemaStatus
 from bot.settings import Settings
 from bot.slack.app import build_app
+from bot.slack.compose import default_composers
 from bot.slack.deps import Deps
+from bot.slack.sender import Sender, SlackClients, token_source
 from bot.startup import listen, started_line
 from bot.web import SlackGate, create_web_app, settle_heap
 
@@ -35,6 +37,13 @@ class Wired:
     bolt: AsyncApp
     web: Starlette
 
+    async def close(self) -> None:
+        """Close the HTTP sessions the app opened (Bolt's client, the outbox's clients)."""
+        if self.bolt.client.session is not None:
+            await self.bolt.client.session.close()
+        if self.deps.outbox is not None:
+            await self.deps.outbox.clients.close()
+
 
 def wire(settings: Settings, deps: Deps, *, dispose_db: bool = True) -> Wired:
     """The one factory of the web app: ``serve``, the tests and the shell all build it here.
@@ -42,8 +51,19 @@ def wire(settings: Settings, deps: Deps, *, dispose_db: bool = True) -> Wired:
     The gate (signature, replay ledger), OAuth routes when configured, and the follow-ups
     queue (work after the ack waits until no Slack request awaits its acknowledgement) are
     wired the same way everywhere, so what is tested and benchmarked is what production runs.
-    ``dispose_db=False`` leaves the database open when the app stops (a test's shared one).
+    It also gives ``deps`` its outbox: the sender through which the web process delivers, right
+    after the ack, the ledger rows its listeners planned. ``dispose_db=False`` leaves the
+    database open when the app stops (a test's shared one).
     """
+    if deps.outbox is None:
+        deps.outbox = Sender(
+            db=deps.db,
+            clock=deps.clock,
+            clients=SlackClients(settings, token_source(settings, deps.db)),
+            composers=default_composers(),
+            cadence=deps.cadence,
+            users=deps.users,
+        )
     bolt = build_app(settings, deps)
     web = create_web_app(
         bolt,
@@ -78,6 +98,7 @@ async def serve(settings: Settings, cadence: CadenceConfig, *, schema: SchemaSta
         log.info(started_line("serve", f"Slack over HTTP on {where}", settings, schema))
         await server.serve(sockets=[listener])
         await _finish_follow_ups(deps)
+        await wired.close()
         return
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
@@ -90,6 +111,7 @@ async def serve(settings: Settings, cadence: CadenceConfig, *, schema: SchemaSta
     finally:
         await socket.close_async()  # type: ignore[no-untyped-call]
         await _finish_follow_ups(deps)
+        await wired.close()
         await asyncio.sleep(0)
 
 

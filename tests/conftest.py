@@ -227,7 +227,7 @@ async def app_env(
     settings = make_settings(db_url, fake_slack)
     deps = Deps(db=db, clock=clock, cadence=cadence)
     wired = wire(settings, deps, dispose_db=False)
-    bolt, web = wired.bolt, wired.web
+    web = wired.web
     transport = httpx.ASGITransport(app=web)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         driver = SlackDriver(
@@ -238,8 +238,7 @@ async def app_env(
         )
         yield env
         await env.settle()
-    if bolt.client.session is not None:
-        await bolt.client.session.close()
+    await wired.close()
 
 
 @pytest.fixture

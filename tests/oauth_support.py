@@ -47,7 +47,7 @@ async def oauth_app(
     )
     deps = Deps(db=db, clock=clock, cadence=cadence)
     wired = wire(settings, deps, dispose_db=False)
-    bolt, web = wired.bolt, wired.web
+    web = wired.web
     transport = httpx.ASGITransport(app=web)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         driver = SlackDriver(
@@ -58,8 +58,7 @@ async def oauth_app(
             yield env
         finally:
             await env.settle()
-            if bolt.client.session is not None:
-                await bolt.client.session.close()
+            await wired.close()
 
 
 @dataclass

@@ -201,3 +201,33 @@ async def test_a_database_that_does_not_answer_is_the_one_failure_of_the_pass(
     assert report.database_failed is True
     assert "nudges" in report.failed_steps and "send" in report.failed_steps
     assert "the database could not be reached" in report.summary()
+
+
+@pytest.mark.parametrize(("database_failed", "code"), [(False, 0), (True, 1)])
+def test_run_jobs_exits_non_zero_only_when_the_database_failed(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    no_env: None,
+    tmp_path: Path,
+    database_failed: bool,
+    code: int,
+) -> None:
+    from bot import cli, startup, worker
+    from bot.worker import TickReport
+
+    report = TickReport(database_failed=database_failed)
+    report.failed_workspaces["cards"] = 1  # a workspace failing alone never fails the pass
+
+    async def checked(_url: str, *, command: str) -> object:
+        return None
+
+    async def one_pass(*_args: object, **_kwargs: object) -> TickReport:
+        return report
+
+    monkeypatch.setattr(startup, "check", checked)
+    monkeypatch.setattr(worker, "run_jobs", one_pass)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "s" * 32)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    assert cli.main(["run-jobs"]) == code
+    assert "cards failed in 1 workspace" in capsys.readouterr().out

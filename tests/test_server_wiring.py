@@ -37,8 +37,7 @@ async def test_serve_wiring_posts_cards_after_the_ack_through_the_follow_ups_que
             assert "D-1" in response.json()["text"]
             await wired.deps.follow_ups.drain()
     finally:
-        if wired.bolt.client.session is not None:
-            await wired.bolt.client.session.close()
+        await wired.close()
         await wired.deps.db.dispose()
     (card,) = [c for c in fake_slack.calls_to("chat.postMessage") if c.ok]
     assert card.params["channel"] == "C1"

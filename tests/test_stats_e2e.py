@@ -206,8 +206,10 @@ async def test_sending_the_digest_now_respects_each_recipients_privacy(app_env: 
     posts = {
         call.params["channel"]: call.params for call in app_env.fake.calls_to("chat.postMessage")
     }
-    assert set(posts) == {"DUMANAGER", "CLEADS"}
-    assert "Secret reorg" in str(posts["DUMANAGER"]["blocks"])
+    # Sent through the outbox like the weekly digest: to the person (Slack puts it in the DM).
+    assert set(posts) == {"UMANAGER", "CLEADS"}
+    assert {m.channel for m in app_env.fake.messages.values()} == {"DUMANAGER", "CLEADS"}
+    assert "Secret reorg" in str(posts["UMANAGER"]["blocks"])
     assert "Secret reorg" not in str(posts["CLEADS"]["blocks"])
     assert "Public channels only." in str(posts["CLEADS"]["blocks"])
     assert sorted(f.channels[0] for f in app_env.fake.files.values()) == ["CLEADS", "DUMANAGER"]

@@ -216,6 +216,59 @@ async def claim(
     return claimed
 
 
+async def claim_planned(
+    session: AsyncSession,
+    *,
+    rows: Sequence[Planned],
+    now: datetime,
+    owner: str,
+    lease: timedelta = LEASE,
+) -> list[Delivery]:
+    """Claim the rows just planned (by their keys), for the process that planned them to send
+    right away; rows already taken, settled or not yet due are left to whoever has them."""
+    if not rows:
+        return []
+    keys = or_(
+        *(
+            and_(
+                Delivery.in_workspace(row.ws),
+                Delivery.kind == row.kind,
+                Delivery.subject == row.subject,
+                Delivery.recipient == row.recipient,
+                Delivery.period == row.period,
+            )
+            for row in rows
+        )
+    )
+    statement = (
+        update(Delivery)
+        .where(keys, _claimable(Delivery, now))
+        .values(
+            lease_owner=owner,
+            lease_expires_at=now + lease,
+            attempts=Delivery.attempts + 1,
+            updated_at=now,
+        )
+        .returning(Delivery)
+        .execution_options(synchronize_session=False)
+    )
+    claimed = list((await session.scalars(statement)).all())
+    claimed.sort(key=lambda d: (d.due_at, d.id))
+    return claimed
+
+
+async def outcomes(
+    session: AsyncSession, *, ws: WorkspaceKey, ids: Collection[int]
+) -> dict[int, Delivery]:
+    """The workspace's rows with these ids as they stand now (after a send)."""
+    if not ids:
+        return {}
+    found = await session.scalars(
+        select(Delivery).where(Delivery.in_workspace(ws), Delivery.id.in_(list(ids)))
+    )
+    return {row.id: row for row in found}
+
+
 def _mine(delivery: Delivery, owner: str) -> ColumnElement[bool]:
     return and_(
         Delivery.id == delivery.id,

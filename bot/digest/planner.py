@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 DIGEST_KIND = "digest"
 DIGEST_SUBJECT = "weekly"
+# `/hygiene digest`: sent at once, each request its own row (the period is the moment asked).
+ON_DEMAND_SUBJECT = "on-demand"
 
 
 async def due_digests(

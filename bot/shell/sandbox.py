@@ -99,7 +99,7 @@ class Sandbox:
             clock = ManualClock(start)
             deps = Deps(db=Database(settings.database_url), clock=clock, cadence=cadence)
             wired = wire(settings, deps)
-            bolt, web = wired.bolt, wired.web
+            web = wired.web
             jobs = build_jobs(settings, cadence, clock)
             signing_secret = settings.slack_signing_secret
             assert signing_secret is not None
@@ -119,8 +119,7 @@ class Sandbox:
                     await sandbox.settle()
             finally:
                 await jobs.close()
-                if bolt.client.session is not None:
-                    await bolt.client.session.close()
+                await wired.close()
                 await deps.db.dispose()
 
     async def settle(self, within: float = SETTLE_SECONDS) -> None:

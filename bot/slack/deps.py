@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from slack_bolt.context.async_context import AsyncBoltContext
@@ -29,6 +29,9 @@ from bot.visibility import Visibility
 from bot.workspace import Actor, WorkspaceKey
 from bot.workspaces import service as workspaces
 
+if TYPE_CHECKING:
+    from bot.slack.sender import Sender
+
 T = TypeVar("T")
 
 RIGHTS_UNKNOWN = (
@@ -47,6 +50,9 @@ class Deps:
     follow_ups: FollowUps = field(default_factory=FollowUps)
     # Channel info and members per workspace, with a TTL and event invalidation.
     channel_facts: ChannelFacts = field(default_factory=ChannelFacts)
+    # The web process's sender: what a listener planned into the ledger goes out through it
+    # right after the ack (`bot.server.wire` sets it; the worker takes whatever is left).
+    outbox: Sender | None = None
     # New decisions arriving together are stored in one transaction (bot/group_commit.py).
     new_decisions: GroupCommit[NewDecision, Decision] = field(init=False)
 

@@ -589,6 +589,25 @@ class Sender:
                 self._stop_waiter.cancel()
             self._stop_waiter = None
 
+    async def deliver_planned(self, ws: WorkspaceKey, rows: list[ledger.Planned]) -> list[Delivery]:
+        """Send rows this process has just planned, through the same path as `send_due`.
+
+        For the web process, right after the ack: it claims the rows it planned (a worker that
+        got there first keeps them), delivers each, and returns them as they then stand (sent,
+        failed, or pending for a retry that the worker's next tick makes).
+        """
+        report = SendReport()
+        async with self.db.transaction() as session:
+            claimed = await ledger.claim_planned(
+                session, rows=rows, now=self.clock.now(), owner=self.owner, lease=self.lease
+            )
+        for row in claimed:
+            self._in_flight[ledger.workspace_of(row)] += 1
+        await asyncio.gather(*(self._deliver(row, report) for row in claimed))
+        async with self.db.transaction() as session:
+            found = await ledger.outcomes(session, ws=ws, ids=[row.id for row in claimed])
+        return [found[row.id] for row in claimed if row.id in found]
+
     async def _claim(self, limit: int) -> list[Delivery]:
         cap = self.pacer.pacing.workspace_in_flight
         busy = [ws for ws, n in self._in_flight.items() if n >= cap]

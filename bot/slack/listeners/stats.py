@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.delivery import ledger
+from bot.delivery.models import DeliveryStatus
 from bot.digest import metrics
 from bot.digest.export import load_export, load_reported, render_export
+from bot.digest.planner import DIGEST_KIND, ON_DEMAND_SUBJECT
 from bot.errors import Forbidden, InvalidInput
 from bot.slack.blocks.digest import plural
 from bot.slack.deps import Deps, deps_of, workspace_of
@@ -25,8 +27,6 @@ from bot.slack.digest_compose import (
     compose_digest,
     compose_stats,
     conversation_for,
-    deliver_digest,
-    record_sent,
 )
 from bot.slack.parsing import commands as grammar
 from bot.slack.privacy import ChannelAccess, is_person
@@ -116,30 +116,38 @@ async def _send_digest_now(request: HygieneRequest) -> None:
             "No one receives the digest yet: add people or channels to its recipients with "
             "`/hygiene settings`. `/hygiene digest preview` shows it to you meanwhile."
         )
+    # Planned in the ledger before the ack: if this process stops now, the worker sends it.
+    now = deps.now()
+    planned = [
+        ledger.Planned(
+            ws=ws,
+            kind=DIGEST_KIND,
+            subject=ON_DEMAND_SUBJECT,
+            recipient=recipient,
+            period=f"now-{int(now.timestamp() * 1000)}",
+            due_at=now,
+        )
+        for recipient in recipients
+    ]
+    async with deps.db.transaction() as session:
+        await ledger.plan(session, rows=planned, now=now)
     await request.ack(
         response_type="ephemeral", text=f"Sending the digest to {_names(recipients)}…"
     )
-    sent, failed = [], []
-    for recipient in recipients:
-        try:
-            digest = await compose_digest(
-                db=deps.db,
-                cadence=cadence,
-                ws=ws,
-                recipient=recipient,
-                client=request.client,
-                now=deps.now(),
-            )
-            await deliver_digest(request.client, recipient=recipient, digest=digest)
-        except SlackApiError as exc:
-            failed.append(f"{_names([recipient])} ({exc.response.get('error')})")
-        else:
-            sent.append(recipient)
-            async with deps.db.transaction() as session:
-                await record_sent(session, deps.now(), ws=ws, recipient=recipient, digest=digest)
+    assert deps.outbox is not None, "the web app is built by bot.server.wire"
+    rows = await deps.outbox.deliver_planned(ws, planned)
+    sent = [row.recipient for row in rows if row.status == DeliveryStatus.SENT]
+    failed = [
+        f"{_names([row.recipient])} ({(row.last_error or 'error').split(':')[0]})"
+        for row in rows
+        if row.status == DeliveryStatus.FAILED
+    ]
+    later = [row.recipient for row in rows if row.status == DeliveryStatus.PENDING]
     summary = f"Sent the digest to {_names(sent)}." if sent else "The digest was not sent."
     if failed:
         summary += " Could not reach: " + ", ".join(failed) + "."
+    if later:
+        summary += f" Slack did not take it for {_names(later)} yet; I'll try again shortly."
     await request.respond(response_type="ephemeral", text=summary)
 
 
