@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, select
@@ -562,3 +562,61 @@ async def channels_of_home_items(
     )
     found = await session.scalars(actions.union(owed))
     return set(found.all())
+
+
+# --- meetings from other sources (calendar feeds) --------------------------------------------
+
+#: A `/meeting start` this long before an event's start still counts as that event's meeting.
+EARLY_START = timedelta(minutes=15)
+
+
+async def record_held_meeting(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    title: str,
+    organizer_id: str,
+    channel_id: str,
+    started_at: datetime,
+    ended_at: datetime,
+    now: datetime,
+) -> Meeting:
+    """A meeting that happened from ``started_at`` to ``ended_at`` (a calendar event that ended):
+    it gets its M-<n> now and owes its outcomes like one ended with `/meeting end`."""
+    number = await next_number(session, ws=ws, series="meeting")
+    meeting = Meeting(
+        **Meeting.key_values(ws),
+        number=number,
+        title=title[:TITLE_MAX] or "Calendar event",
+        organizer_id=organizer_id,
+        channel_id=channel_id,
+        started_at=started_at,
+        ended_at=ended_at,
+        created_at=now,
+        outcomes=[],
+    )
+    session.add(meeting)
+    await session.flush()
+    return meeting
+
+
+async def meeting_started_during(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    channel_id: str,
+    start: datetime,
+    end: datetime,
+    exclude: Collection[int] = (),
+) -> Meeting | None:
+    """The first meeting started in the channel between (shortly before) ``start`` and ``end``."""
+    query = select(Meeting).where(
+        Meeting.in_workspace(ws),
+        Meeting.channel_id == channel_id,
+        Meeting.started_at >= start - EARLY_START,
+        Meeting.started_at < end,
+    )
+    if exclude:
+        query = query.where(Meeting.id.not_in(list(exclude)))
+    found: Meeting | None = await session.scalar(query.order_by(Meeting.started_at).limit(1))
+    return found

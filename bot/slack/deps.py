@@ -16,6 +16,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cadence.config import CadenceConfig
+from bot.calendars.service import CalendarOptions
 from bot.clock import Clock
 from bot.db import Database
 from bot.decisions.models import Decision
@@ -43,6 +44,8 @@ class Deps:
     users: UserDirectory = field(default_factory=UserDirectory)
     known_workspaces: set[WorkspaceKey] = field(default_factory=set)
     follow_ups: FollowUps = field(default_factory=FollowUps)
+    # Calendar feeds: the key that encrypts their addresses, and the private-address rule.
+    calendars: CalendarOptions = field(default_factory=CalendarOptions)
     # New decisions arriving together are stored in one transaction (bot/group_commit.py).
     new_decisions: GroupCommit[NewDecision, Decision] = field(init=False)
 
