@@ -120,19 +120,16 @@ async def list_feeds(
     session: AsyncSession, *, ws: WorkspaceKey, channel_id: str, now: datetime
 ) -> list[FeedView]:
     feeds = await _channel_feeds(session, ws=ws, channel_id=channel_id)
-    counts = dict(
-        (
-            await session.execute(
-                select(CalendarOccurrence.feed_id, func.count())
-                .where(
-                    CalendarOccurrence.in_workspace(ws),
-                    CalendarOccurrence.channel_id == channel_id,
-                    CalendarOccurrence.starts_at >= now,
-                )
-                .group_by(CalendarOccurrence.feed_id)
-            )
-        ).tuples()
+    rows = await session.execute(
+        select(CalendarOccurrence.feed_id, func.count())
+        .where(
+            CalendarOccurrence.in_workspace(ws),
+            CalendarOccurrence.channel_id == channel_id,
+            CalendarOccurrence.starts_at >= now,
+        )
+        .group_by(CalendarOccurrence.feed_id)
     )
+    counts: dict[int, int] = {feed_id: count for feed_id, count in rows}
     return [
         FeedView(position=i, feed=feed, upcoming=counts.get(feed.id, 0))
         for i, feed in enumerate(feeds, start=1)
