@@ -110,7 +110,11 @@ async def sync_feed(
 
 
 async def materialize(session: AsyncSession, *, ws: WorkspaceKey, now: datetime) -> int:
-    """Give every ended occurrence its meeting; returns how many new meetings were made."""
+    """Give every ended occurrence its meeting; returns how many new meetings were made.
+
+    Done in a few statements whatever the number: the ended occurrences, the meetings started
+    in their channels around their times, one bump of the meeting counter, one batch insert.
+    """
     due = list(
         await session.scalars(
             select(CalendarOccurrence)
@@ -119,21 +123,33 @@ async def materialize(session: AsyncSession, *, ws: WorkspaceKey, now: datetime)
                 CalendarOccurrence.meeting_id.is_(None),
                 CalendarOccurrence.ends_at <= now,
             )
-            .order_by(CalendarOccurrence.ends_at, CalendarOccurrence.id)
+            .order_by(CalendarOccurrence.starts_at, CalendarOccurrence.id)
         )
     )
-    created = 0
-    for row in due:
-        started = await meetings.meeting_started_during(
-            session, ws=ws, channel_id=row.channel_id, start=row.starts_at, end=row.ends_at
+    if not due:
+        return 0
+    started: dict[str, list[tuple[datetime, Meeting]]] = {}
+    for meeting in await session.scalars(
+        select(Meeting).where(
+            Meeting.in_workspace(ws),
+            Meeting.channel_id.in_(sorted({row.channel_id for row in due})),
+            Meeting.started_at >= min(row.starts_at for row in due) - meetings.EARLY_START,
+            Meeting.started_at < max(row.ends_at for row in due),
         )
-        if started is not None:
-            # `/meeting start` during the event, or the same event on another feed of the channel.
-            row.meeting_id = started.id
-            row.made_meeting = False
+    ):
+        started.setdefault(meeting.channel_id, []).append((meeting.started_at, meeting))
+    new: list[tuple[CalendarOccurrence, Meeting]] = []
+    for row in due:
+        match = _started_during(started.get(row.channel_id, []), row)
+        if match is not None:
+            # `/meeting start` during the event, or the same event on another of the channel's
+            # feeds: one meeting, not a second.
+            row.meeting_id = match.id
+            row.made_meeting = match.id is None
+            if match.id is None:
+                new.append((row, match))
             continue
-        meeting = await meetings.record_held_meeting(
-            session,
+        meeting = meetings.held_meeting(
             ws=ws,
             title=row.title,
             # Unmapped organizer: the channel is nudged instead.
@@ -143,7 +159,24 @@ async def materialize(session: AsyncSession, *, ws: WorkspaceKey, now: datetime)
             ended_at=row.ends_at,
             now=now,
         )
-        row.meeting_id = meeting.id
-        row.made_meeting = True
-        created += 1
-    return created
+        started.setdefault(row.channel_id, []).append((row.starts_at, meeting))
+        new.append((row, meeting))
+    made = list({id(m): m for _, m in new}.values())
+    if made:
+        await meetings.number_and_add(session, ws=ws, made=made)
+        for row, meeting in new:
+            row.meeting_id = meeting.id
+            row.made_meeting = True
+    return len(made)
+
+
+def _started_during(
+    candidates: list[tuple[datetime, Meeting]], row: CalendarOccurrence
+) -> Meeting | None:
+    best: Meeting | None = None
+    for started_at, meeting in candidates:
+        if row.starts_at - meetings.EARLY_START <= started_at < row.ends_at and (
+            best is None or started_at < best.started_at
+        ):
+            best = meeting
+    return best

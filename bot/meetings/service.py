@@ -24,7 +24,7 @@ from sqlalchemy.orm import selectinload
 from bot.decisions.models import Decision
 from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bot.meetings.models import Meeting, Outcome, OutcomeKind
-from bot.numbering import next_number
+from bot.numbering import next_number, next_numbers
 from bot.validation import TEXT_MAX, TITLE_MAX, require_text
 from bot.workspace import Actor, WorkspaceKey
 
@@ -570,8 +570,7 @@ async def channels_of_home_items(
 EARLY_START = timedelta(minutes=15)
 
 
-async def record_held_meeting(
-    session: AsyncSession,
+def held_meeting(
     *,
     ws: WorkspaceKey,
     title: str,
@@ -581,12 +580,12 @@ async def record_held_meeting(
     ended_at: datetime,
     now: datetime,
 ) -> Meeting:
-    """A meeting that happened from ``started_at`` to ``ended_at`` (a calendar event that ended):
-    it gets its M-<n> now and owes its outcomes like one ended with `/meeting end`."""
-    number = await next_number(session, ws=ws, series="meeting")
-    meeting = Meeting(
+    """A meeting that happened from ``started_at`` to ``ended_at`` (a calendar event that
+    ended), not yet numbered: `number_and_add` gives it its M-<n>, and from then on it owes its
+    outcomes like one ended with `/meeting end`."""
+    return Meeting(
         **Meeting.key_values(ws),
-        number=number,
+        number=0,
         title=title[:TITLE_MAX] or "Calendar event",
         organizer_id=organizer_id,
         channel_id=channel_id,
@@ -595,28 +594,14 @@ async def record_held_meeting(
         created_at=now,
         outcomes=[],
     )
-    session.add(meeting)
+
+
+async def number_and_add(
+    session: AsyncSession, *, ws: WorkspaceKey, made: Sequence[Meeting]
+) -> None:
+    """Number ``made`` in order with one bump of the counter and insert them in one batch."""
+    first = await next_numbers(session, ws=ws, series="meeting", count=len(made))
+    for offset, meeting in enumerate(made):
+        meeting.number = first + offset
+    session.add_all(made)
     await session.flush()
-    return meeting
-
-
-async def meeting_started_during(
-    session: AsyncSession,
-    *,
-    ws: WorkspaceKey,
-    channel_id: str,
-    start: datetime,
-    end: datetime,
-    exclude: Collection[int] = (),
-) -> Meeting | None:
-    """The first meeting started in the channel between (shortly before) ``start`` and ``end``."""
-    query = select(Meeting).where(
-        Meeting.in_workspace(ws),
-        Meeting.channel_id == channel_id,
-        Meeting.started_at >= start - EARLY_START,
-        Meeting.started_at < end,
-    )
-    if exclude:
-        query = query.where(Meeting.id.not_in(list(exclude)))
-    found: Meeting | None = await session.scalar(query.order_by(Meeting.started_at).limit(1))
-    return found
