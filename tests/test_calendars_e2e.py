@@ -253,3 +253,15 @@ async def test_calendar_events_become_meetings_that_owe_outcomes(env: Env) -> No
     assert [c.params["email"] for c in env.fake.calls_to("users.lookupByEmail")].count(
         "ana@example.com"
     ) == 1  # answers are kept, not asked on every read
+
+    # Point 6: per channel, this week so far against the same stretch of the week before.
+    await env.command("/hygiene", "stats so far", user_id="U1", channel_id="C1")
+    assert env.fake.responses, "no stats reply"
+    shown = str(env.fake.responses[-1].body.get("blocks"))
+    assert "Meetings on the calendar / recorded / with outcomes" in shown
+    # This week: the vendor call and the moved sync, both brought in by the calendar; the week
+    # before: the 24 Nov sync, which ben also recorded with /meeting start.
+    assert (
+        "<#C1>: 2 meetings on the calendar, 0 recorded, 0 with outcomes (" in shown
+        and ": 1 / 1 / 0)" in shown
+    )
