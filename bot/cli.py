@@ -181,6 +181,7 @@ def _secrets(settings: Settings) -> list[str]:
         settings.slack_bot_token,
         settings.slack_client_secret,
         settings.slack_app_token,
+        settings.followthrough_encryption_key,
     ]
     return [v.get_secret_value() for v in values if v is not None]
 

@@ -65,11 +65,29 @@ class QuietLibraries(logging.Filter):
         )
 
 
+# Libraries whose request lines would print a calendar feed's secret address: never below
+# WARNING, even at DEBUG.
+URL_LOGGING_LIBRARIES = ("httpx", "httpcore")
+
+
+class DropFeedUrls(logging.Filter):
+    """Below WARNING, nothing from `URL_LOGGING_LIBRARIES` (their lines carry the feed URL)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.WARNING:
+            return True
+        return not any(
+            record.name == name or record.name.startswith(name + ".")
+            for name in URL_LOGGING_LIBRARIES
+        )
+
+
 def configure(level: str, secrets: list[str] | None = None) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactSecrets(secrets))
     handler.addFilter(DropBoltTokenWarning())
+    handler.addFilter(DropFeedUrls())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

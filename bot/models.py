@@ -1,5 +1,6 @@
 """Every table the app owns, imported in one place so alembic and tests see the whole schema."""
 
+from bot.calendars.models import CalendarFeed, CalendarOccurrence
 from bot.db import Base
 from bot.decisions.models import Decision, DecisionEvent
 from bot.delivery.models import Delivery
@@ -12,6 +13,8 @@ from bot.workspaces.models import SettingsChange, Workspace
 
 __all__ = [
     "Base",
+    "CalendarFeed",
+    "CalendarOccurrence",
     "Counter",
     "Decision",
     "DecisionEvent",

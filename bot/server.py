@@ -26,7 +26,12 @@ log = logging.getLogger(__name__)
 
 
 def build_deps(settings: Settings, cadence: CadenceConfig) -> Deps:
-    return Deps(db=Database(settings.database_url), clock=SystemClock(), cadence=cadence)
+    return Deps(
+        db=Database(settings.database_url),
+        clock=SystemClock(),
+        cadence=cadence,
+        calendars=settings.calendar_options(),
+    )
 
 
 @dataclass(frozen=True, slots=True)

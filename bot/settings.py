@@ -15,6 +15,8 @@ from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.cadence.config import DEFAULT_CADENCE_FILE
+from bot.calendars.secrets import SecretBox
+from bot.calendars.service import CalendarOptions
 from bot.db import is_in_memory_sqlite, is_sqlite_url
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
@@ -86,6 +88,31 @@ class Settings(BaseSettings):
         default="INFO", description="DEBUG, INFO, WARNING or ERROR (default INFO)"
     )
 
+    followthrough_encryption_key: SecretStr | None = Field(
+        default=None,
+        description="32+ characters; encrypts calendar feed addresses (unset: no feeds)",
+    )
+    calendar_allow_private_urls: bool = Field(
+        default=False,
+        description="true lets calendar feeds use private/loopback addresses (default false)",
+    )
+    calendar_fetch_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=120, description="time limit per calendar fetch (default 10)"
+    )
+    calendar_max_bytes: int = Field(
+        default=5 * 1024 * 1024,
+        ge=1024,
+        le=100 * 1024 * 1024,
+        description="largest calendar feed read, in bytes (default 5 MiB)",
+    )
+
+    @field_validator("followthrough_encryption_key")
+    @classmethod
+    def _long_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters long")
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str) -> str:
@@ -113,6 +140,7 @@ class Settings(BaseSettings):
         "slack_bot_token",
         "slack_client_secret",
         "slack_app_token",
+        "followthrough_encryption_key",
         mode="before",
     )
     @classmethod
@@ -130,6 +158,13 @@ class Settings(BaseSettings):
     @property
     def cadence_path(self) -> Path | None:
         return _cadence_file(self.followthrough_config)
+
+    def calendar_options(self) -> CalendarOptions:
+        key = self.followthrough_encryption_key
+        return CalendarOptions(
+            box=SecretBox(key.get_secret_value()) if key is not None else None,
+            allow_private=self.calendar_allow_private_urls,
+        )
 
     def slack_problems(self) -> list[str]:
         """What keeps this process from talking to Slack; empty when it can."""
@@ -193,7 +228,13 @@ def load_settings() -> Settings:
 
 
 _SECRETS = frozenset(
-    {"slack_signing_secret", "slack_bot_token", "slack_client_secret", "slack_app_token"}
+    {
+        "slack_signing_secret",
+        "slack_bot_token",
+        "slack_client_secret",
+        "slack_app_token",
+        "followthrough_encryption_key",
+    }
 )
 
 

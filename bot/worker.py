@@ -35,6 +35,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import text
 
 from bot.cadence.config import CadenceConfig
+from bot.calendars.fetch import HttpFetcher
+from bot.calendars.poll import CalendarPoller, EmailLookup
 from bot.clock import Clock, SystemClock
 from bot.db import Database
 from bot.digest.planner import plan_digests
@@ -63,6 +65,7 @@ TICK_SECONDS = 60
 MISFIRE_GRACE_SECONDS = 30
 # How long a stopping worker waits for posts under way before cancelling them.
 STOP_GRACE_SECONDS = 20.0
+EMAIL_CACHE_SECONDS = 3600.0
 
 Step = Callable[[datetime], Awaitable[object]]
 """A planning step of the tick: given ``now``, put what is due into the ledger."""
@@ -167,8 +170,18 @@ class Jobs:
             "digest": self._plan_digests,
             "cards": self._post_due_cards,
         }
+        # Steps that bring in meetings from elsewhere (calendar feeds) run before the nudges are
+        # planned, so a meeting that ended is nudged about in the same tick.
+        self.sources: dict[str, Step] = {}
+        self.closers: list[Callable[[], Awaitable[None]]] = []
         self._running: asyncio.Task[Any] | None = None
         self._report: TickReport | None = None
+
+    def add_source(self, name: str, step: Step) -> None:
+        """Register a step that runs before the nudges are planned (a calendar poller, say)."""
+        if name in self.sources or name in self.steps:
+            raise ValueError(f"a tick step named {name!r} exists already")
+        self.sources[name] = step
 
     async def tick(self) -> TickReport:
         """Plan what is due now, then send what is due; one at a time per process.
@@ -181,6 +194,8 @@ class Jobs:
         try:
             report = self._report = TickReport()
             now = self.clock.now()
+            for name, source in self.sources.items():
+                await self._step(report, name, source, now)
             await self._step(report, "nudges", self._plan_nudges, now)
             for name, step in self.steps.items():
                 await self._step(report, name, step, now)
@@ -267,6 +282,8 @@ class Jobs:
             await asyncio.wait({running})
 
     async def close(self) -> None:
+        for closer in self.closers:
+            await closer()
         if self.clients is not None:
             await self.clients.close()
         await self.db.dispose()
@@ -292,7 +309,7 @@ def build_jobs(
         cadence=cadence,
         users=users,
     )
-    return Jobs(
+    jobs = Jobs(
         db=db,
         clock=clock,
         cadence=cadence,
@@ -300,6 +317,59 @@ def build_jobs(
         zone_of=zone_lookup(clients, users),
         clients=clients,
     )
+    options = settings.calendar_options()
+    fetcher = HttpFetcher(
+        allow_private=options.allow_private,
+        timeout=settings.calendar_fetch_timeout_seconds,
+        max_bytes=settings.calendar_max_bytes,
+    )
+    jobs.add_source(
+        "calendars",
+        CalendarPoller(
+            db=db,
+            fetcher=fetcher,
+            box=options.box,
+            base=cadence,
+            lookup_email=email_lookup(clients),
+        ),
+    )
+    jobs.closers.append(fetcher.aclose)
+    return jobs
+
+
+def email_lookup(clients: SlackClients) -> EmailLookup:
+    """A calendar organizer's Slack user (users.lookupByEmail); None when Slack has none.
+
+    Answers are kept for an hour, so a feed read every ten minutes does not ask again each time.
+    """
+    cache: dict[tuple[WorkspaceKey, str], tuple[float, str | None]] = {}
+
+    async def lookup(ws: WorkspaceKey, email: str) -> str | None:
+        hit = cache.get((ws, email))
+        if hit is not None and time.monotonic() - hit[0] < EMAIL_CACHE_SECONDS:
+            return hit[1]
+        found = await ask(ws, email)
+        cache[(ws, email)] = (time.monotonic(), found)
+        return found
+
+    async def ask(ws: WorkspaceKey, email: str) -> str | None:
+        workspace_clients = await clients.for_workspace(ws)
+        if workspace_clients is None:
+            return None
+        try:
+            answer = await workspace_clients.reader.users_lookupByEmail(email=email)
+        except SlackApiError as exc:
+            if exc.response.get("error") != "users_not_found":
+                log.warning("users.lookupByEmail in %s failed: %s", ws, exc.response.get("error"))
+            return None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("users.lookupByEmail in %s failed: %s", ws, exc)
+            return None
+        user = answer.get("user") or {}
+        found = user.get("id")
+        return str(found) if found else None
+
+    return lookup
 
 
 async def run_jobs(

@@ -190,6 +190,13 @@ class Retention(_Section):
     days_after_uninstall: RetentionDays = 30
 
 
+class Calendars(_Section):
+    """Which calendar events count as meetings (issue #19)."""
+
+    all_day_events: bool = False
+    min_attendees: Annotated[int, BeforeValidator(_count), Field(ge=1, le=1000)] = 2
+
+
 class CadenceConfig(_Section):
     timezone: str = "UTC"
     working_hours: WorkingHours = Field(default_factory=WorkingHours)
@@ -197,6 +204,7 @@ class CadenceConfig(_Section):
     digest: DigestSchedule = Field(default_factory=DigestSchedule)
     admins: list[UserId] = Field(default_factory=list)
     retention: Retention = Field(default_factory=Retention)
+    calendars: Calendars = Field(default_factory=Calendars)
 
     @field_validator("timezone")
     @classmethod

@@ -120,6 +120,7 @@ class User:
     is_owner: bool
     is_bot: bool
     team_id: str
+    email: str | None = None
 
 
 @dataclass(slots=True)
@@ -253,6 +254,7 @@ class FakeSlack:
             "api.test": self._api_test,
             "auth.test": self._auth_test,
             "users.info": self._users_info,
+            "users.lookupByEmail": self._users_lookup_by_email,
             "conversations.open": self._conversations_open,
             "conversations.info": self._conversations_info,
             "conversations.members": self._conversations_members,
@@ -329,6 +331,7 @@ class FakeSlack:
         is_owner: bool = False,
         is_bot: bool = False,
         team_id: str | None = None,
+        email: str | None = None,
     ) -> User:
         user = User(
             id=user_id,
@@ -339,6 +342,7 @@ class FakeSlack:
             is_owner=is_owner,
             is_bot=is_bot,
             team_id=team_id or self.team_id,
+            email=email,
         )
         self.users[user_id] = user
         return user
@@ -682,10 +686,21 @@ class FakeSlack:
             body["enterprise_id"] = workspace.enterprise_id
         return body
 
+    def _users_lookup_by_email(self, call: Call) -> JsonDict:
+        """Slack matches the address case-insensitively and answers like users.info."""
+        wanted = str(call.params.get("email", "")).strip().lower()
+        for user in self.users.values():
+            if user.email is not None and user.email.lower() == wanted and wanted:
+                return self._user_json(user)
+        raise ApiError("users_not_found")
+
     def _users_info(self, call: Call) -> JsonDict:
         user = self.users.get(str(call.params.get("user", "")))
         if user is None:
             raise ApiError("user_not_found")
+        return self._user_json(user)
+
+    def _user_json(self, user: User) -> JsonDict:
         try:
             zone = ZoneInfo(user.tz)
         except (ZoneInfoNotFoundError, ValueError):
@@ -717,6 +732,7 @@ class FakeSlack:
                     "display_name": user.name,
                     "display_name_normalized": user.name,
                     "team": user.team_id,
+                    **({"email": user.email} if user.email is not None else {}),
                 },
             },
         }

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TypeVar
 
 from sqlalchemy import ColumnElement, and_, exists, func, select
@@ -24,7 +24,7 @@ from sqlalchemy.orm import selectinload
 from bot.decisions.models import Decision
 from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bot.meetings.models import Meeting, Outcome, OutcomeKind
-from bot.numbering import next_number
+from bot.numbering import next_number, next_numbers
 from bot.paging import Page, page_of
 from bot.validation import TEXT_MAX, TITLE_MAX, require_text
 from bot.visibility import Visibility
@@ -586,3 +586,46 @@ async def channels_of_home_items(
     )
     found = await session.scalars(actions.union(owed))
     return set(found.all())
+
+
+# --- meetings from other sources (calendar feeds) --------------------------------------------
+
+#: A `/meeting start` this long before an event's start still counts as that event's meeting.
+EARLY_START = timedelta(minutes=15)
+
+
+def held_meeting(
+    *,
+    ws: WorkspaceKey,
+    title: str,
+    organizer_id: str,
+    channel_id: str,
+    started_at: datetime,
+    ended_at: datetime,
+    now: datetime,
+) -> Meeting:
+    """A meeting that happened from ``started_at`` to ``ended_at`` (a calendar event that
+    ended), not yet numbered: `number_and_add` gives it its M-<n>, and from then on it owes its
+    outcomes like one ended with `/meeting end`."""
+    return Meeting(
+        **Meeting.key_values(ws),
+        number=0,
+        title=title[:TITLE_MAX] or "Calendar event",
+        organizer_id=organizer_id,
+        channel_id=channel_id,
+        started_at=started_at,
+        ended_at=ended_at,
+        created_at=now,
+        outcomes=[],
+    )
+
+
+async def number_and_add(
+    session: AsyncSession, *, ws: WorkspaceKey, made: Sequence[Meeting]
+) -> None:
+    """Number ``made`` in order with one bump of the counter and insert them in one batch."""
+    first = await next_numbers(session, ws=ws, series="meeting", count=len(made))
+    for offset, meeting in enumerate(made):
+        meeting.number = first + offset
+    session.add_all(made)
+    await session.flush()

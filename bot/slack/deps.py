@@ -16,6 +16,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cadence.config import CadenceConfig
+from bot.calendars.service import CalendarOptions
 from bot.clock import Clock
 from bot.db import Database
 from bot.decisions.models import Decision
@@ -53,6 +54,8 @@ class Deps:
     # The web process's sender: what a listener planned into the ledger goes out through it
     # right after the ack (`bot.server.wire` sets it; the worker takes whatever is left).
     outbox: Sender | None = None
+    # Calendar feeds: the key that encrypts their addresses, and the private-address rule.
+    calendars: CalendarOptions = field(default_factory=CalendarOptions)
     # New decisions arriving together are stored in one transaction (bot/group_commit.py).
     new_decisions: GroupCommit[NewDecision, Decision] = field(init=False)
 

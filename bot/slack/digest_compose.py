@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cadence.config import CadenceConfig
 from bot.cadence.stall import working_calendar
+from bot.calendars.metrics import CalendarCounts, calendar_channels, calendar_counts
 from bot.db import Database
 from bot.decisions.models import Decision
 from bot.digest import metrics, reports, schedule
@@ -123,6 +125,13 @@ async def compose_digest(
         shown_before = await reports.reported(
             session, ws=ws, recipient=recipient, start=before.start, end=before.end
         )
+        calendar = await _calendar_rows(
+            session,
+            ws=ws,
+            channels=visible,
+            current=(week.start, week.end),
+            previous=(before.start, before.end),
+        )
     report = Report(
         title="Weekly digest",
         period_text=f"{span_text(week.first_day, week.last_day)} ({cadence.timezone})",
@@ -141,6 +150,7 @@ async def compose_digest(
         zone=cadence.zone,
         channels=by_channel,
         stalled=await _stalled_items(client, stalled),
+        calendar=calendar,
         footer="The trend over the last eight weeks comes as a chart beside this message.",
     )
     points = [
@@ -267,6 +277,13 @@ async def compose_stats(
         stalled = await metrics.oldest_stalled(
             session, ws=ws, cadence=cadence, at=shown.end, channels=visible, limit=STALLED_LINES
         )
+        calendar = await _calendar_rows(
+            session,
+            ws=ws,
+            channels=visible,
+            current=(shown.start, shown.end),
+            previous=(shown.previous_start, shown.previous_end),
+        )
     where = f" · {channel_mention(channel_id)} only" if channel_id else ""
     report = Report(
         title="Team numbers",
@@ -281,9 +298,27 @@ async def compose_stats(
         zone=cadence.zone,
         channels=by_channel,
         stalled=await _stalled_items(client, stalled),
+        calendar=calendar,
         footer=shown.hint,
     )
     return report_text(report), report_blocks(report)
+
+
+async def _calendar_rows(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    channels: Collection[str],
+    current: tuple[datetime, datetime],
+    previous: tuple[datetime, datetime],
+) -> list[tuple[str, CalendarCounts, CalendarCounts]]:
+    now_counts = await calendar_counts(
+        session, ws=ws, start=current[0], end=current[1], channels=channels
+    )
+    before_counts = await calendar_counts(
+        session, ws=ws, start=previous[0], end=previous[1], channels=channels
+    )
+    return calendar_channels(now_counts, before_counts)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
+from bot.calendars.metrics import CalendarCounts
 from bot.digest.metrics import Figures
 from bot.slack import limits
 from bot.slack.blocks.kit import Block, capped, context, divider, header, line_sections, section
@@ -78,6 +79,8 @@ class Report:
     stalled_when: str = ""
     channels: Mapping[str, Figures] = field(default_factory=dict)
     stalled: Sequence[StalledItem] = ()
+    #: (channel, this period, the one before) for channels that follow a calendar.
+    calendar: Sequence[tuple[str, CalendarCounts, CalendarCounts]] = ()
     footer: str = ""
 
 
@@ -119,6 +122,16 @@ def report_blocks(report: Report) -> list[Block]:
             more = len(lines) - CHANNEL_LINES
             blocks.append(context(f"…and {plural(more, 'more channel')}."))
 
+    if report.calendar:
+        blocks.append(divider())
+        blocks.append(section("*Meetings on the calendar / recorded / with outcomes*"))
+        blocks += line_sections(
+            [
+                _calendar_line(channel, current, previous, report.previous_label)
+                for channel, current, previous in report.calendar[:CHANNEL_LINES]
+            ]
+        )
+
     blocks.append(divider())
     stalled = now.stalled or 0
     if stalled:
@@ -148,6 +161,17 @@ def report_text(report: Report) -> str:
         f"{count_text(now.meetings_held, 'meeting')} held{rate}; "
         f"decisions {now.decisions_opened} opened, {now.decisions_decided} decided; "
         f"{stalled}; {count_text(now.overdue_actions, 'overdue action')}."
+    )
+
+
+def _calendar_line(
+    channel: str, current: CalendarCounts, previous: CalendarCounts, previous_label: str
+) -> str:
+    return (
+        f"{conversation_text(channel)}: {count_text(current.on_calendar, 'meeting')} on the "
+        f"calendar, {current.recorded} recorded, {current.with_outcomes} with outcomes "
+        f"({previous_label}: {previous.on_calendar} / {previous.recorded} / "
+        f"{previous.with_outcomes})"
     )
 
 

@@ -29,6 +29,7 @@ from bot.slack.deps import Deps, deps_of, workspace_of
 from bot.slack.ids import Action, Command
 from bot.slack.ids import Block as BlockId
 from bot.slack.ids import View as ViewId
+from bot.slack.listeners import calendars
 from bot.slack.modal_state import view_metadata, view_value
 from bot.slack.parsing import commands as grammar
 from bot.slack.parsing.items import item_number
@@ -64,6 +65,10 @@ async def meeting_command(
     match cmd:
         case grammar.Help():
             await ack(response_type="ephemeral", text=grammar.MEETING_USAGE)
+        case grammar.CalendarAdd() | grammar.CalendarList() | grammar.CalendarRemove():
+            await calendars.calendar_command(
+                ack, cmd, deps=deps, ws=ws, user_id=user_id, channel_id=channel_id
+            )
         case grammar.MeetingStart(title=title):
             async with deps.db.transaction() as session:
                 meeting = await service.start_meeting(

@@ -55,6 +55,9 @@ MEETING_USAGE: Final = "\n".join(
         "• `/meeting log TITLE` records a meeting that already happened",
         "• `/meeting list` lists this channel's recent meetings",
         "• `/meeting show M-3` shows one meeting and its outcomes",
+        "• `/meeting calendar add URL` follows a calendar's secret iCal address in this channel",
+        "• `/meeting calendar list` lists the calendars this channel follows",
+        "• `/meeting calendar remove N` stops following calendar number N",
         "• `/meeting help` shows this help",
     ]
 )
@@ -186,8 +189,31 @@ class MeetingShow:
     number: int
 
 
+@dataclass(frozen=True)
+class CalendarAdd:
+    url: str
+
+
+@dataclass(frozen=True)
+class CalendarList:
+    pass
+
+
+@dataclass(frozen=True)
+class CalendarRemove:
+    position: int
+
+
 MeetingCommand: TypeAlias = (
-    MeetingStart | MeetingEnd | MeetingLog | MeetingList | MeetingShow | Help
+    MeetingStart
+    | MeetingEnd
+    | MeetingLog
+    | MeetingList
+    | MeetingShow
+    | CalendarAdd
+    | CalendarList
+    | CalendarRemove
+    | Help
 )
 
 
@@ -486,7 +512,48 @@ def parse_meeting(text: str) -> MeetingCommand:
         number = _require_ref(ref_word, "M", "meeting", "/meeting show M-3", usage)
         _require_nothing_after(after_ref, "/meeting show M-3", usage)
         return MeetingShow(number)
+    if sub == "calendar":
+        return _parse_calendar(rest)
     raise _unknown_subcommand("/meeting", word, usage)
+
+
+CALENDAR_URL_LIMIT: Final = 2000
+
+
+def _parse_calendar(text: str) -> MeetingCommand:
+    word, rest = _split_first_word(text)
+    sub = word.lower()
+    usage = MEETING_USAGE
+    if sub == "add":
+        url = rest.strip()
+        if url.startswith("<") and url.endswith(">"):
+            # Slack wraps links it recognised: <https://…> or <https://…|label>.
+            url = url[1:-1].split("|", 1)[0]
+        if not url:
+            raise _refusal(
+                "Paste the calendar's address after `add`, e.g. "
+                "`/meeting calendar add https://calendar.google.com/…/basic.ics`.",
+                usage,
+            )
+        if len(url) > CALENDAR_URL_LIMIT or any(c.isspace() for c in url):
+            raise _refusal("That does not look like one calendar address.", usage)
+        return CalendarAdd(url)
+    if sub == "list":
+        _require_nothing_after(rest, "/meeting calendar list", usage)
+        return CalendarList()
+    if sub == "remove":
+        number_word, after = _split_first_word(rest)
+        if re.fullmatch(r"0*[1-9][0-9]{0,3}", number_word) is None:
+            raise _refusal(
+                "Say which calendar to remove by its number in `/meeting calendar list`, "
+                "e.g. `/meeting calendar remove 2`.",
+                usage,
+            )
+        _require_nothing_after(after, "/meeting calendar remove 2", usage)
+        return CalendarRemove(int(number_word))
+    if sub in {"", "help"}:
+        return Help()
+    raise _unknown_subcommand("/meeting calendar", word, usage)
 
 
 # --- /outcome ---------------------------------------------------------------------------
