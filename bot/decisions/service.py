@@ -43,14 +43,19 @@ class ListScope(enum.StrEnum):
 
 
 def stalled_clause(*, today: date, activity_cutoff: datetime) -> ColumnElement[bool]:
-    """Open and past due (before ``today``), or no activity since ``activity_cutoff``.
+    """Open and past due (before ``today``), or without a due date and no activity since
+    ``activity_cutoff``. A due date still to come is the team's own deadline: before it passes,
+    quiet is not stalling.
 
     The cadence layer works out both moments in the workspace's time zone and working days, so
     this stays one indexable SQL condition however many decisions there are.
     """
     return and_(
         Decision.status == DecisionStatus.OPEN,
-        or_(Decision.due_date < today, Decision.last_activity_at <= activity_cutoff),
+        or_(
+            Decision.due_date < today,
+            and_(Decision.due_date.is_(None), Decision.last_activity_at <= activity_cutoff),
+        ),
     )
 
 

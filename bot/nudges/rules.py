@@ -135,13 +135,15 @@ def decision_stalled_from(
     snoozed_until: datetime | None,
     cadence: CadenceConfig,
 ) -> datetime:
-    """When an open decision stalls: past due, or idle for ``stall_after_days`` working days."""
-    idle = stall_moment(
-        last_activity_at, working_calendar(cadence), cadence.nudges.stall_after_days
-    )
-    stalled = (
-        idle if due_date is None else min(idle, _overdue_from(last_activity_at, due_date, cadence))
-    )
+    """When an open decision stalls: past its due date, or (with none) idle for
+    ``stall_after_days`` working days. A future due date is the team's own deadline, so a
+    decision that has one is never stalled for inactivity before it passes."""
+    if due_date is not None:
+        stalled = _overdue_from(last_activity_at, due_date, cadence)
+    else:
+        stalled = stall_moment(
+            last_activity_at, working_calendar(cadence), cadence.nudges.stall_after_days
+        )
     return _not_before(stalled, snoozed_until)
 
 
