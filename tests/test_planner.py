@@ -218,7 +218,7 @@ async def test_snooze_holds_reminders_and_starts_a_new_episode(db: Database) -> 
             ws=WS,
             number=number,
             actor=Actor("U1"),
-            until=nudges.snooze_until(snoozed_at, 1),
+            until=snoozed_at + timedelta(days=1),
             now=snoozed_at,
         )
     # Snoozed until Fri 10:05; the activity also buys two working days of quiet (Mon 10:05).
@@ -438,9 +438,34 @@ def test_activity_on_an_overdue_item_buys_one_interval() -> None:
 
 
 def test_snooze_lengths_are_the_offered_ones() -> None:
-    assert nudges.snooze_until(MONDAY, 7) == MONDAY + timedelta(days=7)
     with pytest.raises(Exception, match="1 day, 3 days or 1 week"):
-        nudges.snooze_until(MONDAY, 2)
+        nudges.snooze_end(MONDAY, 2, zone=ZoneInfo("UTC"), cadence=CadenceConfig())
+
+
+@pytest.mark.parametrize(
+    ("now", "days", "zone", "due", "until", "after_due"),
+    [
+        # The case: Thu 26 Nov 02:15, three days, due Friday. Not Sun 29 Nov 02:15 but
+        # the start of Monday, and it says the due date is passed.
+        (utc(2026, 11, 26, 2, 15), 3, "UTC", date(2026, 11, 27), utc(2026, 11, 30, 9), True),
+        # A day from Friday afternoon in Berlin: Saturday is off, so Monday 09:00 CET.
+        (utc(2026, 11, 27, 15), 1, "Europe/Berlin", None, utc(2026, 11, 30, 8), False),
+        # "+N days" is the person's local date: Mon 23:30 in Los Angeles is Tue 07:30 UTC, and
+        # one day from their Monday is Tuesday 09:00 PST.
+        (utc(2026, 11, 24, 7, 30), 1, "America/Los_Angeles", None, utc(2026, 11, 24, 17), False),
+        # Across the end of daylight time in Los Angeles (1 Nov): Monday 09:00 PST, 17:00 UTC.
+        (utc(2026, 10, 30, 16), 3, "America/Los_Angeles", None, utc(2026, 11, 2, 17), False),
+        # A week from a Monday afternoon lands on the next Monday's start; due that day is fine.
+        (utc(2026, 11, 23, 15), 7, "UTC", date(2026, 11, 30), utc(2026, 11, 30, 9), False),
+    ],
+)
+def test_a_snooze_ends_at_the_start_of_a_working_day_on_the_persons_clock(
+    now: datetime, days: int, zone: str, due: date | None, until: datetime, after_due: bool
+) -> None:
+    end = nudges.snooze_end(now, days, zone=ZoneInfo(zone), cadence=CadenceConfig(), due_date=due)
+    assert end.until == until
+    assert end.zone.key == zone
+    assert end.after_due == (due if after_due else None)
 
 
 async def test_stalled_decisions_are_read_in_pages_without_gaps_or_repeats(

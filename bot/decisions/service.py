@@ -341,14 +341,18 @@ async def snooze(
     actor: Actor,
     until: datetime,
     now: datetime,
+    zone: str | None = None,
 ) -> Decision:
+    """Hold the decision's reminders until ``until``; the history keeps the end and ``zone``,
+    the snoozer's time zone, so it can say when on their clock."""
     decision = await get_decision(session, ws=ws, number=number)
     _ensure_may_change(decision, actor)
     _ensure_open(decision, "snoozed")
     if until <= now:
         raise Conflict("A snooze has to end in the future.")
     decision.snoozed_until = until
-    _record(decision, actor_id=actor.user_id, action="snoozed", now=now, until=until.isoformat())
+    detail = {"until": until.isoformat()} | ({"zone": zone} if zone else {})
+    _record(decision, actor_id=actor.user_id, action="snoozed", now=now, **detail)
     return decision
 
 
