@@ -27,6 +27,7 @@ from bot.web import SlackGate, create_web_app
 from bot.worker import Jobs, TickReport, zone_lookup
 from bot.workspace import WorkspaceKey
 from bot.workspaces import service as workspaces
+from bot.workspaces.models import Workspace
 from tests.conftest import BOT_TOKEN, MONDAY, SIGNING_SECRET, AppEnv, make_settings
 
 WS = WorkspaceKey("T1")
@@ -184,6 +185,38 @@ async def test_a_snooze_past_the_due_date_lands_on_a_working_day_and_says_so(env
     response = await env.command("/decision", "show D-1", user_id="U2")
     history = str(response.json()) + str([r.body for r in env.fake.responses])
     assert "snoozed reminders until Mon 30 Nov, 09:00 their time (Europe/Berlin)" in history
+
+
+async def test_after_the_escalation_the_owner_hears_no_more_until_someone_acts(env: Env) -> None:
+    """Three reminders to U1, then one escalation to UESC1, then silence; activity restarts it."""
+    env.deps.clock.set(WEEK_AGO)  # type: ignore[attr-defined]
+    await env.command("/decision", "new Pick a payroll vendor", user_id="U1", channel_id="C1")
+    async with env.deps.db.transaction() as session:
+        await session.execute(
+            update(Workspace).values(overrides={"nudges": {"escalate_to": "UESC1"}})
+        )
+
+    def dms_to(user: str) -> list[str]:
+        return [
+            str(c.params["text"])
+            for c in env.fake.calls_to("chat.postMessage")
+            if c.ok and c.params["channel"] == user
+        ]
+
+    day = MONDAY
+    while day < datetime(2026, 12, 19, tzinfo=UTC):
+        for hour in (10, 16):  # inside working hours in Berlin (U1) and Tokyo/LA alike
+            env.deps.clock.set(day.replace(hour=hour))  # type: ignore[attr-defined]
+            await env.tick()
+        day += timedelta(days=1)
+    assert len(dms_to("U1")) == 3  # Mon 23, Wed 25, Fri 27 Nov: no "Reminder 4", "Reminder 5"
+    assert len(dms_to("UESC1")) == 1 and "D-1" in dms_to("UESC1")[0]
+    # Someone acts: a new due date is activity, and the cycle starts again.
+    env.deps.clock.set(datetime(2026, 12, 21, 10, tzinfo=UTC))  # type: ignore[attr-defined]
+    await env.command("/decision", "due D-1 2026-12-22", user_id="U1")
+    env.deps.clock.set(datetime(2026, 12, 23, 10, tzinfo=UTC))  # type: ignore[attr-defined]
+    await env.tick()
+    assert len(dms_to("U1")) == 4
 
 
 async def test_decide_from_the_reminder_opens_the_modal_and_updates_the_dm(env: Env) -> None:

@@ -152,15 +152,17 @@ async def test_past_due_decision_stalls_the_next_day(db: Database) -> None:
 
 async def test_reminders_repeat_every_two_working_days_and_escalate_once(db: Database) -> None:
     await setup_workspace(db, overrides={"nudges": {"escalate_to": "CESC1"}})
-    await new_decision(db, MONDAY)
+    number = await new_decision(db, MONDAY)
     moments = {
         utc(2026, 11, 30, 10, 1): 1,  # Mon: stalled
         utc(2026, 12, 1, 10, 1): 1,  # Tue: one working day later, no repeat yet
         utc(2026, 12, 2, 10, 0): 2,  # Wed, two working days after the stall to the second
         utc(2026, 12, 4, 10, 0): 3,  # Fri
         utc(2026, 12, 7, 10, 0): 3,  # Mon: the weekend does not count
-        utc(2026, 12, 8, 10, 0): 4,  # Tue: fourth reminder, and escalation
-        utc(2026, 12, 10, 10, 0): 5,
+        # Tue: the fourth would be due; the escalation goes instead, and then silence.
+        utc(2026, 12, 8, 10, 0): 3,
+        utc(2026, 12, 10, 10, 0): 3,
+        utc(2026, 12, 22, 10, 0): 3,
     }
     for now, expected in moments.items():
         await tick(db, now)
@@ -173,6 +175,18 @@ async def test_reminders_repeat_every_two_working_days_and_escalate_once(db: Dat
     assert rows["20261123T100000"].due_at == utc(2026, 12, 8, 10)
     assert rows["20261123T100000"].payload["owner"] == "U1"
     assert rows["20261123T100000"].payload["reminders"] == 3
+    # Activity (here a snooze) restarts the cycle: a new episode, reminded from 1 again.
+    async with db.transaction() as session:
+        await decisions.snooze(
+            session,
+            ws=WS,
+            number=number,
+            actor=Actor("U1"),
+            until=utc(2026, 12, 23, 10),
+            now=utc(2026, 12, 22, 10),
+        )
+    await tick(db, utc(2026, 12, 29, 10, 1))  # five working days later
+    assert [k[3] for k in await keys(db) if k[0] == "nudge:decision"][-1] == "20261222T100000#1"
 
 
 async def test_no_escalation_without_a_target_or_to_the_owner_themselves(db: Database) -> None:
