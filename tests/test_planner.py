@@ -498,3 +498,42 @@ async def test_stalled_decisions_are_read_in_pages_without_gaps_or_repeats(
         )
     # All ten are idle by then, the second five are also late: each is found exactly once.
     assert sorted(item.number for item in found) == list(range(1, 11))
+
+
+# --- holidays (issue 15 point 4) ----------------------------------------------------------------
+
+HOLIDAYS = CadenceConfig.model_validate(
+    {"working_hours": {"holidays": ["2026-11-25", "2026-11-27"]}}
+)
+
+
+async def test_holidays_are_not_working_days_for_stalling(db: Database) -> None:
+    await setup_workspace(db)
+    await new_decision(db, MONDAY)
+    # Five working days from Mon 23 Nov with Wed 25 and Fri 27 off: Tue, Thu, Mon, Tue, Wed.
+    assert (await tick(db, utc(2026, 12, 2, 9, 59), HOLIDAYS)).due == 0
+    assert (await tick(db, utc(2026, 12, 2, 10, 1), HOLIDAYS)).planned == 1
+    # Without the holidays it would have been due on Mon 30 Nov.
+    assert (await tick(db, utc(2026, 11, 30, 10, 1))).due == 1
+
+
+async def test_nothing_is_delivered_on_a_holiday(db: Database) -> None:
+    await setup_workspace(db)
+    await new_decision(db, MONDAY, due=date(2026, 11, 24))  # past due from Wed 25 Nov 00:00
+    await tick(db, utc(2026, 11, 25, 10), HOLIDAYS)
+    (row,) = await ledger(db)
+    assert row.due_at == utc(2026, 11, 26, 8)  # Thursday 09:00 in Berlin, after the holiday
+
+
+def test_a_snooze_skips_holidays() -> None:
+    end = nudges.snooze_end(
+        utc(2026, 11, 24, 14), 1, zone=ZoneInfo("Europe/Berlin"), cadence=HOLIDAYS
+    )
+    assert end.until == utc(2026, 11, 26, 8)  # Wed 25 is off: Thursday 09:00 in Berlin
+
+
+def test_holidays_are_checked() -> None:
+    with pytest.raises(ValueError, match="more than once"):
+        CadenceConfig.model_validate({"working_hours": {"holidays": ["2026-12-25", "2026-12-25"]}})
+    with pytest.raises(ValueError, match="holidays"):
+        CadenceConfig.model_validate({"working_hours": {"holidays": ["Christmas"]}})

@@ -31,8 +31,11 @@ from bot.decisions.service import stalled_clause
 
 
 def working_calendar(cadence: CadenceConfig) -> WorkingCalendar:
-    """The workspace's working calendar: its zone and working weekdays (no days off yet)."""
-    return WorkingCalendar(zone=cadence.zone, weekdays=cadence.working_hours.weekday_numbers)
+    """The workspace's working calendar: its zone, working weekdays and holidays."""
+    hours = cadence.working_hours
+    return WorkingCalendar(
+        zone=cadence.zone, weekdays=hours.weekday_numbers, days_off=hours.days_off
+    )
 
 
 def stall_moment(activity: datetime, calendar: WorkingCalendar, stall_after_days: int) -> datetime:

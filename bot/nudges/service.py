@@ -63,7 +63,8 @@ def snooze_end(
     The start of their first working day on or after the local date ``days`` days ahead.
     """
     check_snooze_days(days)
-    calendar = WorkingCalendar(zone=zone, weekdays=cadence.working_hours.weekday_numbers)
+    hours = cadence.working_hours
+    calendar = WorkingCalendar(zone=zone, weekdays=hours.weekday_numbers, days_off=hours.days_off)
     target = now.astimezone(zone).date() + timedelta(days=days)
     day = target if calendar.is_working_day(target) else calendar.working_day_after(target)
     until = local_moment(day, cadence.working_hours.start, zone)
