@@ -317,6 +317,7 @@ WORKSPACE_KEYS: tuple[str, ...] = (
     "working_hours.days",
     "working_hours.start",
     "working_hours.end",
+    "working_hours.holidays",
     "nudges.stall_after_days",
     "nudges.repeat_every_days",
     "nudges.escalate_after",
@@ -327,7 +328,7 @@ WORKSPACE_KEYS: tuple[str, ...] = (
     "digest.recipients",
 )
 # Lists whose order carries no meaning: the same days or recipients in another order are no change.
-_UNORDERED_KEYS = frozenset({"working_hours.days", "digest.recipients"})
+_UNORDERED_KEYS = frozenset({"working_hours.days", "working_hours.holidays", "digest.recipients"})
 
 
 def setting_value(config: CadenceConfig, key: str) -> Any:
