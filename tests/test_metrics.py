@@ -165,10 +165,11 @@ async def test_stalled_at_the_end_of_the_period(db: Database) -> None:
         )
     w47, w48 = await two_weeks(db)
     assert w48.stalled == 2
-    # At week 47's end (Mon 23 Nov 00:00) each decision is judged as it was then: the first
-    # (idle since 2 Nov), the one active only since the end (idle since 4 Nov) and the one
-    # decided on 28 Nov (open then, and past its due date of 5 Nov).
-    assert w47.stalled == 3
+    # At week 47's end (Mon 23 Nov 00:00) each decision is judged as it was then: the one
+    # active only since the end (idle since 4 Nov, no due date) and the one decided on 28 Nov
+    # (open then, and past its due date of 5 Nov). The first, idle since 2 Nov but due on 27
+    # Nov, still had its date to come: not stalled for inactivity (issue 15 point 5).
+    assert w47.stalled == 2
     async with db.transaction() as session:
         named = await metrics.oldest_stalled(session, ws=WS, cadence=UTC_CADENCE, at=end)
         earlier = await metrics.oldest_stalled(session, ws=WS, cadence=UTC_CADENCE, at=W47.end)
@@ -177,9 +178,9 @@ async def test_stalled_at_the_end_of_the_period(db: Database) -> None:
         )
     assert [s.decision.id for s in named] == [past_due.id, quiet.id]
     # The list at an earlier end follows the same rule, with each one's state as it was then.
-    assert [s.decision.id for s in earlier] == [decided_since.id, past_due.id, short.id]
+    assert [s.decision.id for s in earlier] == [decided_since.id, short.id]
     assert earlier[0].decision.status == "decided" and earlier[0].due_date == date(2026, 11, 5)
-    assert earlier[2].last_activity_at == utc(2026, 11, 4)
+    assert earlier[1].last_activity_at == utc(2026, 11, 4)
     # The oldest of them is one decided since, older than any idle one: still first.
     assert [s.decision.id for s in first_only] == [decided_since.id]
 

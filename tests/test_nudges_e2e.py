@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.cadence.config import CadenceConfig
 from bot.clock import ManualClock
@@ -26,6 +26,7 @@ from bot.slack.sender import Pacing, Sender, SlackClients, static_token
 from bot.worker import Jobs, TickReport, zone_lookup
 from bot.workspace import WorkspaceKey
 from bot.workspaces import service as workspaces
+from bot.workspaces.models import Workspace
 from tests.conftest import BOT_TOKEN, MONDAY, SIGNING_SECRET, AppEnv, make_settings
 
 WS = WorkspaceKey("T1")
@@ -143,16 +144,70 @@ async def test_snoozing_from_the_reminder_updates_it_and_quiets_reminders(env: E
         "decision_snooze", "T1:D-1:3", user="U1", message=message, block="decision:T1:D-1:nudge"
     )
     d = await decision(env)
-    assert d.snoozed_until == MONDAY + timedelta(days=3)
+    # Three days from Monday is Thursday; it ends at the start of U1's day: 09:00 in Berlin.
+    assert d.snoozed_until == datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
     assert d.last_activity_at == MONDAY
     assert [e.action for e in d.events][-1] == "snoozed"
+    assert d.events[-1].detail["zone"] == "Europe/Berlin"
     (update,) = env.updates_of(message)
     assert update["channel"] == "DU1"
-    # Shown on the presser's own clock: Thursday 10:00 UTC is 11:00 in Berlin.
-    assert "Snoozed until Thu 26 Nov 2026 11:00" in str(update["blocks"])
+    assert "Snoozed until Thu 26 Nov, 09:00 your time." in str(update["blocks"])
     assert not [b for b in update["blocks"] if b["type"] == "actions"]
     env.deps.clock.set(MONDAY + timedelta(days=3, minutes=1))  # type: ignore[attr-defined]
     assert (await env.tick()).sent.sent == 0
+
+
+async def test_a_snooze_past_the_due_date_lands_on_a_working_day_and_says_so(env: Env) -> None:
+    """The issue's example: three days on Thu 26 Nov 02:15 UTC, due Friday 27 Nov."""
+    message = await stalled_decision(env)
+    async with env.deps.db.transaction() as session:
+        await session.execute(update(Decision).values(due_date=date(2026, 11, 27)))
+    env.deps.clock.set(datetime(2026, 11, 26, 2, 15, tzinfo=UTC))  # type: ignore[attr-defined]
+    await env.choose(
+        "decision_snooze", "T1:D-1:3", user="U1", message=message, block="decision:T1:D-1:nudge"
+    )
+    d = await decision(env)
+    assert d.snoozed_until == datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # Mon 09:00 in Berlin
+    shown = str(env.updates_of(message)[-1]["blocks"])
+    assert "Snoozed until Mon 30 Nov, 09:00 your time." in shown
+    assert "after its due date, Fri 27 Nov 2026" in shown
+    # The history says until when, on the snoozer's clock.
+    env.fake.reset()
+    response = await env.command("/decision", "show D-1", user_id="U2")
+    history = str(response.json()) + str([r.body for r in env.fake.responses])
+    assert "snoozed reminders until Mon 30 Nov, 09:00 their time (Europe/Berlin)" in history
+
+
+async def test_after_the_escalation_the_owner_hears_no_more_until_someone_acts(env: Env) -> None:
+    """Three reminders to U1, then one escalation to UESC1, then silence; activity restarts it."""
+    env.deps.clock.set(WEEK_AGO)  # type: ignore[attr-defined]
+    await env.command("/decision", "new Pick a payroll vendor", user_id="U1", channel_id="C1")
+    async with env.deps.db.transaction() as session:
+        await session.execute(
+            update(Workspace).values(overrides={"nudges": {"escalate_to": "UESC1"}})
+        )
+
+    def dms_to(user: str) -> list[str]:
+        return [
+            str(c.params["text"])
+            for c in env.fake.calls_to("chat.postMessage")
+            if c.ok and c.params["channel"] == user
+        ]
+
+    day = MONDAY
+    while day < datetime(2026, 12, 19, tzinfo=UTC):
+        for hour in (10, 16):  # inside working hours in Berlin (U1) and Tokyo/LA alike
+            env.deps.clock.set(day.replace(hour=hour))  # type: ignore[attr-defined]
+            await env.tick()
+        day += timedelta(days=1)
+    assert len(dms_to("U1")) == 3  # Mon 23, Wed 25, Fri 27 Nov: no "Reminder 4", "Reminder 5"
+    assert len(dms_to("UESC1")) == 1 and "D-1" in dms_to("UESC1")[0]
+    # Someone acts: a new due date is activity, and the cycle starts again.
+    env.deps.clock.set(datetime(2026, 12, 21, 10, tzinfo=UTC))  # type: ignore[attr-defined]
+    await env.command("/decision", "due D-1 2026-12-22", user_id="U1")
+    env.deps.clock.set(datetime(2026, 12, 23, 10, tzinfo=UTC))  # type: ignore[attr-defined]
+    await env.tick()
+    assert len(dms_to("U1")) == 4
 
 
 async def test_decide_from_the_reminder_opens_the_modal_and_updates_the_dm(env: Env) -> None:
@@ -291,8 +346,11 @@ async def test_action_reminder_snooze_and_done_work_from_the_dm(env: Env) -> Non
     )
     async with env.deps.db.transaction() as session:
         action = await session.scalar(select(Outcome).where(Outcome.number == 1))
-    assert action is not None and action.snoozed_until == MONDAY + timedelta(days=7)
-    assert "Snoozed until" in str(env.updates_of(message)[-1]["blocks"])
+    # A week from Monday: the next Monday, at the start of U1's day (09:00 in Berlin).
+    assert action is not None
+    assert action.snoozed_until == datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+    shown = str(env.updates_of(message)[-1]["blocks"])
+    assert "Snoozed until Mon 30 Nov, 09:00 your time." in shown
     await env.interact(
         env.driver.press(
             "action_done",

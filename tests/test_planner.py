@@ -152,15 +152,17 @@ async def test_past_due_decision_stalls_the_next_day(db: Database) -> None:
 
 async def test_reminders_repeat_every_two_working_days_and_escalate_once(db: Database) -> None:
     await setup_workspace(db, overrides={"nudges": {"escalate_to": "CESC1"}})
-    await new_decision(db, MONDAY)
+    number = await new_decision(db, MONDAY)
     moments = {
         utc(2026, 11, 30, 10, 1): 1,  # Mon: stalled
         utc(2026, 12, 1, 10, 1): 1,  # Tue: one working day later, no repeat yet
         utc(2026, 12, 2, 10, 0): 2,  # Wed, two working days after the stall to the second
         utc(2026, 12, 4, 10, 0): 3,  # Fri
         utc(2026, 12, 7, 10, 0): 3,  # Mon: the weekend does not count
-        utc(2026, 12, 8, 10, 0): 4,  # Tue: fourth reminder, and escalation
-        utc(2026, 12, 10, 10, 0): 5,
+        # Tue: the fourth would be due; the escalation goes instead, and then silence.
+        utc(2026, 12, 8, 10, 0): 3,
+        utc(2026, 12, 10, 10, 0): 3,
+        utc(2026, 12, 22, 10, 0): 3,
     }
     for now, expected in moments.items():
         await tick(db, now)
@@ -173,6 +175,18 @@ async def test_reminders_repeat_every_two_working_days_and_escalate_once(db: Dat
     assert rows["20261123T100000"].due_at == utc(2026, 12, 8, 10)
     assert rows["20261123T100000"].payload["owner"] == "U1"
     assert rows["20261123T100000"].payload["reminders"] == 3
+    # Activity (here a snooze) restarts the cycle: a new episode, reminded from 1 again.
+    async with db.transaction() as session:
+        await decisions.snooze(
+            session,
+            ws=WS,
+            number=number,
+            actor=Actor("U1"),
+            until=utc(2026, 12, 23, 10),
+            now=utc(2026, 12, 22, 10),
+        )
+    await tick(db, utc(2026, 12, 29, 10, 1))  # five working days later
+    assert [k[3] for k in await keys(db) if k[0] == "nudge:decision"][-1] == "20261222T100000#1"
 
 
 async def test_no_escalation_without_a_target_or_to_the_owner_themselves(db: Database) -> None:
@@ -218,7 +232,7 @@ async def test_snooze_holds_reminders_and_starts_a_new_episode(db: Database) -> 
             ws=WS,
             number=number,
             actor=Actor("U1"),
-            until=nudges.snooze_until(snoozed_at, 1),
+            until=snoozed_at + timedelta(days=1),
             now=snoozed_at,
         )
     # Snoozed until Fri 10:05; the activity also buys two working days of quiet (Mon 10:05).
@@ -438,9 +452,34 @@ def test_activity_on_an_overdue_item_buys_one_interval() -> None:
 
 
 def test_snooze_lengths_are_the_offered_ones() -> None:
-    assert nudges.snooze_until(MONDAY, 7) == MONDAY + timedelta(days=7)
     with pytest.raises(Exception, match="1 day, 3 days or 1 week"):
-        nudges.snooze_until(MONDAY, 2)
+        nudges.snooze_end(MONDAY, 2, zone=ZoneInfo("UTC"), cadence=CadenceConfig())
+
+
+@pytest.mark.parametrize(
+    ("now", "days", "zone", "due", "until", "after_due"),
+    [
+        # The issue's case: Thu 26 Nov 02:15, three days, due Friday. Not Sun 29 Nov 02:15 but
+        # the start of Monday, and it says the due date is passed.
+        (utc(2026, 11, 26, 2, 15), 3, "UTC", date(2026, 11, 27), utc(2026, 11, 30, 9), True),
+        # A day from Friday afternoon in Berlin: Saturday is off, so Monday 09:00 CET.
+        (utc(2026, 11, 27, 15), 1, "Europe/Berlin", None, utc(2026, 11, 30, 8), False),
+        # "+N days" is the person's local date: Mon 23:30 in Los Angeles is Tue 07:30 UTC, and
+        # one day from their Monday is Tuesday 09:00 PST.
+        (utc(2026, 11, 24, 7, 30), 1, "America/Los_Angeles", None, utc(2026, 11, 24, 17), False),
+        # Across the end of daylight time in Los Angeles (1 Nov): Monday 09:00 PST, 17:00 UTC.
+        (utc(2026, 10, 30, 16), 3, "America/Los_Angeles", None, utc(2026, 11, 2, 17), False),
+        # A week from a Monday afternoon lands on the next Monday's start; due that day is fine.
+        (utc(2026, 11, 23, 15), 7, "UTC", date(2026, 11, 30), utc(2026, 11, 30, 9), False),
+    ],
+)
+def test_a_snooze_ends_at_the_start_of_a_working_day_on_the_persons_clock(
+    now: datetime, days: int, zone: str, due: date | None, until: datetime, after_due: bool
+) -> None:
+    end = nudges.snooze_end(now, days, zone=ZoneInfo(zone), cadence=CadenceConfig(), due_date=due)
+    assert end.until == until
+    assert end.zone.key == zone
+    assert end.after_due == (due if after_due else None)
 
 
 async def test_stalled_decisions_are_read_in_pages_without_gaps_or_repeats(
@@ -459,3 +498,42 @@ async def test_stalled_decisions_are_read_in_pages_without_gaps_or_repeats(
         )
     # All ten are idle by then, the second five are also late: each is found exactly once.
     assert sorted(item.number for item in found) == list(range(1, 11))
+
+
+# --- holidays (issue 15 point 4) ----------------------------------------------------------------
+
+HOLIDAYS = CadenceConfig.model_validate(
+    {"working_hours": {"holidays": ["2026-11-25", "2026-11-27"]}}
+)
+
+
+async def test_holidays_are_not_working_days_for_stalling(db: Database) -> None:
+    await setup_workspace(db)
+    await new_decision(db, MONDAY)
+    # Five working days from Mon 23 Nov with Wed 25 and Fri 27 off: Tue, Thu, Mon, Tue, Wed.
+    assert (await tick(db, utc(2026, 12, 2, 9, 59), HOLIDAYS)).due == 0
+    assert (await tick(db, utc(2026, 12, 2, 10, 1), HOLIDAYS)).planned == 1
+    # Without the holidays it would have been due on Mon 30 Nov.
+    assert (await tick(db, utc(2026, 11, 30, 10, 1))).due == 1
+
+
+async def test_nothing_is_delivered_on_a_holiday(db: Database) -> None:
+    await setup_workspace(db)
+    await new_decision(db, MONDAY, due=date(2026, 11, 24))  # past due from Wed 25 Nov 00:00
+    await tick(db, utc(2026, 11, 25, 10), HOLIDAYS)
+    (row,) = await ledger(db)
+    assert row.due_at == utc(2026, 11, 26, 8)  # Thursday 09:00 in Berlin, after the holiday
+
+
+def test_a_snooze_skips_holidays() -> None:
+    end = nudges.snooze_end(
+        utc(2026, 11, 24, 14), 1, zone=ZoneInfo("Europe/Berlin"), cadence=HOLIDAYS
+    )
+    assert end.until == utc(2026, 11, 26, 8)  # Wed 25 is off: Thursday 09:00 in Berlin
+
+
+def test_holidays_are_checked() -> None:
+    with pytest.raises(ValueError, match="more than once"):
+        CadenceConfig.model_validate({"working_hours": {"holidays": ["2026-12-25", "2026-12-25"]}})
+    with pytest.raises(ValueError, match="holidays"):
+        CadenceConfig.model_validate({"working_hours": {"holidays": ["Christmas"]}})

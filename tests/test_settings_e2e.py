@@ -4,7 +4,7 @@ mistakes are shown beside their fields with nothing saved.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -326,3 +326,28 @@ async def test_mistakes_are_shown_beside_their_field_and_nothing_is_saved(
     assert answer["response_action"] == "errors"
     assert message in answer["errors"][block]
     assert await audit(app_env) == [] and await overrides(app_env) == {}
+
+
+async def test_holidays_are_set_per_workspace_and_a_bad_date_is_refused(app_env: AppEnv) -> None:
+    view = await open_settings(app_env)
+    bad = await save(app_env, view, **{BlockId.SETTINGS_HOLIDAYS: {"value": "2026-12-24, Xmas"}})
+    assert bad["response_action"] == "errors"
+    assert "“Xmas” is not a date" in bad["errors"][BlockId.SETTINGS_HOLIDAYS]
+    assert await audit(app_env) == [] and await overrides(app_env) == {}
+
+    answer = await save(
+        app_env, view, **{BlockId.SETTINGS_HOLIDAYS: {"value": "2026-12-25,  2026-12-24"}}
+    )
+    assert answer["response_action"] == "update"
+    assert await overrides(app_env) == {"working_hours": {"holidays": ["2026-12-24", "2026-12-25"]}}
+    [row] = await audit(app_env)
+    assert (row.key, row.old_value, row.new_value) == (
+        "working_hours.holidays",
+        [],
+        ["2026-12-24", "2026-12-25"],
+    )
+    cadence = await app_env.deps.cadence_for(T1)
+    assert cadence.working_hours.days_off == {date(2026, 12, 24), date(2026, 12, 25)}
+    again = await open_settings(app_env)
+    shown = next(b for b in again["blocks"] if b.get("block_id") == BlockId.SETTINGS_HOLIDAYS)
+    assert shown["element"]["initial_value"] == "2026-12-24, 2026-12-25"

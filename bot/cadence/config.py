@@ -12,7 +12,7 @@ import json
 import re
 import tomllib
 from collections.abc import Mapping
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -143,6 +143,14 @@ class WorkingHours(_Section):
     start: ClockTime = time(9, 0)
     # Validated even when left out, so a later start alone is still checked against it.
     end: ClockTime = Field(default=time(17, 30), validate_default=True)
+    # Days off for everyone ("YYYY-MM-DD"): not working days for stalling, repeats, snoozes or
+    # sending. At most 366 of them.
+    holidays: list[date] = Field(default_factory=list, max_length=366)
+
+    @field_validator("holidays")
+    @classmethod
+    def _unique_holidays(cls, holidays: list[date]) -> list[date]:
+        return sorted(_no_repeats(holidays, "holiday"))
 
     @field_validator("days")
     @classmethod
@@ -165,6 +173,10 @@ class WorkingHours(_Section):
     @property
     def weekday_numbers(self) -> frozenset[int]:
         return frozenset(weekday_number(day) for day in self.days)
+
+    @property
+    def days_off(self) -> frozenset[date]:
+        return frozenset(self.holidays)
 
 
 class NudgeRules(_Section):
@@ -313,6 +325,7 @@ WORKSPACE_KEYS: tuple[str, ...] = (
     "working_hours.days",
     "working_hours.start",
     "working_hours.end",
+    "working_hours.holidays",
     "nudges.stall_after_days",
     "nudges.repeat_every_days",
     "nudges.escalate_after",
@@ -323,7 +336,7 @@ WORKSPACE_KEYS: tuple[str, ...] = (
     "digest.recipients",
 )
 # Lists whose order carries no meaning: the same days or recipients in another order are no change.
-_UNORDERED_KEYS = frozenset({"working_hours.days", "digest.recipients"})
+_UNORDERED_KEYS = frozenset({"working_hours.days", "working_hours.holidays", "digest.recipients"})
 
 
 def setting_value(config: CadenceConfig, key: str) -> Any:

@@ -109,11 +109,11 @@ def _utc(moment: datetime) -> datetime:
 
 
 def _calendar(zone: ZoneInfo, hours: WorkingHours) -> WorkingCalendar:
-    return WorkingCalendar(zone=zone, weekdays=hours.weekday_numbers)
+    return WorkingCalendar(zone=zone, weekdays=hours.weekday_numbers, days_off=hours.days_off)
 
 
 def _window(day: date, zone: ZoneInfo, hours: WorkingHours) -> tuple[datetime, datetime] | None:
-    if day.weekday() not in hours.weekday_numbers:
+    if day.weekday() not in hours.weekday_numbers or day in hours.days_off:
         return None
     start = local_moment(day, hours.start, zone)
     end = local_moment(day, hours.end, zone)

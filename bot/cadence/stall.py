@@ -1,7 +1,9 @@
 """When a decision counts as stalled, as moments a SQL query or a Python check can compare against.
 
 "Stalled" at an instant ``end`` is: open, and past its due date (due before ``end``'s local day),
-or idle since an activity that ``stall_after_days`` working days have followed. "Followed by n
+or, for a decision with no due date, idle since an activity that ``stall_after_days`` working
+days have followed. A due date still to come is the team's own deadline: before it passes,
+quiet is not stalling. "Followed by n
 working days" is counted on the working calendar (`bot.cadence.calendar`), in days only:
 working hours play no part. From activity at local day ``d`` and clock reading ``c``:
 
@@ -29,8 +31,11 @@ from bot.decisions.service import stalled_clause
 
 
 def working_calendar(cadence: CadenceConfig) -> WorkingCalendar:
-    """The workspace's working calendar: its zone and working weekdays (no days off yet)."""
-    return WorkingCalendar(zone=cadence.zone, weekdays=cadence.working_hours.weekday_numbers)
+    """The workspace's working calendar: its zone, working weekdays and holidays."""
+    hours = cadence.working_hours
+    return WorkingCalendar(
+        zone=cadence.zone, weekdays=hours.weekday_numbers, days_off=hours.days_off
+    )
 
 
 def stall_moment(activity: datetime, calendar: WorkingCalendar, stall_after_days: int) -> datetime:
@@ -75,7 +80,9 @@ class StallBounds:
 
     def is_stalled(self, *, due_date: date | None, last_activity_at: datetime) -> bool:
         """The rule for one decision open at ``at`` (the Python twin of `clause`)."""
-        return (due_date is not None and due_date < self.today) or last_activity_at <= self.cutoff
+        if due_date is not None:
+            return due_date < self.today
+        return last_activity_at <= self.cutoff
 
     def clause(self) -> ColumnElement[bool]:
         """The same rule as a SQL condition on the decisions table (open decisions only)."""

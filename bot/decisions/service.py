@@ -46,14 +46,19 @@ class ListScope(enum.StrEnum):
 
 
 def stalled_clause(*, today: date, activity_cutoff: datetime) -> ColumnElement[bool]:
-    """Open and past due (before ``today``), or no activity since ``activity_cutoff``.
+    """Open and past due (before ``today``), or without a due date and no activity since
+    ``activity_cutoff``. A due date still to come is the team's own deadline: before it passes,
+    quiet is not stalling.
 
     The cadence layer works out both moments in the workspace's time zone and working days, so
     this stays one indexable SQL condition however many decisions there are.
     """
     return and_(
         Decision.status == DecisionStatus.OPEN,
-        or_(Decision.due_date < today, Decision.last_activity_at <= activity_cutoff),
+        or_(
+            Decision.due_date < today,
+            and_(Decision.due_date.is_(None), Decision.last_activity_at <= activity_cutoff),
+        ),
     )
 
 
@@ -387,15 +392,19 @@ async def snooze(
     actor: Actor,
     until: datetime,
     now: datetime,
+    zone: str | None = None,
     visible: Visibility | None = None,
 ) -> Decision:
+    """Hold the decision's reminders until ``until``; the history keeps the end and ``zone``,
+    the snoozer's time zone, so it can say when on their clock."""
     decision = await get_decision(session, ws=ws, number=number, visible=visible)
     _ensure_may_change(decision, actor)
     _ensure_open(decision, "snoozed")
     if until <= now:
         raise Conflict("A snooze has to end in the future.")
     decision.snoozed_until = until
-    _record(decision, actor_id=actor.user_id, action="snoozed", now=now, until=until.isoformat())
+    detail = {"until": until.isoformat()} | ({"zone": zone} if zone else {})
+    _record(decision, actor_id=actor.user_id, action="snoozed", now=now, **detail)
     return decision
 
 

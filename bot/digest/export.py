@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -332,6 +332,16 @@ def _decision_rows(
         ]
 
 
+def _snoozed_until(detail: Mapping[str, Any]) -> str:
+    """`` until 2026-11-30 09:00 (Europe/Berlin)``: the end on the snoozer's clock."""
+    try:
+        until = datetime.fromisoformat(str(detail["until"]))
+        zone = ZoneInfo(str(detail.get("zone") or "UTC"))
+    except (KeyError, ValueError, ZoneInfoNotFoundError):
+        return ""
+    return f" until {until.astimezone(zone):%Y-%m-%d %H:%M} ({zone.key})"
+
+
 def _event_line(event: _Row, labels: _Labels) -> str:
     detail: dict[str, Any] = event.detail or {}
     match event.action:
@@ -356,7 +366,7 @@ def _event_line(event: _Row, labels: _Labels) -> str:
         case "reopened":
             what = "reopened it"
         case "snoozed":
-            what = "snoozed reminders"
+            what = "snoozed reminders" + _snoozed_until(detail)
         case other:
             what = other
     return f"{labels.moment(event.at)} {labels.person(event.actor_id)} {what}"

@@ -126,7 +126,7 @@ def changed_since_and_stalled(bounds: StallBounds) -> ColumnElement[bool]:
         state.was_open(),
         or_(
             state.due_date() < bounds.today.isoformat(),
-            state.last_activity() <= bounds.cutoff,
+            and_(state.due_date().is_(None), state.last_activity() <= bounds.cutoff),
         ),
     )
 

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -102,7 +102,10 @@ async def stalled_decisions(
     found: dict[int, Any] = {}
     for reason, order in (
         (Decision.due_date < bounds.today, Decision.due_date),
-        (Decision.last_activity_at <= bounds.cutoff, Decision.last_activity_at),
+        (
+            and_(Decision.due_date.is_(None), Decision.last_activity_at <= bounds.cutoff),
+            Decision.last_activity_at,
+        ),
     ):
         async for row in _pages(session, stalled.where(reason), order):
             found[row.number] = row

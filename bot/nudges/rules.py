@@ -6,7 +6,8 @@ Within an episode reminders are numbered from 1: the first is due when the item 
 next one ``repeat_every_days`` working days later. The ledger period ``<episode>#<n>`` names one
 reminder, so however many planners run, each is planned once; new activity (a change, a
 snooze) starts a new episode and the count starts again. When reminder ``escalate_after + 1``
-falls due the episode is escalated, once, to ``escalate_to``.
+falls due the episode is escalated, once, to ``escalate_to``, and the owner gets no more reminders
+about it in that episode (the digest still shows it).
 
 Working days and "today" are the workspace's (its cadence time zone); when a reminder is then
 *delivered* is the recipient's business (their own working hours), settled by the planner.
@@ -135,13 +136,15 @@ def decision_stalled_from(
     snoozed_until: datetime | None,
     cadence: CadenceConfig,
 ) -> datetime:
-    """When an open decision stalls: past due, or idle for ``stall_after_days`` working days."""
-    idle = stall_moment(
-        last_activity_at, working_calendar(cadence), cadence.nudges.stall_after_days
-    )
-    stalled = (
-        idle if due_date is None else min(idle, _overdue_from(last_activity_at, due_date, cadence))
-    )
+    """When an open decision stalls: past its due date, or (with none) idle for
+    ``stall_after_days`` working days. A future due date is the team's own deadline, so a
+    decision that has one is never stalled for inactivity before it passes."""
+    if due_date is not None:
+        stalled = _overdue_from(last_activity_at, due_date, cadence)
+    else:
+        stalled = stall_moment(
+            last_activity_at, working_calendar(cadence), cadence.nudges.stall_after_days
+        )
     return _not_before(stalled, snoozed_until)
 
 
@@ -180,23 +183,20 @@ def reminder_moment(stalled_from: datetime, number: int, cadence: CadenceConfig)
 
 
 def wanted_now(item: Stalled, *, now: datetime, cadence: CadenceConfig) -> list[Wanted]:
-    """The reminder due now for ``item``, and its escalation once enough reminders went by."""
+    """The reminder due now for ``item``, or its escalation once enough reminders went by.
+
+    Escalation ends the owner's reminders for the episode: after ``escalate_after`` of them the
+    item goes once to ``escalate_to`` and then only the digest shows it, until activity starts
+    a new episode. Without a target (or with the owner as the target) reminders go on.
+    """
     number = reminder_number(item.stalled_from, now, cadence)
     if number is None:
         return []
-    wanted = [
-        Wanted(
-            kind=REMINDER_KIND[item.subject],
-            subject=item.ref,
-            recipient=item.owner_id,
-            period=reminder_period(item.anchor, number),
-            payload={"number": item.number, "episode": item.episode, "reminder": number},
-        )
-    ]
     rules = cadence.nudges
     target = rules.escalate_to
-    if target and target != item.owner_id and number > rules.escalate_after:
-        wanted.append(
+    escalates = bool(target) and target != item.owner_id
+    if escalates and number > rules.escalate_after:
+        return [
             Wanted(
                 kind=ESCALATION_KIND[item.subject],
                 subject=item.ref,
@@ -209,5 +209,13 @@ def wanted_now(item: Stalled, *, now: datetime, cadence: CadenceConfig) -> list[
                     "reminders": rules.escalate_after,
                 },
             )
+        ]
+    return [
+        Wanted(
+            kind=REMINDER_KIND[item.subject],
+            subject=item.ref,
+            recipient=item.owner_id,
+            period=reminder_period(item.anchor, number),
+            payload={"number": item.number, "episode": item.episode, "reminder": number},
         )
-    return wanted
+    ]

@@ -4,14 +4,25 @@ Decisions snooze through `bot.decisions.service.snooze`; action items snooze her
 same lookup and permission rule as marking them done (`bot.meetings.service`). A snooze is
 activity: it moves the item's last activity to now, which starts a new reminder episode once
 the snooze ends (see `bot.nudges.rules`).
+
+A snooze of N days ends at the start of the person's working day (`working_hours.start`, in
+their own time zone) on the first of their working days on or after the local date N days
+from now: snoozed on Thursday 02:15 for three days, it ends on Monday 09:00, not on Sunday
+02:15. When that is after the item's due date the end says so (`SnoozeEnd.after_due`), and the
+reply names the date.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.cadence.calendar import WorkingCalendar
+from bot.cadence.config import CadenceConfig
+from bot.cadence.hours import local_moment
 from bot.errors import Conflict, InvalidInput
 from bot.meetings import service as meetings
 from bot.meetings.models import Outcome
@@ -22,13 +33,44 @@ SNOOZE_DAYS = (1, 3, 7)
 """The snooze lengths reminders offer: a day, three days, a week."""
 
 
-def snooze_until(now: datetime, days: int) -> datetime:
-    """The end of a snooze of ``days`` days from ``now``; only the offered lengths are allowed."""
+@dataclass(frozen=True, slots=True)
+class SnoozeEnd:
+    """When a snooze ends, on whose clock, and the item's due date if the end is after it."""
+
+    until: datetime
+    zone: ZoneInfo
+    after_due: date | None = None
+
+
+def check_snooze_days(days: int) -> int:
+    """Only the offered lengths are allowed."""
     if days not in SNOOZE_DAYS:
         raise InvalidInput(
             "A reminder can be snoozed for 1 day, 3 days or 1 week; pick one of those."
         )
-    return now + timedelta(days=days)
+    return days
+
+
+def snooze_end(
+    now: datetime,
+    days: int,
+    *,
+    zone: ZoneInfo,
+    cadence: CadenceConfig,
+    due_date: date | None = None,
+) -> SnoozeEnd:
+    """The end of a snooze of ``days`` days from ``now`` for a person in ``zone``.
+
+    The start of their first working day on or after the local date ``days`` days ahead.
+    """
+    check_snooze_days(days)
+    hours = cadence.working_hours
+    calendar = WorkingCalendar(zone=zone, weekdays=hours.weekday_numbers, days_off=hours.days_off)
+    target = now.astimezone(zone).date() + timedelta(days=days)
+    day = target if calendar.is_working_day(target) else calendar.working_day_after(target)
+    until = local_moment(day, cadence.working_hours.start, zone)
+    after_due = due_date if due_date is not None and day > due_date else None
+    return SnoozeEnd(until=until, zone=zone, after_due=after_due)
 
 
 async def snooze_action(

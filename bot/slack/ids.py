@@ -56,6 +56,7 @@ class Block(enum.StrEnum):
     SETTINGS_WORKING_DAYS = "settings_working_days"
     SETTINGS_DAY_START = "settings_day_start"
     SETTINGS_DAY_END = "settings_day_end"
+    SETTINGS_HOLIDAYS = "settings_holidays"
     SETTINGS_STALL_AFTER = "settings_stall_after_days"
     SETTINGS_REPEAT_EVERY = "settings_repeat_every_days"
     SETTINGS_ESCALATE_AFTER = "settings_escalate_after"

@@ -15,8 +15,9 @@ Every function is pure so rendering code and tests can use them freely.
 """
 
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Final
+from zoneinfo import ZoneInfo
 
 #: Placed between ``@`` and ``channel``/``here``/``everyone`` so the words never ping. The
 #: WORD JOINER is invisible, has no joining or emoji semantics (unlike ZWJ) and, unlike a zero
@@ -162,3 +163,14 @@ def date_text(d: date) -> str:
     server's locale.
     """
     return f"{_WEEKDAYS[d.weekday()]} {d.day} {_MONTHS[d.month - 1]} {d.year}"
+
+
+def day_text(d: date) -> str:
+    """A day near now, without its year, e.g. ``Mon 30 Nov``."""
+    return f"{_WEEKDAYS[d.weekday()]} {d.day} {_MONTHS[d.month - 1]}"
+
+
+def until_text(until: datetime, zone: ZoneInfo) -> str:
+    """An instant soon, on a person's clock, e.g. ``Mon 30 Nov, 09:00``."""
+    local = until.astimezone(zone)
+    return f"{day_text(local.date())}, {local:%H:%M}"

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk.models.blocks import (
     DatePickerElement,
@@ -41,6 +42,7 @@ from bot.slack.text import (
     mention,
     render_user_paragraphs,
     render_user_text,
+    until_text,
 )
 
 STATUS_LABEL = {
@@ -124,6 +126,16 @@ def card_fallback_text(d: Decision) -> str:
     return f"{d.ref} {render_user_text(d.title)} — owner {mention(d.owner_id)}, {d.status}"
 
 
+def _snoozed_until(detail: dict[str, Any], zone: ZoneInfo) -> str:
+    """`` until Mon 30 Nov, 09:00 their time (Europe/Berlin)``, on the snoozer's clock."""
+    try:
+        until = datetime.fromisoformat(str(detail["until"]))
+        theirs = ZoneInfo(str(detail["zone"])) if detail.get("zone") else zone
+    except (KeyError, ValueError, ZoneInfoNotFoundError):
+        return ""
+    return f" until {until_text(until, theirs)} their time ({escape(theirs.key)})"
+
+
 def _event_text(event: DecisionEvent, zone: ZoneInfo) -> str:
     when = event.at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
     who = mention(event.actor_id)
@@ -148,7 +160,7 @@ def _event_text(event: DecisionEvent, zone: ZoneInfo) -> str:
         case "reopened":
             what = "reopened it"
         case "snoozed":
-            what = "snoozed reminders"
+            what = "snoozed reminders" + _snoozed_until(detail, zone)
         case _:
             what = escape(event.action)
     return f"• {when} {who} {what}"

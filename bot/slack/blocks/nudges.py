@@ -20,13 +20,20 @@ from slack_sdk.models.blocks import Option, StaticSelectElement, UserSelectEleme
 
 from bot.decisions.models import Decision
 from bot.meetings.models import Meeting, Outcome
-from bot.nudges.service import SNOOZE_DAYS
+from bot.nudges.service import SNOOZE_DAYS, SnoozeEnd
 from bot.slack import limits
 from bot.slack.blocks.kit import Block, actions, button, context, plain, section
 from bot.slack.blocks.meetings import action_block_id, done_button, meeting_outcome_buttons
 from bot.slack.ids import Action
 from bot.slack.parsing.items import item_value
-from bot.slack.text import conversation_text, date_text, mention, render_user_text, truncate
+from bot.slack.text import (
+    conversation_text,
+    date_text,
+    mention,
+    render_user_text,
+    truncate,
+    until_text,
+)
 
 Rendered = tuple[str, list[Block]]
 
@@ -205,15 +212,21 @@ def action_escalation(a: Outcome, *, reminders: int) -> Rendered:
     return text, blocks
 
 
-def snoozed(ref: str, title: str, *, until: datetime, zone: ZoneInfo) -> Rendered:
+def snoozed(ref: str, title: str, *, end: SnoozeEnd) -> Rendered:
     """What a reminder turns into once snoozed: no buttons, and when it will be back."""
     shown = render_user_text(title)
-    when = moment_text(until, zone)
-    text = _line(f"{ref} {shown} is snoozed until {when}.")
+    when = f"{until_text(end.until, end.zone)} your time"
+    late = (
+        f" That is after its due date, {date_text(end.after_due)}: change the date if it has "
+        "moved, or pick a shorter snooze."
+        if end.after_due is not None
+        else ""
+    )
+    text = _line(f"{ref} {shown} is snoozed until {when}.{late}")
     blocks = [
         section(
             f":zzz: *{ref}* · {shown}\nSnoozed until {when}. If it still needs you then, "
-            "I'll remind you again."
+            f"I'll remind you again.{late}"
         )
     ]
     return text, blocks

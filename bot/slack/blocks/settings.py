@@ -10,8 +10,10 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
@@ -62,6 +64,7 @@ LABELS: dict[str, str] = {
     "working_hours.days": "Working days",
     "working_hours.start": "Working day starts",
     "working_hours.end": "Working day ends",
+    "working_hours.holidays": "Holidays",
     "nudges.stall_after_days": "Stalled after (working days without activity)",
     "nudges.repeat_every_days": "Remind again every (working days)",
     "nudges.escalate_after": "Escalate after (reminders)",
@@ -78,6 +81,7 @@ KEY_BLOCKS: dict[str, BlockId] = {
     "working_hours.days": BlockId.SETTINGS_WORKING_DAYS,
     "working_hours.start": BlockId.SETTINGS_DAY_START,
     "working_hours.end": BlockId.SETTINGS_DAY_END,
+    "working_hours.holidays": BlockId.SETTINGS_HOLIDAYS,
     "nudges.stall_after_days": BlockId.SETTINGS_STALL_AFTER,
     "nudges.repeat_every_days": BlockId.SETTINGS_REPEAT_EVERY,
     "nudges.escalate_after": BlockId.SETTINGS_ESCALATE_AFTER,
@@ -87,6 +91,10 @@ KEY_BLOCKS: dict[str, BlockId] = {
     "digest.time": BlockId.SETTINGS_DIGEST_TIME,
     "digest.recipients": BlockId.SETTINGS_DIGEST_PEOPLE,
 }
+
+HOLIDAYS_MAX = 366
+HOLIDAYS_TEXT_MAX = 3000
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 _CHANNELS_ONLY = ConversationFilter(include=["public", "private"], exclude_bot_users=True)
 
@@ -144,6 +152,19 @@ def settings_modal(
             BlockId.SETTINGS_DAY_END,
             LABELS["working_hours.end"],
             TimePickerElement(action_id=INPUT, initial_time=value_of(current, "working_hours.end")),
+        ),
+        _input(
+            BlockId.SETTINGS_HOLIDAYS,
+            LABELS["working_hours.holidays"],
+            PlainTextInputElement(
+                action_id=INPUT,
+                initial_value=", ".join(value_of(current, "working_hours.holidays")) or None,
+                placeholder=plain("2026-12-24, 2026-12-25"),
+                max_length=HOLIDAYS_TEXT_MAX,
+            ),
+            optional=True,
+            hint="Days off for everyone, as YYYY-MM-DD separated by commas: not working days "
+            "for stalling, repeats or snoozes, and nothing is sent on them.",
         ),
         header("Nudges"),
         _number(BlockId.SETTINGS_STALL_AFTER, "nudges.stall_after_days", current),
@@ -262,6 +283,8 @@ def show_value(key: str, value: Any) -> str:
         return ", ".join(DAY_NAMES.get(str(d), str(d))[:3] for d in value) or "none"
     if key == "digest.day":
         return DAY_NAMES.get(str(value), str(value))
+    if key == "working_hours.holidays" and isinstance(value, list):
+        return ", ".join(escape(str(d)) for d in value) or "none"
     if key in ("nudges.escalate_to", "digest.recipients"):
         ids = value if isinstance(value, list) else [value] if value else []
         return ", ".join(_recipient(str(i)) for i in ids) or "nobody"
@@ -361,6 +384,12 @@ def read_settings(state: Mapping[str, Any]) -> SettingsForm:
     else:
         form.errors[BlockId.SETTINGS_WORKING_DAYS] = "Tick at least one working day."
 
+    holidays = _holidays(element(BlockId.SETTINGS_HOLIDAYS).get("value"))
+    if isinstance(holidays, _Problem):
+        form.errors[BlockId.SETTINGS_HOLIDAYS] = holidays.message
+    else:
+        form.values["working_hours.holidays"] = holidays
+
     for key, block_id in (
         ("working_hours.start", BlockId.SETTINGS_DAY_START),
         ("working_hours.end", BlockId.SETTINGS_DAY_END),
@@ -409,6 +438,27 @@ def read_settings(state: Mapping[str, Any]) -> SettingsForm:
 @dataclass(frozen=True)
 class _Problem:
     message: str
+
+
+def _holidays(raw: object) -> list[str] | _Problem:
+    """``2026-12-24, 2026-12-25`` as sorted ISO dates; a clear problem for anything else."""
+    days: set[str] = set()
+    for word in re.split(r"[\s,]+", str(raw or "").strip()):
+        if not word:
+            continue
+        try:
+            day = date.fromisoformat(word) if _ISO_DAY.fullmatch(word) else None
+        except ValueError:
+            day = None
+        if day is None:
+            return _Problem(
+                f"“{word[:20]}” is not a date; write holidays as YYYY-MM-DD separated "
+                "by commas, e.g. 2026-12-24, 2026-12-25."
+            )
+        days.add(day.isoformat())
+    if len(days) > HOLIDAYS_MAX:
+        return _Problem(f"List at most {HOLIDAYS_MAX} holidays.")
+    return sorted(days)
 
 
 @cache

@@ -9,9 +9,8 @@ it was chosen on turns into a note saying until when.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
@@ -19,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.decisions import service as decisions
 from bot.errors import InvalidInput
+from bot.meetings import service as meetings
 from bot.nudges import service as nudges
 from bot.nudges.service import SNOOZE_DAYS
 from bot.slack import replies
@@ -62,9 +62,17 @@ async def decision_snooze_chosen(
     client: AsyncWebClient,
     context: AsyncBoltContext,
 ) -> None:
-    async def store(session: AsyncSession, **change: Any) -> tuple[str, str]:
-        decision = await decisions.snooze(session, **change)
-        return decision.ref, decision.title
+    async def store(
+        session: AsyncSession, *, end: EndFor, **change: Any
+    ) -> tuple[str, str, nudges.SnoozeEnd]:
+        current = await decisions.get_decision(
+            session, ws=change["ws"], number=change["number"], visible=change["visible"]
+        )
+        snooze = end(current.due_date)
+        decision = await decisions.snooze(
+            session, **change, until=snooze.until, zone=snooze.zone.key
+        )
+        return decision.ref, decision.title, snooze
 
     await _snooze(ack, body, action, client, context, "D", store)
 
@@ -76,16 +84,24 @@ async def action_snooze_chosen(
     client: AsyncWebClient,
     context: AsyncBoltContext,
 ) -> None:
-    async def store(session: AsyncSession, **change: Any) -> tuple[str, str]:
-        item = await nudges.snooze_action(session, **change)
-        return item.ref or f"A-{change['number']}", item.text
+    async def store(
+        session: AsyncSession, *, end: EndFor, **change: Any
+    ) -> tuple[str, str, nudges.SnoozeEnd]:
+        current = await meetings.get_action(
+            session, ws=change["ws"], number=change["number"], visible=change["visible"]
+        )
+        snooze = end(current.due_date)
+        item = await nudges.snooze_action(session, **change, until=snooze.until)
+        return item.ref or f"A-{change['number']}", item.text, snooze
 
     await _snooze(ack, body, action, client, context, "A", store)
 
 
-Store = Callable[..., Awaitable[tuple[str, str]]]
-"""Stores a snooze (keyword arguments: ws, number, actor, until, now, visible); returns
-(ref, title)."""
+EndFor = Callable[[date | None], nudges.SnoozeEnd]
+"""The snooze's end for an item with this due date (the person's zone and days are known)."""
+Store = Callable[..., Awaitable[tuple[str, str, nudges.SnoozeEnd]]]
+"""Stores a snooze (keyword arguments: ws, number, actor, now, end, visible); returns (ref, title,
+end)."""
 
 
 async def _snooze(
@@ -101,21 +117,24 @@ async def _snooze(
     number, days = snooze_choice(action, prefix, ws)
     user_id = body["user"]["id"]
     now = deps.now()
-    until = nudges.snooze_until(now, days)
     here = (body.get("channel") or {}).get("id") or None
     visible = await deps.visibility(client, ws, user_id, here=here)
+    zone = await deps.user_zone(client, ws, user_id)
+    cadence = await deps.cadence_for(ws)
 
-    async def snooze(actor: Actor) -> tuple[str, str]:
+    def end(due_date: date | None) -> nudges.SnoozeEnd:
+        return nudges.snooze_end(now, days, zone=zone, cadence=cadence, due_date=due_date)
+
+    async def snooze(actor: Actor) -> tuple[str, str, nudges.SnoozeEnd]:
         async with deps.db.transaction() as session:
             return await store(
-                session, ws=ws, number=number, actor=actor, until=until, now=now, visible=visible
+                session, ws=ws, number=number, actor=actor, now=now, end=end, visible=visible
             )
 
-    ref, title = await deps.as_actor(client, ws, user_id, snooze)
+    ref, title, snoozed = await deps.as_actor(client, ws, user_id, snooze)
     # Acknowledged once the snooze is stored, so a refusal reaches the person first.
     await ack()
-    zone = await deps.user_zone(client, ws, user_id)
-    await _show_snoozed(client, body, ref=ref, title=title, until=until, zone=zone)
+    await _show_snoozed(client, body, ref=ref, title=title, end=snoozed)
 
 
 async def _show_snoozed(
@@ -124,11 +143,10 @@ async def _show_snoozed(
     *,
     ref: str,
     title: str,
-    until: datetime,
-    zone: ZoneInfo,
+    end: nudges.SnoozeEnd,
 ) -> None:
     """Turn the reminder into a note of the snooze; tell the person directly if that fails."""
-    text, blocks = render.snoozed(ref, title, until=until, zone=zone)
+    text, blocks = render.snoozed(ref, title, end=end)
     pressed = _pressed_message(body)
     if pressed is not None and await replies.update_message(
         client, channel_id=pressed[0], ts=pressed[1], text=text, blocks=blocks
