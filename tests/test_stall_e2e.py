@@ -122,7 +122,7 @@ async def test_a_future_due_date_is_not_stalled_for_inactivity(app_env: AppEnv) 
         app_env.deps.clock.set(moment)  # type: ignore[attr-defined]
         app_env.fake.reset()
         response = await app_env.command("/decision", "list stalled")
-        listed = str(response.json()) + str([r.body for r in app_env.fake.responses])
+        listed = response.text + str([r.body for r in app_env.fake.responses])
         async with app_env.deps.db.transaction() as session:
             cadence = await cadence_for(session, ws=WS, base=app_env.deps.cadence)
             found = await find_stalled(session, ws=WS, cadence=cadence, now=moment)
