@@ -31,7 +31,9 @@ async def calendar_command(
     match cmd:
         case grammar.CalendarAdd(url=url):
             least = deps.cadence.calendars.min_attendees
-            people = "two or more people" if least == 2 else f"at least {least} people"
+            people = {1: "one person or more", 2: "two or more people"}.get(
+                least, f"at least {least} people"
+            )
             async with deps.db.transaction() as session:
                 feed = await service.add_feed(
                     session,
