@@ -244,3 +244,23 @@ def test_calendar_subcommands_refuse_bad_input(text: str) -> None:
 
 def test_calendar_is_in_the_meeting_help() -> None:
     assert "/meeting calendar add URL" in grammar.MEETING_USAGE
+
+
+def test_a_short_encryption_key_is_refused_at_start_up(
+    monkeypatch: pytest.MonkeyPatch, no_env: None
+) -> None:
+    from bot.settings import SettingsError, load_settings
+
+    monkeypatch.setenv("FOLLOWTHROUGH_ENCRYPTION_KEY", "short")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert caught.value.problems == [
+        "FOLLOWTHROUGH_ENCRYPTION_KEY: must be at least 32 characters long"
+    ]
+    monkeypatch.setenv("FOLLOWTHROUGH_ENCRYPTION_KEY", KEY)
+    monkeypatch.setenv("CALENDAR_ALLOW_PRIVATE_URLS", "true")
+    options = load_settings().calendar_options()
+    assert options.allow_private and options.box is not None
+    assert options.box.open(SecretBox(KEY).seal("https://a.example/x.ics")) == (
+        "https://a.example/x.ics"
+    )

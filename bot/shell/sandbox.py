@@ -55,6 +55,8 @@ def sandbox_settings(*, api_url: str, database: Path, config: Path | None) -> Se
         slack_api_url=api_url,
         database_url=database_url(database),
         followthrough_config=config,
+        # A fixed key: the sandbox's database outlives one run, and its feeds stay readable.
+        followthrough_encryption_key="sandbox-only-calendar-key-not-a-secret",
         log_level="WARNING",
     )
 
@@ -97,7 +99,12 @@ class Sandbox:
             settings = sandbox_settings(api_url=fake.api_url, database=database, config=config)
             await migrate(settings.database_url)
             clock = ManualClock(start)
-            deps = Deps(db=Database(settings.database_url), clock=clock, cadence=cadence)
+            deps = Deps(
+                db=Database(settings.database_url),
+                clock=clock,
+                cadence=cadence,
+                calendars=settings.calendar_options(),
+            )
             wired = wire(settings, deps)
             web = wired.web
             jobs = build_jobs(settings, cadence, clock)

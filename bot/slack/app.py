@@ -41,6 +41,7 @@ BOT_SCOPES = (
     "chat:write",
     "chat:write.public",
     "users:read",
+    "users:read.email",
     "im:write",
     "channels:read",
     "groups:read",

@@ -30,6 +30,10 @@ async def calendar_command(
 ) -> None:
     match cmd:
         case grammar.CalendarAdd(url=url):
+            least = deps.cadence.calendars.min_attendees
+            people = {1: "one person or more", 2: "two or more people"}.get(
+                least, f"at least {least} people"
+            )
             async with deps.db.transaction() as session:
                 feed = await service.add_feed(
                     session,
@@ -44,9 +48,8 @@ async def calendar_command(
                 response_type="ephemeral",
                 text=(
                     f"This channel now follows the calendar `{escape(feed.url_masked)}`. "
-                    "Its events with two or more people become meetings here, and each one "
-                    "that ends owes its outcomes. `/meeting calendar list` shows how reading "
-                    "it goes."
+                    f"Its events with {people} become meetings here, and each one that ends "
+                    "owes its outcomes. `/meeting calendar list` shows how reading it goes."
                 ),
             )
         case grammar.CalendarList():
