@@ -18,9 +18,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -33,6 +33,7 @@ from bot.visibility import Visibility
 from bot.workspace import WorkspaceKey
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 LOOKUP_CONCURRENCY = 4
 #: Seconds channel facts are trusted without an event saying they changed.
@@ -65,6 +66,7 @@ class ChannelFacts:
     clock: Callable[[], float] = time.monotonic
     _info: dict[tuple[str, str], _Fact] = field(default_factory=dict)
     _members: dict[tuple[str, str], _Fact] = field(default_factory=dict)
+    _inflight: dict[tuple[str, str, str], asyncio.Future[Any]] = field(default_factory=dict)
 
     def info(self, team_id: str, channel_id: str) -> tuple[bool, dict[str, Any] | None]:
         return self._get(self._info, (team_id, channel_id))
@@ -77,6 +79,20 @@ class ChannelFacts:
 
     def keep_members(self, team_id: str, channel_id: str, members: frozenset[str]) -> None:
         self._members[(team_id, channel_id)] = _Fact(members, self.clock())
+
+    async def shared(self, key: tuple[str, str, str], fetch: Callable[[str], Awaitable[T]]) -> T:
+        """``fetch(channel)``, once for every request that wants the same fact meanwhile.
+
+        Twenty readers opening App Home together ask Slack about each conversation once, not
+        twenty times. The fetch is shielded: one waiter giving up does not cancel it for all.
+        """
+        task = self._inflight.get(key)
+        if task is None:
+            task = asyncio.ensure_future(fetch(key[2]))
+            self._inflight[key] = task
+            task.add_done_callback(lambda _: self._inflight.pop(key, None))
+        found: T = await asyncio.shield(task)
+        return found
 
     def forget(self, team_id: str, channel_id: str) -> None:
         """Slack said this conversation changed: ask again next time."""
@@ -173,6 +189,9 @@ class ChannelAccess:
         known, info = self._facts.info(self._team, channel_id)
         if known:
             return info
+        return await self._facts.shared(("info", self._team, channel_id), self._fetch_info)
+
+    async def _fetch_info(self, channel_id: str) -> dict[str, Any] | None:
         async with self._limit:
             known, info = self._facts.info(self._team, channel_id)
             if known:
@@ -199,6 +218,9 @@ class ChannelAccess:
         known, members = self._facts.members(self._team, channel_id)
         if known and members is not None:
             return members
+        return await self._facts.shared(("members", self._team, channel_id), self._fetch_members)
+
+    async def _fetch_members(self, channel_id: str) -> frozenset[str]:
         async with self._limit:
             known, members = self._facts.members(self._team, channel_id)
             if known and members is not None:
