@@ -214,6 +214,16 @@ def test_channel_facts_expire_after_their_ttl() -> None:
     assert facts.info("T1", "C1") == (False, None)
 
 
+def test_an_answer_asked_for_before_a_change_is_not_kept() -> None:
+    facts = ChannelFacts()
+    asked = facts.generation("T1", "G1")
+    facts.forget("T1", "G1")  # member_joined_channel arrived while Slack was being asked
+    facts.keep_members("T1", "G1", frozenset({"U1"}), asked=asked)
+    assert facts.members("T1", "G1") == (False, None)
+    facts.keep_members("T1", "G1", frozenset({"U1", "U3"}), asked=facts.generation("T1", "G1"))
+    assert facts.members("T1", "G1") == (True, frozenset({"U1", "U3"}))
+
+
 async def test_a_cold_cache_acknowledges_the_list_at_once(app_env: AppEnv) -> None:
     await app_env.command("/decision", "new Elsewhere", channel_id="C2")
     app_env.deps.channel_facts = ChannelFacts()

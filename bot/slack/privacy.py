@@ -18,9 +18,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -33,6 +33,7 @@ from bot.visibility import Visibility
 from bot.workspace import WorkspaceKey
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 LOOKUP_CONCURRENCY = 4
 #: Seconds channel facts are trusted without an event saying they changed.
@@ -65,6 +66,13 @@ class ChannelFacts:
     clock: Callable[[], float] = time.monotonic
     _info: dict[tuple[str, str], _Fact] = field(default_factory=dict)
     _members: dict[tuple[str, str], _Fact] = field(default_factory=dict)
+    _inflight: dict[tuple[str, str, str], asyncio.Future[Any]] = field(default_factory=dict)
+    # Bumped by ``forget``: an answer asked for before Slack said the conversation changed
+    # is not kept.
+    _generation: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def generation(self, team_id: str, channel_id: str) -> int:
+        return self._generation.get((team_id, channel_id), 0)
 
     def info(self, team_id: str, channel_id: str) -> tuple[bool, dict[str, Any] | None]:
         return self._get(self._info, (team_id, channel_id))
@@ -72,14 +80,39 @@ class ChannelFacts:
     def members(self, team_id: str, channel_id: str) -> tuple[bool, frozenset[str] | None]:
         return self._get(self._members, (team_id, channel_id))
 
-    def keep_info(self, team_id: str, channel_id: str, info: dict[str, Any] | None) -> None:
-        self._info[(team_id, channel_id)] = _Fact(info, self.clock())
+    def keep_info(
+        self, team_id: str, channel_id: str, info: dict[str, Any] | None, *, asked: int = -1
+    ) -> None:
+        """Keep an answer; ``asked`` is the generation when it was asked for, if known."""
+        if asked < 0 or asked == self.generation(team_id, channel_id):
+            self._info[(team_id, channel_id)] = _Fact(info, self.clock())
 
-    def keep_members(self, team_id: str, channel_id: str, members: frozenset[str]) -> None:
-        self._members[(team_id, channel_id)] = _Fact(members, self.clock())
+    def keep_members(
+        self, team_id: str, channel_id: str, members: frozenset[str], *, asked: int = -1
+    ) -> None:
+        if asked < 0 or asked == self.generation(team_id, channel_id):
+            self._members[(team_id, channel_id)] = _Fact(members, self.clock())
+
+    async def shared(self, key: tuple[str, str, str], fetch: Callable[[str], Awaitable[T]]) -> T:
+        """``fetch(channel)``, once for every request that wants the same fact meanwhile.
+
+        Twenty readers opening App Home together ask Slack about each conversation once, not
+        twenty times. The fetch is shielded: one waiter giving up does not cancel it for all.
+        """
+        task = self._inflight.get(key)
+        if task is None:
+            task = asyncio.ensure_future(fetch(key[2]))
+            self._inflight[key] = task
+            task.add_done_callback(lambda _: self._inflight.pop(key, None))
+        found: T = await asyncio.shield(task)
+        return found
 
     def forget(self, team_id: str, channel_id: str) -> None:
         """Slack said this conversation changed: ask again next time."""
+        key = (team_id, channel_id)
+        self._generation[key] = self._generation.get(key, 0) + 1
+        for kind in ("info", "members"):
+            self._inflight.pop((kind, team_id, channel_id), None)
         self._info.pop((team_id, channel_id), None)
         self._members.pop((team_id, channel_id), None)
 
@@ -173,6 +206,10 @@ class ChannelAccess:
         known, info = self._facts.info(self._team, channel_id)
         if known:
             return info
+        return await self._facts.shared(("info", self._team, channel_id), self._fetch_info)
+
+    async def _fetch_info(self, channel_id: str) -> dict[str, Any] | None:
+        asked = self._facts.generation(self._team, channel_id)
         async with self._limit:
             known, info = self._facts.info(self._team, channel_id)
             if known:
@@ -185,20 +222,24 @@ class ChannelAccess:
                 error = exc.response.get("error")
                 log.info("channel %s left out: %s", channel_id, error)
                 if error in _LASTING:
-                    self._facts.keep_info(self._team, channel_id, None)
+                    self._facts.keep_info(self._team, channel_id, None, asked=asked)
                 return None
             except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
                 # Passing trouble: left out of this answer, asked again next time.
                 log.info("channel %s left out: %s", channel_id, type(exc).__name__)
                 return None
             kept = found if isinstance(found, dict) else None
-            self._facts.keep_info(self._team, channel_id, kept)
+            self._facts.keep_info(self._team, channel_id, kept, asked=asked)
             return kept
 
     async def _member_ids(self, channel_id: str) -> frozenset[str]:
         known, members = self._facts.members(self._team, channel_id)
         if known and members is not None:
             return members
+        return await self._facts.shared(("members", self._team, channel_id), self._fetch_members)
+
+    async def _fetch_members(self, channel_id: str) -> frozenset[str]:
+        asked = self._facts.generation(self._team, channel_id)
         async with self._limit:
             known, members = self._facts.members(self._team, channel_id)
             if known and members is not None:
@@ -222,7 +263,7 @@ class ChannelAccess:
                 log.info("members of %s unknown: %s", channel_id, type(exc).__name__)
                 return frozenset()
             kept = frozenset(found)
-            self._facts.keep_members(self._team, channel_id, kept)
+            self._facts.keep_members(self._team, channel_id, kept, asked=asked)
             return kept
 
 
