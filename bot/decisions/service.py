@@ -477,3 +477,11 @@ def ensure_may_decide(decision: Decision, actor: Actor) -> None:
     """Raise unless ``actor`` may decide ``decision`` now (checked before opening a modal)."""
     _ensure_may_change(decision, actor)
     _ensure_open(decision, "decided")
+
+
+async def decision_channels(session: AsyncSession, *, ws: WorkspaceKey) -> list[str]:
+    """The conversations the workspace's decisions were made in (for the privacy rule)."""
+    found = await session.scalars(
+        select(Decision.channel_id).where(Decision.in_workspace(ws)).distinct()
+    )
+    return list(found.all())

@@ -37,6 +37,7 @@ class Action(enum.StrEnum):
     ACTION_DONE = "action_done"
     ACTION_SNOOZE = "action_snooze"
     OPEN_LINK = "open_link"
+    SEARCH_NEXT = "decision_search_next"
 
 
 class Block(enum.StrEnum):

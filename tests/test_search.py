@@ -1,0 +1,153 @@
+"""Decision search on both engines: ranking, phrases, prefixes, accents, privacy, tenancy, the
+index after every kind of write, and `/decision search` end to end."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.db import Database
+from bot.decisions import service
+from bot.decisions.search import parse_query, search_decisions
+from bot.errors import InvalidInput
+from bot.workspace import Actor, WorkspaceKey
+from bot.workspaces.service import purge_workspace
+from tests.conftest import MONDAY, AppEnv
+
+T1, T2 = WorkspaceKey("T1"), WorkspaceKey("T2")
+ADMIN = Actor(user_id="U1", is_admin=True)
+
+
+async def make(
+    db: Database, ws: WorkspaceKey, *titles: str, channel: str = "C1", **kw: object
+) -> None:
+    async with db.transaction() as session:
+        for i, title in enumerate(titles):
+            await service.create_decisions(
+                session,
+                [
+                    service.new_decision(
+                        ws=ws,
+                        title=title,
+                        owner_id=str(kw.get("owner", "U1")),
+                        creator_id="U1",
+                        channel_id=channel,
+                        now=MONDAY + timedelta(minutes=i),
+                        context=kw.get("context"),  # type: ignore[arg-type]
+                    )
+                ],
+            )
+
+
+async def found(db: Database, text: str, ws: WorkspaceKey = T1, **kw: object) -> list[str]:
+    async with db.transaction() as session:
+        page = await search_decisions(session, ws=ws, query=parse_query(text), **kw)  # type: ignore[arg-type]
+    return [d.title for d in page.decisions]
+
+
+async def test_title_matches_rank_above_context_and_ties_go_newest_first(db: Database) -> None:
+    await make(db, T1, "Lunch menu", context="the vendor brings sandwiches")
+    await make(db, T1, "Pick a payroll vendor", "Pick a cleaning vendor")
+    titles = await found(db, "vendor")
+    assert titles[-1] == "Lunch menu"
+    assert titles[:2] == ["Pick a cleaning vendor", "Pick a payroll vendor"]
+
+
+async def test_phrase_prefix_and_accents(db: Database) -> None:
+    await make(
+        db, T1, "Payroll vendor for Spain", "Vendor of payroll software", "Café opening hours"
+    )
+    assert await found(db, '"payroll vendor"') == ["Payroll vendor for Spain"]
+    assert sorted(await found(db, "vend*")) == [
+        "Payroll vendor for Spain",
+        "Vendor of payroll software",
+    ]
+    assert await found(db, "cafe") == ["Café opening hours"]
+    assert await found(db, "CAFÉ open*") == ["Café opening hours"]
+    assert await found(db, "nothing-like-this") == []
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ['"unclosed phrase', "*", "v*", "ve*ndor", "...", 'AND OR NOT "" NEAR(', "x" * 400],
+)
+async def test_hostile_syntax_is_a_friendly_refusal_or_harmless(db: Database, bad: str) -> None:
+    await make(db, T1, "Pick a vendor")
+    try:
+        query = parse_query(bad)
+    except InvalidInput as refusal:
+        assert refusal.message.endswith(".")
+        return
+    async with db.transaction() as session:  # operators are only words to the engine
+        await search_decisions(session, ws=T1, query=query)
+
+
+async def test_other_workspaces_and_unreadable_channels_never_show(db: Database) -> None:
+    await make(db, T1, "Vendor in the open", channel="C1")
+    await make(db, T1, "Vendor in private", channel="G9")
+    await make(db, T2, "Vendor elsewhere", channel="C1")
+    assert sorted(await found(db, "vendor")) == ["Vendor in private", "Vendor in the open"]
+    assert await found(db, "vendor", readable_channels=["C1"]) == ["Vendor in the open"]
+    assert await found(db, "vendor", readable_channels=[]) == []
+    assert await found(db, "elsewhere") == []
+
+
+async def test_index_follows_decide_drop_reopen_and_purge(db: Database) -> None:
+    await make(db, T1, "Pick a vendor", "Office move")
+    async with db.transaction() as session:
+        await service.decide(
+            session, ws=T1, number=1, actor=ADMIN, resolution="Acme wins", now=MONDAY
+        )
+        await service.drop(
+            session, ws=T1, number=2, actor=ADMIN, reason="lease extended", now=MONDAY
+        )
+    assert await found(db, "acme") == ["Pick a vendor"]
+    assert await found(db, "lease") == ["Office move"]
+    async with db.transaction() as session:
+        await service.reopen(session, ws=T1, number=1, actor=ADMIN, now=MONDAY)
+    assert await found(db, "acme") == []
+    assert await found(db, "vendor") == ["Pick a vendor"]
+    async with db.transaction() as session:
+        await service.decide(session, ws=T1, number=1, actor=ADMIN, resolution="Globex", now=MONDAY)
+    assert await found(db, "globex") == ["Pick a vendor"] and await found(db, "acme") == []
+    async with db.transaction() as session:
+        await purge_workspace(session, ws=T1)
+    assert await found(db, "vendor") == [] and await found(db, "lease") == []
+    await make(db, T1, "Pick a vendor again")
+    assert await found(db, "vendor") == ["Pick a vendor again"]
+
+
+async def test_filters_status_channel_person_and_paging(db: Database) -> None:
+    await make(db, T1, *[f"Vendor {i}" for i in range(12)], channel="C1")
+    await make(db, T1, "Vendor by ben", channel="C2", owner="U2")
+    async with db.transaction() as session:
+        await service.decide(session, ws=T1, number=1, actor=ADMIN, resolution="ok", now=MONDAY)
+    from bot.decisions.models import DecisionStatus
+
+    assert await found(db, "vendor", status=DecisionStatus.DECIDED) == ["Vendor 0"]
+    assert await found(db, "vendor", channel_id="C2") == ["Vendor by ben"]
+    assert await found(db, "vendor", person_id="U2") == ["Vendor by ben"]
+    async with db.transaction() as session:
+        first = await search_decisions(session, ws=T1, query=parse_query("vendor"))
+        second = await search_decisions(session, ws=T1, query=parse_query("vendor"), offset=10)
+    assert first.has_more and not second.has_more
+    assert len(first.decisions) == 10 and len(second.decisions) == 3
+    assert not {d.id for d in first.decisions} & {d.id for d in second.decisions}
+
+
+async def test_search_command_highlights_pages_and_refuses_bad_syntax(app_env: AppEnv) -> None:
+    for i in range(11):
+        await app_env.command("/decision", f"new Pick a payroll vendor number {i}")
+    await app_env.command("/decision", "new Lunch &lt;b&gt; vendor")
+    response = await app_env.command("/decision", "search vend* open")
+    body = response.json()
+    text = str(body["blocks"])
+    assert body["response_type"] == "ephemeral"
+    assert "*vendor*" in text and "D-12" in text
+    assert "&lt;b&gt;" in text and "<b>" not in text
+    buttons = [e for b in body["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert buttons and buttons[0]["action_id"] == "decision_search_next"
+    refused = (await app_env.command("/decision", 'search "unclosed')).json()
+    assert refused["response_type"] == "ephemeral" and "quote" in refused["text"]
+    assert "D-" not in refused["text"]
