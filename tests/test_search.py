@@ -3,7 +3,9 @@ index after every kind of write, and `/decision search` end to end."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -11,9 +13,10 @@ from bot.db import Database
 from bot.decisions import service
 from bot.decisions.search import parse_query, search_decisions
 from bot.errors import InvalidInput
+from bot.migrate import downgrade, upgrade
 from bot.workspace import Actor, WorkspaceKey
 from bot.workspaces.service import purge_workspace
-from tests.conftest import MONDAY, AppEnv
+from tests.conftest import MONDAY, AppEnv, fresh_database_url
 
 T1, T2 = WorkspaceKey("T1"), WorkspaceKey("T2")
 ADMIN = Actor(user_id="U1", is_admin=True)
@@ -151,3 +154,57 @@ async def test_search_command_highlights_pages_and_refuses_bad_syntax(app_env: A
     refused = (await app_env.command("/decision", 'search "unclosed')).json()
     assert refused["response_type"] == "ephemeral" and "quote" in refused["text"]
     assert "D-" not in refused["text"]
+
+
+async def test_next_button_shows_the_following_page(app_env: AppEnv) -> None:
+    for i in range(12):
+        await app_env.command("/decision", f"new Vendor choice {i}")
+    body = (await app_env.command("/decision", "search vendor")).json()
+    button = next(e for b in body["blocks"] if b["type"] == "actions" for e in b["elements"])
+    await app_env.interact(
+        app_env.driver.press(
+            "decision_search_next", user_id="U1", value=button["value"], channel_id="C1"
+        )
+    )
+    page = app_env.fake.responses[-1].body
+    assert page.get("replace_original") is True
+    assert "11–12" in str(page["blocks"]) and "That's all" in str(page["blocks"])
+    forged = button["value"].replace('"T1"', '"T2"')
+    await app_env.interact(
+        app_env.driver.press("decision_search_next", user_id="U1", value=forged, channel_id="C1")
+    )
+    assert "out of date" in str(app_env.fake.responses[-1].body)
+
+
+async def test_private_channel_decisions_only_reach_its_members(app_env: AppEnv) -> None:
+    app_env.fake.add_channel("G7", name="secret", is_private=True, members=["U2"])
+    await app_env.command("/decision", "new Secret vendor plan", channel_id="G7", user_id="U2")
+    await app_env.command("/decision", "new Public vendor plan")
+    outsider = str((await app_env.command("/decision", "search vendor", user_id="U1")).json())
+    member = str((await app_env.command("/decision", "search vendor", user_id="U2")).json())
+    assert "Public" in outsider and "Secret" not in outsider
+    assert "Public" in member and "Secret" in member
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgres"])
+async def test_index_is_rebuilt_over_existing_rows_after_down_and_up(
+    engine: str, tmp_path: Path
+) -> None:
+    url = await asyncio.to_thread(
+        fresh_database_url, engine, tmp_path, "followthrough_search_migration"
+    )
+    await asyncio.to_thread(upgrade, url)
+    database = Database(url)
+    try:
+        await make(database, T1, "Pick a payroll vendor")
+        await asyncio.to_thread(downgrade, url, "5e1f0a7c2b94")
+        await make(database, T1, "Vendor added while the index was gone")
+        await database.dispose()
+        await asyncio.to_thread(upgrade, url)
+        database = Database(url)
+        assert sorted(await found(database, "vendor")) == [
+            "Pick a payroll vendor",
+            "Vendor added while the index was gone",
+        ]
+    finally:
+        await database.dispose()
