@@ -2,9 +2,10 @@
 
 The engines' objects come from migration ``a3d9e2f41b07`` (names in ``SEARCH_OBJECTS``): an
 FTS5 external-content table kept in step by triggers, or an immutable ``ft_search_doc``
-function with a GIN expression index. Text a person types never reaches either engine's query
-syntax: ``parse_query`` reads it into words, quoted phrases and prefixes (``vend*``), refusing
-anything else with ``InvalidInput``, and the engine's query is built from those pieces.
+function feeding a stored ``search_doc`` column with a GIN index. Text a person types never
+reaches either engine's query syntax: ``parse_query`` reads it into words, quoted phrases and
+prefixes (``vend*``), refusing anything else with ``InvalidInput``, and the engine's query is
+built from those pieces.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ SEARCH_OBJECTS: Final = frozenset(
         "decisions_fts_config",
         "decisions_fts_content",
         "ix_decisions_search",
+        "search_doc",
         "ix_decisions_title_trgm",
     }
 )

@@ -4,7 +4,8 @@ SQLite: ``decisions_fts``, an FTS5 external-content table over ``decisions`` (ti
 resolution, drop_reason) with the ``unicode61 remove_diacritics 2`` tokenizer, kept in step by
 triggers on insert, delete and on updates of those four columns, and rebuilt from the existing
 rows here. PostgreSQL: an immutable ``ft_search_doc(...)`` function (``simple`` configuration,
-``unaccent`` when the extension can be had, titles weighted A) and a GIN expression index on it,
+``unaccent`` when the extension can be had, titles weighted A), a stored generated
+``search_doc`` column from it with a GIN index,
 plus a ``pg_trgm`` GIN index on titles for near spellings. The objects are listed in
 ``bot.decisions.search.SEARCH_OBJECTS``; the models do not describe them.
 
@@ -61,6 +62,7 @@ $$
 PG_DOWN = [
     "DROP INDEX IF EXISTS ix_decisions_title_trgm",
     "DROP INDEX IF EXISTS ix_decisions_search",
+    "ALTER TABLE decisions DROP COLUMN IF EXISTS search_doc",
     "DROP FUNCTION IF EXISTS ft_search_doc(text, text, text, text)",
     "DROP FUNCTION IF EXISTS ft_unaccent(text)",
 ]
@@ -100,10 +102,12 @@ def upgrade() -> None:
         f"LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS $$ {unaccent} $$"
     )
     op.execute(_PG_DOC)
+    # Stored, so ranking reads the vector instead of recomputing it for every match.
     op.execute(
-        "CREATE INDEX ix_decisions_search ON decisions "
-        "USING gin (ft_search_doc(title, context, resolution, drop_reason))"
+        "ALTER TABLE decisions ADD COLUMN search_doc tsvector GENERATED ALWAYS AS "
+        "(ft_search_doc(title, context, resolution, drop_reason)) STORED"
     )
+    op.execute("CREATE INDEX ix_decisions_search ON decisions USING gin (search_doc)")
     if _try_extension(bind, "pg_trgm"):
         op.execute(
             "CREATE INDEX ix_decisions_title_trgm ON decisions USING gin (title gin_trgm_ops)"
