@@ -78,7 +78,8 @@ def search_results(
         more = " (no more results)" if page.offset else ""
         return [section(f"No decisions match {shown_as}{more}.")]
     first, last = page.offset + 1, page.offset + len(page.decisions)
-    blocks = [section(f"*Decisions matching {shown_as}* ({first}–{last}, best first)")]
+    span = f"{first}–{last}" if page.offset or page.has_more else f"{last} found"
+    blocks = [section(f"*Decisions matching {shown_as}* ({span}, best first)")]
     blocks.extend(section(result_line(d, query)) for d in page.decisions)
     if page.has_more and next_button is not None:
         blocks.append(actions(button("Next", action_id=Action.SEARCH_NEXT, value=next_button)))
