@@ -208,3 +208,16 @@ async def test_index_is_rebuilt_over_existing_rows_after_down_and_up(
         ]
     finally:
         await database.dispose()
+
+
+def test_search_filters_are_read_from_anywhere_and_status_only_last() -> None:
+    from bot.slack.parsing.commands import DecisionSearch, parse_decision
+
+    assert parse_decision("search payroll vendor in <#C9|ops> <@U2|ben> decided") == (
+        DecisionSearch(words="payroll vendor", channel_id="C9", person_id="U2", status="decided")
+    )
+    assert parse_decision("search open source") == DecisionSearch(words="open source")
+    assert parse_decision("find keep it open") == DecisionSearch(words="keep it", status="open")
+    for bad in ("search", "search in <#C1>", "search x <#C1>", "search x <@U1> <@U2>"):
+        with pytest.raises(InvalidInput):
+            parse_decision(bad)
