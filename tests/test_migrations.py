@@ -13,6 +13,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
 from bot.db import create_engine
+from bot.decisions.search import SEARCH_OBJECTS
 from bot.migrate import alembic_config, downgrade, upgrade
 from bot.models import Base
 from tests.conftest import fresh_database_url
@@ -36,11 +37,16 @@ def _run(url: str, work: object) -> object:
 
 
 def _tables(conn: Connection) -> set[str]:
-    return set(inspect(conn).get_table_names()) - {"alembic_version"}
+    return set(inspect(conn).get_table_names()) - {"alembic_version"} - SEARCH_OBJECTS
 
 
 def _drift(conn: Connection) -> list[object]:
-    context = MigrationContext.configure(conn, opts={"compare_type": True})
+    def include(obj: object, name: str | None, *_: object) -> bool:
+        return name not in SEARCH_OBJECTS
+
+    context = MigrationContext.configure(
+        conn, opts={"compare_type": True, "include_object": include}
+    )
     return list(compare_metadata(context, Base.metadata))
 
 

@@ -14,6 +14,7 @@ from alembic.migration import MigrationContext, MigrationInfo
 from sqlalchemy.engine import Connection
 
 from bot.db import create_engine
+from bot.decisions.search import SEARCH_OBJECTS
 from bot.migrate import Migrated, take_migration_lock
 from bot.models import Base
 
@@ -41,6 +42,13 @@ def _record(
         migrated.applied.append(str(step.up_revision_id))
 
 
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """Autogenerate leaves the full-text search objects alone: migrations own them, not models."""
+    return name not in SEARCH_OBJECTS
+
+
 def _configure(connection: Connection | None = None, url: str | None = None) -> None:
     context.configure(
         connection=connection,
@@ -50,6 +58,7 @@ def _configure(connection: Connection | None = None, url: str | None = None) -> 
         compare_type=True,
         literal_binds=connection is None,
         on_version_apply=_record,
+        include_object=include_object,
     )
 
 

@@ -38,6 +38,7 @@ class Action(enum.StrEnum):
     ACTION_SNOOZE = "action_snooze"
     DECISION_LIST_NEXT = "decision_list_next"
     HOME_MORE = "home_more"
+    SEARCH_NEXT = "decision_search_next"
 
 
 class Block(enum.StrEnum):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -13,11 +14,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cadence.stall import stalled_now
-from bot.decisions import service
-from bot.decisions.models import Decision
+from bot.decisions import search, service
+from bot.decisions.models import Decision, DecisionStatus
 from bot.errors import InvalidInput, UserError
 from bot.slack import cards, replies
 from bot.slack.blocks import decisions as render
+from bot.slack.blocks import search as render_search
 from bot.slack.blocks.kit import section
 from bot.slack.deps import Deps, deps_of, workspace_of
 from bot.slack.ids import Action, Command
@@ -42,6 +44,7 @@ def register(app: AsyncApp) -> None:
     app.action(Action.REASSIGN)(reassign_selected)
     app.action(Action.DROP)(drop_pressed)
     app.action(Action.DECISION_LIST_NEXT)(list_next_pressed)
+    app.action(Action.SEARCH_NEXT)(search_next_pressed)
 
 
 # --- /decision ------------------------------------------------------------------------------
@@ -101,6 +104,13 @@ async def decision_command(
             visible = await deps.visibility(client, ws, user_id, here=channel_id)
             blocks = await _list(deps, client, ws, query, visible=visible, here=channel_id)
             await respond(response_type="ephemeral", text="Open decisions", blocks=blocks)
+        case grammar.DecisionSearch():
+            # Acknowledged first, as lists are: the reader's rights may need Slack.
+            await ack()
+            blocks = await search_blocks(
+                deps, client, ws, cmd, user_id=user_id, channel_id=channel_id, offset=0
+            )
+            await respond(response_type="ephemeral", text="Search results", blocks=blocks)
         case grammar.DecisionShow(number=number):
             visible = await deps.visibility(client, ws, user_id, here=channel_id)
             zone = await deps.user_zone(client, ws, user_id)
@@ -334,6 +344,89 @@ async def list_next_pressed(
     await respond(
         response_type="ephemeral", replace_original=True, text="Open decisions", blocks=blocks
     )
+
+
+# --- search ---------------------------------------------------------------------------------
+
+
+async def search_blocks(
+    deps: Deps,
+    client: AsyncWebClient,
+    ws: WorkspaceKey,
+    cmd: grammar.DecisionSearch,
+    *,
+    user_id: str,
+    channel_id: str,
+    offset: int,
+) -> list[dict[str, Any]]:
+    query = search.parse_query(unescape(cmd.words))
+    visible = await deps.visibility(client, ws, user_id, here=channel_id or None)
+    async with deps.db.transaction() as session:
+        page = await search.search_decisions(
+            session,
+            ws=ws,
+            query=query,
+            status=None if cmd.status == "all" else DecisionStatus(cmd.status),
+            channel_id=cmd.channel_id,
+            person_id=cmd.person_id,
+            visible=visible,
+            offset=offset,
+        )
+    typed = _search_text(cmd)
+    return render_search.search_results(
+        page,
+        query=query,
+        shown_as=render_search.shown_search(unescape(cmd.words)),
+        next_button=render_search.next_value(
+            team_id=ws.team_id,
+            words=typed,
+            offset=offset + len(page.decisions),
+            channel_id=channel_id,
+        ),
+    )
+
+
+def _search_text(cmd: grammar.DecisionSearch) -> str:
+    """The search as it could be typed again (the Next button carries it)."""
+    parts = [cmd.words]
+    if cmd.channel_id:
+        parts.append(f"in <#{cmd.channel_id}>")
+    if cmd.person_id:
+        parts.append(f"<@{cmd.person_id}>")
+    if cmd.status != "all":
+        parts.append(cmd.status)
+    return " ".join(parts)
+
+
+async def search_next_pressed(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+    respond: Any,
+) -> None:
+    deps, ws = deps_of(context), workspace_of(context)
+    stale = InvalidInput("That button is out of date; search again with `/decision search …`.")
+    try:
+        value = json.loads(str(action.get("value") or ""))
+        team, words, offset, channel_id = value["t"], value["q"], value["o"], value["c"]
+    except (ValueError, KeyError, TypeError):
+        raise stale from None
+    if (
+        team != ws.team_id
+        or not isinstance(words, str)
+        or not isinstance(channel_id, str)
+        or not isinstance(offset, int)
+        or not 0 <= offset <= 10_000
+    ):
+        raise stale
+    cmd = grammar.parse_decision_search(words)
+    await ack()
+    blocks = await search_blocks(
+        deps, client, ws, cmd, user_id=body["user"]["id"], channel_id=channel_id, offset=offset
+    )
+    await respond(replace_original=True, response_type="ephemeral", text="Search", blocks=blocks)
 
 
 # --- channel cards --------------------------------------------------------------------------

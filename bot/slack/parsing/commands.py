@@ -37,6 +37,8 @@ DECISION_USAGE: Final = "\n".join(
         "• `/decision list [mine|stalled|all|@person]` lists open decisions"
         " (default: this channel's)",
         "• `/decision show D-12` shows one decision",
+        "• `/decision search WORDS [in #channel] [@person] [open|decided|dropped|all]` finds"
+        ' decisions; `"exact phrase"` and `vend*` work',
         "• `/decision decide D-12 RESOLUTION` records what was decided",
         "• `/decision assign D-12 @owner` hands a decision to someone",
         "• `/decision due D-12 DATE` sets or moves the due date",
@@ -116,6 +118,20 @@ class DecisionList:
     user_id: str | None = None
 
 
+SearchStatus = Literal["open", "decided", "dropped", "all"]
+SEARCH_STATUSES: Final = ("open", "decided", "dropped", "all")
+
+
+@dataclass(frozen=True)
+class DecisionSearch:
+    """``words``: the search as typed, filters taken out; ``status`` "all" when not given."""
+
+    words: str
+    channel_id: str | None = None
+    person_id: str | None = None
+    status: SearchStatus = "all"
+
+
 @dataclass(frozen=True)
 class DecisionShow:
     number: int
@@ -155,6 +171,7 @@ DecisionCommand: TypeAlias = (
     | DecisionNew
     | DecisionList
     | DecisionShow
+    | DecisionSearch
     | DecisionDecide
     | DecisionAssign
     | DecisionDue
@@ -404,6 +421,8 @@ def parse_decision(text: str) -> DecisionCommand:
         return DecisionNew(title=title, owner_id=owner_id, due_text=due_text)
     if sub == "list":
         return _parse_decision_list(rest)
+    if sub in {"search", "find"}:
+        return parse_decision_search(rest)
 
     ref_word, after_ref = _split_first_word(rest)
     example = f"/decision {sub} D-12"
@@ -480,6 +499,44 @@ def _parse_decision_list(rest: str) -> DecisionList:
         f"`/decision list` takes mine, stalled, all or a @person, not {quote_input(rest)}.",
         DECISION_USAGE,
     )
+
+
+_SEARCH_CHANNEL = re.compile(r"(?i)(?:\A|\s)in\s+(" + _CHANNEL_MENTION.pattern + r")(?=\s|\Z)")
+_SEARCH_PERSON = re.compile(r"(?:\A|\s)(" + _USER_MENTION.pattern + r")(?=\s|\Z)")
+
+
+def parse_decision_search(rest: str) -> DecisionSearch:
+    """``WORDS [in #channel] [@person] [open|decided|dropped|all]``; the filters go anywhere,
+    the status only last (quote it to search for the word itself)."""
+    channel_id = person_id = None
+    found = list(_SEARCH_CHANNEL.finditer(rest))
+    if len(found) > 1:
+        raise _refusal("Search one channel at a time: give `in #channel` once.", DECISION_USAGE)
+    if found:
+        channel_id = parse_channel_mention(found[0].group(1))
+        rest = rest[: found[0].start()] + " " + rest[found[0].end() :]
+    if _CHANNEL_MENTION.search(rest):
+        raise _refusal(
+            "To search a channel, put `in` before it, like `/decision search vendor in #ops`.",
+            DECISION_USAGE,
+        )
+    people = list(_SEARCH_PERSON.finditer(rest))
+    if len(people) > 1:
+        raise _refusal("Search for one person at a time.", DECISION_USAGE)
+    if people:
+        person_id = parse_user_mention(people[0].group(1))
+        rest = rest[: people[0].start()] + " " + rest[people[0].end() :]
+    words = rest.split()
+    status: SearchStatus = "all"
+    if words and words[-1].lower() in SEARCH_STATUSES:
+        status = words.pop().lower()  # type: ignore[assignment]
+    text = " ".join(words)
+    if not text:
+        raise _refusal(
+            "Say what to look for, for example `/decision search payroll vendor`.",
+            DECISION_USAGE,
+        )
+    return DecisionSearch(words=text, channel_id=channel_id, person_id=person_id, status=status)
 
 
 # --- /meeting ---------------------------------------------------------------------------
