@@ -101,6 +101,9 @@ class NewDecision:
     due_date: date | None = None
     context: str | None = None
     source_permalink: str | None = None
+    # Set for a decision that was already made ("/decision log", "Decided already"): it is
+    # stored decided, in the same transaction, with both history entries.
+    resolution: str | None = None
 
 
 def new_decision(
@@ -114,8 +117,12 @@ def new_decision(
     due_date: date | None = None,
     context: str | None = None,
     source_permalink: str | None = None,
+    resolution: str | None = None,
 ) -> NewDecision:
-    """Check the user's text; raises ``InvalidInput`` before anything touches the database."""
+    """Check the user's text; raises ``InvalidInput`` before anything touches the database.
+
+    With ``resolution`` the decision is recorded as already made.
+    """
     return NewDecision(
         ws=ws,
         title=require_text(title, what="decision title", limit=TITLE_MAX, single_line=True),
@@ -126,6 +133,11 @@ def new_decision(
         now=now,
         due_date=due_date,
         source_permalink=source_permalink,
+        resolution=(
+            require_text(resolution, what="resolution", limit=TEXT_MAX)
+            if resolution is not None
+            else None
+        ),
     )
 
 
@@ -182,6 +194,17 @@ async def create_decisions(
                 owner=r.owner_id,
                 due=r.due_date.isoformat() if r.due_date else None,
             )
+            if r.resolution is not None:
+                decision.status = DecisionStatus.DECIDED
+                decision.resolution = r.resolution
+                decision.decided_at = r.now
+                _record(
+                    decision,
+                    actor_id=r.creator_id,
+                    action="decided",
+                    now=r.now,
+                    resolution=r.resolution,
+                )
             made[id(r)] = decision
             if meeting is not None:
                 linked.append((decision, meeting, r))

@@ -47,6 +47,7 @@ class Block(enum.StrEnum):
     DUE = "due"
     CHANNEL = "channel"
     RESOLUTION = "resolution"
+    DECIDED_ALREADY = "decided_already"
     REASON = "reason"
     OUTCOME_TEXT = "outcome_text"
     MEETING = "meeting"

@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 from slack_sdk.models.blocks import (
     DatePickerElement,
     InputBlock,
+    Option,
     PlainTextInputElement,
+    RadioButtonsElement,
     UserSelectElement,
 )
 
@@ -196,6 +198,10 @@ def _text_input(
     ).to_dict()
 
 
+NEW_STATE_OPEN = "open"
+NEW_STATE_DECIDED = "decided"
+
+
 def new_decision_modal(
     *,
     team_id: str,
@@ -204,8 +210,18 @@ def new_decision_modal(
     title: str = "",
     context_text: str = "",
     source_permalink: str | None = None,
+    decided: bool = False,
+    resolution: str = "",
 ) -> Block:
-    """The "new decision" modal; ``title``/``context_text`` prefill it from a shortcut's message."""
+    """The "new decision" modal; ``title``/``context_text`` prefill it from a shortcut's message.
+
+    "Decided already" (preselected with ``decided``) records it as made, with the resolution
+    below it.
+    """
+    choices = [
+        Option(value=NEW_STATE_OPEN, label="To be decided"),
+        Option(value=NEW_STATE_DECIDED, label="Decided already"),
+    ]
     blocks = [
         _text_input(
             BlockId.TITLE,
@@ -233,6 +249,21 @@ def new_decision_modal(
             optional=True,
             element=DatePickerElement(action_id=INPUT),
         ).to_dict(),
+        InputBlock(
+            block_id=BlockId.DECIDED_ALREADY,
+            label=plain("State"),
+            element=RadioButtonsElement(
+                action_id=INPUT, options=choices, initial_option=choices[1 if decided else 0]
+            ),
+        ).to_dict(),
+        _text_input(
+            BlockId.RESOLUTION,
+            "What was decided? (if decided already)",
+            max_length=validation.TEXT_MAX,
+            multiline=True,
+            optional=True,
+            initial=resolution,
+        ),
     ]
     if source_permalink:
         blocks.append(context(f"From <{escape(source_permalink)}|this message>"))

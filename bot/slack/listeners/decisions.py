@@ -65,22 +65,28 @@ async def decision_command(
                     team_id=ws.team_id, channel_id=channel_id, owner_id=user_id
                 ),
             )
-        case grammar.DecisionNew(title=title, owner_id=owner_id, due_text=due_text):
-            due = await _due(deps, client, ws, user_id, due_text)
+        case grammar.DecisionNew() | grammar.DecisionLog():
+            if isinstance(cmd, grammar.DecisionNew):
+                due = await _due(deps, client, ws, user_id, cmd.due_text)
+                resolution = None
+            else:
+                due, resolution = None, unescape(cmd.resolution)
             decision = await deps.new_decisions.run(
                 service.new_decision(
                     ws=ws,
-                    title=unescape(title),
-                    owner_id=owner_id or user_id,
+                    title=unescape(cmd.title),
+                    owner_id=cmd.owner_id or user_id,
                     creator_id=user_id,
                     channel_id=channel_id,
                     due_date=due,
+                    resolution=resolution,
                     now=deps.now(),
                 )
             )
+            made = " as decided" if decision.resolution is not None else ""
             await ack(
                 response_type="ephemeral",
-                text=f"Recorded *{decision.ref}*. Owner: {mention(decision.owner_id)}.",
+                text=f"Recorded *{decision.ref}*{made}. Owner: {mention(decision.owner_id)}.",
             )
             deps.follow_ups.submit(
                 lambda: _post_card(
@@ -293,6 +299,19 @@ async def new_decision_submitted(
                 errors[BlockId.DUE] = "That date is in the past. Pick today or later."
     if not title.strip():
         errors[BlockId.TITLE] = "Please say what needs deciding."
+    state = (view_value(view, BlockId.DECIDED_ALREADY).get("selected_option") or {}).get("value")
+    resolution_text = (view_value(view, BlockId.RESOLUTION).get("value") or "").strip()
+    resolution: str | None = None
+    if state == render.NEW_STATE_DECIDED:
+        if not resolution_text:
+            errors[BlockId.RESOLUTION] = "Say what was decided, or choose “To be decided”."
+        elif due is not None:
+            errors[BlockId.DUE] = "A decision already made has no decide-by date; clear it."
+        resolution = resolution_text
+    elif resolution_text:
+        errors[BlockId.RESOLUTION] = (
+            "Choose “Decided already” to record this, or leave it empty for an open question."
+        )
     if errors:
         await ack(response_action="errors", errors=errors)
         return
@@ -306,6 +325,7 @@ async def new_decision_submitted(
             channel_id=channel_id,
             due_date=due,
             source_permalink=meta.get("permalink"),
+            resolution=resolution,
             now=deps.now(),
         )
     except UserError as exc:

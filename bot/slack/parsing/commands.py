@@ -34,6 +34,7 @@ DECISION_USAGE: Final = "\n".join(
         "*Decisions*",
         "• `/decision` opens a form for a new decision",
         "• `/decision new TITLE [@owner] [by DATE]` records a decision to be made",
+        "• `/decision log TITLE = RESOLUTION [@owner]` records a decision already made",
         "• `/decision list [mine|stalled|all|@person]` lists open decisions"
         " (default: this channel's)",
         "• `/decision show D-12` shows one decision",
@@ -104,6 +105,15 @@ class DecisionNew:
     due_text: str | None
 
 
+@dataclass(frozen=True)
+class DecisionLog:
+    """A decision already made: ``/decision log TITLE = RESOLUTION [@owner]``."""
+
+    title: str
+    resolution: str
+    owner_id: str | None
+
+
 DecisionListScope = Literal["channel", "mine", "stalled", "all", "user"]
 
 
@@ -157,6 +167,7 @@ DecisionCommand: TypeAlias = (
     | DecisionDue
     | DecisionDrop
     | DecisionReopen
+    | DecisionLog
     | Help
 )
 
@@ -378,6 +389,8 @@ def parse_decision(text: str) -> DecisionCommand:
         return DecisionNew(title=title, owner_id=owner_id, due_text=due_text)
     if sub == "list":
         return _parse_decision_list(rest)
+    if sub == "log":
+        return _parse_decision_log(rest)
 
     ref_word, after_ref = _split_first_word(rest)
     example = f"/decision {sub} D-12"
@@ -433,6 +446,30 @@ def parse_decision(text: str) -> DecisionCommand:
         )
         return DecisionDrop(number=number, reason=reason)
     raise _unknown_subcommand("/decision", word, usage)
+
+
+_LOG_EXAMPLE: Final = "/decision log Launch date = Move it to March @ana"
+
+
+def _parse_decision_log(rest: str) -> DecisionLog:
+    """``TITLE = RESOLUTION [@owner]``: the first "=" splits the question from the answer."""
+    usage = DECISION_USAGE
+    if "=" not in rest:
+        problem = (
+            "Say what was decided"
+            if not rest
+            else "Put `=` between the question and what was decided"
+        )
+        raise _refusal(f"{problem}, for example `{_LOG_EXAMPLE}`.", usage)
+    head, _, tail = rest.partition("=")
+    resolution, owner_id = _peel_trailing_owner(tail.strip())
+    title = _require_text(
+        head, what="decision title", limit=TITLE_LIMIT, example=_LOG_EXAMPLE, usage=usage
+    )
+    resolution = _require_text(
+        resolution, what="resolution", limit=TEXT_LIMIT, example=_LOG_EXAMPLE, usage=usage
+    )
+    return DecisionLog(title=title, resolution=resolution, owner_id=owner_id)
 
 
 def _parse_decision_list(rest: str) -> DecisionList:

@@ -1,0 +1,157 @@
+"""Issue 17, closing the loop from decision to done: end to end through signed requests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bot.decisions.models import Decision
+from tests.conftest import AppEnv
+from tests.test_decisions_e2e import decision, latest_view
+
+
+async def count_decisions(env: AppEnv) -> int:
+    async with env.deps.db.transaction() as session:
+        return int(await session.scalar(select(func.count()).select_from(Decision)) or 0)
+
+
+def card_blocks(env: AppEnv) -> str:
+    return str(env.fake.calls_to("chat.postMessage")[-1].params["blocks"])
+
+
+# --- point 1: decisions already made -----------------------------------------------------
+
+
+async def test_log_records_a_decided_decision_in_one_step(app_env: AppEnv) -> None:
+    response = await app_env.command(
+        "/decision", "log Launch date = Move it to March &amp; tell sales <@U2|ben>"
+    )
+    body = response.json()
+    assert body["response_type"] == "ephemeral"
+    assert "Recorded *D-1* as decided" in body["text"] and "<@U2>" in body["text"]
+    d = await decision(app_env)
+    assert d.status == "decided" and d.owner_id == "U2" and d.creator_id == "U1"
+    assert d.title == "Launch date" and d.resolution == "Move it to March & tell sales"
+    assert d.decided_at == d.created_at
+    assert [e.action for e in d.events] == ["created", "decided"]
+    text = card_blocks(app_env)
+    assert "Decided" in text and "Move it to March" in text
+    assert "decision_decide" not in text  # no Decide button on a decided card
+
+
+async def test_log_without_equals_or_resolution_is_refused(app_env: AppEnv) -> None:
+    for text, expected in [
+        ("log Launch date", "Put `=` between"),
+        ("log", "Say what was decided"),
+        ("log Launch date =", "resolution is missing"),
+        ("log = March", "decision title is missing"),
+    ]:
+        response = await app_env.command("/decision", text)
+        assert response.json()["response_type"] == "ephemeral"
+        assert expected in response.json()["text"], text
+        assert "/decision log TITLE = RESOLUTION" in response.json()["text"]
+    assert await count_decisions(app_env) == 0
+    assert app_env.fake.calls_to("chat.postMessage") == []
+
+
+async def test_help_documents_log(app_env: AppEnv) -> None:
+    response = await app_env.command("/decision", "help")
+    assert "`/decision log TITLE = RESOLUTION [@owner]`" in response.json()["text"]
+
+
+def _values(view: dict[str, Any], **overrides: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    values: dict[str, dict[str, Any]] = {
+        "title": {"type": "plain_text_input", "value": "Launch date"},
+        "owner": {"type": "users_select", "selected_user": "U1"},
+    }
+    values.update(overrides)
+    return values
+
+
+def _state(value: str) -> dict[str, Any]:
+    return {"type": "radio_buttons", "selected_option": {"value": value}}
+
+
+async def test_modal_decided_already_records_it_decided(app_env: AppEnv) -> None:
+    await app_env.command("/decision", "")
+    view = await latest_view(app_env)
+    assert "Decided already" in str(view["blocks"])
+    response = await app_env.interact(
+        app_env.driver.submit(
+            view,
+            _values(
+                view,
+                decided_already=_state("decided"),
+                resolution={"type": "plain_text_input", "value": "March 3"},
+            ),
+            user_id="U1",
+        )
+    )
+    assert response.status_code == 200
+    d = await decision(app_env)
+    assert d.status == "decided" and d.resolution == "March 3"
+    assert [e.action for e in d.events] == ["created", "decided"]
+
+
+async def test_modal_decided_already_needs_a_resolution(app_env: AppEnv) -> None:
+    await app_env.command("/decision", "")
+    view = await latest_view(app_env)
+    response = await app_env.interact(
+        app_env.driver.submit(view, _values(view, decided_already=_state("decided")), user_id="U1")
+    )
+    body = response.json()
+    assert body["response_action"] == "errors"
+    assert "Say what was decided" in body["errors"]["resolution"]
+    response = await app_env.interact(
+        app_env.driver.submit(
+            view,
+            _values(
+                view,
+                decided_already=_state("open"),
+                resolution={"type": "plain_text_input", "value": "March 3"},
+            ),
+            user_id="U1",
+        )
+    )
+    assert "Decided already" in response.json()["errors"]["resolution"]
+    assert await count_decisions(app_env) == 0
+
+
+async def test_shortcut_on_an_agreement_starts_at_decided_already(app_env: AppEnv) -> None:
+    message = {"ts": "1700000000.000300", "user": "U2", "text": "We agreed to move the launch"}
+    await app_env.interact(
+        app_env.driver.message_shortcut(
+            "record_decision", user_id="U1", channel_id="C1", message=message
+        )
+    )
+    view = await latest_view(app_env)
+    state = next(b for b in view["blocks"] if b.get("block_id") == "decided_already")
+    assert state["element"]["initial_option"]["value"] == "decided"
+    resolution = next(b for b in view["blocks"] if b.get("block_id") == "resolution")
+    assert resolution["element"]["initial_value"] == "We agreed to move the launch"
+    await app_env.interact(
+        app_env.driver.submit(
+            view,
+            _values(
+                view,
+                decided_already=_state("decided"),
+                resolution={"type": "plain_text_input", "value": "We agreed to move the launch"},
+            ),
+            user_id="U1",
+        )
+    )
+    d = await decision(app_env)
+    assert d.status == "decided" and d.source_permalink
+
+
+async def test_shortcut_on_a_question_stays_open(app_env: AppEnv) -> None:
+    message = {"ts": "1700000000.000400", "user": "U2", "text": "Should we move the launch?"}
+    await app_env.interact(
+        app_env.driver.message_shortcut(
+            "record_decision", user_id="U1", channel_id="C1", message=message
+        )
+    )
+    view = await latest_view(app_env)
+    state = next(b for b in view["blocks"] if b.get("block_id") == "decided_already")
+    assert state["element"]["initial_option"]["value"] == "open"
