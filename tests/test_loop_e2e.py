@@ -155,3 +155,80 @@ async def test_shortcut_on_a_question_stays_open(app_env: AppEnv) -> None:
     view = await latest_view(app_env)
     state = next(b for b in view["blocks"] if b.get("block_id") == "decided_already")
     assert state["element"]["initial_option"]["value"] == "open"
+
+
+# --- point 6: edit and note ---------------------------------------------------------------
+
+
+async def test_edit_title_and_context_are_history_and_update_the_card(app_env: AppEnv) -> None:
+    await app_env.command("/decision", "new Pick a vendor <@U2>")
+    response = await app_env.command("/decision", "edit D-1 title Pick a payroll vendor")
+    assert response.json()["response_type"] == "in_channel"
+    assert "renamed *D-1*: Pick a payroll vendor" in response.json()["text"]
+    response = await app_env.command(
+        "/decision", "edit D-1 context Two quotes so far", user_id="U2"
+    )
+    assert response.json()["response_type"] == "in_channel"
+    d = await decision(app_env)
+    assert d.title == "Pick a payroll vendor" and d.context == "Two quotes so far"
+    assert [e.action for e in d.events] == ["created", "edited", "edited"]
+    assert d.events[1].detail == {
+        "field": "title",
+        "from": "Pick a vendor",
+        "to": "Pick a payroll vendor",
+    }
+    update = app_env.fake.calls_to("chat.update")[-1]
+    assert "Two quotes so far" in str(update.params["blocks"])
+    shown = str((await app_env.command("/decision", "show D-1")).json()["blocks"])
+    assert "renamed it (was: Pick a vendor)" in shown and "rewrote the context" in shown
+
+
+async def test_only_owner_creator_or_admin_may_edit(app_env: AppEnv) -> None:
+    await app_env.command("/decision", "new Pick a vendor <@U2>", user_id="U1")
+    refused = await app_env.command("/decision", "edit D-1 title Mine now", user_id="U3")
+    assert refused.json()["response_type"] == "ephemeral"
+    assert "Only the owner" in refused.json()["text"]
+    allowed = await app_env.command("/decision", "edit D-1 title Admin's", user_id="UADMIN")
+    assert allowed.json()["response_type"] == "in_channel"
+    d = await decision(app_env)
+    assert d.title == "Admin's" and [e.action for e in d.events] == ["created", "edited"]
+
+
+async def test_bad_edits_and_notes_are_refused_and_change_nothing(app_env: AppEnv) -> None:
+    await app_env.command("/decision", "new Pick a vendor")
+    for text, expected in [
+        ("edit D-1 owner <@U2>", "Say what to change, `title` or `context`, not “owner”"),
+        ("edit D-1", "Say what to change"),
+        ("edit D-1 title", "new title is missing"),
+        ("edit D-1 title Pick a vendor", "already has that title"),
+        ("edit X-1 title New", "is not a decision reference"),
+        ("edit D-9 title New", "There is no D-9"),
+        ("note D-1", "note is missing"),
+        ("note D-9 hello", "There is no D-9"),
+    ]:
+        response = await app_env.command("/decision", text)
+        body = response.json()
+        assert body["response_type"] == "ephemeral", text
+        assert expected in body["text"], (text, body["text"])
+    d = await decision(app_env)
+    assert d.title == "Pick a vendor" and [e.action for e in d.events] == ["created"]
+
+
+async def test_anyone_may_note_and_a_note_is_activity(app_env: AppEnv) -> None:
+    from datetime import timedelta
+
+    await app_env.command("/decision", "new Pick a vendor <@U2>", user_id="U1")
+    created = (await decision(app_env)).last_activity_at
+    app_env.deps.clock.advance(timedelta(days=14))  # type: ignore[attr-defined]
+    listed = str((await app_env.command("/decision", "list stalled")).json()["blocks"])
+    assert "Pick a vendor" in listed
+    response = await app_env.command("/decision", "note D-1 Legal wants a week", user_id="U3")
+    assert response.json()["response_type"] == "in_channel"
+    assert "noted on *D-1*" in response.json()["text"]
+    d = await decision(app_env)
+    assert d.last_activity_at == created + timedelta(days=14)
+    assert d.events[-1].action == "noted" and d.events[-1].actor_id == "U3"
+    listed = str((await app_env.command("/decision", "list stalled")).json()["blocks"])
+    assert "Pick a vendor" not in listed
+    shown = str((await app_env.command("/decision", "show D-1")).json()["blocks"])
+    assert "noted: Legal wants a week" in shown

@@ -351,6 +351,65 @@ async def reopen(
     return decision
 
 
+async def edit(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    number: int,
+    actor: Actor,
+    field: str,
+    text: str,
+    now: datetime,
+) -> Decision:
+    """Rewrite the title or the context, keeping the old text in history; counts as activity."""
+    decision = await get_decision(session, ws=ws, number=number)
+    _ensure_may_change(decision, actor)
+    if field == "title":
+        new = require_text(text, what="decision title", limit=TITLE_MAX, single_line=True)
+        previous: str | None = decision.title
+        if new == previous:
+            raise Conflict(f"{decision.ref} already has that title.")
+        decision.title = new
+    elif field == "context":
+        new = require_text(text, what="context", limit=TEXT_MAX)
+        previous = decision.context
+        if new == previous:
+            raise Conflict(f"{decision.ref} already has that context.")
+        decision.context = new
+    else:
+        raise Conflict(f"A decision's {field} can't be edited; only its title or context.")
+    _record(
+        decision,
+        actor_id=actor.user_id,
+        action="edited",
+        now=now,
+        field=field,
+        **{"from": previous, "to": new},
+    )
+    return decision
+
+
+async def note(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    number: int,
+    actor: Actor,
+    text: str,
+    now: datetime,
+) -> Decision:
+    """Add a note to the history, whatever the state; anyone in the workspace may. Activity."""
+    decision = await get_decision(session, ws=ws, number=number)
+    _record(
+        decision,
+        actor_id=actor.user_id,
+        action="noted",
+        now=now,
+        text=require_text(text, what="note", limit=TEXT_MAX),
+    )
+    return decision
+
+
 async def snooze(
     session: AsyncSession,
     *,

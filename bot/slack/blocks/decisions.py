@@ -149,6 +149,12 @@ def _event_text(event: DecisionEvent, zone: ZoneInfo) -> str:
             what = "reopened it"
         case "snoozed":
             what = "snoozed reminders"
+        case "edited" if detail.get("field") == "title":
+            what = f"renamed it (was: {render_user_text(str(detail.get('from') or ''))})"
+        case "edited":
+            what = "rewrote the context"
+        case "noted":
+            what = f"noted: {render_user_text(str(detail.get('text', '')))}"
         case _:
             what = escape(event.action)
     return f"• {when} {who} {what}"

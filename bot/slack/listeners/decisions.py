@@ -193,6 +193,21 @@ async def _apply_change(
         case grammar.DecisionReopen(number=n):
             d = await service.reopen(session, ws=ws, number=n, actor=actor, now=now)
             return d, f"{who} reopened *{d.ref}* {render_user_text(d.title)}."
+        case grammar.DecisionEdit(number=n, field=field, text=text):
+            d = await service.edit(
+                session, ws=ws, number=n, actor=actor, field=field, text=unescape(text), now=now
+            )
+            if field == "title":
+                return d, f"{who} renamed *{d.ref}*: {render_user_text(d.title)}"
+            return d, f"{who} rewrote the context of *{d.ref}* {render_user_text(d.title)}."
+        case grammar.DecisionNote(number=n, text=text):
+            d = await service.note(
+                session, ws=ws, number=n, actor=actor, text=unescape(text), now=now
+            )
+            return (
+                d,
+                f"{who} noted on *{d.ref}* {render_user_text(d.title)}: {render_user_text(unescape(text))}",
+            )
         case _:
             raise InvalidInput(grammar.DECISION_USAGE)
 

@@ -43,6 +43,8 @@ DECISION_USAGE: Final = "\n".join(
         "• `/decision due D-12 DATE` sets or moves the due date",
         "• `/decision drop D-12 [REASON]` drops a decision that no longer matters",
         "• `/decision reopen D-12` reopens a decided or dropped decision",
+        "• `/decision edit D-12 title|context TEXT` rewrites the title or the context",
+        "• `/decision note D-12 TEXT` adds a note to its history",
         "• `/decision help` shows this help",
         f"DATE is one of: {ACCEPTED_DATE_FORMS}.",
     ]
@@ -114,6 +116,22 @@ class DecisionLog:
     owner_id: str | None
 
 
+EditField = Literal["title", "context"]
+
+
+@dataclass(frozen=True)
+class DecisionEdit:
+    number: int
+    field: EditField
+    text: str
+
+
+@dataclass(frozen=True)
+class DecisionNote:
+    number: int
+    text: str
+
+
 DecisionListScope = Literal["channel", "mine", "stalled", "all", "user"]
 
 
@@ -168,6 +186,8 @@ DecisionCommand: TypeAlias = (
     | DecisionDrop
     | DecisionReopen
     | DecisionLog
+    | DecisionEdit
+    | DecisionNote
     | Help
 )
 
@@ -391,6 +411,10 @@ def parse_decision(text: str) -> DecisionCommand:
         return _parse_decision_list(rest)
     if sub == "log":
         return _parse_decision_log(rest)
+    if sub == "edit":
+        return _parse_decision_edit(rest)
+    if sub == "note":
+        return _parse_decision_note(rest)
 
     ref_word, after_ref = _split_first_word(rest)
     example = f"/decision {sub} D-12"
@@ -470,6 +494,56 @@ def _parse_decision_log(rest: str) -> DecisionLog:
         resolution, what="resolution", limit=TEXT_LIMIT, example=_LOG_EXAMPLE, usage=usage
     )
     return DecisionLog(title=title, resolution=resolution, owner_id=owner_id)
+
+
+def _parse_decision_edit(rest: str) -> DecisionEdit:
+    """``D-12 title|context TEXT``."""
+    usage = DECISION_USAGE
+    ref_word, after_ref = _split_first_word(rest)
+    number = _require_ref(ref_word, "D", "decision", "/decision edit D-12 title New title", usage)
+    field_word, text = _split_first_word(after_ref)
+    field = field_word.lower()
+    if field not in {"title", "context"}:
+        said = f", not {quote_input(field_word)}" if field_word else ""
+        raise _refusal(
+            f"Say what to change, `title` or `context`{said}, for example "
+            f"`/decision edit D-{number} title Pick a payroll vendor`.",
+            usage,
+        )
+    example = f"/decision edit D-{number} {field} …"
+    if field == "title":
+        if "\n" in text.strip():
+            raise _refusal("A decision title is one line; put the rest in the context.", usage)
+        return DecisionEdit(
+            number=number,
+            field="title",
+            text=_require_text(
+                text, what="new title", limit=TITLE_LIMIT, example=example, usage=usage
+            ),
+        )
+    return DecisionEdit(
+        number=number,
+        field="context",
+        text=_require_text(
+            text, what="new context", limit=TEXT_LIMIT, example=example, usage=usage
+        ),
+    )
+
+
+def _parse_decision_note(rest: str) -> DecisionNote:
+    """``D-12 TEXT``."""
+    usage = DECISION_USAGE
+    ref_word, after_ref = _split_first_word(rest)
+    example = "/decision note D-12 Legal asked for a week more"
+    number = _require_ref(ref_word, "D", "decision", example, usage)
+    text = _require_text(
+        after_ref,
+        what="note",
+        limit=TEXT_LIMIT,
+        example=f"/decision note D-{number} Legal asked for a week more",
+        usage=usage,
+    )
+    return DecisionNote(number=number, text=text)
 
 
 def _parse_decision_list(rest: str) -> DecisionList:
