@@ -206,7 +206,8 @@ async def _apply_change(
             )
             return (
                 d,
-                f"{who} noted on *{d.ref}* {render_user_text(d.title)}: {render_user_text(unescape(text))}",
+                f"{who} noted on *{d.ref}* {render_user_text(d.title)}: "
+                f"{render_user_text(unescape(text))}",
             )
         case _:
             raise InvalidInput(grammar.DECISION_USAGE)
