@@ -232,3 +232,104 @@ async def test_anyone_may_note_and_a_note_is_activity(app_env: AppEnv) -> None:
     assert "Pick a vendor" not in listed
     shown = str((await app_env.command("/decision", "show D-1")).json()["blocks"])
     assert "noted: Legal wants a week" in shown
+
+
+# --- point 5: supersede -------------------------------------------------------------------
+
+
+async def test_supersede_links_both_cards_and_leaves_open_and_stalled(app_env: AppEnv) -> None:
+    from datetime import timedelta
+
+    await app_env.command("/decision", "new Launch in January")
+    await app_env.command("/decision", "new Launch in March")
+    app_env.deps.clock.advance(timedelta(days=14))  # type: ignore[attr-defined]
+    stalled = str((await app_env.command("/decision", "list stalled")).json()["blocks"])
+    assert "Launch in January" in stalled
+    response = await app_env.command("/decision", "supersede D-1 with D-2")
+    body = response.json()
+    assert body["response_type"] == "in_channel"
+    assert "marked *D-1* Launch in January as superseded by *D-2* Launch in March" in body["text"]
+    old, new = await decision(app_env, 1), await decision(app_env, 2)
+    assert old.status == "superseded" and old.superseded_by == 2 and new.supersedes == [1]
+    assert old.events[-1].action == "superseded" and new.events[-1].action == "supersedes"
+    updates = {
+        u.params["ts"]: str(u.params["blocks"]) for u in app_env.fake.calls_to("chat.update")
+    }
+    assert "Superseded by D-2" in updates[old.message_ts]
+    assert "decision_decide" not in updates[old.message_ts]
+    assert "Supersedes* D-1" in updates[new.message_ts]
+    for scope in ("", "stalled", "all"):
+        listed = str((await app_env.command("/decision", f"list {scope}")).json()["blocks"])
+        assert "Launch in January" not in listed, scope
+    shown = str((await app_env.command("/decision", "show D-1")).json()["blocks"])
+    assert "marked it superseded by D-2" in shown
+
+
+async def test_supersede_refusals_change_nothing(app_env: AppEnv) -> None:
+    await app_env.command("/decision", "new One <@U2>", user_id="U2")
+    await app_env.command("/decision", "new Two")
+    await app_env.command("/decision", "new Three")
+    await app_env.command("/decision", "drop D-3")
+    for text, user, expected in [
+        ("supersede D-1", "U2", "Name the old decision and the one that replaces it"),
+        ("supersede D-1 with D-1", "U2", "can't supersede itself"),
+        ("supersede D-1 with D-9", "U2", "There is no D-9"),
+        ("supersede D-1 with D-3", "U2", "D-3 is dropped itself"),
+        ("supersede D-1 with D-2", "U3", "Only the owner"),
+        ("supersede D-3 with D-2", "U1", "D-3 was dropped"),
+    ]:
+        body = (await app_env.command("/decision", text, user_id=user)).json()
+        assert body["response_type"] == "ephemeral", text
+        assert expected in body["text"], (text, body["text"])
+    assert (await decision(app_env, 1)).status == "open"
+    assert (await decision(app_env, 2)).supersedes is None
+    await app_env.command("/decision", "supersede D-1 by D-2", user_id="U2")
+    body = (await app_env.command("/decision", "supersede D-1 D-2", user_id="U2")).json()
+    assert "already superseded by D-2" in body["text"]
+
+
+async def test_reopening_a_superseded_decision_unlinks_it(app_env: AppEnv) -> None:
+    await app_env.command("/decision", "log Vendor = Acme")
+    await app_env.command("/decision", "log Vendor again = Beta")
+    await app_env.command("/decision", "supersede D-1 with D-2")
+    await app_env.command("/decision", "reopen D-1")
+    old, new = await decision(app_env, 1), await decision(app_env, 2)
+    assert old.status == "open" and old.superseded_by is None and new.supersedes == []
+    assert new.events[-1].action == "supersedes_undone"
+
+
+async def test_modal_supersedes_field(app_env: AppEnv) -> None:
+    await app_env.command("/decision", "new Launch in January")
+    await app_env.command("/decision", "")
+    view = await latest_view(app_env)
+    bad = await app_env.interact(
+        app_env.driver.submit(
+            view,
+            _values(view, supersedes={"type": "plain_text_input", "value": "January"}),
+            user_id="U1",
+        )
+    )
+    assert "like D-4" in bad.json()["errors"]["supersedes"]
+    missing = await app_env.interact(
+        app_env.driver.submit(
+            view,
+            _values(view, supersedes={"type": "plain_text_input", "value": "D-7"}),
+            user_id="U1",
+        )
+    )
+    assert "There is no D-7" in missing.json()["errors"]["supersedes"]
+    assert await count_decisions(app_env) == 1
+    await app_env.interact(
+        app_env.driver.submit(
+            view,
+            _values(
+                view,
+                title={"type": "plain_text_input", "value": "Launch in March"},
+                supersedes={"type": "plain_text_input", "value": "d1"},
+            ),
+            user_id="U1",
+        )
+    )
+    old, new = await decision(app_env, 1), await decision(app_env, 2)
+    assert old.status == "superseded" and old.superseded_by == 2 and new.supersedes == [1]
+    assert "Supersedes* D-1" in card_blocks(app_env)

@@ -342,6 +342,8 @@ async def reopen(
     if decision.status == DecisionStatus.OPEN:
         raise Conflict(f"{decision.ref} is already open.")
     previous = decision.status
+    if previous == DecisionStatus.SUPERSEDED and decision.superseded_by is not None:
+        await _forget_superseding(session, ws=ws, old=decision, actor_id=actor.user_id, now=now)
     decision.status = DecisionStatus.OPEN
     decision.resolution = None
     decision.decided_at = None
@@ -408,6 +410,75 @@ async def note(
         text=require_text(text, what="note", limit=TEXT_MAX),
     )
     return decision
+
+
+def ensure_may_be_superseded(old: Decision, new: Decision | None, actor: Actor) -> None:
+    """Raise unless ``actor`` may mark ``old`` as replaced by ``new`` (checked before writing).
+
+    ``new`` None: by a decision still to be recorded (the modal's "Supersedes").
+    """
+    if new is not None and old.number == new.number:
+        raise Conflict(f"{old.ref} can't supersede itself; name the decision that replaces it.")
+    _ensure_may_change(old, actor)
+    if old.status == DecisionStatus.SUPERSEDED:
+        raise Conflict(
+            f"{old.ref} is already superseded by D-{old.superseded_by}. "
+            f"`/decision reopen {old.ref}` first to change that."
+        )
+    if old.status == DecisionStatus.DROPPED:
+        raise Conflict(f"{old.ref} was dropped, so there is nothing left to supersede.")
+    if new is not None and new.status in (DecisionStatus.SUPERSEDED, DecisionStatus.DROPPED):
+        raise Conflict(f"{new.ref} is {new.status} itself; supersede with a live decision.")
+
+
+async def supersede(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    old_number: int,
+    new_number: int,
+    actor: Actor,
+    now: datetime,
+) -> tuple[Decision, Decision]:
+    """Mark decision ``old_number`` as replaced by ``new_number``; both get a history entry.
+
+    The old one leaves the open and stalled counts (its status is ``superseded``) and keeps its
+    resolution, if it had one; the new one lists it under ``supersedes``.
+    """
+    old = await get_decision(session, ws=ws, number=old_number)
+    new = await get_decision(session, ws=ws, number=new_number)
+    ensure_may_be_superseded(old, new, actor)
+    previous = old.status
+    old.status = DecisionStatus.SUPERSEDED
+    old.superseded_by = new.number
+    old.superseded_at = now
+    new.supersedes = [*(new.supersedes or []), old.number]
+    _record(
+        old,
+        actor_id=actor.user_id,
+        action="superseded",
+        now=now,
+        by=new.number,
+        **{"from": previous},
+    )
+    _record(new, actor_id=actor.user_id, action="supersedes", now=now, number=old.number)
+    return old, new
+
+
+async def _forget_superseding(
+    session: AsyncSession, *, ws: WorkspaceKey, old: Decision, actor_id: str, now: datetime
+) -> None:
+    """A superseded decision is reopened: the one that replaced it stops listing it."""
+    newer = await session.scalar(
+        select(Decision)
+        .where(Decision.in_workspace(ws), Decision.number == old.superseded_by)
+        .options(selectinload(Decision.events))
+    )
+    if newer is not None and old.number in (newer.supersedes or []):
+        newer.supersedes = [n for n in newer.supersedes or [] if n != old.number]
+        _record(newer, actor_id=actor_id, action="supersedes_undone", now=now, number=old.number)
+    old.superseded_by = None
+    old.superseded_at = None
 
 
 async def snooze(

@@ -48,6 +48,7 @@ class Block(enum.StrEnum):
     CHANNEL = "channel"
     RESOLUTION = "resolution"
     DECIDED_ALREADY = "decided_already"
+    SUPERSEDES = "supersedes"
     REASON = "reason"
     OUTCOME_TEXT = "outcome_text"
     MEETING = "meeting"

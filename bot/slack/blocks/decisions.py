@@ -47,6 +47,7 @@ STATUS_LABEL = {
     DecisionStatus.OPEN: ":large_yellow_circle: Open",
     DecisionStatus.DECIDED: ":white_check_mark: Decided",
     DecisionStatus.DROPPED: ":heavy_multiplication_x: Dropped",
+    DecisionStatus.SUPERSEDED: ":leftwards_arrow_with_hook: Superseded",
 }
 
 
@@ -105,8 +106,18 @@ def decision_card(d: Decision, *, today: date | None = None) -> list[Block]:
     ]
     if d.context:
         blocks.append(section(render_user_paragraphs(d.context)))
-    if d.status == DecisionStatus.DECIDED and d.resolution:
+    if d.status in (DecisionStatus.DECIDED, DecisionStatus.SUPERSEDED) and d.resolution:
         blocks.append(section(f"*Resolution*\n{render_user_paragraphs(d.resolution)}"))
+    if d.status == DecisionStatus.SUPERSEDED and d.superseded_by is not None:
+        blocks.append(
+            section(
+                f"*Superseded by D-{d.superseded_by}* · "
+                f"`/decision show D-{d.superseded_by}` for what holds now"
+            )
+        )
+    if d.supersedes:
+        refs = ", ".join(f"D-{n}" for n in d.supersedes)
+        blocks.append(section(f"*Supersedes* {refs}"))
     if d.status == DecisionStatus.DROPPED:
         reason = render_user_text(d.drop_reason) if d.drop_reason else "no reason given"
         blocks.append(section(f"*Dropped:* {reason}"))
@@ -149,6 +160,12 @@ def _event_text(event: DecisionEvent, zone: ZoneInfo) -> str:
             what = "reopened it"
         case "snoozed":
             what = "snoozed reminders"
+        case "superseded":
+            what = f"marked it superseded by D-{detail.get('by')}"
+        case "supersedes":
+            what = f"marked it as superseding D-{detail.get('number')}"
+        case "supersedes_undone":
+            what = f"reopened D-{detail.get('number')}, which it no longer supersedes"
         case "edited" if detail.get("field") == "title":
             what = f"renamed it (was: {render_user_text(str(detail.get('from') or ''))})"
         case "edited":
@@ -269,6 +286,13 @@ def new_decision_modal(
             multiline=True,
             optional=True,
             initial=resolution,
+        ),
+        _text_input(
+            BlockId.SUPERSEDES,
+            "Supersedes",
+            max_length=24,
+            optional=True,
+            placeholder="e.g. D-4, the decision this one replaces",
         ),
     ]
     if source_permalink:

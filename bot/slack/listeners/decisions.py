@@ -108,6 +108,28 @@ async def decision_command(
                 text=render.card_fallback_text(decision),
                 blocks=render.decision_detail(decision, zone=zone, today=today),
             )
+        case grammar.DecisionSupersede(old=old_number, new=new_number):
+            now = deps.now()
+
+            async def supersede(actor: Actor) -> tuple[Decision, Decision]:
+                async with deps.db.transaction() as session:
+                    return await service.supersede(
+                        session,
+                        ws=ws,
+                        old_number=old_number,
+                        new_number=new_number,
+                        actor=actor,
+                        now=now,
+                    )
+
+            old, new = await deps.as_actor(client, ws, user_id, supersede)
+            await ack(
+                response_type="in_channel",
+                text=f"{mention(user_id)} marked *{old.ref}* {render_user_text(old.title)} "
+                f"as superseded by *{new.ref}* {render_user_text(new.title)}.",
+            )
+            await refresh_card(client, deps, old)
+            await refresh_card(client, deps, new)
         case _:
             decision, summary = await _change(deps, client, ws, cmd, user_id, channel_id)
             await ack(response_type="in_channel", text=summary)
@@ -328,9 +350,28 @@ async def new_decision_submitted(
         errors[BlockId.RESOLUTION] = (
             "Choose “Decided already” to record this, or leave it empty for an open question."
         )
+    replaces_text = (view_value(view, BlockId.SUPERSEDES).get("value") or "").strip()
+    replaces: int | None = None
+    if replaces_text:
+        replaces = grammar.parse_ref(replaces_text, "D")
+        if replaces is None:
+            errors[BlockId.SUPERSEDES] = "Name the decision this one replaces, like D-4."
     if errors:
         await ack(response_action="errors", errors=errors)
         return
+    if replaces is not None:
+        number = replaces
+
+        async def may_supersede(actor: Actor) -> None:
+            async with deps.db.transaction() as session:
+                old = await service.get_decision(session, ws=ws, number=number)
+            service.ensure_may_be_superseded(old, None, actor)
+
+        try:
+            await deps.as_actor(client, ws, user_id, may_supersede)
+        except UserError as exc:
+            await ack(response_action="errors", errors={BlockId.SUPERSEDES: exc.message})
+            return
     try:
         request = service.new_decision(
             ws=ws,
@@ -349,7 +390,35 @@ async def new_decision_submitted(
         return
     decision = await deps.new_decisions.run(request)
     await ack()
+    if replaces is not None:
+        decision = await _supersede_after_create(client, deps, ws, user_id, replaces, decision)
     await _post_card(client, deps, decision, lambda text: replies.tell_user(client, body, text))
+
+
+async def _supersede_after_create(
+    client: AsyncWebClient,
+    deps: Deps,
+    ws: WorkspaceKey,
+    user_id: str,
+    old_number: int,
+    decision: Decision,
+) -> Decision:
+    """The modal's "Supersedes", once the new decision is stored (checked before storing it)."""
+
+    async def supersede(actor: Actor) -> tuple[Decision, Decision]:
+        async with deps.db.transaction() as session:
+            return await service.supersede(
+                session,
+                ws=ws,
+                old_number=old_number,
+                new_number=decision.number,
+                actor=actor,
+                now=deps.now(),
+            )
+
+    old, new = await deps.as_actor(client, ws, user_id, supersede)
+    await refresh_card(client, deps, old)
+    return new
 
 
 async def decide_submitted(

@@ -45,6 +45,7 @@ DECISION_USAGE: Final = "\n".join(
         "• `/decision reopen D-12` reopens a decided or dropped decision",
         "• `/decision edit D-12 title|context TEXT` rewrites the title or the context",
         "• `/decision note D-12 TEXT` adds a note to its history",
+        "• `/decision supersede D-12 with D-15` marks D-12 as replaced by D-15",
         "• `/decision help` shows this help",
         f"DATE is one of: {ACCEPTED_DATE_FORMS}.",
     ]
@@ -132,6 +133,12 @@ class DecisionNote:
     text: str
 
 
+@dataclass(frozen=True)
+class DecisionSupersede:
+    old: int
+    new: int
+
+
 DecisionListScope = Literal["channel", "mine", "stalled", "all", "user"]
 
 
@@ -188,6 +195,7 @@ DecisionCommand: TypeAlias = (
     | DecisionLog
     | DecisionEdit
     | DecisionNote
+    | DecisionSupersede
     | Help
 )
 
@@ -415,6 +423,8 @@ def parse_decision(text: str) -> DecisionCommand:
         return _parse_decision_edit(rest)
     if sub == "note":
         return _parse_decision_note(rest)
+    if sub == "supersede":
+        return _parse_decision_supersede(rest)
 
     ref_word, after_ref = _split_first_word(rest)
     example = f"/decision {sub} D-12"
@@ -544,6 +554,23 @@ def _parse_decision_note(rest: str) -> DecisionNote:
         usage=usage,
     )
     return DecisionNote(number=number, text=text)
+
+
+def _parse_decision_supersede(rest: str) -> DecisionSupersede:
+    """``D-old with D-new`` ("with" may also be "by", or left out)."""
+    usage = DECISION_USAGE
+    example = "/decision supersede D-12 with D-15"
+    words = rest.split()
+    if len(words) == 3 and words[1].lower() in {"with", "by"}:
+        words = [words[0], words[2]]
+    if len(words) != 2:
+        raise _refusal(
+            f"Name the old decision and the one that replaces it, for example `{example}`.",
+            usage,
+        )
+    old = _require_ref(words[0], "D", "decision", example, usage)
+    new = _require_ref(words[1], "D", "decision", example, usage)
+    return DecisionSupersede(old=old, new=new)
 
 
 def _parse_decision_list(rest: str) -> DecisionList:
