@@ -333,3 +333,56 @@ async def test_modal_supersedes_field(app_env: AppEnv) -> None:
     old, new = await decision(app_env, 1), await decision(app_env, 2)
     assert old.status == "superseded" and old.superseded_by == 2 and new.supersedes == [1]
     assert "Supersedes* D-1" in card_blocks(app_env)
+
+
+# --- point 2 (in part): follow-through actions by command ---------------------------------
+
+
+async def test_act_adds_links_and_says_none_needed(app_env: AppEnv) -> None:
+    from bot.meetings.models import Outcome
+
+    await app_env.command("/meeting", "log Launch review")
+    await app_env.command("/decision", "log Launch date = March <@U2>")
+    response = await app_env.command("/decision", "act D-1 Tell sales <@U3> by 2026-12-15")
+    body = response.json()
+    assert body["response_type"] == "in_channel"
+    assert "added *A-1* Tell sales (owner <@U3>, due" in body["text"]
+    await app_env.command("/outcome", "Book the venue <@U2>")  # A-2, not linked
+    response = await app_env.command("/decision", "act D-1 A-2", user_id="U2")
+    assert "made *A-2* Book the venue a follow-through action of *D-1*" in response.json()["text"]
+    async with app_env.deps.db.transaction() as session:
+        linked = list(await session.scalars(select(Outcome).where(Outcome.number.is_not(None))))
+    d = await decision(app_env)
+    assert {o.number: o.decision_id for o in linked} == {1: d.id, 2: d.id}
+    assert [e.action for e in d.events][-2:] == ["action_added", "action_linked"]
+    shown = str((await app_env.command("/decision", "show D-1")).json()["blocks"])
+    assert "*Follow-through*" in shown and "*A-1* Tell sales" in shown and "*A-2*" in shown
+    refused = await app_env.command("/decision", "act D-1 none Nothing to do", user_id="U2")
+    assert "already has follow-through actions" in refused.json()["text"]
+
+    await app_env.command("/decision", "log Dress code = None <@U2>")
+    response = await app_env.command("/decision", "act D-2 none The policy is the whole change")
+    assert "needs no action: The policy is the whole change" in response.json()["text"]
+    d2 = await decision(app_env, 2)
+    assert d2.no_action_reason == "The policy is the whole change" and d2.no_action_by == "U1"
+    shown = str((await app_env.command("/decision", "show D-2")).json()["blocks"])
+    assert "No action needed: The policy is the whole change" in shown
+
+
+async def test_act_refusals_change_nothing(app_env: AppEnv) -> None:
+    await app_env.command("/meeting", "log Review")
+    await app_env.command("/decision", "new Open question")
+    await app_env.command("/decision", "log Done = Yes <@U2>", user_id="U2")
+    for text, user, expected in [
+        ("act D-1 Do it", "U1", "D-1 is open, not decided"),
+        ("act D-2 Do it", "U3", "Only the owner"),
+        ("act D-2", "U2", "The action is missing"),
+        ("act D-2 none", "U2", "reason no action is needed is missing"),
+        ("act D-2 A-9", "U2", "There is no A-9"),
+        ("act D-9 Do it", "U2", "There is no D-9"),
+    ]:
+        body = (await app_env.command("/decision", text, user_id=user)).json()
+        assert body["response_type"] == "ephemeral", text
+        assert expected in body["text"], (text, body["text"])
+    d = await decision(app_env, 2)
+    assert [e.action for e in d.events] == ["created", "decided"] and d.no_action_at is None

@@ -71,6 +71,10 @@ class Decision(WorkspaceScoped, Base):
     superseded_by: Mapped[int | None] = mapped_column(Integer)
     superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     supersedes: Mapped[list[int] | None] = mapped_column(JSON)
+    # Follow-through (issue 17): its owner said no action is needed, why, and when.
+    no_action_reason: Mapped[str | None] = mapped_column(Text)
+    no_action_by: Mapped[str | None] = mapped_column(String(32))
+    no_action_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     events: Mapped[list[DecisionEvent]] = relationship(
         back_populates="decision", order_by="DecisionEvent.id", cascade="all, delete-orphan"

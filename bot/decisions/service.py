@@ -80,6 +80,11 @@ def _ensure_may_change(decision: Decision, actor: Actor) -> None:
     )
 
 
+#: For the other decision services (bot/decisions/followthrough.py).
+record = _record
+ensure_may_change = _ensure_may_change
+
+
 def _ensure_open(decision: Decision, doing: str) -> None:
     if decision.status != DecisionStatus.OPEN:
         hint = f" Use `/decision reopen {decision.ref}` first." if doing != "reopen" else ""

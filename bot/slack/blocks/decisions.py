@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import (
 
 from bot import validation
 from bot.decisions.models import Decision, DecisionEvent, DecisionStatus
+from bot.meetings.models import Outcome
 from bot.slack import limits
 from bot.slack.blocks.kit import (
     Block,
@@ -166,6 +167,12 @@ def _event_text(event: DecisionEvent, zone: ZoneInfo) -> str:
             what = f"marked it as superseding D-{detail.get('number')}"
         case "supersedes_undone":
             what = f"reopened D-{detail.get('number')}, which it no longer supersedes"
+        case "action_added":
+            what = f"added action A-{detail.get('number')}"
+        case "action_linked":
+            what = f"linked action A-{detail.get('number')}"
+        case "no_action_needed":
+            what = f"said no action is needed ({render_user_text(str(detail.get('reason', '')))})"
         case "edited" if detail.get("field") == "title":
             what = f"renamed it (was: {render_user_text(str(detail.get('from') or ''))})"
         case "edited":
@@ -177,9 +184,38 @@ def _event_text(event: DecisionEvent, zone: ZoneInfo) -> str:
     return f"• {when} {who} {what}"
 
 
-def decision_detail(d: Decision, *, zone: ZoneInfo, today: date | None = None) -> list[Block]:
-    """`/decision show`: the card plus its history, newest last."""
+def follow_through_lines(
+    d: Decision, actions: Sequence[Outcome], *, today: date | None = None
+) -> list[str]:
+    """What a decided decision led to: its actions, or why none was needed."""
+    lines = []
+    for a in actions:
+        state = (
+            f"done {date_text(a.done_at.date())}"
+            if a.done_at is not None
+            else due_text(a.due_date, today=today)
+        )
+        owner = mention(a.owner_id) if a.owner_id else "no owner"
+        lines.append(f"• *{a.ref}* {render_user_text(a.text)} · {owner} · {state}")
+    if not lines and d.no_action_at is not None:
+        lines.append(f"• No action needed: {render_user_text(d.no_action_reason or '')}")
+    if not lines and d.status == DecisionStatus.DECIDED:
+        lines.append(f"• None yet. `/decision act {d.ref} …` adds one.")
+    return lines
+
+
+def decision_detail(
+    d: Decision,
+    *,
+    zone: ZoneInfo,
+    today: date | None = None,
+    actions: Sequence[Outcome] = (),
+) -> list[Block]:
+    """`/decision show`: the card, its follow-through, then its history, newest last."""
     blocks = [b for b in decision_card(d, today=today) if b["type"] != "actions"]
+    follow = follow_through_lines(d, actions, today=today)
+    if follow:
+        blocks.append(section("*Follow-through*\n" + "\n".join(follow)))
     blocks.append(divider())
     lines = [_event_text(e, zone) for e in d.events]
     blocks.append(context(f"History ({zone.key})"))

@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cadence.stall import stalled_now
-from bot.decisions import service
+from bot.decisions import followthrough, service
 from bot.decisions.models import Decision
 from bot.errors import InvalidInput, UserError
 from bot.slack import cards, replies
@@ -102,12 +102,16 @@ async def decision_command(
             zone = await deps.user_zone(client, ws, user_id)
             async with deps.db.transaction() as session:
                 decision = await service.get_decision(session, ws=ws, number=number)
+                actions = await followthrough.actions_of(session, ws=ws, decision_id=decision.id)
             today = deps.now().astimezone(zone).date()
             await ack(
                 response_type="ephemeral",
                 text=render.card_fallback_text(decision),
-                blocks=render.decision_detail(decision, zone=zone, today=today),
+                blocks=render.decision_detail(decision, zone=zone, today=today, actions=actions),
             )
+        case grammar.DecisionAct() | grammar.DecisionLinkAction() | grammar.DecisionNoAction():
+            summary = await _follow_through(deps, client, ws, cmd, user_id)
+            await ack(response_type="in_channel", text=summary)
         case grammar.DecisionSupersede(old=old_number, new=new_number):
             now = deps.now()
 
@@ -134,6 +138,62 @@ async def decision_command(
             decision, summary = await _change(deps, client, ws, cmd, user_id, channel_id)
             await ack(response_type="in_channel", text=summary)
             await refresh_card(client, deps, decision)
+
+
+async def _follow_through(
+    deps: Deps,
+    client: AsyncWebClient,
+    ws: WorkspaceKey,
+    cmd: grammar.DecisionAct | grammar.DecisionLinkAction | grammar.DecisionNoAction,
+    user_id: str,
+) -> str:
+    """``/decision act``: a new action, a linked one, or "no action needed"; a channel line."""
+    due = (
+        await _due(deps, client, ws, user_id, cmd.due_text)
+        if isinstance(cmd, grammar.DecisionAct)
+        else None
+    )
+    now = deps.now()
+    who = mention(user_id)
+
+    async def apply(actor: Actor) -> str:
+        async with deps.db.transaction() as session:
+            match cmd:
+                case grammar.DecisionAct(number=n, text=text, owner_id=owner_id):
+                    d, action = await followthrough.add_action(
+                        session,
+                        ws=ws,
+                        number=n,
+                        actor=actor,
+                        text=unescape(text),
+                        owner_id=owner_id,
+                        due_date=due,
+                        now=now,
+                    )
+                    by = f", due {render.due_text(action.due_date)}" if action.due_date else ""
+                    return (
+                        f"{who} added *{action.ref}* {render_user_text(action.text)} "
+                        f"(owner {mention(action.owner_id or user_id)}{by}) to follow through "
+                        f"on *{d.ref}* {render_user_text(d.title)}."
+                    )
+                case grammar.DecisionLinkAction(number=n, action_number=a):
+                    d, action = await followthrough.link_action(
+                        session, ws=ws, number=n, action_number=a, actor=actor, now=now
+                    )
+                    return (
+                        f"{who} made *{action.ref}* {render_user_text(action.text)} a "
+                        f"follow-through action of *{d.ref}* {render_user_text(d.title)}."
+                    )
+                case grammar.DecisionNoAction(number=n, reason=reason):
+                    d = await followthrough.no_action_needed(
+                        session, ws=ws, number=n, actor=actor, reason=unescape(reason), now=now
+                    )
+                    return (
+                        f"{who} said *{d.ref}* {render_user_text(d.title)} needs no action: "
+                        f"{render_user_text(d.no_action_reason or '')}"
+                    )
+
+    return await deps.as_actor(client, ws, user_id, apply)
 
 
 async def _due(

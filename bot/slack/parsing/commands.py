@@ -46,6 +46,9 @@ DECISION_USAGE: Final = "\n".join(
         "• `/decision edit D-12 title|context TEXT` rewrites the title or the context",
         "• `/decision note D-12 TEXT` adds a note to its history",
         "• `/decision supersede D-12 with D-15` marks D-12 as replaced by D-15",
+        "• `/decision act D-12 TEXT [@owner] [by DATE]` adds a follow-through action;"
+        " `/decision act D-12 A-7` makes action A-7 one of them;"
+        " `/decision act D-12 none REASON` says no action is needed",
         "• `/decision help` shows this help",
         f"DATE is one of: {ACCEPTED_DATE_FORMS}.",
     ]
@@ -139,6 +142,28 @@ class DecisionSupersede:
     new: int
 
 
+@dataclass(frozen=True)
+class DecisionAct:
+    """A new follow-through action for a decided decision."""
+
+    number: int
+    text: str
+    owner_id: str | None
+    due_text: str | None
+
+
+@dataclass(frozen=True)
+class DecisionLinkAction:
+    number: int
+    action_number: int
+
+
+@dataclass(frozen=True)
+class DecisionNoAction:
+    number: int
+    reason: str
+
+
 DecisionListScope = Literal["channel", "mine", "stalled", "all", "user"]
 
 
@@ -196,6 +221,9 @@ DecisionCommand: TypeAlias = (
     | DecisionEdit
     | DecisionNote
     | DecisionSupersede
+    | DecisionAct
+    | DecisionLinkAction
+    | DecisionNoAction
     | Help
 )
 
@@ -425,6 +453,8 @@ def parse_decision(text: str) -> DecisionCommand:
         return _parse_decision_note(rest)
     if sub == "supersede":
         return _parse_decision_supersede(rest)
+    if sub == "act":
+        return _parse_decision_act(rest)
 
     ref_word, after_ref = _split_first_word(rest)
     example = f"/decision {sub} D-12"
@@ -571,6 +601,37 @@ def _parse_decision_supersede(rest: str) -> DecisionSupersede:
     old = _require_ref(words[0], "D", "decision", example, usage)
     new = _require_ref(words[1], "D", "decision", example, usage)
     return DecisionSupersede(old=old, new=new)
+
+
+def _parse_decision_act(rest: str) -> DecisionAct | DecisionLinkAction | DecisionNoAction:
+    """``D-12 TEXT [@owner] [by DATE]``, ``D-12 A-7`` or ``D-12 none REASON``."""
+    usage = DECISION_USAGE
+    ref_word, after_ref = _split_first_word(rest)
+    number = _require_ref(
+        ref_word, "D", "decision", "/decision act D-12 Tell sales @ana by friday", usage
+    )
+    first, after_first = _split_first_word(after_ref)
+    if first and not after_first and re.fullmatch(r"(?i)a-?[0-9]+", first, re.A):
+        action = _require_ref(first, "A", "action", f"/decision act D-{number} A-7", usage)
+        return DecisionLinkAction(number=number, action_number=action)
+    if first.lower() == "none":
+        reason = _require_text(
+            after_first,
+            what="reason no action is needed",
+            limit=TITLE_LIMIT,
+            example=f"/decision act D-{number} none The policy change is the whole of it",
+            usage=usage,
+        )
+        return DecisionNoAction(number=number, reason=reason)
+    text, owner_id, due_text = _split_owner_and_due(after_ref, usage)
+    text = _require_text(
+        text,
+        what="action",
+        limit=TEXT_LIMIT,
+        example=f"/decision act D-{number} Tell sales @ana by friday",
+        usage=usage,
+    )
+    return DecisionAct(number=number, text=text, owner_id=owner_id, due_text=due_text)
 
 
 def _parse_decision_list(rest: str) -> DecisionList:
