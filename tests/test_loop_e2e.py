@@ -386,3 +386,24 @@ async def test_act_refusals_change_nothing(app_env: AppEnv) -> None:
         assert expected in body["text"], (text, body["text"])
     d = await decision(app_env, 2)
     assert [e.action for e in d.events] == ["created", "decided"] and d.no_action_at is None
+
+
+async def test_outcome_in_the_meeting_that_decided_it_links_automatically(app_env: AppEnv) -> None:
+    from bot.meetings.models import Outcome
+
+    await app_env.command("/meeting", "start Launch review")
+    await app_env.command("/decision", "log Launch date = March")
+    await app_env.command("/outcome", "Tell sales <@U3>")
+    await app_env.command("/outcome", "Sales were happy")  # a note, not an action
+    d = await decision(app_env)
+    assert d.meeting_id is not None and d.events[-1].action == "action_linked"
+    async with app_env.deps.db.transaction() as session:
+        rows = list(await session.scalars(select(Outcome).order_by(Outcome.id)))
+    by_text = {o.text: o.decision_id for o in rows}
+    assert by_text["Tell sales"] == d.id and by_text["Sales were happy"] is None
+    # With two decided in the meeting, which one an action serves is the person's to say.
+    await app_env.command("/decision", "log Venue = Berlin")
+    await app_env.command("/outcome", "Book flights <@U3>")
+    async with app_env.deps.db.transaction() as session:
+        flights = await session.scalar(select(Outcome).where(Outcome.text == "Book flights"))
+    assert flights is not None and flights.decision_id is None

@@ -156,3 +156,40 @@ def _clear_no_action(decision: Decision) -> None:
     decision.no_action_reason = None
     decision.no_action_by = None
     decision.no_action_at = None
+
+
+async def link_to_meeting_decision(
+    session: AsyncSession, *, ws: WorkspaceKey, meeting: Meeting, action: Outcome, now: datetime
+) -> Decision | None:
+    """A new action added in a meeting that decided exactly one decision follows through on it.
+
+    With several decided there, which one it serves is the person's to say
+    (``/decision act D-<n> A-<m>``); with none, it is an ordinary action item.
+    """
+    if action.kind != OutcomeKind.ACTION or action.decision_id is not None:
+        return None
+    decided = list(
+        await session.scalars(
+            select(Decision)
+            .where(
+                Decision.in_workspace(ws),
+                Decision.meeting_id == meeting.id,
+                Decision.status == DecisionStatus.DECIDED,
+            )
+            .options(selectinload(Decision.events))
+            .limit(2)
+        )
+    )
+    if len(decided) != 1:
+        return None
+    (decision,) = decided
+    action.decision_id = decision.id
+    _clear_no_action(decision)
+    record(
+        decision,
+        actor_id=action.creator_id,
+        action="action_linked",
+        now=now,
+        number=action.number,
+    )
+    return decision

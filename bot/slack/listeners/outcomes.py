@@ -15,6 +15,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.decisions import followthrough
 from bot.errors import InvalidInput, UserError
 from bot.meetings import service
 from bot.meetings.models import Meeting, Outcome
@@ -110,6 +111,9 @@ async def _add(
         meeting = await service.get_meeting(session, ws=ws, number=meeting.number)
         outcome = await service.add_outcome(
             session, ws=ws, meeting=meeting, draft=draft, creator_id=user_id, now=deps.now()
+        )
+        await followthrough.link_to_meeting_decision(
+            session, ws=ws, meeting=meeting, action=outcome, now=deps.now()
         )
     return outcome, meeting
 
