@@ -407,3 +407,25 @@ async def test_outcome_in_the_meeting_that_decided_it_links_automatically(app_en
     async with app_env.deps.db.transaction() as session:
         flights = await session.scalar(select(Outcome).where(Outcome.text == "Book flights"))
     assert flights is not None and flights.decision_id is None
+
+
+# --- point 8 (in part): App Home ----------------------------------------------------------
+
+
+async def test_app_home_lists_decisions_waiting_on_my_follow_through(app_env: AppEnv) -> None:
+    await app_env.command("/meeting", "log Review")
+    await app_env.command("/decision", "log Launch date = March")
+    await app_env.command("/decision", "log Venue = Berlin")
+    await app_env.command("/decision", "log Theirs = Yes <@U2>")
+    await app_env.command("/decision", "new Still open")
+    await app_env.command("/decision", "act D-2 Book it")
+    await app_env.interact(app_env.driver.open_home("U1"))
+    home = str(app_env.fake.published_home["U1"]["blocks"])
+    assert "Decisions waiting on your follow-through" in home
+    assert "*D-1* Launch date · decided" in home and "/decision act D-1" in home
+    assert "/decision act D-2" not in home and "/decision act D-3" not in home
+    assert "/decision act D-4" not in home
+    await app_env.command("/decision", "act D-1 none Just a date")
+    await app_env.interact(app_env.driver.open_home("U1"))
+    home = str(app_env.fake.published_home["U1"]["blocks"])
+    assert "Every decision you own has its next steps" in home

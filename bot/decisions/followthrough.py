@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -193,3 +193,28 @@ async def link_to_meeting_decision(
         number=action.number,
     )
     return decision
+
+
+def has_follow_through() -> ColumnElement[bool]:
+    """The decision (row of ``decisions``) has an action, or its owner said none is needed."""
+    return Decision.no_action_at.is_not(None) | exists().where(
+        Outcome.decision_id == Decision.id, Outcome.kind == OutcomeKind.ACTION
+    )
+
+
+async def waiting_on_follow_through(
+    session: AsyncSession, *, ws: WorkspaceKey, owner_id: str, limit: int = 20
+) -> list[Decision]:
+    """Decided decisions of ``owner_id`` with no action and no "no action needed", oldest first."""
+    found = await session.scalars(
+        select(Decision)
+        .where(
+            Decision.in_workspace(ws),
+            Decision.status == DecisionStatus.DECIDED,
+            Decision.owner_id == owner_id,
+            ~has_follow_through(),
+        )
+        .order_by(Decision.decided_at, Decision.number)
+        .limit(limit)
+    )
+    return list(found)

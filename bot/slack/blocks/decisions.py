@@ -381,3 +381,23 @@ def home_section(
     if len(decisions) > room:
         blocks.append(context(f"…and {len(decisions) - room} more: `/decision list mine`"))
     return blocks
+
+
+def home_follow_through_section(decisions: Sequence[Decision], *, budget: int) -> list[Block]:
+    """App Home: decided decisions of mine that wait for actions or "no action needed"."""
+    blocks = [header("Decisions waiting on your follow-through")]
+    if not decisions:
+        return [*blocks, context("Every decision you own has its next steps. :white_check_mark:")]
+    room = max(0, budget - 2)
+    for d in decisions[:room]:
+        blocks.append(
+            section(
+                f"*{d.ref}* {render_user_text(d.title)} · decided "
+                f"{date_text(d.decided_at.date()) if d.decided_at else ''}\n"
+                f"`/decision act {d.ref} …` adds an action; "
+                f"`/decision act {d.ref} none REASON` says none is needed"
+            )
+        )
+    if len(decisions) > room:
+        blocks.append(context(f"…and {len(decisions) - room} more."))
+    return blocks
