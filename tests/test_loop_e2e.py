@@ -429,3 +429,46 @@ async def test_app_home_lists_decisions_waiting_on_my_follow_through(app_env: Ap
     await app_env.interact(app_env.driver.open_home("U1"))
     home = str(app_env.fake.published_home["U1"]["blocks"])
     assert "Every decision you own has its next steps" in home
+
+
+async def test_add_action_button_on_a_decided_card_opens_the_modal(app_env: AppEnv) -> None:
+    from tests.test_decisions_e2e import card_message
+
+    await app_env.command("/meeting", "log Review")
+    await app_env.command("/decision", "log Launch date = March <@U2>")
+    assert "decision_add_action" in card_blocks(app_env)
+    card = await card_message(app_env)
+    refused = await app_env.interact(
+        app_env.driver.press(
+            "decision_add_action", user_id="U3", value="T1:D-1", channel_id="C1", message=card
+        )
+    )
+    assert refused.status_code == 200 and app_env.fake.calls_to("views.open") == []
+    await app_env.interact(
+        app_env.driver.press(
+            "decision_add_action", user_id="U2", value="T1:D-1", channel_id="C1", message=card
+        )
+    )
+    view = await latest_view(app_env)
+    assert view["callback_id"] == "decision_add_action"
+    empty = await app_env.interact(
+        app_env.driver.submit(
+            view, {"outcome_text": {"type": "plain_text_input", "value": " "}}, user_id="U2"
+        )
+    )
+    assert "say what needs doing" in empty.json()["errors"]["outcome_text"]
+    await app_env.interact(
+        app_env.driver.submit(
+            view,
+            {
+                "outcome_text": {"type": "plain_text_input", "value": "Tell sales"},
+                "owner": {"type": "users_select", "selected_user": "U3"},
+                "due": {"type": "datepicker", "selected_date": "2026-12-20"},
+            },
+            user_id="U2",
+        )
+    )
+    d = await decision(app_env)
+    assert d.events[-1].action == "action_added"
+    shown = str((await app_env.command("/decision", "show D-1")).json()["blocks"])
+    assert "*A-1* Tell sales · <@U3>" in shown

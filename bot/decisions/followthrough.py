@@ -31,6 +31,12 @@ def _ensure_decided(decision: Decision) -> None:
         )
 
 
+def ensure_may_add_action(decision: Decision, actor: Actor) -> None:
+    """Raise unless ``actor`` may add a follow-through action to ``decision`` now."""
+    ensure_may_change(decision, actor)
+    _ensure_decided(decision)
+
+
 async def actions_of(session: AsyncSession, *, ws: WorkspaceKey, decision_id: int) -> list[Outcome]:
     """The follow-through actions of one decision, oldest first."""
     found = await session.scalars(

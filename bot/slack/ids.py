@@ -20,6 +20,7 @@ class Shortcut(enum.StrEnum):
 class View(enum.StrEnum):
     NEW_DECISION = "decision_new"
     DECIDE = "decision_decide"
+    ADD_ACTION = "decision_add_action"
     RECORD_OUTCOMES = "meeting_record_outcomes"
     NO_OUTCOME = "meeting_no_outcome"
     RECORD_OUTCOME = "outcome_record"
@@ -31,6 +32,7 @@ class Action(enum.StrEnum):
     DECIDE = "decision_decide"
     REASSIGN = "decision_reassign"
     DROP = "decision_drop"
+    ADD_ACTION = "decision_add_action"
     SNOOZE = "decision_snooze"
     MEETING_RECORD_OUTCOMES = "meeting_record_outcomes"
     MEETING_NO_OUTCOME = "meeting_no_outcome"

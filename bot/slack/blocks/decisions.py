@@ -128,6 +128,14 @@ def decision_card(d: Decision, *, today: date | None = None) -> list[Block]:
     blocks.append(context(" · ".join(footer)))
     if d.is_open:
         blocks.append(decision_actions(d))
+    elif d.status == DecisionStatus.DECIDED:
+        value = item_value(d.team_id, "D", d.number)
+        blocks.append(
+            actions(
+                button("Add action", action_id=Action.ADD_ACTION, value=value),
+                block_id=f"decision:{value}:follow",
+            )
+        )
     return blocks
 
 
@@ -357,6 +365,36 @@ def decide_modal(d: Decision, *, origin: dict[str, str]) -> Block:
             ),
         ],
         metadata={"team": d.team_id, "number": str(d.number), **origin},
+    )
+
+
+def add_action_modal(d: Decision, *, owner_id: str) -> Block:
+    """ "Add action" on a decided card: a follow-through action item for ``d``."""
+    return modal(
+        callback_id=ViewId.ADD_ACTION,
+        title=f"Action for {d.ref}",
+        submit="Add",
+        blocks=[
+            section(f"*{d.ref}* · {render_user_text(d.title)}"),
+            _text_input(
+                BlockId.OUTCOME_TEXT,
+                "What needs doing?",
+                max_length=validation.TEXT_MAX,
+                placeholder="e.g. Tell sales about the new date",
+            ),
+            InputBlock(
+                block_id=BlockId.OWNER,
+                label=plain("Owner"),
+                element=UserSelectElement(action_id=INPUT, initial_user=owner_id),
+            ).to_dict(),
+            InputBlock(
+                block_id=BlockId.DUE,
+                label=plain("Due"),
+                optional=True,
+                element=DatePickerElement(action_id=INPUT),
+            ).to_dict(),
+        ],
+        metadata={"team": d.team_id, "number": str(d.number)},
     )
 
 

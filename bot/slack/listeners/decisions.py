@@ -39,6 +39,8 @@ def register(app: AsyncApp) -> None:
     app.action(Action.DECIDE)(decide_pressed)
     app.action(Action.REASSIGN)(reassign_selected)
     app.action(Action.DROP)(drop_pressed)
+    app.action(Action.ADD_ACTION)(add_action_pressed)
+    app.view(ViewId.ADD_ACTION)(add_action_submitted)
 
 
 # --- /decision ------------------------------------------------------------------------------
@@ -659,3 +661,83 @@ def workspace_of_body(body: dict[str, Any]) -> WorkspaceKey:
     team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""
     enterprise = (body.get("enterprise") or {}).get("id") if body.get("enterprise") else ""
     return WorkspaceKey(team_id=team, enterprise_id=enterprise or "")
+
+
+async def add_action_pressed(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    """ "Add action" on a decided card: check first, then open the action modal."""
+    deps, ws = deps_of(context), workspace_of(context)
+    number = _number(action, ws)
+    user_id = body["user"]["id"]
+
+    async def may_act(actor: Actor) -> Decision:
+        async with deps.db.transaction() as session:
+            decision = await service.get_decision(session, ws=ws, number=number)
+        followthrough.ensure_may_add_action(decision, actor)
+        return decision
+
+    decision = await deps.as_actor(client, ws, user_id, may_act)
+    await ack()
+    await client.views_open(
+        trigger_id=body["trigger_id"], view=render.add_action_modal(decision, owner_id=user_id)
+    )
+
+
+async def add_action_submitted(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    deps, ws = deps_of(context), workspace_of(context)
+    user_id = body["user"]["id"]
+    meta = view_metadata(view, team_id=ws.team_id)
+    text = (view_value(view, BlockId.OUTCOME_TEXT).get("value") or "").strip()
+    owner_id = view_value(view, BlockId.OWNER).get("selected_user") or user_id
+    picked = view_value(view, BlockId.DUE).get("selected_date")
+    errors: dict[str, str] = {}
+    due: date | None = None
+    if picked:
+        try:
+            due = date.fromisoformat(str(picked))
+        except ValueError:
+            errors[BlockId.DUE] = "Pick a date from the calendar."
+        else:
+            if due < await deps.user_today(client, ws, user_id):
+                errors[BlockId.DUE] = "That date is in the past. Pick today or later."
+    if not text:
+        errors[BlockId.OUTCOME_TEXT] = "Please say what needs doing."
+    number = str(meta.get("number") or "")
+    if not number.isdigit():
+        errors[BlockId.OUTCOME_TEXT] = "This form is out of date; please start again."
+    if errors:
+        await ack(response_action="errors", errors=errors)
+        return
+
+    async def add(actor: Actor) -> str:
+        async with deps.db.transaction() as session:
+            d, added = await followthrough.add_action(
+                session,
+                ws=ws,
+                number=int(number),
+                actor=actor,
+                text=text,
+                owner_id=owner_id,
+                due_date=due,
+                now=deps.now(),
+            )
+        return f"Added *{added.ref}* to follow through on *{d.ref}*."
+
+    try:
+        note = await deps.as_actor(client, ws, user_id, add)
+    except UserError as exc:
+        await ack(response_action="errors", errors={BlockId.OUTCOME_TEXT: exc.message})
+        return
+    await ack()
+    await replies.tell_user(client, body, note)
