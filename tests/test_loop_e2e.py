@@ -347,6 +347,7 @@ async def test_act_adds_links_and_says_none_needed(app_env: AppEnv) -> None:
     body = response.json()
     assert body["response_type"] == "in_channel"
     assert "added *A-1* Tell sales (owner <@U3>, due" in body["text"]
+    assert "action_done" in card_blocks(app_env) and "*A-1* Tell sales" in card_blocks(app_env)
     await app_env.command("/outcome", "Book the venue <@U2>")  # A-2, not linked
     response = await app_env.command("/decision", "act D-1 A-2", user_id="U2")
     assert "made *A-2* Book the venue a follow-through action of *D-1*" in response.json()["text"]

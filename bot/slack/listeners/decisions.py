@@ -14,6 +14,7 @@ from bot.cadence.stall import stalled_now
 from bot.decisions import followthrough, service
 from bot.decisions.models import Decision
 from bot.errors import InvalidInput, UserError
+from bot.meetings.models import Outcome
 from bot.slack import cards, replies
 from bot.slack.blocks import decisions as render
 from bot.slack.blocks.kit import section
@@ -112,8 +113,10 @@ async def decision_command(
                 blocks=render.decision_detail(decision, zone=zone, today=today, actions=actions),
             )
         case grammar.DecisionAct() | grammar.DecisionLinkAction() | grammar.DecisionNoAction():
-            summary = await _follow_through(deps, client, ws, cmd, user_id)
+            summary, added = await _follow_through(deps, client, ws, cmd, user_id)
             await ack(response_type="in_channel", text=summary)
+            if added is not None:
+                await _show_new_action(client, deps, ws, added, respond)
         case grammar.DecisionSupersede(old=old_number, new=new_number):
             now = deps.now()
 
@@ -148,8 +151,11 @@ async def _follow_through(
     ws: WorkspaceKey,
     cmd: grammar.DecisionAct | grammar.DecisionLinkAction | grammar.DecisionNoAction,
     user_id: str,
-) -> str:
-    """``/decision act``: a new action, a linked one, or "no action needed"; a channel line."""
+) -> tuple[str, Outcome | None]:
+    """``/decision act``: a new action, a linked one, or "no action needed".
+
+    Returns the line for the channel, and the action when a new one was made.
+    """
     due = (
         await _due(deps, client, ws, user_id, cmd.due_text)
         if isinstance(cmd, grammar.DecisionAct)
@@ -158,7 +164,7 @@ async def _follow_through(
     now = deps.now()
     who = mention(user_id)
 
-    async def apply(actor: Actor) -> str:
+    async def apply(actor: Actor) -> tuple[str, Outcome | None]:
         async with deps.db.transaction() as session:
             match cmd:
                 case grammar.DecisionAct(number=n, text=text, owner_id=owner_id):
@@ -177,7 +183,7 @@ async def _follow_through(
                         f"{who} added *{action.ref}* {render_user_text(action.text)} "
                         f"(owner {mention(action.owner_id or user_id)}{by}) to follow through "
                         f"on *{d.ref}* {render_user_text(d.title)}."
-                    )
+                    ), action
                 case grammar.DecisionLinkAction(number=n, action_number=a):
                     d, action = await followthrough.link_action(
                         session, ws=ws, number=n, action_number=a, actor=actor, now=now
@@ -185,7 +191,7 @@ async def _follow_through(
                     return (
                         f"{who} made *{action.ref}* {render_user_text(action.text)} a "
                         f"follow-through action of *{d.ref}* {render_user_text(d.title)}."
-                    )
+                    ), None
                 case grammar.DecisionNoAction(number=n, reason=reason):
                     d = await followthrough.no_action_needed(
                         session, ws=ws, number=n, actor=actor, reason=unescape(reason), now=now
@@ -193,9 +199,20 @@ async def _follow_through(
                     return (
                         f"{who} said *{d.ref}* {render_user_text(d.title)} needs no action: "
                         f"{render_user_text(d.no_action_reason or '')}"
-                    )
+                    ), None
 
     return await deps.as_actor(client, ws, user_id, apply)
+
+
+async def _show_new_action(
+    client: AsyncWebClient, deps: Deps, ws: WorkspaceKey, action: Outcome, respond: Any
+) -> None:
+    """A follow-through action gets its card (with Done) and its meeting's summary is updated."""
+    # Imported here: the outcomes listener builds on this module (through meetings).
+    from bot.slack.listeners import outcomes
+
+    await outcomes.post_outcome_card(client, deps, ws, action, action.meeting, respond=respond)
+    await outcomes.refresh_summary_of(client, deps, ws, action.meeting.number)
 
 
 async def _due(

@@ -181,6 +181,9 @@ async def _refresh_summary_of(
     await refresh_summary(client, deps, meeting, decisions)
 
 
+refresh_summary_of = _refresh_summary_of
+
+
 async def sync_action(
     client: AsyncWebClient,
     deps: Deps,

@@ -46,9 +46,9 @@ DECISION_USAGE: Final = "\n".join(
         "• `/decision edit D-12 title|context TEXT` rewrites the title or the context",
         "• `/decision note D-12 TEXT` adds a note to its history",
         "• `/decision supersede D-12 with D-15` marks D-12 as replaced by D-15",
-        "• `/decision act D-12 TEXT [@owner] [by DATE]` adds a follow-through action;"
-        " `/decision act D-12 A-7` makes action A-7 one of them;"
-        " `/decision act D-12 none REASON` says no action is needed",
+        "• `/decision act D-12 TEXT [@owner] [by DATE]` adds a follow-through action",
+        "• `/decision act D-12 A-7` makes action A-7 one of D-12's follow-through actions",
+        "• `/decision act D-12 none REASON` says a decision needs no action",
         "• `/decision help` shows this help",
         f"DATE is one of: {ACCEPTED_DATE_FORMS}.",
     ]
