@@ -473,3 +473,27 @@ async def test_add_action_button_on_a_decided_card_opens_the_modal(app_env: AppE
     assert d.events[-1].action == "action_added"
     shown = str((await app_env.command("/decision", "show D-1")).json()["blocks"])
     assert "*A-1* Tell sales · <@U3>" in shown
+
+
+async def test_a_decision_superseded_after_it_was_decided_still_counts_as_decided(
+    db: object,
+) -> None:
+    from bot.db import Database
+    from bot.decisions.models import DecisionStatus
+    from tests.digest_support import add_decision, utc
+    from tests.test_metrics import two_weeks
+
+    assert isinstance(db, Database)
+    async with db.transaction() as session:
+        # Created Mon 16 Nov 09:00, decided Tue 17 Nov 09:00 (week 47), superseded since.
+        d = await add_decision(session, created=utc(2026, 11, 16, 9), decided=utc(2026, 11, 17, 9))
+        d.status = DecisionStatus.SUPERSEDED
+        d.superseded_by = 99
+        # Open, superseded before it was ever decided: never counted as decided.
+        o = await add_decision(session, created=utc(2026, 11, 16, 10))
+        o.status = DecisionStatus.SUPERSEDED
+    w47, w48 = await two_weeks(db)
+    assert (w47.decisions_opened, w47.decisions_decided) == (2, 1)
+    assert w47.median_time_to_decision is not None
+    assert w47.median_time_to_decision.total_seconds() == 24 * 3600
+    assert w48.decisions_decided == 0
