@@ -99,7 +99,9 @@ async def test_decide_updates_card_and_history(app_env: AppEnv) -> None:
     updates = app_env.fake.calls_to("chat.update")
     assert len(updates) == 1
     assert "Decided" in str(updates[0].params["blocks"])
-    assert "actions" not in [b["type"] for b in updates[0].params["blocks"]]
+    # Decided: no Decide/Reassign/Drop any more, only "Add action" (issue 17).
+    assert "decision_decide" not in str(updates[0].params["blocks"])
+    assert "decision_add_action" in str(updates[0].params["blocks"])
     shown = await app_env.command("/decision", "show D-1")
     text = str(shown.json()["blocks"])
     assert "recorded it for <@U2>" in text and "decided: Acme, cheapest" in text

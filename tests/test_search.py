@@ -153,7 +153,7 @@ async def test_search_command_highlights_pages_and_refuses_bad_syntax(app_env: A
     assert "&lt;b&gt;" in text and "<b>" not in text
     buttons = [e for b in body["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert buttons and buttons[0]["action_id"] == "decision_search_next"
-    refused = (await app_env.answer("/decision", 'search "unclosed'))
+    refused = await app_env.answer("/decision", 'search "unclosed')
     assert refused["response_type"] == "ephemeral" and "quote" in refused["text"]
     assert "D-" not in refused["text"]
 
@@ -161,7 +161,7 @@ async def test_search_command_highlights_pages_and_refuses_bad_syntax(app_env: A
 async def test_next_button_shows_the_following_page(app_env: AppEnv) -> None:
     for i in range(12):
         await app_env.command("/decision", f"new Vendor choice {i}")
-    body = (await app_env.answer("/decision", "search vendor"))
+    body = await app_env.answer("/decision", "search vendor")
     button = next(e for b in body["blocks"] if b["type"] == "actions" for e in b["elements"])
     await app_env.interact(
         app_env.driver.press(
@@ -182,8 +182,8 @@ async def test_private_channel_decisions_only_reach_its_members(app_env: AppEnv)
     app_env.fake.add_channel("G7", name="secret", is_private=True, members=["U2"])
     await app_env.command("/decision", "new Secret vendor plan", channel_id="G7", user_id="U2")
     await app_env.command("/decision", "new Public vendor plan")
-    outsider = str((await app_env.answer("/decision", "search vendor", user_id="U1")))
-    member = str((await app_env.answer("/decision", "search vendor", user_id="U2")))
+    outsider = str(await app_env.answer("/decision", "search vendor", user_id="U1"))
+    member = str(await app_env.answer("/decision", "search vendor", user_id="U2"))
     assert "Public" in outsider and "Secret" not in outsider
     assert "Public" in member and "Secret" in member
 

@@ -139,6 +139,9 @@ def test_a_modal_shows_its_fields_as_labels_with_what_they_hold() -> None:
         "▸ Context (text, optional)",
         "▸ Owner (a person): @ana",
         "▸ Decide by (a date, optional)",
+        "▸ State (choose one): To be decided",
+        "▸ What was decided? (if decided already) (text, optional)",
+        "▸ Supersedes (text, optional)",
         "└ (Record) (Cancel)",
     ]
 

@@ -17,6 +17,8 @@ class DecisionStatus(enum.StrEnum):
     OPEN = "open"
     DECIDED = "decided"
     DROPPED = "dropped"
+    # Replaced by a later decision (``superseded_by``): out of the open and stalled counts.
+    SUPERSEDED = "superseded"
 
 
 class Decision(WorkspaceScoped, Base):
@@ -78,6 +80,15 @@ class Decision(WorkspaceScoped, Base):
     # the web process not get to it (a crash between commit and post). NULL once posted, being
     # posted, or given up.
     card_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Supersede (issue 17): the number of the decision that replaced this one, and when; on the
+    # replacing decision, the numbers it replaced (so both cards link without another query).
+    superseded_by: Mapped[int | None] = mapped_column(Integer)
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    supersedes: Mapped[list[int] | None] = mapped_column(JSON)
+    # Follow-through (issue 17): its owner said no action is needed, why, and when.
+    no_action_reason: Mapped[str | None] = mapped_column(Text)
+    no_action_by: Mapped[str | None] = mapped_column(String(32))
+    no_action_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     events: Mapped[list[DecisionEvent]] = relationship(
         back_populates="decision", order_by="DecisionEvent.id", cascade="all, delete-orphan"

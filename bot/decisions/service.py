@@ -88,6 +88,11 @@ def _ensure_may_change(decision: Decision, actor: Actor) -> None:
     )
 
 
+#: For the other decision services (bot/decisions/followthrough.py).
+record = _record
+ensure_may_change = _ensure_may_change
+
+
 def _ensure_open(decision: Decision, doing: str) -> None:
     if decision.status != DecisionStatus.OPEN:
         hint = f" Use `/decision reopen {decision.ref}` first." if doing != "reopen" else ""
@@ -109,6 +114,9 @@ class NewDecision:
     due_date: date | None = None
     context: str | None = None
     source_permalink: str | None = None
+    # Set for a decision that was already made ("/decision log", "Decided already"): it is
+    # stored decided, in the same transaction, with both history entries.
+    resolution: str | None = None
 
 
 def new_decision(
@@ -122,8 +130,12 @@ def new_decision(
     due_date: date | None = None,
     context: str | None = None,
     source_permalink: str | None = None,
+    resolution: str | None = None,
 ) -> NewDecision:
-    """Check the user's text; raises ``InvalidInput`` before anything touches the database."""
+    """Check the user's text; raises ``InvalidInput`` before anything touches the database.
+
+    With ``resolution`` the decision is recorded as already made.
+    """
     return NewDecision(
         ws=ws,
         title=require_text(title, what="decision title", limit=TITLE_MAX, single_line=True),
@@ -134,6 +146,11 @@ def new_decision(
         now=now,
         due_date=due_date,
         source_permalink=source_permalink,
+        resolution=(
+            require_text(resolution, what="resolution", limit=TEXT_MAX)
+            if resolution is not None
+            else None
+        ),
     )
 
 
@@ -190,6 +207,17 @@ async def create_decisions(
                 owner=r.owner_id,
                 due=r.due_date.isoformat() if r.due_date else None,
             )
+            if r.resolution is not None:
+                decision.status = DecisionStatus.DECIDED
+                decision.resolution = r.resolution
+                decision.decided_at = r.now
+                _record(
+                    decision,
+                    actor_id=r.creator_id,
+                    action="decided",
+                    now=r.now,
+                    resolution=r.resolution,
+                )
             made[id(r)] = decision
             if meeting is not None:
                 linked.append((decision, meeting, r))
@@ -375,6 +403,8 @@ async def reopen(
     if decision.status == DecisionStatus.OPEN:
         raise Conflict(f"{decision.ref} is already open.")
     previous = decision.status
+    if previous == DecisionStatus.SUPERSEDED and decision.superseded_by is not None:
+        await _forget_superseding(session, ws=ws, old=decision, actor_id=actor.user_id, now=now)
     decision.status = DecisionStatus.OPEN
     decision.resolution = None
     decision.decided_at = None
@@ -382,6 +412,134 @@ async def reopen(
     decision.dropped_at = None
     _record(decision, actor_id=actor.user_id, action="reopened", now=now, **{"from": previous})
     return decision
+
+
+async def edit(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    number: int,
+    actor: Actor,
+    field: str,
+    text: str,
+    now: datetime,
+) -> Decision:
+    """Rewrite the title or the context, keeping the old text in history; counts as activity."""
+    decision = await get_decision(session, ws=ws, number=number)
+    _ensure_may_change(decision, actor)
+    if field == "title":
+        new = require_text(text, what="decision title", limit=TITLE_MAX, single_line=True)
+        previous: str | None = decision.title
+        if new == previous:
+            raise Conflict(f"{decision.ref} already has that title.")
+        decision.title = new
+    elif field == "context":
+        new = require_text(text, what="context", limit=TEXT_MAX)
+        previous = decision.context
+        if new == previous:
+            raise Conflict(f"{decision.ref} already has that context.")
+        decision.context = new
+    else:
+        raise Conflict(f"A decision's {field} can't be edited; only its title or context.")
+    _record(
+        decision,
+        actor_id=actor.user_id,
+        action="edited",
+        now=now,
+        field=field,
+        **{"from": previous, "to": new},
+    )
+    return decision
+
+
+async def note(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    number: int,
+    actor: Actor,
+    text: str,
+    now: datetime,
+) -> Decision:
+    """Add a note to the history, whatever the state; anyone in the workspace may. Activity."""
+    decision = await get_decision(session, ws=ws, number=number)
+    _record(
+        decision,
+        actor_id=actor.user_id,
+        action="noted",
+        now=now,
+        text=require_text(text, what="note", limit=TEXT_MAX),
+    )
+    return decision
+
+
+def ensure_may_be_superseded(old: Decision, new: Decision | None, actor: Actor) -> None:
+    """Raise unless ``actor`` may mark ``old`` as replaced by ``new`` (checked before writing).
+
+    ``new`` None: by a decision still to be recorded (the modal's "Supersedes").
+    """
+    if new is not None and old.number == new.number:
+        raise Conflict(f"{old.ref} can't supersede itself; name the decision that replaces it.")
+    _ensure_may_change(old, actor)
+    if old.status == DecisionStatus.SUPERSEDED:
+        raise Conflict(
+            f"{old.ref} is already superseded by D-{old.superseded_by}. "
+            f"`/decision reopen {old.ref}` first to change that."
+        )
+    if old.status == DecisionStatus.DROPPED:
+        raise Conflict(f"{old.ref} was dropped, so there is nothing left to supersede.")
+    if new is not None and new.status in (DecisionStatus.SUPERSEDED, DecisionStatus.DROPPED):
+        raise Conflict(f"{new.ref} is {new.status} itself; supersede with a live decision.")
+
+
+async def supersede(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    old_number: int,
+    new_number: int,
+    actor: Actor,
+    now: datetime,
+) -> tuple[Decision, Decision]:
+    """Mark decision ``old_number`` as replaced by ``new_number``; both get a history entry.
+
+    The old one leaves the open and stalled counts (its status is ``superseded``) and keeps its
+    resolution, if it had one; the new one lists it under ``supersedes``.
+    """
+    old = await get_decision(session, ws=ws, number=old_number)
+    new = await get_decision(session, ws=ws, number=new_number)
+    ensure_may_be_superseded(old, new, actor)
+    previous = old.status
+    old.status = DecisionStatus.SUPERSEDED
+    old.superseded_by = new.number
+    old.superseded_at = now
+    new.supersedes = [*(new.supersedes or []), old.number]
+    _record(
+        old,
+        actor_id=actor.user_id,
+        action="superseded",
+        now=now,
+        by=new.number,
+        **{"from": previous},
+    )
+    _record(new, actor_id=actor.user_id, action="supersedes", now=now, number=old.number)
+    return old, new
+
+
+async def _forget_superseding(
+    session: AsyncSession, *, ws: WorkspaceKey, old: Decision, actor_id: str, now: datetime
+) -> None:
+    """A superseded decision is reopened: the one that replaced it stops listing it."""
+    newer = await session.scalar(
+        select(Decision)
+        .where(Decision.in_workspace(ws), Decision.number == old.superseded_by)
+        .options(selectinload(Decision.events))
+    )
+    if newer is not None and old.number in (newer.supersedes or []):
+        newer.supersedes = [n for n in newer.supersedes or [] if n != old.number]
+        _record(newer, actor_id=actor_id, action="supersedes_undone", now=now, number=old.number)
+    old.superseded_by = None
+    old.superseded_at = None
 
 
 async def snooze(

@@ -41,6 +41,11 @@ from bot.meetings.models import Meeting, Outcome, OutcomeKind
 from bot.meetings.service import has_outcome
 from bot.workspace import WorkspaceKey
 
+#: A decision decided and later superseded (issue 17) was still decided in its week; one
+#: superseded while open has no ``decided_at`` and so is never counted as decided.
+DECIDED_STATES = (DecisionStatus.DECIDED.value, DecisionStatus.SUPERSEDED.value)
+
+
 Channels = Collection[str] | None
 
 
@@ -246,9 +251,7 @@ async def channels_in_play(
         parts = [
             decisions.where(Decision.status == DecisionStatus.OPEN),
             decisions.where(Decision.created_at >= since),
-            decisions.where(
-                Decision.status == DecisionStatus.DECIDED, Decision.decided_at >= since
-            ),
+            decisions.where(Decision.status.in_(DECIDED_STATES), Decision.decided_at >= since),
             decisions.where(
                 Decision.status == DecisionStatus.DROPPED, Decision.dropped_at >= since
             ),
@@ -336,7 +339,7 @@ async def _tally(
     # (enterprise, team, status, …) index narrow the scan.
     flows: list[tuple[str, Any, list[ColumnElement[bool]]]] = [
         ("opened", Decision.created_at, []),
-        ("decided", Decision.decided_at, [Decision.status == DecisionStatus.DECIDED]),
+        ("decided", Decision.decided_at, [Decision.status.in_(DECIDED_STATES)]),
         ("dropped", Decision.dropped_at, [Decision.status == DecisionStatus.DROPPED]),
     ]
     for name, column, conditions in flows:
@@ -458,7 +461,11 @@ async def _medians(
     """Median time to decision of each (period, channel) group that decided anything."""
     dialect = session.get_bind().dialect.name
     seconds = _duration_seconds(dialect)
-    where = (Decision.in_workspace(ws), Decision.status == DecisionStatus.DECIDED)
+    where = (
+        Decision.in_workspace(ws),
+        Decision.status.in_(DECIDED_STATES),
+        Decision.decided_at.is_not(None),
+    )
     result: dict[tuple[int, str | None], timedelta] = {}
     if dialect == "postgresql":
         median = func.percentile_cont(0.5).within_group(seconds).label("median")

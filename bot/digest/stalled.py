@@ -50,6 +50,7 @@ STATUS_ENTRIES = {
     "reopened": DecisionStatus.OPEN,
     "decided": DecisionStatus.DECIDED,
     "dropped": DecisionStatus.DROPPED,
+    "superseded": DecisionStatus.SUPERSEDED,
 }
 #: History entries that set the due date, and the detail key that holds it (ISO date or null).
 DUE_ENTRIES = {"created": "due", "due_changed": "to"}

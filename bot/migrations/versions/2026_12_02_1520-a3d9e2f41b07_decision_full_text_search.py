@@ -10,7 +10,7 @@ plus a ``pg_trgm`` GIN index on titles for near spellings. The objects are liste
 ``bot.decisions.search.SEARCH_OBJECTS``; the models do not describe them.
 
 Revision ID: a3d9e2f41b07
-Revises: c4a1e7d9b210
+Revises: b48e2f1c7d60
 Create Date: 2026-12-02 15:00:00.000000+00:00
 """
 
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "a3d9e2f41b07"
-down_revision: str | None = "c4a1e7d9b210"
+down_revision: str | None = "b48e2f1c7d60"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

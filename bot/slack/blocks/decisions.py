@@ -10,12 +10,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from slack_sdk.models.blocks import (
     DatePickerElement,
     InputBlock,
+    Option,
     PlainTextInputElement,
+    RadioButtonsElement,
     UserSelectElement,
 )
 
 from bot import validation
 from bot.decisions.models import Decision, DecisionEvent, DecisionStatus
+from bot.meetings.models import Outcome
 from bot.paging import Page
 from bot.slack import limits
 from bot.slack.blocks.kit import (
@@ -49,6 +52,7 @@ STATUS_LABEL = {
     DecisionStatus.OPEN: ":large_yellow_circle: Open",
     DecisionStatus.DECIDED: ":white_check_mark: Decided",
     DecisionStatus.DROPPED: ":heavy_multiplication_x: Dropped",
+    DecisionStatus.SUPERSEDED: ":leftwards_arrow_with_hook: Superseded",
 }
 
 
@@ -107,8 +111,18 @@ def decision_card(d: Decision, *, today: date | None = None) -> list[Block]:
     ]
     if d.context:
         blocks.append(section(render_user_paragraphs(d.context)))
-    if d.status == DecisionStatus.DECIDED and d.resolution:
+    if d.status in (DecisionStatus.DECIDED, DecisionStatus.SUPERSEDED) and d.resolution:
         blocks.append(section(f"*Resolution*\n{render_user_paragraphs(d.resolution)}"))
+    if d.status == DecisionStatus.SUPERSEDED and d.superseded_by is not None:
+        blocks.append(
+            section(
+                f"*Superseded by D-{d.superseded_by}* · "
+                f"`/decision show D-{d.superseded_by}` for what holds now"
+            )
+        )
+    if d.supersedes:
+        refs = ", ".join(f"D-{n}" for n in d.supersedes)
+        blocks.append(section(f"*Supersedes* {refs}"))
     if d.status == DecisionStatus.DROPPED:
         reason = render_user_text(d.drop_reason) if d.drop_reason else "no reason given"
         blocks.append(section(f"*Dropped:* {reason}"))
@@ -118,6 +132,14 @@ def decision_card(d: Decision, *, today: date | None = None) -> list[Block]:
     blocks.append(context(" · ".join(footer)))
     if d.is_open:
         blocks.append(decision_actions(d))
+    elif d.status == DecisionStatus.DECIDED:
+        value = item_value(d.team_id, "D", d.number)
+        blocks.append(
+            actions(
+                button("Add action", action_id=Action.ADD_ACTION, value=value),
+                block_id=f"decision:{value}:follow",
+            )
+        )
     return blocks
 
 
@@ -161,14 +183,61 @@ def _event_text(event: DecisionEvent, zone: ZoneInfo) -> str:
             what = "reopened it"
         case "snoozed":
             what = "snoozed reminders" + _snoozed_until(detail, zone)
+        case "superseded":
+            what = f"marked it superseded by D-{detail.get('by')}"
+        case "supersedes":
+            what = f"marked it as superseding D-{detail.get('number')}"
+        case "supersedes_undone":
+            what = f"reopened D-{detail.get('number')}, which it no longer supersedes"
+        case "action_added":
+            what = f"added action A-{detail.get('number')}"
+        case "action_linked":
+            what = f"linked action A-{detail.get('number')}"
+        case "no_action_needed":
+            what = f"said no action is needed ({render_user_text(str(detail.get('reason', '')))})"
+        case "edited" if detail.get("field") == "title":
+            what = f"renamed it (was: {render_user_text(str(detail.get('from') or ''))})"
+        case "edited":
+            what = "rewrote the context"
+        case "noted":
+            what = f"noted: {render_user_text(str(detail.get('text', '')))}"
         case _:
             what = escape(event.action)
     return f"• {when} {who} {what}"
 
 
-def decision_detail(d: Decision, *, zone: ZoneInfo, today: date | None = None) -> list[Block]:
-    """`/decision show`: the card plus its history, newest last."""
+def follow_through_lines(
+    d: Decision, actions: Sequence[Outcome], *, today: date | None = None
+) -> list[str]:
+    """What a decided decision led to: its actions, or why none was needed."""
+    lines = []
+    for a in actions:
+        state = (
+            f"done {date_text(a.done_at.date())}"
+            if a.done_at is not None
+            else due_text(a.due_date, today=today)
+        )
+        owner = mention(a.owner_id) if a.owner_id else "no owner"
+        lines.append(f"• *{a.ref}* {render_user_text(a.text)} · {owner} · {state}")
+    if not lines and d.no_action_at is not None:
+        lines.append(f"• No action needed: {render_user_text(d.no_action_reason or '')}")
+    if not lines and d.status == DecisionStatus.DECIDED:
+        lines.append(f"• None yet. `/decision act {d.ref} …` adds one.")
+    return lines
+
+
+def decision_detail(
+    d: Decision,
+    *,
+    zone: ZoneInfo,
+    today: date | None = None,
+    actions: Sequence[Outcome] = (),
+) -> list[Block]:
+    """`/decision show`: the card, its follow-through, then its history, newest last."""
     blocks = [b for b in decision_card(d, today=today) if b["type"] != "actions"]
+    follow = follow_through_lines(d, actions, today=today)
+    if follow:
+        blocks.append(section("*Follow-through*\n" + "\n".join(follow)))
     blocks.append(divider())
     lines = [_event_text(e, zone) for e in d.events]
     blocks.append(context(f"History ({zone.key})"))
@@ -238,6 +307,10 @@ def _text_input(
     ).to_dict()
 
 
+NEW_STATE_OPEN = "open"
+NEW_STATE_DECIDED = "decided"
+
+
 def new_decision_modal(
     *,
     team_id: str,
@@ -246,8 +319,18 @@ def new_decision_modal(
     title: str = "",
     context_text: str = "",
     source_permalink: str | None = None,
+    decided: bool = False,
+    resolution: str = "",
 ) -> Block:
-    """The "new decision" modal; ``title``/``context_text`` prefill it from a shortcut's message."""
+    """The "new decision" modal; ``title``/``context_text`` prefill it from a shortcut's message.
+
+    "Decided already" (preselected with ``decided``) records it as made, with the resolution
+    below it.
+    """
+    choices = [
+        Option(value=NEW_STATE_OPEN, label="To be decided"),
+        Option(value=NEW_STATE_DECIDED, label="Decided already"),
+    ]
     blocks = [
         _text_input(
             BlockId.TITLE,
@@ -275,6 +358,28 @@ def new_decision_modal(
             optional=True,
             element=DatePickerElement(action_id=INPUT),
         ).to_dict(),
+        InputBlock(
+            block_id=BlockId.DECIDED_ALREADY,
+            label=plain("State"),
+            element=RadioButtonsElement(
+                action_id=INPUT, options=choices, initial_option=choices[1 if decided else 0]
+            ),
+        ).to_dict(),
+        _text_input(
+            BlockId.RESOLUTION,
+            "What was decided? (if decided already)",
+            max_length=validation.TEXT_MAX,
+            multiline=True,
+            optional=True,
+            initial=resolution,
+        ),
+        _text_input(
+            BlockId.SUPERSEDES,
+            "Supersedes",
+            max_length=24,
+            optional=True,
+            placeholder="e.g. D-4, the decision this one replaces",
+        ),
     ]
     if source_permalink:
         blocks.append(context(f"From <{escape(source_permalink)}|this message>"))
@@ -302,6 +407,36 @@ def decide_modal(d: Decision, *, origin: dict[str, str]) -> Block:
             ),
         ],
         metadata={"team": d.team_id, "number": str(d.number), **origin},
+    )
+
+
+def add_action_modal(d: Decision, *, owner_id: str) -> Block:
+    """ "Add action" on a decided card: a follow-through action item for ``d``."""
+    return modal(
+        callback_id=ViewId.ADD_ACTION,
+        title=f"Action for {d.ref}",
+        submit="Add",
+        blocks=[
+            section(f"*{d.ref}* · {render_user_text(d.title)}"),
+            _text_input(
+                BlockId.OUTCOME_TEXT,
+                "What needs doing?",
+                max_length=validation.TEXT_MAX,
+                placeholder="e.g. Tell sales about the new date",
+            ),
+            InputBlock(
+                block_id=BlockId.OWNER,
+                label=plain("Owner"),
+                element=UserSelectElement(action_id=INPUT, initial_user=owner_id),
+            ).to_dict(),
+            InputBlock(
+                block_id=BlockId.DUE,
+                label=plain("Due"),
+                optional=True,
+                element=DatePickerElement(action_id=INPUT),
+            ).to_dict(),
+        ],
+        metadata={"team": d.team_id, "number": str(d.number)},
     )
 
 
@@ -344,3 +479,23 @@ def show_more(place: str, *, offset: int, shown: int, total: int) -> list[Block]
         note,
         actions(more, block_id=f"home_more:{place}"),
     ]
+
+
+def home_follow_through_section(decisions: Sequence[Decision], *, budget: int) -> list[Block]:
+    """App Home: decided decisions of mine that wait for actions or "no action needed"."""
+    blocks = [header("Decisions waiting on your follow-through")]
+    if not decisions:
+        return [*blocks, context("Every decision you own has its next steps. :white_check_mark:")]
+    room = max(0, budget - 2)
+    for d in decisions[:room]:
+        blocks.append(
+            section(
+                f"*{d.ref}* {render_user_text(d.title)} · decided "
+                f"{date_text(d.decided_at.date()) if d.decided_at else ''}\n"
+                f"`/decision act {d.ref} …` adds an action; "
+                f"`/decision act {d.ref} none REASON` says none is needed"
+            )
+        )
+    if len(decisions) > room:
+        blocks.append(context(f"…and {len(decisions) - room} more."))
+    return blocks

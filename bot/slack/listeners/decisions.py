@@ -14,9 +14,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cadence.stall import stalled_now
-from bot.decisions import search, service
+from bot.decisions import followthrough, search, service
 from bot.decisions.models import Decision, DecisionStatus
 from bot.errors import InvalidInput, UserError
+from bot.meetings.models import Outcome
 from bot.slack import cards, replies
 from bot.slack.blocks import decisions as render
 from bot.slack.blocks import search as render_search
@@ -45,6 +46,8 @@ def register(app: AsyncApp) -> None:
     app.action(Action.DROP)(drop_pressed)
     app.action(Action.DECISION_LIST_NEXT)(list_next_pressed)
     app.action(Action.SEARCH_NEXT)(search_next_pressed)
+    app.action(Action.ADD_ACTION)(add_action_pressed)
+    app.view(ViewId.ADD_ACTION)(add_action_submitted)
 
 
 # --- /decision ------------------------------------------------------------------------------
@@ -71,22 +74,28 @@ async def decision_command(
                     team_id=ws.team_id, channel_id=channel_id, owner_id=user_id
                 ),
             )
-        case grammar.DecisionNew(title=title, owner_id=owner_id, due_text=due_text):
-            due = await _due(deps, client, ws, user_id, due_text)
+        case grammar.DecisionNew() | grammar.DecisionLog():
+            if isinstance(cmd, grammar.DecisionNew):
+                due = await _due(deps, client, ws, user_id, cmd.due_text)
+                resolution = None
+            else:
+                due, resolution = None, unescape(cmd.resolution)
             decision = await deps.new_decisions.run(
                 service.new_decision(
                     ws=ws,
-                    title=unescape(title),
-                    owner_id=owner_id or user_id,
+                    title=unescape(cmd.title),
+                    owner_id=cmd.owner_id or user_id,
                     creator_id=user_id,
                     channel_id=channel_id,
                     due_date=due,
+                    resolution=resolution,
                     now=deps.now(),
                 )
             )
+            made = " as decided" if decision.resolution is not None else ""
             await ack(
                 response_type="ephemeral",
-                text=f"Recorded *{decision.ref}*. Owner: {mention(decision.owner_id)}.",
+                text=f"Recorded *{decision.ref}*{made}. Owner: {mention(decision.owner_id)}.",
             )
             deps.follow_ups.submit(
                 lambda: _post_card(
@@ -118,12 +127,40 @@ async def decision_command(
                 decision = await service.get_decision(
                     session, ws=ws, number=number, visible=visible
                 )
+                actions = await followthrough.actions_of(session, ws=ws, decision_id=decision.id)
             today = deps.now().astimezone(zone).date()
             await ack(
                 response_type="ephemeral",
                 text=render.card_fallback_text(decision),
-                blocks=render.decision_detail(decision, zone=zone, today=today),
+                blocks=render.decision_detail(decision, zone=zone, today=today, actions=actions),
             )
+        case grammar.DecisionAct() | grammar.DecisionLinkAction() | grammar.DecisionNoAction():
+            summary, added = await _follow_through(deps, client, ws, cmd, user_id)
+            await ack(response_type="in_channel", text=summary)
+            if added is not None:
+                await _show_new_action(client, deps, ws, added, respond)
+        case grammar.DecisionSupersede(old=old_number, new=new_number):
+            now = deps.now()
+
+            async def supersede(actor: Actor) -> tuple[Decision, Decision]:
+                async with deps.db.transaction() as session:
+                    return await service.supersede(
+                        session,
+                        ws=ws,
+                        old_number=old_number,
+                        new_number=new_number,
+                        actor=actor,
+                        now=now,
+                    )
+
+            old, new = await deps.as_actor(client, ws, user_id, supersede)
+            await ack(
+                response_type="in_channel",
+                text=f"{mention(user_id)} marked *{old.ref}* {render_user_text(old.title)} "
+                f"as superseded by *{new.ref}* {render_user_text(new.title)}.",
+            )
+            await refresh_card(client, deps, old)
+            await refresh_card(client, deps, new)
         case _:
             decision, summary = await _change(deps, client, ws, cmd, user_id, channel_id)
             if decision.channel_id == channel_id:
@@ -143,6 +180,76 @@ async def announce(client: AsyncWebClient, channel_id: str, text: str) -> None:
         if exc.response.get("error") not in cards.NOT_IN_CHANNEL:
             raise
         log.info("could not announce a change in %s", channel_id)
+
+
+async def _follow_through(
+    deps: Deps,
+    client: AsyncWebClient,
+    ws: WorkspaceKey,
+    cmd: grammar.DecisionAct | grammar.DecisionLinkAction | grammar.DecisionNoAction,
+    user_id: str,
+) -> tuple[str, Outcome | None]:
+    """``/decision act``: a new action, a linked one, or "no action needed".
+
+    Returns the line for the channel, and the action when a new one was made.
+    """
+    due = (
+        await _due(deps, client, ws, user_id, cmd.due_text)
+        if isinstance(cmd, grammar.DecisionAct)
+        else None
+    )
+    now = deps.now()
+    who = mention(user_id)
+
+    async def apply(actor: Actor) -> tuple[str, Outcome | None]:
+        async with deps.db.transaction() as session:
+            match cmd:
+                case grammar.DecisionAct(number=n, text=text, owner_id=owner_id):
+                    d, action = await followthrough.add_action(
+                        session,
+                        ws=ws,
+                        number=n,
+                        actor=actor,
+                        text=unescape(text),
+                        owner_id=owner_id,
+                        due_date=due,
+                        now=now,
+                    )
+                    by = f", due {render.due_text(action.due_date)}" if action.due_date else ""
+                    return (
+                        f"{who} added *{action.ref}* {render_user_text(action.text)} "
+                        f"(owner {mention(action.owner_id or user_id)}{by}) to follow through "
+                        f"on *{d.ref}* {render_user_text(d.title)}."
+                    ), action
+                case grammar.DecisionLinkAction(number=n, action_number=a):
+                    d, action = await followthrough.link_action(
+                        session, ws=ws, number=n, action_number=a, actor=actor, now=now
+                    )
+                    return (
+                        f"{who} made *{action.ref}* {render_user_text(action.text)} a "
+                        f"follow-through action of *{d.ref}* {render_user_text(d.title)}."
+                    ), None
+                case grammar.DecisionNoAction(number=n, reason=reason):
+                    d = await followthrough.no_action_needed(
+                        session, ws=ws, number=n, actor=actor, reason=unescape(reason), now=now
+                    )
+                    return (
+                        f"{who} said *{d.ref}* {render_user_text(d.title)} needs no action: "
+                        f"{render_user_text(d.no_action_reason or '')}"
+                    ), None
+
+    return await deps.as_actor(client, ws, user_id, apply)
+
+
+async def _show_new_action(
+    client: AsyncWebClient, deps: Deps, ws: WorkspaceKey, action: Outcome, respond: Any
+) -> None:
+    """A follow-through action gets its card (with Done) and its meeting's summary is updated."""
+    # Imported here: the outcomes listener builds on this module (through meetings).
+    from bot.slack.listeners import outcomes
+
+    await outcomes.post_outcome_card(client, deps, ws, action, action.meeting, respond=respond)
+    await outcomes.refresh_summary_of(client, deps, ws, action.meeting.number)
 
 
 async def _due(
@@ -239,6 +346,22 @@ async def _apply_change(
                 session, ws=ws, number=n, actor=actor, now=now, visible=visible
             )
             return d, f"{who} reopened *{d.ref}* {render_user_text(d.title)}."
+        case grammar.DecisionEdit(number=n, field=field, text=text):
+            d = await service.edit(
+                session, ws=ws, number=n, actor=actor, field=field, text=unescape(text), now=now
+            )
+            if field == "title":
+                return d, f"{who} renamed *{d.ref}*: {render_user_text(d.title)}"
+            return d, f"{who} rewrote the context of *{d.ref}* {render_user_text(d.title)}."
+        case grammar.DecisionNote(number=n, text=text):
+            d = await service.note(
+                session, ws=ws, number=n, actor=actor, text=unescape(text), now=now
+            )
+            return (
+                d,
+                f"{who} noted on *{d.ref}* {render_user_text(d.title)}: "
+                f"{render_user_text(unescape(text))}",
+            )
         case _:
             raise InvalidInput(grammar.DECISION_USAGE)
 
@@ -483,9 +606,41 @@ async def new_decision_submitted(
                 errors[BlockId.DUE] = "That date is in the past. Pick today or later."
     if not title.strip():
         errors[BlockId.TITLE] = "Please say what needs deciding."
+    state = (view_value(view, BlockId.DECIDED_ALREADY).get("selected_option") or {}).get("value")
+    resolution_text = (view_value(view, BlockId.RESOLUTION).get("value") or "").strip()
+    resolution: str | None = None
+    if state == render.NEW_STATE_DECIDED:
+        if not resolution_text:
+            errors[BlockId.RESOLUTION] = "Say what was decided, or choose “To be decided”."
+        elif due is not None:
+            errors[BlockId.DUE] = "A decision already made has no decide-by date; clear it."
+        resolution = resolution_text
+    elif resolution_text:
+        errors[BlockId.RESOLUTION] = (
+            "Choose “Decided already” to record this, or leave it empty for an open question."
+        )
+    replaces_text = (view_value(view, BlockId.SUPERSEDES).get("value") or "").strip()
+    replaces: int | None = None
+    if replaces_text:
+        replaces = grammar.parse_ref(replaces_text, "D")
+        if replaces is None:
+            errors[BlockId.SUPERSEDES] = "Name the decision this one replaces, like D-4."
     if errors:
         await ack(response_action="errors", errors=errors)
         return
+    if replaces is not None:
+        number = replaces
+
+        async def may_supersede(actor: Actor) -> None:
+            async with deps.db.transaction() as session:
+                old = await service.get_decision(session, ws=ws, number=number)
+            service.ensure_may_be_superseded(old, None, actor)
+
+        try:
+            await deps.as_actor(client, ws, user_id, may_supersede)
+        except UserError as exc:
+            await ack(response_action="errors", errors={BlockId.SUPERSEDES: exc.message})
+            return
     try:
         request = service.new_decision(
             ws=ws,
@@ -496,6 +651,7 @@ async def new_decision_submitted(
             channel_id=channel_id,
             due_date=due,
             source_permalink=meta.get("permalink"),
+            resolution=resolution,
             now=deps.now(),
         )
     except UserError as exc:
@@ -503,7 +659,35 @@ async def new_decision_submitted(
         return
     decision = await deps.new_decisions.run(request)
     await ack()
+    if replaces is not None:
+        decision = await _supersede_after_create(client, deps, ws, user_id, replaces, decision)
     await _post_card(client, deps, decision, lambda text: replies.tell_user(client, body, text))
+
+
+async def _supersede_after_create(
+    client: AsyncWebClient,
+    deps: Deps,
+    ws: WorkspaceKey,
+    user_id: str,
+    old_number: int,
+    decision: Decision,
+) -> Decision:
+    """The modal's "Supersedes", once the new decision is stored (checked before storing it)."""
+
+    async def supersede(actor: Actor) -> tuple[Decision, Decision]:
+        async with deps.db.transaction() as session:
+            return await service.supersede(
+                session,
+                ws=ws,
+                old_number=old_number,
+                new_number=decision.number,
+                actor=actor,
+                now=deps.now(),
+            )
+
+    old, new = await deps.as_actor(client, ws, user_id, supersede)
+    await refresh_card(client, deps, old)
+    return new
 
 
 async def decide_submitted(
@@ -709,3 +893,83 @@ def workspace_of_body(body: dict[str, Any]) -> WorkspaceKey:
     team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""
     enterprise = (body.get("enterprise") or {}).get("id") if body.get("enterprise") else ""
     return WorkspaceKey(team_id=team, enterprise_id=enterprise or "")
+
+
+async def add_action_pressed(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    """ "Add action" on a decided card: check first, then open the action modal."""
+    deps, ws = deps_of(context), workspace_of(context)
+    number = _number(action, ws)
+    user_id = body["user"]["id"]
+
+    async def may_act(actor: Actor) -> Decision:
+        async with deps.db.transaction() as session:
+            decision = await service.get_decision(session, ws=ws, number=number)
+        followthrough.ensure_may_add_action(decision, actor)
+        return decision
+
+    decision = await deps.as_actor(client, ws, user_id, may_act)
+    await ack()
+    await client.views_open(
+        trigger_id=body["trigger_id"], view=render.add_action_modal(decision, owner_id=user_id)
+    )
+
+
+async def add_action_submitted(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    deps, ws = deps_of(context), workspace_of(context)
+    user_id = body["user"]["id"]
+    meta = view_metadata(view, team_id=ws.team_id)
+    text = (view_value(view, BlockId.OUTCOME_TEXT).get("value") or "").strip()
+    owner_id = view_value(view, BlockId.OWNER).get("selected_user") or user_id
+    picked = view_value(view, BlockId.DUE).get("selected_date")
+    errors: dict[str, str] = {}
+    due: date | None = None
+    if picked:
+        try:
+            due = date.fromisoformat(str(picked))
+        except ValueError:
+            errors[BlockId.DUE] = "Pick a date from the calendar."
+        else:
+            if due < await deps.user_today(client, ws, user_id):
+                errors[BlockId.DUE] = "That date is in the past. Pick today or later."
+    if not text:
+        errors[BlockId.OUTCOME_TEXT] = "Please say what needs doing."
+    number = str(meta.get("number") or "")
+    if not number.isdigit():
+        errors[BlockId.OUTCOME_TEXT] = "This form is out of date; please start again."
+    if errors:
+        await ack(response_action="errors", errors=errors)
+        return
+
+    async def add(actor: Actor) -> str:
+        async with deps.db.transaction() as session:
+            d, added = await followthrough.add_action(
+                session,
+                ws=ws,
+                number=int(number),
+                actor=actor,
+                text=text,
+                owner_id=owner_id,
+                due_date=due,
+                now=deps.now(),
+            )
+        return f"Added *{added.ref}* to follow through on *{d.ref}*."
+
+    try:
+        note = await deps.as_actor(client, ws, user_id, add)
+    except UserError as exc:
+        await ack(response_action="errors", errors={BlockId.OUTCOME_TEXT: exc.message})
+        return
+    await ack()
+    await replies.tell_user(client, body, note)

@@ -7,9 +7,11 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.decisions import followthrough
 from bot.decisions import service as decisions
 from bot.errors import InvalidInput
 from bot.meetings import service as meetings
+from bot.slack.blocks import decisions as decision_blocks
 from bot.slack.blocks import meetings as meeting_blocks
 from bot.slack.blocks.home import SECTIONS, HomeData, home_view, section_budget
 from bot.slack.deps import Deps, deps_of, workspace_of
@@ -73,6 +75,8 @@ async def publish_home(
         actions = await meetings.open_actions_of(
             session, ws=ws, owner_id=user_id, visible=visible, offset=at["actions"]
         )
+        # Decisions of the reader's own: visible to them whatever their conversation.
+        follow = await followthrough.waiting_on_follow_through(session, ws=ws, owner_id=user_id)
         owed = await meetings.meetings_owing_outcomes(
             session,
             ws=ws,
@@ -82,12 +86,13 @@ async def publish_home(
             offset=at["meetings"],
         )
     today = deps.now().astimezone(zone).date()
-    budget = section_budget(extra_sections=2)
+    budget = section_budget(extra_sections=3)
     data = HomeData(
         today=today,
         owned=owned,
         waiting=waiting,
         extra_sections=[
+            decision_blocks.home_follow_through_section(follow, budget=budget),
             meeting_blocks.home_actions_section(actions, today=today, budget=budget),
             meeting_blocks.home_meetings_section(owed, budget=budget),
         ],

@@ -15,6 +15,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.decisions import followthrough
 from bot.errors import InvalidInput, UserError
 from bot.meetings import service
 from bot.meetings.models import Meeting, Outcome
@@ -112,6 +113,9 @@ async def _add(
         outcome = await service.add_outcome(
             session, ws=ws, meeting=meeting, draft=draft, creator_id=user_id, now=deps.now()
         )
+        await followthrough.link_to_meeting_decision(
+            session, ws=ws, meeting=meeting, action=outcome, now=deps.now()
+        )
     return outcome, meeting
 
 
@@ -184,6 +188,9 @@ async def _refresh_summary_of(
         meeting = await service.get_meeting(session, ws=ws, number=number)
         decisions = await service.linked_decisions(session, ws=ws, meetings=[meeting])
     await refresh_summary(client, deps, meeting, decisions)
+
+
+refresh_summary_of = _refresh_summary_of
 
 
 async def sync_action(

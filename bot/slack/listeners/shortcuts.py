@@ -56,6 +56,17 @@ def as_typed(text: str) -> str:
     return unescape(_CONTROL.sub(plain, text)).strip()
 
 
+# A message that reports a decision rather than asks for one: "we agreed to move the launch".
+_ALREADY_DECIDED = re.compile(
+    r"(?i)\b(?:agreed|decided|settled on|signed off|approved|going with|we(?:'ll| will) go with)\b"
+)
+
+
+def reads_as_decided(text: str) -> bool:
+    """Whether the message says a decision was made, so the form starts at "Decided already"."""
+    return _ALREADY_DECIDED.search(text) is not None
+
+
 def title_of(text: str) -> str:
     """The first line of ``text``, cut at a word to fit a title."""
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
@@ -84,6 +95,7 @@ async def record_decision_shortcut(
     message = body.get("message") or {}
     text = as_typed(str(message.get("text") or ""))
     title = title_of(text)
+    decided = reads_as_decided(text)
     link = await permalink_of(client, channel_id, str(body.get("message_ts") or message["ts"]))
     await client.views_open(
         trigger_id=body["trigger_id"],
@@ -94,6 +106,8 @@ async def record_decision_shortcut(
             title=title,
             context_text=text[:TEXT_MAX] if text != title else "",
             source_permalink=link,
+            decided=decided,
+            resolution=text[:TEXT_MAX] if decided else "",
         ),
     )
 

@@ -34,6 +34,7 @@ DECISION_USAGE: Final = "\n".join(
         "*Decisions*",
         "• `/decision` opens a form for a new decision",
         "• `/decision new TITLE [@owner] [by DATE]` records a decision to be made",
+        "• `/decision log TITLE = RESOLUTION [@owner]` records a decision already made",
         "• `/decision list [mine|stalled|all|@person]` lists open decisions"
         " (default: this channel's)",
         "• `/decision show D-12` shows one decision",
@@ -44,6 +45,12 @@ DECISION_USAGE: Final = "\n".join(
         "• `/decision due D-12 DATE` sets or moves the due date",
         "• `/decision drop D-12 [REASON]` drops a decision that no longer matters",
         "• `/decision reopen D-12` reopens a decided or dropped decision",
+        "• `/decision edit D-12 title|context TEXT` rewrites the title or the context",
+        "• `/decision note D-12 TEXT` adds a note to its history",
+        "• `/decision supersede D-12 with D-15` marks D-12 as replaced by D-15",
+        "• `/decision act D-12 TEXT [@owner] [by DATE]` adds a follow-through action",
+        "• `/decision act D-12 A-7` makes action A-7 one of D-12's follow-through actions",
+        "• `/decision act D-12 none REASON` says a decision needs no action",
         "• `/decision help` shows this help",
         f"DATE is one of: {ACCEPTED_DATE_FORMS}.",
     ]
@@ -107,6 +114,59 @@ class DecisionNew:
     title: str
     owner_id: str | None
     due_text: str | None
+
+
+@dataclass(frozen=True)
+class DecisionLog:
+    """A decision already made: ``/decision log TITLE = RESOLUTION [@owner]``."""
+
+    title: str
+    resolution: str
+    owner_id: str | None
+
+
+EditField = Literal["title", "context"]
+
+
+@dataclass(frozen=True)
+class DecisionEdit:
+    number: int
+    field: EditField
+    text: str
+
+
+@dataclass(frozen=True)
+class DecisionNote:
+    number: int
+    text: str
+
+
+@dataclass(frozen=True)
+class DecisionSupersede:
+    old: int
+    new: int
+
+
+@dataclass(frozen=True)
+class DecisionAct:
+    """A new follow-through action for a decided decision."""
+
+    number: int
+    text: str
+    owner_id: str | None
+    due_text: str | None
+
+
+@dataclass(frozen=True)
+class DecisionLinkAction:
+    number: int
+    action_number: int
+
+
+@dataclass(frozen=True)
+class DecisionNoAction:
+    number: int
+    reason: str
 
 
 DecisionListScope = Literal["channel", "mine", "stalled", "all", "user"]
@@ -177,6 +237,13 @@ DecisionCommand: TypeAlias = (
     | DecisionDue
     | DecisionDrop
     | DecisionReopen
+    | DecisionLog
+    | DecisionEdit
+    | DecisionNote
+    | DecisionSupersede
+    | DecisionAct
+    | DecisionLinkAction
+    | DecisionNoAction
     | Help
 )
 
@@ -423,6 +490,16 @@ def parse_decision(text: str) -> DecisionCommand:
         return _parse_decision_list(rest)
     if sub in {"search", "find"}:
         return parse_decision_search(rest)
+    if sub == "log":
+        return _parse_decision_log(rest)
+    if sub == "edit":
+        return _parse_decision_edit(rest)
+    if sub == "note":
+        return _parse_decision_note(rest)
+    if sub == "supersede":
+        return _parse_decision_supersede(rest)
+    if sub == "act":
+        return _parse_decision_act(rest)
 
     ref_word, after_ref = _split_first_word(rest)
     example = f"/decision {sub} D-12"
@@ -478,6 +555,128 @@ def parse_decision(text: str) -> DecisionCommand:
         )
         return DecisionDrop(number=number, reason=reason)
     raise _unknown_subcommand("/decision", word, usage)
+
+
+_LOG_EXAMPLE: Final = "/decision log Launch date = Move it to March @ana"
+
+
+def _parse_decision_log(rest: str) -> DecisionLog:
+    """``TITLE = RESOLUTION [@owner]``: the first "=" splits the question from the answer."""
+    usage = DECISION_USAGE
+    if "=" not in rest:
+        problem = (
+            "Say what was decided"
+            if not rest
+            else "Put `=` between the question and what was decided"
+        )
+        raise _refusal(f"{problem}, for example `{_LOG_EXAMPLE}`.", usage)
+    head, _, tail = rest.partition("=")
+    resolution, owner_id = _peel_trailing_owner(tail.strip())
+    title = _require_text(
+        head, what="decision title", limit=TITLE_LIMIT, example=_LOG_EXAMPLE, usage=usage
+    )
+    resolution = _require_text(
+        resolution, what="resolution", limit=TEXT_LIMIT, example=_LOG_EXAMPLE, usage=usage
+    )
+    return DecisionLog(title=title, resolution=resolution, owner_id=owner_id)
+
+
+def _parse_decision_edit(rest: str) -> DecisionEdit:
+    """``D-12 title|context TEXT``."""
+    usage = DECISION_USAGE
+    ref_word, after_ref = _split_first_word(rest)
+    number = _require_ref(ref_word, "D", "decision", "/decision edit D-12 title New title", usage)
+    field_word, text = _split_first_word(after_ref)
+    field = field_word.lower()
+    if field not in {"title", "context"}:
+        said = f", not {quote_input(field_word)}" if field_word else ""
+        raise _refusal(
+            f"Say what to change, `title` or `context`{said}, for example "
+            f"`/decision edit D-{number} title Pick a payroll vendor`.",
+            usage,
+        )
+    example = f"/decision edit D-{number} {field} …"
+    if field == "title":
+        if "\n" in text.strip():
+            raise _refusal("A decision title is one line; put the rest in the context.", usage)
+        return DecisionEdit(
+            number=number,
+            field="title",
+            text=_require_text(
+                text, what="new title", limit=TITLE_LIMIT, example=example, usage=usage
+            ),
+        )
+    return DecisionEdit(
+        number=number,
+        field="context",
+        text=_require_text(
+            text, what="new context", limit=TEXT_LIMIT, example=example, usage=usage
+        ),
+    )
+
+
+def _parse_decision_note(rest: str) -> DecisionNote:
+    """``D-12 TEXT``."""
+    usage = DECISION_USAGE
+    ref_word, after_ref = _split_first_word(rest)
+    example = "/decision note D-12 Legal asked for a week more"
+    number = _require_ref(ref_word, "D", "decision", example, usage)
+    text = _require_text(
+        after_ref,
+        what="note",
+        limit=TEXT_LIMIT,
+        example=f"/decision note D-{number} Legal asked for a week more",
+        usage=usage,
+    )
+    return DecisionNote(number=number, text=text)
+
+
+def _parse_decision_supersede(rest: str) -> DecisionSupersede:
+    """``D-old with D-new`` ("with" may also be "by", or left out)."""
+    usage = DECISION_USAGE
+    example = "/decision supersede D-12 with D-15"
+    words = rest.split()
+    if len(words) == 3 and words[1].lower() in {"with", "by"}:
+        words = [words[0], words[2]]
+    if len(words) != 2:
+        raise _refusal(
+            f"Name the old decision and the one that replaces it, for example `{example}`.",
+            usage,
+        )
+    old = _require_ref(words[0], "D", "decision", example, usage)
+    new = _require_ref(words[1], "D", "decision", example, usage)
+    return DecisionSupersede(old=old, new=new)
+
+
+def _parse_decision_act(rest: str) -> DecisionAct | DecisionLinkAction | DecisionNoAction:
+    """``D-12 TEXT [@owner] [by DATE]``, ``D-12 A-7`` or ``D-12 none REASON``."""
+    usage = DECISION_USAGE
+    ref_word, after_ref = _split_first_word(rest)
+    number = _require_ref(
+        ref_word, "D", "decision", "/decision act D-12 Tell sales @ana by friday", usage
+    )
+    first, after_first = _split_first_word(after_ref)
+    if first and not after_first and re.fullmatch(r"(?i)a-?[0-9]+", first, re.A):
+        action = _require_ref(first, "A", "action", f"/decision act D-{number} A-7", usage)
+        return DecisionLinkAction(number=number, action_number=action)
+    if first.lower() == "none":
+        reason = _require_text(
+            after_first,
+            what="reason no action is needed",
+            limit=TITLE_LIMIT,
+            example=f"/decision act D-{number} none The policy change is the whole of it",
+            usage=usage,
+        )
+        return DecisionNoAction(number=number, reason=reason)
+    text, owner_id, due_text = _split_owner_and_due(after_ref, usage)
+    text = _require_text(
+        text,
+        what="action",
+        limit=TEXT_LIMIT,
+        example=f"/decision act D-{number} Tell sales @ana by friday",
+        usage=usage,
+    )
+    return DecisionAct(number=number, text=text, owner_id=owner_id, due_text=due_text)
 
 
 def _parse_decision_list(rest: str) -> DecisionList:
