@@ -188,6 +188,10 @@ async def test_private_channel_decisions_only_reach_its_members(app_env: AppEnv)
     assert "Public" in member and "Secret" in member
 
 
+# The revision the search index's migration follows: downgrading to it drops only the index.
+SEARCH_REVISION_BEFORE = "b48e2f1c7d60"
+
+
 @pytest.mark.parametrize("engine", ["sqlite", "postgres"])
 async def test_index_is_rebuilt_over_existing_rows_after_down_and_up(
     engine: str, tmp_path: Path
@@ -199,7 +203,7 @@ async def test_index_is_rebuilt_over_existing_rows_after_down_and_up(
     database = Database(url)
     try:
         await make(database, T1, "Pick a payroll vendor")
-        await asyncio.to_thread(downgrade, url, "5e1f0a7c2b94")
+        await asyncio.to_thread(downgrade, url, SEARCH_REVISION_BEFORE)
         await make(database, T1, "Vendor added while the index was gone")
         await database.dispose()
         await asyncio.to_thread(upgrade, url)

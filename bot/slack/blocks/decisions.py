@@ -481,21 +481,26 @@ def show_more(place: str, *, offset: int, shown: int, total: int) -> list[Block]
     ]
 
 
-def home_follow_through_section(decisions: Sequence[Decision], *, budget: int) -> list[Block]:
-    """App Home: decided decisions of mine that wait for actions or "no action needed"."""
+#: Decisions the follow-through section of App Home names; the rest are counted.
+FOLLOW_THROUGH_AT_ONCE = 5
+
+
+def home_follow_through_section(decisions: Sequence[Decision]) -> list[Block]:
+    """App Home: decided decisions of mine that wait for actions or "no action needed".
+
+    Always two blocks (a header and one section), so the paged sections keep their room.
+    """
     blocks = [header("Decisions waiting on your follow-through")]
     if not decisions:
         return [*blocks, context("Every decision you own has its next steps. :white_check_mark:")]
-    room = max(0, budget - 2)
-    for d in decisions[:room]:
-        blocks.append(
-            section(
-                f"*{d.ref}* {render_user_text(d.title)} · decided "
-                f"{date_text(d.decided_at.date()) if d.decided_at else ''}\n"
-                f"`/decision act {d.ref} …` adds an action; "
-                f"`/decision act {d.ref} none REASON` says none is needed"
-            )
-        )
-    if len(decisions) > room:
-        blocks.append(context(f"…and {len(decisions) - room} more."))
-    return blocks
+    lines = [
+        f"• *{d.ref}* {render_user_text(d.title)} · decided "
+        f"{date_text(d.decided_at.date()) if d.decided_at else ''}"
+        for d in decisions[:FOLLOW_THROUGH_AT_ONCE]
+    ]
+    if len(decisions) > FOLLOW_THROUGH_AT_ONCE:
+        lines.append(f"…and {len(decisions) - FOLLOW_THROUGH_AT_ONCE} more.")
+    lines.append(
+        "`/decision act D-n …` adds an action; `/decision act D-n none REASON` says none is needed."
+    )
+    return [*blocks, section("\n".join(lines))]

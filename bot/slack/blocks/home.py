@@ -25,13 +25,18 @@ class HomeData:
     owned: Page[Decision] | Sequence[Decision]
     waiting: Page[Decision] | Sequence[Decision]
     extra_sections: list[list[Block]] = field(default_factory=list)
+    # A short section of a fixed size (two blocks) after the decisions, outside the shares.
+    follow_through: list[Block] = field(default_factory=list)
 
 
-def section_budget(*, extra_sections: int) -> int:
-    """Blocks each section of App Home may use so that all of them fit in one view."""
+def section_budget(*, extra_sections: int, reserved: int = 0) -> int:
+    """Blocks each section of App Home may use so that all of them fit in one view.
+
+    ``reserved`` blocks (a fixed-size section and its divider) are set aside first.
+    """
     sections = 2 + extra_sections
     # The introduction and its divider, then one divider between each two sections.
-    return (limits.VIEW_BLOCKS_MAX - 2 - (sections - 1)) // sections
+    return (limits.VIEW_BLOCKS_MAX - 2 - (sections - 1) - reserved) // sections
 
 
 def home_view(data: HomeData) -> dict[str, Any]:
@@ -42,7 +47,8 @@ def home_view(data: HomeData) -> dict[str, Any]:
         ),
         divider(),
     ]
-    share = section_budget(extra_sections=len(data.extra_sections))
+    reserved = len(data.follow_through) + 1 if data.follow_through else 0
+    share = section_budget(extra_sections=len(data.extra_sections), reserved=reserved)
     blocks += home_section(
         "Decisions you own",
         data.owned,
@@ -60,6 +66,9 @@ def home_view(data: HomeData) -> dict[str, Any]:
         budget=share,
         place="waiting",
     )
+    if data.follow_through:
+        blocks.append(divider())
+        blocks += data.follow_through
     for extra in data.extra_sections:
         blocks.append(divider())
         blocks += extra[:share]

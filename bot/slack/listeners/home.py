@@ -86,13 +86,13 @@ async def publish_home(
             offset=at["meetings"],
         )
     today = deps.now().astimezone(zone).date()
-    budget = section_budget(extra_sections=3)
+    budget = section_budget(extra_sections=2, reserved=3)
     data = HomeData(
         today=today,
         owned=owned,
         waiting=waiting,
+        follow_through=decision_blocks.home_follow_through_section(follow),
         extra_sections=[
-            decision_blocks.home_follow_through_section(follow, budget=budget),
             meeting_blocks.home_actions_section(actions, today=today, budget=budget),
             meeting_blocks.home_meetings_section(owed, budget=budget),
         ],
