@@ -29,6 +29,7 @@ from bot.migrate import upgrade
 from bot.models import Base
 from bot.settings import Settings
 from bot.slack.app import build_app
+from bot.slack.client import NO_PAUSES
 from bot.slack.deps import Deps
 from bot.web import SlackGate, create_web_app
 
@@ -215,7 +216,7 @@ async def app_env(
 ) -> AsyncIterator[AppEnv]:
     settings = make_settings(db_url, fake_slack)
     deps = Deps(db=db, clock=clock, cadence=cadence)
-    bolt = build_app(settings, deps)
+    bolt = build_app(settings, deps, pauses=NO_PAUSES)
     web = create_web_app(
         bolt,
         db,

@@ -24,6 +24,7 @@ from bot.devtools.driver import SlackDriver
 from bot.devtools.fake_slack import FakeSlack
 from bot.slack import install_tables
 from bot.slack.app import build_app
+from bot.slack.client import NO_PAUSES
 from bot.slack.deps import Deps
 from bot.web import SlackGate, create_web_app
 from tests.conftest import SIGNING_SECRET, AppEnv, make_settings
@@ -47,7 +48,7 @@ async def oauth_app(
         slack_client_secret=CLIENT_SECRET,
     )
     deps = Deps(db=db, clock=clock, cadence=cadence)
-    bolt = build_app(settings, deps)
+    bolt = build_app(settings, deps, pauses=NO_PAUSES)
     web = create_web_app(
         bolt,
         db,

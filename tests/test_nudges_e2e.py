@@ -19,6 +19,7 @@ from bot.devtools.driver import SlackDriver
 from bot.devtools.fake_slack import FakeSlack
 from bot.meetings.models import Meeting, Outcome, OutcomeKind
 from bot.slack.app import build_app
+from bot.slack.client import NO_PAUSES
 from bot.slack.compose import default_composers
 from bot.slack.deps import Deps
 from bot.slack.limits import check_message
@@ -89,7 +90,7 @@ async def env(
     settings = make_settings(db_url, fake_slack)
     cadence = CadenceConfig()
     deps = Deps(db=db, clock=clock, cadence=cadence)
-    bolt = build_app(settings, deps)
+    bolt = build_app(settings, deps, pauses=NO_PAUSES)
     web = create_web_app(
         bolt,
         db,
@@ -98,7 +99,7 @@ async def env(
         follow_ups=deps.follow_ups,
         dispose_db=False,
     )
-    clients = SlackClients(settings, static_token(BOT_TOKEN))
+    clients = SlackClients(settings, static_token(BOT_TOKEN), pauses=NO_PAUSES)
     sender = Sender(
         db=db,
         clock=clock,
