@@ -77,12 +77,14 @@ _created_pg_databases: set[str] = set()
 def fresh_database_url(engine: str, tmp_path: Path, name: str) -> str:
     """An empty database of the given engine; skips when PostgreSQL is unreachable.
 
-    PostgreSQL databases are named per test process, so parallel test runs on one server never
-    drop each other's databases; they are dropped when the session ends.
+    PostgreSQL databases are named per test process (each pytest-xdist worker is one, and its
+    name is in the database's), so parallel test runs on one server never drop each other's
+    databases; they are dropped when the process's session ends.
     """
     if engine == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / (name + '.db')}"
-    name = f"{name}_{os.getpid()}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"{name}_{worker}_{os.getpid()}"
     try:
         asyncio.run(_recreate_pg_database(name))
     except (OSError, asyncpg.PostgresError) as exc:
