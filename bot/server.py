@@ -69,8 +69,13 @@ async def serve(settings: Settings, cadence: CadenceConfig, *, schema: SchemaSta
 
 
 async def _finish_follow_ups(deps: Deps, within: float = 10.0) -> None:
-    """Let channel posts for already-acknowledged commands go out before the process ends."""
+    """Let the listener runs under way end and the channel posts for already-acknowledged
+    commands go out before the process ends."""
     try:
-        await asyncio.wait_for(deps.follow_ups.drain(), within)
+        async with asyncio.timeout(within):
+            await deps.in_flight.drain()
+            await deps.follow_ups.drain()
     except TimeoutError:
-        log.warning("stopped with card posts still queued; the worker will post them")
+        log.warning(
+            "stopped with replies or card posts still under way; the worker will post the cards"
+        )

@@ -174,19 +174,11 @@ class AppEnv:
 
     async def settle(self, within: float = 10.0) -> None:
         """Wait for the work Bolt runs after acknowledging (channel posts, modal opens)."""
-        deadline = asyncio.get_running_loop().time() + within
-        while True:
-            pending = [
-                t
-                for t in asyncio.all_tasks()
-                if not t.done() and "run_ack_function" in getattr(t.get_coro(), "__qualname__", "")
-            ]
-            if not pending:
-                await self.deps.follow_ups.drain()
-                return
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"{len(pending)} listener task(s) still running")
-            await asyncio.wait(pending, timeout=0.5)
+        try:
+            await self.deps.in_flight.drain(within)
+        except TimeoutError as exc:
+            raise AssertionError(str(exc)) from None
+        await self.deps.follow_ups.drain()
 
     async def command(self, command: str, text: str = "", **kw: Any) -> httpx.Response:
         kw.setdefault("user_id", "U1")

@@ -83,7 +83,7 @@ def build_app(settings: Settings, deps: Deps, *, pauses: RetryPauses = SLACK_PAU
     if settings.oauth_mode:
         options.update(_oauth_options(settings, deps, client))
     app = AsyncApp(**options)
-    keep_acks_timely(app)
+    keep_acks_timely(app, deps.in_flight)
     app.use(_refuse_unstorable_text)
     app.use(_context_middleware(deps, app.installation_store))
     app.error(handle_error)

@@ -22,6 +22,7 @@ from bot.decisions.models import Decision
 from bot.decisions.service import NewDecision, create_decisions
 from bot.errors import Forbidden, UserError
 from bot.group_commit import GroupCommit
+from bot.slack.ack_budget import InFlight
 from bot.slack.follow_ups import FollowUps
 from bot.slack.users import CACHE_SECONDS, SlackUser, UserDirectory
 from bot.workspace import Actor, WorkspaceKey
@@ -43,6 +44,8 @@ class Deps:
     users: UserDirectory = field(default_factory=UserDirectory)
     known_workspaces: set[WorkspaceKey] = field(default_factory=set)
     follow_ups: FollowUps = field(default_factory=FollowUps)
+    # The listener runs Bolt started after acknowledging (bot/slack/ack_budget.py).
+    in_flight: InFlight = field(default_factory=InFlight)
     # New decisions arriving together are stored in one transaction (bot/group_commit.py).
     new_decisions: GroupCommit[NewDecision, Decision] = field(init=False)
 
