@@ -2,7 +2,8 @@
 
 Every database test runs once on SQLite and once on PostgreSQL (the ``db_url`` parameter). The
 schema comes from the alembic migrations, never from ``create_all``; after each test the tables
-are emptied so tests that use several connections at once see real commits.
+are emptied (once: before the next test only if that did not finish) so tests that use several
+connections at once see real commits.
 """
 
 from __future__ import annotations
@@ -116,7 +117,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 @pytest.fixture(scope="session")
 async def database(db_url: str) -> AsyncIterator[Database]:
-    db = Database(db_url, pool_size=20)
+    # Two xdist workers with 10 (+10 overflow) each hold as many PostgreSQL connections at most
+    # as one process with 20 did: the server's max_connections (100) is shared.
+    db = Database(db_url, pool_size=10)
     yield db
     await db.dispose()
 
@@ -131,11 +134,19 @@ async def empty_all_tables(db: Database) -> None:
             await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
 
 
+#: Databases a test may have left rows in: every test's teardown empties its database, so the
+#: next test empties it first only when that teardown did not finish.
+_dirty: set[str] = set()
+
+
 @pytest.fixture
 async def db(database: Database) -> AsyncIterator[Database]:
-    await empty_all_tables(database)
+    if database.url in _dirty:
+        await empty_all_tables(database)
+    _dirty.add(database.url)
     yield database
     await empty_all_tables(database)
+    _dirty.discard(database.url)
 
 
 @pytest.fixture
