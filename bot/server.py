@@ -16,6 +16,7 @@ from bot.db import Database
 from bot.migrate import SchemaStatus
 from bot.settings import Settings
 from bot.slack.app import build_app
+from bot.slack.client import SLACK_PAUSES, RetryPauses
 from bot.slack.compose import default_composers
 from bot.slack.deps import Deps
 from bot.slack.sender import Sender, SlackClients, token_source
@@ -50,7 +51,13 @@ class Wired:
             await self.deps.outbox.clients.close()
 
 
-def wire(settings: Settings, deps: Deps, *, dispose_db: bool = True) -> Wired:
+def wire(
+    settings: Settings,
+    deps: Deps,
+    *,
+    dispose_db: bool = True,
+    pauses: RetryPauses = SLACK_PAUSES,
+) -> Wired:
     """The one factory of the web app: ``serve``, the tests and the shell all build it here.
 
     The gate (signature, replay ledger), OAuth routes when configured, and the follow-ups
@@ -58,18 +65,19 @@ def wire(settings: Settings, deps: Deps, *, dispose_db: bool = True) -> Wired:
     wired the same way everywhere, so what is tested and benchmarked is what production runs.
     It also gives ``deps`` its outbox: the sender through which the web process delivers, right
     after the ack, the ledger rows its listeners planned. ``dispose_db=False`` leaves the
-    database open when the app stops (a test's shared one).
+    database open when the app stops (a test's shared one). ``pauses`` are the Slack clients'
+    pauses between retries: slack_sdk's own in production, none in tests.
     """
     if deps.outbox is None:
         deps.outbox = Sender(
             db=deps.db,
             clock=deps.clock,
-            clients=SlackClients(settings, token_source(settings, deps.db)),
+            clients=SlackClients(settings, token_source(settings, deps.db), pauses=pauses),
             composers=default_composers(),
             cadence=deps.cadence,
             users=deps.users,
         )
-    bolt = build_app(settings, deps)
+    bolt = build_app(settings, deps, pauses=pauses)
     web = create_web_app(
         bolt,
         deps.db,
@@ -121,8 +129,13 @@ async def serve(settings: Settings, cadence: CadenceConfig, *, schema: SchemaSta
 
 
 async def _finish_follow_ups(deps: Deps, within: float = 10.0) -> None:
-    """Let channel posts for already-acknowledged commands go out before the process ends."""
+    """Let the listener runs under way end and the channel posts for already-acknowledged
+    commands go out before the process ends."""
     try:
-        await asyncio.wait_for(deps.follow_ups.drain(), within)
+        async with asyncio.timeout(within):
+            await deps.in_flight.drain()
+            await deps.follow_ups.drain()
     except TimeoutError:
-        log.warning("stopped with card posts still queued; the worker will post them")
+        log.warning(
+            "stopped with replies or card posts still under way; the worker will post the cards"
+        )

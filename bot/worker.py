@@ -44,6 +44,7 @@ from bot.migrate import SchemaStatus
 from bot.nudges.planner import PlanReport, ZoneOf, plan_nudges
 from bot.settings import Settings
 from bot.slack import cards
+from bot.slack.client import SLACK_PAUSES, RetryPauses
 from bot.slack.compose import Composers, default_composers
 from bot.slack.sender import (
     Sender,
@@ -296,10 +297,11 @@ def build_jobs(
     *,
     token_for: TokenFor | None = None,
     composers: Composers | None = None,
+    pauses: RetryPauses = SLACK_PAUSES,
 ) -> Jobs:
     settings.require_slack()
     db = Database(settings.database_url)
-    clients = SlackClients(settings, token_for or token_source(settings, db))
+    clients = SlackClients(settings, token_for or token_source(settings, db), pauses=pauses)
     users = UserDirectory()
     sender = Sender(
         db=db,

@@ -2,7 +2,8 @@
 
 Every database test runs once on SQLite and once on PostgreSQL (the ``db_url`` parameter). The
 schema comes from the alembic migrations, never from ``create_all``; after each test the tables
-are emptied so tests that use several connections at once see real commits.
+are emptied (once: before the next test only if that did not finish) so tests that use several
+connections at once see real commits.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from bot.migrate import upgrade
 from bot.models import Base
 from bot.server import wire
 from bot.settings import Settings
+from bot.slack.client import NO_PAUSES
 from bot.slack.deps import Deps
 
 pytest_plugins = ["tests._summary"]  # the skip summary at the end of a run
@@ -75,12 +77,14 @@ _created_pg_databases: set[str] = set()
 def fresh_database_url(engine: str, tmp_path: Path, name: str) -> str:
     """An empty database of the given engine; skips when PostgreSQL is unreachable.
 
-    PostgreSQL databases are named per test process, so parallel test runs on one server never
-    drop each other's databases; they are dropped when the session ends.
+    PostgreSQL databases are named per test process (each pytest-xdist worker is one, and its
+    name is in the database's), so parallel test runs on one server never drop each other's
+    databases; they are dropped when the process's session ends.
     """
     if engine == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / (name + '.db')}"
-    name = f"{name}_{os.getpid()}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"{name}_{worker}_{os.getpid()}"
     try:
         asyncio.run(_recreate_pg_database(name))
     except (OSError, asyncpg.PostgresError) as exc:
@@ -112,7 +116,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 @pytest.fixture(scope="session")
 async def database(db_url: str) -> AsyncIterator[Database]:
-    db = Database(db_url, pool_size=20)
+    # Two xdist workers with 10 (+10 overflow) each hold as many PostgreSQL connections at most
+    # as one process with 20 did: the server's max_connections (100) is shared.
+    db = Database(db_url, pool_size=10)
     yield db
     await db.dispose()
 
@@ -127,11 +133,19 @@ async def empty_all_tables(db: Database) -> None:
             await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
 
 
+#: Databases a test may have left rows in: every test's teardown empties its database, so the
+#: next test empties it first only when that teardown did not finish.
+_dirty: set[str] = set()
+
+
 @pytest.fixture
 async def db(database: Database) -> AsyncIterator[Database]:
-    await empty_all_tables(database)
+    if database.url in _dirty:
+        await empty_all_tables(database)
+    _dirty.add(database.url)
     yield database
     await empty_all_tables(database)
+    _dirty.discard(database.url)
 
 
 @pytest.fixture
@@ -170,19 +184,11 @@ class AppEnv:
 
     async def settle(self, within: float = 10.0) -> None:
         """Wait for the work Bolt runs after acknowledging (channel posts, modal opens)."""
-        deadline = asyncio.get_running_loop().time() + within
-        while True:
-            pending = [
-                t
-                for t in asyncio.all_tasks()
-                if not t.done() and "run_ack_function" in getattr(t.get_coro(), "__qualname__", "")
-            ]
-            if not pending:
-                await self.deps.follow_ups.drain()
-                return
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"{len(pending)} listener task(s) still running")
-            await asyncio.wait(pending, timeout=0.5)
+        try:
+            await self.deps.in_flight.drain(within)
+        except TimeoutError as exc:
+            raise AssertionError(str(exc)) from None
+        await self.deps.follow_ups.drain()
 
     async def command(self, command: str, text: str = "", **kw: Any) -> httpx.Response:
         kw.setdefault("user_id", "U1")
@@ -226,7 +232,7 @@ async def app_env(
 ) -> AsyncIterator[AppEnv]:
     settings = make_settings(db_url, fake_slack)
     deps = Deps(db=db, clock=clock, cadence=cadence)
-    wired = wire(settings, deps, dispose_db=False)
+    wired = wire(settings, deps, dispose_db=False, pauses=NO_PAUSES)
     web = wired.web
     transport = httpx.ASGITransport(app=web)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:

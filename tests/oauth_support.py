@@ -24,6 +24,7 @@ from bot.devtools.driver import SlackDriver
 from bot.devtools.fake_slack import FakeSlack
 from bot.server import wire
 from bot.slack import install_tables
+from bot.slack.client import NO_PAUSES
 from bot.slack.deps import Deps
 from tests.conftest import SIGNING_SECRET, AppEnv, make_settings
 
@@ -46,7 +47,7 @@ async def oauth_app(
         slack_client_secret=CLIENT_SECRET,
     )
     deps = Deps(db=db, clock=clock, cadence=cadence)
-    wired = wire(settings, deps, dispose_db=False)
+    wired = wire(settings, deps, dispose_db=False, pauses=NO_PAUSES)
     web = wired.web
     transport = httpx.ASGITransport(app=web)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:

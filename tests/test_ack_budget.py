@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from bot.decisions.models import Decision
 from bot.meetings.models import Meeting, Outcome
-from bot.slack.ack_budget import ACK_DEADLINE, WORKING
+from bot.slack.ack_budget import ACK_DEADLINE, WORKING, InFlight
 from bot.slack.ids import Block as BlockId
 from bot.slack.ids import View as ViewId
 from bot.slack.users import UserDirectory
@@ -425,3 +425,60 @@ async def test_the_attack_runs_decide_with_users_info_429_retry_after_5(app_env:
     assert (await decision(app_env, 1)).status == "decided"
     assert "decided *D-1*" in told(app_env, sent["decide"].key)
     assert "Elsewhere" in told(app_env, sent["list all"].key)
+
+
+# --- draining what Bolt runs after the ack -------------------------------------------------------
+
+
+async def test_in_flight_drains_runs_that_start_after_it_is_asked_and_what_they_start() -> None:
+    in_flight = InFlight()
+    order: list[str] = []
+    release = asyncio.Event()
+    tasks: list[asyncio.Future[None]] = []
+
+    async def later_run() -> None:
+        in_flight.started()
+        order.append("later")
+
+    async def run() -> None:
+        in_flight.started()
+        await release.wait()
+        tasks.append(
+            asyncio.ensure_future(later_run())
+        )  # a run scheduled, not yet started, as Bolt does
+        order.append("first")
+
+    # Scheduled as Bolt does: not yet started when drain is called.
+    tasks.append(asyncio.ensure_future(run()))
+    drained = asyncio.ensure_future(in_flight.drain(within=5))
+    await asyncio.sleep(0.01)
+    assert not drained.done() and len(in_flight) == 1
+    release.set()
+    await drained
+    assert order == ["first", "later"] and len(in_flight) == 0
+
+
+async def test_in_flight_gives_up_after_within_and_says_how_many_are_left() -> None:
+    in_flight = InFlight()
+    never = asyncio.Event()
+
+    async def stuck() -> None:
+        in_flight.started()
+        await never.wait()
+
+    task = asyncio.ensure_future(stuck())
+    with pytest.raises(TimeoutError, match="1 listener run"):
+        await in_flight.drain(within=0.05)
+    task.cancel()
+    await in_flight.drain(within=1)
+
+
+async def test_settle_waits_for_an_event_listener_bolt_acknowledged_before_it_ran(
+    app_env: AppEnv,
+) -> None:
+    # Events are acknowledged by Bolt before their listener starts; settle still waits for it.
+    await app_env.interact(
+        app_env.driver.event({"type": "app_home_opened", "user": "U1", "tab": "home"})
+    )
+    assert app_env.fake.calls_to("views.publish")
+    assert len(app_env.deps.in_flight) == 0

@@ -15,7 +15,7 @@ from bot.decisions.models import Decision
 from bot.devtools.fake_slack import FakeSlack
 from bot.settings import Settings
 from bot.slack import cards
-from bot.slack.client import web_client
+from bot.slack.client import NO_PAUSES, web_client
 from bot.worker import build_jobs
 from bot.workspace import WorkspaceKey
 from tests.conftest import BOT_TOKEN, MONDAY, AppEnv, make_settings
@@ -43,7 +43,7 @@ async def reload(db: Database, decision_id: int) -> Decision:
 
 
 async def tick_at(settings: Settings, moment: datetime) -> object:
-    jobs = build_jobs(settings, CadenceConfig(), ManualClock(moment))
+    jobs = build_jobs(settings, CadenceConfig(), ManualClock(moment), pauses=NO_PAUSES)
     try:
         return (await jobs.tick()).steps["cards"]
     finally:
@@ -95,7 +95,7 @@ async def test_web_process_and_worker_racing_post_one_card(
 ) -> None:
     made = await recorded_but_not_posted(db)
     later = MONDAY + timedelta(minutes=2)
-    client = web_client(make_settings(db_url, fake_slack), token=BOT_TOKEN)
+    client = web_client(make_settings(db_url, fake_slack), token=BOT_TOKEN, pauses=NO_PAUSES)
     results = await asyncio.gather(
         cards.post_card(client, db, made, now=later, zone=ZONE),
         cards.post_card(client, db, made, now=later, zone=ZONE),
@@ -128,7 +128,7 @@ async def test_a_card_that_never_reached_slack_is_tried_again(
     nowhere = make_settings(
         db_url, fake_slack, slack_api_url=f"http://127.0.0.1:{unused_tcp_port}/"
     )
-    client = web_client(nowhere, token=BOT_TOKEN)
+    client = web_client(nowhere, token=BOT_TOKEN, pauses=NO_PAUSES)
     now = MONDAY + timedelta(minutes=2)
     try:
         await cards.post_card(client, db, made, now=now, zone=ZONE)

@@ -9,6 +9,7 @@ from bot.clock import ManualClock
 from bot.db import Database
 from bot.decisions import service as decisions
 from bot.devtools.fake_slack import FakeSlack
+from bot.slack.client import NO_PAUSES
 from bot.worker import build_jobs
 from bot.workspace import WorkspaceKey
 from bot.workspaces.service import ensure_workspace
@@ -44,7 +45,7 @@ async def seed(db: Database) -> None:
 
 
 async def tick_at(db_url: str, fake: FakeSlack, moment: datetime) -> None:
-    jobs = build_jobs(make_settings(db_url, fake), cadence(), ManualClock(moment))
+    jobs = build_jobs(make_settings(db_url, fake), cadence(), ManualClock(moment), pauses=NO_PAUSES)
     try:
         await jobs.tick()
     finally:

@@ -22,6 +22,7 @@ from bot.devtools.fake_slack import FakeSlack
 from bot.digest import reports, schedule
 from bot.digest.models import DigestReport
 from bot.slack import digest_compose
+from bot.slack.client import NO_PAUSES
 from bot.slack.digest_compose import compose_digest
 from bot.worker import build_jobs
 from bot.workspaces.service import ensure_workspace, purge_workspace
@@ -40,7 +41,7 @@ def cadence() -> CadenceConfig:
 
 
 async def tick_at(db_url: str, fake: FakeSlack, moment: datetime) -> None:
-    jobs = build_jobs(make_settings(db_url, fake), cadence(), ManualClock(moment))
+    jobs = build_jobs(make_settings(db_url, fake), cadence(), ManualClock(moment), pauses=NO_PAUSES)
     try:
         await jobs.tick()
     finally:

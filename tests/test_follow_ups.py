@@ -28,7 +28,12 @@ async def test_follow_ups_wait_for_a_lull_in_requests() -> None:
 
 
 async def test_a_new_request_during_the_lull_holds_the_follow_up_back() -> None:
-    follow_ups = FollowUps(settle=0.05, max_delay=5.0)
+    # Each pause is 0.6 of the settle time, so the card is due 0.4 of it after the assertion if
+    # the second request restarted the lull, and was due 0.8 of it before if not: a margin a
+    # loaded machine keeps (with 0.03 s pauses against 0.05 s it was 0.02 s).
+    settle = 0.25
+    pause = 0.6 * settle
+    follow_ups = FollowUps(settle=settle, max_delay=5.0)
     ran: list[str] = []
 
     async def card() -> None:
@@ -36,10 +41,10 @@ async def test_a_new_request_during_the_lull_holds_the_follow_up_back() -> None:
 
     with follow_ups.acknowledging():
         follow_ups.submit(card)
-    await asyncio.sleep(0.03)
+    await asyncio.sleep(pause)
     with follow_ups.acknowledging():  # a second request inside the settle time
-        await asyncio.sleep(0.03)
-    await asyncio.sleep(0.03)
+        await asyncio.sleep(pause)
+    await asyncio.sleep(pause)
     assert ran == []
     await asyncio.wait_for(follow_ups.drain(), 1)
     assert ran == ["card"]

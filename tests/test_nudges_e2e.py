@@ -19,6 +19,7 @@ from bot.devtools.driver import SlackDriver
 from bot.devtools.fake_slack import FakeSlack
 from bot.meetings.models import Meeting, Outcome, OutcomeKind
 from bot.server import wire
+from bot.slack.client import NO_PAUSES
 from bot.slack.compose import default_composers
 from bot.slack.deps import Deps
 from bot.slack.limits import check_message
@@ -89,8 +90,8 @@ async def env(
     settings = make_settings(db_url, fake_slack)
     cadence = CadenceConfig()
     deps = Deps(db=db, clock=clock, cadence=cadence)
-    web = wire(settings, deps, dispose_db=False).web
-    clients = SlackClients(settings, static_token(BOT_TOKEN))
+    web = wire(settings, deps, dispose_db=False, pauses=NO_PAUSES).web
+    clients = SlackClients(settings, static_token(BOT_TOKEN), pauses=NO_PAUSES)
     sender = Sender(
         db=db,
         clock=clock,

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from bot.decisions.models import Decision
 from bot.once import UsedOnce
 from bot.slack.app import build_app
+from bot.slack.client import NO_PAUSES
 from bot.slack.deps import Deps
 from bot.web import ALREADY_RECEIVED, BODY_LIMIT, SlackGate, create_web_app
 from tests.conftest import SIGNING_SECRET, AppEnv, slack_fixture
@@ -257,7 +258,7 @@ async def test_the_error_handler_says_nothing_about_a_request_it_cannot_trust(
     app_env: AppEnv, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Even handed to Bolt directly, past the gate, a forged request makes no call anywhere."""
-    bolt = build_app(app_env.settings, app_env.deps)
+    bolt = build_app(app_env.settings, app_env.deps, pauses=NO_PAUSES)
     body = hostile_action(app_env)
     request = AsyncBoltRequest(
         body=body,
@@ -305,7 +306,7 @@ async def test_a_replay_fired_all_at_once_creates_one(app_env: AppEnv) -> None:
 async def test_a_replay_to_another_process_is_refused_too(app_env: AppEnv) -> None:
     """A second web process (its own app, gate and ledger) over the same database."""
     deps = Deps(db=app_env.deps.db, clock=app_env.deps.clock, cadence=app_env.deps.cadence)
-    bolt = build_app(app_env.settings, deps)
+    bolt = build_app(app_env.settings, deps, pauses=NO_PAUSES)
     web = create_web_app(
         bolt,
         deps.db,

@@ -21,6 +21,7 @@ from bot.delivery.models import Delivery
 from bot.devtools.fake_slack import Call, FakeSlack
 from bot.meetings.models import Meeting, Outcome, OutcomeKind
 from bot.nudges.planner import plan_nudges
+from bot.slack.client import NO_PAUSES
 from bot.slack.compose import (
     BatchedReads,
     ComposeContext,
@@ -94,7 +95,9 @@ def build_rig(
     async def token_for(_ws: WorkspaceKey) -> str | None:
         return token
 
-    clients = SlackClients(settings, token_for if token is None else static_token(token))
+    clients = SlackClients(
+        settings, token_for if token is None else static_token(token), pauses=NO_PAUSES
+    )
     users = UserDirectory()
     cadence = CadenceConfig()
     sender = Sender(
@@ -448,7 +451,9 @@ async def test_a_refused_token_is_looked_up_again(
 
     fake_slack.revoked_tokens.add("xoxb-old")
     rig = build_rig(db, clock, fake_slack, db_url)
-    rig.clients = rig.sender.clients = SlackClients(make_settings(db_url, fake_slack), token_for)
+    rig.clients = rig.sender.clients = SlackClients(
+        make_settings(db_url, fake_slack), token_for, pauses=NO_PAUSES
+    )
 
     async def no_zone(_ws: WorkspaceKey, _user: str) -> None:
         return None

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 import pytest
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
@@ -26,11 +27,18 @@ from bot.delivery import ledger
 from bot.delivery.models import Delivery
 from bot.devtools.fake_slack import FakeSlack
 from bot.nudges.planner import plan_nudges
+from bot.settings import Settings
 from bot.slack.client import (
     MAX_RETRY_AFTER,
+    NO_PAUSES,
+    SLACK_PAUSES,
     WORKER_TIMEOUT,
     CappedRateLimitRetryHandler,
+    RetryPauses,
+    fact_client,
+    pauses_of,
     retry_after_seconds,
+    web_client,
 )
 from bot.slack.compose import ComposeContext, Composed, Composers, default_composers
 from bot.slack.sender import SEND_MARGIN, Pacer, Pacing, Sender
@@ -251,3 +259,24 @@ def test_a_sender_refuses_renewals_too_rare_for_its_lease(rig: Rig) -> None:
             cadence=CadenceConfig(),
             renew_every=(ledger.LEASE - SEND_MARGIN).total_seconds(),
         )
+
+
+def test_production_pauses_are_slack_sdks_and_the_tests_pause_for_nothing_but_retry_after() -> None:
+    sdk = BackoffRetryIntervalCalculator()  # slack_sdk's default: 0.5 · 2ⁿ plus up to 1 s
+    for attempt in range(3):
+        base = sdk.backoff_factor * 2**attempt
+        assert base <= SLACK_PAUSES.calculate_sleep_duration(attempt) < base + 1
+        assert NO_PAUSES.calculate_sleep_duration(attempt) == 0
+    assert 5 <= SLACK_PAUSES.after_rate_limit(5) < 6  # Retry-After + random(), as slack_sdk
+    assert 1 <= SLACK_PAUSES.after_rate_limit(None) < 2
+    assert (NO_PAUSES.after_rate_limit(5), NO_PAUSES.after_rate_limit(None)) == (5, 1)
+
+
+def test_every_client_carries_the_pauses_it_was_built_with() -> None:
+    settings = Settings(_env_file=None, slack_api_url="http://127.0.0.1:9/api/")  # type: ignore[call-arg]
+    worker = web_client(settings, token="xoxb-1", pauses=NO_PAUSES)
+    assert {type(h.interval_calculator) for h in worker.retry_handlers} == {RetryPauses}
+    assert all(h.interval_calculator is NO_PAUSES for h in worker.retry_handlers)
+    assert pauses_of(worker) is NO_PAUSES
+    assert pauses_of(fact_client(worker)) is NO_PAUSES
+    assert pauses_of(web_client(settings, token="xoxb-1")) is SLACK_PAUSES

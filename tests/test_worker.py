@@ -35,6 +35,7 @@ from bot.delivery.models import Delivery
 from bot.devtools.driver import SlackDriver
 from bot.devtools.fake_slack import ApiError, Call, FakeSlack
 from bot.migrate import upgrade
+from bot.slack.client import NO_PAUSES
 from bot.slack.compose import ComposeContext, Composed, Composers, default_composers
 from bot.slack.sender import Sender, SlackClients, static_token
 from bot.slack.users import UserDirectory
@@ -379,7 +380,7 @@ async def test_four_workers_on_the_same_tick_send_each_reminder_once(
     fleet: list[Jobs] = []
     for _ in range(4):
         db = Database(own_db_url)
-        clients = SlackClients(settings, static_token(BOT_TOKEN))
+        clients = SlackClients(settings, static_token(BOT_TOKEN), pauses=NO_PAUSES)
         users = UserDirectory()
         sender = Sender(
             db=db,
@@ -459,7 +460,9 @@ async def test_a_stopping_worker_cancels_a_stuck_send_and_the_row_stays_leased(
         await ledger.plan(
             session, rows=[ledger.Planned(WS, "stuck", "x", "U1", "p", MONDAY)], now=MONDAY
         )
-    clients = SlackClients(make_settings(db_url, fake_slack), static_token(BOT_TOKEN))
+    clients = SlackClients(
+        make_settings(db_url, fake_slack), static_token(BOT_TOKEN), pauses=NO_PAUSES
+    )
     sender = Sender(
         db=db, clock=clock, clients=clients, composers=composers, cadence=CadenceConfig()
     )

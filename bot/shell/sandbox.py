@@ -131,21 +131,8 @@ class Sandbox:
 
     async def settle(self, within: float = SETTLE_SECONDS) -> None:
         """Wait for what Bolt runs after acknowledging (channel posts, modals, replies)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + within
-        while True:
-            pending = [
-                task
-                for task in asyncio.all_tasks()
-                if not task.done()
-                and "run_ack_function" in getattr(task.get_coro(), "__qualname__", "")
-            ]
-            if not pending:
-                await self.deps.follow_ups.drain()
-                return
-            if loop.time() > deadline:
-                raise TimeoutError(f"{len(pending)} listener task(s) still running")
-            await asyncio.wait(pending, timeout=0.5)
+        await self.deps.in_flight.drain(within)
+        await self.deps.follow_ups.drain()
 
     async def run_due_jobs(self, now: datetime) -> TickReport:
         """One worker tick as of ``now``: plan what is due into the ledger and send it."""

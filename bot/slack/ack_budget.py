@@ -13,6 +13,10 @@ This is one mechanism for every listener: the middleware puts the ack in the con
 listener start and completion hooks arm and disarm its deadline. Work before the ack needs no
 timeouts of its own to keep the ack on time (a membership lookup, say); it only needs to be
 worth waiting for.
+
+The same start hook records each listener's run in the app's ``InFlight``: what Bolt runs after
+the acknowledgement (card posts, modal opens) can then be drained — by the server before it
+stops, and by tests and the shell before they look at what was sent.
 """
 
 from __future__ import annotations
@@ -46,6 +50,43 @@ ACK_DEADLINE = 2.0
 WORKING = "Working on it… Slack is slow to answer me just now; I'll reply here shortly."
 #: The context key under which the web layer puts the request's arrival (``time.monotonic``).
 RECEIVED_AT = "received_at"
+
+
+class InFlight:
+    """The listener runs under way in this process (each is a task Bolt started)."""
+
+    def __init__(self) -> None:
+        self._running: set[asyncio.Task[Any]] = set()
+
+    def started(self) -> None:
+        """Called from inside a listener's run: that run is in flight until its task ends."""
+        task = asyncio.current_task()
+        if task is not None and task not in self._running:
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+
+    def __len__(self) -> int:
+        return sum(not t.done() for t in self._running)
+
+    async def drain(self, within: float | None = None) -> None:
+        """Wait until every run started so far, and any it started meanwhile, has ended.
+
+        Bolt starts a run after the request's listener returned its ack; one step of the event
+        loop lets such a run begin (and be recorded) before this looks. ``TimeoutError`` after
+        ``within`` seconds, with the runs left going on.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = None if within is None else loop.time() + within
+        while True:
+            await asyncio.sleep(0)
+            me = asyncio.current_task()
+            pending = {t for t in self._running if not t.done() and t is not me}
+            if not pending:
+                return
+            left = None if deadline is None else deadline - loop.time()
+            if left is not None and left <= 0:
+                raise TimeoutError(f"{len(pending)} listener run(s) still going")
+            await asyncio.wait(pending, timeout=left)
 
 
 class TimelyAck(AsyncAck):
@@ -230,7 +271,11 @@ async def _timely_ack_middleware(
 
 
 class _ArmDeadline(AsyncListenerStartHandler):
+    def __init__(self, in_flight: InFlight) -> None:
+        self.in_flight = in_flight
+
     async def handle(self, request: AsyncBoltRequest, response: BoltResponse | None) -> None:
+        self.in_flight.started()
         ack = request.context.get("ack")
         if isinstance(ack, TimelyAck):
             ack.arm()
@@ -243,12 +288,13 @@ class _DisarmDeadline(AsyncListenerCompletionHandler):
             ack.disarm()
 
 
-def keep_acks_timely(app: AsyncApp) -> None:
+def keep_acks_timely(app: AsyncApp, in_flight: InFlight) -> None:
     """Give every listener of ``app`` a ``TimelyAck`` (call before registering other middleware).
 
     The deadline is armed when a listener starts (so a request no listener wants is never
-    answered "working on it") and disarmed when it acknowledges or ends.
+    answered "working on it") and disarmed when it acknowledges or ends. Each run is recorded
+    in ``in_flight`` when it starts.
     """
     app.use(_timely_ack_middleware)
-    app.listener_runner.listener_start_handler = _ArmDeadline()
+    app.listener_runner.listener_start_handler = _ArmDeadline(in_flight)
     app.listener_runner.listener_completion_handler = _DisarmDeadline()

@@ -24,7 +24,7 @@ from bot.errors import InvalidInput
 from bot.once import OnceLedger
 from bot.settings import Settings
 from bot.slack.ack_budget import keep_acks_timely
-from bot.slack.client import request_client
+from bot.slack.client import SLACK_PAUSES, RetryPauses, request_client
 from bot.slack.deps import Deps, workspace_of
 from bot.slack.errors import FormError, handle_error
 from bot.slack.listeners import register_all
@@ -60,7 +60,8 @@ NOT_INSTALLED = (
 TOKEN_REFRESH_MINUTES = 120
 
 
-def build_app(settings: Settings, deps: Deps) -> AsyncApp:
+def build_app(settings: Settings, deps: Deps, *, pauses: RetryPauses = SLACK_PAUSES) -> AsyncApp:
+    """The app; ``pauses`` are its Slack clients' pauses between retries (tests: none)."""
     settings.require_slack()
     signing_secret = (
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
@@ -72,7 +73,7 @@ def build_app(settings: Settings, deps: Deps) -> AsyncApp:
     )
     # Bolt takes the single-workspace token from the client it is given.
     # Bolt copies this client (and its connection pool) for every request it handles.
-    client = request_client(settings, bot_token, session=aiohttp.ClientSession())
+    client = request_client(settings, bot_token, session=aiohttp.ClientSession(), pauses=pauses)
     options: dict[str, Any] = {
         "signing_secret": signing_secret,
         "client": client,
@@ -83,7 +84,7 @@ def build_app(settings: Settings, deps: Deps) -> AsyncApp:
     if settings.oauth_mode:
         options.update(_oauth_options(settings, deps, client))
     app = AsyncApp(**options)
-    keep_acks_timely(app)
+    keep_acks_timely(app, deps.in_flight)
     app.use(_refuse_unstorable_text)
     app.use(_context_middleware(deps, app.installation_store))
     app.error(handle_error)

@@ -12,21 +12,31 @@
   wait out a 429; the ack deadline (``bot/slack/ack_budget.py``) keeps the person informed
   meanwhile, and callers bound the whole wait with ``FACT_PATIENCE``.
 
+Every client's pauses between attempts come from one ``RetryPauses`` (slack_sdk's interval
+calculator, with the jitter slack_sdk adds to a Retry-After): ``SLACK_PAUSES`` in production,
+``NO_PAUSES`` in tests, passed where the clients are built. A Retry-After itself is always
+honoured; only the backoff and the jitter are the calculator's.
+
 Kept apart from the Bolt app so the worker can talk to Slack without importing every listener.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import random
 from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.http_retry.interval_calculator import RetryIntervalCalculator
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
@@ -56,15 +66,100 @@ def retry_after_seconds(headers: Mapping[str, Any] | None) -> float | None:
     return None
 
 
-class CappedRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
+class RetryPauses(RetryIntervalCalculator):
+    """How long a client pauses before trying again: slack_sdk's exponential backoff (with
+    jitter) after a connection error or a 5xx, and Retry-After plus up to a second of jitter
+    after a 429, as slack_sdk's own 429 handler sleeps.
+
+    ``backoff_factor=0, jitter=False`` pauses for nothing but the Retry-After: the tests' choice.
+    """
+
+    def __init__(self, *, backoff_factor: float = 0.5, jitter: bool = True) -> None:
+        self.backoff_factor = backoff_factor
+        self.jitter = jitter
+        self._sdk = BackoffRetryIntervalCalculator(backoff_factor=backoff_factor)
+
+    def calculate_sleep_duration(self, current_attempt: int) -> float:
+        if self.jitter:
+            return float(self._sdk.calculate_sleep_duration(current_attempt))
+        return float(self.backoff_factor * 2**current_attempt)
+
+    def after_rate_limit(self, retry_after: float | None) -> float:
+        """Seconds to wait after a 429 that named ``retry_after`` (None: about a second)."""
+        wait = 1.0 if retry_after is None else retry_after
+        return wait + (random.random() if self.jitter else 0.0)
+
+
+#: Production: slack_sdk's own pauses.
+SLACK_PAUSES = RetryPauses()
+#: Tests: no backoff and no jitter; a Retry-After is still waited out.
+NO_PAUSES = RetryPauses(backoff_factor=0, jitter=False)
+
+
+def pauses_of(client: AsyncWebClient) -> RetryPauses:
+    """The pauses ``client`` was built with (Bolt's copies of a client keep its handlers)."""
+    for handler in client.retry_handlers or []:
+        if isinstance(handler.interval_calculator, RetryPauses):
+            return handler.interval_calculator
+    return SLACK_PAUSES
+
+
+def connection_retries(
+    pauses: RetryPauses,
+    max_retry_count: int,
+    error_types: list[type[Exception]] | None = None,
+) -> AsyncConnectionErrorRetryHandler:
+    """slack_sdk's connection-error handler (its error types unless ``error_types``)."""
+    if error_types is None:
+        return AsyncConnectionErrorRetryHandler(max_retry_count, interval_calculator=pauses)
+    return AsyncConnectionErrorRetryHandler(
+        max_retry_count, interval_calculator=pauses, error_types=error_types
+    )
+
+
+class RateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
+    """slack_sdk's 429 handler, pausing as its ``RetryPauses`` says (Retry-After + jitter).
+
+    slack_sdk's own sleeps ``int(Retry-After) + random()`` and ignores its interval calculator;
+    this one reads the header as ``retry_after_seconds`` does and asks the calculator.
+    """
+
+    def __init__(self, max_retry_count: int = 1, *, pauses: RetryPauses = SLACK_PAUSES) -> None:
+        super().__init__(max_retry_count=max_retry_count, interval_calculator=pauses)
+        self.pauses = pauses
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        if response is None:
+            if error is not None:
+                raise error
+            return
+        state.next_attempt_requested = True
+        await asyncio.sleep(self.pauses.after_rate_limit(retry_after_seconds(response.headers)))
+        state.increment_current_attempt()
+
+
+class CappedRateLimitRetryHandler(RateLimitRetryHandler):
     """slack_sdk's 429 handler, for a Retry-After of at most ``max_wait`` seconds only.
 
     slack_sdk sleeps out whatever Slack names. A longer wait, or a header it cannot read (the SDK
     would fail on one that is not a whole number), is left to the caller as the 429 itself.
     """
 
-    def __init__(self, max_retry_count: int = 2, *, max_wait: float = MAX_RETRY_AFTER) -> None:
-        super().__init__(max_retry_count=max_retry_count)
+    def __init__(
+        self,
+        max_retry_count: int = 2,
+        *,
+        max_wait: float = MAX_RETRY_AFTER,
+        pauses: RetryPauses = SLACK_PAUSES,
+    ) -> None:
+        super().__init__(max_retry_count=max_retry_count, pauses=pauses)
         self.max_wait = max_wait
 
     async def _can_retry_async(
@@ -86,7 +181,11 @@ class CappedRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
 
 
 def web_client(
-    settings: Settings, token: str | None = None, *, session: aiohttp.ClientSession | None = None
+    settings: Settings,
+    token: str | None = None,
+    *,
+    session: aiohttp.ClientSession | None = None,
+    pauses: RetryPauses = SLACK_PAUSES,
 ) -> AsyncWebClient:
     """A Web API client for ``SLACK_API_URL`` that retries what is safe to retry.
 
@@ -98,15 +197,19 @@ def web_client(
         session=session,
         timeout=WORKER_TIMEOUT,
         retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
-            CappedRateLimitRetryHandler(max_retry_count=2),
-            AsyncServerErrorRetryHandler(max_retry_count=2),
+            connection_retries(pauses, 2),
+            CappedRateLimitRetryHandler(max_retry_count=2, pauses=pauses),
+            AsyncServerErrorRetryHandler(max_retry_count=2, interval_calculator=pauses),
         ],
     )
 
 
 def request_client(
-    settings: Settings, token: str | None, *, session: aiohttp.ClientSession
+    settings: Settings,
+    token: str | None,
+    *,
+    session: aiohttp.ClientSession,
+    pauses: RetryPauses = SLACK_PAUSES,
 ) -> AsyncWebClient:
     """The client Bolt copies for every request: short timeout, no Retry-After sleeps."""
     return AsyncWebClient(
@@ -114,12 +217,17 @@ def request_client(
         base_url=settings.slack_api_url,
         session=session,
         timeout=REQUEST_TIMEOUT,
-        retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=1)],
+        retry_handlers=[connection_retries(pauses, 1)],
     )
 
 
 def fact_client(client: AsyncWebClient) -> AsyncWebClient:
-    """``client``'s token and connection pool, waiting out up to two 429s."""
+    """``client``'s token, connection pool and pauses, waiting out up to two 429s."""
+    pauses = pauses_of(client)
+    handlers: list[AsyncRetryHandler] = [
+        connection_retries(pauses, 1),
+        RateLimitRetryHandler(max_retry_count=2, pauses=pauses),
+    ]
     return AsyncWebClient(
         token=client.token,
         base_url=client.base_url,
@@ -127,8 +235,5 @@ def fact_client(client: AsyncWebClient) -> AsyncWebClient:
         session=client.session,
         team_id=client.default_params.get("team_id"),
         logger=client.logger,
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=1),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
-        ],
+        retry_handlers=handlers,
     )

@@ -23,6 +23,7 @@ from bot.decisions.models import Decision
 from bot.decisions.service import NewDecision, create_decisions
 from bot.errors import Forbidden, UserError
 from bot.group_commit import GroupCommit
+from bot.slack.ack_budget import InFlight
 from bot.slack.follow_ups import FollowUps
 from bot.slack.privacy import ChannelFacts, visibility_for
 from bot.slack.users import CACHE_SECONDS, SlackUser, UserDirectory
@@ -56,6 +57,8 @@ class Deps:
     outbox: Sender | None = None
     # Calendar feeds: the key that encrypts their addresses, and the private-address rule.
     calendars: CalendarOptions = field(default_factory=CalendarOptions)
+    # The listener runs Bolt started after acknowledging (bot/slack/ack_budget.py).
+    in_flight: InFlight = field(default_factory=InFlight)
     # New decisions arriving together are stored in one transaction (bot/group_commit.py).
     new_decisions: GroupCommit[NewDecision, Decision] = field(init=False)
 

@@ -67,7 +67,13 @@ from bot.db import Database
 from bot.delivery import ledger
 from bot.delivery.models import Delivery
 from bot.settings import Settings
-from bot.slack.client import retry_after_seconds, web_client
+from bot.slack.client import (
+    SLACK_PAUSES,
+    RetryPauses,
+    connection_retries,
+    retry_after_seconds,
+    web_client,
+)
 from bot.slack.compose import BatchedReads, ComposeContext, Composers, Later, OutgoingMessage
 from bot.slack.users import UserDirectory
 from bot.workspace import WorkspaceKey
@@ -216,7 +222,8 @@ class WorkspaceClients:
 
 
 class SlackClients:
-    """Web API clients per workspace token, sharing one HTTP connection pool."""
+    """Web API clients per workspace token, sharing one HTTP connection pool and one
+    ``RetryPauses`` (``bot.slack.client``)."""
 
     def __init__(
         self,
@@ -224,8 +231,10 @@ class SlackClients:
         token_for: TokenFor,
         *,
         cache_seconds: float = TOKEN_CACHE_SECONDS,
+        pauses: RetryPauses = SLACK_PAUSES,
     ) -> None:
         self._settings = settings
+        self._pauses = pauses
         self._token_for = token_for
         self._cache_seconds = cache_seconds
         self._tokens: dict[WorkspaceKey, tuple[float, str | None]] = {}
@@ -273,7 +282,7 @@ class SlackClients:
             self._clients.pop(cached[1], None)
 
     def _client(self, token: str, *, for_posting: bool) -> AsyncWebClient:
-        client = web_client(self._settings, token=token)
+        client = web_client(self._settings, token=token, pauses=self._pauses)
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
                 timeout=aiohttp.ClientTimeout(total=client.timeout)
@@ -284,9 +293,7 @@ class SlackClients:
             # or a 429 (Slack refused it). A 5xx may have posted it (Slack says so of
             # fatal_error), so the sender decides, after looking for it (see `_already_posted`).
             client.retry_handlers = [
-                AsyncConnectionErrorRetryHandler(
-                    max_retry_count=2, error_types=[aiohttp.ClientConnectorError]
-                ),
+                connection_retries(self._pauses, 2, error_types=[aiohttp.ClientConnectorError]),
                 *(
                     h
                     for h in client.retry_handlers
