@@ -31,10 +31,9 @@ LISTENERS = "bot.slack.listeners"
 KNOWN_LISTENER_IMPORTS = frozenset(
     {
         ("decisions", "home"),  # publish_home, imported inside a function to dodge the cycle
-        ("home", "decisions"),  # visible_channels
+        ("decisions", "outcomes"),  # a follow-through action's card (issue 17), inside a function
         ("hygiene", "settings"),  # /hygiene routes to the settings modal
         ("hygiene", "stats"),  # … and to the numbers, with HygieneRequest
-        ("meetings", "decisions"),  # visible_channels
         ("meetings", "home"),  # publish_home, inside a function
         ("outcomes", "meetings"),
         ("settings", "stats"),  # HygieneRequest
@@ -84,7 +83,7 @@ def test_the_graph_reader_sees_the_imports_it_must() -> None:
     home = bot_imports(f"{LISTENERS}.home", modules[f"{LISTENERS}.home"], modules)
     hygiene = bot_imports(f"{LISTENERS}.hygiene", modules[f"{LISTENERS}.hygiene"], modules)
     decisions = bot_imports(f"{LISTENERS}.decisions", modules[f"{LISTENERS}.decisions"], modules)
-    assert f"{LISTENERS}.decisions" in home  # from bot.slack.listeners.decisions import …
+    assert "bot.slack.blocks.home" in home  # from bot.slack.blocks.home import …
     assert f"{LISTENERS}.stats" in hygiene  # from bot.slack.listeners import settings, stats
     assert f"{LISTENERS}.home" in decisions  # an import inside a function
     assert "bot.slack.parsing.commands" in hygiene  # from bot.slack.parsing import commands

@@ -29,7 +29,7 @@ from bot.slack.deps import Deps, deps_of, workspace_of
 from bot.slack.ids import Action, Command
 from bot.slack.ids import Block as BlockId
 from bot.slack.ids import View as ViewId
-from bot.slack.listeners import calendars
+from bot.slack import calendar_feeds as calendars
 from bot.slack.modal_state import view_metadata, view_value
 from bot.slack.parsing import commands as grammar
 from bot.slack.parsing.items import item_number
