@@ -21,6 +21,7 @@ from bot.decisions.models import Decision
 from bot.errors import UserError
 from bot.meetings import service
 from bot.meetings.models import Meeting
+from bot.slack import calendar_feeds as calendars
 from bot.slack import replies
 from bot.slack.blocks import meetings as render
 from bot.slack.blocks.kit import Block, context
@@ -29,7 +30,6 @@ from bot.slack.deps import Deps, deps_of, workspace_of
 from bot.slack.ids import Action, Command
 from bot.slack.ids import Block as BlockId
 from bot.slack.ids import View as ViewId
-from bot.slack import calendar_feeds as calendars
 from bot.slack.modal_state import view_metadata, view_value
 from bot.slack.parsing import commands as grammar
 from bot.slack.parsing.items import item_number
