@@ -14,6 +14,7 @@ from bot.decisions import service as decisions
 from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bot.meetings import service
 from bot.meetings.models import Meeting, Outcome, OutcomeKind
+from bot.visibility import Visibility
 from bot.workspace import Actor, WorkspaceKey
 
 WS = WorkspaceKey("T1")
@@ -145,9 +146,19 @@ async def test_logged_meetings_end_at_once_and_owe_outcomes(
         )
     assert logged.started_at == logged.ended_at == clock.now()
     async with db.transaction() as session:
-        owed = await service.meetings_owing_outcomes(session, ws=WS, organizer_id="U1")
+        owed = await service.meetings_owing_outcomes(
+            session,
+            ws=WS,
+            organizer_id="U1",
+            visible=Visibility(reader="U9", channels=frozenset({"C1", "G1"})),
+        )
         assert ([m.ref for m in owed.items], owed.total) == (["M-1"], 1)
-        none = await service.meetings_owing_outcomes(session, ws=WS, organizer_id="U2")
+        none = await service.meetings_owing_outcomes(
+            session,
+            ws=WS,
+            organizer_id="U2",
+            visible=Visibility(reader="U9", channels=frozenset({"C1", "G1"})),
+        )
         assert (none.items, none.total) == ([], 0)
         free = await session.scalars(select(Meeting.number).where(service.outcome_free_clause()))
         assert list(free) == [1]
@@ -311,7 +322,12 @@ async def test_no_outcome_needed(db: Database, clock: ManualClock) -> None:
     assert (m.no_outcome_reason, m.no_outcome_by) == ("Status sync only", "UADMIN")
     assert not service.is_outcome_free(m)
     async with db.transaction() as session:
-        owed = await service.meetings_owing_outcomes(session, ws=WS, organizer_id="U1")
+        owed = await service.meetings_owing_outcomes(
+            session,
+            ws=WS,
+            organizer_id="U1",
+            visible=Visibility(reader="U9", channels=frozenset({"C1", "G1"})),
+        )
         assert owed.items == []
         with pytest.raises(Conflict, match="already marked"):
             await service.record_no_outcome(
@@ -388,11 +404,27 @@ async def test_home_lists_respect_channels_and_order(db: Database, clock: Manual
     await start(db, clock, channel="G1")
     await add(db, clock, 2, "Secret", owner="U2")
     async with db.transaction() as session:
-        mine = await service.open_actions_of(session, ws=WS, owner_id="U2")
+        mine = await service.open_actions_of(
+            session,
+            ws=WS,
+            owner_id="U2",
+            visible=Visibility(reader="U9", channels=frozenset({"C1", "G1"})),
+        )
         assert [o.text for o in mine.items] == ["Sooner", "Later", "No date", "Secret"]
-        public = await service.open_actions_of(session, ws=WS, owner_id="U2", channels={"C1"})
+        public = await service.open_actions_of(
+            session,
+            ws=WS,
+            owner_id="U2",
+            visible=Visibility(reader="U9", channels=frozenset({"C1"})),
+        )
         assert "Secret" not in [o.text for o in public.items] and public.total == 3
-        first = await service.open_actions_of(session, ws=WS, owner_id="U2", limit=1)
+        first = await service.open_actions_of(
+            session,
+            ws=WS,
+            owner_id="U2",
+            visible=Visibility(reader="U9", channels=frozenset({"C1", "G1"})),
+            limit=1,
+        )
         assert ([o.text for o in first.items], first.total) == (["Sooner"], 4)
         assert await service.channels_of_home_items(session, ws=WS, user_id="U2") == {"C1", "G1"}
         assert public.items[0].meeting.ref == "M-1"

@@ -520,9 +520,8 @@ async def test_the_demo_week_runs_end_to_end(sandbox: Sandbox) -> None:
         ":warning: *No outcomes recorded.*",
         "[DM to ana] bot:\n  :memo: *M-1* · Design review",
         "Outcomes: 2 outcomes",
-        "[DM to ben] bot:\n  :hourglass_flowing_sand: *D-1* · Pick a payroll vendor",
-        "(ben pressed [Decide] on the message in DM to ben)",
-        "Gusto, starting in January",
+        # D-1 is due Friday: not stalled for being quiet before then, so no reminder to ben.
+        "@ben decided *D-1* Pick a payroll vendor: Gusto, starting in January",
         "[#leads] bot:\n  :rotating_light: *D-2*",
         "== Weekly digest ==",
         "Mon 23 Nov 2026 – Sun 29 Nov 2026",
