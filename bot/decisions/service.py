@@ -74,6 +74,11 @@ def _record(
 def _ensure_may_change(decision: Decision, actor: Actor) -> None:
     if actor.is_admin or actor.user_id in (decision.creator_id, decision.owner_id):
         return
+    if decision.owner_id == decision.creator_id:
+        raise Forbidden(
+            f"Only <@{decision.owner_id}> (who owns and recorded {decision.ref}) or a workspace "
+            "admin can change it."
+        )
     raise Forbidden(
         f"Only the owner (<@{decision.owner_id}>), the person who recorded {decision.ref} "
         f"(<@{decision.creator_id}>) or a workspace admin can change it."
@@ -83,9 +88,9 @@ def _ensure_may_change(decision: Decision, actor: Actor) -> None:
 def _ensure_open(decision: Decision, doing: str) -> None:
     if decision.status != DecisionStatus.OPEN:
         hint = f" Use `/decision reopen {decision.ref}` first." if doing != "reopen" else ""
-        raise Conflict(
-            f"{decision.ref} is already {decision.status}, so it can't be {doing}.{hint}"
-        )
+        if doing == str(decision.status):
+            raise Conflict(f"{decision.ref} is already {decision.status}.{hint}")
+        raise Conflict(f"{decision.ref} is {decision.status}, so it can't be {doing}.{hint}")
 
 
 @dataclass(frozen=True, slots=True)

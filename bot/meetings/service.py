@@ -456,6 +456,11 @@ async def get_action(
 def ensure_may_change_action(outcome: Outcome, actor: Actor) -> None:
     if actor.is_admin or actor.user_id in (outcome.owner_id, outcome.creator_id):
         return
+    if outcome.owner_id == outcome.creator_id:
+        raise Forbidden(
+            f"Only <@{outcome.owner_id}> (who owns and recorded {outcome.ref}) or a workspace "
+            "admin can change it."
+        )
     owner = f"the owner (<@{outcome.owner_id}>), " if outcome.owner_id else ""
     raise Forbidden(
         f"Only {owner}the person who recorded {outcome.ref} (<@{outcome.creator_id}>) "

@@ -152,3 +152,33 @@ def date_text(d: date) -> str:
     server's locale.
     """
     return f"{_WEEKDAYS[d.weekday()]} {d.day} {_MONTHS[d.month - 1]} {d.year}"
+
+
+def due_understood(due: date | None, said: str | None, kept_by: str | None) -> str:
+    """How an acknowledgement reports a due date: as a date and in the person's own words.
+
+    ``kept_by`` is a trailing "by …" that was not read as a date and stayed in the title; the
+    ack says so, so that a misread shows at once.
+    """
+    if due is not None:
+        words = f" (you said {_quoted(said)})" if said else ""
+        return f"due {date_text(due)}{words}"
+    if kept_by:
+        return f"no due date: I read {_quoted(kept_by)} as part of the title"
+    return "no due date"
+
+
+def place_text(channel_id: str) -> str:
+    """Where something was recorded: a channel link, or "this conversation" for a DM."""
+    if _CHANNEL_ID_ONLY.fullmatch(channel_id):
+        return f"in {channel_mention(channel_id)}"
+    return "in this conversation"
+
+
+def _quoted(text: str) -> str:
+    return f"“{render_user_text(' '.join(text.split()))}”"
+
+
+def full_stop(rendered: str) -> str:
+    """``rendered`` ended as a sentence: a full stop unless it already ends in one ("keep?")."""
+    return rendered if rendered.rstrip().endswith((".", "?", "!", "…")) else f"{rendered}."

@@ -103,7 +103,7 @@ def when_text(meeting: Meeting) -> str:
     if meeting.ended_at is None:
         return f"Open since {moment_text(meeting.started_at)}"
     if meeting.ended_at == meeting.started_at:
-        return f"Logged {moment_text(meeting.ended_at)}"
+        return f"Held {moment_text(meeting.ended_at)}"
     return f"Ended {moment_text(meeting.ended_at)}{_duration(meeting)}"
 
 
@@ -234,7 +234,7 @@ def meeting_summary(
                 f"*Organizer*\n{mention(meeting.organizer_id)}",
                 f"*Channel*\n{where(meeting.channel_id)}",
                 f"*When*\n{when_text(meeting)}",
-                f"*Outcomes*\n{state_text(meeting, len(outcomes))}",
+                f"*Status*\n{state_text(meeting, len(outcomes))}",
             ],
         )
     ]
@@ -252,8 +252,8 @@ def meeting_summary(
     elif meeting.ended_at is not None:
         blocks.append(
             section(
-                ":warning: *No outcomes recorded.* A meeting without an outcome is activity, not "
-                "execution: record what it produced, or say why it needed nothing."
+                ":warning: *No outcomes recorded yet.* Record what it produced, or mark that it "
+                "needed none."
             )
         )
         if buttons:

@@ -26,7 +26,14 @@ from bot.slack.parsing import commands as grammar
 from bot.slack.parsing.dates import parse_date
 from bot.slack.parsing.items import item_number
 from bot.slack.privacy import ChannelAccess
-from bot.slack.text import mention, render_user_text, unescape
+from bot.slack.text import (
+    due_understood,
+    full_stop,
+    mention,
+    place_text,
+    render_user_text,
+    unescape,
+)
 from bot.workspace import Actor, WorkspaceKey
 
 log = logging.getLogger(__name__)
@@ -65,7 +72,9 @@ async def decision_command(
                     team_id=ws.team_id, channel_id=channel_id, owner_id=user_id
                 ),
             )
-        case grammar.DecisionNew(title=title, owner_id=owner_id, due_text=due_text):
+        case grammar.DecisionNew(
+            title=title, owner_id=owner_id, due_text=due_text, kept_by=kept_by
+        ):
             due = await _due(deps, client, ws, user_id, due_text)
             decision = await deps.new_decisions.run(
                 service.new_decision(
@@ -80,7 +89,12 @@ async def decision_command(
             )
             await ack(
                 response_type="ephemeral",
-                text=f"Recorded *{decision.ref}*. Owner: {mention(decision.owner_id)}.",
+                text=(
+                    f"Recorded *{decision.ref}* {render_user_text(decision.title)}: owner "
+                    f"{mention(decision.owner_id)}, "
+                    f"{due_understood(decision.due_date, due_text, kept_by)}, "
+                    f"{place_text(decision.channel_id)}."
+                ),
             )
             deps.follow_ups.submit(
                 lambda: _post_card(
@@ -169,10 +183,19 @@ async def _apply_change(
             d = await service.assign(
                 session, ws=ws, number=n, actor=actor, owner_id=owner_id, now=now
             )
-            return d, f"{who} handed *{d.ref}* {render_user_text(d.title)} to {mention(owner_id)}."
-        case grammar.DecisionDue(number=n):
+            return d, (
+                f"{who} handed *{d.ref}* {render_user_text(d.title)} to {mention(owner_id)}."
+            )
+        case grammar.DecisionDue(number=n, due_text=said):
             d = await service.set_due(session, ws=ws, number=n, actor=actor, due_date=due, now=now)
-            return d, f"{who} set *{d.ref}* to be decided by {render.due_text(d.due_date)}."
+            if d.due_date is None:
+                return d, full_stop(
+                    f"{who} cleared the due date of *{d.ref}* {render_user_text(d.title)}"
+                )
+            return d, (
+                f"{who} set *{d.ref}* {render_user_text(d.title)} "
+                f"{due_understood(d.due_date, said, None)}."
+            )
         case grammar.DecisionDrop(number=n, reason=reason):
             d = await service.drop(
                 session,
@@ -183,10 +206,10 @@ async def _apply_change(
                 now=now,
             )
             why = f" ({render_user_text(d.drop_reason)})" if d.drop_reason else ""
-            return d, f"{who} dropped *{d.ref}* {render_user_text(d.title)}{why}."
+            return d, full_stop(f"{who} dropped *{d.ref}* {render_user_text(d.title)}{why}")
         case grammar.DecisionReopen(number=n):
             d = await service.reopen(session, ws=ws, number=n, actor=actor, now=now)
-            return d, f"{who} reopened *{d.ref}* {render_user_text(d.title)}."
+            return d, full_stop(f"{who} reopened *{d.ref}* {render_user_text(d.title)}")
         case _:
             raise InvalidInput(grammar.DECISION_USAGE)
 
