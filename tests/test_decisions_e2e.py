@@ -290,7 +290,14 @@ async def test_reassign_and_drop_buttons(app_env: AppEnv) -> None:
             "decision_drop", user_id="U2", value="T1:D-1", channel_id="C1", message=message
         )
     )
-    assert (await decision(app_env)).status == "dropped"
+    assert (await decision(app_env)).status == "open"
+    view = await latest_view(app_env)
+    assert view["callback_id"] == "decision_drop"
+    await app_env.interact(
+        app_env.driver.submit(view, {"reason": {"type": "plain_text_input"}}, user_id="U2")
+    )
+    d = await decision(app_env)
+    assert d.status == "dropped" and d.drop_reason is None
     assert len(app_env.fake.calls_to("chat.update")) == 2
 
 

@@ -478,6 +478,12 @@ async def home_decisions(
     return list(owned.all()), list(waiting.all())
 
 
+def ensure_may_drop(decision: Decision, actor: Actor) -> None:
+    """Raise what ``drop`` would for ``actor`` before any reason is asked for."""
+    _ensure_may_change(decision, actor)
+    _ensure_open(decision, "dropped")
+
+
 def ensure_may_decide(decision: Decision, actor: Actor) -> None:
     """Raise unless ``actor`` may decide ``decision`` now (checked before opening a modal)."""
     _ensure_may_change(decision, actor)

@@ -20,6 +20,7 @@ class Shortcut(enum.StrEnum):
 class View(enum.StrEnum):
     NEW_DECISION = "decision_new"
     DECIDE = "decision_decide"
+    DROP = "decision_drop"
     RECORD_OUTCOMES = "meeting_record_outcomes"
     NO_OUTCOME = "meeting_no_outcome"
     RECORD_OUTCOME = "outcome_record"

@@ -263,6 +263,26 @@ def decide_modal(d: Decision, *, origin: dict[str, str]) -> Block:
     )
 
 
+def drop_modal(d: Decision, *, origin: dict[str, str]) -> Block:
+    """The Drop button's question: an optional reason, so the card can say why."""
+    return modal(
+        callback_id=ViewId.DROP,
+        title=f"Drop {d.ref}",
+        submit="Drop",
+        blocks=[
+            section(f"*{d.ref}* · {render_user_text(d.title)}"),
+            _text_input(
+                BlockId.REASON,
+                "Why is it no longer needed? (optional)",
+                max_length=validation.TEXT_MAX,
+                optional=True,
+                placeholder="e.g. Superseded by D-12",
+            ),
+        ],
+        metadata={"team": d.team_id, "number": str(d.number), **origin},
+    )
+
+
 def home_section(
     title: str,
     decisions: Sequence[Decision],

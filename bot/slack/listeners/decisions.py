@@ -43,6 +43,7 @@ def register(app: AsyncApp) -> None:
     app.command(Command.DECISION)(decision_command)
     app.view(ViewId.NEW_DECISION)(new_decision_submitted)
     app.view(ViewId.DECIDE)(decide_submitted)
+    app.view(ViewId.DROP)(drop_submitted)
     app.action(Action.DECIDE)(decide_pressed)
     app.action(Action.REASSIGN)(reassign_selected)
     app.action(Action.DROP)(drop_pressed)
@@ -489,15 +490,60 @@ async def drop_pressed(
     deps, ws = deps_of(context), workspace_of(context)
     number = _number(action, ws)
 
+    async def may_drop(actor: Actor) -> Decision:
+        async with deps.db.transaction() as session:
+            decision = await service.get_decision(session, ws=ws, number=number)
+        service.ensure_may_drop(decision, actor)
+        return decision
+
+    # As with Decide: refuse before the modal opens, so nobody writes a reason in vain.
+    decision = await deps.as_actor(client, ws, body["user"]["id"], may_drop)
+    await ack()
+    channel_id = (body.get("channel") or {}).get("id") or decision.channel_id
+    await client.views_open(
+        trigger_id=body["trigger_id"],
+        view=render.drop_modal(decision, origin={"channel_id": channel_id, **_origin(body)}),
+    )
+
+
+async def drop_submitted(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    deps, ws = deps_of(context), workspace_of(context)
+    user_id = body["user"]["id"]
+    meta = view_metadata(view, team_id=ws.team_id)
+    reason = (view_value(view, BlockId.REASON).get("value") or "").strip() or None
+
     async def drop(actor: Actor) -> Decision:
         async with deps.db.transaction() as session:
             return await service.drop(
-                session, ws=ws, number=number, actor=actor, reason=None, now=deps.now()
+                session, ws=ws, number=number, actor=actor, reason=reason, now=deps.now()
             )
 
-    decision = await deps.as_actor(client, ws, body["user"]["id"], drop)
+    try:
+        number = int(meta["number"])
+        decision = await deps.as_actor(client, ws, user_id, drop)
+    except UserError as exc:
+        await ack(response_action="errors", errors={BlockId.REASON: exc.message})
+        return
+    except (KeyError, ValueError):
+        await ack(
+            response_action="errors",
+            errors={BlockId.REASON: "This form is out of date; please start again."},
+        )
+        return
     await ack()
-    await _after_button(client, deps, body, decision, f"{decision.ref} was dropped.")
+    await refresh_card(client, deps, decision)
+    await _refresh_origin(client, deps, decision, meta)
+    if not meta.get("origin_ts"):
+        # Pressed on the App Home tab: its lists change with the drop.
+        from bot.slack.listeners.home import publish_home
+
+        await publish_home(client, deps, ws, user_id)
 
 
 async def _after_button(
