@@ -72,7 +72,8 @@ def test_cards_and_details_fit_and_stay_inert(
     for blocks in (card, detail):
         assert check_blocks(blocks, surface="message") == []
         flat = str(blocks)
-        assert "<!" not in flat and "<http://x" not in flat
+        # A typed link stays a link (issue 16); a broadcast never goes out live.
+        assert "<!" not in flat
     assert "<!" not in render.card_fallback_text(d)
 
 

@@ -46,7 +46,8 @@ async def test_broadcasts_never_go_out_live(app_env: AppEnv, hostile: str) -> No
     post = app_env.fake.calls_to("chat.postMessage")[0]
     rendered = str(post.params["blocks"]) + post.params.get("text", "")
     assert "<!" not in rendered
-    assert "<http" not in rendered
+    # The link the person typed is a link with its own text (issue 16, point 3).
+    assert "<http://evil.example|click>" in rendered
 
 
 async def latest_view(env: AppEnv) -> dict:
