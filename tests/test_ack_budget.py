@@ -369,7 +369,7 @@ async def test_a_late_refusal_reaches_the_person_and_changes_nothing(
     assert time.perf_counter() - started < SLACKS_LIMIT and response.status_code == 200
     await app_env.settle()
     said = told(app_env, key_of(payload["response_url"]))
-    assert "Working on it" in said and "Only the owner" in said
+    assert "Working on it" in said and "Only <@U1> (who owns and recorded D-1)" in said
     assert (await decision(app_env, 1)).status == "open"
     assert [r for r in caplog.records if r.name.startswith("bot") and r.levelname == "ERROR"] == []
 

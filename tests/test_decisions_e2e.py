@@ -269,7 +269,7 @@ async def test_decide_button_refuses_others_before_the_modal(app_env: AppEnv) ->
     )
     assert app_env.fake.calls_to("views.open") == []
     refusals = [r.body for r in app_env.fake.responses]
-    assert any("Only the owner" in str(r) for r in refusals)
+    assert any("Only <@U1> (who owns and recorded D-1)" in str(r) for r in refusals)
 
 
 async def test_reassign_and_drop_buttons(app_env: AppEnv) -> None:

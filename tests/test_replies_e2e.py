@@ -24,8 +24,8 @@ async def test_new_decision_ack_says_ref_title_owner_due_and_channel(app_env: Ap
     text = response.json()["text"]
     # Monday 23 Nov 2026: "next friday" is the Friday of next week.
     assert text == (
-        "Recorded *D-1* Pick a vendor: owner <@U2>, due Fri 4 Dec 2026 (you said “next friday”), "
-        "in <#C1>."
+        "Recorded *D-1* “Pick a vendor” — owner <@U2>, due Fri 4 Dec 2026 "
+        "(you said “next friday”), in <#C1>."
     )
     assert str((await stored(app_env)).due_date) == "2026-12-04"
 
@@ -34,7 +34,7 @@ async def test_a_by_that_is_no_date_stays_in_the_title_and_the_ack_says_so(
     app_env: AppEnv,
 ) -> None:
     text = (await app_env.command("/decision", "new Decide by committee")).json()["text"]
-    assert "*D-1* Decide by committee" in text
+    assert "*D-1* “Decide by committee”" in text
     assert "no due date: I read “by committee” as part of the title" in text
     assert (await stored(app_env)).due_date is None
 

@@ -422,7 +422,10 @@ async def test_a_scripted_session_shows_cards_refusals_forms_and_home(sandbox: S
     )
     text = console.text
     assert problems == 0, text
-    assert "[only you] Recorded *D-1*. Owner: @ben." in text
+    assert (
+        "[only you] Recorded *D-1* “Pick a payroll vendor” — owner @ben, due Fri 27 Nov 2026 "
+        "(you said “friday”), in #general." in text
+    )
     assert (
         "[#general] bot:\n  *D-1* · Pick a payroll vendor\n    Owner: @ben · Due: Fri 27 Nov 2026"
         in text
@@ -510,13 +513,13 @@ async def test_the_demo_week_runs_end_to_end(sandbox: Sandbox) -> None:
     text = console.text
     assert problems == 0, "\n".join(shell.problems)
     milestones = [
-        "[only you] Recorded *D-1*. Owner: @ben.",
+        "[only you] Recorded *D-1* “Pick a payroll vendor” — owner @ben, due Fri 27 Nov 2026",
         "[modal] not accepted:",
-        "[only you] Only the owner (@ana)",
+        "[only you] Only @ana (who owns and recorded D-3)",
         "@ana started *M-1* · Design review",
-        ":warning: *No outcomes recorded.*",
+        ":warning: *No outcomes recorded yet.*",
         "[DM to ana] bot:\n  :memo: *M-1* · Design review",
-        "Outcomes: 2 outcomes",
+        "Status: 2 outcomes",
         "[DM to ben] bot:\n  :hourglass_flowing_sand: *D-1* · Pick a payroll vendor",
         "(ben pressed [Decide] on the message in DM to ben)",
         "Gusto, starting in January",

@@ -91,7 +91,7 @@ async def decision_command(
             await ack(
                 response_type="ephemeral",
                 text=(
-                    f"Recorded *{decision.ref}* {render_user_text(decision.title)}: owner "
+                    f"Recorded *{decision.ref}* “{render_user_text(decision.title)}” — owner "
                     f"{mention(decision.owner_id)}, "
                     f"{due_understood(decision.due_date, due_text, kept_by)}, "
                     f"{place_text(decision.channel_id)}."
