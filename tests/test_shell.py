@@ -591,3 +591,31 @@ async def test_a_prompted_field_shows_its_choices_and_current_value() -> None:
     assert console.lines == ["    (one of: ana, ben, cho)"]
     assert console.asked == ["  Owner [@ana]> "]
     assert BEN.name in prompt.choices and ANA.is_admin
+
+
+async def test_dates_show_in_the_acting_persons_zone_and_as_works_from_a_dm(
+    sandbox: Sandbox,
+) -> None:
+    """Issue 16 points 5 and 7: Slack's date token reads in each reader's zone; `:as` from a
+    DM goes to the new person's DM instead of refusing."""
+    console = Transcript()
+    shell = Shell(sandbox, console)
+    problems = await run_script(
+        shell,
+        """\
+/meeting log Retro on friday at 14:30
+/meeting show M-1
+:as cho
+/meeting show M-1
+:in dm
+:as ben
+""",
+    )
+    text = console.text
+    assert problems == 0, text
+    # 14:30 in Berlin (ana) is 13:30 UTC, 22:30 in Tokyo (cho).
+    assert "Held Fri 20 Nov 2026 14:30" in text
+    assert "Held Fri 20 Nov 2026 22:30" in text
+    assert "UTC" not in text.split(":as cho", 1)[1]
+    assert "not in that channel" not in text
+    assert "In your DM with" in text.rsplit(":as ben", 1)[1]

@@ -264,8 +264,14 @@ class Shell:
         if person is None:
             self.problem(f"Nobody called {name!r}; pick one of {self.world.names_list()}.")
             return
+        was_dm = self.channel == self.world.dm_id(self.user.id)
         self.user = person
-        if not self.world.may_see(person.id, self.channel):
+        self.world.reader_tz = person.tz
+        if was_dm:
+            # From someone's DM with the app, the new person goes to their own.
+            self.channel = self.world.dm_id(person.id)
+            self.note(f"In your DM with {self.world.bot_name}.")
+        elif not self.world.may_see(person.id, self.channel):
             self.channel = self.world.rooms[0].id
             self.note(f"{person.name} is not in that channel; moved to {self.where()}.")
         self.note(f"You are {person.name} ({person.real_name}, {person.tz}).")
