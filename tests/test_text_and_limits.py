@@ -118,7 +118,9 @@ BROADCAST_WORD = re.compile(r"(?<!\w)@(channel|here|everyone)\b", re.IGNORECASE)
 
 def assert_safe_mrkdwn(out: str) -> None:
     assert "<!" not in out
-    assert "<http" not in out.lower()
+    # A link the person typed stays a link (issue 16): whole, with a label that cannot ping.
+    for link in re.findall(r"<https?://[^>]*>?", out, re.IGNORECASE):
+        assert re.fullmatch(r"<https?://[^\s<>|]+(\|[^<>]+)?>", link, re.IGNORECASE), link
     assert "<mailto" not in out.lower()
     for position, char in enumerate(out):
         if char == "<":

@@ -123,7 +123,9 @@ def card_fallback_text(d: Decision) -> str:
 
 
 def _event_text(event: DecisionEvent, zone: ZoneInfo) -> str:
-    when = event.at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    # Slack's date token: each reader sees their own zone; the fallback is the asker's.
+    fallback = event.at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    when = f"<!date^{int(event.at.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
     who = mention(event.actor_id)
     detail = event.detail or {}
     match event.action:
