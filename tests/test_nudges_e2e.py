@@ -205,6 +205,12 @@ async def test_reassign_and_drop_from_the_reminder(env: Env) -> None:
             "decision_drop", user_id="U2", value="T1:D-1", channel_id="DU1", message=message
         )
     )
+    # Drop asks for an optional reason first (issue 16).
+    view = env.fake.calls_to("views.open")[-1].params["view"]
+    assert view["callback_id"] == "decision_drop"
+    await env.interact(
+        env.driver.submit(view, {"reason": {"type": "plain_text_input"}}, user_id="U2")
+    )
     assert (await decision(env)).status == "dropped"
     assert "Dropped" in str(env.updates_of(message)[-1]["blocks"])
 
