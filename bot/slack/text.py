@@ -15,7 +15,7 @@ Every function is pure so rendering code and tests can use them freely.
 """
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Final
 
 #: Placed between ``@`` and ``channel``/``here``/``everyone`` so the words never ping. The
@@ -205,3 +205,10 @@ def _quoted(text: str) -> str:
 def full_stop(rendered: str) -> str:
     """``rendered`` ended as a sentence: a full stop unless it already ends in one ("keep?")."""
     return rendered if rendered.rstrip().endswith((".", "?", "!", "…")) else f"{rendered}."
+
+
+def moment_token(moment: datetime) -> str:
+    """An instant each reader's Slack shows in their own zone, with a UTC fallback."""
+    stamp = int(moment.timestamp())
+    fallback = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{stamp}^{{date_short_pretty}} {{time}}|{fallback}>"

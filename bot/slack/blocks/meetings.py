@@ -9,7 +9,7 @@ item twice without a clash.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -49,6 +49,7 @@ from bot.slack.text import (
     date_text,
     escape,
     mention,
+    moment_token,
     render_user_text,
     truncate,
 )
@@ -75,9 +76,7 @@ Decisions = Mapping[int, Decision]
 
 def moment_text(moment: datetime) -> str:
     """An instant that each reader's Slack shows in their own time zone (UTC as a fallback)."""
-    stamp = int(moment.timestamp())
-    fallback = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{stamp}^{{date_short_pretty}} {{time}}|{fallback}>"
+    return moment_token(moment)
 
 
 def where(channel_id: str) -> str:
