@@ -619,3 +619,15 @@ async def test_dates_show_in_the_acting_persons_zone_and_as_works_from_a_dm(
     assert "UTC" not in text.split(":as cho", 1)[1]
     assert "not in that channel" not in text
     assert "In your DM with" in text.rsplit(":as ben", 1)[1]
+
+
+async def test_press_on_a_reference_matches_it_exactly(sandbox: Sandbox) -> None:
+    """Issue 16 point 7: `:press Drop on D-1` is D-1's card, never the later D-12's."""
+    console = Transcript()
+    shell = Shell(sandbox, console)
+    script = "".join(f"/decision new Item {n}\n" for n in range(1, 13)) + ":press Drop on D-1\n"
+    problems = await run_script(shell, script)
+    text = console.text
+    assert problems == 0, text
+    [opened] = sandbox.fake.calls_to("views.open")
+    assert opened.params["view"]["title"]["text"] == "Drop D-1"

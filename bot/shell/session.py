@@ -10,6 +10,7 @@ a script.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -60,6 +61,8 @@ TICK_STEPS = (
 LONG_TICK_STEP = timedelta(hours=1)
 #: How many rendered messages with buttons `:press` remembers.
 PRESSABLE_MEMORY = 200
+#: What `:press … on D-2` names exactly: an item reference, not text containing it.
+_REFERENCE = re.compile(r"[DMA]-[0-9]+", re.IGNORECASE)
 
 HELP = """\
 Type as the current person in the current channel:
@@ -458,6 +461,10 @@ class Shell:
         if about.startswith("#"):
             room = self.world.room(about)
             return room is not None and target.channel == room.id
+        if _REFERENCE.fullmatch(about):
+            # A reference names one item exactly: "D-2" is not the start of "D-29".
+            pattern = rf"(?<![A-Za-z0-9-]){re.escape(about)}(?![0-9])"
+            return re.search(pattern, target.text, re.IGNORECASE) is not None
         return about.lower() in target.text.lower()
 
     def _visible_pressables(self, user_id: str) -> list[Pressable]:
