@@ -392,6 +392,7 @@ async def test_a_press_on_app_home_while_slack_is_slow(
     await app_env.settle()
     view = app_env.fake.calls_to("views.open")[-1].params["view"]
     assert view["callback_id"] == "decision_drop"
+    app_env.fake.slow("users.info", 0)
     await app_env.interact(
         app_env.driver.submit(view, {"reason": {"type": "plain_text_input"}}, user_id="UADMIN")
     )
