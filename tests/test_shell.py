@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -631,3 +632,22 @@ async def test_press_on_a_reference_matches_it_exactly(sandbox: Sandbox) -> None
     assert problems == 0, text
     [opened] = sandbox.fake.calls_to("views.open")
     assert opened.params["view"]["title"]["text"] == "Drop D-1"
+
+
+async def test_uploaded_files_are_saved_and_their_path_shown(sandbox: Sandbox) -> None:
+    """Issue 16 point 7: an export can be opened, not just seen as "[file] … (8.7 KB)"."""
+    console = Transcript()
+    shell = Shell(sandbox, console)
+    problems = await run_script(shell, "/decision new Pick a vendor\n/hygiene export\n")
+    text = console.text
+    assert problems == 0, text
+    saved = re.findall(r"saved as (\S+\.csv)", text)
+    assert saved, text
+    contents = saved_contents(saved, sandbox.files_dir)
+    assert any("Pick a vendor" in content for content in contents)
+
+
+def saved_contents(names: list[str], folder: Path) -> list[str]:
+    paths = [Path(name) for name in names]
+    assert all(path.parent == folder and path.is_file() for path in paths)
+    return [path.read_text() for path in paths]

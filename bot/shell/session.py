@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
@@ -451,6 +452,19 @@ class Shell:
                 continue
             return action_for(control, state)
 
+    def _save_file(self, name: str, content: bytes) -> Path:
+        """Write an uploaded file under the sandbox's folder; a name used before gets a number."""
+        folder = self.sandbox.files_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        safe = re.sub(r"[^A-Za-z0-9._-]", "_", Path(name).name) or "file"
+        path = folder / safe
+        for n in itertools.count(2):
+            if not path.exists():
+                break
+            path = folder / f"{Path(safe).stem}-{n}{Path(safe).suffix}"
+        path.write_bytes(content)
+        return path
+
     def _about(self, target: Pressable, about: str | None) -> bool:
         """Whether ``target`` is what ``on <about>`` names: a place (``#design``, ``dm``) or a
         surface whose text mentions it (``D-2``)."""
@@ -641,7 +655,8 @@ class Shell:
                     )
                 case FileShared(file=f):
                     size = render.size_text(len(f.content))
-                    lines = [f"[file] {f.name} ({size})"]
+                    saved = self._save_file(f.name, f.content)
+                    lines = [f"[file] {f.name} ({size}), saved as {saved}"]
                     if f.title and f.title != f.name:
                         lines.append(f.title)
                     if f.initial_comment:
