@@ -222,7 +222,7 @@ async def test_only_those_who_may_change_it_can_snooze(env: Env) -> None:
     )
     assert (await decision(env)).snoozed_until is None
     assert env.updates_of(message) == []
-    assert any("Only the owner" in str(r.body) for r in env.fake.responses)
+    assert any("or a workspace admin can change it" in str(r.body) for r in env.fake.responses)
 
 
 async def test_a_garbled_snooze_choice_is_a_clear_error(env: Env) -> None:
