@@ -318,7 +318,9 @@ async def test_every_command_button_and_form_acks_in_time_and_then_finishes(
     assert env.fake.calls_to("files.completeUploadExternal")
     assert any(v["callback_id"] == ViewId.DECIDE and "D-7" in str(v) for v in opened)
     assert (await decision(env, 8)).owner_id == "U3"
-    assert (await decision(env, 9)).status == "dropped"
+    # Drop asks for an optional reason first (issue 16): the modal opens, nothing is dropped yet.
+    assert (await decision(env, 9)).status == "open"
+    assert any(v["callback_id"] == ViewId.DROP and "D-9" in str(v) for v in opened)
     assert any(v["callback_id"] == ViewId.NO_OUTCOME and "M-5" in str(v) for v in opened)
     second = next(o for o in await outcomes(env) if o.number == 2)
     assert second.done_by == "UA14"
@@ -371,7 +373,7 @@ async def test_a_late_refusal_reaches_the_person_and_changes_nothing(
     assert time.perf_counter() - started < SLACKS_LIMIT and response.status_code == 200
     await app_env.settle()
     said = told(app_env, key_of(payload["response_url"]))
-    assert "Working on it" in said and "Only the owner" in said
+    assert "Working on it" in said and "Only <@U1> (who owns and recorded D-1)" in said
     assert (await decision(app_env, 1)).status == "open"
     assert [r for r in caplog.records if r.name.startswith("bot") and r.levelname == "ERROR"] == []
 
@@ -390,6 +392,12 @@ async def test_a_press_on_app_home_while_slack_is_slow(
     )
     assert time.perf_counter() - started < SLACKS_LIMIT and response.status_code == 200
     await app_env.settle()
+    view = app_env.fake.calls_to("views.open")[-1].params["view"]
+    assert view["callback_id"] == "decision_drop"
+    app_env.fake.slow("users.info", 0)
+    await app_env.interact(
+        app_env.driver.submit(view, {"reason": {"type": "plain_text_input"}}, user_id="UADMIN")
+    )
     assert (await decision(app_env, 1)).status == "dropped"
     assert len(app_env.fake.calls_to("views.publish")) == 2  # App Home shows it at once
     assert [r for r in caplog.records if r.name.startswith("bot") and r.levelname == "ERROR"] == []

@@ -46,7 +46,8 @@ async def test_broadcasts_never_go_out_live(app_env: AppEnv, hostile: str) -> No
     post = app_env.fake.calls_to("chat.postMessage")[0]
     rendered = str(post.params["blocks"]) + post.params.get("text", "")
     assert "<!" not in rendered
-    assert "<http" not in rendered
+    # The link the person typed is a link with its own text (issue 16, point 3).
+    assert "<http://evil.example|click>" in rendered
 
 
 async def latest_view(env: AppEnv) -> dict:
@@ -270,7 +271,7 @@ async def test_decide_button_refuses_others_before_the_modal(app_env: AppEnv) ->
     )
     assert app_env.fake.calls_to("views.open") == []
     refusals = [r.body for r in app_env.fake.responses]
-    assert any("Only the owner" in str(r) for r in refusals)
+    assert any("Only <@U1> (who owns and recorded D-1)" in str(r) for r in refusals)
 
 
 async def test_reassign_and_drop_buttons(app_env: AppEnv) -> None:
@@ -292,7 +293,14 @@ async def test_reassign_and_drop_buttons(app_env: AppEnv) -> None:
             "decision_drop", user_id="U2", value="T1:D-1", channel_id="C1", message=message
         )
     )
-    assert (await decision(app_env)).status == "dropped"
+    assert (await decision(app_env)).status == "open"
+    view = await latest_view(app_env)
+    assert view["callback_id"] == "decision_drop"
+    await app_env.interact(
+        app_env.driver.submit(view, {"reason": {"type": "plain_text_input"}}, user_id="U2")
+    )
+    d = await decision(app_env)
+    assert d.status == "dropped" and d.drop_reason is None
     assert len(app_env.fake.calls_to("chat.update")) == 2
 
 

@@ -81,6 +81,12 @@ PARSERS: dict[str, tuple[Parser, tuple[type, ...], str]] = {
 }
 
 
+def assert_one_line_refusal(message: str, usage: str) -> None:
+    """A parse error is one line on what was wrong; the full usage is kept for help."""
+    assert usage not in message
+    assert "\n" not in message
+
+
 # --- helpers ----------------------------------------------------------------------------
 
 
@@ -168,7 +174,7 @@ def test_parse_ref(token: str, prefix: str, expected: int | None) -> None:
         ),
         ("new Ship it BY Next Week", DecisionNew("Ship it", None, "Next Week")),
         ("new Ship it by friday.", DecisionNew("Ship it", None, "friday")),
-        ("new Decide by committee", DecisionNew("Decide by committee", None, None)),
+        ("new Decide by committee", DecisionNew("Decide by committee", None, None, "by committee")),
         (
             "new Decide by committee by eow",
             DecisionNew("Decide by committee", None, "eow"),
@@ -181,7 +187,10 @@ def test_parse_ref(token: str, prefix: str, expected: int | None) -> None:
             "new Ask <@U111AAA> about pricing",
             DecisionNew("Ask <@U111AAA> about pricing", None, None),
         ),
-        ("new Decide by 3/4 majority", DecisionNew("Decide by 3/4 majority", None, None)),
+        (
+            "new Decide by 3/4 majority",
+            DecisionNew("Decide by 3/4 majority", None, None, "by 3/4 majority"),
+        ),
         ("new Byline style", DecisionNew("Byline style", None, None)),
         ("list", DecisionList("channel")),
         ("list mine", DecisionList("mine")),
@@ -209,8 +218,6 @@ def test_decision_forms(text: str, expected: object) -> None:
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [
-        ("frobnicate", "`/decision` has no subcommand “frobnicate”"),
-        ("Should we ship?", "no subcommand “Should”"),
         ("new", "decision title is missing"),
         ("new <@U123ABC>", "decision title is missing"),
         ("new by friday", "decision title is missing"),
@@ -218,7 +225,12 @@ def test_decision_forms(text: str, expected: object) -> None:
         ("new Decide by tomorow", "couldn't read “tomorow”"),
         ("new Decide by 2026-13-45", "“2026-13-45” is not a real date"),
         ("new Decide by in x days", "couldn't read “in x days”"),
-        ("new Decide by next friday", "couldn't read “next friday”"),
+        ("new Decide by next month", "couldn't read “next month”"),
+        ("new Decide by yesterday", "“yesterday” is in the past"),
+        ("new Decide by 31 feb", "“31 feb” is not a real date"),
+        ("new Fix login <@U0BEN> <@U0CHO>", "A decision has one owner"),
+        ("new Fix login <@U0BEN> <@U0CHO> by friday", "A decision has one owner"),
+        ("new Fix login <@U0BEN> by friday <@U0CHO>", "A decision has one owner"),
         ("new Decide by in 0 days", "from 1 to 3650 days"),
         ("list everything", "takes mine, stalled, all or a @person"),
         ("list mine all", "takes mine, stalled, all or a @person"),
@@ -228,14 +240,15 @@ def test_decision_forms(text: str, expected: object) -> None:
         ("show M-12", "“M-12” is not a decision reference"),
         ("show D-0", "“D-0” is not a decision reference"),
         ("show D-1000000000", "is not a decision reference"),
-        ("show D-12 now", "takes nothing after it"),
+        ("show D-12 now", "takes one decision, but you typed “D-12 now”"),
+        ("show D-1 D-2", "for example `/decision show D-1`"),
         ("reopen", "Say which decision"),
         ("decide D-3", "resolution is missing"),
         ("decide We go with Acme", "“We” is not a decision reference"),
         ("decide D-3 " + "y" * 2001, "is 2001 characters long; the limit is 2000"),
         ("assign D-3", "Say who should own it"),
         ("assign D-3 ana", "“ana” is not a person I can assign"),
-        ("assign D-3 <@U123ABC> <@U456DEF>", "is not a person I can assign"),
+        ("assign D-3 <@U123ABC> <@U456DEF>", "A decision has one owner"),
         ("due D-3", "Say when it is due"),
         ("due D-3 someday", "couldn't read “someday”"),
         ("due D-3 2026-02-30", "not a real date"),
@@ -246,7 +259,7 @@ def test_decision_refusals(text: str, fragment: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         parse_decision(text)
     assert fragment in caught.value.message
-    assert DECISION_USAGE in caught.value.message
+    assert_one_line_refusal(caught.value.message, DECISION_USAGE)
 
 
 def test_date_refusals_list_the_accepted_forms() -> None:
@@ -288,12 +301,11 @@ def test_meeting_forms(text: str, expected: object) -> None:
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [
-        ("begin Planning", "`/meeting` has no subcommand “begin”"),
         ("start", "meeting title is missing"),
         ("log   ", "meeting title is missing"),
         ("start " + "x" * 250, "is 250 characters long; the limit is 200"),
-        ("end now please", "`/meeting end` takes nothing after it"),
-        ("list all", "`/meeting list` takes nothing after it"),
+        ("end now please", "`/meeting end` takes nothing more, but you typed “now please”"),
+        ("list all", "`/meeting list` takes nothing more"),
         ("show", "Say which meeting"),
         ("show D-4", "“D-4” is not a meeting reference"),
     ],
@@ -302,7 +314,7 @@ def test_meeting_refusals(text: str, fragment: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         parse_meeting(text)
     assert fragment in caught.value.message
-    assert MEETING_USAGE in caught.value.message
+    assert_one_line_refusal(caught.value.message, MEETING_USAGE)
 
 
 # --- /outcome ---------------------------------------------------------------------------
@@ -328,7 +340,7 @@ def test_meeting_refusals(text: str, fragment: str) -> None:
         ("DONE a7", OutcomeDone(7)),
         ("done with the migration", OutcomeAdd(None, "done with the migration", None, None)),
         ("help the new hires", OutcomeAdd(None, "help the new hires", None, None)),
-        ("Decided by vote", OutcomeAdd(None, "Decided by vote", None, None)),
+        ("Decided by vote", OutcomeAdd(None, "Decided by vote", None, None, "by vote")),
         ("Mostly agreed", OutcomeAdd(None, "Mostly agreed", None, None)),
     ],
 )
@@ -347,7 +359,7 @@ def test_outcome_forms(text: str, expected: object) -> None:
         ("done", "Say which action"),
         ("done A-0", "“A-0” is not an action reference"),
         ("done D-7", "“D-7” is not an action reference"),
-        ("done A-7 and more", "takes nothing after it"),
+        ("done A-7 and more", "takes one action, but you typed “A-7 and more”"),
         ("Send notes by tomorow", "couldn't read “tomorow”"),
         ("x" * 2001, "is 2001 characters long; the limit is 2000"),
     ],
@@ -356,7 +368,7 @@ def test_outcome_refusals(text: str, fragment: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         parse_outcome(text)
     assert fragment in caught.value.message
-    assert OUTCOME_USAGE in caught.value.message
+    assert_one_line_refusal(caught.value.message, OUTCOME_USAGE)
 
 
 # --- /hygiene ---------------------------------------------------------------------------
@@ -390,10 +402,9 @@ def test_hygiene_forms(text: str, expected: object) -> None:
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [
-        ("purge", "`/hygiene` has no subcommand “purge”"),
-        ("settings now", "`/hygiene settings` takes nothing after it"),
-        ("export csv", "`/hygiene export` takes nothing after it"),
-        ("digest now", "takes nothing after it"),
+        ("settings now", "`/hygiene settings` takes nothing more"),
+        ("export csv", "`/hygiene export` takes nothing more"),
+        ("digest now", "takes only `preview`, but you typed “now”"),
         ("stats year", "takes week or month, `so far` and a #channel"),
         ("stats year", "not “year”"),
         ("stats so", "not “so”"),
@@ -408,7 +419,7 @@ def test_hygiene_refusals(text: str, fragment: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         parse_hygiene(text)
     assert fragment in caught.value.message
-    assert HYGIENE_USAGE in caught.value.message
+    assert_one_line_refusal(caught.value.message, HYGIENE_USAGE)
 
 
 def test_usage_lists_one_line_per_form_with_the_command_name() -> None:
@@ -532,3 +543,85 @@ def test_real_slash_command_fixture_text_parses_without_crashing(name: str) -> N
         _assert_total(name, text)
         _assert_total(name, f"new {text}")
         _assert_total(name, f"{text} <@U123ABC> by friday")
+
+
+@pytest.mark.parametrize(
+    ("parse", "text", "usage", "fragment"),
+    [
+        (
+            parse_decision,
+            "frobnicate",
+            DECISION_USAGE,
+            "`/decision` has no subcommand “frobnicate”.",
+        ),
+        (parse_decision, "Should we ship?", DECISION_USAGE, "no subcommand “Should”."),
+        (parse_decision, "nwe Ship it", DECISION_USAGE, "Did you mean `/decision new`?"),
+        (parse_decision, "shwo D-1", DECISION_USAGE, "Did you mean `/decision show`?"),
+        (parse_decision, "reopne D-1", DECISION_USAGE, "Did you mean `/decision reopen`?"),
+        (parse_meeting, "begin Planning", MEETING_USAGE, "`/meeting` has no subcommand “begin”."),
+        (parse_meeting, "strat Planning", MEETING_USAGE, "Did you mean `/meeting start`?"),
+        (parse_hygiene, "purge", HYGIENE_USAGE, "`/hygiene` has no subcommand “purge”."),
+        (parse_hygiene, "stast", HYGIENE_USAGE, "Did you mean `/hygiene stats`?"),
+    ],
+)
+def test_unknown_subcommands_get_the_full_help_and_a_suggestion(
+    parse: Callable[[str], object], text: str, usage: str, fragment: str
+) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse(text)
+    assert fragment in caught.value.message
+    assert caught.value.message.endswith(usage)
+    if "Did you mean" not in fragment and text != "frobnicate":
+        assert "Did you mean" not in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("due D-3 none", DecisionDue(3, None)),
+        ("due D-3 clear", DecisionDue(3, None)),
+        ("due D-3 No Date", DecisionDue(3, None)),
+        ("due D-3 next friday", DecisionDue(3, "next friday")),
+        ("due D-3 dec 15", DecisionDue(3, "dec 15")),
+        ("new Ship it by end of month", DecisionNew("Ship it", None, "end of month")),
+        ("new Ship it <@U0ANA> by 15 dec", DecisionNew("Ship it", "U0ANA", "15 dec")),
+        ("new Ship it by in a week", DecisionNew("Ship it", None, "in a week")),
+        (
+            "new Ask <@U0BEN> about login <@U0CHO>",
+            DecisionNew("Ask <@U0BEN> about login", "U0CHO", None),
+        ),
+    ],
+)
+def test_new_date_forms_and_clearing(text: str, expected: object) -> None:
+    assert parse_decision(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("log Retro", MeetingLog("Retro")),
+        ("log Retro on monday", MeetingLog("Retro", "monday")),
+        ("log Retro on dec 1 at 14:30", MeetingLog("Retro", "dec 1", "14:30")),
+        ("log Retro on 2026-11-30 at 9am", MeetingLog("Retro", "2026-11-30", "9am")),
+        ("log Retro at 2:30 pm", MeetingLog("Retro", None, "2:30 pm")),
+        ("log Notes on onboarding", MeetingLog("Notes on onboarding")),
+        ("log Look at the roadmap", MeetingLog("Look at the roadmap")),
+    ],
+)
+def test_meeting_log_takes_a_past_date_and_time(text: str, expected: MeetingLog) -> None:
+    assert parse_meeting(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("log Retro on next friday", "is in the future"),
+        ("log Retro on 31 feb", "is not a real date"),
+        ("log Retro on monday at 25:00", "is not a real time"),
+    ],
+)
+def test_meeting_log_refusals(text: str, fragment: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse_meeting(text)
+    assert fragment in caught.value.message
+    assert_one_line_refusal(caught.value.message, MEETING_USAGE)

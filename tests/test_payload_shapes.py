@@ -122,10 +122,13 @@ async def test_slacks_own_block_actions_body_reaches_the_app(app_env: AppEnv) ->
     from bot.decisions import service
     from bot.workspace import WorkspaceKey
 
+    # The Drop button opens its reason modal (issue 16) from Slack's own payload.
+    opened = app_env.fake.calls_to("views.open")
+    assert opened and opened[-1].params["view"]["callback_id"] == "decision_drop"
     async with app_env.deps.db.transaction() as session:
         assert (
             await service.get_decision(session, ws=WorkspaceKey("T1"), number=1)
-        ).status == "dropped"
+        ).status == "open"
 
 
 async def test_slacks_own_app_home_event_reaches_the_app(app_env: AppEnv) -> None:

@@ -197,7 +197,8 @@ async def test_user_text_in_a_reminder_cannot_ping_or_link(rig: Rig) -> None:
     await rig.tick()
     (post,) = rig.posts()
     rendered = post["text"] + str(post["blocks"])
-    assert "<!channel>" not in rendered and "<http" not in rendered
+    assert "<!channel>" not in rendered
+    assert "<http://evil.example|here>" in rendered  # the link as typed (issue 16)
     assert "@everyone" not in rendered
 
 

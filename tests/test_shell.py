@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -425,7 +426,10 @@ async def test_a_scripted_session_shows_cards_refusals_forms_and_home(sandbox: S
     )
     text = console.text
     assert problems == 0, text
-    assert "[only you] Recorded *D-1*. Owner: @ben." in text
+    assert (
+        "[only you] Recorded *D-1* “Pick a payroll vendor” — owner @ben, due Fri 27 Nov 2026 "
+        "(you said “friday”), in #general." in text
+    )
     assert (
         "[#general] bot:\n  *D-1* · Pick a payroll vendor\n    Owner: @ben · Due: Fri 27 Nov 2026"
         in text
@@ -513,13 +517,13 @@ async def test_the_demo_week_runs_end_to_end(sandbox: Sandbox) -> None:
     text = console.text
     assert problems == 0, "\n".join(shell.problems)
     milestones = [
-        "[only you] Recorded *D-1*. Owner: @ben.",
+        "[only you] Recorded *D-1* “Pick a payroll vendor” — owner @ben, due Fri 27 Nov 2026",
         "[modal] not accepted:",
-        "[only you] Only the owner (@ana)",
+        "[only you] Only @ana (who owns and recorded D-3)",
         "@ana started *M-1* · Design review",
-        ":warning: *No outcomes recorded.*",
+        ":warning: *No outcomes recorded yet.*",
         "[DM to ana] bot:\n  :memo: *M-1* · Design review",
-        "Outcomes: 2 outcomes",
+        "Status: 2 outcomes",
         # D-1 is due Friday: not stalled for being quiet before then, so no reminder to ben.
         "@ben decided *D-1* Pick a payroll vendor: Gusto, starting in January",
         "[#leads] bot:\n  :rotating_light: *D-2*",
@@ -590,3 +594,62 @@ async def test_a_prompted_field_shows_its_choices_and_current_value() -> None:
     assert console.lines == ["    (one of: ana, ben, cho)"]
     assert console.asked == ["  Owner [@ana]> "]
     assert BEN.name in prompt.choices and ANA.is_admin
+
+
+async def test_dates_show_in_the_acting_persons_zone_and_as_works_from_a_dm(
+    sandbox: Sandbox,
+) -> None:
+    """Issue 16 points 5 and 7: Slack's date token reads in each reader's zone; `:as` from a
+    DM goes to the new person's DM instead of refusing."""
+    console = Transcript()
+    shell = Shell(sandbox, console)
+    problems = await run_script(
+        shell,
+        """\
+/meeting log Retro on friday at 14:30
+/meeting show M-1
+:as cho
+/meeting show M-1
+:in dm
+:as ben
+""",
+    )
+    text = console.text
+    assert problems == 0, text
+    # 14:30 in Berlin (ana) is 13:30 UTC, 22:30 in Tokyo (cho).
+    assert "Held Fri 20 Nov 2026 14:30" in text
+    assert "Held Fri 20 Nov 2026 22:30" in text
+    assert "UTC" not in text.split(":as cho", 1)[1]
+    assert "not in that channel" not in text
+    assert "In your DM with" in text.rsplit(":as ben", 1)[1]
+
+
+async def test_press_on_a_reference_matches_it_exactly(sandbox: Sandbox) -> None:
+    """Issue 16 point 7: `:press Drop on D-1` is D-1's card, never the later D-12's."""
+    console = Transcript()
+    shell = Shell(sandbox, console)
+    script = "".join(f"/decision new Item {n}\n" for n in range(1, 13)) + ":press Drop on D-1\n"
+    problems = await run_script(shell, script)
+    text = console.text
+    assert problems == 0, text
+    [opened] = sandbox.fake.calls_to("views.open")
+    assert opened.params["view"]["title"]["text"] == "Drop D-1"
+
+
+async def test_uploaded_files_are_saved_and_their_path_shown(sandbox: Sandbox) -> None:
+    """Issue 16 point 7: an export can be opened, not just seen as "[file] … (8.7 KB)"."""
+    console = Transcript()
+    shell = Shell(sandbox, console)
+    problems = await run_script(shell, "/decision new Pick a vendor\n/hygiene export\n")
+    text = console.text
+    assert problems == 0, text
+    saved = re.findall(r"saved as (\S+\.csv)", text)
+    assert saved, text
+    contents = saved_contents(saved, sandbox.files_dir)
+    assert any("Pick a vendor" in content for content in contents)
+
+
+def saved_contents(names: list[str], folder: Path) -> list[str]:
+    paths = [Path(name) for name in names]
+    assert all(path.parent == folder and path.is_file() for path in paths)
+    return [path.read_text() for path in paths]

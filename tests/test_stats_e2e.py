@@ -236,3 +236,19 @@ async def test_meeting_ended_minutes_ago_is_not_yet_judged(app_env: AppEnv) -> N
     text = str(last_response(app_env)["blocks"])
     assert "*Outcome rate*\\n100% of 1" in text
     assert "1 still within the outcome grace period" in text
+
+
+async def test_digest_preview_midweek_is_the_next_digest_computed_now(app_env: AppEnv) -> None:
+    """Issue 16 point 6: on a Thursday the preview is the digest due next Monday, for the week
+    running now, not last week's digest that already went out."""
+    await seed(app_env)
+    # Thursday 3 Dec 2026: the next digest (Monday 7 Dec) reports Mon 30 Nov – Sun 6 Dec.
+    app_env.deps.clock.set(utc(2026, 12, 3, 10))  # type: ignore[attr-defined]
+    await app_env.command("/hygiene", "digest preview", user_id="U1", channel_id="C1")
+    body = last_response(app_env)
+    text = str(body["blocks"])
+    assert "Preview of the digest due <!date^" in text
+    assert "covering Mon 30 Nov 2026 – Sun 6 Dec 2026, with the numbers as they are now." in text
+    assert "*Week of Mon 30 Nov*" in text
+    assert "Mon 23 Nov 2026 – Sun 29 Nov 2026 (" not in text
+    assert check_message(body) == []

@@ -52,14 +52,15 @@ def test_escape_makes_control_sequences_inert() -> None:
         ("grid <@W0042|bob>", "grid <@W0042>"),
         ("see <#C0123|general>", "see <#C0123>"),
         ("legacy <#G0123>", "legacy <#G0123>"),
-        ("<!channel> now", "&lt;!channel&gt; now"),
-        ("<!here|here>", "&lt;!here|here&gt;"),
-        ("<!everyone>", "&lt;!everyone&gt;"),
-        ("<!subteam^S123|@eng>", "&lt;!subteam^S123|@eng&gt;"),
-        ("<http://evil.example|innocent>", "&lt;http://evil.example|innocent&gt;"),
+        # Issue 16: what Slack made of typed words reads as typed and pings nobody.
+        ("<!channel> now", f"@{BROADCAST_BREAKER}channel now"),
+        ("<!here|here>", f"@{BROADCAST_BREAKER}here"),
+        ("<!everyone>", f"@{BROADCAST_BREAKER}everyone"),
+        ("<!subteam^S123|@eng>", "@eng"),
+        ("<http://evil.example|innocent>", "<http://evil.example|innocent>"),
         ("<mailto:a@b.example|boss>", "&lt;mailto:a@b.example|boss&gt;"),
         ("<@u123>", "&lt;@u123&gt;"),
-        ("<@U1|<!here>>", "&lt;@U1|&lt;!here&gt;&gt;"),
+        ("<@U1|<!here>>", f"&lt;@U1|@{BROADCAST_BREAKER}here&gt;"),
         ("a & b > c", "a &amp; b &gt; c"),
         ("*bold* _it_ ~s~ `code`", "*bold* _it_ ~s~ `code`"),
         ("hey @channel and @HERE, @everyone!", None),
@@ -113,19 +114,25 @@ hostile_text = st.lists(
 LIVE_MENTION = re.compile(r"<@[UW][A-Z0-9]+>|<#[CG][A-Z0-9]+>")
 ENTITY = re.compile(r"&(amp|lt|gt);")
 LABELLED_MENTION = re.compile(r"<([@#][A-Z][A-Z0-9]+)\|[^<>]*>")
+TYPED_LINK = re.compile(r"<https?://[^\s<>|]+(?:\|[^<>]+)?>", re.IGNORECASE)
 BROADCAST_WORD = re.compile(r"(?<!\w)@(channel|here|everyone)\b", re.IGNORECASE)
 
 
 def assert_safe_mrkdwn(out: str) -> None:
     assert "<!" not in out
-    assert "<http" not in out.lower()
+    # A link the person typed stays a link (issue 16): whole, with a label that cannot ping.
+    for link in re.findall(r"<https?://[^>]*>?", out, re.IGNORECASE):
+        assert re.fullmatch(r"<https?://[^\s<>|]+(\|[^<>]+)?>", link, re.IGNORECASE), link
     assert "<mailto" not in out.lower()
     for position, char in enumerate(out):
         if char == "<":
-            assert LIVE_MENTION.match(out, position), (out, position)
+            assert LIVE_MENTION.match(out, position) or TYPED_LINK.match(out, position), (
+                out,
+                position,
+            )
         if char == "&":
             assert ENTITY.match(out, position), (out, position)
-    assert out.count(">") == len(LIVE_MENTION.findall(out))
+    assert out.count(">") == len(LIVE_MENTION.findall(out)) + len(TYPED_LINK.findall(out))
     assert not BROADCAST_WORD.search(out)
 
 
@@ -138,6 +145,8 @@ def test_render_user_text_never_renders_live_controls(typed: str) -> None:
     assert len(out.splitlines()) <= 1
     # Nothing else typed is lost: readers see what was typed, minus mention labels, with each
     # line break (and the spaces around it) shown as one space.
+    if "<!" in typed or re.search(r"<https?://", typed, re.IGNORECASE):
+        return  # rendered as Slack shows them (issue 16); test_text_edge checks those words
     shown = unescape(out).replace(BROADCAST_BREAKER, "")
     labels_dropped = LABELLED_MENTION.sub(
         lambda m: f"<{m.group(1)}>" if LIVE_MENTION.fullmatch(f"<{m.group(1)}>") else m.group(0),

@@ -10,10 +10,13 @@ silently), titles are stored on one line, and typed text never starts a line of 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.decisions.models import Decision
@@ -171,3 +174,57 @@ def test_find_unstorable_walks_deep_payloads_without_recursion() -> None:
     view = {"view": {"state": {"values": {"title": {"input": {"value": "\ud800"}}}}}}
     hit = find_unstorable(view)
     assert hit is not None and hit.view_block == "title"
+
+
+# --- issue 16 point 3: user text renders as typed, nothing pings a group ----------------------
+
+_BROADCAST_OR_GROUP = ("<!here", "<!channel", "<!everyone", "<!subteam")
+
+
+def test_typed_entities_render_as_typed() -> None:
+    assert render_user_text("Ship <!here> @here") == "Ship @\u2060here @\u2060here"
+    assert render_user_text("see <https://docs.example.com/rfc/42>") == (
+        "see <https://docs.example.com/rfc/42>"
+    )
+    assert render_user_text("*bold* … <https://evil.example|click me>") == (
+        "*bold* … <https://evil.example|click me>"
+    )
+    assert render_user_text("<!subteam^S1|@team> <@U1|ana> <#C1|general>") == "@team <@U1> <#C1>"
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.text(alphabet="<>|!@&^*_~ abhtps:/.#UC1", max_size=12),
+            st.sampled_from(
+                [
+                    "<!here>",
+                    "<!channel|channel>",
+                    "<!everyone>",
+                    "<!subteam^S1|@team>",
+                    "@here",
+                    "<https://a.example|a <b>",
+                    "<https://a.example|<!here>>",
+                    "<https://a.example>",
+                    "<@U1>",
+                    "<#C1|x>",
+                    "<!date^1^{date}|x>",
+                ]
+            ),
+        ),
+        max_size=8,
+    ).map("".join)
+)
+def test_hostile_text_never_pings_a_group_and_never_garbles(text: str) -> None:
+    rendered = render_user_text(text)
+    assert not any(bad in rendered for bad in _BROADCAST_OR_GROUP)
+    assert re.search(r"(?<!\w)@(here|channel|everyone)", rendered, re.I) is None
+    # Every "<" opens a mention or a link and closes it before any other "<": nothing garbled.
+    for entity in re.findall(r"<[^>]*>?", rendered):
+        assert re.fullmatch(
+            r"<(@[UW][A-Z0-9]+|#[CG][A-Z0-9]+|https?://[^\s<>|]+(\|[^<>]+)?)>", entity, re.I
+        ), entity
+    # Words typed outside entities are still there, as typed.
+    plain = re.sub(r"<[^>]*>", " ", text)
+    for word in re.findall(r"[a-z]{3,}", plain):
+        assert word in rendered.replace("\u2060", "")

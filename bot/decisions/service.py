@@ -82,6 +82,11 @@ def _record(
 def _ensure_may_change(decision: Decision, actor: Actor) -> None:
     if actor.is_admin or actor.user_id in (decision.creator_id, decision.owner_id):
         return
+    if decision.owner_id == decision.creator_id:
+        raise Forbidden(
+            f"Only <@{decision.owner_id}> (who owns and recorded {decision.ref}) or a workspace "
+            "admin can change it."
+        )
     raise Forbidden(
         f"Only the owner (<@{decision.owner_id}>), the person who recorded {decision.ref} "
         f"(<@{decision.creator_id}>) or a workspace admin can change it."
@@ -96,9 +101,9 @@ ensure_may_change = _ensure_may_change
 def _ensure_open(decision: Decision, doing: str) -> None:
     if decision.status != DecisionStatus.OPEN:
         hint = f" Use `/decision reopen {decision.ref}` first." if doing != "reopen" else ""
-        raise Conflict(
-            f"{decision.ref} is already {decision.status}, so it can't be {doing}.{hint}"
-        )
+        if doing == str(decision.status):
+            raise Conflict(f"{decision.ref} is already {decision.status}.{hint}")
+        raise Conflict(f"{decision.ref} is {decision.status}, so it can't be {doing}.{hint}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -719,6 +724,12 @@ async def home_decisions(
         offset=waiting_offset,
     )
     return owned, waiting
+
+
+def ensure_may_drop(decision: Decision, actor: Actor) -> None:
+    """Raise what ``drop`` would for ``actor`` before any reason is asked for."""
+    _ensure_may_change(decision, actor)
+    _ensure_open(decision, "dropped")
 
 
 def ensure_may_decide(decision: Decision, actor: Actor) -> None:

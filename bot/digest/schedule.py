@@ -63,6 +63,16 @@ def digest_due(now: datetime, cadence: CadenceConfig) -> DigestDue | None:
     return DigestDue(period_key=week.key, due_at=due_at, week=week)
 
 
+def next_digest_moment(now: datetime, cadence: CadenceConfig) -> datetime:
+    """The moment of the next digest to go out: the current one while it is still being sent
+    (within `DIGEST_LATE_LIMIT` of its moment), else the first one after ``now``."""
+    schedule = cadence.digest
+    last = last_weekly_moment(now, cadence.zone, schedule.day, schedule.time)
+    if now - last < DIGEST_LATE_LIMIT:
+        return last
+    return last_weekly_moment(now + timedelta(days=7), cadence.zone, schedule.day, schedule.time)
+
+
 def reported_week(moment: datetime, cadence: CadenceConfig) -> Period:
     """The last whole digest week ended at or before ``moment``: what a digest sent then reports."""
     return previous_week(week_of(moment, cadence), cadence)

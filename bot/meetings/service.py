@@ -162,18 +162,29 @@ async def log_meeting(
     organizer_id: str,
     channel_id: str,
     now: datetime,
+    held_at: datetime | None = None,
 ) -> Meeting:
-    """Record a meeting that already happened; it ends now and owes its outcomes straight away."""
+    """Record a meeting that already happened, at ``held_at`` (default: now).
+
+    It owes its outcomes straight away. A moment after ``now`` is refused: it has not happened.
+    """
     title = require_text(title, what="meeting title", limit=TITLE_MAX, single_line=True)
+    held = now if held_at is None else held_at
+    if held > now:
+        raise InvalidInput(
+            "That time is still to come; `/meeting log` records a meeting that already "
+            "happened, for example `/meeting log Retro on monday at 10:00`."
+        )
     meeting = await _new_meeting(
         session,
         ws=ws,
         title=title,
         organizer_id=organizer_id,
         channel_id=channel_id,
-        now=now,
-        ended_at=now,
+        now=held,
+        ended_at=held,
     )
+    meeting.created_at = now
     session.add(meeting)
     await session.flush()
     return meeting
@@ -475,6 +486,11 @@ async def get_action(
 def ensure_may_change_action(outcome: Outcome, actor: Actor) -> None:
     if actor.is_admin or actor.user_id in (outcome.owner_id, outcome.creator_id):
         return
+    if outcome.owner_id == outcome.creator_id:
+        raise Forbidden(
+            f"Only <@{outcome.owner_id}> (who owns and recorded {outcome.ref}) or a workspace "
+            "admin can change it."
+        )
     owner = f"the owner (<@{outcome.owner_id}>), " if outcome.owner_id else ""
     raise Forbidden(
         f"Only {owner}the person who recorded {outcome.ref} (<@{outcome.creator_id}>) "

@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 JsonDict = Mapping[str, Any]
 
@@ -47,6 +49,10 @@ class Names(Protocol):
 
     def channel_name(self, channel_id: str) -> str | None: ...
 
+    def reader_zone(self) -> str | None:
+        """The time zone of the person reading, as Slack renders ``<!date…>`` in it."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class NoNames:
@@ -56,6 +62,9 @@ class NoNames:
         return None
 
     def channel_name(self, channel_id: str) -> str | None:
+        return None
+
+    def reader_zone(self) -> str | None:
         return None
 
 
@@ -102,15 +111,41 @@ def _control(inner: str, names: Names) -> str:
     if target.startswith("#"):
         return "#" + (names.channel_name(target[1:]) or label or target[1:])
     if target.startswith("!"):
-        return _special(target[1:], label)
+        return _special(target[1:], label, names)
     if label:
         return f"{label} ({target})"
     return target
 
 
-def _special(command: str, label: str) -> str:
-    """``<!here>``, ``<!subteam^S1|@team>``, ``<!date^…|fallback>`` as the client shows them."""
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _date_token(command: str, zone_name: str | None) -> str | None:
+    """``date^<stamp>^{date_short_pretty} {time}`` in the reader's zone, as Slack shows it."""
+    parts = command.split("^")
+    if len(parts) < 3 or not parts[1].isdigit() or not zone_name:
+        return None
+    try:
+        moment = datetime.fromtimestamp(int(parts[1]), ZoneInfo(zone_name))
+    except (ValueError, OverflowError, KeyError, ZoneInfoNotFoundError):
+        return None
+    day = f"{_WEEKDAYS[moment.weekday()]} {moment.day} {_MONTHS[moment.month - 1]} {moment.year}"
+    return (
+        parts[2]
+        .replace("{date_short_pretty}", day)
+        .replace("{date_short}", day)
+        .replace("{date}", day)
+        .replace("{time}", moment.strftime("%H:%M"))
+    )
+
+
+def _special(command: str, label: str, names: Names) -> str:
+    """``<!here>``, ``<!subteam^S1|@team>``, ``<!date^…|fallback>`` as the client shows them;
+    a date in the reading person's own zone, as Slack would."""
     name = command.split("^", 1)[0]
+    if name == "date" and (shown := _date_token(command, names.reader_zone())) is not None:
+        return shown
     if name in ("here", "channel", "everyone"):
         return "@" + name
     if label:

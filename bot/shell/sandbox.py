@@ -77,6 +77,8 @@ class Sandbox:
     driver: SlackDriver
     world: World
     jobs: Jobs
+    #: Where files the app uploads (exports, the trend chart) are saved, to be opened.
+    files_dir: Path
 
     @classmethod
     @asynccontextmanager
@@ -121,7 +123,8 @@ class Sandbox:
                         team_id=TEAM_ID,
                         response_url_for=fake.response_url,
                     )
-                    sandbox = cls(settings, deps, clock, fake, driver, world, jobs)
+                    files_dir = database.parent / "sandbox-files"
+                    sandbox = cls(settings, deps, clock, fake, driver, world, jobs, files_dir)
                     yield sandbox
                     await sandbox.settle()
             finally:

@@ -10,9 +10,11 @@ a script.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
@@ -60,6 +62,8 @@ TICK_STEPS = (
 LONG_TICK_STEP = timedelta(hours=1)
 #: How many rendered messages with buttons `:press` remembers.
 PRESSABLE_MEMORY = 200
+#: What `:press … on D-2` names exactly: an item reference, not text containing it.
+_REFERENCE = re.compile(r"[DMA]-[0-9]+", re.IGNORECASE)
 
 HELP = """\
 Type as the current person in the current channel:
@@ -264,8 +268,14 @@ class Shell:
         if person is None:
             self.problem(f"Nobody called {name!r}; pick one of {self.world.names_list()}.")
             return
+        was_dm = self.channel == self.world.dm_id(self.user.id)
         self.user = person
-        if not self.world.may_see(person.id, self.channel):
+        self.world.reader_tz = person.tz
+        if was_dm:
+            # From someone's DM with the app, the new person goes to their own.
+            self.channel = self.world.dm_id(person.id)
+            self.note(f"In your DM with {self.world.bot_name}.")
+        elif not self.world.may_see(person.id, self.channel):
             self.channel = self.world.rooms[0].id
             self.note(f"{person.name} is not in that channel; moved to {self.where()}.")
         self.note(f"You are {person.name} ({person.real_name}, {person.tz}).")
@@ -442,6 +452,19 @@ class Shell:
                 continue
             return action_for(control, state)
 
+    def _save_file(self, name: str, content: bytes) -> Path:
+        """Write an uploaded file under the sandbox's folder; a name used before gets a number."""
+        folder = self.sandbox.files_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        safe = re.sub(r"[^A-Za-z0-9._-]", "_", Path(name).name) or "file"
+        path = folder / safe
+        for n in itertools.count(2):
+            if not path.exists():
+                break
+            path = folder / f"{Path(safe).stem}-{n}{Path(safe).suffix}"
+        path.write_bytes(content)
+        return path
+
     def _about(self, target: Pressable, about: str | None) -> bool:
         """Whether ``target`` is what ``on <about>`` names: a place (``#design``, ``dm``) or a
         surface whose text mentions it (``D-2``)."""
@@ -452,6 +475,10 @@ class Shell:
         if about.startswith("#"):
             room = self.world.room(about)
             return room is not None and target.channel == room.id
+        if _REFERENCE.fullmatch(about):
+            # A reference names one item exactly: "D-2" is not the start of "D-29".
+            pattern = rf"(?<![A-Za-z0-9-]){re.escape(about)}(?![0-9])"
+            return re.search(pattern, target.text, re.IGNORECASE) is not None
         return about.lower() in target.text.lower()
 
     def _visible_pressables(self, user_id: str) -> list[Pressable]:
@@ -628,7 +655,8 @@ class Shell:
                     )
                 case FileShared(file=f):
                     size = render.size_text(len(f.content))
-                    lines = [f"[file] {f.name} ({size})"]
+                    saved = self._save_file(f.name, f.content)
+                    lines = [f"[file] {f.name} ({size}), saved as {saved}"]
                     if f.title and f.title != f.name:
                         lines.append(f.title)
                     if f.initial_comment:

@@ -91,6 +91,8 @@ class World:
         self.rooms = rooms
         self.bot_user_id = bot_user_id
         self.bot_name = bot_name
+        #: The zone of whoever the sandbox acts as: Slack shows each reader dates in theirs.
+        self.reader_tz: str | None = people[0].tz if people else None
 
     def populate(self, fake: FakeSlack) -> None:
         for person in self.people:
@@ -117,6 +119,9 @@ class World:
     def channel_name(self, channel_id: str) -> str | None:
         room = self.room_by_id(channel_id)
         return room.name if room else None
+
+    def reader_zone(self) -> str | None:
+        return self.reader_tz
 
     # --- lookups ----------------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ class View(enum.StrEnum):
     NEW_DECISION = "decision_new"
     DECIDE = "decision_decide"
     ADD_ACTION = "decision_add_action"
+    DROP = "decision_drop"
     RECORD_OUTCOMES = "meeting_record_outcomes"
     NO_OUTCOME = "meeting_no_outcome"
     RECORD_OUTCOME = "outcome_record"

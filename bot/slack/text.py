@@ -15,7 +15,7 @@ Every function is pure so rendering code and tests can use them freely.
 """
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -28,9 +28,16 @@ BROADCAST_BREAKER: Final = "\u2060"
 _USER_ID = r"[UW][A-Z0-9]+"
 _CHANNEL_ID = r"[CG][A-Z0-9]+"
 
-# A Slack-escaped mention, as slash commands with ``should_escape`` deliver it. The optional
-# ``|label`` is the name at the time of typing; Slack renders the current name without it.
-_KEPT_MENTION = re.compile(rf"<@({_USER_ID})(?:\|[^<>]*)?>|<#({_CHANNEL_ID})(?:\|[^<>]*)?>")
+# What Slack made of what the person typed: a mention (its optional ``|label`` is the name at
+# typing time; Slack renders the current name without it), a link (``<https://x>`` or ``<https://x|text>``),
+# a broadcast (``<!here>``) or a user group (``<!subteam^S1|@team>``). Rendered as typed: the
+# link stays a link with its own text, the broadcast and the group read as words.
+_TYPED_ENTITY = re.compile(
+    rf"<@({_USER_ID})(?:\|[^<>]*)?>|<#({_CHANNEL_ID})(?:\|[^<>]*)?>"
+    r"|<((?i:https?)://[^\s<>|]+)(?:\|([^<>]*))?>"
+    r"|<!(here|channel|everyone)(?:\|[^<>]*)?>"
+    r"|<!subteam\^[A-Z0-9]+(?:\|([^<>]*))?>"
+)
 # No trailing word boundary: "@here0" cut to "@here" by truncation must still be harmless.
 _BARE_BROADCAST = re.compile(r"(?<!\w)@(channel|here|everyone)", re.IGNORECASE)
 _USER_ID_ONLY = re.compile(rf"{_USER_ID}")
@@ -81,22 +88,38 @@ def render_user_text(text: str) -> str:
     """Render text a person typed as mrkdwn, keeping only user and channel mentions live.
 
     ``<@U…>``/``<@W…>`` and ``<#C…>`` (also legacy private ``<#G…>``) stay mentions, without
-    their ``|label``. Everything else that Slack would interpret, broadcasts, user groups,
-    links, dates, is escaped and shows as typed. The bare words ``@channel``, ``@here`` and
-    ``@everyone`` get an invisible :data:`BROADCAST_BREAKER`. Formatting characters (``*``,
-    ``_``, ``~``, backticks) are left alone: formatting is not dangerous. Line breaks become
-    spaces, so the text stays on the line the app put it on.
+    their ``|label``. A link the person typed stays a link with its own text; ``<!here>`` and
+    user groups read as the words typed ("@here") and ping nobody; anything else Slack would
+    interpret (dates, other ``<!…>``) is escaped and shows as typed. The bare words
+    ``@channel``, ``@here`` and ``@everyone`` get an invisible :data:`BROADCAST_BREAKER`.
+    Formatting characters (``*``, ``_``, ``~``, backticks) are left alone: formatting is not
+    dangerous. Line breaks become spaces, so the text stays on the line the app put it on.
     """
     text = _LINE_BREAK.sub(" ", text)
     parts: list[str] = []
     last = 0
-    for match in _KEPT_MENTION.finditer(text):
-        parts.append(_neutralise_broadcast_words(escape(text[last : match.start()])))
-        user_id, channel_id = match.groups()
-        parts.append(mention(user_id) if user_id else channel_mention(channel_id))
+    for match in _TYPED_ENTITY.finditer(text):
+        parts.append(_inert(text[last : match.start()]))
+        user_id, channel_id, url, label, broadcast, group = match.groups()
+        if user_id:
+            parts.append(mention(user_id))
+        elif channel_id:
+            parts.append(channel_mention(channel_id))
+        elif url:
+            shown = _inert(label).strip() if label else ""
+            parts.append(f"<{url.replace('&', '&amp;')}|{shown}>" if shown else f"<{url}>")
+        elif broadcast:
+            parts.append(_inert(f"@{broadcast.lower()}"))
+        else:
+            parts.append(_inert(group if group else "@group"))
         last = match.end()
-    parts.append(_neutralise_broadcast_words(escape(text[last:])))
+    parts.append(_inert(text[last:]))
     return "".join(parts)
+
+
+def _inert(text: str) -> str:
+    """Typed words that can do nothing in mrkdwn: escaped, broadcast words broken."""
+    return _neutralise_broadcast_words(escape(text))
 
 
 def render_user_paragraphs(text: str) -> str:
@@ -174,3 +197,40 @@ def until_text(until: datetime, zone: ZoneInfo) -> str:
     """An instant soon, on a person's clock, e.g. ``Mon 30 Nov, 09:00``."""
     local = until.astimezone(zone)
     return f"{day_text(local.date())}, {local:%H:%M}"
+
+
+def due_understood(due: date | None, said: str | None, kept_by: str | None) -> str:
+    """How an acknowledgement reports a due date: as a date and in the person's own words.
+
+    ``kept_by`` is a trailing "by …" that was not read as a date and stayed in the title; the
+    ack says so, so that a misread shows at once.
+    """
+    if due is not None:
+        words = f" (you said {_quoted(said)})" if said else ""
+        return f"due {date_text(due)}{words}"
+    if kept_by:
+        return f"no due date: I read {_quoted(kept_by)} as part of the title"
+    return "no due date"
+
+
+def place_text(channel_id: str) -> str:
+    """Where something was recorded: a channel link, or "this conversation" for a DM."""
+    if _CHANNEL_ID_ONLY.fullmatch(channel_id):
+        return f"in {channel_mention(channel_id)}"
+    return "in this conversation"
+
+
+def _quoted(text: str) -> str:
+    return f"“{render_user_text(' '.join(text.split()))}”"
+
+
+def full_stop(rendered: str) -> str:
+    """``rendered`` ended as a sentence: a full stop unless it already ends in one ("keep?")."""
+    return rendered if rendered.rstrip().endswith((".", "?", "!", "…")) else f"{rendered}."
+
+
+def moment_token(moment: datetime) -> str:
+    """An instant each reader's Slack shows in their own zone, with a UTC fallback."""
+    stamp = int(moment.timestamp())
+    fallback = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{stamp}^{{date_short_pretty}} {{time}}|{fallback}>"

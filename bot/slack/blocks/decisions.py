@@ -159,7 +159,9 @@ def _snoozed_until(detail: dict[str, Any], zone: ZoneInfo) -> str:
 
 
 def _event_text(event: DecisionEvent, zone: ZoneInfo) -> str:
-    when = event.at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    # Slack's date token: each reader sees their own zone; the fallback is the asker's.
+    fallback = event.at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    when = f"<!date^{int(event.at.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
     who = mention(event.actor_id)
     detail = event.detail or {}
     match event.action:
@@ -437,6 +439,26 @@ def add_action_modal(d: Decision, *, owner_id: str) -> Block:
             ).to_dict(),
         ],
         metadata={"team": d.team_id, "number": str(d.number)},
+    )
+
+
+def drop_modal(d: Decision, *, origin: dict[str, str]) -> Block:
+    """The Drop button's question: an optional reason, so the card can say why."""
+    return modal(
+        callback_id=ViewId.DROP,
+        title=f"Drop {d.ref}",
+        submit="Drop",
+        blocks=[
+            section(f"*{d.ref}* · {render_user_text(d.title)}"),
+            _text_input(
+                BlockId.REASON,
+                "Why is it no longer needed? (optional)",
+                max_length=validation.TEXT_MAX,
+                optional=True,
+                placeholder="e.g. Superseded by D-12",
+            ),
+        ],
+        metadata={"team": d.team_id, "number": str(d.number), **origin},
     )
 
 

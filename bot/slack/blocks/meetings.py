@@ -9,7 +9,7 @@ item twice without a clash.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -50,6 +50,7 @@ from bot.slack.text import (
     date_text,
     escape,
     mention,
+    moment_token,
     render_user_text,
     truncate,
 )
@@ -76,9 +77,7 @@ Decisions = Mapping[int, Decision]
 
 def moment_text(moment: datetime) -> str:
     """An instant that each reader's Slack shows in their own time zone (UTC as a fallback)."""
-    stamp = int(moment.timestamp())
-    fallback = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{stamp}^{{date_short_pretty}} {{time}}|{fallback}>"
+    return moment_token(moment)
 
 
 def where(channel_id: str) -> str:
@@ -104,7 +103,7 @@ def when_text(meeting: Meeting) -> str:
     if meeting.ended_at is None:
         return f"Open since {moment_text(meeting.started_at)}"
     if meeting.ended_at == meeting.started_at:
-        return f"Logged {moment_text(meeting.ended_at)}"
+        return f"Held {moment_text(meeting.ended_at)}"
     return f"Ended {moment_text(meeting.ended_at)}{_duration(meeting)}"
 
 
@@ -235,7 +234,7 @@ def meeting_summary(
                 f"*Organizer*\n{mention(meeting.organizer_id)}",
                 f"*Channel*\n{where(meeting.channel_id)}",
                 f"*When*\n{when_text(meeting)}",
-                f"*Outcomes*\n{state_text(meeting, len(outcomes))}",
+                f"*Status*\n{state_text(meeting, len(outcomes))}",
             ],
         )
     ]
@@ -253,8 +252,8 @@ def meeting_summary(
     elif meeting.ended_at is not None:
         blocks.append(
             section(
-                ":warning: *No outcomes recorded.* A meeting without an outcome is activity, not "
-                "execution: record what it produced, or say why it needed nothing."
+                ":warning: *No outcomes recorded yet.* Record what it produced, or mark that it "
+                "needed none."
             )
         )
         if buttons:

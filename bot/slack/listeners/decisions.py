@@ -30,7 +30,14 @@ from bot.slack.modal_state import view_metadata, view_value
 from bot.slack.parsing import commands as grammar
 from bot.slack.parsing.dates import parse_date
 from bot.slack.parsing.items import item_number
-from bot.slack.text import mention, render_user_text, unescape
+from bot.slack.text import (
+    due_understood,
+    full_stop,
+    mention,
+    place_text,
+    render_user_text,
+    unescape,
+)
 from bot.visibility import Visibility
 from bot.workspace import Actor, WorkspaceKey
 
@@ -41,6 +48,7 @@ def register(app: AsyncApp) -> None:
     app.command(Command.DECISION)(decision_command)
     app.view(ViewId.NEW_DECISION)(new_decision_submitted)
     app.view(ViewId.DECIDE)(decide_submitted)
+    app.view(ViewId.DROP)(drop_submitted)
     app.action(Action.DECIDE)(decide_pressed)
     app.action(Action.REASSIGN)(reassign_selected)
     app.action(Action.DROP)(drop_pressed)
@@ -76,9 +84,11 @@ async def decision_command(
             )
         case grammar.DecisionNew() | grammar.DecisionLog():
             if isinstance(cmd, grammar.DecisionNew):
-                due = await _due(deps, client, ws, user_id, cmd.due_text)
+                due_text, kept_by = cmd.due_text, cmd.kept_by
+                due = await _due(deps, client, ws, user_id, due_text)
                 resolution = None
             else:
+                due_text, kept_by = None, None
                 due, resolution = None, unescape(cmd.resolution)
             decision = await deps.new_decisions.run(
                 service.new_decision(
@@ -95,7 +105,12 @@ async def decision_command(
             made = " as decided" if decision.resolution is not None else ""
             await ack(
                 response_type="ephemeral",
-                text=f"Recorded *{decision.ref}*{made}. Owner: {mention(decision.owner_id)}.",
+                text=(
+                    f"Recorded *{decision.ref}*{made} “{render_user_text(decision.title)}” — "
+                    f"owner {mention(decision.owner_id)}, "
+                    f"{due_understood(decision.due_date, due_text, kept_by)}, "
+                    f"{place_text(decision.channel_id)}."
+                ),
             )
             deps.follow_ups.submit(
                 lambda: _post_card(
@@ -323,12 +338,21 @@ async def _apply_change(
             d = await service.assign(
                 session, ws=ws, number=n, actor=actor, owner_id=owner_id, now=now, visible=visible
             )
-            return d, f"{who} handed *{d.ref}* {render_user_text(d.title)} to {mention(owner_id)}."
-        case grammar.DecisionDue(number=n):
+            return d, (
+                f"{who} handed *{d.ref}* {render_user_text(d.title)} to {mention(owner_id)}."
+            )
+        case grammar.DecisionDue(number=n, due_text=said):
             d = await service.set_due(
                 session, ws=ws, number=n, actor=actor, due_date=due, now=now, visible=visible
             )
-            return d, f"{who} set *{d.ref}* to be decided by {render.due_text(d.due_date)}."
+            if d.due_date is None:
+                return d, full_stop(
+                    f"{who} cleared the due date of *{d.ref}* {render_user_text(d.title)}"
+                )
+            return d, (
+                f"{who} set *{d.ref}* {render_user_text(d.title)} "
+                f"{due_understood(d.due_date, said, None)}."
+            )
         case grammar.DecisionDrop(number=n, reason=reason):
             d = await service.drop(
                 session,
@@ -340,12 +364,12 @@ async def _apply_change(
                 visible=visible,
             )
             why = f" ({render_user_text(d.drop_reason)})" if d.drop_reason else ""
-            return d, f"{who} dropped *{d.ref}* {render_user_text(d.title)}{why}."
+            return d, full_stop(f"{who} dropped *{d.ref}* {render_user_text(d.title)}{why}")
         case grammar.DecisionReopen(number=n):
             d = await service.reopen(
                 session, ws=ws, number=n, actor=actor, now=now, visible=visible
             )
-            return d, f"{who} reopened *{d.ref}* {render_user_text(d.title)}."
+            return d, full_stop(f"{who} reopened *{d.ref}* {render_user_text(d.title)}")
         case grammar.DecisionEdit(number=n, field=field, text=text):
             d = await service.edit(
                 session, ws=ws, number=n, actor=actor, field=field, text=unescape(text), now=now
@@ -859,6 +883,37 @@ async def drop_pressed(
     number = _number(action, ws)
     visible = await _visibility_at(deps, client, ws, body)
 
+    async def may_drop(actor: Actor) -> Decision:
+        async with deps.db.transaction() as session:
+            decision = await service.get_decision(session, ws=ws, number=number, visible=visible)
+        service.ensure_may_drop(decision, actor)
+        return decision
+
+    # As with Decide: refuse before the modal opens, so nobody writes a reason in vain.
+    decision = await deps.as_actor(client, ws, body["user"]["id"], may_drop)
+    await ack()
+    channel_id = (body.get("channel") or {}).get("id") or decision.channel_id
+    await client.views_open(
+        trigger_id=body["trigger_id"],
+        view=render.drop_modal(decision, origin={"channel_id": channel_id, **_origin(body)}),
+    )
+
+
+async def drop_submitted(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    deps, ws = deps_of(context), workspace_of(context)
+    user_id = body["user"]["id"]
+    meta = view_metadata(view, team_id=ws.team_id)
+    reason = (view_value(view, BlockId.REASON).get("value") or "").strip() or None
+    # Where the button was pressed counts as the person's, as it did when the modal opened.
+    here = meta.get("origin_channel") or None
+    visible = await deps.visibility(client, ws, user_id, here=here)
+
     async def drop(actor: Actor) -> Decision:
         async with deps.db.transaction() as session:
             return await service.drop(
@@ -866,14 +921,31 @@ async def drop_pressed(
                 ws=ws,
                 number=number,
                 actor=actor,
-                reason=None,
+                reason=reason,
                 now=deps.now(),
                 visible=visible,
             )
 
-    decision = await deps.as_actor(client, ws, body["user"]["id"], drop)
+    try:
+        number = int(meta["number"])
+        decision = await deps.as_actor(client, ws, user_id, drop)
+    except UserError as exc:
+        await ack(response_action="errors", errors={BlockId.REASON: exc.message})
+        return
+    except (KeyError, ValueError):
+        await ack(
+            response_action="errors",
+            errors={BlockId.REASON: "This form is out of date; please start again."},
+        )
+        return
     await ack()
-    await _after_button(client, deps, body, decision, f"{decision.ref} was dropped.")
+    await refresh_card(client, deps, decision)
+    await _refresh_origin(client, deps, decision, meta)
+    if not meta.get("origin_ts"):
+        # Pressed on the App Home tab: its lists change with the drop.
+        from bot.slack.listeners.home import publish_home
+
+        await publish_home(client, deps, ws, user_id)
 
 
 async def _after_button(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
@@ -32,8 +32,9 @@ from bot.slack.ids import Block as BlockId
 from bot.slack.ids import View as ViewId
 from bot.slack.modal_state import view_metadata, view_value
 from bot.slack.parsing import commands as grammar
+from bot.slack.parsing.dates import parse_past_date, parse_time
 from bot.slack.parsing.items import item_number
-from bot.slack.text import mention, unescape
+from bot.slack.text import mention, place_text, unescape
 from bot.visibility import Visibility
 from bot.workspace import Actor, WorkspaceKey
 
@@ -96,6 +97,7 @@ async def meeting_command(
             await ack(response_type="ephemeral", text=f"Ended {render.meeting_title(meeting)}.")
             await post_summary(client, deps, ws, meeting, decisions, respond=respond)
         case grammar.MeetingLog(title=title):
+            held_at = await _held_at(deps, client, ws, user_id, cmd)
             async with deps.db.transaction() as session:
                 meeting = await service.log_meeting(
                     session,
@@ -104,10 +106,16 @@ async def meeting_command(
                     organizer_id=user_id,
                     channel_id=channel_id,
                     now=deps.now(),
+                    held_at=held_at,
                 )
+            held = meeting.ended_at or meeting.started_at
+            when = f", held {render.moment_text(held)}," if held_at is not None else ""
             await ack(
                 response_type="ephemeral",
-                text=f"Logged {render.meeting_title(meeting)}. Now record what it produced.",
+                text=(
+                    f"Logged {render.meeting_title(meeting)}{when} {place_text(channel_id)}. "
+                    "Now record what it produced."
+                ),
             )
             await post_summary(client, deps, ws, meeting, {}, respond=respond)
         case grammar.MeetingList():
@@ -142,6 +150,24 @@ async def visibility_at(
     """What whoever pressed a button may see; the conversation it was in counts as theirs."""
     here = (body.get("channel") or {}).get("id") or None
     return await deps.visibility(client, ws, body["user"]["id"], here=here)
+
+
+async def _held_at(
+    deps: Deps, client: AsyncWebClient, ws: WorkspaceKey, user_id: str, cmd: grammar.MeetingLog
+) -> datetime | None:
+    """When a logged meeting was held, read in the person's zone; None for "just now".
+
+    A day without a time is taken at noon, the middle of a working day.
+    """
+    if cmd.on_text is None and cmd.at_text is None:
+        return None
+    zone = await deps.user_zone(client, ws, user_id)
+    today = deps.now().astimezone(zone).date()
+    day = parse_past_date(cmd.on_text, today=today) if cmd.on_text else today
+    clock = parse_time(cmd.at_text) if cmd.at_text else time(12, 0)
+    if cmd.at_text is None and day == today:
+        return None
+    return datetime.combine(day, clock, tzinfo=zone)
 
 
 # --- the channel summary ----------------------------------------------------------------------

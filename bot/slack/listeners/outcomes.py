@@ -39,7 +39,7 @@ from bot.slack.modal_state import view_metadata, view_value
 from bot.slack.parsing import commands as grammar
 from bot.slack.parsing.dates import parse_date
 from bot.slack.parsing.items import item_number
-from bot.slack.text import date_text, mention, unescape
+from bot.slack.text import due_understood, mention, render_user_text, unescape
 from bot.workspace import Actor, WorkspaceKey
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ async def outcome_command(
             outcome, meeting = await _add(deps, client, ws, cmd, user_id, channel_id)
             await ack(
                 response_type="ephemeral",
-                text=f"Added {_what(outcome)} to {render.meeting_title(meeting)}.",
+                text=f"Added {_what(outcome, cmd)} to {render.meeting_title(meeting)}.",
             )
             await post_outcome_card(client, deps, ws, outcome, meeting, respond=respond)
             await _refresh_summary_of(client, deps, ws, meeting.number)
@@ -139,13 +139,15 @@ async def _mark_done(
     return await deps.as_actor(client, ws, user_id, mark)
 
 
-def _what(outcome: Outcome) -> str:
+def _what(outcome: Outcome, cmd: grammar.OutcomeAdd) -> str:
+    """What was recorded, as understood: the text as stored, the owner and the due date."""
+    text = render_user_text(outcome.text)
     if outcome.ref is None:
-        return "a note"
+        kept = f" ({due_understood(None, None, cmd.kept_by)})" if cmd.kept_by else ""
+        return f"a note “{text}”{kept}"
     details = [f"owner {mention(outcome.owner_id)}"] if outcome.owner_id else []
-    if outcome.due_date:
-        details.append(f"due {date_text(outcome.due_date)}")
-    return f"action *{outcome.ref}* ({', '.join(details)})"
+    details.append(due_understood(outcome.due_date, cmd.due_text, cmd.kept_by))
+    return f"action *{outcome.ref}* “{text}” ({', '.join(details)})"
 
 
 # --- channel messages -----------------------------------------------------------------------

@@ -15,11 +15,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery import ledger
 from bot.delivery.models import DeliveryStatus
-from bot.digest import metrics
+from bot.digest import metrics, schedule
 from bot.digest.export import load_export, load_reported, render_export
 from bot.digest.planner import DIGEST_KIND, ON_DEMAND_SUBJECT
 from bot.errors import Forbidden, InvalidInput
+from bot.slack import limits
 from bot.slack.blocks.digest import plural
+from bot.slack.blocks.kit import context
 from bot.slack.deps import Deps, deps_of, workspace_of
 from bot.slack.digest_compose import (
     PUBLIC_AND_YOURS,
@@ -30,7 +32,7 @@ from bot.slack.digest_compose import (
 )
 from bot.slack.parsing import commands as grammar
 from bot.slack.privacy import ChannelAccess, is_person
-from bot.slack.text import channel_mention, mention
+from bot.slack.text import channel_mention, date_text, mention, moment_token
 from bot.slack.users import ADMIN_MAX_AGE
 from bot.workspace import WorkspaceKey
 
@@ -80,15 +82,31 @@ async def digest_preview(request: HygieneRequest, cmd: grammar.HygieneDigest) ->
     deps, ws = deps_of(request.context), workspace_of(request.context)
     user_id = request.command["user_id"]
     await request.ack()
+    cadence = await deps.cadence_for(ws)
+    now = deps.now()
+    # The digest as it would go out at its next moment (the week running now), with the
+    # numbers as they are now: not last week's, which was already sent.
+    sent_at = schedule.next_digest_moment(now, cadence)
+    week = schedule.reported_week(sent_at, cadence)
     digest = await compose_digest(
         db=deps.db,
-        cadence=await deps.cadence_for(ws),
+        cadence=cadence,
         ws=ws,
         recipient=user_id,
         client=request.client,
-        now=deps.now(),
+        now=now,
+        due_at=sent_at,
     )
-    await request.respond(response_type="ephemeral", text=digest.text, blocks=digest.blocks)
+    note = (
+        f"Preview of the digest due {moment_token(sent_at)}, covering "
+        f"{date_text(week.first_day)} – {date_text(week.last_day)}, with the numbers as they "
+        "are now."
+    )
+    await request.respond(
+        response_type="ephemeral",
+        text=f"{note}\n{digest.text}",
+        blocks=[context(note), *digest.blocks][: limits.MESSAGE_BLOCKS_MAX],
+    )
     # An ephemeral message cannot carry a file; the chart goes to the caller's DM with the app.
     await request.client.files_upload_v2(
         channel=await conversation_for(request.client, user_id),

@@ -10,6 +10,7 @@ Slash commands are configured with ``should_escape: true``, so mentions arrive a
 ``<@U123ABC>`` / ``<@U123ABC|name>`` and channels as ``<#C123ABC>`` / ``<#C123ABC|name>``.
 """
 
+import difflib
 import re
 from dataclasses import dataclass
 from typing import Final, Literal, TypeAlias
@@ -17,8 +18,11 @@ from typing import Final, Literal, TypeAlias
 from bot.errors import InvalidInput
 from bot.slack.parsing.dates import (
     ACCEPTED_DATE_FORMS,
+    PAST_DATE_FORMS,
     check_date_form,
+    check_past_date_form,
     looks_like_date,
+    parse_time,
     quote_input,
     seems_meant_as_date,
 )
@@ -42,7 +46,8 @@ DECISION_USAGE: Final = "\n".join(
         ' decisions; `"exact phrase"` and `vend*` work',
         "• `/decision decide D-12 RESOLUTION` records what was decided",
         "• `/decision assign D-12 @owner` hands a decision to someone",
-        "• `/decision due D-12 DATE` sets or moves the due date",
+        "• `/decision due D-12 DATE` sets or moves the due date; `/decision due D-12 none`"
+        " clears it",
         "• `/decision drop D-12 [REASON]` drops a decision that no longer matters",
         "• `/decision reopen D-12` reopens a decided or dropped decision",
         "• `/decision edit D-12 title|context TEXT` rewrites the title or the context",
@@ -61,13 +66,15 @@ MEETING_USAGE: Final = "\n".join(
         "*Meetings*",
         "• `/meeting start TITLE` starts a meeting in this channel (one at a time)",
         "• `/meeting end` ends this channel's meeting",
-        "• `/meeting log TITLE` records a meeting that already happened",
+        "• `/meeting log TITLE [on DATE [at TIME]]` records a meeting that already happened"
+        " (default: just now)",
         "• `/meeting list` lists this channel's recent meetings",
         "• `/meeting show M-3` shows one meeting and its outcomes",
         "• `/meeting calendar add URL` follows a calendar's secret iCal address in this channel",
         "• `/meeting calendar list` lists the calendars this channel follows",
         "• `/meeting calendar remove N` stops following calendar number N",
         "• `/meeting help` shows this help",
+        f"DATE is one of: {PAST_DATE_FORMS}.",
     ]
 )
 
@@ -111,9 +118,12 @@ class DecisionOpenModal:
 
 @dataclass(frozen=True)
 class DecisionNew:
+    """``kept_by``: a trailing "by …" that is not a date and so stayed in the title."""
+
     title: str
     owner_id: str | None
     due_text: str | None
+    kept_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -211,8 +221,10 @@ class DecisionAssign:
 
 @dataclass(frozen=True)
 class DecisionDue:
+    """``due_text`` None clears the due date (``/decision due D-3 none``)."""
+
     number: int
-    due_text: str
+    due_text: str | None
 
 
 @dataclass(frozen=True)
@@ -260,7 +272,11 @@ class MeetingEnd:
 
 @dataclass(frozen=True)
 class MeetingLog:
+    """A meeting held earlier: ``on_text`` (a past date form) and ``at_text`` (a time), if said."""
+
     title: str
+    on_text: str | None = None
+    at_text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -309,6 +325,7 @@ class OutcomeAdd:
     text: str
     owner_id: str | None
     due_text: str | None
+    kept_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -393,42 +410,50 @@ def _split_first_word(text: str) -> tuple[str, str]:
     return match.group(1), match.group(2)
 
 
-def _refusal(problem: str, usage: str) -> InvalidInput:
-    return InvalidInput(f"{problem}\n\n{usage}")
+def _refusal(problem: str) -> InvalidInput:
+    """One sentence on what was wrong; the full usage is for ``help`` and unknown subcommands."""
+    return InvalidInput(problem)
 
 
-def _require_ref(token: str, prefix: str, noun: str, example: str, usage: str) -> int:
+def _require_ref(token: str, prefix: str, noun: str, example: str) -> int:
     if not token:
-        raise _refusal(f"Say which {noun}, for example `{example}`.", usage)
+        raise _refusal(f"Say which {noun}, for example `{example}`.")
     number = parse_ref(token, prefix)
     if number is None:
         article = "an" if noun[0] in "aeiou" else "a"
         raise _refusal(
-            f"{quote_input(token)} is not {article} {noun} reference; use one like `{example}`.",
-            usage,
+            f"{quote_input(token)} is not {article} {noun} reference; use one like `{example}`."
         )
     return number
 
 
-def _require_text(text: str, *, what: str, limit: int, example: str, usage: str) -> str:
+def _require_text(text: str, *, what: str, limit: int, example: str) -> str:
     text = text.strip()
     if not text:
-        raise _refusal(f"The {what} is missing, for example `{example}`.", usage)
+        raise _refusal(f"The {what} is missing, for example `{example}`.")
     if len(text) > limit:
         raise _refusal(
-            f"The {what} is {len(text)} characters long; the limit is {limit}. Please shorten it.",
-            usage,
+            f"The {what} is {len(text)} characters long; the limit is {limit}, so please "
+            "shorten it."
         )
     return text
 
 
-def _require_nothing_after(rest: str, form: str, usage: str) -> None:
+def _require_nothing_after(rest: str, form: str, typed: str) -> None:
+    """Refuse extra words, quoting the whole of what was typed after the command."""
     if rest:
-        raise _refusal(f"`{form}` takes nothing after it, but got {quote_input(rest)}.", usage)
+        raise _refusal(
+            f"`{form}` takes nothing more, but you typed {quote_input(typed)}; "
+            f"for example `{form}`."
+        )
 
 
-def _unknown_subcommand(command: str, word: str, usage: str) -> InvalidInput:
-    return _refusal(f"`{command}` has no subcommand {quote_input(word)}.", usage)
+def _unknown_subcommand(
+    command: str, word: str, subcommands: tuple[str, ...], usage: str
+) -> InvalidInput:
+    close = difflib.get_close_matches(word.lower(), subcommands, n=1, cutoff=0.65)
+    hint = f" Did you mean `{command} {close[0]}`?" if close else ""
+    return InvalidInput(f"`{command}` has no subcommand {quote_input(word)}.{hint}\n\n{usage}")
 
 
 def _peel_trailing_owner(text: str) -> tuple[str, str | None]:
@@ -438,54 +463,93 @@ def _peel_trailing_owner(text: str) -> tuple[str, str | None]:
     return text[: match.start()].rstrip(), match.group(1)
 
 
-def _split_owner_and_due(body: str, usage: str) -> tuple[str, str | None, str | None]:
+def _refuse_second_owner(text: str, owner_id: str, *, item: str, example: str) -> None:
+    """``Fix login @ben @cho``: two people at the end means two owners, and there is one."""
+    other = _TRAILING_USER_MENTION.search(text)
+    if other is None:
+        return
+    raise _refusal(
+        f"{item} has one owner, but you named <@{other.group(1)}> and <@{owner_id}>; "
+        f"name one, for example `{example}`."
+    )
+
+
+@dataclass(frozen=True)
+class _Body:
+    text: str
+    owner_id: str | None
+    due_text: str | None
+    kept_by: str | None
+
+
+def _split_owner_and_due(body: str, *, item: str, example: str) -> _Body:
     """Take the trailing ``<@owner>`` and ``by <date>`` off a title or outcome text.
 
-    The owner may stand before or after the "by" clause. A final "by" followed by something
-    that is not a date stays part of the text ("Decide by committee"), unless it was plainly
-    meant as a date ("by tomorow"), which is refused so that no one gets a silent non-date.
+    The one rule for a trailing "by" (docs/DESIGN_CHANGES.md): a date form is the due date;
+    words plainly meant as a date but not readable as one ("by tomorow", "by 31 feb", "by next
+    month") are refused with the forms; anything else ("Decide by committee") stays in the text
+    and is reported back as ``kept_by``, so the acknowledgement can say no date was read.
+    The owner may stand before or after the "by" clause.
     """
     text, owner_id = _peel_trailing_owner(body.strip())
     due_text: str | None = None
+    kept_by: str | None = None
     by_clause = _LAST_BY.match(text)
     if by_clause is not None:
         head, candidate = by_clause.group(1), by_clause.group(2).strip()
         # "by friday." ends a sentence; the full stop is not part of the date.
         trimmed = candidate.rstrip(".!")
         if looks_like_date(trimmed):
+            check_date_form(trimmed)
             text, due_text = head.rstrip(), trimmed
         elif seems_meant_as_date(candidate):
-            try:
-                check_date_form(trimmed)
-            except InvalidInput as refusal:
-                raise _refusal(refusal.message, usage) from None
-    if owner_id is None and due_text is not None:
+            check_date_form(trimmed)
+        else:
+            kept_by = f"by {candidate}"
+    if due_text is not None and owner_id is None:
         text, owner_id = _peel_trailing_owner(text)
-    return text, owner_id, due_text
+    if owner_id is not None:
+        _refuse_second_owner(text, owner_id, item=item, example=example)
+    return _Body(text=text, owner_id=owner_id, due_text=due_text, kept_by=kept_by)
 
 
 # --- /decision --------------------------------------------------------------------------
+
+DECISION_SUBCOMMANDS: Final = (
+    "new",
+    "list",
+    "show",
+    "decide",
+    "assign",
+    "due",
+    "drop",
+    "reopen",
+    "log",
+    "edit",
+    "note",
+    "supersede",
+    "act",
+    "search",
+    "help",
+)
+_CLEAR_WORDS: Final = frozenset({"none", "clear", "no date", "no due date", "remove"})
 
 
 def parse_decision(text: str) -> DecisionCommand:
     """Read the text of ``/decision``."""
     word, rest = _split_first_word(text)
     sub = word.lower()
-    usage = DECISION_USAGE
     if not sub:
         return DecisionOpenModal()
     if sub == "help":
         return Help()
     if sub == "new":
-        title, owner_id, due_text = _split_owner_and_due(rest, usage)
-        title = _require_text(
-            title,
-            what="decision title",
-            limit=TITLE_LIMIT,
-            example="/decision new Pick a vendor @ana by friday",
-            usage=usage,
+        example = "/decision new Pick a vendor @ana by friday"
+        body = _split_owner_and_due(rest, item="A decision", example=example)
+        title = _require_text(body.text, what="decision title", limit=TITLE_LIMIT, example=example)
+        return DecisionNew(
+            title=title, owner_id=body.owner_id, due_text=body.due_text, kept_by=body.kept_by
         )
-        return DecisionNew(title=title, owner_id=owner_id, due_text=due_text)
     if sub == "list":
         return _parse_decision_list(rest)
     if sub in {"search", "find"}:
@@ -504,57 +568,67 @@ def parse_decision(text: str) -> DecisionCommand:
     ref_word, after_ref = _split_first_word(rest)
     example = f"/decision {sub} D-12"
     if sub in {"show", "reopen"}:
-        number = _require_ref(ref_word, "D", "decision", example, usage)
-        _require_nothing_after(after_ref, example, usage)
+        number = _require_ref(ref_word, "D", "decision", example)
+        if after_ref:
+            raise _refusal(
+                f"`/decision {sub}` takes one decision, but you typed {quote_input(rest)}; "
+                f"for example `/decision {sub} D-{number}`."
+            )
         return DecisionShow(number) if sub == "show" else DecisionReopen(number)
     if sub == "decide":
-        number = _require_ref(ref_word, "D", "decision", example + " We go with Acme", usage)
+        number = _require_ref(ref_word, "D", "decision", example + " We go with Acme")
         resolution = _require_text(
             after_ref,
             what="resolution",
             limit=TEXT_LIMIT,
             example=f"/decision decide D-{number} We go with Acme",
-            usage=usage,
         )
         return DecisionDecide(number=number, resolution=resolution)
     if sub == "assign":
-        number = _require_ref(ref_word, "D", "decision", example + " @ana", usage)
+        number = _require_ref(ref_word, "D", "decision", example + " @ana")
         # "assign D-3 to @ana" reads naturally, so the "to" is allowed.
         target = re.sub(r"(?i)\Ato\s+", "", after_ref)
         owner_id = parse_user_mention(target)
         if owner_id is None:
+            if len(_USER_MENTION.findall(target)) > 1:
+                raise _refusal(
+                    "A decision has one owner, so name one person, for example "
+                    f"`/decision assign D-{number} @ana`."
+                )
             problem = (
                 "Say who should own it"
                 if not target
                 else f"{quote_input(target)} is not a person I can assign"
             )
             raise _refusal(
-                f"{problem}: mention them, for example `/decision assign D-{number} @ana`.",
-                usage,
+                f"{problem}: mention them, for example `/decision assign D-{number} @ana`."
             )
         return DecisionAssign(number=number, owner_id=owner_id)
     if sub == "due":
-        number = _require_ref(ref_word, "D", "decision", example + " friday", usage)
+        number = _require_ref(ref_word, "D", "decision", example + " friday")
         if not after_ref:
             raise _refusal(
-                f"Say when it is due, for example `/decision due D-{number} friday`. "
-                f"Dates: {ACCEPTED_DATE_FORMS}.",
-                usage,
+                f"Say when it is due, for example `/decision due D-{number} friday` "
+                f"(or `none` to clear it); dates: {ACCEPTED_DATE_FORMS}."
             )
-        try:
-            check_date_form(after_ref)
-        except InvalidInput as refusal:
-            raise _refusal(refusal.message, usage) from None
+        if " ".join(after_ref.lower().split()) in _CLEAR_WORDS:
+            return DecisionDue(number=number, due_text=None)
+        check_date_form(after_ref)
         return DecisionDue(number=number, due_text=after_ref)
     if sub == "drop":
-        number = _require_ref(ref_word, "D", "decision", example, usage)
+        number = _require_ref(ref_word, "D", "decision", example)
         reason = (
-            _require_text(after_ref, what="reason", limit=TEXT_LIMIT, example=example, usage=usage)
+            _require_text(
+                after_ref,
+                what="reason",
+                limit=TEXT_LIMIT,
+                example=f"/decision drop D-{number} No longer needed",
+            )
             if after_ref
             else None
         )
         return DecisionDrop(number=number, reason=reason)
-    raise _unknown_subcommand("/decision", word, usage)
+    raise _unknown_subcommand("/decision", word, DECISION_SUBCOMMANDS, DECISION_USAGE)
 
 
 _LOG_EXAMPLE: Final = "/decision log Launch date = Move it to March @ana"
@@ -562,102 +636,86 @@ _LOG_EXAMPLE: Final = "/decision log Launch date = Move it to March @ana"
 
 def _parse_decision_log(rest: str) -> DecisionLog:
     """``TITLE = RESOLUTION [@owner]``: the first "=" splits the question from the answer."""
-    usage = DECISION_USAGE
     if "=" not in rest:
         problem = (
             "Say what was decided"
             if not rest
             else "Put `=` between the question and what was decided"
         )
-        raise _refusal(f"{problem}, for example `{_LOG_EXAMPLE}`.", usage)
+        raise _refusal(f"{problem}, for example `{_LOG_EXAMPLE}`.")
     head, _, tail = rest.partition("=")
     resolution, owner_id = _peel_trailing_owner(tail.strip())
-    title = _require_text(
-        head, what="decision title", limit=TITLE_LIMIT, example=_LOG_EXAMPLE, usage=usage
-    )
+    title = _require_text(head, what="decision title", limit=TITLE_LIMIT, example=_LOG_EXAMPLE)
     resolution = _require_text(
-        resolution, what="resolution", limit=TEXT_LIMIT, example=_LOG_EXAMPLE, usage=usage
+        resolution, what="resolution", limit=TEXT_LIMIT, example=_LOG_EXAMPLE
     )
     return DecisionLog(title=title, resolution=resolution, owner_id=owner_id)
 
 
 def _parse_decision_edit(rest: str) -> DecisionEdit:
     """``D-12 title|context TEXT``."""
-    usage = DECISION_USAGE
     ref_word, after_ref = _split_first_word(rest)
-    number = _require_ref(ref_word, "D", "decision", "/decision edit D-12 title New title", usage)
+    number = _require_ref(ref_word, "D", "decision", "/decision edit D-12 title New title")
     field_word, text = _split_first_word(after_ref)
     field = field_word.lower()
     if field not in {"title", "context"}:
         said = f", not {quote_input(field_word)}" if field_word else ""
         raise _refusal(
             f"Say what to change, `title` or `context`{said}, for example "
-            f"`/decision edit D-{number} title Pick a payroll vendor`.",
-            usage,
+            f"`/decision edit D-{number} title Pick a payroll vendor`."
         )
     example = f"/decision edit D-{number} {field} …"
     if field == "title":
         if "\n" in text.strip():
-            raise _refusal("A decision title is one line; put the rest in the context.", usage)
+            raise _refusal("A decision title is one line; put the rest in the context.")
         return DecisionEdit(
             number=number,
             field="title",
-            text=_require_text(
-                text, what="new title", limit=TITLE_LIMIT, example=example, usage=usage
-            ),
+            text=_require_text(text, what="new title", limit=TITLE_LIMIT, example=example),
         )
     return DecisionEdit(
         number=number,
         field="context",
-        text=_require_text(
-            text, what="new context", limit=TEXT_LIMIT, example=example, usage=usage
-        ),
+        text=_require_text(text, what="new context", limit=TEXT_LIMIT, example=example),
     )
 
 
 def _parse_decision_note(rest: str) -> DecisionNote:
     """``D-12 TEXT``."""
-    usage = DECISION_USAGE
     ref_word, after_ref = _split_first_word(rest)
     example = "/decision note D-12 Legal asked for a week more"
-    number = _require_ref(ref_word, "D", "decision", example, usage)
+    number = _require_ref(ref_word, "D", "decision", example)
     text = _require_text(
         after_ref,
         what="note",
         limit=TEXT_LIMIT,
         example=f"/decision note D-{number} Legal asked for a week more",
-        usage=usage,
     )
     return DecisionNote(number=number, text=text)
 
 
 def _parse_decision_supersede(rest: str) -> DecisionSupersede:
     """``D-old with D-new`` ("with" may also be "by", or left out)."""
-    usage = DECISION_USAGE
     example = "/decision supersede D-12 with D-15"
     words = rest.split()
     if len(words) == 3 and words[1].lower() in {"with", "by"}:
         words = [words[0], words[2]]
     if len(words) != 2:
         raise _refusal(
-            f"Name the old decision and the one that replaces it, for example `{example}`.",
-            usage,
+            f"Name the old decision and the one that replaces it, for example `{example}`."
         )
-    old = _require_ref(words[0], "D", "decision", example, usage)
-    new = _require_ref(words[1], "D", "decision", example, usage)
+    old = _require_ref(words[0], "D", "decision", example)
+    new = _require_ref(words[1], "D", "decision", example)
     return DecisionSupersede(old=old, new=new)
 
 
 def _parse_decision_act(rest: str) -> DecisionAct | DecisionLinkAction | DecisionNoAction:
     """``D-12 TEXT [@owner] [by DATE]``, ``D-12 A-7`` or ``D-12 none REASON``."""
-    usage = DECISION_USAGE
     ref_word, after_ref = _split_first_word(rest)
-    number = _require_ref(
-        ref_word, "D", "decision", "/decision act D-12 Tell sales @ana by friday", usage
-    )
+    number = _require_ref(ref_word, "D", "decision", "/decision act D-12 Tell sales @ana by friday")
     first, after_first = _split_first_word(after_ref)
     if first and not after_first and re.fullmatch(r"(?i)a-?[0-9]+", first, re.A):
-        action = _require_ref(first, "A", "action", f"/decision act D-{number} A-7", usage)
+        action = _require_ref(first, "A", "action", f"/decision act D-{number} A-7")
         return DecisionLinkAction(number=number, action_number=action)
     if first.lower() == "none":
         reason = _require_text(
@@ -665,16 +723,17 @@ def _parse_decision_act(rest: str) -> DecisionAct | DecisionLinkAction | Decisio
             what="reason no action is needed",
             limit=TITLE_LIMIT,
             example=f"/decision act D-{number} none The policy change is the whole of it",
-            usage=usage,
         )
         return DecisionNoAction(number=number, reason=reason)
-    text, owner_id, due_text = _split_owner_and_due(after_ref, usage)
+    body = _split_owner_and_due(
+        after_ref, item="action", example=f"/decision act D-{number} Tell sales @ana by friday"
+    )
+    text, owner_id, due_text = body.text, body.owner_id, body.due_text
     text = _require_text(
         text,
         what="action",
         limit=TEXT_LIMIT,
         example=f"/decision act D-{number} Tell sales @ana by friday",
-        usage=usage,
     )
     return DecisionAct(number=number, text=text, owner_id=owner_id, due_text=due_text)
 
@@ -695,8 +754,8 @@ def _parse_decision_list(rest: str) -> DecisionList:
     if user_id is not None:
         return DecisionList(scope="user", user_id=user_id)
     raise _refusal(
-        f"`/decision list` takes mine, stalled, all or a @person, not {quote_input(rest)}.",
-        DECISION_USAGE,
+        f"`/decision list` takes mine, stalled, all or a @person, but you typed "
+        f"{quote_input(rest)}; for example `/decision list mine`."
     )
 
 
@@ -710,18 +769,17 @@ def parse_decision_search(rest: str) -> DecisionSearch:
     channel_id = person_id = None
     found = list(_SEARCH_CHANNEL.finditer(rest))
     if len(found) > 1:
-        raise _refusal("Search one channel at a time: give `in #channel` once.", DECISION_USAGE)
+        raise _refusal("Search one channel at a time: give `in #channel` once.")
     if found:
         channel_id = parse_channel_mention(found[0].group(1))
         rest = rest[: found[0].start()] + " " + rest[found[0].end() :]
     if _CHANNEL_MENTION.search(rest):
         raise _refusal(
-            "To search a channel, put `in` before it, like `/decision search vendor in #ops`.",
-            DECISION_USAGE,
+            "To search a channel, put `in` before it, like `/decision search vendor in #ops`."
         )
     people = list(_SEARCH_PERSON.finditer(rest))
     if len(people) > 1:
-        raise _refusal("Search for one person at a time.", DECISION_USAGE)
+        raise _refusal("Search for one person at a time.")
     if people:
         person_id = parse_user_mention(people[0].group(1))
         rest = rest[: people[0].start()] + " " + rest[people[0].end() :]
@@ -731,46 +789,69 @@ def parse_decision_search(rest: str) -> DecisionSearch:
         status = words.pop().lower()  # type: ignore[assignment]
     text = " ".join(words)
     if not text:
-        raise _refusal(
-            "Say what to look for, for example `/decision search payroll vendor`.",
-            DECISION_USAGE,
-        )
+        raise _refusal("Say what to look for, for example `/decision search payroll vendor`.")
     return DecisionSearch(words=text, channel_id=channel_id, person_id=person_id, status=status)
 
 
 # --- /meeting ---------------------------------------------------------------------------
+
+MEETING_SUBCOMMANDS: Final = ("start", "end", "log", "list", "show", "calendar", "help")
+# "… at 14:30" / "… at 9am": a time at the very end of a logged meeting's title.
+_TRAILING_AT = re.compile(r"(?is)\A(.*?)\s+at\s+(\S+(?:\s*[ap]\.?m\.?)?)\Z")
+_TIME_SHAPE = re.compile(r"(?i)[0-9]{1,2}(?:[:.h][0-9]{2})?\s*(?:[ap]\.?m\.?)?|noon", re.A)
+_LAST_ON = re.compile(r"(?is)\A(.*)\s+on\s+(\S.*)\Z")
+
+
+def _parse_meeting_log(rest: str) -> MeetingLog:
+    """``TITLE [on DATE [at TIME]]``, where a trailing "on …" that is no date stays in the title."""
+    example = "/meeting log Weekly planning on monday at 10:00"
+    text, at_text, on_text = rest.strip(), None, None
+    if (at := _TRAILING_AT.match(text)) is not None and _TIME_SHAPE.fullmatch(at.group(2)):
+        parse_time(at.group(2))
+        text, at_text = at.group(1).rstrip(), at.group(2)
+    if (on := _LAST_ON.match(text)) is not None:
+        candidate = on.group(2).strip().rstrip(".!")
+        if seems_meant_as_date(candidate):
+            check_past_date_form(candidate)
+            text, on_text = on.group(1).rstrip(), candidate
+    title = _require_text(text, what="meeting title", limit=TITLE_LIMIT, example=example)
+    return MeetingLog(title=title, on_text=on_text, at_text=at_text)
 
 
 def parse_meeting(text: str) -> MeetingCommand:
     """Read the text of ``/meeting``; blank text shows the help."""
     word, rest = _split_first_word(text)
     sub = word.lower()
-    usage = MEETING_USAGE
     if sub in {"", "help"}:
         return Help()
-    if sub in {"start", "log"}:
+    if sub == "start":
         title = _require_text(
             rest,
             what="meeting title",
             limit=TITLE_LIMIT,
-            example=f"/meeting {sub} Weekly planning",
-            usage=usage,
+            example="/meeting start Weekly planning",
         )
-        return MeetingStart(title) if sub == "start" else MeetingLog(title)
+        return MeetingStart(title)
+    if sub == "log":
+        return _parse_meeting_log(rest)
     if sub == "end":
-        _require_nothing_after(rest, "/meeting end", usage)
+        _require_nothing_after(rest, "/meeting end", rest)
         return MeetingEnd()
     if sub == "list":
-        _require_nothing_after(rest, "/meeting list", usage)
+        _require_nothing_after(rest, "/meeting list", rest)
         return MeetingList()
     if sub == "show":
         ref_word, after_ref = _split_first_word(rest)
-        number = _require_ref(ref_word, "M", "meeting", "/meeting show M-3", usage)
-        _require_nothing_after(after_ref, "/meeting show M-3", usage)
+        number = _require_ref(ref_word, "M", "meeting", "/meeting show M-3")
+        if after_ref:
+            raise _refusal(
+                f"`/meeting show` takes one meeting, but you typed {quote_input(rest)}; "
+                f"for example `/meeting show M-{number}`."
+            )
         return MeetingShow(number)
     if sub == "calendar":
         return _parse_calendar(rest)
-    raise _unknown_subcommand("/meeting", word, usage)
+    raise _unknown_subcommand("/meeting", word, MEETING_SUBCOMMANDS, MEETING_USAGE)
 
 
 CALENDAR_URL_LIMIT: Final = 2000
@@ -779,7 +860,6 @@ CALENDAR_URL_LIMIT: Final = 2000
 def _parse_calendar(text: str) -> MeetingCommand:
     word, rest = _split_first_word(text)
     sub = word.lower()
-    usage = MEETING_USAGE
     if sub == "add":
         url = rest.strip()
         if url.startswith("<") and url.endswith(">"):
@@ -788,28 +868,28 @@ def _parse_calendar(text: str) -> MeetingCommand:
         if not url:
             raise _refusal(
                 "Paste the calendar's address after `add`, e.g. "
-                "`/meeting calendar add https://calendar.google.com/…/basic.ics`.",
-                usage,
+                "`/meeting calendar add https://calendar.google.com/…/basic.ics`."
             )
         if len(url) > CALENDAR_URL_LIMIT or any(c.isspace() for c in url):
-            raise _refusal("That does not look like one calendar address.", usage)
+            raise _refusal("That does not look like one calendar address.")
         return CalendarAdd(url)
     if sub == "list":
-        _require_nothing_after(rest, "/meeting calendar list", usage)
+        _require_nothing_after(rest, "/meeting calendar list", text)
         return CalendarList()
     if sub == "remove":
         number_word, after = _split_first_word(rest)
         if re.fullmatch(r"0*[1-9][0-9]{0,3}", number_word) is None:
             raise _refusal(
                 "Say which calendar to remove by its number in `/meeting calendar list`, "
-                "e.g. `/meeting calendar remove 2`.",
-                usage,
+                "e.g. `/meeting calendar remove 2`."
             )
-        _require_nothing_after(after, "/meeting calendar remove 2", usage)
+        _require_nothing_after(after, "/meeting calendar remove 2", text)
         return CalendarRemove(int(number_word))
     if sub in {"", "help"}:
         return Help()
-    raise _unknown_subcommand("/meeting calendar", word, usage)
+    raise _unknown_subcommand(
+        "/meeting calendar", word, ("add", "list", "remove", "help"), MEETING_USAGE
+    )
 
 
 # --- /outcome ---------------------------------------------------------------------------
@@ -817,65 +897,76 @@ def _parse_calendar(text: str) -> MeetingCommand:
 
 def parse_outcome(text: str) -> OutcomeCommand:
     """Read the text of ``/outcome``: an outcome to record, ``done A-<n>`` or ``help``."""
-    usage = OUTCOME_USAGE
     word, rest = _split_first_word(text)
     sub = word.lower()
     if not sub:
-        raise _refusal("Say what the outcome is.", usage)
+        raise _refusal(
+            "Say what the outcome is, for example `/outcome Ship the beta @ana by friday` "
+            "(`/outcome help` lists the forms)."
+        )
     if sub == "help" and not rest:
         return Help()
     if sub == "done":
         ref_word, after_ref = _split_first_word(rest)
         # "/outcome done with the migration" is an outcome, not a malformed "done A-7".
         if not ref_word or _REF_ATTEMPT.fullmatch(ref_word):
-            number = _require_ref(ref_word, "A", "action", "/outcome done A-7", usage)
-            _require_nothing_after(after_ref, "/outcome done A-7", usage)
+            number = _require_ref(ref_word, "A", "action", "/outcome done A-7")
+            if after_ref:
+                raise _refusal(
+                    f"`/outcome done` takes one action, but you typed {quote_input(rest)}; "
+                    f"for example `/outcome done A-{number}`."
+                )
             return OutcomeDone(number)
 
     meeting_number = parse_ref(word, "M")
-    body = rest if meeting_number is not None else text
+    body_text = rest if meeting_number is not None else text
     if meeting_number is None and re.fullmatch(r"(?i)m-?[0-9]+", word, re.A):
-        raise _refusal(f"{quote_input(word)} is not a meeting reference like `M-3`.", usage)
-    outcome_text, owner_id, due_text = _split_owner_and_due(body, usage)
-    outcome_text = _require_text(
-        outcome_text,
-        what="outcome text",
-        limit=TEXT_LIMIT,
-        example="/outcome Ship the beta @ana by friday",
-        usage=usage,
-    )
+        raise _refusal(
+            f"{quote_input(word)} is not a meeting reference; use one like "
+            "`/outcome M-3 Ship the beta`."
+        )
+    example = "/outcome Ship the beta @ana by friday"
+    body = _split_owner_and_due(body_text, item="An action", example=example)
+    outcome_text = _require_text(body.text, what="outcome text", limit=TEXT_LIMIT, example=example)
     return OutcomeAdd(
         meeting_number=meeting_number,
         text=outcome_text,
-        owner_id=owner_id,
-        due_text=due_text,
+        owner_id=body.owner_id,
+        due_text=body.due_text,
+        kept_by=body.kept_by,
     )
 
 
 # --- /hygiene ---------------------------------------------------------------------------
 
 
+HYGIENE_SUBCOMMANDS: Final = ("settings", "stats", "digest", "export", "help")
+
+
 def parse_hygiene(text: str) -> HygieneCommand:
     """Read the text of ``/hygiene``; blank text shows the help."""
     word, rest = _split_first_word(text)
     sub = word.lower()
-    usage = HYGIENE_USAGE
     if sub in {"", "help"}:
         return Help()
     if sub == "settings":
-        _require_nothing_after(rest, "/hygiene settings", usage)
+        _require_nothing_after(rest, "/hygiene settings", rest)
         return HygieneSettings()
     if sub == "export":
-        _require_nothing_after(rest, "/hygiene export", usage)
+        _require_nothing_after(rest, "/hygiene export", rest)
         return HygieneExport()
     if sub == "digest":
         if rest.lower() == "preview":
             return HygieneDigest(preview=True)
-        _require_nothing_after(rest, "/hygiene digest [preview]", usage)
+        if rest:
+            raise _refusal(
+                f"`/hygiene digest` takes only `preview`, but you typed {quote_input(rest)}; "
+                "for example `/hygiene digest preview`."
+            )
         return HygieneDigest(preview=False)
     if sub == "stats":
         return _parse_stats(rest)
-    raise _unknown_subcommand("/hygiene", word, usage)
+    raise _unknown_subcommand("/hygiene", word, HYGIENE_SUBCOMMANDS, HYGIENE_USAGE)
 
 
 def _parse_stats(rest: str) -> HygieneStats:
@@ -900,8 +991,7 @@ def _parse_stats(rest: str) -> HygieneStats:
             if which is not None and which != said:
                 raise _refusal(
                     "`/hygiene stats` shows either the last whole week (the default, or "
-                    "`last week`) or this one up to now (`so far`, or `this week`), not both.",
-                    HYGIENE_USAGE,
+                    "`last week`) or this one up to now (`so far`, or `this week`), not both."
                 )
             which = said
             continue
@@ -912,8 +1002,7 @@ def _parse_stats(rest: str) -> HygieneStats:
             channel_id = channel
             continue
         raise _refusal(
-            "`/hygiene stats` takes week or month, `so far` and a #channel "
-            f"(e.g. `/hygiene stats week so far #general`), not {quote_input(word)}.",
-            HYGIENE_USAGE,
+            "`/hygiene stats` takes week or month, `so far` and a #channel, "
+            f"not {quote_input(word)}; for example `/hygiene stats week so far #general`."
         )
     return HygieneStats(period=period or "week", channel_id=channel_id, so_far=which == "this")
