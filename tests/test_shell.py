@@ -68,7 +68,7 @@ def test_mrkdwn_reads_like_the_slack_client_shows_it() -> None:
     )
     assert mrkdwn(text, WORLD) == (
         "@ana asked @ben in #general and #elsewhere: <b> & the plan (https://x.example/p) "
-        "https://y.example @here @leads Nov 14 @UNKNOWN"
+        "https://y.example @here @leads Tue 14 Nov 2023 @UNKNOWN"
     )
 
 

@@ -168,6 +168,9 @@ async def test_drop_button_on_t2s_card_drops_t2s_d1(env: AppEnv) -> None:
             team_id="T2",
         )
     )
+    # The button asks for an optional reason first; the modal names T2's D-1.
+    view = env.fake.calls_to("views.open")[-1].params["view"]
+    await env.interact(env.driver.submit(view, {}, user_id="U1", team_id="T2"))
     assert (await decision(env, T2, 1)).status == "dropped"
     assert (await decision(env, T1, 1)).status == "open"
     assert set(tokens_used(env, "chat.update")) == {TOKENS["T2"]}
