@@ -372,6 +372,18 @@ async def test_action_reminder_snooze_and_done_work_from_the_dm(env: Env) -> Non
     assert action is not None and action.done_at is not None
 
 
+async def test_meeting_reminder_shows_when_it_ended_in_each_readers_zone(env: Env) -> None:
+    await add_meeting_with_action(env.deps.db)
+    await env.tick()
+    section = reminder_about(env, "M-1")["blocks"][0]["text"]["text"]
+    # Slack shows the token in each reader's zone; a client that cannot falls back to UTC.
+    stamp = int(WEEK_AGO.timestamp())
+    assert (
+        f"It ended <!date^{stamp}^{{date_short_pretty}} {{time}}|2026-11-15 10:00 UTC> "
+        "and has no outcomes yet." in section
+    )
+
+
 async def test_meeting_reminder_carries_the_meetings_own_buttons(env: Env) -> None:
     await add_meeting_with_action(env.deps.db)
     await env.tick()
