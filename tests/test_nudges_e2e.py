@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -19,6 +20,7 @@ from bot.devtools.driver import SlackDriver
 from bot.devtools.fake_slack import FakeSlack
 from bot.meetings.models import Meeting, Outcome, OutcomeKind
 from bot.server import wire
+from bot.slack.blocks.nudges import meeting_escalation
 from bot.slack.client import NO_PAUSES
 from bot.slack.compose import default_composers
 from bot.slack.deps import Deps
@@ -372,6 +374,18 @@ async def test_action_reminder_snooze_and_done_work_from_the_dm(env: Env) -> Non
     assert action is not None and action.done_at is not None
 
 
+async def test_meeting_reminder_shows_when_it_ended_in_each_readers_zone(env: Env) -> None:
+    await add_meeting_with_action(env.deps.db)
+    await env.tick()
+    section = reminder_about(env, "M-1")["blocks"][0]["text"]["text"]
+    # Slack shows the token in each reader's zone; a client that cannot falls back to UTC.
+    stamp = int(WEEK_AGO.timestamp())
+    assert (
+        f"It ended <!date^{stamp}^{{date_short_pretty}} {{time}}|2026-11-15 10:00 UTC> "
+        "and has no outcomes yet." in section
+    )
+
+
 async def test_meeting_reminder_carries_the_meetings_own_buttons(env: Env) -> None:
     await add_meeting_with_action(env.deps.db)
     await env.tick()
@@ -387,3 +401,22 @@ async def test_meeting_reminder_carries_the_meetings_own_buttons(env: Env) -> No
         )
     )
     assert env.fake.calls_to("views.open"), "No outcome needed should open its modal"
+
+
+def test_meeting_escalation_shows_when_it_ended_as_a_date_token() -> None:
+    m = Meeting(
+        team_id="T1",
+        number=1,
+        title="Retro",
+        organizer_id="U1",
+        channel_id="C1",
+        started_at=WEEK_AGO,
+        ended_at=WEEK_AGO,
+    )
+    _text, blocks = meeting_escalation(m, reminders=2, zone=ZoneInfo("Europe/Berlin"))
+    section = str(blocks[0])
+    stamp = int(WEEK_AGO.timestamp())
+    # Not the escalation target's fixed Berlin time: each reader's own, with a UTC fallback.
+    assert (
+        f"It ended <!date^{stamp}^{{date_short_pretty}} {{time}}|2026-11-15 10:00 UTC>" in section
+    )

@@ -7,9 +7,11 @@ no database at all.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
+import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -27,6 +29,7 @@ from slack_sdk.models.blocks.basic_components import Option
 
 from bot.cli import main
 from bot.shell import render
+from bot.shell.command import clock_source
 from bot.shell.forms import (
     FieldProblem,
     command_text,
@@ -653,3 +656,44 @@ def saved_contents(names: list[str], folder: Path) -> list[str]:
     paths = [Path(name) for name in names]
     assert all(path.parent == folder and path.is_file() for path in paths)
     return [path.read_text() for path in paths]
+
+
+async def test_the_interactive_clock_runs_with_real_time_and_advance_still_moves_it(
+    tmp_path: Path,
+) -> None:
+    seconds = [100.0]
+    async with Sandbox.open(
+        database=tmp_path / "shell.db",
+        start=START,
+        cadence=demo_cadence(),
+        monotonic=lambda: seconds[0],
+    ) as sandbox:
+        assert sandbox.clock.now() == START
+        seconds[0] += 90
+        assert sandbox.clock.now() == START + timedelta(seconds=90)
+        shell = Shell(sandbox, Transcript())
+        assert await run_script(shell, ":advance 2h") == 0
+        assert sandbox.clock.now() == START + timedelta(hours=2, seconds=90)
+        seconds[0] += 30
+        assert sandbox.clock.now() == START + timedelta(hours=2, seconds=120)
+
+
+async def test_without_a_source_of_real_time_the_clock_stays_frozen(sandbox: Sandbox) -> None:
+    assert sandbox.clock.now() == START
+    await run_script(Shell(sandbox, Transcript()), ":advance 30m")
+    assert sandbox.clock.now() == START + timedelta(minutes=30)
+    await asyncio.sleep(1.1)
+    assert sandbox.clock.now() == START + timedelta(minutes=30)
+
+
+def test_freeze_and_scripts_keep_the_clock_still_and_the_help_says_so(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert clock_source(freeze=False, script=False) is time.monotonic
+    assert clock_source(freeze=True, script=False) is None
+    assert clock_source(freeze=False, script=True) is None
+    with pytest.raises(SystemExit):
+        main(["shell", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "--freeze" in help_text
+    assert "--script runs are always frozen" in help_text

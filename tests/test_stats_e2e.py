@@ -59,7 +59,17 @@ async def test_stats_show_this_week_so_far_against_the_same_stretch_of_last_week
     text = str(body["blocks"])
     assert "This week so far" in text
     # Thursday 10:00: compared with Monday to Thursday 10:00 of last week, not all of it.
-    assert "the same stretch of last week (Mon 16 Nov – Thu 19 Nov 10:00)" in text
+    # Instants are Slack date tokens, so each reader sees their own zone; the fallback is UTC.
+    last_thursday = int(utc(2026, 11, 19, 10).timestamp())
+    assert (
+        "the same stretch of last week (Mon 16 Nov – "
+        f"<!date^{last_thursday}^{{date_short_pretty}} {{time}}|2026-11-19 10:00 UTC>)" in text
+    )
+    now = int(THURSDAY.timestamp())
+    assert (
+        f"Mon 23 Nov 2026 to now, <!date^{now}^{{date_short_pretty}} {{time}}|2026-11-26 10:00 UTC>"
+        in text
+    )
     assert "*Meetings held*\\n2  _(same time last week 1; +1)_" in text
     assert "*Outcome rate*\\n50% of 2  _(same time last week 0%; +50 pts)_" in text
     assert "*Decisions decided*\\n1" in text

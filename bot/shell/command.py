@@ -12,6 +12,8 @@ import contextlib
 import json
 import logging
 import sys
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -67,29 +69,48 @@ async def _session(
     console = TerminalConsole()
     clock_file = _clock_file(args.db)
     async with Sandbox.open(
-        database=args.db, start=start, cadence=cadence, config=args.config
+        database=args.db,
+        start=start,
+        cadence=cadence,
+        config=args.config,
+        monotonic=clock_source(freeze=args.freeze, script=script is not None),
     ) as sandbox:
         shell = Shell(sandbox, console, save_clock=lambda now: _save_clock(clock_file, now))
         _save_clock(clock_file, start)
         if script is not None:
             problems = await run_script(shell, script)
             return 1 if problems else 0
-        console.show(_banner(shell, args.db))
-        with contextlib.suppress(ImportError):
-            import readline  # noqa: F401  (line editing and history for input())
-        replies = PromptedReplies(console)
-        while True:
-            line = await console.ask(shell.prompt)
-            if line is None:
+        try:
+            return await _prompt(shell, console, args.db)
+        finally:
+            # A running clock has moved on since the last :advance; the next session continues
+            # from where this one stopped.
+            _save_clock(clock_file, sandbox.clock.now())
+
+
+def clock_source(*, freeze: bool, script: bool) -> Callable[[], float] | None:
+    """Real seconds for the sandbox clock to run on, or None to keep it frozen: scripts are
+    always frozen so they give the same transcript every run."""
+    return None if freeze or script else time.monotonic
+
+
+async def _prompt(shell: Shell, console: TerminalConsole, database: Path) -> int:
+    console.show(_banner(shell, database))
+    with contextlib.suppress(ImportError):
+        import readline  # noqa: F401  (line editing and history for input())
+    replies = PromptedReplies(console)
+    while True:
+        line = await console.ask(shell.prompt)
+        if line is None:
+            return 0
+        try:
+            if not await shell.handle(line, replies):
                 return 0
-            try:
-                if not await shell.handle(line, replies):
-                    return 0
-            except Exception as exc:
-                # One failed line must not end a session the person has built up; the
-                # traceback goes to the log for whoever is debugging the app.
-                log.exception("the sandbox could not carry out %r", line)
-                shell.problem(f"That failed: {exc!r} (the log above has the details).")
+        except Exception as exc:
+            # One failed line must not end a session the person has built up; the
+            # traceback goes to the log for whoever is debugging the app.
+            log.exception("the sandbox could not carry out %r", line)
+            shell.problem(f"That failed: {exc!r} (the log above has the details).")
 
 
 def _banner(shell: Shell, database: Path) -> str:

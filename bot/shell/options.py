@@ -53,6 +53,13 @@ def add_shell_arguments(parser: argparse.ArgumentParser) -> None:
         "--fresh", action="store_true", help="start over with an empty database and clock"
     )
     parser.add_argument(
+        "--freeze",
+        action="store_true",
+        help="keep the clock still between :advance moves; otherwise it runs with real time "
+        "from its start (--script runs are always frozen, so a script gives the same "
+        "transcript every time)",
+    )
+    parser.add_argument(
         "--now",
         nargs="?",
         const="now",

@@ -12,7 +12,7 @@ import asyncio
 import json
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 
 from bot.cadence.config import CadenceConfig
-from bot.clock import ManualClock
+from bot.clock import ManualClock, RunningClock
 from bot.db import Database
 from bot.devtools.driver import SlackDriver
 from bot.devtools.fake_slack import Call, Ephemeral, FakeSlack, Message, UploadedFile
@@ -90,7 +90,10 @@ class Sandbox:
         cadence: CadenceConfig,
         config: Path | None = None,
         world: World | None = None,
+        monotonic: Callable[[], float] | None = None,
     ) -> AsyncIterator[Sandbox]:
+        """``monotonic`` (e.g. `time.monotonic`) makes the clock run with real time from
+        ``start``; without it the clock is frozen and moves only when told to."""
         world = world or World()
         # Message timestamps continue from the wall clock, so cards from earlier sessions
         # (their ts stored in the database) never collide with new ones.
@@ -100,7 +103,11 @@ class Sandbox:
             world.populate(fake)
             settings = sandbox_settings(api_url=fake.api_url, database=database, config=config)
             await migrate(settings.database_url)
-            clock = ManualClock(start)
+            clock = (
+                ManualClock(start)
+                if monotonic is None
+                else RunningClock(start, monotonic=monotonic)
+            )
             deps = Deps(
                 db=Database(settings.database_url),
                 clock=clock,

@@ -36,7 +36,6 @@ from bot.slack.blocks.digest import (
     STALLED_LINES,
     Report,
     StalledItem,
-    moment_text,
     month_label,
     report_blocks,
     report_text,
@@ -47,7 +46,7 @@ from bot.slack.blocks.digest import (
 from bot.slack.blocks.kit import Block
 from bot.slack.parsing.commands import StatsPeriod
 from bot.slack.privacy import ChannelAccess, is_person
-from bot.slack.text import channel_mention, date_text
+from bot.slack.text import channel_mention, date_text, moment_token
 from bot.workspace import WorkspaceKey
 
 log = logging.getLogger(__name__)
@@ -388,13 +387,13 @@ def stats_periods(
     else:
         same_point = calendar.moment(reading - timedelta(days=7))
     same_point = min(max(same_point, last.start), last.end)
-    point_text = moment_text(same_point, cadence.zone)
+    point_text = moment_token(same_point)
     return StatsPeriods(
         start=this.start,
         end=now,
         previous_start=last.start,
         previous_end=same_point,
-        period_text=f"{span_text(this.first_day, None)} to now, {moment_text(now, cadence.zone)}",
+        period_text=f"{span_text(this.first_day, None)} to now, {moment_token(now)}",
         current_label=f"This {noun} so far",
         previous_label=f"same time last {noun}",
         comparison=(

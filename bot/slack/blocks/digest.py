@@ -438,12 +438,6 @@ def span_text(first: date, last: date | None, *, year: bool = True) -> str:
     return show(first) if last is None else f"{show(first)} – {show(last)}"
 
 
-def moment_text(at: datetime, zone: ZoneInfo) -> str:
-    """``Wed 4 Mar 10:30`` on the zone's clock."""
-    local = at.astimezone(zone)
-    return f"{short_date(local.date())} {local:%H:%M}"
-
-
 def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 

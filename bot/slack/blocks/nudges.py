@@ -13,7 +13,7 @@ of the same escaped user text as the blocks.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import Option, StaticSelectElement, UserSelectElement
@@ -30,6 +30,7 @@ from bot.slack.text import (
     conversation_text,
     date_text,
     mention,
+    moment_token,
     render_user_text,
     truncate,
     until_text,
@@ -44,12 +45,6 @@ _TEXT_MAX = 300
 
 def _line(text: str) -> str:
     return truncate(text, _TEXT_MAX)
-
-
-def moment_text(moment: datetime, zone: ZoneInfo) -> str:
-    """An instant on the reader's wall clock, e.g. ``Mon 30 Nov 2026 09:00``."""
-    local = moment.astimezone(zone)
-    return f"{date_text(local.date())} {local:%H:%M}"
 
 
 def _reminder_note(reminder: int) -> str:
@@ -119,7 +114,7 @@ def decision_nudge(d: Decision, *, reminder: int, today: date, zone: ZoneInfo) -
 
 def meeting_nudge(m: Meeting, *, reminder: int, zone: ZoneInfo) -> Rendered:
     title = render_user_text(m.title)
-    ended = moment_text(m.ended_at, zone) if m.ended_at else "a while ago"
+    ended = moment_token(m.ended_at) if m.ended_at else "a while ago"
     text = _line(f"{m.ref} {title} ended without recorded outcomes.")
     blocks = [
         section(
@@ -183,7 +178,7 @@ def decision_escalation(d: Decision, *, reminders: int, today: date, zone: ZoneI
 def meeting_escalation(m: Meeting, *, reminders: int, zone: ZoneInfo) -> Rendered:
     title = render_user_text(m.title)
     organizer = mention(m.organizer_id)
-    ended = moment_text(m.ended_at, zone) if m.ended_at else "a while ago"
+    ended = moment_token(m.ended_at) if m.ended_at else "a while ago"
     text = _line(f"{m.ref} {title} still has no outcomes after {_reminders(reminders)}.")
     blocks = [
         section(
