@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -818,24 +819,41 @@ async def decide_pressed(
     client: AsyncWebClient,
     context: AsyncBoltContext,
 ) -> None:
+    await _open_modal_if_allowed(
+        ack, body, action, client, context, service.ensure_may_decide, render.decide_modal
+    )
+
+
+async def _open_modal_if_allowed(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+    ensure_may: Callable[[Decision, Actor], None],
+    modal: Callable[..., Any],
+) -> None:
+    """A button that asks more in a modal (Decide, Drop): check first, then ack and open it.
+
+    Nobody types a resolution or a reason only to be refused, and a refusal raised before the
+    ack reaches the person without a time-out.
+    """
     deps, ws = deps_of(context), workspace_of(context)
     number = _number(action, ws)
     visible = await _visibility_at(deps, client, ws, body)
 
-    async def may_decide(actor: Actor) -> Decision:
+    async def may(actor: Actor) -> Decision:
         async with deps.db.transaction() as session:
             decision = await service.get_decision(session, ws=ws, number=number, visible=visible)
-        service.ensure_may_decide(decision, actor)
+        ensure_may(decision, actor)
         return decision
 
-    # Check before acknowledging and opening the modal: nobody types a resolution only to be
-    # refused, and a refusal raised before the ack reaches the person without a time-out.
-    decision = await deps.as_actor(client, ws, body["user"]["id"], may_decide)
+    decision = await deps.as_actor(client, ws, body["user"]["id"], may)
     await ack()
     channel_id = (body.get("channel") or {}).get("id") or decision.channel_id
     await client.views_open(
         trigger_id=body["trigger_id"],
-        view=render.decide_modal(decision, origin={"channel_id": channel_id, **_origin(body)}),
+        view=modal(decision, origin={"channel_id": channel_id, **_origin(body)}),
     )
 
 
@@ -879,23 +897,8 @@ async def drop_pressed(
     client: AsyncWebClient,
     context: AsyncBoltContext,
 ) -> None:
-    deps, ws = deps_of(context), workspace_of(context)
-    number = _number(action, ws)
-    visible = await _visibility_at(deps, client, ws, body)
-
-    async def may_drop(actor: Actor) -> Decision:
-        async with deps.db.transaction() as session:
-            decision = await service.get_decision(session, ws=ws, number=number, visible=visible)
-        service.ensure_may_drop(decision, actor)
-        return decision
-
-    # As with Decide: refuse before the modal opens, so nobody writes a reason in vain.
-    decision = await deps.as_actor(client, ws, body["user"]["id"], may_drop)
-    await ack()
-    channel_id = (body.get("channel") or {}).get("id") or decision.channel_id
-    await client.views_open(
-        trigger_id=body["trigger_id"],
-        view=render.drop_modal(decision, origin={"channel_id": channel_id, **_origin(body)}),
+    await _open_modal_if_allowed(
+        ack, body, action, client, context, service.ensure_may_drop, render.drop_modal
     )
 
 
