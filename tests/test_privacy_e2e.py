@@ -52,6 +52,11 @@ async def private_decision(app_env: AppEnv, title: str = "Promote cho to staff")
         "decide D-{n} yes",
         "assign D-{n} <@U3>",
         "due D-{n} friday",
+        "edit D-{n} title Leaked",
+        "note D-{n} just looking",
+        "act D-{n} Tell everyone",
+        "act D-{n} none nothing to do",
+        "supersede D-{n} with D-2",
     ],
 )
 async def test_decision_by_reference_hides_a_private_channels_decision(

@@ -20,6 +20,7 @@ from bot.errors import Conflict
 from bot.meetings import service as meetings
 from bot.meetings.models import Meeting, Outcome, OutcomeKind
 from bot.validation import TITLE_MAX, require_text
+from bot.visibility import Visibility
 from bot.workspace import Actor, WorkspaceKey
 
 
@@ -76,9 +77,10 @@ async def add_action(
     owner_id: str | None,
     due_date: date | None,
     now: datetime,
+    visible: Visibility | None = None,
 ) -> tuple[Decision, Outcome]:
     """A new action item ``A-<n>`` for decided ``D-<number>``; its owner defaults to the actor."""
-    decision = await get_decision(session, ws=ws, number=number)
+    decision = await get_decision(session, ws=ws, number=number, visible=visible)
     ensure_may_change(decision, actor)
     _ensure_decided(decision)
     meeting = await _meeting_for(session, ws=ws, decision=decision)
@@ -106,12 +108,13 @@ async def link_action(
     action_number: int,
     actor: Actor,
     now: datetime,
+    visible: Visibility | None = None,
 ) -> tuple[Decision, Outcome]:
     """Make existing action ``A-<action_number>`` one of decided ``D-<number>``'s actions."""
-    decision = await get_decision(session, ws=ws, number=number)
+    decision = await get_decision(session, ws=ws, number=number, visible=visible)
     ensure_may_change(decision, actor)
     _ensure_decided(decision)
-    outcome = await meetings.get_action(session, ws=ws, number=action_number)
+    outcome = await meetings.get_action(session, ws=ws, number=action_number, visible=visible)
     if outcome.decision_id == decision.id:
         raise Conflict(f"{outcome.ref} is already an action of {decision.ref}.")
     if outcome.decision_id is not None:
@@ -133,9 +136,10 @@ async def no_action_needed(
     actor: Actor,
     reason: str,
     now: datetime,
+    visible: Visibility | None = None,
 ) -> Decision:
     """The owner's answer that decided ``D-<number>`` needs no action, with a one-line reason."""
-    decision = await get_decision(session, ws=ws, number=number)
+    decision = await get_decision(session, ws=ws, number=number, visible=visible)
     ensure_may_change(decision, actor)
     _ensure_decided(decision)
     if await actions_of(session, ws=ws, decision_id=decision.id):

@@ -428,9 +428,10 @@ async def edit(
     field: str,
     text: str,
     now: datetime,
+    visible: Visibility | None = None,
 ) -> Decision:
     """Rewrite the title or the context, keeping the old text in history; counts as activity."""
-    decision = await get_decision(session, ws=ws, number=number)
+    decision = await get_decision(session, ws=ws, number=number, visible=visible)
     _ensure_may_change(decision, actor)
     if field == "title":
         new = require_text(text, what="decision title", limit=TITLE_MAX, single_line=True)
@@ -465,9 +466,10 @@ async def note(
     actor: Actor,
     text: str,
     now: datetime,
+    visible: Visibility | None = None,
 ) -> Decision:
     """Add a note to the history, whatever the state; anyone in the workspace may. Activity."""
-    decision = await get_decision(session, ws=ws, number=number)
+    decision = await get_decision(session, ws=ws, number=number, visible=visible)
     _record(
         decision,
         actor_id=actor.user_id,
@@ -505,14 +507,15 @@ async def supersede(
     new_number: int,
     actor: Actor,
     now: datetime,
+    visible: Visibility | None = None,
 ) -> tuple[Decision, Decision]:
     """Mark decision ``old_number`` as replaced by ``new_number``; both get a history entry.
 
     The old one leaves the open and stalled counts (its status is ``superseded``) and keeps its
     resolution, if it had one; the new one lists it under ``supersedes``.
     """
-    old = await get_decision(session, ws=ws, number=old_number)
-    new = await get_decision(session, ws=ws, number=new_number)
+    old = await get_decision(session, ws=ws, number=old_number, visible=visible)
+    new = await get_decision(session, ws=ws, number=new_number, visible=visible)
     ensure_may_be_superseded(old, new, actor)
     previous = old.status
     old.status = DecisionStatus.SUPERSEDED

@@ -412,8 +412,11 @@ def decide_modal(d: Decision, *, origin: dict[str, str]) -> Block:
     )
 
 
-def add_action_modal(d: Decision, *, owner_id: str) -> Block:
-    """ "Add action" on a decided card: a follow-through action item for ``d``."""
+def add_action_modal(d: Decision, *, owner_id: str, origin: dict[str, str] | None = None) -> Block:
+    """ "Add action" on a decided card: a follow-through action item for ``d``.
+
+    ``origin`` is where the button was pressed, so the submission reads with the same rights.
+    """
     return modal(
         callback_id=ViewId.ADD_ACTION,
         title=f"Action for {d.ref}",
@@ -438,7 +441,7 @@ def add_action_modal(d: Decision, *, owner_id: str) -> Block:
                 element=DatePickerElement(action_id=INPUT),
             ).to_dict(),
         ],
-        metadata={"team": d.team_id, "number": str(d.number)},
+        metadata={"team": d.team_id, "number": str(d.number), **(origin or {})},
     )
 
 

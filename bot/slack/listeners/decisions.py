@@ -151,12 +151,13 @@ async def decision_command(
                 blocks=render.decision_detail(decision, zone=zone, today=today, actions=actions),
             )
         case grammar.DecisionAct() | grammar.DecisionLinkAction() | grammar.DecisionNoAction():
-            summary, added = await _follow_through(deps, client, ws, cmd, user_id)
+            summary, added = await _follow_through(deps, client, ws, cmd, user_id, channel_id)
             await ack(response_type="in_channel", text=summary)
             if added is not None:
                 await _show_new_action(client, deps, ws, added, respond)
         case grammar.DecisionSupersede(old=old_number, new=new_number):
             now = deps.now()
+            visible = await deps.visibility(client, ws, user_id, here=channel_id)
 
             async def supersede(actor: Actor) -> tuple[Decision, Decision]:
                 async with deps.db.transaction() as session:
@@ -167,6 +168,7 @@ async def decision_command(
                         new_number=new_number,
                         actor=actor,
                         now=now,
+                        visible=visible,
                     )
 
             old, new = await deps.as_actor(client, ws, user_id, supersede)
@@ -204,6 +206,7 @@ async def _follow_through(
     ws: WorkspaceKey,
     cmd: grammar.DecisionAct | grammar.DecisionLinkAction | grammar.DecisionNoAction,
     user_id: str,
+    channel_id: str,
 ) -> tuple[str, Outcome | None]:
     """``/decision act``: a new action, a linked one, or "no action needed".
 
@@ -214,6 +217,7 @@ async def _follow_through(
         if isinstance(cmd, grammar.DecisionAct)
         else None
     )
+    visible = await deps.visibility(client, ws, user_id, here=channel_id)
     now = deps.now()
     who = mention(user_id)
 
@@ -230,6 +234,7 @@ async def _follow_through(
                         owner_id=owner_id,
                         due_date=due,
                         now=now,
+                        visible=visible,
                     )
                     by = f", due {render.due_text(action.due_date)}" if action.due_date else ""
                     return (
@@ -239,7 +244,13 @@ async def _follow_through(
                     ), action
                 case grammar.DecisionLinkAction(number=n, action_number=a):
                     d, action = await followthrough.link_action(
-                        session, ws=ws, number=n, action_number=a, actor=actor, now=now
+                        session,
+                        ws=ws,
+                        number=n,
+                        action_number=a,
+                        actor=actor,
+                        now=now,
+                        visible=visible,
                     )
                     return (
                         f"{who} made *{action.ref}* {render_user_text(action.text)} a "
@@ -247,7 +258,13 @@ async def _follow_through(
                     ), None
                 case grammar.DecisionNoAction(number=n, reason=reason):
                     d = await followthrough.no_action_needed(
-                        session, ws=ws, number=n, actor=actor, reason=unescape(reason), now=now
+                        session,
+                        ws=ws,
+                        number=n,
+                        actor=actor,
+                        reason=unescape(reason),
+                        now=now,
+                        visible=visible,
                     )
                     return (
                         f"{who} said *{d.ref}* {render_user_text(d.title)} needs no action: "
@@ -373,14 +390,21 @@ async def _apply_change(
             return d, full_stop(f"{who} reopened *{d.ref}* {render_user_text(d.title)}")
         case grammar.DecisionEdit(number=n, field=field, text=text):
             d = await service.edit(
-                session, ws=ws, number=n, actor=actor, field=field, text=unescape(text), now=now
+                session,
+                ws=ws,
+                number=n,
+                actor=actor,
+                field=field,
+                text=unescape(text),
+                now=now,
+                visible=visible,
             )
             if field == "title":
                 return d, f"{who} renamed *{d.ref}*: {render_user_text(d.title)}"
             return d, f"{who} rewrote the context of *{d.ref}* {render_user_text(d.title)}."
         case grammar.DecisionNote(number=n, text=text):
             d = await service.note(
-                session, ws=ws, number=n, actor=actor, text=unescape(text), now=now
+                session, ws=ws, number=n, actor=actor, text=unescape(text), now=now, visible=visible
             )
             return (
                 d,
@@ -653,12 +677,14 @@ async def new_decision_submitted(
     if errors:
         await ack(response_action="errors", errors=errors)
         return
+    # The decision it replaces must be one the person may see, like any by-reference read.
+    visible = await deps.visibility(client, ws, user_id) if replaces is not None else None
     if replaces is not None:
         number = replaces
 
         async def may_supersede(actor: Actor) -> None:
             async with deps.db.transaction() as session:
-                old = await service.get_decision(session, ws=ws, number=number)
+                old = await service.get_decision(session, ws=ws, number=number, visible=visible)
             service.ensure_may_be_superseded(old, None, actor)
 
         try:
@@ -685,7 +711,9 @@ async def new_decision_submitted(
     decision = await deps.new_decisions.run(request)
     await ack()
     if replaces is not None:
-        decision = await _supersede_after_create(client, deps, ws, user_id, replaces, decision)
+        decision = await _supersede_after_create(
+            client, deps, ws, user_id, replaces, decision, visible
+        )
     await _post_card(client, deps, decision, lambda text: replies.tell_user(client, body, text))
 
 
@@ -696,6 +724,7 @@ async def _supersede_after_create(
     user_id: str,
     old_number: int,
     decision: Decision,
+    visible: Visibility | None,
 ) -> Decision:
     """The modal's "Supersedes", once the new decision is stored (checked before storing it)."""
 
@@ -708,6 +737,7 @@ async def _supersede_after_create(
                 new_number=decision.number,
                 actor=actor,
                 now=deps.now(),
+                visible=visible,
             )
 
     old, new = await deps.as_actor(client, ws, user_id, supersede)
@@ -978,20 +1008,13 @@ async def add_action_pressed(
     context: AsyncBoltContext,
 ) -> None:
     """ "Add action" on a decided card: check first, then open the action modal."""
-    deps, ws = deps_of(context), workspace_of(context)
-    number = _number(action, ws)
     user_id = body["user"]["id"]
 
-    async def may_act(actor: Actor) -> Decision:
-        async with deps.db.transaction() as session:
-            decision = await service.get_decision(session, ws=ws, number=number)
-        followthrough.ensure_may_add_action(decision, actor)
-        return decision
+    def modal(decision: Decision, *, origin: dict[str, str]) -> Any:
+        return render.add_action_modal(decision, owner_id=user_id, origin=origin)
 
-    decision = await deps.as_actor(client, ws, user_id, may_act)
-    await ack()
-    await client.views_open(
-        trigger_id=body["trigger_id"], view=render.add_action_modal(decision, owner_id=user_id)
+    await _open_modal_if_allowed(
+        ack, body, action, client, context, followthrough.ensure_may_add_action, modal
     )
 
 
@@ -1026,6 +1049,9 @@ async def add_action_submitted(
     if errors:
         await ack(response_action="errors", errors=errors)
         return
+    # Where the button was pressed counts as the person's, as it did when the modal opened.
+    here = meta.get("origin_channel") or None
+    visible = await deps.visibility(client, ws, user_id, here=here)
 
     async def add(actor: Actor) -> str:
         async with deps.db.transaction() as session:
@@ -1038,6 +1064,7 @@ async def add_action_submitted(
                 owner_id=owner_id,
                 due_date=due,
                 now=deps.now(),
+                visible=visible,
             )
         return f"Added *{added.ref}* to follow through on *{d.ref}*."
 
