@@ -124,6 +124,8 @@ class NewDecision:
     resolution: str | None = None
     # Recorded in a DM or group DM (``Decision.direct``).
     direct: bool = False
+    # A decision already made may be given its review day at once.
+    review_on: date | None = None
 
 
 def new_decision(
@@ -139,6 +141,7 @@ def new_decision(
     source_permalink: str | None = None,
     resolution: str | None = None,
     direct: bool = False,
+    review_on: date | None = None,
 ) -> NewDecision:
     """Check the user's text; raises ``InvalidInput`` before anything touches the database.
 
@@ -160,6 +163,7 @@ def new_decision(
             else None
         ),
         direct=direct,
+        review_on=review_on if resolution is not None else None,
     )
 
 
@@ -221,12 +225,14 @@ async def create_decisions(
                 decision.status = DecisionStatus.DECIDED
                 decision.resolution = r.resolution
                 decision.decided_at = r.now
+                decision.review_on = r.review_on
                 _record(
                     decision,
                     actor_id=r.creator_id,
                     action="decided",
                     now=r.now,
                     resolution=r.resolution,
+                    **_review_detail(r.review_on),
                 )
             made[id(r)] = decision
             if meeting is not None:
@@ -239,6 +245,11 @@ async def create_decisions(
             session, ws=r.ws, decision=decision, meeting=meeting, actor_id=r.creator_id, now=r.now
         )
     return decisions
+
+
+def _review_detail(review_on: date | None) -> dict[str, str]:
+    """The review day in a "decided" history entry, when there is one."""
+    return {"review": review_on.isoformat()} if review_on is not None else {}
 
 
 def decision_not_found(number: int) -> NotFound:
@@ -323,14 +334,25 @@ async def decide(
     now: datetime,
     channel_id: str | None = None,
     visible: Visibility | None = None,
+    review_on: date | None = None,
 ) -> Decision:
+    """Record what was decided; ``review_on``, when given, is the day its owner is asked
+    whether it held (bot/decisions/reviews.py)."""
     decision = await get_decision(session, ws=ws, number=number, visible=visible)
     _ensure_may_change(decision, actor)
     _ensure_open(decision, "decided")
     decision.resolution = require_text(resolution, what="resolution", limit=TEXT_MAX)
     decision.status = DecisionStatus.DECIDED
     decision.decided_at = now
-    _record(decision, actor_id=actor.user_id, action="decided", now=now, resolution=resolution)
+    decision.review_on = review_on
+    _record(
+        decision,
+        actor_id=actor.user_id,
+        action="decided",
+        now=now,
+        resolution=resolution,
+        **_review_detail(review_on),
+    )
     if channel_id is not None:
         await links.link_decision_to_open_meeting(
             session,
@@ -441,6 +463,9 @@ async def reopen(
     decision.decided_at = None
     decision.drop_reason = None
     decision.dropped_at = None
+    decision.review_on = None
+    decision.reversed_at = None
+    decision.reversal_reason = None
     _record(decision, actor_id=actor.user_id, action="reopened", now=now, **{"from": previous})
     return decision
 

@@ -8,8 +8,8 @@ server default: existing rows read false, and the decisions table is not rebuilt
 on SQLite would drop its full-text-search triggers).
 
 Revision ID: e5f1a2b3c4d7
-Revises: a3d9e2f41b07
-Create Date: 2026-12-03 06:30:00+00:00
+Revises: d5e8a1c3f702
+Create Date: 2026-12-03 06:50:00+00:00
 """
 
 from collections.abc import Sequence
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "e5f1a2b3c4d7"
-down_revision: str | None = "a3d9e2f41b07"
+down_revision: str | None = "d5e8a1c3f702"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
