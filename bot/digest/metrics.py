@@ -8,13 +8,14 @@ the database are the durations the median needs, and only on SQLite, which has n
 function; PostgreSQL computes the median itself.
 
 ``channels`` narrows everything to those channel ids; the Slack layer passes the channels the
-reader may see, so a private channel's numbers never reach anyone outside it.
+reader may see, so a private channel's numbers never reach anyone outside it, as an
+`Audience` (`bot.digest.audience`) that also says whose DM items count: only their owner's.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import pairwise
@@ -36,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cadence.config import CadenceConfig
 from bot.decisions.models import Decision, DecisionStatus
 from bot.digest import stalled
+from bot.digest.audience import DECISION, MEETING, OUTCOME, Item, Scope, audience_of, channel_key
 from bot.digest.stalled import StalledAt
 from bot.meetings.models import Meeting, Outcome, OutcomeKind
 from bot.meetings.service import has_outcome
@@ -50,7 +52,7 @@ DECIDED_STATES = (
 )
 
 
-Channels = Collection[str] | None
+Channels = Scope
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,7 +326,7 @@ async def _tally(
     )
     meetings = query.flow(
         Meeting.ended_at,
-        Meeting.channel_id,
+        MEETING,
         [
             func.count().label("held"),
             func.count(case((with_outcome, 1))).label("with_outcome"),
@@ -349,7 +351,7 @@ async def _tally(
     for name, column, conditions in flows:
         flow = query.flow(
             column,
-            Decision.channel_id,
+            DECISION,
             [func.count().label("n")],
             Decision.in_workspace(ws),
             *conditions,
@@ -372,7 +374,7 @@ async def _tally(
     zone = cadence.zone
     overdue = query.states(
         join(Outcome, Meeting, Meeting.id == Outcome.meeting_id),
-        Meeting.channel_id,
+        OUTCOME,
         [_overdue_at(end, end.astimezone(zone).date()) for end in ends],
         Outcome.in_workspace(ws),
         Outcome.kind == OutcomeKind.ACTION,
@@ -400,25 +402,26 @@ class _Grouping:
     def flow(
         self,
         moment: Any,
-        channel: Any,
+        item: Item,
         aggregates: list[Any],
         *where: ColumnElement[bool],
     ) -> Select[Any]:
         """Aggregates of rows whose ``moment`` falls in the periods, per period (and channel)."""
-        keys = self.keys(moment, channel)
+        keys = self.keys(moment, item)
         query = select(*keys, *aggregates).where(*where, _in_period(moment, self.bounds))
-        return self.scoped(query, channel).group_by(*keys)
+        return self.scoped(query, item).group_by(*keys)
 
-    def keys(self, moment: Any, channel: Any) -> list[Any]:
-        """The grouping columns: the period of ``moment`` (when there are several) and channel."""
+    def keys(self, moment: Any, item: Item) -> list[Any]:
+        """The grouping columns: the period of ``moment`` (when there are several) and channel
+        (all DM items under one key, ``bot.digest.audience.DIRECT_KEY``)."""
         bucket = _bucket(moment, self.bounds)
         keys: list[Any] = [] if bucket is None else [bucket]
-        return [*keys, channel.label("channel")] if self.by_channel else keys
+        return [*keys, self._channel(item)] if self.by_channel else keys
 
     def states(
         self,
         source: Any,
-        channel: Any,
+        item: Item,
         conditions: list[ColumnElement[bool]],
         *where: ColumnElement[bool],
     ) -> Select[Any]:
@@ -427,18 +430,24 @@ class _Grouping:
             func.count(case((condition, 1))).label(f"at_{i}")
             for i, condition in enumerate(conditions)
         ]
-        keys: list[Any] = [channel.label("channel")] if self.by_channel else []
-        query = self.scoped(select(*keys, *counts).select_from(source).where(*where), channel)
+        keys: list[Any] = [self._channel(item)] if self.by_channel else []
+        query = self.scoped(select(*keys, *counts).select_from(source).where(*where), item)
         return query.group_by(*keys) if keys else query
 
     def key(self, row: Any) -> tuple[int, str | None]:
         period = int(row.bucket) if len(self.bounds) > 2 else 0
         return period, (row.channel if self.by_channel else None)
 
-    def scoped(self, query: Select[Any], channel: Any) -> Select[Any]:
-        if self.channels is None:
+    def scoped(self, query: Select[Any], item: Item) -> Select[Any]:
+        audience = audience_of(self.channels)
+        if audience is None:
             return query
-        return query.where(channel.in_(list(self.channels)))
+        return query.where(audience.clause(*item))
+
+    @staticmethod
+    def _channel(item: Item) -> Any:
+        channel, direct, _ = item
+        return channel_key(channel, direct).label("channel")
 
 
 def _overdue_at(end: datetime, end_day: date) -> ColumnElement[bool]:
@@ -473,19 +482,19 @@ async def _medians(
     result: dict[tuple[int, str | None], timedelta] = {}
     if dialect == "postgresql":
         median = func.percentile_cont(0.5).within_group(seconds).label("median")
-        grouped = query.flow(Decision.decided_at, Decision.channel_id, [median], *where)
+        grouped = query.flow(Decision.decided_at, DECISION, [median], *where)
         for row in await session.execute(grouped):
             # Without group keys an empty set still yields one row, with a NULL median.
             if row.median is not None:
                 result[query.key(row)] = timedelta(seconds=float(row.median))
         return result
     # SQLite has no percentile function: fetch just the durations, sorted within each group.
-    keys = query.keys(Decision.decided_at, Decision.channel_id)
+    keys = query.keys(Decision.decided_at, DECISION)
     durations = query.scoped(
         select(*keys, seconds.label("seconds"))
         .where(*where, _in_period(Decision.decided_at, query.bounds))
         .order_by(*keys, seconds),
-        Decision.channel_id,
+        DECISION,
     )
     groups: dict[tuple[int, str | None], list[float]] = defaultdict(list)
     for row in await session.execute(durations):

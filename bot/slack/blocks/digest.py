@@ -20,6 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from bot.calendars.metrics import CalendarCounts
+from bot.digest.audience import DIRECT_KEY
 from bot.digest.metrics import Figures
 from bot.slack import limits
 from bot.slack.blocks.kit import Block, capped, context, divider, header, line_sections, section
@@ -53,6 +54,8 @@ class StalledItem:
     #: What it is now: a decision stalled at the period's end may have been decided since.
     status_now: str = "open"
     link: str | None = None
+    #: Recorded in a DM or group DM (only its owner's numbers show it).
+    direct: bool = False
 
 
 @dataclass(frozen=True)
@@ -323,7 +326,8 @@ def _channel_line(channel_id: str, f: Figures) -> str:
         parts.append(f"{f.stalled} stalled")
     if f.overdue_actions:
         parts.append(plural(f.overdue_actions, "overdue action"))
-    return f"• {_channel(channel_id)}: " + " · ".join(parts)
+    where = "Direct messages" if channel_id == DIRECT_KEY else _channel(channel_id)
+    return f"• {where}: " + " · ".join(parts)
 
 
 def _stalled_line(item: StalledItem, zone: ZoneInfo, at: datetime) -> str:
@@ -338,8 +342,9 @@ def _stalled_line(item: StalledItem, zone: ZoneInfo, at: datetime) -> str:
         else f"no activity since {date_text(item.last_activity_at.astimezone(zone).date())}"
     )
     since = f" ({item.status_now} since)" if item.status_now != "open" else ""
+    where = _channel(item.channel_id, item.direct)
     return (
-        f"• *{ref}* {title} · {_person(item.owner_id)} · {_channel(item.channel_id)} · "
+        f"• *{ref}* {title} · {_person(item.owner_id)} · {where} · "
         f"open {plural(age, 'day')}, {why}{since}"
     )
 
@@ -449,8 +454,8 @@ def _person(user_id: str) -> str:
         return escape(user_id)
 
 
-def _channel(channel_id: str) -> str:
+def _channel(channel_id: str, direct: bool = False) -> str:
     try:
-        return conversation_text(channel_id)
+        return conversation_text(channel_id, direct=direct)
     except ValueError:
         return escape(channel_id)

@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.delivery import ledger
 from bot.delivery.models import DeliveryStatus
 from bot.digest import metrics, schedule
+from bot.digest.audience import Audience
 from bot.digest.export import load_export, load_reported, render_export
 from bot.digest.planner import DIGEST_KIND, ON_DEMAND_SUBJECT
 from bot.errors import Forbidden, InvalidInput
@@ -187,11 +188,13 @@ async def export(request: HygieneRequest) -> None:
     async with deps.db.transaction() as session:
         in_play = await metrics.channels_in_play(session, ws=ws)
     visible = await access.readable(in_play, user_id)
+    # The exporter's own DM items are in it; nobody else's (bot/digest/audience.py).
+    audience = Audience(frozenset(visible), person=user_id)
     now = deps.now()
     async with deps.db.transaction() as session:
-        data = await load_export(session, ws=ws, channels=visible)
+        data = await load_export(session, ws=ws, channels=audience)
         data.reported = await load_reported(
-            session, ws=ws, cadence=cadence, channels=visible, now=now
+            session, ws=ws, cadence=cadence, channels=audience, now=now
         )
     data.people.update(r.recipient for r, _ in data.reported if is_person(r.recipient))
     files = render_export(
