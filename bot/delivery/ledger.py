@@ -416,3 +416,23 @@ async def give_back(
     if reason is not None:
         values["last_error"] = reason[:2000]
     return await _settle(session, delivery, owner, now, **values)
+
+
+async def bring_forward(
+    session: AsyncSession, *, ws: WorkspaceKey, recipient: str, reason: str, now: datetime
+) -> int:
+    """Make a recipient's rows that were given back for ``reason`` due now (their pause ended
+    early, say); how many. Rows in a sender's hands are left alone."""
+    result = await session.execute(
+        update(Delivery)
+        .where(
+            Delivery.in_workspace(ws),
+            Delivery.recipient == recipient,
+            Delivery.status == DeliveryStatus.PENDING,
+            Delivery.due_at > now,
+            Delivery.last_error == reason,
+            or_(Delivery.lease_expires_at.is_(None), Delivery.lease_expires_at <= now),
+        )
+        .values(due_at=now, updated_at=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
