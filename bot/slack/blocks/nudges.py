@@ -155,18 +155,34 @@ def action_nudge(a: Outcome, *, reminder: int) -> Rendered:
 
 
 def _reminders(count: int) -> str:
+    if count == 0:
+        return "no reminders"
     return "one reminder" if count == 1 else f"{count} reminders"
 
 
-def decision_escalation(d: Decision, *, reminders: int, today: date, zone: ZoneInfo) -> Rendered:
+def _had(who: str, reminders: int, away_until: date | None) -> str:
+    """What the escalation says of the owner: their reminders, or that they are away."""
+    if away_until is not None:
+        return f"{who} is away until {date_text(away_until)} (their last day off)"
+    return f"{who} has had {_reminders(reminders)}"
+
+
+def decision_escalation(
+    d: Decision,
+    *,
+    reminders: int,
+    today: date,
+    zone: ZoneInfo,
+    away_until: date | None = None,
+) -> Rendered:
     title = render_user_text(d.title)
     owner = mention(d.owner_id)
-    text = _line(f"{d.ref} {title} has stalled; {owner} has had {_reminders(reminders)}.")
+    text = _line(f"{d.ref} {title} has stalled; {_had(owner, reminders, away_until)}.")
     blocks = [
         section(
             f":rotating_light: *{d.ref}* · {title}\n"
-            f"{decision_why(d, today=today, zone=zone)} Its owner {owner} has had "
-            f"{_reminders(reminders)} and it is still open."
+            f"{decision_why(d, today=today, zone=zone)} Its owner "
+            f"{_had(owner, reminders, away_until)} and it is still open."
         ),
         context(
             f"From {conversation_text(d.channel_id)} · `/decision show {d.ref}` has its history"
@@ -175,32 +191,37 @@ def decision_escalation(d: Decision, *, reminders: int, today: date, zone: ZoneI
     return text, blocks
 
 
-def meeting_escalation(m: Meeting, *, reminders: int, zone: ZoneInfo) -> Rendered:
+def meeting_escalation(
+    m: Meeting, *, reminders: int, zone: ZoneInfo, away_until: date | None = None
+) -> Rendered:
     title = render_user_text(m.title)
     organizer = mention(m.organizer_id)
     ended = moment_token(m.ended_at) if m.ended_at else "a while ago"
-    text = _line(f"{m.ref} {title} still has no outcomes after {_reminders(reminders)}.")
+    if away_until is None:
+        text = _line(f"{m.ref} {title} still has no outcomes after {_reminders(reminders)}.")
+    else:
+        text = _line(f"{m.ref} {title} still has no outcomes; {_had(organizer, 0, away_until)}.")
     blocks = [
         section(
             f":rotating_light: *{m.ref}* · {title}\n"
-            f"It ended {ended} and still has no recorded outcomes. Its organizer {organizer} "
-            f"has had {_reminders(reminders)}."
+            f"It ended {ended} and still has no recorded outcomes. Its organizer "
+            f"{_had(organizer, reminders, away_until)}."
         ),
         context(f"In {conversation_text(m.channel_id)}"),
     ]
     return text, blocks
 
 
-def action_escalation(a: Outcome, *, reminders: int) -> Rendered:
+def action_escalation(a: Outcome, *, reminders: int, away_until: date | None = None) -> Rendered:
     what = render_user_text(a.text)
     owner = mention(a.owner_id) if a.owner_id else "its owner"
     due = date_text(a.due_date) if a.due_date else "earlier"
-    text = _line(f"{_action_ref(a)} {what} is overdue; {owner} has had {_reminders(reminders)}.")
+    text = _line(f"{_action_ref(a)} {what} is overdue; {_had(owner, reminders, away_until)}.")
     blocks = [
         section(
             f":rotating_light: *{_action_ref(a)}* · {what}\n"
-            f"It was due {due} and is not done. Its owner {owner} has had "
-            f"{_reminders(reminders)}."
+            f"It was due {due} and is not done. Its owner "
+            f"{_had(owner, reminders, away_until)}."
         ),
         context(f"From {a.meeting.ref} in {conversation_text(a.meeting.channel_id)}"),
     ]
