@@ -1,7 +1,7 @@
 """time off: a person's own periods away (``/hygiene away``)
 
 Revision ID: e5b1c9d3f2a8
-Revises: a3d9e2f41b07
+Revises: d5e8a1c3f702
 Create Date: 2026-12-03 07:00:00+00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "e5b1c9d3f2a8"
-down_revision: str | None = "a3d9e2f41b07"
+down_revision: str | None = "d5e8a1c3f702"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
