@@ -6,7 +6,18 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.db import Base, UTCDateTime
@@ -76,6 +87,9 @@ class Decision(WorkspaceScoped, Base):
     owner_id: Mapped[str] = mapped_column(String(32))
     creator_id: Mapped[str] = mapped_column(String(32))
     channel_id: Mapped[str] = mapped_column(String(32))
+    # Recorded in a DM or group DM: private to it, shown as "a direct message", counted only
+    # in its owner's own digest (docs/METRICS.md).
+    direct: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(16), default=DecisionStatus.OPEN)
     resolution: Mapped[str | None] = mapped_column(Text)

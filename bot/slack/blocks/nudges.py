@@ -43,6 +43,11 @@ SNOOZE_LABELS = {1: "1 day", 3: "3 days", 7: "1 week"}
 _TEXT_MAX = 300
 
 
+def _place(item: Decision | Meeting) -> str:
+    """Where the item was recorded, as every surface names it (a DM reads "a direct message")."""
+    return conversation_text(item.channel_id, direct=item.direct)
+
+
 def _line(text: str) -> str:
     return truncate(text, _TEXT_MAX)
 
@@ -85,10 +90,7 @@ def decision_nudge(d: Decision, *, reminder: int, today: date, zone: ZoneInfo) -
             f"{decision_why(d, today=today, zone=zone)} "
             "Could you decide it, or hand it to someone who can?"
         ),
-        context(
-            f"{_due_note(d.due_date)} · from {conversation_text(d.channel_id)} · "
-            f"{_reminder_note(reminder)}"
-        ),
+        context(f"{_due_note(d.due_date)} · from {_place(d)} · {_reminder_note(reminder)}"),
         actions(
             button("Decide", action_id=Action.DECIDE, value=value, style="primary"),
             snooze_select(action_id=Action.SNOOZE, item=value),
@@ -122,7 +124,7 @@ def meeting_nudge(m: Meeting, *, reminder: int, zone: ZoneInfo) -> Rendered:
             f"It ended {ended} and has no outcomes yet. Could you record what it produced "
             "(notes, actions, decisions), or mark that none was needed?"
         ),
-        context(f"In {conversation_text(m.channel_id)} · {_reminder_note(reminder)}"),
+        context(f"In {_place(m)} · {_reminder_note(reminder)}"),
         meeting_outcome_buttons(m, place="nudge"),
     ]
     return text, blocks
@@ -136,7 +138,7 @@ def action_nudge(a: Outcome, *, reminder: int) -> Rendered:
     what = render_user_text(a.text)
     due = date_text(a.due_date) if a.due_date else "earlier"
     text = _line(f"Reminder: {_action_ref(a)} {what} was due {due}.")
-    origin = f"From {a.meeting.ref} in {conversation_text(a.meeting.channel_id)} · "
+    origin = f"From {a.meeting.ref} in {_place(a.meeting)} · "
     blocks = [
         section(
             f":ballot_box_with_check: *{_action_ref(a)}* · {what}\n"
@@ -184,9 +186,7 @@ def decision_escalation(
             f"{decision_why(d, today=today, zone=zone)} Its owner "
             f"{_had(owner, reminders, away_until)} and it is still open."
         ),
-        context(
-            f"From {conversation_text(d.channel_id)} · `/decision show {d.ref}` has its history"
-        ),
+        context(f"From {_place(d)} · `/decision show {d.ref}` has its history"),
     ]
     return text, blocks
 
@@ -207,7 +207,7 @@ def meeting_escalation(
             f"It ended {ended} and still has no recorded outcomes. Its organizer "
             f"{_had(organizer, reminders, away_until)}."
         ),
-        context(f"In {conversation_text(m.channel_id)}"),
+        context(f"In {_place(m)}"),
     ]
     return text, blocks
 
@@ -223,7 +223,7 @@ def action_escalation(a: Outcome, *, reminders: int, away_until: date | None = N
             f"It was due {due} and is not done. Its owner "
             f"{_had(owner, reminders, away_until)}."
         ),
-        context(f"From {a.meeting.ref} in {conversation_text(a.meeting.channel_id)}"),
+        context(f"From {a.meeting.ref} in {_place(a.meeting)}"),
     ]
     return text, blocks
 
