@@ -2,7 +2,7 @@
 
 from bot.calendars.models import CalendarFeed, CalendarOccurrence
 from bot.db import Base
-from bot.decisions.models import Decision, DecisionEvent
+from bot.decisions.models import Decision, DecisionEvent, DecisionReview
 from bot.delivery.models import Delivery
 from bot.digest.models import DigestReport
 from bot.meetings.models import Meeting, Outcome
@@ -10,6 +10,7 @@ from bot.numbering import Counter
 from bot.once import UsedOnce
 from bot.prefs.models import PersonPrefs, PersonPrefsChange
 from bot.slack import install_tables
+from bot.timeoff.models import TimeOff
 from bot.workspaces.models import SettingsChange, Workspace
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "Counter",
     "Decision",
     "DecisionEvent",
+    "DecisionReview",
     "Delivery",
     "DigestReport",
     "Meeting",
@@ -26,6 +28,7 @@ __all__ = [
     "PersonPrefs",
     "PersonPrefsChange",
     "SettingsChange",
+    "TimeOff",
     "UsedOnce",
     "Workspace",
     "install_tables",

@@ -23,6 +23,7 @@ DOMAIN_PACKAGES = (
     "workspaces",
     "delivery",
     "prefs",
+    "timeoff",
 )
 FORBIDDEN_IN_DOMAIN = ("bot.slack", "slack_sdk", "slack_bolt")
 LISTENERS = "bot.slack.listeners"

@@ -153,6 +153,10 @@ class NewDecision:
     # Set for a decision that was already made ("/decision log", "Decided already"): it is
     # stored decided, in the same transaction, with both history entries.
     resolution: str | None = None
+    # Recorded in a DM or group DM (``Decision.direct``).
+    direct: bool = False
+    # A decision already made may be given its review day at once.
+    review_on: date | None = None
 
 
 def new_decision(
@@ -167,6 +171,8 @@ def new_decision(
     context: str | None = None,
     source_permalink: str | None = None,
     resolution: str | None = None,
+    direct: bool = False,
+    review_on: date | None = None,
 ) -> NewDecision:
     """Check the user's text; raises ``InvalidInput`` before anything touches the database.
 
@@ -187,6 +193,8 @@ def new_decision(
             if resolution is not None
             else None
         ),
+        direct=direct,
+        review_on=review_on if resolution is not None else None,
     )
 
 
@@ -225,6 +233,7 @@ async def create_decisions(
                 owner_id=r.owner_id,
                 creator_id=r.creator_id,
                 channel_id=r.channel_id,
+                direct=r.direct,
                 status=DecisionStatus.OPEN,
                 due_date=r.due_date,
                 created_at=r.now,
@@ -247,12 +256,14 @@ async def create_decisions(
                 decision.status = DecisionStatus.DECIDED
                 decision.resolution = r.resolution
                 decision.decided_at = r.now
+                decision.review_on = r.review_on
                 _record(
                     decision,
                     actor_id=r.creator_id,
                     action="decided",
                     now=r.now,
                     resolution=r.resolution,
+                    **_review_detail(r.review_on),
                 )
             made[id(r)] = decision
             if meeting is not None:
@@ -284,6 +295,11 @@ async def create_decisions(
         ],
     )
     return decisions
+
+
+def _review_detail(review_on: date | None) -> dict[str, str]:
+    """The review day in a "decided" history entry, when there is one."""
+    return {"review": review_on.isoformat()} if review_on is not None else {}
 
 
 def decision_not_found(number: int) -> NotFound:
@@ -337,6 +353,27 @@ async def channels_in_use(session: AsyncSession, *, ws: WorkspaceKey) -> set[str
     return {row[0] for row in found} | set(meetings.all())
 
 
+async def mark_direct(session: AsyncSession, *, ws: WorkspaceKey, channel_id: str) -> int:
+    """Slack says ``channel_id`` is a DM or group DM: its decisions and meetings are direct.
+
+    For items recorded before the conversation's kind was known (a cold cache when the
+    command came); returns how many rows changed.
+    """
+    decisions = await session.execute(
+        update(Decision)
+        .where(Decision.in_workspace(ws), Decision.channel_id == channel_id, ~Decision.direct)
+        .values(direct=True)
+        .execution_options(synchronize_session=False)
+    )
+    meetings = await session.execute(
+        update(Meeting)
+        .where(Meeting.in_workspace(ws), Meeting.channel_id == channel_id, ~Meeting.direct)
+        .values(direct=True)
+        .execution_options(synchronize_session=False)
+    )
+    return sum(int(getattr(r, "rowcount", 0) or 0) for r in (decisions, meetings))
+
+
 async def decide(
     session: AsyncSession,
     *,
@@ -347,14 +384,25 @@ async def decide(
     now: datetime,
     channel_id: str | None = None,
     visible: Visibility | None = None,
+    review_on: date | None = None,
 ) -> Decision:
+    """Record what was decided; ``review_on``, when given, is the day its owner is asked
+    whether it held (bot/decisions/reviews.py)."""
     decision = await get_decision(session, ws=ws, number=number, visible=visible)
     _ensure_may_change(decision, actor)
     _ensure_open(decision, "decided")
     decision.resolution = require_text(resolution, what="resolution", limit=TEXT_MAX)
     decision.status = DecisionStatus.DECIDED
     decision.decided_at = now
-    _record(decision, actor_id=actor.user_id, action="decided", now=now, resolution=resolution)
+    decision.review_on = review_on
+    _record(
+        decision,
+        actor_id=actor.user_id,
+        action="decided",
+        now=now,
+        resolution=resolution,
+        **_review_detail(review_on),
+    )
     await _tell(
         session, ws=ws, decision=decision, change=notices.Change.DECIDED, actor=actor, now=now
     )
@@ -495,6 +543,9 @@ async def reopen(
     decision.decided_at = None
     decision.drop_reason = None
     decision.dropped_at = None
+    decision.review_on = None
+    decision.reversed_at = None
+    decision.reversal_reason = None
     _record(decision, actor_id=actor.user_id, action="reopened", now=now, **{"from": previous})
     return decision
 

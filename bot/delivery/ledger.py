@@ -418,11 +418,14 @@ async def give_back(
     return await _settle(session, delivery, owner, now, **values)
 
 
-async def bring_forward(
+async def release_held(
     session: AsyncSession, *, ws: WorkspaceKey, recipient: str, reason: str, now: datetime
 ) -> int:
-    """Make a recipient's rows that were given back for ``reason`` due now (their pause ended
-    early, say); how many. Rows in a sender's hands are left alone."""
+    """Make a person's pending rows held back for ``reason`` due now; how many there were.
+
+    For rows a sender gave back until some later moment because of the recipient (their time
+    off) when that no longer holds: they go out at the next pass, composed afresh.
+    """
     result = await session.execute(
         update(Delivery)
         .where(
@@ -430,9 +433,9 @@ async def bring_forward(
             Delivery.recipient == recipient,
             Delivery.status == DeliveryStatus.PENDING,
             Delivery.due_at > now,
-            Delivery.last_error == reason,
-            or_(Delivery.lease_expires_at.is_(None), Delivery.lease_expires_at <= now),
+            Delivery.last_error.startswith(reason, autoescape=True),
         )
         .values(due_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)

@@ -198,7 +198,7 @@ async def save(
     if before.paused_until is not None and (
         prefs.paused_until is None or prefs.paused_until < before.paused_until
     ):
-        await ledger.bring_forward(session, ws=ws, recipient=user_id, reason=PAUSED, now=now)
+        await ledger.release_held(session, ws=ws, recipient=user_id, reason=PAUSED, now=now)
     return before
 
 

@@ -18,7 +18,7 @@ import asyncio
 from asyncio import Future
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from functools import partial
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -37,11 +37,13 @@ from bot.digest.planner import DIGEST_KIND
 from bot.meetings import service as meetings
 from bot.meetings.models import Meeting, Outcome, OutcomeKind
 from bot.nudges.notices import Change, NoticeKind
+from bot.nudges.reviews import REVIEW_KIND
 from bot.nudges.rules import NudgeKind, episode_key, is_user_id
 from bot.prefs.service import DEFAULT as DEFAULT_PREFS
 from bot.prefs.service import Prefs
 from bot.slack.blocks import notices as notice_blocks
 from bot.slack.blocks import nudges as render
+from bot.slack.blocks import reviews as render_reviews
 from bot.slack.blocks.kit import Block
 from bot.slack.digest_compose import compose_digest, record_sent
 from bot.slack.privacy import ChannelAccess, is_person
@@ -290,6 +292,12 @@ def _reminders(delivery: Delivery) -> int:
     return int(delivery.payload.get("reminders", 0))
 
 
+def _away_until(delivery: Delivery) -> date | None:
+    """The owner's last day off when the escalation went out while they were away."""
+    said = delivery.payload.get("away_until")
+    return date.fromisoformat(said) if isinstance(said, str) else None
+
+
 async def compose_decision_nudge(ctx: ComposeContext, delivery: Delivery) -> Composed:
     d = await _decision(ctx, delivery)
     if d is None or d.owner_id != delivery.recipient:
@@ -311,7 +319,11 @@ async def compose_decision_escalation(ctx: ComposeContext, delivery: Delivery) -
     return await ctx.in_working_hours(
         delivery.recipient,
         lambda zone: render.decision_escalation(
-            d, reminders=_reminders(delivery), today=ctx.now.astimezone(zone).date(), zone=zone
+            d,
+            reminders=_reminders(delivery),
+            today=ctx.now.astimezone(zone).date(),
+            zone=zone,
+            away_until=_away_until(delivery),
         ),
     )
 
@@ -342,7 +354,9 @@ async def compose_meeting_escalation(ctx: ComposeContext, delivery: Delivery) ->
         return None
     return await ctx.in_working_hours(
         delivery.recipient,
-        lambda zone: render.meeting_escalation(m, reminders=_reminders(delivery), zone=zone),
+        lambda zone: render.meeting_escalation(
+            m, reminders=_reminders(delivery), zone=zone, away_until=_away_until(delivery)
+        ),
     )
 
 
@@ -373,7 +387,9 @@ async def compose_action_escalation(ctx: ComposeContext, delivery: Delivery) -> 
         return None
     return await ctx.in_working_hours(
         delivery.recipient,
-        lambda _zone: render.action_escalation(a, reminders=_reminders(delivery)),
+        lambda _zone: render.action_escalation(
+            a, reminders=_reminders(delivery), away_until=_away_until(delivery)
+        ),
     )
 
 
@@ -458,6 +474,27 @@ def register_notices(composers: Composers) -> None:
     composers.register(NoticeKind.DECISION_CHANGED, compose_decision_change_notice)
 
 
+# --- reviews --------------------------------------------------------------------------------
+
+
+async def compose_review_ask(ctx: ComposeContext, delivery: Delivery) -> Composed:
+    """ "Did D-12 hold?" to the owner, if the decision still waits for this review day."""
+    d = await ctx.load(fetch_decisions, _number(delivery))
+    day = str(delivery.payload.get("review_on", ""))
+    if (
+        d is None
+        or d.status != DecisionStatus.DECIDED
+        or d.review_on is None
+        or d.review_on.isoformat() != day
+        or d.owner_id != delivery.recipient
+    ):
+        return None
+    review_on = d.review_on
+    return await ctx.in_working_hours(
+        delivery.recipient, lambda _zone: render_reviews.review_ask(d, day=review_on)
+    )
+
+
 # --- the weekly digest ------------------------------------------------------------------------
 
 
@@ -494,5 +531,6 @@ def default_composers() -> Composers:
     composers = Composers()
     register_nudges(composers)
     register_notices(composers)
+    composers.register(REVIEW_KIND, compose_review_ask)
     composers.register(DIGEST_KIND, compose_weekly_digest)
     return composers

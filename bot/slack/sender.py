@@ -66,7 +66,6 @@ from bot.clock import Clock
 from bot.db import Database
 from bot.delivery import ledger
 from bot.delivery.models import Delivery
-from bot.nudges.rules import is_user_id
 from bot.prefs import service as prefs
 from bot.settings import Settings
 from bot.slack.client import (
@@ -77,6 +76,8 @@ from bot.slack.client import (
     web_client,
 )
 from bot.slack.compose import BatchedReads, ComposeContext, Composers, Later, OutgoingMessage
+from bot.slack.holds import Holds
+from bot.slack.privacy import is_person
 from bot.slack.users import UserDirectory
 from bot.workspace import WorkspaceKey
 from bot.workspaces import service as workspaces
@@ -526,6 +527,8 @@ class Sender:
         self.claim_interval = claim_interval
         self.settler = Settler(db)
         self._reads = BatchedReads(db)
+        # A person away (or in do-not-disturb) gets their messages later (bot/slack/holds.py).
+        self.holds = Holds(db)
         self._stopping = asyncio.Event()
         self._stop_waiter: asyncio.Future[Any] | None = None
         self._in_flight: collections.Counter[WorkspaceKey] = collections.Counter()
@@ -557,6 +560,7 @@ class Sender:
         report = SendReport()
         self._cadences.clear()
         self._holding.clear()
+        self.holds.forget()
         self._unavailable.clear()
         tasks: set[asyncio.Task[None]] = set()
         last_claim = -math.inf
@@ -611,6 +615,7 @@ class Sender:
         """
         report = SendReport()
         self._holding.clear()
+        self.holds.forget()
         async with self.db.transaction() as session:
             claimed = await ledger.claim_planned(
                 session, rows=rows, now=self.clock.now(), owner=self.owner, lease=self.lease
@@ -723,11 +728,6 @@ class Sender:
             reads=self._reads,
             prefs=await self._prefs(ws),
         )
-        paused = await self._paused_until(context, row)
-        if paused is not None:
-            # Their own pause: nothing reaches them before it ends (docs/NUDGES.md).
-            await self._give_back(row, report, until=paused, reason=prefs.PAUSED)
-            return
         composed = await composer(context, row)
         if composed is None:
             await self._settle(
@@ -737,6 +737,11 @@ class Sender:
         if isinstance(composed, Later):
             await self._give_back(row, report, until=composed.until, reason=composed.reason)
             return
+        if is_person(composed.channel):
+            held = await self.holds.check(context, composed.channel)
+            if held is not None:
+                await self._give_back(row, report, until=held.until, reason=held.reason)
+                return
         if row.attempts > 1:
             # Tried before: that try may have posted it (an answer lost, a process killed, or
             # "sent" not recorded). Look before posting again.
@@ -961,16 +966,6 @@ class Sender:
                 holding = await prefs.holding(session, ws=ws, now=self.clock.now())
             self._holding[ws] = holding
         return holding
-
-    async def _paused_until(self, context: ComposeContext, row: Delivery) -> datetime | None:
-        """When the recipient's pause ends, if they are paused now; None otherwise."""
-        if not is_user_id(row.recipient):
-            return None
-        mine = context.prefs.get(row.recipient)
-        if mine is None or mine.paused_until is None:
-            return None
-        zone = await context.zone_of(row.recipient)
-        return prefs.paused_at(mine, context.now, zone, context.cadence.working_hours)
 
     async def _cadence(self, ws: WorkspaceKey) -> CadenceConfig:
         cadence = self._cadences.get(ws)

@@ -12,6 +12,7 @@ from bot.slack.listeners import (
     nudges,
     outcomes,
     people,
+    reviews,
     settings,
     shortcuts,
 )
@@ -29,6 +30,7 @@ def register_all(app: AsyncApp) -> None:
         outcomes,
         shortcuts,
         nudges,
+        reviews,
         channels,
     ):
         module.register(app)

@@ -15,7 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cadence.stall import stalled_now
-from bot.decisions import followthrough, search, service
+from bot.decisions import followthrough, reviews, search, service
 from bot.decisions.models import Decision, DecisionStatus
 from bot.errors import InvalidInput, UserError
 from bot.meetings.models import Outcome
@@ -91,6 +91,17 @@ async def decision_command(
             else:
                 due_text, kept_by = None, None
                 due, resolution = None, unescape(cmd.resolution)
+            now = deps.now()
+            review_on = (
+                reviews.review_on_for(
+                    await _review_day(deps, client, ws, user_id, cmd.review_text),
+                    decided_at=now,
+                    cadence=await deps.cadence_for(ws),
+                )
+                if isinstance(cmd, grammar.DecisionLog)
+                else None
+            )
+            direct = deps.direct_now(ws, channel_id, name=command.get("channel_name"))
             decision = await deps.new_decisions.run(
                 service.new_decision(
                     ws=ws,
@@ -100,17 +111,21 @@ async def decision_command(
                     channel_id=channel_id,
                     due_date=due,
                     resolution=resolution,
-                    now=deps.now(),
+                    review_on=review_on,
+                    now=now,
+                    direct=bool(direct),
                 )
             )
             made = " as decided" if decision.resolution is not None else ""
+            if decision.review_on is not None:
+                made += f" (review {render.review_day_text(decision.review_on)})"
             await ack(
                 response_type="ephemeral",
                 text=(
                     f"Recorded *{decision.ref}*{made} “{render_user_text(decision.title)}” — "
                     f"owner {mention(decision.owner_id)}, "
                     f"{due_understood(decision.due_date, due_text, kept_by)}, "
-                    f"{place_text(decision.channel_id)}."
+                    f"{place_text(decision.channel_id, direct=decision.direct)}."
                 ),
             )
             deps.follow_ups.submit(
@@ -119,6 +134,7 @@ async def decision_command(
                     deps,
                     decision,
                     lambda text: respond(response_type="ephemeral", text=text),
+                    settle=direct is None,
                 )
             )
         case grammar.DecisionList():
@@ -293,6 +309,13 @@ async def _due(
     return parse_date(due_text, today=await deps.user_today(client, ws, user_id))
 
 
+async def _review_day(
+    deps: Deps, client: AsyncWebClient, ws: WorkspaceKey, user_id: str, said: str | None
+) -> date | None:
+    """A review date as typed, read on the typing person's calendar (never in the past)."""
+    return await _due(deps, client, ws, user_id, said)
+
+
 async def _change(
     deps: Deps,
     client: AsyncWebClient,
@@ -308,6 +331,20 @@ async def _change(
         else None
     )
     now = deps.now()
+    review: date | None = None
+    if isinstance(cmd, grammar.DecisionDecide):
+        review = reviews.review_on_for(
+            await _review_day(deps, client, ws, user_id, cmd.review_text),
+            decided_at=now,
+            cadence=await deps.cadence_for(ws),
+        )
+    elif isinstance(cmd, grammar.DecisionReviewOn):
+        review = await _review_day(deps, client, ws, user_id, cmd.review_text)
+    today = (
+        await deps.user_today(client, ws, user_id)
+        if isinstance(cmd, grammar.DecisionReviewOn)
+        else now.date()
+    )
     visible = await deps.visibility(client, ws, user_id, here=channel_id)
 
     async def apply(actor: Actor) -> tuple[Decision, str]:
@@ -319,6 +356,8 @@ async def _change(
                 actor=actor,
                 channel_id=channel_id,
                 due=due,
+                review=review,
+                today=today,
                 now=now,
                 visible=visible,
             )
@@ -336,6 +375,8 @@ async def _apply_change(
     due: date | None,
     now: datetime,
     visible: Visibility,
+    review: date | None = None,
+    today: date | None = None,
 ) -> tuple[Decision, str]:
     who = mention(actor.user_id)
     match cmd:
@@ -349,9 +390,33 @@ async def _apply_change(
                 channel_id=channel_id,
                 now=now,
                 visible=visible,
+                review_on=review,
             )
             resolved = render_user_text(d.resolution or "")
-            return d, f"{who} decided *{d.ref}* {render_user_text(d.title)}: {resolved}"
+            line = f"{who} decided *{d.ref}* {render_user_text(d.title)}: {resolved}"
+            if d.review_on is not None:
+                line += f"\n_Review {render.review_day_text(d.review_on)}._"
+            return d, line
+        case grammar.DecisionReviewOn(number=n):
+            d = await reviews.set_review(
+                session,
+                ws=ws,
+                number=n,
+                actor=actor,
+                review_on=review,
+                today=today or now.date(),
+                now=now,
+                visible=visible,
+            )
+            if d.review_on is None:
+                return d, full_stop(
+                    f"{who} cleared the review date of *{d.ref}* {render_user_text(d.title)}"
+                )
+            return d, (
+                f"{who} set a review for *{d.ref}* {render_user_text(d.title)}: "
+                f"{mention(d.owner_id)} will be asked whether it held "
+                f"{render.review_day_text(d.review_on)}."
+            )
         case grammar.DecisionAssign(number=n, owner_id=owner_id):
             d = await service.assign(
                 session, ws=ws, number=n, actor=actor, owner_id=owner_id, now=now, visible=visible
@@ -605,8 +670,14 @@ async def search_next_pressed(
 
 
 async def _post_card(
-    client: AsyncWebClient, deps: Deps, decision: Decision, tell: cards.Tell
+    client: AsyncWebClient, deps: Deps, decision: Decision, tell: cards.Tell, *, settle: bool
 ) -> None:
+    """The new decision's card; with ``settle``, first ask Slack whether its conversation is a
+    DM or group DM (not known at record time, and not worth delaying the ack for)."""
+    if settle and await deps.settle_direct(
+        client, cards.workspace_of(decision), decision.channel_id
+    ):
+        decision.direct = True
     await cards.post_card(
         client, deps.db, decision, now=deps.now(), zone=deps.cadence.zone, tell=tell
     )
@@ -643,6 +714,7 @@ async def new_decision_submitted(
     owner_id = view_value(view, BlockId.OWNER).get("selected_user") or user_id
     picked = view_value(view, BlockId.DUE).get("selected_date")
     channel_id = meta.get("channel_id") or user_id
+    direct = deps.direct_now(ws, channel_id)
     errors: dict[str, str] = {}
     due: date | None = None
     if picked:
@@ -667,6 +739,18 @@ async def new_decision_submitted(
     elif resolution_text:
         errors[BlockId.RESOLUTION] = (
             "Choose “Decided already” to record this, or leave it empty for an open question."
+        )
+    picked_review = await _picked_review_day(deps, client, ws, user_id, view)
+    review_on: date | None = None
+    if isinstance(picked_review, str):
+        errors[BlockId.REVIEW_ON] = picked_review
+    elif picked_review is not None and state != render.NEW_STATE_DECIDED:
+        errors[BlockId.REVIEW_ON] = (
+            "A review date is for a decision already made; choose “Decided already” or clear it."
+        )
+    elif state == render.NEW_STATE_DECIDED:
+        review_on = reviews.review_on_for(
+            picked_review, decided_at=deps.now(), cadence=await deps.cadence_for(ws)
         )
     replaces_text = (view_value(view, BlockId.SUPERSEDES).get("value") or "").strip()
     replaces: int | None = None
@@ -703,7 +787,9 @@ async def new_decision_submitted(
             due_date=due,
             source_permalink=meta.get("permalink"),
             resolution=resolution,
+            review_on=review_on,
             now=deps.now(),
+            direct=bool(direct),
         )
     except UserError as exc:
         await ack(response_action="errors", errors={BlockId.TITLE: exc.message})
@@ -714,7 +800,13 @@ async def new_decision_submitted(
         decision = await _supersede_after_create(
             client, deps, ws, user_id, replaces, decision, visible
         )
-    await _post_card(client, deps, decision, lambda text: replies.tell_user(client, body, text))
+    await _post_card(
+        client,
+        deps,
+        decision,
+        lambda text: replies.tell_user(client, body, text),
+        settle=direct is None,
+    )
 
 
 async def _supersede_after_create(
@@ -756,6 +848,12 @@ async def decide_submitted(
     user_id = body["user"]["id"]
     meta = view_metadata(view, team_id=ws.team_id)
     resolution = view_value(view, BlockId.RESOLUTION).get("value") or ""
+    picked = await _picked_review_day(deps, client, ws, user_id, view)
+    if isinstance(picked, str):
+        await ack(response_action="errors", errors={BlockId.REVIEW_ON: picked})
+        return
+    now = deps.now()
+    review_on = reviews.review_on_for(picked, decided_at=now, cadence=await deps.cadence_for(ws))
     visible = await deps.visibility(client, ws, user_id, here=meta.get("origin_channel") or None)
 
     async def decide(actor: Actor) -> Decision:
@@ -767,8 +865,9 @@ async def decide_submitted(
                 actor=actor,
                 resolution=resolution,
                 channel_id=meta.get("channel_id"),
-                now=deps.now(),
+                now=now,
                 visible=visible,
+                review_on=review_on,
             )
 
     try:
@@ -786,6 +885,22 @@ async def decide_submitted(
     await ack()
     await refresh_card(client, deps, decision)
     await _refresh_origin(client, deps, decision, meta)
+
+
+async def _picked_review_day(
+    deps: Deps, client: AsyncWebClient, ws: WorkspaceKey, user_id: str, view: dict[str, Any]
+) -> date | str | None:
+    """The modal's "Review on" date (None if left empty), or what is wrong with it."""
+    picked = view_value(view, BlockId.REVIEW_ON).get("selected_date")
+    if not picked:
+        return None
+    try:
+        day = date.fromisoformat(str(picked))
+    except ValueError:
+        return "Pick a date from the calendar."
+    if day < await deps.user_today(client, ws, user_id):
+        return "That date is in the past. Pick today or later."
+    return day
 
 
 async def _refresh_origin(
