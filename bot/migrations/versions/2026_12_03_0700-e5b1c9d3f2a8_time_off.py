@@ -1,7 +1,7 @@
 """time off: a person's own periods away (``/hygiene away``)
 
 Revision ID: e5b1c9d3f2a8
-Revises: d5e8a1c3f702
+Revises: e5f1a2b3c4d7
 Create Date: 2026-12-03 07:00:00+00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "e5b1c9d3f2a8"
-down_revision: str | None = "d5e8a1c3f702"
+down_revision: str | None = "e5f1a2b3c4d7"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
