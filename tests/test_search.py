@@ -8,9 +8,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import insert
 
 from bot.db import Database
 from bot.decisions import service
+from bot.decisions.models import Decision
 from bot.decisions.search import parse_query, search_decisions
 from bot.errors import InvalidInput
 from bot.migrate import downgrade, upgrade
@@ -204,7 +206,23 @@ async def test_index_is_rebuilt_over_existing_rows_after_down_and_up(
     try:
         await make(database, T1, "Pick a payroll vendor")
         await asyncio.to_thread(downgrade, url, SEARCH_REVISION_BEFORE)
-        await make(database, T1, "Vendor added while the index was gone")
+        # Written as a build of that revision would: a plain INSERT, without the ORM hook that
+        # keeps the later decision_terms table (issue 18 point 3), which is gone too.
+        async with database.transaction() as session:
+            await session.execute(
+                insert(Decision).values(
+                    team_id=T1.team_id,
+                    number=2,
+                    title="Vendor added while the index was gone",
+                    owner_id="U1",
+                    creator_id="U1",
+                    channel_id="C1",
+                    status="open",
+                    created_at=MONDAY,
+                    updated_at=MONDAY,
+                    last_activity_at=MONDAY,
+                )
+            )
         await database.dispose()
         await asyncio.to_thread(upgrade, url)
         database = Database(url)

@@ -209,6 +209,12 @@ class Calendars(_Section):
     min_attendees: Annotated[int, BeforeValidator(_count), Field(ge=1, le=1000)] = 2
 
 
+class DecisionRules(_Section):
+    """What the re-litigation warning looks back over (issue 18)."""
+
+    relitigation_days: Annotated[int, BeforeValidator(_count), Field(ge=1, le=3650)] = 365
+
+
 class CadenceConfig(_Section):
     timezone: str = "UTC"
     working_hours: WorkingHours = Field(default_factory=WorkingHours)
@@ -217,6 +223,7 @@ class CadenceConfig(_Section):
     admins: list[UserId] = Field(default_factory=list)
     retention: Retention = Field(default_factory=Retention)
     calendars: Calendars = Field(default_factory=Calendars)
+    decisions: DecisionRules = Field(default_factory=DecisionRules)
 
     @field_validator("timezone")
     @classmethod
