@@ -42,6 +42,12 @@ class Action(enum.StrEnum):
     DECISION_LIST_NEXT = "decision_list_next"
     HOME_MORE = "home_more"
     SEARCH_NEXT = "decision_search_next"
+    # The re-litigation warning after `/decision new` (issue 18 point 3).
+    REPEAT_SHOW = "repeat_show"
+    REPEAT_REOPEN = "repeat_reopen"
+    REPEAT_SUPERSEDE = "repeat_supersede"
+    REPEAT_DIFFERENT = "repeat_different"
+    REPEAT_UNDO = "repeat_undo"
 
 
 class Block(enum.StrEnum):
@@ -55,6 +61,7 @@ class Block(enum.StrEnum):
     RESOLUTION = "resolution"
     DECIDED_ALREADY = "decided_already"
     SUPERSEDES = "supersedes"
+    REPEAT_CONFIRM = "repeat_confirm"
     REASON = "reason"
     OUTCOME_TEXT = "outcome_text"
     MEETING = "meeting"

@@ -12,6 +12,7 @@ from bot.slack.listeners import (
     nudges,
     outcomes,
     people,
+    relitigation,
     settings,
     shortcuts,
 )
@@ -30,5 +31,6 @@ def register_all(app: AsyncApp) -> None:
         shortcuts,
         nudges,
         channels,
+        relitigation,
     ):
         module.register(app)
