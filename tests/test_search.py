@@ -194,6 +194,26 @@ async def test_private_channel_decisions_only_reach_its_members(app_env: AppEnv)
 SEARCH_REVISION_BEFORE = "b48e2f1c7d60"
 
 
+async def make_then(db: Database, ws: WorkspaceKey, title: str, *, number: int) -> None:
+    """A decision stored with only the columns the schema had before search: a Core INSERT
+    names just the values given, so later migrations' columns stay out of it."""
+    async with db.transaction() as session:
+        await session.execute(
+            insert(Decision).values(
+                **Decision.key_values(ws),
+                number=number,
+                title=title,
+                owner_id="U1",
+                creator_id="U1",
+                channel_id="C1",
+                status="open",
+                created_at=MONDAY,
+                updated_at=MONDAY,
+                last_activity_at=MONDAY,
+            )
+        )
+
+
 @pytest.mark.parametrize("engine", ["sqlite", "postgres"])
 async def test_index_is_rebuilt_over_existing_rows_after_down_and_up(
     engine: str, tmp_path: Path
@@ -206,23 +226,7 @@ async def test_index_is_rebuilt_over_existing_rows_after_down_and_up(
     try:
         await make(database, T1, "Pick a payroll vendor")
         await asyncio.to_thread(downgrade, url, SEARCH_REVISION_BEFORE)
-        # Written as a build of that revision would: a plain INSERT, without the ORM hook that
-        # keeps the later decision_terms table (issue 18 point 3), which is gone too.
-        async with database.transaction() as session:
-            await session.execute(
-                insert(Decision).values(
-                    team_id=T1.team_id,
-                    number=2,
-                    title="Vendor added while the index was gone",
-                    owner_id="U1",
-                    creator_id="U1",
-                    channel_id="C1",
-                    status="open",
-                    created_at=MONDAY,
-                    updated_at=MONDAY,
-                    last_activity_at=MONDAY,
-                )
-            )
+        await make_then(database, T1, "Vendor added while the index was gone", number=2)
         await database.dispose()
         await asyncio.to_thread(upgrade, url)
         database = Database(url)

@@ -31,13 +31,15 @@ from sqlalchemy.orm import selectinload
 from bot.cadence.config import CadenceConfig
 from bot.cadence.hours import is_working_time, next_working_moment
 from bot.db import Database
-from bot.decisions.models import Decision
+from bot.decisions.models import Decision, DecisionStatus
 from bot.delivery.models import Delivery
 from bot.digest.planner import DIGEST_KIND
 from bot.meetings import service as meetings
 from bot.meetings.models import Meeting, Outcome, OutcomeKind
+from bot.nudges.reviews import REVIEW_KIND
 from bot.nudges.rules import NudgeKind, episode_key, is_user_id
 from bot.slack.blocks import nudges as render
+from bot.slack.blocks import reviews as render_reviews
 from bot.slack.blocks.kit import Block
 from bot.slack.digest_compose import compose_digest, record_sent
 from bot.slack.privacy import ChannelAccess, is_person
@@ -376,6 +378,27 @@ def register_nudges(composers: Composers) -> None:
     composers.register(NudgeKind.ACTION_ESCALATION, compose_action_escalation)
 
 
+# --- reviews --------------------------------------------------------------------------------
+
+
+async def compose_review_ask(ctx: ComposeContext, delivery: Delivery) -> Composed:
+    """ "Did D-12 hold?" to the owner, if the decision still waits for this review day."""
+    d = await ctx.load(fetch_decisions, _number(delivery))
+    day = str(delivery.payload.get("review_on", ""))
+    if (
+        d is None
+        or d.status != DecisionStatus.DECIDED
+        or d.review_on is None
+        or d.review_on.isoformat() != day
+        or d.owner_id != delivery.recipient
+    ):
+        return None
+    review_on = d.review_on
+    return await ctx.in_working_hours(
+        delivery.recipient, lambda _zone: render_reviews.review_ask(d, day=review_on)
+    )
+
+
 # --- the weekly digest ------------------------------------------------------------------------
 
 
@@ -411,5 +434,6 @@ def default_composers() -> Composers:
     """Every kind the worker knows how to send."""
     composers = Composers()
     register_nudges(composers)
+    composers.register(REVIEW_KIND, compose_review_ask)
     composers.register(DIGEST_KIND, compose_weekly_digest)
     return composers

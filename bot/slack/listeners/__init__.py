@@ -13,6 +13,7 @@ from bot.slack.listeners import (
     outcomes,
     people,
     relitigation,
+    reviews,
     settings,
     shortcuts,
 )
@@ -30,6 +31,7 @@ def register_all(app: AsyncApp) -> None:
         outcomes,
         shortcuts,
         nudges,
+        reviews,
         channels,
         relitigation,
     ):
