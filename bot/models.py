@@ -9,6 +9,7 @@ from bot.meetings.models import Meeting, Outcome
 from bot.numbering import Counter
 from bot.once import UsedOnce
 from bot.slack import install_tables
+from bot.timeoff.models import TimeOff
 from bot.workspaces.models import SettingsChange, Workspace
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "Meeting",
     "Outcome",
     "SettingsChange",
+    "TimeOff",
     "UsedOnce",
     "Workspace",
     "install_tables",

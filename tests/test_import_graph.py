@@ -22,6 +22,7 @@ DOMAIN_PACKAGES = (
     "cadence",
     "workspaces",
     "delivery",
+    "timeoff",
 )
 FORBIDDEN_IN_DOMAIN = ("bot.slack", "slack_sdk", "slack_bolt")
 LISTENERS = "bot.slack.listeners"

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
     ForeignKey,
     Index,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
     delete,
     event,
+    false,
     insert,
     inspect,
 )
@@ -90,6 +92,9 @@ class Decision(WorkspaceScoped, Base):
     owner_id: Mapped[str] = mapped_column(String(32))
     creator_id: Mapped[str] = mapped_column(String(32))
     channel_id: Mapped[str] = mapped_column(String(32))
+    # Recorded in a DM or group DM: private to it, shown as "a direct message", counted only
+    # in its owner's own digest (docs/METRICS.md).
+    direct: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(16), default=DecisionStatus.OPEN)
     resolution: Mapped[str | None] = mapped_column(Text)

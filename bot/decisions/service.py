@@ -122,6 +122,8 @@ class NewDecision:
     # Set for a decision that was already made ("/decision log", "Decided already"): it is
     # stored decided, in the same transaction, with both history entries.
     resolution: str | None = None
+    # Recorded in a DM or group DM (``Decision.direct``).
+    direct: bool = False
     # A decision already made may be given its review day at once.
     review_on: date | None = None
 
@@ -138,6 +140,7 @@ def new_decision(
     context: str | None = None,
     source_permalink: str | None = None,
     resolution: str | None = None,
+    direct: bool = False,
     review_on: date | None = None,
 ) -> NewDecision:
     """Check the user's text; raises ``InvalidInput`` before anything touches the database.
@@ -159,6 +162,7 @@ def new_decision(
             if resolution is not None
             else None
         ),
+        direct=direct,
         review_on=review_on if resolution is not None else None,
     )
 
@@ -198,6 +202,7 @@ async def create_decisions(
                 owner_id=r.owner_id,
                 creator_id=r.creator_id,
                 channel_id=r.channel_id,
+                direct=r.direct,
                 status=DecisionStatus.OPEN,
                 due_date=r.due_date,
                 created_at=r.now,
@@ -296,6 +301,27 @@ async def channels_in_use(session: AsyncSession, *, ws: WorkspaceKey) -> set[str
         select(Meeting.channel_id).where(Meeting.in_workspace(ws)).distinct()
     )
     return {row[0] for row in found} | set(meetings.all())
+
+
+async def mark_direct(session: AsyncSession, *, ws: WorkspaceKey, channel_id: str) -> int:
+    """Slack says ``channel_id`` is a DM or group DM: its decisions and meetings are direct.
+
+    For items recorded before the conversation's kind was known (a cold cache when the
+    command came); returns how many rows changed.
+    """
+    decisions = await session.execute(
+        update(Decision)
+        .where(Decision.in_workspace(ws), Decision.channel_id == channel_id, ~Decision.direct)
+        .values(direct=True)
+        .execution_options(synchronize_session=False)
+    )
+    meetings = await session.execute(
+        update(Meeting)
+        .where(Meeting.in_workspace(ws), Meeting.channel_id == channel_id, ~Meeting.direct)
+        .values(direct=True)
+        .execution_options(synchronize_session=False)
+    )
+    return sum(int(getattr(r, "rowcount", 0) or 0) for r in (decisions, meetings))
 
 
 async def decide(

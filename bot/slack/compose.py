@@ -18,7 +18,7 @@ import asyncio
 from asyncio import Future
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from functools import partial
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -282,6 +282,12 @@ def _reminders(delivery: Delivery) -> int:
     return int(delivery.payload.get("reminders", 0))
 
 
+def _away_until(delivery: Delivery) -> date | None:
+    """The owner's last day off when the escalation went out while they were away."""
+    said = delivery.payload.get("away_until")
+    return date.fromisoformat(said) if isinstance(said, str) else None
+
+
 async def compose_decision_nudge(ctx: ComposeContext, delivery: Delivery) -> Composed:
     d = await _decision(ctx, delivery)
     if d is None or d.owner_id != delivery.recipient:
@@ -303,7 +309,11 @@ async def compose_decision_escalation(ctx: ComposeContext, delivery: Delivery) -
     return await ctx.in_working_hours(
         delivery.recipient,
         lambda zone: render.decision_escalation(
-            d, reminders=_reminders(delivery), today=ctx.now.astimezone(zone).date(), zone=zone
+            d,
+            reminders=_reminders(delivery),
+            today=ctx.now.astimezone(zone).date(),
+            zone=zone,
+            away_until=_away_until(delivery),
         ),
     )
 
@@ -334,7 +344,9 @@ async def compose_meeting_escalation(ctx: ComposeContext, delivery: Delivery) ->
         return None
     return await ctx.in_working_hours(
         delivery.recipient,
-        lambda zone: render.meeting_escalation(m, reminders=_reminders(delivery), zone=zone),
+        lambda zone: render.meeting_escalation(
+            m, reminders=_reminders(delivery), zone=zone, away_until=_away_until(delivery)
+        ),
     )
 
 
@@ -365,7 +377,9 @@ async def compose_action_escalation(ctx: ComposeContext, delivery: Delivery) -> 
         return None
     return await ctx.in_working_hours(
         delivery.recipient,
-        lambda _zone: render.action_escalation(a, reminders=_reminders(delivery)),
+        lambda _zone: render.action_escalation(
+            a, reminders=_reminders(delivery), away_until=_away_until(delivery)
+        ),
     )
 
 

@@ -75,6 +75,8 @@ from bot.slack.client import (
     web_client,
 )
 from bot.slack.compose import BatchedReads, ComposeContext, Composers, Later, OutgoingMessage
+from bot.slack.holds import Holds
+from bot.slack.privacy import is_person
 from bot.slack.users import UserDirectory
 from bot.workspace import WorkspaceKey
 from bot.workspaces import service as workspaces
@@ -524,6 +526,8 @@ class Sender:
         self.claim_interval = claim_interval
         self.settler = Settler(db)
         self._reads = BatchedReads(db)
+        # A person away (or in do-not-disturb) gets their messages later (bot/slack/holds.py).
+        self.holds = Holds(db)
         self._stopping = asyncio.Event()
         self._stop_waiter: asyncio.Future[Any] | None = None
         self._in_flight: collections.Counter[WorkspaceKey] = collections.Counter()
@@ -551,6 +555,7 @@ class Sender:
         """Deliver every row due now; returns when none is due and none is in flight."""
         report = SendReport()
         self._cadences.clear()
+        self.holds.forget()
         self._unavailable.clear()
         tasks: set[asyncio.Task[None]] = set()
         last_claim = -math.inf
@@ -604,6 +609,7 @@ class Sender:
         failed, or pending for a retry that the worker's next tick makes).
         """
         report = SendReport()
+        self.holds.forget()
         async with self.db.transaction() as session:
             claimed = await ledger.claim_planned(
                 session, rows=rows, now=self.clock.now(), owner=self.owner, lease=self.lease
@@ -724,6 +730,11 @@ class Sender:
         if isinstance(composed, Later):
             await self._give_back(row, report, until=composed.until, reason=composed.reason)
             return
+        if is_person(composed.channel):
+            held = await self.holds.check(context, composed.channel)
+            if held is not None:
+                await self._give_back(row, report, until=held.until, reason=held.reason)
+                return
         if row.attempts > 1:
             # Tried before: that try may have posted it (an answer lost, a process killed, or
             # "sent" not recorded). Look before posting again.

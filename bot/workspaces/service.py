@@ -41,6 +41,7 @@ from bot.delivery.models import Delivery, DeliveryStatus
 from bot.errors import Forbidden, InvalidInput
 from bot.meetings.models import Meeting, Outcome
 from bot.numbering import Counter
+from bot.timeoff.models import TimeOff
 from bot.workspace import Actor, WorkspaceKey
 from bot.workspaces.models import SettingsChange, Workspace
 
@@ -57,6 +58,7 @@ SCOPED_MODELS = (
     Delivery,
     Counter,
     SettingsChange,
+    TimeOff,
 )
 
 # slack_sdk's installation tables (bot/slack/install_tables.py). They are named, not imported,

@@ -39,9 +39,11 @@ from bot.slack.ids import Block as BlockId
 from bot.slack.ids import View as ViewId
 from bot.slack.parsing.items import item_value
 from bot.slack.text import (
+    DIRECT_PLACE,
     conversation_text,
     date_text,
     escape,
+    is_direct_item,
     mention,
     render_user_paragraphs,
     render_user_text,
@@ -72,11 +74,16 @@ def due_text(due: date | None, *, today: date | None = None) -> str:
 
 
 def decision_line(d: Decision, *, today: date | None = None) -> str:
-    """One mrkdwn line: ref, title, owner, due."""
-    return (
+    """One mrkdwn line: ref, title, owner, due; and "a direct message" for one recorded there.
+
+    A channel's decisions need no place on the line (their card is in the channel); one from a
+    DM or group DM says so, as its card does.
+    """
+    line = (
         f"*{d.ref}* {render_user_text(d.title)} · {mention(d.owner_id)} · "
         f"{due_text(d.due_date, today=today)}"
     )
+    return f"{line} · {DIRECT_PLACE}" if is_direct_item(d.channel_id, direct=d.direct) else line
 
 
 def decision_actions(d: Decision, *, place: str = "card") -> Block:
@@ -111,7 +118,7 @@ def decision_card(d: Decision, *, today: date | None = None) -> list[Block]:
                 f"*Owner*\n{mention(d.owner_id)}",
                 f"*Due*\n{due_text(d.due_date, today=today if d.is_open else None)}",
                 f"*Status*\n{STATUS_LABEL[DecisionStatus(d.status)]}",
-                f"*Channel*\n{conversation_text(d.channel_id)}",
+                f"*Channel*\n{conversation_text(d.channel_id, direct=d.direct)}",
             ],
         )
     ]

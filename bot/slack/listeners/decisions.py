@@ -102,6 +102,7 @@ async def decision_command(
                 if isinstance(cmd, grammar.DecisionLog)
                 else None
             )
+            direct = deps.direct_now(ws, channel_id, name=command.get("channel_name"))
             decision = await deps.new_decisions.run(
                 service.new_decision(
                     ws=ws,
@@ -113,6 +114,7 @@ async def decision_command(
                     resolution=resolution,
                     review_on=review_on,
                     now=now,
+                    direct=bool(direct),
                 )
             )
             made = " as decided" if decision.resolution is not None else ""
@@ -124,7 +126,7 @@ async def decision_command(
                     f"Recorded *{decision.ref}*{made} “{render_user_text(decision.title)}” — "
                     f"owner {mention(decision.owner_id)}, "
                     f"{due_understood(decision.due_date, due_text, kept_by)}, "
-                    f"{place_text(decision.channel_id)}."
+                    f"{place_text(decision.channel_id, direct=decision.direct)}."
                 ),
             )
             deps.follow_ups.submit(
@@ -133,6 +135,7 @@ async def decision_command(
                     deps,
                     decision,
                     lambda text: respond(response_type="ephemeral", text=text),
+                    settle=direct is None,
                 )
             )
             # Recorded and acknowledged first; whether it repeats an earlier one comes after,
@@ -673,8 +676,14 @@ async def search_next_pressed(
 
 
 async def _post_card(
-    client: AsyncWebClient, deps: Deps, decision: Decision, tell: cards.Tell
+    client: AsyncWebClient, deps: Deps, decision: Decision, tell: cards.Tell, *, settle: bool
 ) -> None:
+    """The new decision's card; with ``settle``, first ask Slack whether its conversation is a
+    DM or group DM (not known at record time, and not worth delaying the ack for)."""
+    if settle and await deps.settle_direct(
+        client, cards.workspace_of(decision), decision.channel_id
+    ):
+        decision.direct = True
     await cards.post_card(
         client, deps.db, decision, now=deps.now(), zone=deps.cadence.zone, tell=tell
     )
@@ -711,6 +720,7 @@ async def new_decision_submitted(
     owner_id = view_value(view, BlockId.OWNER).get("selected_user") or user_id
     picked = view_value(view, BlockId.DUE).get("selected_date")
     channel_id = meta.get("channel_id") or user_id
+    direct = deps.direct_now(ws, channel_id)
     errors: dict[str, str] = {}
     due: date | None = None
     if picked:
@@ -817,6 +827,7 @@ async def new_decision_submitted(
             resolution=resolution,
             review_on=review_on,
             now=deps.now(),
+            direct=bool(direct),
         )
     except UserError as exc:
         await ack(response_action="errors", errors={BlockId.TITLE: exc.message})
@@ -827,7 +838,13 @@ async def new_decision_submitted(
         decision = await _supersede_after_create(
             client, deps, ws, user_id, replaces, decision, visible
         )
-    await _post_card(client, deps, decision, lambda text: replies.tell_user(client, body, text))
+    await _post_card(
+        client,
+        deps,
+        decision,
+        lambda text: replies.tell_user(client, body, text),
+        settle=direct is None,
+    )
 
 
 async def _supersede_after_create(

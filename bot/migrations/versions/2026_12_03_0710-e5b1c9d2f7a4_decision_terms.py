@@ -6,8 +6,8 @@ title's rarest terms instead of ranking the whole workspace. Filled here for the
 already recorded; the write path keeps it in step from then on.
 
 Revision ID: e5b1c9d2f7a4
-Revises: d5e8a1c3f702
-Create Date: 2026-12-03 07:00:00+00:00
+Revises: e5b1c9d3f2a8
+Create Date: 2026-12-03 07:10:00+00:00
 """
 
 from collections.abc import Sequence
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "e5b1c9d2f7a4"
-down_revision: str | None = "d5e8a1c3f702"
+down_revision: str | None = "e5b1c9d3f2a8"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
