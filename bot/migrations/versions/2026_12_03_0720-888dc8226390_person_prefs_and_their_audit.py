@@ -5,7 +5,7 @@ daily DM, whether owner notices come at once, and a pause; and every change to t
 made it, when, and the values before and after.
 
 Revision ID: 888dc8226390
-Revises: e5b1c9d3f2a8
+Revises: e5b1c9d2f7a4
 Create Date: 2026-12-03 06:36:49.586284+00:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "888dc8226390"
-down_revision: str | None = "e5b1c9d3f2a8"
+down_revision: str | None = "e5b1c9d2f7a4"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
