@@ -18,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.decisions import service as decisions
 from bot.slack.digest_compose import compose_digest
 from bot.slack.limits import check_view
-from bot.slack.privacy import ChannelFacts
+from bot.slack.privacy import ChannelAccess, ChannelFacts
 from bot.workspace import WorkspaceKey
 from tests.conftest import BOT_TOKEN, AppEnv
 from tests.test_nudges_e2e import Env, env  # noqa: F401  (the worker's fixture)
@@ -454,6 +454,9 @@ async def test_dm_items_count_in_their_owners_stats_only(app_env: AppEnv) -> Non
     assert "*Decisions opened*\\n3" in owner
     assert "Direct messages: 2 opened" in owner and "<#C1>: 1 opened" in owner
     assert "CMP1" not in owner and "DU1" not in owner
+    # Numbers of one channel are that channel's alone, for the owner too.
+    one = flat(await app_env.answer("/hygiene", "stats so far <#C1|general>", user_id="U3"))
+    assert "*Decisions opened*\\n1" in one and "Direct messages" not in one
     # Members of the DMs and whoever recorded them see only the channel's decision.
     for reader in ("U1", "U2", "UADMIN"):
         others = await stats_of(app_env, reader)
@@ -510,3 +513,22 @@ async def test_export_has_dm_rows_only_for_their_owner(app_env: AppEnv) -> None:
     outcomes = csv_rows(files["outcomes"].content)
     assert [row["Channel"] for row in outcomes] == ["direct message"]
     assert "CMP1" not in flat([decisions, meetings, outcomes])
+
+
+async def test_a_dm_decision_stays_private_to_a_reader_in_their_own_dm(app_env: AppEnv) -> None:
+    # Typed in DMs the fake had not opened before (as the sandbox does): still DMs.
+    await app_env.command("/decision", "new Raise for cho <@U3>", channel_id="DU1")
+    shown = await app_env.command("/decision", "show D-1", user_id="U2", channel_id="DU2")
+    assert said(shown).startswith("There is no D-1 in this workspace.")
+    listed = flat(await app_env.answer("/decision", "list all", user_id="U2", channel_id="DU2"))
+    assert "Raise for cho" not in listed
+
+
+async def test_a_d_id_is_members_only_whatever_slack_says_of_it() -> None:
+    facts = ChannelFacts()
+    facts.keep_info("T1", "DU1", {"id": "DU1"})  # no is_im: fails closed all the same
+    facts.keep_members("T1", "DU1", frozenset({"U1"}))
+    access = ChannelAccess(AsyncWebClient(token=BOT_TOKEN), facts, team_id="T1")
+    assert await access.readable(["DU1"], "U2") == set()
+    assert await access.readable(["DU1"], "U1") == {"DU1"}
+    assert not await access.may_see("DU1", "U2")

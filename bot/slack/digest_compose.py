@@ -235,8 +235,9 @@ async def compose_stats(
         async with db.transaction() as session:
             in_play = await metrics.channels_in_play(session, ws=ws, since=shown.previous_start)
         visible = await access.readable(in_play, reader)
-    # The reader's own numbers: their DM items count, nobody else's (bot/digest/audience.py).
-    audience = Audience(frozenset(visible), person=reader)
+    # The reader's own numbers: their DM items count, nobody else's (bot/digest/audience.py);
+    # numbers of one channel are that channel's alone.
+    audience = Audience(frozenset(visible), person=reader if channel_id is None else None)
     async with db.transaction() as session:
         if shown.previous_end == shown.start:
             before, current = await metrics.series_figures(
