@@ -289,7 +289,9 @@ async def test_a_decided_decision_gets_no_reminder_that_was_already_planned(env:
     await env.command("/decision", "decide D-1 Acme", user_id="U2")
     env.deps.clock.set(MONDAY.replace(hour=17))  # type: ignore[attr-defined]
     report = await env.tick()
-    assert (report.sent.sent, report.sent.cancelled) == (0, 1)
+    # The reminder is cancelled; what goes out is the decide's "What happens now?" (issue 17).
+    assert (report.sent.sent, report.sent.cancelled) == (1, 1)
+    assert "What happens now?" in env.reminder("U2")["text"]
 
 
 # --- meetings and action items ----------------------------------------------------------------

@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bot.decisions import asks
 from bot.decisions.models import Decision, DecisionEvent, DecisionStatus
 from bot.errors import Conflict, Forbidden, NotFound
 from bot.meetings import links
@@ -233,6 +234,11 @@ async def create_decisions(
         links.add_decision_outcome(
             session, ws=r.ws, decision=decision, meeting=meeting, actor_id=r.creator_id, now=r.now
         )
+    for ws, batch in by_workspace.items():
+        if any(r.resolution is not None for r in batch):
+            await asks.ask_what_next(
+                session, ws=ws, decisions=[made[id(r)] for r in batch], now=batch[0].now
+            )
     return decisions
 
 
@@ -305,6 +311,7 @@ async def decide(
     decision.status = DecisionStatus.DECIDED
     decision.decided_at = now
     _record(decision, actor_id=actor.user_id, action="decided", now=now, resolution=resolution)
+    await asks.ask_what_next(session, ws=ws, decisions=[decision], now=now)
     if channel_id is not None:
         await links.link_decision_to_open_meeting(
             session,

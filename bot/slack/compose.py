@@ -31,12 +31,15 @@ from sqlalchemy.orm import selectinload
 from bot.cadence.config import CadenceConfig
 from bot.cadence.hours import is_working_time, next_working_moment
 from bot.db import Database
-from bot.decisions.models import Decision
+from bot.decisions.asks import WHAT_NEXT_KIND
+from bot.decisions.followthrough import has_follow_through
+from bot.decisions.models import Decision, DecisionStatus
 from bot.delivery.models import Delivery
 from bot.digest.planner import DIGEST_KIND
 from bot.meetings import service as meetings
 from bot.meetings.models import Meeting, Outcome, OutcomeKind
 from bot.nudges.rules import NudgeKind, episode_key, is_user_id
+from bot.slack.blocks import followthrough as render_follow
 from bot.slack.blocks import nudges as render
 from bot.slack.blocks.kit import Block
 from bot.slack.digest_compose import compose_digest, record_sent
@@ -376,6 +379,44 @@ def register_nudges(composers: Composers) -> None:
     composers.register(NudgeKind.ACTION_ESCALATION, compose_action_escalation)
 
 
+# --- follow-through: "What happens now?" ----------------------------------------------------
+
+
+async def fetch_follow_through(
+    session: AsyncSession, ws: WorkspaceKey, numbers: list[int]
+) -> dict[int, tuple[Decision, bool]]:
+    """Decisions by number, each with whether it has its follow-through (an action, or none
+    needed)."""
+    rows = await session.execute(
+        select(Decision, has_follow_through()).where(
+            Decision.in_workspace(ws), Decision.number.in_(numbers)
+        )
+    )
+    return {d.number: (d, bool(followed)) for d, followed in rows}
+
+
+async def _awaiting_follow_through(ctx: ComposeContext, delivery: Delivery) -> Decision | None:
+    """The decision if its owner (this row's recipient) still owes it a next step."""
+    found = await ctx.load(fetch_follow_through, _number(delivery))
+    if found is None:
+        return None
+    d, followed = found
+    if d.status != DecisionStatus.DECIDED or followed or d.owner_id != delivery.recipient:
+        return None
+    return d
+
+
+async def compose_what_next(ctx: ComposeContext, delivery: Delivery) -> Composed:
+    d = await _awaiting_follow_through(ctx, delivery)
+    if d is None:
+        return None
+    return await ctx.in_working_hours(delivery.recipient, lambda _zone: render_follow.what_next(d))
+
+
+def register_follow_through(composers: Composers) -> None:
+    composers.register(WHAT_NEXT_KIND, compose_what_next)
+
+
 # --- the weekly digest ------------------------------------------------------------------------
 
 
@@ -411,5 +452,6 @@ def default_composers() -> Composers:
     """Every kind the worker knows how to send."""
     composers = Composers()
     register_nudges(composers)
+    register_follow_through(composers)
     composers.register(DIGEST_KIND, compose_weekly_digest)
     return composers
