@@ -2,7 +2,7 @@
 
 from bot.calendars.models import CalendarFeed, CalendarOccurrence
 from bot.db import Base
-from bot.decisions.models import Decision, DecisionEvent
+from bot.decisions.models import Decision, DecisionEvent, DecisionReview
 from bot.delivery.models import Delivery
 from bot.digest.models import DigestReport
 from bot.meetings.models import Meeting, Outcome
@@ -18,6 +18,7 @@ __all__ = [
     "Counter",
     "Decision",
     "DecisionEvent",
+    "DecisionReview",
     "Delivery",
     "DigestReport",
     "Meeting",

@@ -138,7 +138,9 @@ async def test_no_action_needed_from_the_dm_saves_the_reason_and_updates_it(env:
     assert view["callback_id"] == "decision_no_action"
     # A reason is required and is one line.
     response = await env.interact(
-        env.driver.submit(view, {"reason": {"type": "plain_text_input", "value": "  "}}, user_id="U1")
+        env.driver.submit(
+            view, {"reason": {"type": "plain_text_input", "value": "  "}}, user_id="U1"
+        )
     )
     assert "The reason is empty" in response.json()["errors"]["reason"]
     assert (await decision(env)).no_action_at is None

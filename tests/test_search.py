@@ -8,9 +8,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import insert
 
 from bot.db import Database
 from bot.decisions import service
+from bot.decisions.models import Decision
 from bot.decisions.search import parse_query, search_decisions
 from bot.errors import InvalidInput
 from bot.migrate import downgrade, upgrade
@@ -192,6 +194,26 @@ async def test_private_channel_decisions_only_reach_its_members(app_env: AppEnv)
 SEARCH_REVISION_BEFORE = "b48e2f1c7d60"
 
 
+async def make_then(db: Database, ws: WorkspaceKey, title: str, *, number: int) -> None:
+    """A decision stored with only the columns the schema had before search: a Core INSERT
+    names just the values given, so later migrations' columns stay out of it."""
+    async with db.transaction() as session:
+        await session.execute(
+            insert(Decision).values(
+                **Decision.key_values(ws),
+                number=number,
+                title=title,
+                owner_id="U1",
+                creator_id="U1",
+                channel_id="C1",
+                status="open",
+                created_at=MONDAY,
+                updated_at=MONDAY,
+                last_activity_at=MONDAY,
+            )
+        )
+
+
 @pytest.mark.parametrize("engine", ["sqlite", "postgres"])
 async def test_index_is_rebuilt_over_existing_rows_after_down_and_up(
     engine: str, tmp_path: Path
@@ -204,7 +226,7 @@ async def test_index_is_rebuilt_over_existing_rows_after_down_and_up(
     try:
         await make(database, T1, "Pick a payroll vendor")
         await asyncio.to_thread(downgrade, url, SEARCH_REVISION_BEFORE)
-        await make(database, T1, "Vendor added while the index was gone")
+        await make_then(database, T1, "Vendor added while the index was gone", number=2)
         await database.dispose()
         await asyncio.to_thread(upgrade, url)
         database = Database(url)

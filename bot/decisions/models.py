@@ -19,6 +19,18 @@ class DecisionStatus(enum.StrEnum):
     DROPPED = "dropped"
     # Replaced by a later decision (``superseded_by``): out of the open and stalled counts.
     SUPERSEDED = "superseded"
+    # Decided, then found not to hold at its review (issue 17): out of the open and stalled
+    # counts like a dropped one, still counted as decided in the week it was decided.
+    REVERSED = "reversed"
+
+
+class ReviewAnswer(enum.StrEnum):
+    """What the owner said when asked whether a decision held (``decision_reviews.answer``)."""
+
+    KEPT = "kept"
+    AMENDED = "amended"
+    REVERSED = "reversed"
+    TOO_EARLY = "too_early"
 
 
 class Decision(WorkspaceScoped, Base):
@@ -39,6 +51,8 @@ class Decision(WorkspaceScoped, Base):
         ),
         Index("ix_decisions_ws_status_due", "enterprise_id", "team_id", "status", "due_date"),
         Index("ix_decisions_card_due", "card_due_at"),
+        # Reviews to ask about (the planner) and the owner's "Reviews due" on App Home.
+        Index("ix_decisions_ws_status_review", "enterprise_id", "team_id", "status", "review_on"),
         # "Waiting on others" on App Home: what the reader recorded.
         Index("ix_decisions_ws_status_creator", "enterprise_id", "team_id", "status", "creator_id"),
         # Lists within the privacy rule, counted and paged from the index alone.
@@ -89,6 +103,11 @@ class Decision(WorkspaceScoped, Base):
     no_action_reason: Mapped[str | None] = mapped_column(Text)
     no_action_by: Mapped[str | None] = mapped_column(String(32))
     no_action_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Review (issue 17): the day its owner is asked whether it held (NULL: no review planned);
+    # once reversed, why and when.
+    review_on: Mapped[date | None] = mapped_column(Date)
+    reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reversal_reason: Mapped[str | None] = mapped_column(Text)
 
     events: Mapped[list[DecisionEvent]] = relationship(
         back_populates="decision", order_by="DecisionEvent.id", cascade="all, delete-orphan"
@@ -117,3 +136,30 @@ class DecisionEvent(WorkspaceScoped, Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     decision: Mapped[Decision] = relationship(back_populates="events")
+
+
+class DecisionReview(WorkspaceScoped, Base):
+    """One answer to "Did D-n hold?": the review day it answered, what was said, and when.
+
+    ``due_on`` is the review day asked about; ``next_on`` the day asked again after "too early";
+    ``resolution_before``/``resolution_after`` an amendment's old and new text; ``reason`` why
+    it was reversed. Every answer is also an entry of the decision's history.
+    """
+
+    __tablename__ = "decision_reviews"
+    __table_args__ = (
+        Index("ix_decision_reviews_ws_answered", "enterprise_id", "team_id", "answered_at"),
+        Index("ix_decision_reviews_ws_due", "enterprise_id", "team_id", "due_on"),
+        Index("ix_decision_reviews_decision", "decision_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id", ondelete="CASCADE"))
+    answer: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[str] = mapped_column(String(32))
+    due_on: Mapped[date] = mapped_column(Date)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_on: Mapped[date | None] = mapped_column(Date)
+    resolution_before: Mapped[str | None] = mapped_column(Text)
+    resolution_after: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)

@@ -123,6 +123,8 @@ class NewDecision:
     # Set for a decision that was already made ("/decision log", "Decided already"): it is
     # stored decided, in the same transaction, with both history entries.
     resolution: str | None = None
+    # A decision already made may be given its review day at once.
+    review_on: date | None = None
 
 
 def new_decision(
@@ -137,6 +139,7 @@ def new_decision(
     context: str | None = None,
     source_permalink: str | None = None,
     resolution: str | None = None,
+    review_on: date | None = None,
 ) -> NewDecision:
     """Check the user's text; raises ``InvalidInput`` before anything touches the database.
 
@@ -157,6 +160,7 @@ def new_decision(
             if resolution is not None
             else None
         ),
+        review_on=review_on if resolution is not None else None,
     )
 
 
@@ -217,12 +221,14 @@ async def create_decisions(
                 decision.status = DecisionStatus.DECIDED
                 decision.resolution = r.resolution
                 decision.decided_at = r.now
+                decision.review_on = r.review_on
                 _record(
                     decision,
                     actor_id=r.creator_id,
                     action="decided",
                     now=r.now,
                     resolution=r.resolution,
+                    **_review_detail(r.review_on),
                 )
             made[id(r)] = decision
             if meeting is not None:
@@ -240,6 +246,11 @@ async def create_decisions(
                 session, ws=ws, decisions=[made[id(r)] for r in batch], now=batch[0].now
             )
     return decisions
+
+
+def _review_detail(review_on: date | None) -> dict[str, str]:
+    """The review day in a "decided" history entry, when there is one."""
+    return {"review": review_on.isoformat()} if review_on is not None else {}
 
 
 def decision_not_found(number: int) -> NotFound:
@@ -303,14 +314,25 @@ async def decide(
     now: datetime,
     channel_id: str | None = None,
     visible: Visibility | None = None,
+    review_on: date | None = None,
 ) -> Decision:
+    """Record what was decided; ``review_on``, when given, is the day its owner is asked
+    whether it held (bot/decisions/reviews.py)."""
     decision = await get_decision(session, ws=ws, number=number, visible=visible)
     _ensure_may_change(decision, actor)
     _ensure_open(decision, "decided")
     decision.resolution = require_text(resolution, what="resolution", limit=TEXT_MAX)
     decision.status = DecisionStatus.DECIDED
     decision.decided_at = now
-    _record(decision, actor_id=actor.user_id, action="decided", now=now, resolution=resolution)
+    decision.review_on = review_on
+    _record(
+        decision,
+        actor_id=actor.user_id,
+        action="decided",
+        now=now,
+        resolution=resolution,
+        **_review_detail(review_on),
+    )
     await asks.ask_what_next(session, ws=ws, decisions=[decision], now=now)
     if channel_id is not None:
         await links.link_decision_to_open_meeting(
@@ -422,6 +444,9 @@ async def reopen(
     decision.decided_at = None
     decision.drop_reason = None
     decision.dropped_at = None
+    decision.review_on = None
+    decision.reversed_at = None
+    decision.reversal_reason = None
     _record(decision, actor_id=actor.user_id, action="reopened", now=now, **{"from": previous})
     return decision
 

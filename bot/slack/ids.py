@@ -23,6 +23,8 @@ class View(enum.StrEnum):
     ADD_ACTION = "decision_add_action"
     DROP = "decision_drop"
     NO_ACTION = "decision_no_action"
+    REVIEW_AMEND = "decision_review_amend"
+    REVIEW_REVERSE = "decision_review_reverse"
     RECORD_OUTCOMES = "meeting_record_outcomes"
     NO_OUTCOME = "meeting_no_outcome"
     RECORD_OUTCOME = "outcome_record"
@@ -44,6 +46,10 @@ class Action(enum.StrEnum):
     DECISION_LIST_NEXT = "decision_list_next"
     HOME_MORE = "home_more"
     SEARCH_NEXT = "decision_search_next"
+    REVIEW_KEPT = "review_kept"
+    REVIEW_AMENDED = "review_amended"
+    REVIEW_REVERSED = "review_reversed"
+    REVIEW_TOO_EARLY = "review_too_early"
 
 
 class Block(enum.StrEnum):
@@ -75,6 +81,9 @@ class Block(enum.StrEnum):
     SETTINGS_DIGEST_TIME = "settings_digest_time"
     SETTINGS_DIGEST_PEOPLE = "settings_digest_people"
     SETTINGS_DIGEST_CHANNELS = "settings_digest_channels"
+    SETTINGS_REVIEW_AFTER = "settings_review_after_days"
+    SETTINGS_REVIEW_AGAIN = "settings_review_again_days"
+    REVIEW_ON = "review_on"
 
 
 INPUT = "input"

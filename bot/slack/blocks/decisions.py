@@ -53,7 +53,13 @@ STATUS_LABEL = {
     DecisionStatus.DECIDED: ":white_check_mark: Decided",
     DecisionStatus.DROPPED: ":heavy_multiplication_x: Dropped",
     DecisionStatus.SUPERSEDED: ":leftwards_arrow_with_hook: Superseded",
+    DecisionStatus.REVERSED: ":rewind: Reversed",
 }
+
+
+def review_day_text(day: date) -> str:
+    """``on Thu 10 Dec 2026``: when a decision's owner is asked whether it held."""
+    return f"on {date_text(day)}"
 
 
 def due_text(due: date | None, *, today: date | None = None) -> str:
@@ -111,8 +117,17 @@ def decision_card(d: Decision, *, today: date | None = None) -> list[Block]:
     ]
     if d.context:
         blocks.append(section(render_user_paragraphs(d.context)))
-    if d.status in (DecisionStatus.DECIDED, DecisionStatus.SUPERSEDED) and d.resolution:
-        blocks.append(section(f"*Resolution*\n{render_user_paragraphs(d.resolution)}"))
+    if (
+        d.status in (DecisionStatus.DECIDED, DecisionStatus.SUPERSEDED, DecisionStatus.REVERSED)
+        and d.resolution
+    ):
+        label = "Resolution (reversed)" if d.status == DecisionStatus.REVERSED else "Resolution"
+        blocks.append(section(f"*{label}*\n{render_user_paragraphs(d.resolution)}"))
+    if d.status == DecisionStatus.REVERSED:
+        reason = render_user_text(d.reversal_reason) if d.reversal_reason else "no reason given"
+        blocks.append(section(f"*Reversed:* {reason}"))
+    if d.status == DecisionStatus.DECIDED and d.review_on is not None:
+        blocks.append(context(f":mag: Review {review_day_text(d.review_on)}: is it holding?"))
     if d.status == DecisionStatus.SUPERSEDED and d.superseded_by is not None:
         blocks.append(
             section(
@@ -178,6 +193,23 @@ def _event_text(event: DecisionEvent, zone: ZoneInfo) -> str:
             )
         case "decided":
             what = f"decided: {render_user_text(str(detail.get('resolution', '')))}"
+            if detail.get("review"):
+                what += f" (review {_iso_day(detail['review'])})"
+        case "review_set":
+            new = detail.get("to")
+            what = f"set its review {_iso_day(new)}" if new else "cleared its review date"
+        case "review_kept":
+            what = "reviewed it: it held (kept)"
+        case "review_too_early":
+            what = f"reviewed it: too early to tell; asked again {_iso_day(detail.get('next'))}"
+        case "amended":
+            what = (
+                f"reviewed it and amended the resolution to: "
+                f"{render_user_text(str(detail.get('to', '')))} "
+                f"(was: {render_user_text(str(detail.get('from') or ''))})"
+            )
+        case "reversed":
+            what = f"reviewed it and reversed it: {render_user_text(str(detail.get('reason', '')))}"
         case "dropped":
             reason = detail.get("reason")
             what = f"dropped it ({render_user_text(reason)})" if reason else "dropped it"
@@ -206,6 +238,14 @@ def _event_text(event: DecisionEvent, zone: ZoneInfo) -> str:
         case _:
             what = escape(event.action)
     return f"• {when} {who} {what}"
+
+
+def _iso_day(value: object) -> str:
+    """``on Thu 10 Dec 2026`` for an ISO date kept in a history entry."""
+    try:
+        return review_day_text(date.fromisoformat(str(value)))
+    except ValueError:
+        return escape(str(value))
 
 
 def follow_through_lines(
@@ -375,6 +415,7 @@ def new_decision_modal(
             optional=True,
             initial=resolution,
         ),
+        review_input(hint="If decided already: the day its owner is asked whether it held."),
         _text_input(
             BlockId.SUPERSEDES,
             "Supersedes",
@@ -394,6 +435,17 @@ def new_decision_modal(
     )
 
 
+def review_input(*, hint: str | None = None) -> Block:
+    """An optional date picker for the day its owner is asked whether the decision held."""
+    return InputBlock(
+        block_id=BlockId.REVIEW_ON,
+        label=plain("Review on"),
+        optional=True,
+        element=DatePickerElement(action_id=INPUT),
+        hint=plain(hint, limits.INPUT_HINT_MAX) if hint else None,
+    ).to_dict()
+
+
 def decide_modal(d: Decision, *, origin: dict[str, str]) -> Block:
     return modal(
         callback_id=ViewId.DECIDE,
@@ -406,6 +458,10 @@ def decide_modal(d: Decision, *, origin: dict[str, str]) -> Block:
                 "What was decided?",
                 max_length=validation.TEXT_MAX,
                 multiline=True,
+            ),
+            review_input(
+                hint="On this day its owner is asked whether it held. Leave it empty for the "
+                "workspace's default."
             ),
         ],
         metadata={"team": d.team_id, "number": str(d.number), **origin},

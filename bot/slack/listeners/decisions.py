@@ -15,7 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cadence.stall import stalled_now
-from bot.decisions import followthrough, search, service
+from bot.decisions import followthrough, reviews, search, service
 from bot.decisions.models import Decision, DecisionStatus
 from bot.errors import InvalidInput, UserError
 from bot.meetings.models import Outcome
@@ -92,6 +92,16 @@ async def decision_command(
             else:
                 due_text, kept_by = None, None
                 due, resolution = None, unescape(cmd.resolution)
+            now = deps.now()
+            review_on = (
+                reviews.review_on_for(
+                    await _review_day(deps, client, ws, user_id, cmd.review_text),
+                    decided_at=now,
+                    cadence=await deps.cadence_for(ws),
+                )
+                if isinstance(cmd, grammar.DecisionLog)
+                else None
+            )
             decision = await deps.new_decisions.run(
                 service.new_decision(
                     ws=ws,
@@ -101,10 +111,13 @@ async def decision_command(
                     channel_id=channel_id,
                     due_date=due,
                     resolution=resolution,
-                    now=deps.now(),
+                    review_on=review_on,
+                    now=now,
                 )
             )
             made = " as decided" if decision.resolution is not None else ""
+            if decision.review_on is not None:
+                made += f" (review {render.review_day_text(decision.review_on)})"
             await ack(
                 response_type="ephemeral",
                 text=(
@@ -294,6 +307,13 @@ async def _due(
     return parse_date(due_text, today=await deps.user_today(client, ws, user_id))
 
 
+async def _review_day(
+    deps: Deps, client: AsyncWebClient, ws: WorkspaceKey, user_id: str, said: str | None
+) -> date | None:
+    """A review date as typed, read on the typing person's calendar (never in the past)."""
+    return await _due(deps, client, ws, user_id, said)
+
+
 async def _change(
     deps: Deps,
     client: AsyncWebClient,
@@ -309,6 +329,20 @@ async def _change(
         else None
     )
     now = deps.now()
+    review: date | None = None
+    if isinstance(cmd, grammar.DecisionDecide):
+        review = reviews.review_on_for(
+            await _review_day(deps, client, ws, user_id, cmd.review_text),
+            decided_at=now,
+            cadence=await deps.cadence_for(ws),
+        )
+    elif isinstance(cmd, grammar.DecisionReviewOn):
+        review = await _review_day(deps, client, ws, user_id, cmd.review_text)
+    today = (
+        await deps.user_today(client, ws, user_id)
+        if isinstance(cmd, grammar.DecisionReviewOn)
+        else now.date()
+    )
     visible = await deps.visibility(client, ws, user_id, here=channel_id)
 
     async def apply(actor: Actor) -> tuple[Decision, str]:
@@ -320,6 +354,8 @@ async def _change(
                 actor=actor,
                 channel_id=channel_id,
                 due=due,
+                review=review,
+                today=today,
                 now=now,
                 visible=visible,
             )
@@ -337,6 +373,8 @@ async def _apply_change(
     due: date | None,
     now: datetime,
     visible: Visibility,
+    review: date | None = None,
+    today: date | None = None,
 ) -> tuple[Decision, str]:
     who = mention(actor.user_id)
     match cmd:
@@ -350,9 +388,33 @@ async def _apply_change(
                 channel_id=channel_id,
                 now=now,
                 visible=visible,
+                review_on=review,
             )
             resolved = render_user_text(d.resolution or "")
-            return d, f"{who} decided *{d.ref}* {render_user_text(d.title)}: {resolved}"
+            line = f"{who} decided *{d.ref}* {render_user_text(d.title)}: {resolved}"
+            if d.review_on is not None:
+                line += f"\n_Review {render.review_day_text(d.review_on)}._"
+            return d, line
+        case grammar.DecisionReviewOn(number=n):
+            d = await reviews.set_review(
+                session,
+                ws=ws,
+                number=n,
+                actor=actor,
+                review_on=review,
+                today=today or now.date(),
+                now=now,
+                visible=visible,
+            )
+            if d.review_on is None:
+                return d, full_stop(
+                    f"{who} cleared the review date of *{d.ref}* {render_user_text(d.title)}"
+                )
+            return d, (
+                f"{who} set a review for *{d.ref}* {render_user_text(d.title)}: "
+                f"{mention(d.owner_id)} will be asked whether it held "
+                f"{render.review_day_text(d.review_on)}."
+            )
         case grammar.DecisionAssign(number=n, owner_id=owner_id):
             d = await service.assign(
                 session, ws=ws, number=n, actor=actor, owner_id=owner_id, now=now, visible=visible
@@ -669,6 +731,18 @@ async def new_decision_submitted(
         errors[BlockId.RESOLUTION] = (
             "Choose “Decided already” to record this, or leave it empty for an open question."
         )
+    picked_review = await _picked_review_day(deps, client, ws, user_id, view)
+    review_on: date | None = None
+    if isinstance(picked_review, str):
+        errors[BlockId.REVIEW_ON] = picked_review
+    elif picked_review is not None and state != render.NEW_STATE_DECIDED:
+        errors[BlockId.REVIEW_ON] = (
+            "A review date is for a decision already made; choose “Decided already” or clear it."
+        )
+    elif state == render.NEW_STATE_DECIDED:
+        review_on = reviews.review_on_for(
+            picked_review, decided_at=deps.now(), cadence=await deps.cadence_for(ws)
+        )
     replaces_text = (view_value(view, BlockId.SUPERSEDES).get("value") or "").strip()
     replaces: int | None = None
     if replaces_text:
@@ -704,6 +778,7 @@ async def new_decision_submitted(
             due_date=due,
             source_permalink=meta.get("permalink"),
             resolution=resolution,
+            review_on=review_on,
             now=deps.now(),
         )
     except UserError as exc:
@@ -757,6 +832,12 @@ async def decide_submitted(
     user_id = body["user"]["id"]
     meta = view_metadata(view, team_id=ws.team_id)
     resolution = view_value(view, BlockId.RESOLUTION).get("value") or ""
+    picked = await _picked_review_day(deps, client, ws, user_id, view)
+    if isinstance(picked, str):
+        await ack(response_action="errors", errors={BlockId.REVIEW_ON: picked})
+        return
+    now = deps.now()
+    review_on = reviews.review_on_for(picked, decided_at=now, cadence=await deps.cadence_for(ws))
     visible = await deps.visibility(client, ws, user_id, here=meta.get("origin_channel") or None)
 
     async def decide(actor: Actor) -> Decision:
@@ -768,8 +849,9 @@ async def decide_submitted(
                 actor=actor,
                 resolution=resolution,
                 channel_id=meta.get("channel_id"),
-                now=deps.now(),
+                now=now,
                 visible=visible,
+                review_on=review_on,
             )
 
     try:
@@ -787,6 +869,22 @@ async def decide_submitted(
     await ack()
     await refresh_card(client, deps, decision)
     await _refresh_origin(client, deps, decision, meta)
+
+
+async def _picked_review_day(
+    deps: Deps, client: AsyncWebClient, ws: WorkspaceKey, user_id: str, view: dict[str, Any]
+) -> date | str | None:
+    """The modal's "Review on" date (None if left empty), or what is wrong with it."""
+    picked = view_value(view, BlockId.REVIEW_ON).get("selected_date")
+    if not picked:
+        return None
+    try:
+        day = date.fromisoformat(str(picked))
+    except ValueError:
+        return "Pick a date from the calendar."
+    if day < await deps.user_today(client, ws, user_id):
+        return "That date is in the past. Pick today or later."
+    return day
 
 
 async def _refresh_origin(
