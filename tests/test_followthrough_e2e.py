@@ -9,12 +9,18 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.decisions.asks import WHAT_NEXT_KIND
 from bot.delivery.models import Delivery
-from tests.conftest import MONDAY
-from tests.test_nudges_e2e import Env, decision, env  # noqa: F401  (the worker's fixture)
+from bot.slack.limits import check_message
+from bot.workspaces import service as workspaces
+from bot.workspaces.models import Workspace
+from tests import test_nudges_e2e
+from tests.conftest import MONDAY, AppEnv
+from tests.test_nudges_e2e import Env, decision
+
+env = test_nudges_e2e.env  # the worker's fixture: the app, the tick and the fake Slack
 
 
 def dms_to(env: Env, user: str) -> list[dict[str, Any]]:
@@ -223,3 +229,155 @@ async def test_a_stale_or_foreign_no_action_button_is_a_clear_error(env: Env) ->
         said = str([r.body for r in env.fake.responses])
         assert any(w in said for w in ("out of date", "another workspace", "no D-99")), value
     assert (await decision(env)).no_action_at is None
+
+
+# --- point 3: orphan decisions ------------------------------------------------------------------
+
+
+def reminders_to(env: Env, user: str) -> list[str]:
+    return [p["text"] for p in dms_to(env, user) if p["text"].startswith("Reminder: D-")]
+
+
+async def test_an_orphan_is_reminded_on_the_right_working_days_then_left_to_the_digest(
+    env: Env,
+) -> None:
+    """Decided Mon 23 Nov 10:00 UTC, no next step: with the default 3 working days it is an
+    orphan from Thu 26 Nov 10:00; reminders every 2 working days, three of them at most."""
+    await env.command("/decision", "new Pick a payroll vendor", user_id="U1")
+    await env.command("/decision", "decide D-1 Acme", user_id="U1")
+    await env.tick()  # the "What happens now?" question
+    seen: dict[str, int] = {}
+    day = MONDAY
+    while day < datetime(2026, 12, 12, tzinfo=UTC):
+        for hour_minute in ((9, 59), (10, 0), (15, 0)):
+            at(env, day.replace(hour=hour_minute[0], minute=hour_minute[1]))
+            await env.tick()
+            seen[f"{day:%a %d}@{hour_minute[0]}:{hour_minute[1]:02d}"] = len(
+                reminders_to(env, "U1")
+            )
+        day += timedelta(days=1)
+    assert seen["Thu 26@9:59"] == 0 and seen["Thu 26@10:00"] == 1
+    assert seen["Mon 30@9:59"] == 1 and seen["Mon 30@10:00"] == 2
+    assert seen["Wed 02@10:00"] == 3
+    assert seen["Fri 11@15:00"] == 3  # no fourth: escalate_after (3) reminders at most
+    (first, *_rest) = [p for p in dms_to(env, "U1") if p["text"].startswith("Reminder: D-")]
+    assert (
+        first["text"] == "Reminder: D-1 Pick a payroll vendor was decided but has no next step yet."
+    )
+    assert buttons(first) == ["decision_add_action", "decision_no_action"]
+    assert "First reminder" in str(first["blocks"])
+
+
+async def test_a_weekend_and_a_workspace_setting_move_the_orphan_day(env: Env) -> None:
+    """Decided Fri 27 Nov 10:00 with followthrough_after_days 1: orphan on Mon 30 Nov 10:00."""
+    async with env.deps.db.transaction() as session:
+        await workspaces.ensure_workspace(session, ws=test_nudges_e2e.WS, now=MONDAY)
+        await session.execute(
+            update(Workspace).values(overrides={"decisions": {"followthrough_after_days": 1}})
+        )
+    friday = datetime(2026, 11, 27, 10, tzinfo=UTC)
+    at(env, friday)
+    await env.command("/decision", "log Launch date = March 3", user_id="U1")
+    await env.tick()
+    for moment in (friday.replace(hour=16), datetime(2026, 11, 30, 9, 59, tzinfo=UTC)):
+        at(env, moment)
+        await env.tick()
+    assert reminders_to(env, "U1") == []
+    at(env, datetime(2026, 11, 30, 10, 0, tzinfo=UTC))
+    await env.tick()
+    assert len(reminders_to(env, "U1")) == 1
+
+
+async def test_no_action_from_the_reminder_ends_the_reminders(env: Env) -> None:
+    await env.command("/decision", "new Pick a payroll vendor", user_id="U1")
+    await env.command("/decision", "decide D-1 Acme", user_id="U1")
+    await env.tick()
+    at(env, datetime(2026, 11, 26, 10, tzinfo=UTC))
+    await env.tick()
+    message = env.reminder("U1")
+    assert message["text"].startswith("Reminder: D-1")
+    await env.interact(
+        env.driver.press(
+            "decision_no_action", user_id="U1", value="T1:D-1", channel_id="DU1", message=message
+        )
+    )
+    view = env.fake.calls_to("views.open")[-1].params["view"]
+    await env.interact(
+        env.driver.submit(
+            view, {"reason": {"type": "plain_text_input", "value": "Nothing to do"}}, user_id="U1"
+        )
+    )
+    assert "No action needed: Nothing to do" in str(env.updates_of(message)[-1]["blocks"])
+    at(env, datetime(2026, 12, 4, 10, tzinfo=UTC))
+    await env.tick()
+    assert len(reminders_to(env, "U1")) == 1
+
+
+async def test_a_planned_orphan_reminder_is_dropped_once_it_has_a_next_step(env: Env) -> None:
+    await env.command("/decision", "new Pick a payroll vendor <@U2>", user_id="U1")
+    await env.command("/decision", "decide D-1 Acme", user_id="U1")
+    # Thu 26 Nov 10:00 UTC is 02:00 in Los Angeles: the reminder is planned and waits.
+    at(env, datetime(2026, 11, 26, 10, tzinfo=UTC))
+    report = await env.tick()
+    assert report.planned.planned == 1
+    await env.command("/decision", "act D-1 none Acme runs it", user_id="U2")
+    at(env, datetime(2026, 11, 26, 17, tzinfo=UTC))  # 09:00 in Los Angeles
+    report = await env.tick()
+    assert report.sent.sent == 0 and report.sent.cancelled >= 1
+    assert reminders_to(env, "U2") == []
+
+
+# --- point 7: the numbers in stats and the digest; point 8: App Home ---------------------------
+
+
+async def a_week_of_decisions(env: AppEnv) -> None:
+    """Week of Mon 23 Nov (UTC): D-1 decided with no next step; D-2 logged decided and
+    reopened the same day (decided again); D-3 decided and "no action needed"."""
+    await env.command("/decision", "new Pick a payroll vendor", user_id="U1")
+    await env.command("/decision", "decide D-1 Acme", user_id="U1")
+    await env.command("/decision", "log Launch date = March 3", user_id="U1")
+    await env.command("/decision", "reopen D-2", user_id="U1")
+    await env.command("/decision", "new Office plants", user_id="U1")
+    await env.command("/decision", "decide D-3 Ferns", user_id="U1")
+    await env.command("/decision", "act D-3 none The office manager handles it", user_id="U1")
+    env.deps.clock.set(datetime(2026, 11, 30, 10, tzinfo=UTC))  # type: ignore[attr-defined]
+    env.fake.reset()
+
+
+async def test_the_digest_names_orphans_and_counts_topics_decided_again(app_env: AppEnv) -> None:
+    await a_week_of_decisions(app_env)
+    await app_env.command("/hygiene", "digest preview", user_id="U1", channel_id="C1")
+    body = app_env.fake.responses[-1].body
+    assert check_message(body) == []
+    text = str(body["blocks"])
+    assert "*Week of Mon 23 Nov* against the week before" in text
+    # Owed in the week: decided from Wed 18 Nov 00:00 to Wed 25 Nov 00:00 (3 working days
+    # before its end): D-1 and D-3 (D-2 was reopened); D-3 has its answer.
+    assert "Followed through: 50% (1 of 2) (week before: —)" in text
+    assert "Topics decided again: 1 (week before: 0)" in text
+    assert "*Orphan decisions now* (1: decided, no next step after 3 working days)" in text
+    assert "*D-1* Pick a payroll vendor · <@U1> · <#C1> · decided Mon 23 Nov 2026" in text
+    assert "• <#C1>: 1 of 2 followed through · 1 decided again" in text
+
+
+async def test_stats_show_the_follow_through_numbers(app_env: AppEnv) -> None:
+    await a_week_of_decisions(app_env)
+    await app_env.command("/hygiene", "stats", user_id="U2", channel_id="C1")
+    text = str(app_env.fake.responses[-1].body["blocks"])
+    assert "Followed through: 50% (1 of 2)" in text
+    assert "Decision to done: — (week before: —)" in text
+    assert "*Orphan decisions now* (1:" in text
+
+
+async def test_app_home_tells_orphans_from_decisions_awaiting_the_answer(app_env: AppEnv) -> None:
+    await a_week_of_decisions(app_env)
+    await app_env.command("/decision", "new Pick a bank", user_id="U1")
+    await app_env.command("/decision", "decide D-4 The local one", user_id="U1")
+    await app_env.interact(app_env.driver.open_home("U1"))
+    home = str(app_env.fake.published_home["U1"]["blocks"])
+    follow = home.split("Decisions waiting on your follow-through")[1].split("'divider'")[0]
+    assert (
+        "*D-1* Pick a payroll vendor · decided Mon 23 Nov 2026 · :warning: no next step" in follow
+    )
+    assert "*D-4* Pick a bank · decided Mon 30 Nov 2026 · waiting for your answer" in follow
+    assert "D-2" not in follow and "D-3" not in follow

@@ -413,8 +413,20 @@ async def compose_what_next(ctx: ComposeContext, delivery: Delivery) -> Composed
     return await ctx.in_working_hours(delivery.recipient, lambda _zone: render_follow.what_next(d))
 
 
+async def compose_orphan_nudge(ctx: ComposeContext, delivery: Delivery) -> Composed:
+    """An orphan's reminder, unless it has its next step by now or was decided again since."""
+    d = await _awaiting_follow_through(ctx, delivery)
+    if d is None or d.decided_at is None or episode_key(d.decided_at) != _episode(delivery):
+        return None
+    return await ctx.in_working_hours(
+        delivery.recipient,
+        lambda _zone: render_follow.orphan_nudge(d, reminder=_reminder(delivery)),
+    )
+
+
 def register_follow_through(composers: Composers) -> None:
     composers.register(WHAT_NEXT_KIND, compose_what_next)
+    composers.register(NudgeKind.ORPHAN, compose_orphan_nudge)
 
 
 # --- the weekly digest ------------------------------------------------------------------------

@@ -83,6 +83,7 @@ class Block(enum.StrEnum):
     SETTINGS_DIGEST_CHANNELS = "settings_digest_channels"
     SETTINGS_REVIEW_AFTER = "settings_review_after_days"
     SETTINGS_REVIEW_AGAIN = "settings_review_again_days"
+    SETTINGS_FOLLOWTHROUGH_AFTER = "settings_followthrough_after_days"
     REVIEW_ON = "review_on"
 
 
