@@ -206,7 +206,8 @@ class Retention(_Section):
 
 
 class DecisionRules(_Section):
-    """What happens to decisions once decided (issue 17)."""
+    """What happens to decisions once decided (issue 17), and what a new one is compared with
+    (issue 18)."""
 
     # Days after a decision is decided that its owner is asked whether it held, when no review
     # date was given; 0: no review unless one is asked for.
@@ -216,6 +217,8 @@ class DecisionRules(_Section):
     # Working days a decided decision may go without an action or "no action needed" before
     # it is an orphan: its owner is reminded and the digest names it.
     followthrough_after_days: FollowThroughDays = 3
+    # How far back the re-litigation warning looks among decided and dropped ones (issue 18).
+    relitigation_days: Annotated[int, BeforeValidator(_count), Field(ge=1, le=3650)] = 365
 
 
 class Calendars(_Section):

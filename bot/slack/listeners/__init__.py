@@ -13,6 +13,8 @@ from bot.slack.listeners import (
     nudges,
     outcomes,
     people,
+    relitigation,
+    reviews,
     settings,
     shortcuts,
 )
@@ -31,6 +33,8 @@ def register_all(app: AsyncApp) -> None:
         outcomes,
         shortcuts,
         nudges,
+        reviews,
         channels,
+        relitigation,
     ):
         module.register(app)

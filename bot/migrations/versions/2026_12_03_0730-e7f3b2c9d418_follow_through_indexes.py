@@ -5,8 +5,8 @@ A decision's follow-through is looked up from both sides: its actions by ``decis
 history entries that undo a decide by action and time ("topics decided again"). Indexes only.
 
 Revision ID: e7f3b2c9d418
-Revises: d5e8a1c3f702
-Create Date: 2026-12-03 07:00:00+00:00
+Revises: 888dc8226390
+Create Date: 2026-12-03 07:30:00+00:00
 """
 
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "e7f3b2c9d418"
-down_revision: str | None = "d5e8a1c3f702"
+down_revision: str | None = "888dc8226390"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
