@@ -2,7 +2,7 @@
 
 from bot.calendars.models import CalendarFeed, CalendarOccurrence
 from bot.db import Base
-from bot.decisions.models import Decision, DecisionEvent, DecisionReview
+from bot.decisions.models import Decision, DecisionEvent, DecisionReview, DecisionTerm
 from bot.delivery.models import Delivery
 from bot.digest.models import DigestReport
 from bot.meetings.models import Meeting, Outcome
@@ -20,6 +20,7 @@ __all__ = [
     "Decision",
     "DecisionEvent",
     "DecisionReview",
+    "DecisionTerm",
     "Delivery",
     "DigestReport",
     "Meeting",

@@ -36,7 +36,7 @@ from bot.cadence.config import (
     without_setting,
 )
 from bot.db import Base, insert_if_absent
-from bot.decisions.models import Decision, DecisionEvent
+from bot.decisions.models import Decision, DecisionEvent, DecisionTerm
 from bot.delivery.models import Delivery, DeliveryStatus
 from bot.errors import Forbidden, InvalidInput
 from bot.meetings.models import Meeting, Outcome
@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 SCOPED_MODELS = (
     Decision,
     DecisionEvent,
+    DecisionTerm,
     Meeting,
     Outcome,
     Delivery,

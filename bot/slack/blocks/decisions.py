@@ -370,11 +370,18 @@ def new_decision_modal(
     source_permalink: str | None = None,
     decided: bool = False,
     resolution: str = "",
+    due: date | None = None,
+    supersedes: str = "",
+    review: date | None = None,
+    warning: list[Block] | None = None,
+    repeat_of: int | None = None,
 ) -> Block:
     """The "new decision" modal; ``title``/``context_text`` prefill it from a shortcut's message.
 
     "Decided already" (preselected with ``decided``) records it as made, with the resolution
-    below it.
+    below it. ``warning`` (the re-litigation warning, with its required "Record this anyway?")
+    goes on top when the modal comes back after a submission that looked like D-``repeat_of``,
+    every field as it was submitted.
     """
     choices = [
         Option(value=NEW_STATE_OPEN, label="To be decided"),
@@ -405,7 +412,9 @@ def new_decision_modal(
             block_id=BlockId.DUE,
             label=plain("Decide by"),
             optional=True,
-            element=DatePickerElement(action_id=INPUT),
+            element=DatePickerElement(
+                action_id=INPUT, initial_date=due.isoformat() if due else None
+            ),
         ).to_dict(),
         InputBlock(
             block_id=BlockId.DECIDED_ALREADY,
@@ -422,33 +431,46 @@ def new_decision_modal(
             optional=True,
             initial=resolution,
         ),
-        review_input(hint="If decided already: the day its owner is asked whether it held."),
+        review_input(
+            hint="If decided already: the day its owner is asked whether it held.",
+            initial=review,
+        ),
         _text_input(
             BlockId.SUPERSEDES,
             "Supersedes",
             max_length=24,
             optional=True,
             placeholder="e.g. D-4, the decision this one replaces",
+            initial=supersedes,
         ),
     ]
     if source_permalink:
         blocks.append(context(f"From <{escape(source_permalink)}|this message>"))
+    metadata: dict[str, Any] = {
+        "team": team_id,
+        "channel_id": channel_id,
+        "permalink": source_permalink,
+    }
+    if repeat_of is not None:
+        metadata["repeat_of"] = str(repeat_of)
     return modal(
         callback_id=ViewId.NEW_DECISION,
         title="New decision",
-        submit="Record",
-        blocks=blocks,
-        metadata={"team": team_id, "channel_id": channel_id, "permalink": source_permalink},
+        submit="Record anyway" if warning else "Record",
+        blocks=[*(warning or []), *blocks],
+        metadata=metadata,
     )
 
 
-def review_input(*, hint: str | None = None) -> Block:
+def review_input(*, hint: str | None = None, initial: date | None = None) -> Block:
     """An optional date picker for the day its owner is asked whether the decision held."""
     return InputBlock(
         block_id=BlockId.REVIEW_ON,
         label=plain("Review on"),
         optional=True,
-        element=DatePickerElement(action_id=INPUT),
+        element=DatePickerElement(
+            action_id=INPUT, initial_date=initial.isoformat() if initial else None
+        ),
         hint=plain(hint, limits.INPUT_HINT_MAX) if hint else None,
     ).to_dict()
 
