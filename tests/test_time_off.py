@@ -228,8 +228,13 @@ async def test_a_held_reminder_about_something_settled_meanwhile_is_dropped(env:
     await env.command("/decision", "decide D-1 Ship on Monday", user_id="UADMIN")
     env.at(datetime(2026, 11, 30, 8, tzinfo=UTC))
     await env.tick()
-    assert env.dms_to("U1") == []
-    assert [r.status for r in await env.rows("U1")] == ["cancelled"]
+    # The reminder is dropped; what U1 hears, once back, is that the admin decided it (U1
+    # recorded it: the owner-and-change notices of issue 15 point 1).
+    assert env.dms_to("U1") == ["D-1 Ship the beta was decided by <@UADMIN>."]
+    assert [(r.kind, r.status) for r in await env.rows("U1")] == [
+        ("nudge:decision", "cancelled"),
+        ("notice:decision", "sent"),
+    ]
 
 
 # --- the stall clock skips away days -------------------------------------------------------------
@@ -371,23 +376,25 @@ async def test_dnd_holds_a_dm_until_it_ends_across_zones_and_a_dst_change(env: E
     await env.command("/decision", "new Pick a venue <@U2> by thursday", user_id="U1")
     dnd_end = datetime(2026, 11, 2, 16, tzinfo=UTC)  # 08:00 PST (UTC-8, after the change)
     env.fake.set_dnd("U2", start=datetime(2026, 10, 30, 16, tzinfo=UTC), end=dnd_end)
+    told = len(env.dms_to("U2"))  # the notice that U1 made them owner, if it went already
     env.at(datetime(2026, 10, 30, 16, 5, tzinfo=UTC))  # 09:05 PDT in LA, 17:05 CET in Berlin
     await env.tick()
     assert len(env.dms_to("U1")) == 1  # U1 has no do-not-disturb: sent at once
-    assert env.dms_to("U2") == []
-    (held,) = await env.rows("U2")
+    assert len(env.dms_to("U2")) == told
+    # U2's reminder (the notice that U1 made them owner went out on Mon 26 Oct).
+    (held,) = [r for r in await env.rows("U2") if r.kind.startswith("nudge:")]
     assert held.status == "pending" and held.due_at == dnd_end  # rescheduled, never dropped
     assert (held.last_error or "").startswith("do not disturb")
     env.at(dnd_end)  # DND is over, but 08:00 in LA is before U2's working hours
     await env.tick()
-    assert env.dms_to("U2") == []
-    (held,) = await env.rows("U2")
+    assert len(env.dms_to("U2")) == told
+    (held,) = [r for r in await env.rows("U2") if r.kind.startswith("nudge:")]
     # 09:00 PST is 17:00 UTC (it was 16:00 UTC before the change).
     assert held.due_at == datetime(2026, 11, 2, 17, tzinfo=UTC)
     env.at(held.due_at)
     await env.tick()
-    (dm,) = env.dms_to("U2")
-    assert "D-2" in dm
+    # The reminder (and whatever else was held by the do-not-disturb) goes now.
+    assert "Reminder: D-2 Pick a venue is waiting for your decision." in env.dms_to("U2")[told:]
 
 
 async def test_a_snooze_in_slack_holds_the_dm_until_it_ends(env: Env) -> None:

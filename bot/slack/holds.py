@@ -6,6 +6,7 @@ before posting it, and gives a held row back to the ledger with the moment it ma
 about something settled meanwhile is cancelled instead of sent, and one that now falls outside
 working hours waits for them.
 
+- A person who paused their DMs (`bot.prefs.service`) gets nothing before the pause ends.
 - A person who is away (``/hygiene away``) gets nothing until the start of their first working
   hours after the time off. The away periods of a workspace are read once per sender pass.
 - A person in Slack's do-not-disturb (their schedule's window, or a snooze they set) gets
@@ -29,6 +30,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.db import Database
+from bot.prefs import service as prefs
 from bot.slack.compose import ComposeContext, Later
 from bot.timeoff import service as timeoff
 from bot.timeoff.service import AWAY_REASON, TimeOffFacts
@@ -205,7 +207,17 @@ class Holds:
             return await timeoff.current_time_off(session, ws=ws, now=now)
 
     async def check(self, ctx: ComposeContext, person: str) -> Later | None:
-        """`Later` (until when, and why) while ``person`` must not get a message; else None."""
+        """`Later` (until when, and why) while ``person`` must not get a message; else None.
+
+        Their own pause (App Home's "Your reminders", ``ctx.prefs``) holds everything until
+        the start of their working hours on its day.
+        """
+        mine = ctx.prefs_of(person)
+        if mine.paused_until is not None:
+            zone = await ctx.zone_of(person)
+            ends = prefs.paused_at(mine, ctx.now, zone, ctx.cadence.working_hours)
+            if ends is not None:
+                return Later(until=ends, reason=prefs.PAUSED)
         facts = await self._facts(ctx.ws, ctx.now)
         period = facts.away_at(person, ctx.now)
         if period is not None:
