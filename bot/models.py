@@ -8,6 +8,7 @@ from bot.digest.models import DigestReport
 from bot.meetings.models import Meeting, Outcome
 from bot.numbering import Counter
 from bot.once import UsedOnce
+from bot.prefs.models import PersonPrefs, PersonPrefsChange
 from bot.slack import install_tables
 from bot.timeoff.models import TimeOff
 from bot.workspaces.models import SettingsChange, Workspace
@@ -25,6 +26,8 @@ __all__ = [
     "DigestReport",
     "Meeting",
     "Outcome",
+    "PersonPrefs",
+    "PersonPrefsChange",
     "SettingsChange",
     "TimeOff",
     "UsedOnce",

@@ -22,6 +22,7 @@ DOMAIN_PACKAGES = (
     "cadence",
     "workspaces",
     "delivery",
+    "prefs",
     "timeoff",
 )
 FORBIDDEN_IN_DOMAIN = ("bot.slack", "slack_sdk", "slack_bolt")

@@ -20,6 +20,7 @@ from bot.decisions.models import Decision, DecisionEvent, DecisionStatus
 from bot.errors import Conflict, Forbidden, NotFound
 from bot.meetings import links
 from bot.meetings.models import Meeting
+from bot.nudges import notices
 from bot.numbering import next_numbers
 from bot.paging import Page
 from bot.validation import TEXT_MAX, TITLE_MAX, clean_text, require_text
@@ -90,6 +91,36 @@ def _ensure_may_change(decision: Decision, actor: Actor) -> None:
     raise Forbidden(
         f"Only the owner (<@{decision.owner_id}>), the person who recorded {decision.ref} "
         f"(<@{decision.creator_id}>) or a workspace admin can change it."
+    )
+
+
+def _facts(decision: Decision) -> notices.DecisionFacts:
+    return notices.DecisionFacts(
+        number=decision.number, owner_id=decision.owner_id, creator_id=decision.creator_id
+    )
+
+
+async def _tell(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    decision: Decision,
+    change: notices.Change,
+    actor: Actor,
+    now: datetime,
+    before: notices.DecisionFacts | None = None,
+) -> None:
+    """Plan the DMs telling the decision's creator (and whoever it was escalated to) of
+    ``change``, in this transaction; ``before`` is the decision as it was (a reassignment)."""
+    await notices.tell_decision_change(
+        session,
+        ws=ws,
+        ref=decision.ref,
+        before=before or _facts(decision),
+        change=change,
+        actor_id=actor.user_id,
+        now=now,
+        new_owner=decision.owner_id if change is notices.Change.REASSIGNED else None,
     )
 
 
@@ -244,6 +275,25 @@ async def create_decisions(
         links.add_decision_outcome(
             session, ws=r.ws, decision=decision, meeting=meeting, actor_id=r.creator_id, now=r.now
         )
+    # Whoever was made owner by someone else hears of it (a decision recorded as made is news
+    # for nobody: there is nothing left for its owner to do).
+    await notices.plan(
+        session,
+        [
+            notices.owner_notice(
+                ws=r.ws,
+                kind=notices.NoticeKind.DECISION_OWNER,
+                ref=made[id(r)].ref,
+                number=made[id(r)].number,
+                owner_id=r.owner_id,
+                actor_id=r.creator_id,
+                now=r.now,
+                created=True,
+            )
+            for r in requests
+            if r.resolution is None
+        ],
+    )
     return decisions
 
 
@@ -353,6 +403,9 @@ async def decide(
         resolution=resolution,
         **_review_detail(review_on),
     )
+    await _tell(
+        session, ws=ws, decision=decision, change=notices.Change.DECIDED, actor=actor, now=now
+    )
     if channel_id is not None:
         await links.link_decision_to_open_meeting(
             session,
@@ -380,14 +433,38 @@ async def assign(
     _ensure_open(decision, "reassigned")
     if decision.owner_id == owner_id:
         raise Conflict(f"<@{owner_id}> already owns {decision.ref}.")
-    previous = decision.owner_id
+    before = _facts(decision)
     decision.owner_id = owner_id
     _record(
         decision,
         actor_id=actor.user_id,
         action="assigned",
         now=now,
-        **{"from": previous, "to": owner_id},
+        **{"from": before.owner_id, "to": owner_id},
+    )
+    await notices.plan(
+        session,
+        [
+            notices.owner_notice(
+                ws=ws,
+                kind=notices.NoticeKind.DECISION_OWNER,
+                ref=decision.ref,
+                number=decision.number,
+                owner_id=owner_id,
+                actor_id=actor.user_id,
+                now=now,
+                created=False,
+            )
+        ],
+    )
+    await _tell(
+        session,
+        ws=ws,
+        decision=decision,
+        change=notices.Change.REASSIGNED,
+        actor=actor,
+        now=now,
+        before=before,
     )
     return decision
 
@@ -438,6 +515,9 @@ async def drop(
     decision.dropped_at = now
     _record(
         decision, actor_id=actor.user_id, action="dropped", now=now, reason=decision.drop_reason
+    )
+    await _tell(
+        session, ws=ws, decision=decision, change=notices.Change.DROPPED, actor=actor, now=now
     )
     return decision
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import selectinload
 from bot.decisions.models import Decision
 from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bot.meetings.models import Meeting, Outcome, OutcomeKind
+from bot.nudges import notices
 from bot.numbering import next_number, next_numbers
 from bot.paging import Page, page_of
 from bot.validation import TEXT_MAX, TITLE_MAX, require_text
@@ -435,6 +436,24 @@ async def add_outcomes(
         meeting.outcomes.append(outcome)
         added.append(outcome)
     await session.flush()
+    # An action item given to someone else is news for them.
+    await notices.plan(
+        session,
+        [
+            notices.owner_notice(
+                ws=ws,
+                kind=notices.NoticeKind.ACTION_OWNER,
+                ref=outcome.ref,
+                number=outcome.number,
+                owner_id=outcome.owner_id,
+                actor_id=creator_id,
+                now=now,
+                created=True,
+            )
+            for outcome in added
+            if outcome.ref is not None and outcome.number is not None
+        ],
+    )
     return added
 
 

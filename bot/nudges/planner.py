@@ -15,7 +15,7 @@ work happens in short transactions that never span those calls.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,6 +34,7 @@ from bot.delivery import ledger
 from bot.meetings import service as meetings
 from bot.meetings.models import Meeting, Outcome
 from bot.nudges.rules import (
+    REMINDER_KIND,
     NudgeKind,
     Stalled,
     Subject,
@@ -44,6 +45,7 @@ from bot.nudges.rules import (
     meeting_stalled_from,
     wanted_now,
 )
+from bot.prefs import service as prefs
 from bot.timeoff import service as timeoff
 from bot.workspace import WorkspaceKey
 from bot.workspaces import service as workspaces
@@ -290,11 +292,12 @@ async def plan_workspace(
         known = await ledger.existing_keys(
             session, ws=ws, kinds=NUDGE_KINDS, subjects={w.subject for w in wanted}
         )
+        holding = await prefs.holding(session, ws=ws, now=now)
     new = [w for w in wanted if w.key not in known]
     report = PlanReport(workspaces=1, due=len(wanted))
     if not new:
         return report
-    rows = await _schedule(new, ws=ws, cadence=cadence, now=now, zone_of=zone_of)
+    rows = await _schedule(new, ws=ws, cadence=cadence, now=now, zone_of=zone_of, holding=holding)
     async with db.transaction() as session:
         report.planned = await ledger.plan(session, rows=rows, now=now)
     return report
@@ -307,15 +310,26 @@ async def _schedule(
     cadence: CadenceConfig,
     now: datetime,
     zone_of: ZoneOf,
+    holding: Mapping[str, prefs.Prefs] | None = None,
 ) -> list[ledger.Planned]:
     """Give each new row its ``due_at``: now, or the start of the recipient's next working hours.
 
     A conversation (an escalation channel) has no time zone of its own and keeps the workspace's.
+    A reminder for someone who paused their DMs is not planned while the pause lasts: once it
+    ends, the reminder due then is planned, not every one missed meanwhile.
     """
     zones: dict[str, ZoneInfo] = {}
     for recipient in {w.recipient for w in wanted}:
         zone = await zone_of(ws, recipient) if is_user_id(recipient) else None
         zones[recipient] = zone or cadence.zone
+    paused = {
+        person
+        for person, theirs in (holding or {}).items()
+        if person in zones
+        and prefs.paused_at(theirs, now, zones[person], cadence.working_hours) is not None
+    }
+    reminders = set(REMINDER_KIND.values())
+    wanted = [w for w in wanted if not (w.recipient in paused and w.kind in reminders)]
     return [
         ledger.Planned(
             ws=ws,

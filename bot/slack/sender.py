@@ -66,6 +66,7 @@ from bot.clock import Clock
 from bot.db import Database
 from bot.delivery import ledger
 from bot.delivery.models import Delivery
+from bot.prefs import service as prefs
 from bot.settings import Settings
 from bot.slack.client import (
     SLACK_PAUSES,
@@ -532,6 +533,9 @@ class Sender:
         self._stop_waiter: asyncio.Future[Any] | None = None
         self._in_flight: collections.Counter[WorkspaceKey] = collections.Counter()
         self._cadences: dict[WorkspaceKey, CadenceConfig] = {}
+        # People's preferences that may hold or drop a DM (a pause, owner notices off), read
+        # once per workspace per pass so a change counts from the next pass on.
+        self._holding: dict[WorkspaceKey, dict[str, prefs.Prefs]] = {}
         # Rows Slack has accepted during this pass: whatever happens next, never retried.
         self._posted: set[int] = set()
         # Workspaces whose token could not be had this pass: their rows wait for the next one.
@@ -555,6 +559,7 @@ class Sender:
         """Deliver every row due now; returns when none is due and none is in flight."""
         report = SendReport()
         self._cadences.clear()
+        self._holding.clear()
         self.holds.forget()
         self._unavailable.clear()
         tasks: set[asyncio.Task[None]] = set()
@@ -609,6 +614,7 @@ class Sender:
         failed, or pending for a retry that the worker's next tick makes).
         """
         report = SendReport()
+        self._holding.clear()
         self.holds.forget()
         async with self.db.transaction() as session:
             claimed = await ledger.claim_planned(
@@ -720,6 +726,7 @@ class Sender:
             client=clients.reader,
             users=self.users,
             reads=self._reads,
+            prefs=await self._prefs(ws),
         )
         composed = await composer(context, row)
         if composed is None:
@@ -951,6 +958,14 @@ class Sender:
             self.pacer.hold(ws, message.channel, seconds, whole_workspace=True)
             not_before = self.clock.now() + timedelta(seconds=seconds)
         await self._retry(row, report, str(error or f"HTTP {status}"), not_before=not_before)
+
+    async def _prefs(self, ws: WorkspaceKey) -> dict[str, prefs.Prefs]:
+        holding = self._holding.get(ws)
+        if holding is None:
+            async with self.db.transaction() as session:
+                holding = await prefs.holding(session, ws=ws, now=self.clock.now())
+            self._holding[ws] = holding
+        return holding
 
     async def _cadence(self, ws: WorkspaceKey) -> CadenceConfig:
         cadence = self._cadences.get(ws)

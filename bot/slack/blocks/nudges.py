@@ -82,7 +82,6 @@ def decision_why(d: Decision, *, today: date, zone: ZoneInfo) -> str:
 
 def decision_nudge(d: Decision, *, reminder: int, today: date, zone: ZoneInfo) -> Rendered:
     title = render_user_text(d.title)
-    value = item_value(d.team_id, "D", d.number)
     text = _line(f"Reminder: {d.ref} {title} is waiting for your decision.")
     blocks = [
         section(
@@ -91,27 +90,34 @@ def decision_nudge(d: Decision, *, reminder: int, today: date, zone: ZoneInfo) -
             "Could you decide it, or hand it to someone who can?"
         ),
         context(f"{_due_note(d.due_date)} · from {_place(d)} · {_reminder_note(reminder)}"),
-        actions(
-            button("Decide", action_id=Action.DECIDE, value=value, style="primary"),
-            snooze_select(action_id=Action.SNOOZE, item=value),
-            UserSelectElement(
-                action_id=Action.REASSIGN, placeholder=plain("Reassign…", limits.PLACEHOLDER_MAX)
-            ),
-            button(
-                "Drop",
-                action_id=Action.DROP,
-                value=value,
-                style="danger",
-                confirm=(
-                    "Drop this decision?",
-                    f"{d.ref} will be closed without a decision.",
-                    "Drop",
-                ),
-            ),
-            block_id=f"decision:{value}:nudge",
-        ),
+        decision_actions(d, place="nudge"),
     ]
     return text, blocks
+
+
+def decision_actions(d: Decision, *, place: str, snooze: bool = True) -> Block:
+    """Decide, Snooze (unless ``snooze`` is off), Reassign and Drop for an open decision in a
+    DM; the block id names the decision and where the buttons are (``nudge``, ``notice``)."""
+    value = item_value(d.team_id, "D", d.number)
+    return actions(
+        button("Decide", action_id=Action.DECIDE, value=value, style="primary"),
+        *([snooze_select(action_id=Action.SNOOZE, item=value)] if snooze else []),
+        UserSelectElement(
+            action_id=Action.REASSIGN, placeholder=plain("Reassign…", limits.PLACEHOLDER_MAX)
+        ),
+        button(
+            "Drop",
+            action_id=Action.DROP,
+            value=value,
+            style="danger",
+            confirm=(
+                "Drop this decision?",
+                f"{d.ref} will be closed without a decision.",
+                "Drop",
+            ),
+        ),
+        block_id=f"decision:{value}:{place}",
+    )
 
 
 def meeting_nudge(m: Meeting, *, reminder: int, zone: ZoneInfo) -> Rendered:
