@@ -8,10 +8,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import bindparam, text
 
-from bot.db import Database
+from bot.db import Database, UTCDateTime
 from bot.decisions import service
-from bot.decisions.search import parse_query, search_decisions
+from bot.decisions.models import DecisionStatus
+from bot.decisions.search import count_matches, parse_query, search_decisions
 from bot.errors import InvalidInput
 from bot.migrate import downgrade, upgrade
 from bot.visibility import Visibility
@@ -124,12 +126,91 @@ async def test_index_follows_decide_drop_reopen_and_purge(db: Database) -> None:
     assert await found(db, "vendor") == ["Pick a vendor again"]
 
 
+async def test_title_beats_resolution_beats_context(db: Database) -> None:
+    await make(db, T1, "Lunch menu", context="ask the caterer")
+    await make(db, T1, "Team offsite")
+    await make(db, T1, "Pick a caterer")
+    async with db.transaction() as session:
+        await service.decide(
+            session, ws=T1, number=2, actor=ADMIN, resolution="the caterer decides", now=MONDAY
+        )
+    assert await found(db, "caterer") == ["Pick a caterer", "Team offsite", "Lunch menu"]
+
+
+async def test_notes_edits_and_drop_reasons_are_searchable_as_they_change(db: Database) -> None:
+    await make(db, T1, "Pick a vendor", context="budget is tight")
+    async with db.transaction() as session:
+        await service.note(
+            session, ws=T1, number=1, actor=ADMIN, text="Réunion with Acme on Friday", now=MONDAY
+        )
+        await service.note(session, ws=T1, number=1, actor=ADMIN, text="Globex too", now=MONDAY)
+    assert await found(db, "reunion acme") == ["Pick a vendor"]
+    assert await found(db, "globex") == ["Pick a vendor"]
+    async with db.transaction() as session:
+        await service.edit(
+            session, ws=T1, number=1, actor=ADMIN, field="title", text="Pick a caterer", now=MONDAY
+        )
+        await service.edit(
+            session, ws=T1, number=1, actor=ADMIN, field="context", text="money", now=MONDAY
+        )
+    assert await found(db, "vendor") == [] and await found(db, "budget") == []
+    assert await found(db, "caterer money globex") == ["Pick a caterer"]
+    async with db.transaction() as session:
+        await service.drop(
+            session, ws=T1, number=1, actor=ADMIN, reason="Déjà vu, see D-9", now=MONDAY
+        )
+    assert await found(db, "deja", status=DecisionStatus.DROPPED) == ["Pick a caterer"]
+    assert await found(db, "deja", status=DecisionStatus.OPEN) == []
+
+
+async def test_filters_follow_status_owner_and_supersede(db: Database) -> None:
+    await make(db, T1, "Vendor one", "Vendor two")
+    async with db.transaction() as session:
+        await service.assign(session, ws=T1, number=1, actor=ADMIN, owner_id="U5", now=MONDAY)
+    assert await found(db, "vendor", person_id="U5") == ["Vendor one"]
+    async with db.transaction() as session:
+        await service.decide(session, ws=T1, number=1, actor=ADMIN, resolution="yes", now=MONDAY)
+        await service.decide(session, ws=T1, number=2, actor=ADMIN, resolution="no", now=MONDAY)
+        await service.supersede(session, ws=T1, old_number=1, new_number=2, actor=ADMIN, now=MONDAY)
+    assert await found(db, "vendor", status=DecisionStatus.DECIDED) == ["Vendor two"]
+    assert await found(db, "vendor", status=DecisionStatus.OPEN) == []
+    assert await found(db, "vendor") == ["Vendor two", "Vendor one"]
+
+
+async def test_enterprise_workspaces_with_one_team_id_stay_apart(db: Database) -> None:
+    grid = WorkspaceKey("T1", enterprise_id="E1")
+    await make(db, T1, "Vendor of the plain workspace")
+    await make(db, grid, "Vendor of the grid workspace")
+    assert await found(db, "vendor") == ["Vendor of the plain workspace"]
+    assert await found(db, "vendor", ws=grid) == ["Vendor of the grid workspace"]
+    assert await found(db, "vendor", ws=WorkspaceKey("T", enterprise_id="1")) == []
+
+
+async def test_privacy_holds_when_the_best_matches_are_all_hidden(db: Database) -> None:
+    # More hidden decisions outrank the visible ones than the index hands on at first.
+    await make(db, T1, *[f"Vendor vendor {i}" for i in range(70)], channel="G9")
+    await make(db, T1, *[f"A long title about a vendor choice {i}" for i in range(12)])
+    await make(db, T1, "Vendor vendor of mine", channel="G9", owner="UX")
+    reader = Visibility(reader="UX", channels=frozenset({"C1"}))
+    async with db.transaction() as session:
+        first = await search_decisions(session, ws=T1, query=parse_query("vendor"), visible=reader)
+        second = await search_decisions(
+            session, ws=T1, query=parse_query("vendor"), visible=reader, offset=10
+        )
+        counted = await count_matches(session, ws=T1, query=parse_query("vendor"), visible=reader)
+        everything = await count_matches(session, ws=T1, query=parse_query("vendor"))
+    titles = [d.title for d in first.decisions + second.decisions]
+    assert titles[0] == "Vendor vendor of mine"
+    assert titles[1:] == [f"A long title about a vendor choice {i}" for i in reversed(range(12))]
+    assert first.has_more and not second.has_more
+    assert (counted, everything) == (13, 83)
+
+
 async def test_filters_status_channel_person_and_paging(db: Database) -> None:
     await make(db, T1, *[f"Vendor {i}" for i in range(12)], channel="C1")
     await make(db, T1, "Vendor by ben", channel="C2", owner="U2")
     async with db.transaction() as session:
         await service.decide(session, ws=T1, number=1, actor=ADMIN, resolution="ok", now=MONDAY)
-    from bot.decisions.models import DecisionStatus
 
     assert await found(db, "vendor", status=DecisionStatus.DECIDED) == ["Vendor 0"]
     assert await found(db, "vendor", channel_id="C2") == ["Vendor by ben"]
@@ -188,8 +269,14 @@ async def test_private_channel_decisions_only_reach_its_members(app_env: AppEnv)
     assert "Public" in member and "Secret" in member
 
 
-# The revision the search index's migration follows: downgrading to it drops only the index.
+# The revisions before the search index (none at all) and before notes and scope tokens.
 SEARCH_REVISION_BEFORE = "b48e2f1c7d60"
+SCOPE_REVISION_BEFORE = "a3d9e2f41b07"
+_BARE_INSERT = text(
+    "INSERT INTO decisions (enterprise_id, team_id, number, title, owner_id, creator_id, "
+    "channel_id, status, created_at, updated_at, last_activity_at) "
+    "VALUES ('', 'T1', :number, :title, 'U1', 'U1', 'C1', 'open', :at, :at, :at)"
+).bindparams(bindparam("at", type_=UTCDateTime()))
 
 
 @pytest.mark.parametrize("engine", ["sqlite", "postgres"])
@@ -203,14 +290,35 @@ async def test_index_is_rebuilt_over_existing_rows_after_down_and_up(
     database = Database(url)
     try:
         await make(database, T1, "Pick a payroll vendor")
-        await asyncio.to_thread(downgrade, url, SEARCH_REVISION_BEFORE)
-        await make(database, T1, "Vendor added while the index was gone")
+        async with database.transaction() as session:
+            await service.note(
+                session, ws=T1, number=1, actor=ADMIN, text="Ask Acme for a quote", now=MONDAY
+            )
         await database.dispose()
+        for number, revision in enumerate((SCOPE_REVISION_BEFORE, SEARCH_REVISION_BEFORE), 2):
+            await asyncio.to_thread(downgrade, url, revision)
+            database = Database(url)
+            async with database.transaction() as session:
+                await session.execute(
+                    _BARE_INSERT,
+                    {"number": number, "title": f"Vendor {number} added a step down", "at": MONDAY},
+                )
+            await database.dispose()
         await asyncio.to_thread(upgrade, url)
         database = Database(url)
-        assert sorted(await found(database, "vendor")) == [
+        assert await found(database, "vendor") == [
+            "Vendor 3 added a step down",
+            "Vendor 2 added a step down",
             "Pick a payroll vendor",
-            "Vendor added while the index was gone",
+        ]
+        # Notes written before the migration are found: it filled them in from the history.
+        assert await found(database, "acme") == ["Pick a payroll vendor"]
+        async with database.transaction() as session:
+            await service.decide(
+                session, ws=T1, number=2, actor=ADMIN, resolution="Acme again", now=MONDAY
+            )
+        assert await found(database, "acme", status=DecisionStatus.DECIDED) == [
+            "Vendor 2 added a step down"
         ]
     finally:
         await database.dispose()

@@ -57,6 +57,7 @@ def result_line(d: Decision, query: SearchQuery) -> str:
     for label, value in (
         ("Decided", d.resolution),
         ("Dropped", d.drop_reason),
+        ("Note", d.notes),
         ("Context", d.context),
     ):
         snippet = _snippet(value or "", query)
@@ -71,9 +72,15 @@ def next_value(*, team_id: str, words: str, offset: int, channel_id: str) -> str
 
 
 def search_results(
-    page: SearchPage, *, query: SearchQuery, shown_as: str, next_button: str | None
+    page: SearchPage,
+    *,
+    query: SearchQuery,
+    shown_as: str,
+    next_button: str | None,
+    next_action: str = Action.SEARCH_NEXT,
 ) -> list[Block]:
-    """Results for the search ``shown_as`` (already escaped); ``next_button``: its value."""
+    """Results for the search ``shown_as`` (already escaped); ``next_button``: its value, for
+    a button ``next_action`` (a message's or App Home's)."""
     if not page.decisions:
         more = " (no more results)" if page.offset else ""
         return [section(f"No decisions match {shown_as}{more}.")]
@@ -82,7 +89,7 @@ def search_results(
     blocks = [section(f"*Decisions matching {shown_as}* ({span}, best first)")]
     blocks.extend(section(result_line(d, query)) for d in page.decisions)
     if page.has_more and next_button is not None:
-        blocks.append(actions(button("Next", action_id=Action.SEARCH_NEXT, value=next_button)))
+        blocks.append(actions(button("Next", action_id=next_action, value=next_button)))
     else:
         blocks.append(context("That's all."))
     return capped(blocks, limit=limits.MESSAGE_BLOCKS_MAX, more="More not shown.")
