@@ -4,6 +4,8 @@ index after every kind of write, and `/decision search` end to end."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from bot.decisions.models import DecisionStatus
 from bot.decisions.search import count_matches, parse_query, search_decisions
 from bot.errors import InvalidInput
 from bot.migrate import downgrade, upgrade
+from bot.slack.limits import check_view
 from bot.visibility import Visibility
 from bot.workspace import Actor, WorkspaceKey
 from bot.workspaces.service import purge_workspace
@@ -335,3 +338,159 @@ def test_search_filters_are_read_from_anywhere_and_status_only_last() -> None:
     for bad in ("search", "search in <#C1>", "search x <#C1>", "search x <@U1> <@U2>"):
         with pytest.raises(InvalidInput):
             parse_decision(bad)
+
+
+# --- App Home ---------------------------------------------------------------------------
+
+
+def _words(text_: str, **more: dict[str, object]) -> dict[str, dict[str, object]]:
+    return {"search_words": {"type": "plain_text_input", "value": text_}, **more}
+
+
+async def _search_form(app_env: AppEnv, user_id: str) -> dict[str, object]:
+    await app_env.interact(app_env.driver.open_home(user_id))
+    home = app_env.fake.published_home[user_id]
+    assert check_view(home) == []
+    accessory = home["blocks"][0]["accessory"]
+    assert accessory["action_id"] == "home_search"
+    await app_env.interact(
+        app_env.driver.press("home_search", user_id=user_id, value=accessory["value"], view=home)
+    )
+    form: dict[str, object] = app_env.fake.calls_to("views.open")[-1].params["view"]
+    assert check_view(form) == []
+    return form
+
+
+async def test_app_home_search_shows_ranked_private_aware_results_and_pages(
+    app_env: AppEnv,
+) -> None:
+    app_env.fake.add_channel("G7", name="secret", is_private=True, members=["U2"])
+    await app_env.command("/decision", "new Secret vendor plan", channel_id="G7", user_id="U2")
+    for i in range(11):
+        await app_env.command("/decision", f"new Vendor choice {i}")
+    await app_env.command("/decision", "new Lunch", user_id="U3")
+    await app_env.command("/decision", "note D-13 the vendor brings food", user_id="U3")
+    form = await _search_form(app_env, "U1")
+    response = await app_env.interact(app_env.driver.submit(form, _words("vend*"), user_id="U1"))
+    answer = response.json()
+    assert answer["response_action"] == "update"
+    results = answer["view"]
+    assert check_view(results) == []
+    text_ = str(results["blocks"])
+    assert "*Vendor* choice 10" in text_ and "Secret" not in text_ and "Lunch" not in text_
+    assert "1–10" in text_
+    # "Next" pages in place, through views.update; "New search" is the form again, filled in.
+    assert results["callback_id"] == "decision_search_results" and "submit" not in results
+    button = next(e for b in results["blocks"] if b["type"] == "actions" for e in b["elements"])
+    stored = next(
+        iter(v for v in app_env.fake.views.values() if v["callback_id"] == "decision_search")
+    )
+    shown = {**results, "id": stored["id"], "hash": stored["hash"]}
+    await app_env.interact(
+        app_env.driver.press("home_search_next", user_id="U1", value=button["value"], view=shown)
+    )
+    updated = app_env.fake.calls_to("views.update")[-1].params["view"]
+    assert check_view(updated) == []
+    page = str(updated["blocks"])
+    assert "11–12" in page and "Lunch" in page and "*vendor* brings food" in page
+    assert "Secret" not in page
+    again = next(
+        e
+        for b in updated["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "home_search"
+    )
+    await app_env.interact(
+        app_env.driver.press(
+            "home_search", user_id="U1", value=again["value"], view=app_env.fake.views[shown["id"]]
+        )
+    )
+    refill = app_env.fake.calls_to("views.update")[-1].params["view"]
+    assert refill["callback_id"] == "decision_search" and check_view(refill) == []
+    assert refill["blocks"][0]["element"]["initial_value"] == "vend*"
+    assert app_env.fake.views[shown["id"]]["callback_id"] == "decision_search"
+    # A member of the private channel finds its decision from App Home too.
+    member_form = await _search_form(app_env, "U2")
+    member = await app_env.interact(
+        app_env.driver.submit(member_form, _words("secret"), user_id="U2")
+    )
+    assert "Secret" in str(member.json()["view"]["blocks"])
+
+
+async def test_app_home_search_refuses_bad_syntax_beside_the_words(app_env: AppEnv) -> None:
+    await app_env.command("/decision", "new Pick a vendor")
+    form = await _search_form(app_env, "U1")
+    for bad, said in (('"unclosed', "quote"), ("v*", "letters"), ("*", "letters")):
+        response = await app_env.interact(app_env.driver.submit(form, _words(bad), user_id="U1"))
+        answer = response.json()
+        assert answer["response_action"] == "errors", bad
+        assert said in answer["errors"]["search_words"], bad
+    filtered = await app_env.interact(
+        app_env.driver.submit(
+            form,
+            _words(
+                "vendor",
+                search_status={"type": "static_select", "selected_option": {"value": "decided"}},
+            ),
+            user_id="U1",
+        )
+    )
+    assert "No decisions match" in str(filtered.json()["view"]["blocks"])
+    forged = {**form, "private_metadata": '{"team": "T2"}'}
+    other = await app_env.interact(app_env.driver.submit(forged, _words("vendor"), user_id="U1"))
+    assert "Pick a vendor" not in other.text
+
+
+# --- /hygiene export search ---------------------------------------------------------------
+
+
+def _csv_rows(content: bytes) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
+
+
+async def test_export_search_sends_only_the_matching_decisions_the_admin_may_see(
+    app_env: AppEnv,
+) -> None:
+    app_env.fake.add_channel("G7", name="secret", is_private=True, members=["U2"])
+    await app_env.command("/decision", "new Secret vendor plan", channel_id="G7", user_id="U2")
+    await app_env.command("/decision", "new Pick a payroll vendor")
+    await app_env.command("/decision", "new Office move")
+    await app_env.command("/decision", "note D-3 the vendor of desks is late")
+    await app_env.command("/decision", "decide D-2 Acme")
+    await app_env.command("/decision", "new Vendor for T2", team_id="T2")
+    response = await app_env.command(
+        "/hygiene", "export search vend*", user_id="UADMIN", channel_id="C1"
+    )
+    assert "arrive in your DM" in response.json()["text"]
+    [sent] = app_env.fake.files.values()
+    assert sent.name.startswith("followthrough-decisions-")
+    rows = _csv_rows(sent.content)
+    assert [row["Decision"] for row in rows] == ["D-2", "D-3"]
+    assert "decided: Acme" in rows[0]["History"]
+    assert "noted: the vendor of desks is late" in rows[1]["History"]
+    assert (sent.initial_comment or "").startswith(
+        "Followthrough export: 2 decisions matching “vend*”, with their history."
+    )
+    app_env.fake.files.clear()
+    await app_env.command("/hygiene", "export search vendor decided", user_id="UADMIN")
+    [decided] = app_env.fake.files.values()
+    assert [row["Decision"] for row in _csv_rows(decided.content)] == ["D-2"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        ("export search", "Say what the export should look for"),
+        ('export search "unclosed', "quote"),
+        ("export search v*", "letters"),
+        ("export everything", "takes nothing more or `search`"),
+    ],
+)
+async def test_export_search_refuses_bad_input_and_sends_nothing(
+    app_env: AppEnv, typed: str, said: str
+) -> None:
+    await app_env.command("/decision", "new Pick a vendor")
+    answer = await app_env.answer("/hygiene", typed, user_id="UADMIN")
+    assert said in answer["text"] and answer["response_type"] == "ephemeral"
+    assert app_env.fake.files == {}

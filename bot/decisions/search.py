@@ -305,7 +305,7 @@ async def search_decisions(
     return SearchPage(decisions=found[:limit], offset=offset, has_more=len(found) > limit)
 
 
-def _matches(
+def matching_select(
     session: AsyncSession,
     *,
     ws: WorkspaceKey,
@@ -344,7 +344,7 @@ async def count_matches(
     cap: int | None = None,
 ) -> int:
     """How many decisions ``search_decisions`` pages through (at most ``cap`` when given)."""
-    inner = _matches(
+    inner = matching_select(
         session,
         ws=ws,
         query=query,
@@ -356,29 +356,6 @@ async def count_matches(
     if cap is not None:
         inner = inner.limit(cap)
     return int(await session.scalar(select(func.count()).select_from(inner.subquery())) or 0)
-
-
-async def matching_ids(
-    session: AsyncSession,
-    *,
-    ws: WorkspaceKey,
-    query: SearchQuery,
-    status: DecisionStatus | None = None,
-    channel_id: str | None = None,
-    person_id: str | None = None,
-    visible: Visibility | None = None,
-) -> set[int]:
-    """The ids of every decision ``search_decisions`` pages through, in no order."""
-    stmt = _matches(
-        session,
-        ws=ws,
-        query=query,
-        status=status,
-        channel_id=channel_id,
-        person_id=person_id,
-        visible=visible,
-    )
-    return set((await session.scalars(stmt)).all())
 
 
 def highlight(text_: str, query: SearchQuery) -> list[tuple[str, bool]]:

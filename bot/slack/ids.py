@@ -27,6 +27,8 @@ class View(enum.StrEnum):
     RECORD_OUTCOME = "outcome_record"
     SETTINGS = "hygiene_settings"
     SETTINGS_SAVED = "hygiene_settings_saved"
+    SEARCH = "decision_search"
+    SEARCH_RESULTS = "decision_search_results"
 
 
 class Action(enum.StrEnum):
@@ -42,6 +44,8 @@ class Action(enum.StrEnum):
     DECISION_LIST_NEXT = "decision_list_next"
     HOME_MORE = "home_more"
     SEARCH_NEXT = "decision_search_next"
+    HOME_SEARCH = "home_search"
+    HOME_SEARCH_NEXT = "home_search_next"
 
 
 class Block(enum.StrEnum):
@@ -58,6 +62,10 @@ class Block(enum.StrEnum):
     REASON = "reason"
     OUTCOME_TEXT = "outcome_text"
     MEETING = "meeting"
+    SEARCH_WORDS = "search_words"
+    SEARCH_CHANNEL = "search_channel"
+    SEARCH_PERSON = "search_person"
+    SEARCH_STATUS = "search_status"
     SETTINGS_TIMEZONE = "settings_timezone"
     SETTINGS_WORKING_DAYS = "settings_working_days"
     SETTINGS_DAY_START = "settings_day_start"

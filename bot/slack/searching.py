@@ -2,7 +2,8 @@
 
 Beside the listeners, not among them (they never import each other): each of them parses what
 was typed with ``grammar.parse_decision_search``, then calls ``search_blocks`` (one page, the
-reader's rights worked out here, as for lists) or ``matching_numbers`` (every match).
+reader's rights worked out here, as for lists); the export filters by
+``bot.decisions.search.matching_select`` itself.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from bot.slack.deps import Deps
 from bot.slack.ids import Action
 from bot.slack.parsing import commands as grammar
 from bot.slack.text import unescape
-from bot.visibility import Visibility
 from bot.workspace import WorkspaceKey
 
 
@@ -76,21 +76,3 @@ async def search_blocks(
         ),
         next_action=next_action,
     )
-
-
-async def matching_ids(
-    deps: Deps, ws: WorkspaceKey, cmd: grammar.DecisionSearch, *, visible: Visibility
-) -> set[int]:
-    """Every decision the search matches that ``visible``'s reader may see (the export's
-    filter)."""
-    query = search.parse_query(unescape(cmd.words))
-    async with deps.db.transaction() as session:
-        return await search.matching_ids(
-            session,
-            ws=ws,
-            query=query,
-            status=status_of(cmd),
-            channel_id=cmd.channel_id,
-            person_id=cmd.person_id,
-            visible=visible,
-        )

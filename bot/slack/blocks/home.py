@@ -13,7 +13,8 @@ from bot.decisions.models import Decision
 from bot.paging import Page
 from bot.slack import limits
 from bot.slack.blocks.decisions import home_section
-from bot.slack.blocks.kit import Block, context, divider, section
+from bot.slack.blocks.kit import Block, button, context, divider, section
+from bot.slack.ids import Action
 
 #: The sections of App Home, as "Show more" names them.
 SECTIONS = ("owned", "waiting", "actions", "meetings")
@@ -40,13 +41,15 @@ def section_budget(*, extra_sections: int, reserved: int = 0) -> int:
 
 
 def home_view(data: HomeData) -> dict[str, Any]:
-    blocks: list[Block] = [
-        section(
-            "*Followthrough* keeps decisions owned and meetings producing outcomes. "
-            "`/decision new …` records a decision; `/decision help` shows everything."
-        ),
-        divider(),
-    ]
+    intro = section(
+        "*Followthrough* keeps decisions owned and meetings producing outcomes. "
+        "`/decision new …` records a decision; `/decision help` shows everything."
+    )
+    # The search box: a button beside the introduction (no block of the sections' share).
+    intro["accessory"] = button(
+        "Search decisions", action_id=Action.HOME_SEARCH, value="search"
+    ).to_dict()
+    blocks: list[Block] = [intro, divider()]
     reserved = len(data.follow_through) + 1 if data.follow_through else 0
     share = section_budget(extra_sections=len(data.extra_sections), reserved=reserved)
     blocks += home_section(

@@ -37,4 +37,4 @@ async def hygiene_command(
         case grammar.HygieneDigest():
             await stats.digest_preview(request, cmd)
         case grammar.HygieneExport():
-            await stats.export(request)
+            await stats.export(request, cmd)
