@@ -168,8 +168,9 @@ def fts5_expression(
     person_id: str | None = None,
 ) -> str:
     """The search as one MATCH: the words over the text columns, the workspace and filters over
-    ``scope``. The privacy rule stays out (a long OR of channels costs more inside the index
-    than the few rows it removes cost outside it)."""
+    ``scope`` (what the workspace holds of the matches, counted from the index alone). The
+    privacy rule stays out (a long OR of channels costs more inside the index than the few rows
+    it removes cost outside it)."""
     parts = [f'scope : "{workspace_token(ws)}"']
     if status is not None:
         parts.append(f'scope : "s{status}"')
@@ -179,7 +180,7 @@ def fts5_expression(
         parts.append(
             f'scope : ("{scope_token("o", person_id)}" OR "{scope_token("r", person_id)}")'
         )
-    parts.append(f"{{{TEXT_COLUMNS}}} : ({query.fts5()})")
+    parts.append(text_expression(query))
     return " AND ".join(parts)
 
 
@@ -209,15 +210,21 @@ TEXT_COLUMNS: Final = "title context resolution drop_reason notes"
 _BM25 = "bm25(decisions_fts, 0.0, 8.0, 1.0, 4.0, 2.0, 2.0)"
 
 
-# Best candidates the index ranks for a page before the privacy rule is applied to them: when
-# fewer than a page's worth of them may be shown, and more matched, every match is ranked.
+def text_expression(query: SearchQuery) -> str:
+    """The words alone, over the text columns: what bm25 ranks by."""
+    return f"{{{TEXT_COLUMNS}}} : ({query.fts5()})"
+
+
+# Best candidates the index ranks for a page before the filters are applied to them: when fewer
+# than a page's worth of them pass, and more matched, every match is ranked.
 CANDIDATES_PER_ROW: Final = 4
 MIN_CANDIDATES: Final = 50
 
 
 async def _sqlite_page(
     session: AsyncSession,
-    expression: str,
+    query: SearchQuery,
+    scoped: str,
     where: list[ColumnElement[bool]],
     *,
     offset: int,
@@ -225,16 +232,26 @@ async def _sqlite_page(
 ) -> list[Decision]:
     """Up to ``limit + 1`` decisions from ``offset``, in the index's order (best, then newest).
 
-    The index ranks every match (bm25) but hands on only the best few; the filters of
-    ``where`` (workspace again, privacy) are applied to those. That is exact whenever enough of
-    them pass: the first visible rows of a ranked list are the first of its visible part. When
-    too few pass and the index had more, the page is taken over all matches instead.
+    bm25 ranks the words' matches, and the index hands on only the best few; the filters of
+    ``where`` (workspace, status, channel, person, privacy) are applied to those. That is exact
+    whenever enough of them pass: the first rows of a ranked list that pass are the first of
+    its passing part. When too few pass, and more matched, every match is ranked instead.
+
+    The scope tokens are not in the ranked MATCH: bm25 weighs every phrase of its query, and
+    the workspace's token is in every row of the workspace. They are counted instead
+    (``scoped``: the same words within the workspace and filters), so that when this workspace
+    holds only part of the matches, proportionally more candidates are ranked at once.
     """
-    match = literal_column("decisions_fts").op("MATCH")(expression)
+    words = literal_column("decisions_fts").op("MATCH")(text_expression(query))
     score: Label[float] = literal_column(_BM25, Float).label("score")
 
+    async def count(expression: str) -> int:
+        match = literal_column("decisions_fts").op("MATCH")(expression)
+        found = await session.scalar(select(func.count()).select_from(_FTS).where(match))
+        return int(found or 0)
+
     async def page(candidates: int | None) -> list[Decision]:
-        hits = select(_FTS.c.rowid.label("id"), score).where(match)
+        hits = select(_FTS.c.rowid.label("id"), score).where(words)
         if candidates is not None:
             hits = hits.order_by(score, _FTS.c.rowid.desc()).limit(candidates)
         ranked = hits.subquery("hits")
@@ -248,16 +265,16 @@ async def _sqlite_page(
         )
         return list((await session.scalars(stmt)).all())
 
-    candidates = max(MIN_CANDIDATES, CANDIDATES_PER_ROW * (offset + limit + 1))
+    mine = await count(scoped)
+    if mine <= offset:
+        return []
+    every = await count(text_expression(query))
+    share = -(-every // mine)  # how many matches there are for each one of this workspace's
+    candidates = max(MIN_CANDIDATES, CANDIDATES_PER_ROW * (offset + limit + 1)) * share
+    if candidates >= every:
+        return await page(None)
     found = await page(candidates)
-    if len(found) > limit:
-        return found
-    matched = await session.scalar(
-        select(func.count()).select_from(
-            select(_FTS.c.rowid).where(match).limit(candidates + 1).subquery()
-        )
-    )
-    return found if (matched or 0) <= candidates else await page(None)
+    return found if len(found) > limit else await page(None)
 
 
 async def search_decisions(
@@ -290,7 +307,7 @@ async def search_decisions(
         expression = fts5_expression(
             query, ws=ws, status=status, channel_id=channel_id, person_id=person_id
         )
-        found = await _sqlite_page(session, expression, where, offset=offset, limit=limit)
+        found = await _sqlite_page(session, query, expression, where, offset=offset, limit=limit)
     else:
         tsq = func.to_tsquery(literal_column("'simple'::regconfig"), query.tsquery())
         doc: ColumnElement[object] = literal_column("decisions.search_doc")

@@ -28,6 +28,10 @@ class HomeData:
     extra_sections: list[list[Block]] = field(default_factory=list)
     # A short section of a fixed size (two blocks) after the decisions, outside the shares.
     follow_through: list[Block] = field(default_factory=list)
+    # "Your reminders": a paragraph of the introduction and its button (no block of its own,
+    # so every section keeps its ten items).
+    reminders: str = ""
+    reminders_button: dict[str, Any] | None = None
 
 
 def section_budget(*, extra_sections: int, reserved: int = 0) -> int:
@@ -44,12 +48,17 @@ def home_view(data: HomeData) -> dict[str, Any]:
     intro = section(
         "*Followthrough* keeps decisions owned and meetings producing outcomes. "
         "`/decision new …` records a decision; `/decision help` shows everything."
+        + (f"\n\n{data.reminders}" if data.reminders else "")
     )
-    # The search box: a button beside the introduction (no block of the sections' share).
-    intro["accessory"] = button(
+    if data.reminders_button is not None:
+        intro["accessory"] = data.reminders_button
+    # The search box, in the place of the divider under the introduction (no block of the
+    # sections' share, and the introduction's accessory stays the reminders button).
+    search = section("Search the decision log: titles, context, resolutions, reasons, notes.")
+    search["accessory"] = button(
         "Search decisions", action_id=Action.HOME_SEARCH, value="search"
     ).to_dict()
-    blocks: list[Block] = [intro, divider()]
+    blocks: list[Block] = [intro, search]
     reserved = len(data.follow_through) + 1 if data.follow_through else 0
     share = section_budget(extra_sections=len(data.extra_sections), reserved=reserved)
     blocks += home_section(

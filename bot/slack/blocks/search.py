@@ -21,7 +21,7 @@ from bot.slack.blocks.kit import Block, actions, button, capped, context, modal,
 from bot.slack.ids import INPUT, Action
 from bot.slack.ids import Block as BlockId
 from bot.slack.ids import View as ViewId
-from bot.slack.text import channel_mention, date_text, escape, render_user_text
+from bot.slack.text import conversation_text, date_text, escape, render_user_text
 
 SNIPPET_WORDS = 24
 
@@ -63,8 +63,7 @@ def _snippet(text: str, query: SearchQuery) -> str | None:
 def result_line(d: Decision, query: SearchQuery) -> str:
     when = d.decided_at or d.dropped_at or d.created_at
     facts = [_STATUS.get(DecisionStatus(d.status), d.status), date_text(when.date())]
-    if d.channel_id[:1] in ("C", "G"):
-        facts.append(channel_mention(d.channel_id))
+    facts.append(conversation_text(d.channel_id, direct=d.direct))
     line = f"*{d.ref}* {highlighted(d.title, query)} · {' · '.join(facts)}"
     for label, value in (
         ("Decided", d.resolution),

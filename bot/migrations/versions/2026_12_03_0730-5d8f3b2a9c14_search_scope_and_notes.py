@@ -10,8 +10,8 @@ updates of any column it holds. PostgreSQL: ``search_doc`` is regenerated with t
 (weight C, beside the context), its GIN index rebuilt.
 
 Revision ID: 5d8f3b2a9c14
-Revises: a3d9e2f41b07
-Create Date: 2026-12-03 07:00:00+00:00
+Revises: 888dc8226390
+Create Date: 2026-12-03 07:30:00+00:00
 """
 
 from collections.abc import Sequence
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5d8f3b2a9c14"
-down_revision: str | None = "a3d9e2f41b07"
+down_revision: str | None = "888dc8226390"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
