@@ -10,8 +10,8 @@ updates of any column it holds. PostgreSQL: ``search_doc`` is regenerated with t
 (weight C, beside the context), its GIN index rebuilt.
 
 Revision ID: 5d8f3b2a9c14
-Revises: 888dc8226390
-Create Date: 2026-12-03 07:30:00+00:00
+Revises: e7f3b2c9d418
+Create Date: 2026-12-03 07:40:00+00:00
 """
 
 from collections.abc import Sequence
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5d8f3b2a9c14"
-down_revision: str | None = "888dc8226390"
+down_revision: str | None = "e7f3b2c9d418"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
