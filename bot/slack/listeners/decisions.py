@@ -40,6 +40,7 @@ from bot.slack.text import (
     render_user_text,
     unescape,
 )
+from bot.timeoff import service as timeoff
 from bot.visibility import Visibility
 from bot.workspace import Actor, WorkspaceKey
 
@@ -539,11 +540,13 @@ async def _list(
     now = deps.now()
     target = query.user_id if query.scope is service.ListScope.USER else reader
     async with deps.db.transaction() as session:
+        # People's away days are not working days for the decisions they own.
+        time_off = await timeoff.workspace_time_off(session, ws=ws, now=now)
         page = await service.list_decisions(
             session,
             ws=ws,
             scope=query.scope,
-            stalled=stalled_now(now, cadence),
+            stalled=stalled_now(now, cadence, time_off.days_off_by_person()),
             visible=visible,
             channel_id=here,
             user_id=target,
