@@ -99,6 +99,8 @@ class Decision(WorkspaceScoped, Base):
     status: Mapped[str] = mapped_column(String(16), default=DecisionStatus.OPEN)
     resolution: Mapped[str | None] = mapped_column(Text)
     drop_reason: Mapped[str | None] = mapped_column(Text)
+    # The notes of its history, one a line, so search finds them (kept by ``service.note``).
+    notes: Mapped[str | None] = mapped_column(Text)
     due_date: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -145,7 +147,11 @@ class DecisionEvent(WorkspaceScoped, Base):
     """One entry of a decision's history: who did what, when, with the values before and after."""
 
     __tablename__ = "decision_events"
-    __table_args__ = (Index("ix_decision_events_decision", "decision_id", "id"),)
+    __table_args__ = (
+        Index("ix_decision_events_decision", "decision_id", "id"),
+        # Entries of one kind in a span: the decides undone ("topics decided again").
+        Index("ix_decision_events_ws_action_at", "enterprise_id", "team_id", "action", "at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id", ondelete="CASCADE"))

@@ -22,6 +22,7 @@ class View(enum.StrEnum):
     DECIDE = "decision_decide"
     ADD_ACTION = "decision_add_action"
     DROP = "decision_drop"
+    NO_ACTION = "decision_no_action"
     REVIEW_AMEND = "decision_review_amend"
     REVIEW_REVERSE = "decision_review_reverse"
     RECORD_OUTCOMES = "meeting_record_outcomes"
@@ -29,6 +30,8 @@ class View(enum.StrEnum):
     RECORD_OUTCOME = "outcome_record"
     SETTINGS = "hygiene_settings"
     SETTINGS_SAVED = "hygiene_settings_saved"
+    SEARCH = "decision_search"
+    SEARCH_RESULTS = "decision_search_results"
     PREFS = "reminder_prefs"
     PREFS_SAVED = "reminder_prefs_saved"
 
@@ -38,6 +41,7 @@ class Action(enum.StrEnum):
     REASSIGN = "decision_reassign"
     DROP = "decision_drop"
     ADD_ACTION = "decision_add_action"
+    NO_ACTION = "decision_no_action"
     SNOOZE = "decision_snooze"
     MEETING_RECORD_OUTCOMES = "meeting_record_outcomes"
     MEETING_NO_OUTCOME = "meeting_no_outcome"
@@ -47,6 +51,8 @@ class Action(enum.StrEnum):
     HOME_MORE = "home_more"
     PREFS_OPEN = "reminder_prefs_open"
     SEARCH_NEXT = "decision_search_next"
+    HOME_SEARCH = "home_search"
+    HOME_SEARCH_NEXT = "home_search_next"
     # The re-litigation warning after `/decision new` (issue 18 point 3).
     REPEAT_SHOW = "repeat_show"
     REPEAT_REOPEN = "repeat_reopen"
@@ -74,6 +80,10 @@ class Block(enum.StrEnum):
     REASON = "reason"
     OUTCOME_TEXT = "outcome_text"
     MEETING = "meeting"
+    SEARCH_WORDS = "search_words"
+    SEARCH_CHANNEL = "search_channel"
+    SEARCH_PERSON = "search_person"
+    SEARCH_STATUS = "search_status"
     PREFS_HOUR = "prefs_reminder_hour"
     PREFS_NOTICES = "prefs_owner_notices"
     PREFS_PAUSE = "prefs_paused_until"
@@ -94,6 +104,7 @@ class Block(enum.StrEnum):
     SETTINGS_DIGEST_CHANNELS = "settings_digest_channels"
     SETTINGS_REVIEW_AFTER = "settings_review_after_days"
     SETTINGS_REVIEW_AGAIN = "settings_review_again_days"
+    SETTINGS_FOLLOWTHROUGH_AFTER = "settings_followthrough_after_days"
     REVIEW_ON = "review_on"
 
 
