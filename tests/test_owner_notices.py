@@ -313,3 +313,15 @@ async def test_a_failed_change_leaves_no_notice(env: Env) -> None:
     await env.tick()
     assert await env.notices() == []
     assert env.dms(LONDON) == []
+
+
+async def test_a_notice_about_a_group_dm_item_names_no_conversation(env: Env) -> None:
+    """Privacy: an item of a group DM reads "a direct message" in its notice, never its id."""
+    env.fake.add_group_dm("CMP1", ["U1", LONDON])
+    await env.command(
+        "/decision", f"new Offer for dana <@{LONDON}>", user_id="U1", channel_id="CMP1"
+    )
+    await env.tick()
+    (dm,) = env.dms(LONDON)
+    shown = str(dm["blocks"]) + dm["text"]
+    assert "from a direct message" in shown and "CMP1" not in shown
