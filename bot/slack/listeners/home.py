@@ -20,7 +20,9 @@ from bot.slack.blocks import prefs as prefs_blocks
 from bot.slack.blocks.home import SECTIONS, HomeData, home_view, section_budget
 from bot.slack.deps import Deps, deps_of, workspace_of
 from bot.slack.ids import Action
+from bot.slack.ids import Block as BlockId
 from bot.slack.ids import View as ViewId
+from bot.slack.modal_state import view_metadata
 from bot.workspace import WorkspaceKey
 
 #: Items a meetings section shows at once (two blocks each, like decisions).
@@ -147,6 +149,11 @@ async def prefs_submitted(
     """
     deps, ws = deps_of(context), workspace_of(context)
     user_id = body["user"]["id"]
+    try:
+        view_metadata(view, team_id=ws.team_id)
+    except InvalidInput as exc:
+        await ack(response_action="errors", errors={BlockId.PREFS_HOUR: exc.message})
+        return
     form = prefs_blocks.read_prefs(view)
     if form.errors:
         await ack(response_action="errors", errors=form.errors)
@@ -167,10 +174,14 @@ async def prefs_submitted(
         await ack(response_action="errors", errors=errors)
         return
     async with deps.db.transaction() as session:
-        await prefs.save(session, ws=ws, user_id=user_id, actor_id=user_id, prefs=chosen, now=now)
+        before = await prefs.save(
+            session, ws=ws, user_id=user_id, actor_id=user_id, prefs=chosen, now=now
+        )
     paused_now = prefs.paused_at(chosen, now, zone, hours) is not None
     await ack(
         response_action="update",
-        view=prefs_blocks.saved_view(chosen, hours, paused_now=paused_now),
+        view=prefs_blocks.saved_view(
+            chosen, hours, paused_now=paused_now, changed=before is not None
+        ),
     )
     await publish_home(client, deps, ws, user_id)
