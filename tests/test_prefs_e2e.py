@@ -205,7 +205,7 @@ async def test_only_my_daily_dm_drops_owner_and_change_notices(env: Env) -> None
     await submit(env, user=LONDON, notices="now")
     await env.command("/decision", f"new Hire a designer <@{LONDON}>", user_id="U1")
     await env.tick()
-    (dm,) = env.dms(LONDON)
+    (dm,) = [dm for dm in env.dms(LONDON) if "You now own" in dm["text"]]
     assert "D-2 Hire a designer" in dm["text"]
 
 
