@@ -6,6 +6,8 @@ both engines (the worker's fixture of tests/test_nudges_e2e.py).
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -381,3 +383,23 @@ async def test_app_home_tells_orphans_from_decisions_awaiting_the_answer(app_env
     )
     assert "*D-4* Pick a bank · decided Mon 30 Nov 2026 · waiting for your answer" in follow
     assert "D-2" not in follow and "D-3" not in follow
+
+
+async def test_the_export_has_the_follow_through_numbers_by_week(app_env: AppEnv) -> None:
+    await a_week_of_decisions(app_env)
+    await app_env.command("/hygiene", "export", user_id="UADMIN", channel_id="C1")
+    (file,) = [f for f in app_env.fake.files.values() if "follow-through" in f.name]
+    assert file.name == "followthrough-follow-through-2026-11-30.csv"
+    rows = list(csv.DictReader(io.StringIO(file.content.decode("utf-8-sig"))))
+    assert len(rows) == 8  # the trend's eight weeks, oldest first
+    last = rows[-1]
+    assert (last["Week"], last["First day"], last["Last day"]) == (
+        "2026-W48",
+        "2026-11-23",
+        "2026-11-29",
+    )
+    assert last["Decisions owed a next step"] == "2"
+    assert last["Followed through by the week's end"] == "1"
+    assert last["Follow-through rate (%)"] == "50"
+    assert last["Median decision to done (hours)"] == ""
+    assert last["Topics decided again"] == "1"

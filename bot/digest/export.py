@@ -23,15 +23,16 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from sqlalchemy import Select, false, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cadence.config import CadenceConfig
 from bot.decisions.models import Decision, DecisionEvent
-from bot.digest import metrics, reports
+from bot.digest import metrics, reports, schedule
 from bot.digest.audience import DECISION, MEETING, OUTCOME, Audience, Scope, audience_of
-from bot.digest.metrics import Figures
+from bot.digest.metrics import Figures, FollowThrough
 from bot.digest.reports import Reported
+from bot.digest.schedule import Period
 from bot.meetings.models import Meeting, Outcome, OutcomeKind
 from bot.workspace import WorkspaceKey
 
@@ -58,11 +59,23 @@ class ExportData:
     people: set[str] = field(default_factory=set)
     #: Each digest report the reader may see, with its week's figures as they are now.
     reported: list[tuple[Reported, Figures]] = field(default_factory=list)
+    #: The last weeks' follow-through figures (issue 17), oldest first.
+    follow_through: list[tuple[Period, FollowThrough]] = field(default_factory=list)
 
 
-async def load_export(session: AsyncSession, *, ws: WorkspaceKey, channels: Scope) -> ExportData:
+async def load_export(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    channels: Scope,
+    only: Select[int] | None = None,
+) -> ExportData:
     """The rows of one workspace, kept to ``channels`` when given: the reader's visible ones,
-    and the DM items the reader owns (``bot.digest.audience``)."""
+    and the DM items the reader owns (``bot.digest.audience``).
+
+    ``only``, a query of decision ids (a search's matches), keeps the decisions and their
+    history to those; meetings and outcomes are then left out.
+    """
     decision_query = (
         select(
             Decision.id,
@@ -139,6 +152,11 @@ async def load_export(session: AsyncSession, *, ws: WorkspaceKey, channels: Scop
         .where(Outcome.in_workspace(ws))
         .order_by(Meeting.number, Outcome.id)
     )
+    if only is not None:
+        decision_query = decision_query.where(Decision.id.in_(only))
+        event_query = event_query.where(Decision.id.in_(only))
+        meeting_query = meeting_query.where(false())
+        outcome_query = outcome_query.where(false())
     audience = audience_of(channels)
     if audience is not None:
         decision_query = decision_query.where(audience.clause(*DECISION))
@@ -169,6 +187,23 @@ async def load_export(session: AsyncSession, *, ws: WorkspaceKey, channels: Scop
         outcomes=outcomes,
         people=people,
     )
+
+
+async def load_follow_through(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    cadence: CadenceConfig,
+    channels: Scope,
+    now: datetime,
+    weeks: int = schedule.TREND_WEEKS,
+) -> list[tuple[Period, FollowThrough]]:
+    """Follow-through figures of the last ``weeks`` whole digest weeks before ``now``."""
+    periods = schedule.weeks_ending(schedule.reported_week(now, cadence), weeks, cadence)
+    found = await metrics.follow_through_figures(
+        session, ws=ws, cadence=cadence, bounds=schedule.bounds_of(periods), channels=channels
+    )
+    return [(p, found.get((i, None), FollowThrough())) for i, p in enumerate(periods)]
 
 
 async def load_reported(
@@ -227,8 +262,12 @@ def render_export(
     today: date,
     people: Mapping[str, str] | None = None,
     channel_names: Mapping[str, str] | None = None,
+    decisions_only: bool = False,
 ) -> list[ExportFile]:
-    """decisions.csv, meetings.csv and outcomes.csv; names shown where the maps have them."""
+    """decisions.csv, meetings.csv and outcomes.csv; names shown where the maps have them.
+
+    ``decisions_only``: decisions.csv alone (a filtered export).
+    """
     labels = _Labels(zone=zone, people=people or {}, channels=channel_names or {})
     meeting_numbers = {m.id: m.number for m in data.meetings}
     outcome_counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -246,12 +285,15 @@ def render_export(
         if data.reported
         else []
     )
+    decisions = ExportFile(
+        filename=f"followthrough-decisions-{stamp}.csv",
+        title="Decisions",
+        content=_csv(_decision_rows(data, labels, meeting_numbers)),
+    )
+    if decisions_only:
+        return [decisions]
     return [
-        ExportFile(
-            filename=f"followthrough-decisions-{stamp}.csv",
-            title="Decisions",
-            content=_csv(_decision_rows(data, labels, meeting_numbers)),
-        ),
+        decisions,
         ExportFile(
             filename=f"followthrough-meetings-{stamp}.csv",
             title="Meetings",
@@ -263,7 +305,45 @@ def render_export(
             content=_csv(_outcome_rows(data, labels)),
         ),
         *digests,
+        *(
+            [
+                ExportFile(
+                    filename=f"followthrough-follow-through-{stamp}.csv",
+                    title="Follow-through by week",
+                    content=_csv(_follow_through_rows(data)),
+                )
+            ]
+            if data.follow_through
+            else []
+        ),
     ]
+
+
+def _follow_through_rows(data: ExportData) -> Iterable[list[str]]:
+    """One row per week: the follow-through numbers as docs/METRICS.md defines them."""
+    yield [
+        "Week",
+        "First day",
+        "Last day",
+        "Decisions owed a next step",
+        "Followed through by the week's end",
+        "Follow-through rate (%)",
+        "Decisions done",
+        "Median decision to done (hours)",
+        "Topics decided again",
+    ]
+    for period, f in data.follow_through:
+        yield [
+            period.key,
+            period.first_day.isoformat(),
+            period.last_day.isoformat(),
+            str(f.due),
+            str(f.followed),
+            _number(f.rate_percent),
+            str(f.done),
+            _number(_hours(f.median_decision_to_done)),
+            str(f.decided_again),
+        ]
 
 
 @dataclass(frozen=True)
@@ -377,6 +457,8 @@ def _event_line(event: _Row, labels: _Labels) -> str:
             what = "reopened it"
         case "snoozed":
             what = "snoozed reminders" + _snoozed_until(detail)
+        case "noted":
+            what = f"noted: {detail.get('text', '')}"
         case other:
             what = other
     return f"{labels.moment(event.at)} {labels.person(event.actor_id)} {what}"
