@@ -2,7 +2,8 @@
 
 Loads two years of history into a fresh database of each engine (bulk executemany), then times
 what composing one digest asks of the database: the channels in play, eight weeks of figures
-(stalled at the last two ends, from each decision's state then), the per-channel breakdown, the
+(stalled at the last two ends, from each decision's state then; reviews due, held and
+reversed, issue 17), the per-channel breakdown, the
 oldest stalled decisions and the last digest's stored figures, exactly as
 `bot.slack.digest_compose.compose_digest` runs them (Slack calls excluded). The chart is timed
 on its own. Target: figures under 1 s on both engines.
@@ -31,7 +32,7 @@ from sqlalchemy import insert
 from bench.bench_commands import fresh_database
 from bot.cadence.config import CadenceConfig
 from bot.db import Database
-from bot.decisions.models import Decision, DecisionEvent
+from bot.decisions.models import Decision, DecisionEvent, DecisionReview
 from bot.digest import metrics, reports, schedule
 from bot.digest.chart import TrendPoint, trend_chart
 from bot.meetings.models import Meeting, Outcome
@@ -56,7 +57,7 @@ def _rows(
     channels: int,
     rng: random.Random,
     first_id: int,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+) -> tuple[list[dict[str, Any]], ...]:
     key = {"enterprise_id": ws.enterprise_id, "team_id": ws.team_id}
     channel_ids = [f"C{n:06d}" for n in range(channels)]
     meeting_rows, outcome_rows = [], []
@@ -107,7 +108,8 @@ def _rows(
                     "done_by": "U00002" if done else None,
                 }
             )
-    decision_rows, event_rows = [], []
+    decision_rows, event_rows, review_rows = [], [], []
+    answers = ("kept",) * 12 + ("amended",) * 3 + ("reversed",) * 3 + ("too_early",) * 2
     for n in range(decisions):
         decision_id = first_id + n
         created = _moment(rng)
@@ -122,6 +124,28 @@ def _rows(
         status = "decided" if decided else "dropped" if dropped else "open"
         owner = f"U{rng.randrange(200):05d}"
         due = (created + timedelta(days=rng.randint(1, 30))).date() if rng.random() < 0.5 else None
+        # A fifth of decided decisions have a review day 30 to 90 days on; four in five of
+        # those that came have been answered, within three days.
+        review_on = None
+        if decided and rng.random() < 0.2:
+            review_on = (decided + timedelta(days=rng.randint(30, 90))).date()
+            answered = datetime(review_on.year, review_on.month, review_on.day, 10, tzinfo=UTC)
+            answered += timedelta(days=rng.uniform(0, 3))
+            if answered < NOW and rng.random() < 0.8:
+                answer = rng.choice(answers)
+                review_rows.append(
+                    {
+                        **key,
+                        "decision_id": decision_id,
+                        "answer": answer,
+                        "actor_id": owner,
+                        "due_on": review_on,
+                        "answered_at": answered,
+                    }
+                )
+                if answer == "reversed":
+                    status = "reversed"
+                review_on = None if answer != "too_early" else review_on + timedelta(days=14)
         decision_rows.append(
             {
                 **key,
@@ -139,6 +163,7 @@ def _rows(
                 "last_activity_at": last_activity,
                 "decided_at": decided,
                 "dropped_at": dropped,
+                "review_on": review_on,
             }
         )
         event_rows.append(
@@ -174,7 +199,7 @@ def _rows(
                     "at": closed,
                 }
             )
-    return meeting_rows, outcome_rows, decision_rows, event_rows
+    return meeting_rows, outcome_rows, decision_rows, event_rows, review_rows
 
 
 def _batches(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
@@ -198,7 +223,9 @@ async def load(db: Database, *, decisions: int, meetings: int, channels: int) ->
             rng=rng,
             first_id=first_id,
         )
-        for table, rows in zip((Meeting, Outcome, Decision, DecisionEvent), tables, strict=True):
+        for table, rows in zip(
+            (Meeting, Outcome, Decision, DecisionEvent, DecisionReview), tables, strict=True
+        ):
             async with db.engine.begin() as conn:
                 for batch in _batches(rows):
                     await conn.execute(insert(table.__table__), batch)

@@ -7,13 +7,15 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.decisions import followthrough
+from bot.decisions import followthrough, reviews
 from bot.decisions import service as decisions
 from bot.errors import InvalidInput
 from bot.meetings import service as meetings
 from bot.slack.blocks import decisions as decision_blocks
 from bot.slack.blocks import meetings as meeting_blocks
+from bot.slack.blocks import reviews as review_blocks
 from bot.slack.blocks.home import SECTIONS, HomeData, home_view, section_budget
+from bot.slack.blocks.kit import divider
 from bot.slack.deps import Deps, deps_of, workspace_of
 from bot.slack.ids import Action
 from bot.workspace import WorkspaceKey
@@ -77,6 +79,9 @@ async def publish_home(
         )
         # Decisions of the reader's own: visible to them whatever their conversation.
         follow = await followthrough.waiting_on_follow_through(session, ws=ws, owner_id=user_id)
+        due_reviews = await reviews.reviews_due(
+            session, ws=ws, owner_id=user_id, today=deps.now().astimezone(zone).date()
+        )
         owed = await meetings.meetings_owing_outcomes(
             session,
             ws=ws,
@@ -86,12 +91,17 @@ async def publish_home(
             offset=at["meetings"],
         )
     today = deps.now().astimezone(zone).date()
-    budget = section_budget(extra_sections=2, reserved=3)
+    # Sections of a fixed size (two blocks) after a divider each: follow-through always,
+    # reviews due only when there are some (so the paged sections keep their ten otherwise).
+    fixed = decision_blocks.home_follow_through_section(follow)
+    if due_reviews:
+        fixed += [divider(), *review_blocks.home_reviews_section(due_reviews)]
+    budget = section_budget(extra_sections=2, reserved=len(fixed) + 1)
     data = HomeData(
         today=today,
         owned=owned,
         waiting=waiting,
-        follow_through=decision_blocks.home_follow_through_section(follow),
+        follow_through=fixed,
         extra_sections=[
             meeting_blocks.home_actions_section(actions, today=today, budget=budget),
             meeting_blocks.home_meetings_section(owed, budget=budget),
