@@ -15,7 +15,7 @@ from bot.delivery.models import Delivery
 from bot.meetings.models import Meeting, Outcome, OutcomeKind
 from bot.nudges import rules
 from bot.nudges import service as nudges
-from bot.nudges.planner import PlanReport, plan_nudges
+from bot.nudges.planner import NUDGE_KINDS, PlanReport, plan_nudges
 from bot.workspace import Actor, WorkspaceKey
 from bot.workspaces import service as workspaces
 from bot.workspaces.models import Workspace
@@ -113,8 +113,13 @@ async def tick(db: Database, now: datetime, cadence: CadenceConfig | None = None
 
 
 async def ledger(db: Database) -> list[Delivery]:
+    """The planner's rows: reminders and escalations (a reassignment also plans an owner
+    notice, in its own transaction; tests/test_owner_notices.py covers those)."""
     async with db.transaction() as session:
-        return list((await session.scalars(select(Delivery).order_by(Delivery.id))).all())
+        found = await session.scalars(
+            select(Delivery).where(Delivery.kind.in_(NUDGE_KINDS)).order_by(Delivery.id)
+        )
+        return list(found.all())
 
 
 async def keys(db: Database) -> list[tuple[str, str, str, str]]:

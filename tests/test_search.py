@@ -8,11 +8,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import text as sql_text
 
 from bot.db import Database
 from bot.decisions import service
-from bot.decisions.models import Decision
 from bot.decisions.search import parse_query, search_decisions
 from bot.errors import InvalidInput
 from bot.migrate import downgrade, upgrade
@@ -194,23 +193,18 @@ async def test_private_channel_decisions_only_reach_its_members(app_env: AppEnv)
 SEARCH_REVISION_BEFORE = "b48e2f1c7d60"
 
 
-async def make_then(db: Database, ws: WorkspaceKey, title: str, *, number: int) -> None:
-    """A decision stored with only the columns the schema had before search: a Core INSERT
-    names just the values given, so later migrations' columns stay out of it."""
+async def make_at_old_schema(db: Database, ws: WorkspaceKey, title: str) -> None:
+    """A decision written as the app at SEARCH_REVISION_BEFORE would: only the columns its
+    schema had (the models describe the newest schema, with columns added since)."""
     async with db.transaction() as session:
         await session.execute(
-            insert(Decision).values(
-                **Decision.key_values(ws),
-                number=number,
-                title=title,
-                owner_id="U1",
-                creator_id="U1",
-                channel_id="C1",
-                status="open",
-                created_at=MONDAY,
-                updated_at=MONDAY,
-                last_activity_at=MONDAY,
-            )
+            sql_text(
+                "INSERT INTO decisions (enterprise_id, team_id, number, title, owner_id, "
+                "creator_id, channel_id, status, created_at, updated_at, last_activity_at) "
+                "VALUES (:e, :t, 999, :title, 'U1', 'U1', 'C1', 'open', CURRENT_TIMESTAMP, "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            ),
+            {"e": ws.enterprise_id, "t": ws.team_id, "title": title},
         )
 
 
@@ -226,7 +220,7 @@ async def test_index_is_rebuilt_over_existing_rows_after_down_and_up(
     try:
         await make(database, T1, "Pick a payroll vendor")
         await asyncio.to_thread(downgrade, url, SEARCH_REVISION_BEFORE)
-        await make_then(database, T1, "Vendor added while the index was gone", number=2)
+        await make_at_old_schema(database, T1, "Vendor added while the index was gone")
         await database.dispose()
         await asyncio.to_thread(upgrade, url)
         database = Database(url)

@@ -205,13 +205,16 @@ class Retention(_Section):
 
 
 class DecisionRules(_Section):
-    """What happens to decisions once decided (issue 17)."""
+    """What happens to decisions once decided (issue 17), and what a new one is compared with
+    (issue 18)."""
 
     # Days after a decision is decided that its owner is asked whether it held, when no review
     # date was given; 0: no review unless one is asked for.
     review_after_days: ReviewAfterDays = 0
     # Days until the owner is asked again after answering a review "too early".
     review_again_days: ReviewAgainDays = 14
+    # How far back the re-litigation warning looks among decided and dropped ones (issue 18).
+    relitigation_days: Annotated[int, BeforeValidator(_count), Field(ge=1, le=3650)] = 365
 
 
 class Calendars(_Section):

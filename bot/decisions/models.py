@@ -6,10 +6,26 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    delete,
+    event,
+    false,
+    insert,
+    inspect,
+)
+from sqlalchemy.orm import Mapped, Session, UOWTransaction, mapped_column, relationship
 
 from bot.db import Base, UTCDateTime
+from bot.decisions.similar import terms
 from bot.workspace import WorkspaceScoped
 
 
@@ -76,6 +92,9 @@ class Decision(WorkspaceScoped, Base):
     owner_id: Mapped[str] = mapped_column(String(32))
     creator_id: Mapped[str] = mapped_column(String(32))
     channel_id: Mapped[str] = mapped_column(String(32))
+    # Recorded in a DM or group DM: private to it, shown as "a direct message", counted only
+    # in its owner's own digest (docs/METRICS.md).
+    direct: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(16), default=DecisionStatus.OPEN)
     resolution: Mapped[str | None] = mapped_column(Text)
@@ -136,6 +155,72 @@ class DecisionEvent(WorkspaceScoped, Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     decision: Mapped[Decision] = relationship(back_populates="events")
+
+
+class DecisionTerm(WorkspaceScoped, Base):
+    """One normalised term (``bot.decisions.similar.terms``) of a decision's title or resolution.
+
+    The re-litigation lookup's signature: it reads the rows of a new title's rarest terms
+    (index ``(workspace, term, decision)``) instead of ranking every decision. Kept in step by
+    ``_keep_terms`` on every flush that creates a decision or changes its title or resolution.
+    """
+
+    __tablename__ = "decision_terms"
+    __table_args__ = (
+        Index("ix_decision_terms_ws_term", "enterprise_id", "team_id", "term", "decision_id"),
+    )
+
+    decision_id: Mapped[int] = mapped_column(
+        ForeignKey("decisions.id", ondelete="CASCADE"), primary_key=True
+    )
+    term: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+TERM_MAX = 64
+
+
+def decision_terms(title: str, resolution: str | None) -> list[str]:
+    """The terms stored for a decision: its title's, then its resolution's, each once."""
+    found = dict.fromkeys(terms(title))
+    if resolution:
+        found.update(dict.fromkeys(terms(resolution)))
+    return [t[:TERM_MAX] for t in found]
+
+
+@event.listens_for(Session, "after_flush")
+def _keep_terms(session: Session, flush_context: UOWTransaction) -> None:
+    """Rewrite the terms of decisions this flush created or whose title/resolution changed.
+
+    One DELETE and one executemany INSERT per flush, however many decisions (so a group commit
+    of many ``/decision new`` costs two statements more, not two per decision).
+    """
+    changed: list[Decision] = []
+    for obj in (*session.new, *session.dirty):
+        if not isinstance(obj, Decision):
+            continue
+        state = inspect(obj)
+        if obj in session.new or any(
+            state.attrs[name].history.has_changes() for name in ("title", "resolution")
+        ):
+            changed.append(obj)
+    if not changed:
+        return
+    connection = session.connection()
+    existing = [d.id for d in changed if d not in session.new]
+    if existing:
+        connection.execute(delete(DecisionTerm).where(DecisionTerm.decision_id.in_(existing)))
+    rows = [
+        {
+            "enterprise_id": d.enterprise_id,
+            "team_id": d.team_id,
+            "decision_id": d.id,
+            "term": term,
+        }
+        for d in changed
+        for term in decision_terms(d.title, d.resolution)
+    ]
+    if rows:
+        connection.execute(insert(DecisionTerm), rows)
 
 
 class DecisionReview(WorkspaceScoped, Base):

@@ -233,8 +233,11 @@ def _weight(term: str) -> float:
 
 
 _LIGHT_STEMS: Final = frozenset(_stem(w) for w in LIGHT_WORDS) | LIGHT_WORDS
+#: Terms that weigh little (``LIGHT``): the lookup never picks its candidates by them.
+LIGHT_TERMS: Final = _LIGHT_STEMS
 
 
+@lru_cache(maxsize=65536)
 def _same(a: str, b: str) -> bool:
     if a == b:
         return True
@@ -276,16 +279,20 @@ class Overlap:
 
 def overlap(a: Sequence[str], b: Sequence[str]) -> Overlap:
     """Weighted overlap of two term sets, a misspelt term matching its right spelling."""
-    unmatched_b = list(b)
-    shared = 0.0
-    only_a: list[str] = []
-    for term in a:
-        match = next((other for other in unmatched_b if _same(term, other)), None)
-        if match is None:
-            only_a.append(term)
-        else:
-            unmatched_b.remove(match)
-            shared += max(_weight(term), _weight(match))
+    exact = set(a) & set(b)
+    shared = sum(map(_weight, exact))
+    only_a = [t for t in a if t not in exact]
+    unmatched_b = [t for t in b if t not in exact]
+    if only_a and unmatched_b:
+        left: list[str] = []
+        for term in only_a:
+            match = next((other for other in unmatched_b if _same(term, other)), None)
+            if match is None:
+                left.append(term)
+            else:
+                unmatched_b.remove(match)
+                shared += max(_weight(term), _weight(match))
+        only_a = left
     return Overlap(shared, tuple(only_a), tuple(unmatched_b))
 
 

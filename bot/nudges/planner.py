@@ -15,7 +15,7 @@ work happens in short transactions that never span those calls.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,6 +34,7 @@ from bot.delivery import ledger
 from bot.meetings import service as meetings
 from bot.meetings.models import Meeting, Outcome
 from bot.nudges.rules import (
+    REMINDER_KIND,
     NudgeKind,
     Stalled,
     Subject,
@@ -44,10 +45,15 @@ from bot.nudges.rules import (
     meeting_stalled_from,
     wanted_now,
 )
+from bot.prefs import service as prefs
+from bot.timeoff import service as timeoff
 from bot.workspace import WorkspaceKey
 from bot.workspaces import service as workspaces
 
 log = logging.getLogger(__name__)
+
+PersonalCadence = Callable[[str], CadenceConfig]
+"""The cadence an owner's items are reckoned by: the workspace's, plus the owner's away days."""
 
 ZoneOf = Callable[[WorkspaceKey, str], Awaitable[ZoneInfo | None]]
 """A person's time zone (None when unknown: the workspace's zone is used instead)."""
@@ -79,9 +85,22 @@ def _not_snoozed(
     return or_(column.is_(None), column <= now)
 
 
+def _same(cadence: CadenceConfig) -> PersonalCadence:
+    return lambda _owner: cadence
+
+
 async def stalled_decisions(
-    session: AsyncSession, *, ws: WorkspaceKey, cadence: CadenceConfig, now: datetime
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    cadence: CadenceConfig,
+    now: datetime,
+    personal: PersonalCadence | None = None,
 ) -> list[Stalled]:
+    """Open decisions stalled at ``now``. The query finds them by the workspace's calendar;
+    ``personal`` then reckons each by its owner's (their away days are not working days, so
+    it stalls later, never sooner)."""
+    cadence_of = personal or _same(cadence)
     bounds = stall_bounds(now, cadence)
     stalled = select(
         Decision.id,
@@ -119,8 +138,9 @@ async def stalled_decisions(
                 last_activity_at=row.last_activity_at,
                 due_date=row.due_date,
                 snoozed_until=row.snoozed_until,
-                cadence=cadence,
+                cadence=cadence_of(row.owner_id),
             ),
+            overdue=row.due_date is not None,
         )
         for row in found.values()
     ]
@@ -169,8 +189,14 @@ async def outcome_free_meetings(
 
 
 async def overdue_actions(
-    session: AsyncSession, *, ws: WorkspaceKey, cadence: CadenceConfig, now: datetime
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    cadence: CadenceConfig,
+    now: datetime,
+    personal: PersonalCadence | None = None,
 ) -> list[Stalled]:
+    cadence_of = personal or _same(cadence)
     rows = await session.execute(
         select(
             Outcome.number,
@@ -200,22 +226,41 @@ async def overdue_actions(
                     updated_at=updated_at,
                     due_date=due_date,
                     snoozed_until=snoozed_until,
-                    cadence=cadence,
+                    cadence=cadence_of(owner_id),
                 ),
+                overdue=True,
             )
         )
     return found
 
 
 async def find_stalled(
-    session: AsyncSession, *, ws: WorkspaceKey, cadence: CadenceConfig, now: datetime
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    cadence: CadenceConfig,
+    now: datetime,
+    personal: PersonalCadence | None = None,
 ) -> list[Stalled]:
     """Every item of the workspace that may deserve a reminder at ``now``."""
     return [
-        *await stalled_decisions(session, ws=ws, cadence=cadence, now=now),
+        *await stalled_decisions(session, ws=ws, cadence=cadence, now=now, personal=personal),
         *await outcome_free_meetings(session, ws=ws, cadence=cadence, now=now),
-        *await overdue_actions(session, ws=ws, cadence=cadence, now=now),
+        *await overdue_actions(session, ws=ws, cadence=cadence, now=now, personal=personal),
     ]
+
+
+def personal_cadences(facts: timeoff.TimeOffFacts, cadence: CadenceConfig) -> PersonalCadence:
+    """Each owner's cadence (made once per owner): the workspace's plus their away days."""
+    made: dict[str, CadenceConfig] = {}
+
+    def cadence_of(owner: str) -> CadenceConfig:
+        found = made.get(owner)
+        if found is None:
+            found = made[owner] = facts.cadence_of(owner, cadence)
+        return found
+
+    return cadence_of
 
 
 async def plan_workspace(
@@ -229,16 +274,30 @@ async def plan_workspace(
     """Plan the reminders and escalations due in one workspace at ``now``."""
     async with db.transaction() as session:
         cadence = await workspaces.cadence_for(session, ws=ws, base=base)
-        items = await find_stalled(session, ws=ws, cadence=cadence, now=now)
-        wanted = [w for item in items for w in wanted_now(item, now=now, cadence=cadence)]
+        # People's time off: their away days are not working days for their items, and what
+        # falls due while they are away is escalated instead (bot/timeoff).
+        facts = await timeoff.workspace_time_off(session, ws=ws, now=now)
+        personal = personal_cadences(facts, cadence)
+        items = await find_stalled(session, ws=ws, cadence=cadence, now=now, personal=personal)
+        wanted = [
+            w
+            for item in items
+            for w in wanted_now(
+                item,
+                now=now,
+                cadence=personal(item.owner_id),
+                owner_away=facts.away_at(item.owner_id, now),
+            )
+        ]
         known = await ledger.existing_keys(
             session, ws=ws, kinds=NUDGE_KINDS, subjects={w.subject for w in wanted}
         )
+        holding = await prefs.holding(session, ws=ws, now=now)
     new = [w for w in wanted if w.key not in known]
     report = PlanReport(workspaces=1, due=len(wanted))
     if not new:
         return report
-    rows = await _schedule(new, ws=ws, cadence=cadence, now=now, zone_of=zone_of)
+    rows = await _schedule(new, ws=ws, cadence=cadence, now=now, zone_of=zone_of, holding=holding)
     async with db.transaction() as session:
         report.planned = await ledger.plan(session, rows=rows, now=now)
     return report
@@ -251,15 +310,26 @@ async def _schedule(
     cadence: CadenceConfig,
     now: datetime,
     zone_of: ZoneOf,
+    holding: Mapping[str, prefs.Prefs] | None = None,
 ) -> list[ledger.Planned]:
     """Give each new row its ``due_at``: now, or the start of the recipient's next working hours.
 
     A conversation (an escalation channel) has no time zone of its own and keeps the workspace's.
+    A reminder for someone who paused their DMs is not planned while the pause lasts: once it
+    ends, the reminder due then is planned, not every one missed meanwhile.
     """
     zones: dict[str, ZoneInfo] = {}
     for recipient in {w.recipient for w in wanted}:
         zone = await zone_of(ws, recipient) if is_user_id(recipient) else None
         zones[recipient] = zone or cadence.zone
+    paused = {
+        person
+        for person, theirs in (holding or {}).items()
+        if person in zones
+        and prefs.paused_at(theirs, now, zones[person], cadence.working_hours) is not None
+    }
+    reminders = set(REMINDER_KIND.values())
+    wanted = [w for w in wanted if not (w.recipient in paused and w.kind in reminders)]
     return [
         ledger.Planned(
             ws=ws,

@@ -39,9 +39,11 @@ from bot.slack.ids import Block as BlockId
 from bot.slack.ids import View as ViewId
 from bot.slack.parsing.items import item_value
 from bot.slack.text import (
+    DIRECT_PLACE,
     conversation_text,
     date_text,
     escape,
+    is_direct_item,
     mention,
     render_user_paragraphs,
     render_user_text,
@@ -72,11 +74,16 @@ def due_text(due: date | None, *, today: date | None = None) -> str:
 
 
 def decision_line(d: Decision, *, today: date | None = None) -> str:
-    """One mrkdwn line: ref, title, owner, due."""
-    return (
+    """One mrkdwn line: ref, title, owner, due; and "a direct message" for one recorded there.
+
+    A channel's decisions need no place on the line (their card is in the channel); one from a
+    DM or group DM says so, as its card does.
+    """
+    line = (
         f"*{d.ref}* {render_user_text(d.title)} · {mention(d.owner_id)} · "
         f"{due_text(d.due_date, today=today)}"
     )
+    return f"{line} · {DIRECT_PLACE}" if is_direct_item(d.channel_id, direct=d.direct) else line
 
 
 def decision_actions(d: Decision, *, place: str = "card") -> Block:
@@ -111,7 +118,7 @@ def decision_card(d: Decision, *, today: date | None = None) -> list[Block]:
                 f"*Owner*\n{mention(d.owner_id)}",
                 f"*Due*\n{due_text(d.due_date, today=today if d.is_open else None)}",
                 f"*Status*\n{STATUS_LABEL[DecisionStatus(d.status)]}",
-                f"*Channel*\n{conversation_text(d.channel_id)}",
+                f"*Channel*\n{conversation_text(d.channel_id, direct=d.direct)}",
             ],
         )
     ]
@@ -363,11 +370,18 @@ def new_decision_modal(
     source_permalink: str | None = None,
     decided: bool = False,
     resolution: str = "",
+    due: date | None = None,
+    supersedes: str = "",
+    review: date | None = None,
+    warning: list[Block] | None = None,
+    repeat_of: int | None = None,
 ) -> Block:
     """The "new decision" modal; ``title``/``context_text`` prefill it from a shortcut's message.
 
     "Decided already" (preselected with ``decided``) records it as made, with the resolution
-    below it.
+    below it. ``warning`` (the re-litigation warning, with its required "Record this anyway?")
+    goes on top when the modal comes back after a submission that looked like D-``repeat_of``,
+    every field as it was submitted.
     """
     choices = [
         Option(value=NEW_STATE_OPEN, label="To be decided"),
@@ -398,7 +412,9 @@ def new_decision_modal(
             block_id=BlockId.DUE,
             label=plain("Decide by"),
             optional=True,
-            element=DatePickerElement(action_id=INPUT),
+            element=DatePickerElement(
+                action_id=INPUT, initial_date=due.isoformat() if due else None
+            ),
         ).to_dict(),
         InputBlock(
             block_id=BlockId.DECIDED_ALREADY,
@@ -415,33 +431,46 @@ def new_decision_modal(
             optional=True,
             initial=resolution,
         ),
-        review_input(hint="If decided already: the day its owner is asked whether it held."),
+        review_input(
+            hint="If decided already: the day its owner is asked whether it held.",
+            initial=review,
+        ),
         _text_input(
             BlockId.SUPERSEDES,
             "Supersedes",
             max_length=24,
             optional=True,
             placeholder="e.g. D-4, the decision this one replaces",
+            initial=supersedes,
         ),
     ]
     if source_permalink:
         blocks.append(context(f"From <{escape(source_permalink)}|this message>"))
+    metadata: dict[str, Any] = {
+        "team": team_id,
+        "channel_id": channel_id,
+        "permalink": source_permalink,
+    }
+    if repeat_of is not None:
+        metadata["repeat_of"] = str(repeat_of)
     return modal(
         callback_id=ViewId.NEW_DECISION,
         title="New decision",
-        submit="Record",
-        blocks=blocks,
-        metadata={"team": team_id, "channel_id": channel_id, "permalink": source_permalink},
+        submit="Record anyway" if warning else "Record",
+        blocks=[*(warning or []), *blocks],
+        metadata=metadata,
     )
 
 
-def review_input(*, hint: str | None = None) -> Block:
+def review_input(*, hint: str | None = None, initial: date | None = None) -> Block:
     """An optional date picker for the day its owner is asked whether the decision held."""
     return InputBlock(
         block_id=BlockId.REVIEW_ON,
         label=plain("Review on"),
         optional=True,
-        element=DatePickerElement(action_id=INPUT),
+        element=DatePickerElement(
+            action_id=INPUT, initial_date=initial.isoformat() if initial else None
+        ),
         hint=plain(hint, limits.INPUT_HINT_MAX) if hint else None,
     ).to_dict()
 

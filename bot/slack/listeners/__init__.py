@@ -12,6 +12,7 @@ from bot.slack.listeners import (
     nudges,
     outcomes,
     people,
+    relitigation,
     reviews,
     settings,
     shortcuts,
@@ -32,5 +33,6 @@ def register_all(app: AsyncApp) -> None:
         nudges,
         reviews,
         channels,
+        relitigation,
     ):
         module.register(app)

@@ -19,8 +19,9 @@ from bot.decisions import followthrough, reviews, search, service
 from bot.decisions.models import Decision, DecisionStatus
 from bot.errors import InvalidInput, UserError
 from bot.meetings.models import Outcome
-from bot.slack import cards, replies
+from bot.slack import cards, relitigation, replies
 from bot.slack.blocks import decisions as render
+from bot.slack.blocks import relitigation as render_repeat
 from bot.slack.blocks import search as render_search
 from bot.slack.blocks.kit import section
 from bot.slack.deps import Deps, deps_of, workspace_of
@@ -101,6 +102,7 @@ async def decision_command(
                 if isinstance(cmd, grammar.DecisionLog)
                 else None
             )
+            direct = deps.direct_now(ws, channel_id, name=command.get("channel_name"))
             decision = await deps.new_decisions.run(
                 service.new_decision(
                     ws=ws,
@@ -112,6 +114,7 @@ async def decision_command(
                     resolution=resolution,
                     review_on=review_on,
                     now=now,
+                    direct=bool(direct),
                 )
             )
             made = " as decided" if decision.resolution is not None else ""
@@ -123,7 +126,7 @@ async def decision_command(
                     f"Recorded *{decision.ref}*{made} “{render_user_text(decision.title)}” — "
                     f"owner {mention(decision.owner_id)}, "
                     f"{due_understood(decision.due_date, due_text, kept_by)}, "
-                    f"{place_text(decision.channel_id)}."
+                    f"{place_text(decision.channel_id, direct=decision.direct)}."
                 ),
             )
             deps.follow_ups.submit(
@@ -132,7 +135,13 @@ async def decision_command(
                     deps,
                     decision,
                     lambda text: respond(response_type="ephemeral", text=text),
+                    settle=direct is None,
                 )
+            )
+            # Recorded and acknowledged first; whether it repeats an earlier one comes after,
+            # with an Undo (issue 18 point 3).
+            deps.follow_ups.submit(
+                lambda: relitigation.warn_after_record(client, deps, ws, decision, respond)
             )
         case grammar.DecisionList():
             # Acknowledged at once, as stats is: the reader's rights may need Slack (a cold
@@ -667,8 +676,14 @@ async def search_next_pressed(
 
 
 async def _post_card(
-    client: AsyncWebClient, deps: Deps, decision: Decision, tell: cards.Tell
+    client: AsyncWebClient, deps: Deps, decision: Decision, tell: cards.Tell, *, settle: bool
 ) -> None:
+    """The new decision's card; with ``settle``, first ask Slack whether its conversation is a
+    DM or group DM (not known at record time, and not worth delaying the ack for)."""
+    if settle and await deps.settle_direct(
+        client, cards.workspace_of(decision), decision.channel_id
+    ):
+        decision.direct = True
     await cards.post_card(
         client, deps.db, decision, now=deps.now(), zone=deps.cadence.zone, tell=tell
     )
@@ -705,6 +720,7 @@ async def new_decision_submitted(
     owner_id = view_value(view, BlockId.OWNER).get("selected_user") or user_id
     picked = view_value(view, BlockId.DUE).get("selected_date")
     channel_id = meta.get("channel_id") or user_id
+    direct = deps.direct_now(ws, channel_id)
     errors: dict[str, str] = {}
     due: date | None = None
     if picked:
@@ -748,9 +764,41 @@ async def new_decision_submitted(
         replaces = grammar.parse_ref(replaces_text, "D")
         if replaces is None:
             errors[BlockId.SUPERSEDES] = "Name the decision this one replaces, like D-4."
+    confirmed = (view_value(view, BlockId.REPEAT_CONFIRM).get("selected_option") or {}).get("value")
+    repeat_of = grammar.parse_ref(f"D-{meta.get('repeat_of') or ''}", "D")
+    if repeat_of is not None and confirmed not in render_repeat.CONFIRMS:
+        errors[BlockId.REPEAT_CONFIRM] = "Choose whether to record it anyway, or close this form."
+    if confirmed == render_repeat.CONFIRM_SUPERSEDE and replaces is None:
+        replaces = repeat_of
     if errors:
         await ack(response_action="errors", errors=errors)
         return
+    if repeat_of is None:
+        # Before anything is recorded: does it ask what an earlier decision asked?
+        repeat = await relitigation.lookup(
+            deps, client, ws, user_id, title, here=meta.get("channel_id") or None
+        )
+        if repeat is not None:
+            today = deps.now().astimezone(deps.cadence.zone).date()
+            await ack(
+                response_action="update",
+                view=render.new_decision_modal(
+                    team_id=ws.team_id,
+                    channel_id=channel_id,
+                    owner_id=owner_id,
+                    title=title,
+                    context_text=context_text or "",
+                    source_permalink=meta.get("permalink"),
+                    decided=state == render.NEW_STATE_DECIDED,
+                    resolution=resolution_text,
+                    due=due,
+                    supersedes=replaces_text,
+                    review=picked_review if isinstance(picked_review, date) else None,
+                    warning=render_repeat.modal_warning(repeat.decision, today=today),
+                    repeat_of=repeat.decision.number,
+                ),
+            )
+            return
     # The decision it replaces must be one the person may see, like any by-reference read.
     visible = await deps.visibility(client, ws, user_id) if replaces is not None else None
     if replaces is not None:
@@ -779,6 +827,7 @@ async def new_decision_submitted(
             resolution=resolution,
             review_on=review_on,
             now=deps.now(),
+            direct=bool(direct),
         )
     except UserError as exc:
         await ack(response_action="errors", errors={BlockId.TITLE: exc.message})
@@ -789,7 +838,13 @@ async def new_decision_submitted(
         decision = await _supersede_after_create(
             client, deps, ws, user_id, replaces, decision, visible
         )
-    await _post_card(client, deps, decision, lambda text: replies.tell_user(client, body, text))
+    await _post_card(
+        client,
+        deps,
+        decision,
+        lambda text: replies.tell_user(client, body, text),
+        settle=direct is None,
+    )
 
 
 async def _supersede_after_create(

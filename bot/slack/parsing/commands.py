@@ -102,7 +102,12 @@ HYGIENE_USAGE: Final = "\n".join(
         " last whole week or month; with `so far`, this one up to now",
         "• `/hygiene digest [preview]` sends the digest now, or previews it just for you",
         "• `/hygiene export` exports decisions and meetings (admins)",
+        "• `/hygiene away until DATE` (or `from DATE until DATE`) sets your own time off:"
+        " nothing is sent to you and your items don't stall until you are back; DATE is your"
+        " last day away",
+        "• `/hygiene away` shows your time off; `/hygiene back` ends it now",
         "• `/hygiene help` shows this help",
+        f"DATE is one of: {ACCEPTED_DATE_FORMS}.",
     ]
 )
 
@@ -380,7 +385,31 @@ class HygieneExport:
     pass
 
 
-HygieneCommand: TypeAlias = HygieneSettings | HygieneStats | HygieneDigest | HygieneExport | Help
+@dataclass(frozen=True)
+class HygieneAway:
+    """``/hygiene away [from DATE] until DATE``: the dates as typed (read in the person's zone).
+
+    No ``until_text``: show the time off already set.
+    """
+
+    until_text: str | None = None
+    from_text: str | None = None
+
+
+@dataclass(frozen=True)
+class HygieneBack:
+    """``/hygiene back``: end one's time off now."""
+
+
+HygieneCommand: TypeAlias = (
+    HygieneSettings
+    | HygieneStats
+    | HygieneDigest
+    | HygieneExport
+    | HygieneAway
+    | HygieneBack
+    | Help
+)
 
 
 # --- Tokens -----------------------------------------------------------------------------
@@ -1007,7 +1036,7 @@ def parse_outcome(text: str) -> OutcomeCommand:
 # --- /hygiene ---------------------------------------------------------------------------
 
 
-HYGIENE_SUBCOMMANDS: Final = ("settings", "stats", "digest", "export", "help")
+HYGIENE_SUBCOMMANDS: Final = ("settings", "stats", "digest", "export", "away", "back", "help")
 
 
 def parse_hygiene(text: str) -> HygieneCommand:
@@ -1033,7 +1062,36 @@ def parse_hygiene(text: str) -> HygieneCommand:
         return HygieneDigest(preview=False)
     if sub == "stats":
         return _parse_stats(rest)
+    if sub == "away":
+        return _parse_away(rest)
+    if sub == "back":
+        _require_nothing_after(rest, "/hygiene back", rest)
+        return HygieneBack()
     raise _unknown_subcommand("/hygiene", word, HYGIENE_SUBCOMMANDS, HYGIENE_USAGE)
+
+
+_AWAY = re.compile(
+    r"(?is)\A(?:from\s+(?P<first>.+?)\s+)?(?:until|till|til|to|through|thru)\s+(?P<last>.+)\Z"
+)
+_AWAY_EXAMPLE: Final = "`/hygiene away until friday` or `/hygiene away from dec 21 until jan 1`"
+
+
+def _parse_away(rest: str) -> HygieneAway:
+    """``until DATE`` or ``from DATE until DATE``; the dates' forms are checked here."""
+    if not rest:
+        return HygieneAway()
+    match = _AWAY.fullmatch(rest.strip())
+    if match is None:
+        if rest.lower().startswith("from") or looks_like_date(rest):
+            problem = "needs the last day you are away after `until`"
+        else:
+            problem = f"takes `until DATE`, not {quote_input(rest)}"
+        raise _refusal(f"`/hygiene away` {problem}; for example {_AWAY_EXAMPLE}.")
+    first, last = match.group("first"), match.group("last")
+    for said in (first, last):
+        if said is not None:
+            check_date_form(said)
+    return HygieneAway(until_text=last, from_text=first)
 
 
 def _parse_stats(rest: str) -> HygieneStats:
