@@ -228,11 +228,16 @@ async def test_a_held_reminder_about_something_settled_meanwhile_is_dropped(env:
     await env.command("/decision", "decide D-1 Ship on Monday", user_id="UADMIN")
     env.at(datetime(2026, 11, 30, 8, tzinfo=UTC))
     await env.tick()
-    # The reminder is dropped; what U1 hears, once back, is that the admin decided it (U1
-    # recorded it: the owner-and-change notices of issue 15 point 1).
-    assert env.dms_to("U1") == ["D-1 Ship the beta was decided by <@UADMIN>."]
+    # The reminder is dropped; what U1 hears, once back, is the owner's "What happens now?"
+    # (issue 17) and that the admin decided it (U1 recorded it: the owner-and-change notices
+    # of issue 15 point 1).
+    assert env.dms_to("U1") == [
+        "D-1 Ship the beta is decided. What happens now?",
+        "D-1 Ship the beta was decided by <@UADMIN>.",
+    ]
     assert [(r.kind, r.status) for r in await env.rows("U1")] == [
         ("nudge:decision", "cancelled"),
+        ("followthrough:what_next", "sent"),
         ("notice:decision", "sent"),
     ]
 

@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bot.decisions import asks
 from bot.decisions.models import Decision, DecisionEvent, DecisionStatus
 from bot.errors import Conflict, Forbidden, NotFound
 from bot.meetings import links
@@ -275,6 +276,11 @@ async def create_decisions(
         links.add_decision_outcome(
             session, ws=r.ws, decision=decision, meeting=meeting, actor_id=r.creator_id, now=r.now
         )
+    for ws, batch in by_workspace.items():
+        if any(r.resolution is not None for r in batch):
+            await asks.ask_what_next(
+                session, ws=ws, decisions=[made[id(r)] for r in batch], now=batch[0].now
+            )
     # Whoever was made owner by someone else hears of it (a decision recorded as made is news
     # for nobody: there is nothing left for its owner to do).
     await notices.plan(
@@ -403,6 +409,7 @@ async def decide(
         resolution=resolution,
         **_review_detail(review_on),
     )
+    await asks.ask_what_next(session, ws=ws, decisions=[decision], now=now)
     await _tell(
         session, ws=ws, decision=decision, change=notices.Change.DECIDED, actor=actor, now=now
     )

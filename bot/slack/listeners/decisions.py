@@ -21,6 +21,7 @@ from bot.errors import InvalidInput, UserError
 from bot.meetings.models import Outcome
 from bot.slack import cards, relitigation, replies
 from bot.slack.blocks import decisions as render
+from bot.slack.blocks import followthrough as render_follow
 from bot.slack.blocks import relitigation as render_repeat
 from bot.slack.blocks import search as render_search
 from bot.slack.blocks.kit import section
@@ -1206,7 +1207,7 @@ async def add_action_submitted(
     here = meta.get("origin_channel") or None
     visible = await deps.visibility(client, ws, user_id, here=here)
 
-    async def add(actor: Actor) -> str:
+    async def add(actor: Actor) -> tuple[Decision, str]:
         async with deps.db.transaction() as session:
             d, added = await followthrough.add_action(
                 session,
@@ -1219,12 +1220,22 @@ async def add_action_submitted(
                 now=deps.now(),
                 visible=visible,
             )
-        return f"Added *{added.ref}* to follow through on *{d.ref}*."
+        return d, f"Added *{added.ref}* to follow through on *{d.ref}*."
 
     try:
-        note = await deps.as_actor(client, ws, user_id, add)
+        d, note = await deps.as_actor(client, ws, user_id, add)
     except UserError as exc:
         await ack(response_action="errors", errors={BlockId.OUTCOME_TEXT: exc.message})
         return
     await ack()
-    await replies.tell_user(client, body, note)
+    # Pressed on a follow-through DM ("What happens now?", a reminder): it says what was done.
+    text, blocks = render_follow.follow_through_settled(d, note)
+    await replies.update_origin_or_tell(
+        client,
+        body,
+        meta,
+        text=text,
+        blocks=blocks,
+        told=note,
+        unless=(d.message_channel_id, d.message_ts),
+    )
