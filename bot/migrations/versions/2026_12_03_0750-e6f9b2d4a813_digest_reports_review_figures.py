@@ -4,8 +4,8 @@ A sent digest keeps the review figures it showed (issue 17): reviews due, and th
 amended and reversed in its week. NULL in reports sent before these were counted.
 
 Revision ID: e6f9b2d4a813
-Revises: e7f3b2c9d418
-Create Date: 2026-12-03 07:40:00+00:00
+Revises: 5d8f3b2a9c14
+Create Date: 2026-12-03 07:50:00+00:00
 """
 
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "e6f9b2d4a813"
-down_revision: str | None = "e7f3b2c9d418"
+down_revision: str | None = "5d8f3b2a9c14"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
