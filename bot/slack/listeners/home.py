@@ -111,7 +111,7 @@ async def publish_home(
             offset=at["meetings"],
         )
         mine = await prefs.get(session, ws=ws, user_id=user_id)
-    hours = (await deps.cadence_for(ws)).working_hours
+    hours = cadence.working_hours
     paused_now = prefs.paused_at(mine, deps.now(), zone, hours) is not None
     today = deps.now().astimezone(zone).date()
     # Sections of a fixed size (two blocks) after a divider each: follow-through always,
@@ -176,6 +176,11 @@ async def prefs_submitted(
     """
     deps, ws = deps_of(context), workspace_of(context)
     user_id = body["user"]["id"]
+    try:
+        view_metadata(view, team_id=ws.team_id)
+    except InvalidInput as exc:
+        await ack(response_action="errors", errors={BlockId.PREFS_HOUR: exc.message})
+        return
     form = prefs_blocks.read_prefs(view)
     if form.errors:
         await ack(response_action="errors", errors=form.errors)
@@ -196,11 +201,15 @@ async def prefs_submitted(
         await ack(response_action="errors", errors=errors)
         return
     async with deps.db.transaction() as session:
-        await prefs.save(session, ws=ws, user_id=user_id, actor_id=user_id, prefs=chosen, now=now)
+        before = await prefs.save(
+            session, ws=ws, user_id=user_id, actor_id=user_id, prefs=chosen, now=now
+        )
     paused_now = prefs.paused_at(chosen, now, zone, hours) is not None
     await ack(
         response_action="update",
-        view=prefs_blocks.saved_view(chosen, hours, paused_now=paused_now),
+        view=prefs_blocks.saved_view(
+            chosen, hours, paused_now=paused_now, changed=before is not None
+        ),
     )
     await publish_home(client, deps, ws, user_id)
 
