@@ -521,7 +521,7 @@ async def _review_counts(
     )
     answered_days = days.flow(
         DecisionReview.due_on,
-        Decision.channel_id,
+        DECISION,
         [func.count().label("n")],
         DecisionReview.in_workspace(ws),
         Decision.in_workspace(ws),
@@ -529,7 +529,7 @@ async def _review_counts(
     )
     waiting_days = days.flow(
         Decision.review_on,
-        Decision.channel_id,
+        DECISION,
         [func.count().label("n")],
         Decision.in_workspace(ws),
         Decision.status == DecisionStatus.DECIDED,
@@ -539,7 +539,7 @@ async def _review_counts(
             tallies[days.key(row)].counts["reviews_due"] += row.n
     answers = query.flow(
         DecisionReview.answered_at,
-        Decision.channel_id,
+        DECISION,
         [
             func.count(case((DecisionReview.answer == answer.value, 1))).label(answer.value)
             for answer in ReviewAnswer
