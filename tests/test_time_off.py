@@ -9,6 +9,7 @@ stall_after_days 5, repeat_every_days 2.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -25,6 +26,7 @@ from bot.db import Database
 from bot.delivery.models import Delivery
 from bot.devtools.driver import SlackDriver
 from bot.devtools.fake_slack import ApiError, FakeSlack
+from bot.digest import stalled
 from bot.server import wire
 from bot.slack.app import BOT_SCOPES
 from bot.slack.client import NO_PAUSES
@@ -34,8 +36,12 @@ from bot.slack.holds import Dnd, DndDirectory
 from bot.slack.sender import Pacing, Sender, SlackClients, static_token
 from bot.timeoff.models import TimeOff
 from bot.worker import Jobs, TickReport, zone_lookup
+from bot.workspace import WorkspaceKey
+from bot.workspaces import service as workspaces
 from bot.workspaces.models import Workspace
 from tests.conftest import BOT_TOKEN, MONDAY, ROOT, SIGNING_SECRET, AppEnv, make_settings
+
+WS = WorkspaceKey("T1")
 
 
 class Env(AppEnv):
@@ -259,7 +265,24 @@ async def test_the_stall_clock_skips_the_owners_away_days_and_holidays(env: Env)
     await env.say("away from wednesday until thursday")
 
     async def planned(user: str) -> list[str]:
-        return [r.subject for r in await env.rows(user)]
+        return [r.subject for r in await env.rows(user) if r.kind.startswith("nudge:")]
+
+    async def listed_stalled() -> list[str]:
+        shown = json.dumps(await env.answer("/decision", "list stalled", user_id="U3"))
+        return [ref for ref in ("D-1", "D-2") if ref in shown]
+
+    async def counted_stalled() -> int:
+        async with env.deps.db.transaction() as session:
+            cadence = await workspaces.cadence_for(session, ws=WS, base=env.deps.cadence)
+            counts = await stalled.stalled_counts(
+                session,
+                ws=WS,
+                cadence=cadence,
+                ends=[env.deps.clock.now()],
+                channels=None,
+                by_channel=False,
+            )
+        return counts[(0, None)]
 
     env.at(datetime(2026, 11, 30, 9, 59, tzinfo=UTC))
     await env.tick()
@@ -268,12 +291,17 @@ async def test_the_stall_clock_skips_the_owners_away_days_and_holidays(env: Env)
     await env.tick()
     assert await planned("U2") == ["D-2"]
     assert await planned("U1") == []
+    # The same rule everywhere "stalled" is counted: the list and the digest's numbers.
+    assert await listed_stalled() == ["D-2"]
+    assert await counted_stalled() == 1
     env.at(datetime(2026, 12, 3, 9, 59, tzinfo=UTC))
     await env.tick()
     assert await planned("U1") == []
     env.at(datetime(2026, 12, 3, 10, tzinfo=UTC))
     await env.tick()
     assert await planned("U1") == ["D-1"]
+    assert await listed_stalled() == ["D-1", "D-2"]
+    assert await counted_stalled() == 2
     (dm,) = env.dms_to("U1")  # 11:00 in Berlin: sent at once
     assert "D-1" in dm
 

@@ -15,15 +15,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cadence.stall import stalled_now
-from bot.decisions import followthrough, reviews, search, service
-from bot.decisions.models import Decision, DecisionStatus
+from bot.decisions import followthrough, reviews, service
+from bot.decisions.models import Decision
 from bot.errors import InvalidInput, UserError
 from bot.meetings.models import Outcome
-from bot.slack import cards, relitigation, replies
+from bot.slack import cards, relitigation, replies, searching
 from bot.slack.blocks import decisions as render
 from bot.slack.blocks import followthrough as render_follow
 from bot.slack.blocks import relitigation as render_repeat
-from bot.slack.blocks import search as render_search
 from bot.slack.blocks.kit import section
 from bot.slack.deps import Deps, deps_of, workspace_of
 from bot.slack.ids import Action, Command
@@ -41,6 +40,7 @@ from bot.slack.text import (
     render_user_text,
     unescape,
 )
+from bot.timeoff import service as timeoff
 from bot.visibility import Visibility
 from bot.workspace import Actor, WorkspaceKey
 
@@ -155,7 +155,7 @@ async def decision_command(
         case grammar.DecisionSearch():
             # Acknowledged first, as lists are: the reader's rights may need Slack.
             await ack()
-            blocks = await search_blocks(
+            blocks = await searching.search_blocks(
                 deps, client, ws, cmd, user_id=user_id, channel_id=channel_id, offset=0
             )
             await respond(response_type="ephemeral", text="Search results", blocks=blocks)
@@ -540,11 +540,13 @@ async def _list(
     now = deps.now()
     target = query.user_id if query.scope is service.ListScope.USER else reader
     async with deps.db.transaction() as session:
+        # People's away days are not working days for the decisions they own.
+        time_off = await timeoff.workspace_time_off(session, ws=ws, now=now)
         page = await service.list_decisions(
             session,
             ws=ws,
             scope=query.scope,
-            stalled=stalled_now(now, cadence),
+            stalled=stalled_now(now, cadence, time_off.days_off_by_person()),
             visible=visible,
             channel_id=here,
             user_id=target,
@@ -593,55 +595,6 @@ async def list_next_pressed(
 # --- search ---------------------------------------------------------------------------------
 
 
-async def search_blocks(
-    deps: Deps,
-    client: AsyncWebClient,
-    ws: WorkspaceKey,
-    cmd: grammar.DecisionSearch,
-    *,
-    user_id: str,
-    channel_id: str,
-    offset: int,
-) -> list[dict[str, Any]]:
-    query = search.parse_query(unescape(cmd.words))
-    visible = await deps.visibility(client, ws, user_id, here=channel_id or None)
-    async with deps.db.transaction() as session:
-        page = await search.search_decisions(
-            session,
-            ws=ws,
-            query=query,
-            status=None if cmd.status == "all" else DecisionStatus(cmd.status),
-            channel_id=cmd.channel_id,
-            person_id=cmd.person_id,
-            visible=visible,
-            offset=offset,
-        )
-    typed = _search_text(cmd)
-    return render_search.search_results(
-        page,
-        query=query,
-        shown_as=render_search.shown_search(unescape(cmd.words)),
-        next_button=render_search.next_value(
-            team_id=ws.team_id,
-            words=typed,
-            offset=offset + len(page.decisions),
-            channel_id=channel_id,
-        ),
-    )
-
-
-def _search_text(cmd: grammar.DecisionSearch) -> str:
-    """The search as it could be typed again (the Next button carries it)."""
-    parts = [cmd.words]
-    if cmd.channel_id:
-        parts.append(f"in <#{cmd.channel_id}>")
-    if cmd.person_id:
-        parts.append(f"<@{cmd.person_id}>")
-    if cmd.status != "all":
-        parts.append(cmd.status)
-    return " ".join(parts)
-
-
 async def search_next_pressed(
     ack: AsyncAck,
     body: dict[str, Any],
@@ -667,7 +620,7 @@ async def search_next_pressed(
         raise stale
     cmd = grammar.parse_decision_search(words)
     await ack()
-    blocks = await search_blocks(
+    blocks = await searching.search_blocks(
         deps, client, ws, cmd, user_id=body["user"]["id"], channel_id=channel_id, offset=offset
     )
     await respond(replace_original=True, response_type="ephemeral", text="Search", blocks=blocks)
