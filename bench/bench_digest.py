@@ -32,7 +32,7 @@ from sqlalchemy import insert
 from bench.bench_commands import fresh_database
 from bot.cadence.config import CadenceConfig
 from bot.db import Database
-from bot.decisions.models import Decision, DecisionEvent
+from bot.decisions.models import Decision, DecisionEvent, DecisionReview
 from bot.digest import metrics, reports, schedule
 from bot.digest.chart import TrendPoint, trend_chart
 from bot.meetings.models import Meeting, Outcome
@@ -57,7 +57,7 @@ def _rows(
     channels: int,
     rng: random.Random,
     first_id: int,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+) -> tuple[list[dict[str, Any]], ...]:
     key = {"enterprise_id": ws.enterprise_id, "team_id": ws.team_id}
     channel_ids = [f"C{n:06d}" for n in range(channels)]
     meeting_rows, outcome_rows = [], []
@@ -109,7 +109,8 @@ def _rows(
                     "decision_id": None,
                 }
             )
-    decision_rows, event_rows = [], []
+    decision_rows, event_rows, review_rows = [], [], []
+    answers = ("kept",) * 12 + ("amended",) * 3 + ("reversed",) * 3 + ("too_early",) * 2
     for n in range(decisions):
         decision_id = first_id + n
         created = _moment(rng)
@@ -124,6 +125,28 @@ def _rows(
         status = "decided" if decided else "dropped" if dropped else "open"
         owner = f"U{rng.randrange(200):05d}"
         due = (created + timedelta(days=rng.randint(1, 30))).date() if rng.random() < 0.5 else None
+        # A fifth of decided decisions have a review day 30 to 90 days on; four in five of
+        # those that came have been answered, within three days.
+        review_on = None
+        if decided and rng.random() < 0.2:
+            review_on = (decided + timedelta(days=rng.randint(30, 90))).date()
+            answered = datetime(review_on.year, review_on.month, review_on.day, 10, tzinfo=UTC)
+            answered += timedelta(days=rng.uniform(0, 3))
+            if answered < NOW and rng.random() < 0.8:
+                answer = rng.choice(answers)
+                review_rows.append(
+                    {
+                        **key,
+                        "decision_id": decision_id,
+                        "answer": answer,
+                        "actor_id": owner,
+                        "due_on": review_on,
+                        "answered_at": answered,
+                    }
+                )
+                if answer == "reversed":
+                    status = "reversed"
+                review_on = None if answer != "too_early" else review_on + timedelta(days=14)
         decision_rows.append(
             {
                 **key,
@@ -144,6 +167,7 @@ def _rows(
                 "no_action_reason": None,
                 "no_action_by": None,
                 "no_action_at": None,
+                "review_on": review_on,
             }
         )
         follow = rng.random()
@@ -203,7 +227,7 @@ def _rows(
                     "at": min(decided + timedelta(days=rng.expovariate(1 / 30)), NOW),
                 }
             )
-    return meeting_rows, outcome_rows, decision_rows, event_rows
+    return meeting_rows, outcome_rows, decision_rows, event_rows, review_rows
 
 
 def _batches(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
@@ -227,7 +251,9 @@ async def load(db: Database, *, decisions: int, meetings: int, channels: int) ->
             rng=rng,
             first_id=first_id,
         )
-        for table, rows in zip((Meeting, Outcome, Decision, DecisionEvent), tables, strict=True):
+        for table, rows in zip(
+            (Meeting, Outcome, Decision, DecisionEvent, DecisionReview), tables, strict=True
+        ):
             async with db.engine.begin() as conn:
                 for batch in _batches(rows):
                     await conn.execute(insert(table.__table__), batch)

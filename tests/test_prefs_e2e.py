@@ -142,7 +142,8 @@ async def test_the_modal_round_trip_stores_audits_and_shows_it(env: Env) -> None
     assert again["blocks"][0]["element"]["initial_option"]["value"] == "11"
     assert again["blocks"][1]["element"]["initial_option"]["value"] == "daily"
     assert again["blocks"][2]["element"]["initial_date"] == "2026-11-26"
-    await submit(env, hour="11", notices="daily", pause="2026-11-26")
+    unchanged = await submit(env, hour="11", notices="daily", pause="2026-11-26")
+    assert "Nothing changed." in str(unchanged["view"]["blocks"])
     assert len(await audit(env)) == 1
 
 
@@ -162,6 +163,13 @@ async def test_bad_values_are_told_beside_the_field_and_nothing_is_stored(env: E
     assert "prefs_reminder_hour" in nonsense["errors"]
     missing = await submit(env, notices="sometimes")
     assert set(missing["errors"]) == {"prefs_owner_notices"}
+    view = await open_prefs(env)
+    stale = await env.interact(
+        env.driver.submit({**view, "private_metadata": "{}"}, form(), user_id="U1")
+    )
+    assert stale.json()["errors"] == {
+        "prefs_reminder_hour": "This form is out of date; please start again."
+    }
     for errors in (past, today, far, night, nonsense, missing):
         (message,) = errors["errors"].values()
         assert message.endswith(".") and message.count(". ") == 0  # one sentence
@@ -197,7 +205,7 @@ async def test_only_my_daily_dm_drops_owner_and_change_notices(env: Env) -> None
     await submit(env, user=LONDON, notices="now")
     await env.command("/decision", f"new Hire a designer <@{LONDON}>", user_id="U1")
     await env.tick()
-    (dm,) = env.dms(LONDON)
+    (dm,) = [dm for dm in env.dms(LONDON) if "You now own" in dm["text"]]
     assert "D-2 Hire a designer" in dm["text"]
 
 

@@ -532,6 +532,10 @@ _DIGEST_FIGURES: list[tuple[str, Any]] = [
     ("Median time to decide (hours)", lambda f: _hours(f.median_time_to_decision)),
     ("Overdue actions", lambda f: f.overdue_actions),
     ("Stalled decisions", lambda f: f.stalled),
+    ("Reviews due", lambda f: f.reviews_due),
+    ("Reviews held", lambda f: f.reviews_held),
+    ("Reviews reversed", lambda f: f.reviews_reversed),
+    ("Reversal rate (%)", lambda f: f.reversal_percent),
 ]
 
 

@@ -16,9 +16,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from itertools import pairwise
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
@@ -36,10 +37,17 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from bot.cadence.calendar import local_moment
 from bot.cadence.config import CadenceConfig
 from bot.cadence.stall import activity_cutoff, working_calendar
 from bot.decisions.followthrough import has_follow_through
-from bot.decisions.models import Decision, DecisionEvent, DecisionStatus
+from bot.decisions.models import (
+    Decision,
+    DecisionEvent,
+    DecisionReview,
+    DecisionStatus,
+    ReviewAnswer,
+)
 from bot.digest import stalled
 from bot.digest.stalled import StalledAt
 from bot.meetings.models import Meeting, Outcome, OutcomeKind
@@ -79,6 +87,27 @@ class Figures:
     #: At the period's end; None where a series did not ask (see `series_figures`).
     stalled: int | None = 0
     overdue_actions: int = 0
+    #: Reviews (issue 17): review days that fell in the period, and the answers given in it.
+    reviews_due: int = 0
+    reviews_kept: int = 0
+    reviews_amended: int = 0
+    reviews_reversed: int = 0
+    reviews_too_early: int = 0
+
+    @property
+    def reviews_held(self) -> int:
+        """Answered "kept" or "amended": the decision stood, as it was or refined."""
+        return self.reviews_kept + self.reviews_amended
+
+    @property
+    def reversal_percent(self) -> int | None:
+        """Reversed ÷ (held + reversed) as a whole percentage; None with no such answer."""
+        judged = self.reviews_held + self.reviews_reversed
+        return percent_half_up(self.reviews_reversed, judged) if judged else None
+
+    @property
+    def has_reviews(self) -> bool:
+        return bool(self.reviews_due or self.reviews_held or self.reviews_reversed)
 
     @property
     def meetings_outcome_free(self) -> int:
@@ -114,6 +143,7 @@ class Figures:
             or self.decisions_opened
             or self.decisions_decided
             or self.decisions_dropped
+            or self.has_reviews
         )
 
     @property
@@ -264,6 +294,12 @@ async def channels_in_play(
             decisions.where(
                 Decision.status == DecisionStatus.DROPPED, Decision.dropped_at >= since
             ),
+            decisions.where(
+                Decision.status == DecisionStatus.DECIDED, Decision.review_on.is_not(None)
+            ),
+            decisions.join(DecisionReview, DecisionReview.decision_id == Decision.id).where(
+                DecisionReview.in_workspace(ws), DecisionReview.answered_at >= since
+            ),
             meetings.where(or_(Meeting.ended_at.is_(None), Meeting.ended_at >= since)),
             meetings.join(Outcome, Outcome.meeting_id == Meeting.id).where(
                 Outcome.in_workspace(ws),
@@ -365,6 +401,8 @@ async def _tally(
     for group, median in (await _medians(session, ws=ws, query=query)).items():
         tallies[group].median = median
 
+    await _review_counts(session, ws=ws, cadence=cadence, query=query, tallies=tallies)
+
     # Overdue actions and stalled decisions are states at each period's end.
     ends = bounds[1:]
     stalled_ends = ends[first_stalled:]
@@ -398,7 +436,8 @@ async def _tally(
 class _Grouping:
     """How one set of figures groups its rows: by period, and by channel when asked."""
 
-    bounds: Sequence[datetime]
+    #: Instants, or local days for what is counted by day (a review day).
+    bounds: Sequence[Any]
     channels: Channels
     by_channel: bool
 
@@ -444,6 +483,66 @@ class _Grouping:
         if self.channels is None:
             return query
         return query.where(channel.in_(list(self.channels)))
+
+
+def first_day_from(moment: datetime, zone: ZoneInfo) -> date:
+    """The first local day (in ``zone``) that starts at or after ``moment``: a review day is
+    in a period when its start, 00:00 there, is."""
+    day = moment.astimezone(zone).date()
+    return day if local_moment(day, time(0), zone) >= moment else day + timedelta(days=1)
+
+
+async def _review_counts(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    cadence: CadenceConfig,
+    query: _Grouping,
+    tallies: _Tallies,
+) -> None:
+    """Reviews due (by review day) and answered (by answer time) in each period (docs/METRICS.md).
+
+    Due: each answer's review day, and each decided decision's review day still waiting.
+    Answers: counted by what was said, when it was said.
+    """
+    days = _Grouping(
+        bounds=[first_day_from(b, cadence.zone) for b in query.bounds],
+        channels=query.channels,
+        by_channel=query.by_channel,
+    )
+    answered_days = days.flow(
+        DecisionReview.due_on,
+        Decision.channel_id,
+        [func.count().label("n")],
+        DecisionReview.in_workspace(ws),
+        Decision.in_workspace(ws),
+        Decision.id == DecisionReview.decision_id,
+    )
+    waiting_days = days.flow(
+        Decision.review_on,
+        Decision.channel_id,
+        [func.count().label("n")],
+        Decision.in_workspace(ws),
+        Decision.status == DecisionStatus.DECIDED,
+    )
+    for due in (answered_days, waiting_days):
+        for row in await session.execute(due):
+            tallies[days.key(row)].counts["reviews_due"] += row.n
+    answers = query.flow(
+        DecisionReview.answered_at,
+        Decision.channel_id,
+        [
+            func.count(case((DecisionReview.answer == answer.value, 1))).label(answer.value)
+            for answer in ReviewAnswer
+        ],
+        DecisionReview.in_workspace(ws),
+        Decision.in_workspace(ws),
+        Decision.id == DecisionReview.decision_id,
+    )
+    for row in await session.execute(answers):
+        counts = tallies[query.key(row)].counts
+        for answer in ReviewAnswer:
+            counts[f"reviews_{answer.value}"] += getattr(row, answer.value)
 
 
 def _overdue_at(end: datetime, end_day: date) -> ColumnElement[bool]:
@@ -525,6 +624,11 @@ def _figures(start: datetime, end: datetime, tally: _Tally | None, *, stalled: b
         median_time_to_decision=tally.median,
         stalled=counts["stalled"] if stalled else None,
         overdue_actions=counts["overdue"],
+        reviews_due=counts["reviews_due"],
+        reviews_kept=counts["reviews_kept"],
+        reviews_amended=counts["reviews_amended"],
+        reviews_reversed=counts["reviews_reversed"],
+        reviews_too_early=counts["reviews_too_early"],
     )
 
 

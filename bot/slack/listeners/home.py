@@ -11,7 +11,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cadence.stall import activity_cutoff, working_calendar
-from bot.decisions import followthrough
+from bot.decisions import followthrough, reviews
 from bot.decisions import service as decisions
 from bot.errors import InvalidInput
 from bot.meetings import service as meetings
@@ -20,7 +20,9 @@ from bot.slack import searching
 from bot.slack.blocks import decisions as decision_blocks
 from bot.slack.blocks import meetings as meeting_blocks
 from bot.slack.blocks import prefs as prefs_blocks
+from bot.slack.blocks import reviews as review_blocks
 from bot.slack.blocks.home import SECTIONS, HomeData, home_view, section_budget
+from bot.slack.blocks.kit import divider
 from bot.slack.blocks.search import STATUS_CHOICES, search_form, search_results_view
 from bot.slack.deps import Deps, deps_of, workspace_of
 from bot.slack.errors import FormError
@@ -97,6 +99,9 @@ async def publish_home(
         )
         # Decisions of the reader's own: visible to them whatever their conversation.
         follow = await followthrough.waiting_on_follow_through(session, ws=ws, owner_id=user_id)
+        due_reviews = await reviews.reviews_due(
+            session, ws=ws, owner_id=user_id, today=deps.now().astimezone(zone).date()
+        )
         owed = await meetings.meetings_owing_outcomes(
             session,
             ws=ws,
@@ -106,21 +111,26 @@ async def publish_home(
             offset=at["meetings"],
         )
         mine = await prefs.get(session, ws=ws, user_id=user_id)
-    hours = (await deps.cadence_for(ws)).working_hours
+    hours = cadence.working_hours
     paused_now = prefs.paused_at(mine, deps.now(), zone, hours) is not None
     today = deps.now().astimezone(zone).date()
-    budget = section_budget(extra_sections=2, reserved=3)
+    # Sections of a fixed size (two blocks) after a divider each: follow-through always,
+    # reviews due only when there are some (so the paged sections keep their ten otherwise).
+    fixed = decision_blocks.home_follow_through_section(
+        follow,
+        orphaned_up_to=activity_cutoff(
+            deps.now(), working_calendar(cadence), cadence.decisions.followthrough_after_days
+        ),
+        after_days=cadence.decisions.followthrough_after_days,
+    )
+    if due_reviews:
+        fixed += [divider(), *review_blocks.home_reviews_section(due_reviews)]
+    budget = section_budget(extra_sections=2, reserved=len(fixed) + 1)
     data = HomeData(
         today=today,
         owned=owned,
         waiting=waiting,
-        follow_through=decision_blocks.home_follow_through_section(
-            follow,
-            orphaned_up_to=activity_cutoff(
-                deps.now(), working_calendar(cadence), cadence.decisions.followthrough_after_days
-            ),
-            after_days=cadence.decisions.followthrough_after_days,
-        ),
+        follow_through=fixed,
         extra_sections=[
             meeting_blocks.home_actions_section(actions, today=today, budget=budget),
             meeting_blocks.home_meetings_section(owed, budget=budget),
@@ -166,6 +176,11 @@ async def prefs_submitted(
     """
     deps, ws = deps_of(context), workspace_of(context)
     user_id = body["user"]["id"]
+    try:
+        view_metadata(view, team_id=ws.team_id)
+    except InvalidInput as exc:
+        await ack(response_action="errors", errors={BlockId.PREFS_HOUR: exc.message})
+        return
     form = prefs_blocks.read_prefs(view)
     if form.errors:
         await ack(response_action="errors", errors=form.errors)
@@ -186,11 +201,15 @@ async def prefs_submitted(
         await ack(response_action="errors", errors=errors)
         return
     async with deps.db.transaction() as session:
-        await prefs.save(session, ws=ws, user_id=user_id, actor_id=user_id, prefs=chosen, now=now)
+        before = await prefs.save(
+            session, ws=ws, user_id=user_id, actor_id=user_id, prefs=chosen, now=now
+        )
     paused_now = prefs.paused_at(chosen, now, zone, hours) is not None
     await ack(
         response_action="update",
-        view=prefs_blocks.saved_view(chosen, hours, paused_now=paused_now),
+        view=prefs_blocks.saved_view(
+            chosen, hours, paused_now=paused_now, changed=before is not None
+        ),
     )
     await publish_home(client, deps, ws, user_id)
 
