@@ -22,6 +22,7 @@ import random
 import statistics
 import tempfile
 import time
+from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -251,8 +252,14 @@ async def load(db: Database, *, decisions: int, meetings: int, channels: int) ->
             rng=rng,
             first_id=first_id,
         )
-        for table, rows in zip(
-            (Meeting, Outcome, Decision, DecisionEvent, DecisionReview), tables, strict=True
+        meeting_rows, outcome_rows, decision_rows, event_rows, review_rows = tables
+        # Parents first: outcomes name their decision (decision_id), reviews theirs.
+        for table, rows in (
+            (Meeting, meeting_rows),
+            (Decision, decision_rows),
+            (Outcome, outcome_rows),
+            (DecisionEvent, event_rows),
+            (DecisionReview, review_rows),
         ):
             async with db.engine.begin() as conn:
                 for batch in _batches(rows):
@@ -315,6 +322,25 @@ async def digest_figures(db: Database, cadence: CadenceConfig) -> int:
     return len(visible)
 
 
+async def review_figures(db: Database, cadence: CadenceConfig) -> None:
+    """The review figures' own part of the above (issue 17): the eight weeks and the
+    reported week per channel, timed apart to show what they add."""
+    week = schedule.reported_week(NOW, cadence)
+    weeks = schedule.weeks_ending(week, schedule.TREND_WEEKS, cadence)
+    async with db.transaction() as session:
+        for bounds, by_channel in (
+            (schedule.bounds_of(weeks), False),
+            ([week.start, week.end], True),
+        ):
+            await metrics._review_counts(
+                session,
+                ws=MAIN,
+                cadence=cadence,
+                query=metrics._Grouping(bounds=bounds, channels=None, by_channel=by_channel),
+                tallies=defaultdict(metrics._Tally),
+            )
+
+
 async def run(engine: str, args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     url = await fresh_database(engine, "followthrough_bench_digest", folder)
     db = Database(url)
@@ -331,6 +357,11 @@ async def run(engine: str, args: argparse.Namespace, folder: Path) -> dict[str, 
             started = time.perf_counter()
             await digest_figures(db, cadence)
             timings.append(time.perf_counter() - started)
+        reviews = []
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            await review_figures(db, cadence)
+            reviews.append(time.perf_counter() - started)
     finally:
         await db.dispose()
     return {
@@ -340,6 +371,7 @@ async def run(engine: str, args: argparse.Namespace, folder: Path) -> dict[str, 
         "channels": channels,
         "median": statistics.median(timings),
         "max": max(timings),
+        "reviews": statistics.median(reviews),
     }
 
 
@@ -374,6 +406,8 @@ async def main() -> None:
             f"| {r['engine']} | {rows} | {r['load']:.1f} s | {r['channels']} | "
             f"{r['median'] * 1000:.0f} ms | {r['max'] * 1000:.0f} ms |"
         )
+    for r in results:
+        print(f"{r['engine']}: review figures alone {r['reviews'] * 1000:.0f} ms (median)")
     print(f"chart render: {chart_seconds(args.repeat) * 1000:.0f} ms (median)")
 
 
