@@ -301,15 +301,22 @@ async def digest_figures(db: Database, cadence: CadenceConfig) -> int:
         await reports.reported(
             session, ws=MAIN, recipient="U00001", start=weeks[-2].start, end=weeks[-2].end
         )
-        # Follow-through (issue 17) and topics decided again (issue 18), as the digest asks.
-        for period in weeks[-2:]:
-            await metrics.follow_through_figures(
-                session,
-                ws=MAIN,
-                cadence=cadence,
-                bounds=[period.start, period.end],
-                channels=visible,
-            )
+    await follow_through_figures(db, cadence, visible)
+    return len(visible)
+
+
+async def follow_through_figures(db: Database, cadence: CadenceConfig, visible: set[str]) -> None:
+    """The digest's follow-through part (issue 17) and topics decided again (issue 18)."""
+    week = schedule.reported_week(NOW, cadence)
+    weeks = schedule.weeks_ending(week, 2, cadence)
+    async with db.transaction() as session:
+        await metrics.follow_through_figures(
+            session,
+            ws=MAIN,
+            cadence=cadence,
+            bounds=schedule.bounds_of(weeks),
+            channels=visible,
+        )
         await metrics.follow_through_figures(
             session,
             ws=MAIN,
@@ -319,7 +326,6 @@ async def digest_figures(db: Database, cadence: CadenceConfig) -> int:
             by_channel=True,
         )
         await metrics.orphans_at(session, ws=MAIN, cadence=cadence, at=NOW, channels=visible)
-    return len(visible)
 
 
 async def review_figures(db: Database, cadence: CadenceConfig) -> None:
@@ -352,11 +358,16 @@ async def run(engine: str, args: argparse.Namespace, folder: Path) -> dict[str, 
         load_seconds = time.perf_counter() - started
         cadence = CadenceConfig(timezone="Europe/Berlin")
         channels = await digest_figures(db, cadence)  # warm caches and prepared statements
-        timings = []
+        timings, follow_timings = [], []
+        async with db.transaction() as session:
+            visible = await metrics.channels_in_play(session, ws=MAIN, since=None)
         for _ in range(args.repeat):
             started = time.perf_counter()
             await digest_figures(db, cadence)
             timings.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            await follow_through_figures(db, cadence, visible)
+            follow_timings.append(time.perf_counter() - started)
         reviews = []
         for _ in range(args.repeat):
             started = time.perf_counter()
@@ -371,6 +382,8 @@ async def run(engine: str, args: argparse.Namespace, folder: Path) -> dict[str, 
         "channels": channels,
         "median": statistics.median(timings),
         "max": max(timings),
+        "follow_median": statistics.median(follow_timings),
+        "follow_max": max(follow_timings),
         "reviews": statistics.median(reviews),
     }
 
@@ -398,13 +411,17 @@ async def main() -> None:
         for engine in args.engine or ["sqlite", "postgres"]:
             results.append(await run(engine, args, Path(folder)))
     print(f"{platform.processor() or platform.machine()}, Python {platform.python_version()}")
-    print("| engine | rows (main + noise workspace) | load | channels | figures median | max |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| engine | rows (main + noise workspace) | load | channels | figures median | max "
+        "| of which follow-through, median | max |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for r in results:
         rows = ", ".join(f"{n} {table}" for table, n in r["counts"].items())
         print(
             f"| {r['engine']} | {rows} | {r['load']:.1f} s | {r['channels']} | "
-            f"{r['median'] * 1000:.0f} ms | {r['max'] * 1000:.0f} ms |"
+            f"{r['median'] * 1000:.0f} ms | {r['max'] * 1000:.0f} ms | "
+            f"{r['follow_median'] * 1000:.0f} ms | {r['follow_max'] * 1000:.0f} ms |"
         )
     for r in results:
         print(f"{r['engine']}: review figures alone {r['reviews'] * 1000:.0f} ms (median)")
