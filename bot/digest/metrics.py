@@ -40,7 +40,6 @@ from sqlalchemy.orm import aliased
 from bot.cadence.calendar import local_moment
 from bot.cadence.config import CadenceConfig
 from bot.cadence.stall import activity_cutoff, working_calendar
-from bot.decisions.followthrough import has_follow_through
 from bot.decisions.models import (
     Decision,
     DecisionEvent,
@@ -752,28 +751,38 @@ async def _decision_to_done(
         Outcome.decision_id.is_not(None),
         _in_period(Outcome.done_at, bounds),
     )
+    # From the few decisions with an action done in the span: all their actions, grouped (along
+    # ix_outcomes_decision), then each joined to its decision by key. Starting from the
+    # decisions instead read every decided one of the workspace.
     last_done = func.max(Outcome.done_at)
+    done = (
+        select(Outcome.decision_id.label("decision_id"), last_done.label("last_done"))
+        .where(
+            Outcome.in_workspace(ws),
+            Outcome.kind == OutcomeKind.ACTION,
+            Outcome.decision_id.in_(done_in_span),
+        )
+        .group_by(Outcome.decision_id)
+        .having(
+            func.count() == func.count(Outcome.done_at),
+            last_done >= bounds[0],
+            last_done < bounds[-1],
+        )
+        .subquery()
+    )
     finished = (
         select(
             Decision.id.label("id"),
             Decision.channel_id.label("channel_id"),
             Decision.decided_at.label("decided_at"),
-            last_done.label("last_done"),
+            done.c.last_done.label("last_done"),
         )
-        .join(Outcome, Outcome.decision_id == Decision.id)
+        .join(done, done.c.decision_id == Decision.id)
         .where(
             Decision.in_workspace(ws),
             Decision.status.in_(DECIDED_STATES),
             Decision.decided_at.is_not(None),
-            Decision.id.in_(done_in_span),
-            Outcome.kind == OutcomeKind.ACTION,
-        )
-        .group_by(Decision.id, Decision.channel_id, Decision.decided_at)
-        .having(
-            func.count() == func.count(Outcome.done_at),
-            last_done >= bounds[0],
-            last_done < bounds[-1],
-            last_done >= Decision.decided_at,
+            done.c.last_done >= Decision.decided_at,
         )
         .subquery()
     )
@@ -878,11 +887,19 @@ async def orphans_at(
     """
     calendar = working_calendar(cadence)
     cutoff = activity_cutoff(at, calendar, cadence.decisions.followthrough_after_days)
+    # The decisions with an action, listed once (NOT IN over a set), rather than an EXISTS per
+    # decided decision: the count reads every decided decision of the workspace's history.
+    with_action = select(Outcome.decision_id).where(
+        Outcome.in_workspace(ws),
+        Outcome.kind == OutcomeKind.ACTION,
+        Outcome.decision_id.is_not(None),
+    )
     where = [
         Decision.in_workspace(ws),
         Decision.status == DecisionStatus.DECIDED,
         Decision.decided_at <= cutoff,
-        ~has_follow_through(),
+        Decision.no_action_at.is_(None),
+        Decision.id.not_in(with_action),
     ]
     if channels is not None:
         where.append(Decision.channel_id.in_(list(channels)))
