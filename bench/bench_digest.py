@@ -22,6 +22,7 @@ import random
 import statistics
 import tempfile
 import time
+from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -252,7 +253,7 @@ async def load(db: Database, *, decisions: int, meetings: int, channels: int) ->
             first_id=first_id,
         )
         meeting_rows, outcome_rows, decision_rows, event_rows, review_rows = tables
-        # Decisions before outcomes: a follow-through action names its decision.
+        # Parents first: outcomes name their decision (decision_id), reviews theirs.
         for table, rows in (
             (Meeting, meeting_rows),
             (Decision, decision_rows),
@@ -327,6 +328,25 @@ async def follow_through_figures(db: Database, cadence: CadenceConfig, visible: 
         await metrics.orphans_at(session, ws=MAIN, cadence=cadence, at=NOW, channels=visible)
 
 
+async def review_figures(db: Database, cadence: CadenceConfig) -> None:
+    """The review figures' own part of the above (issue 17): the eight weeks and the
+    reported week per channel, timed apart to show what they add."""
+    week = schedule.reported_week(NOW, cadence)
+    weeks = schedule.weeks_ending(week, schedule.TREND_WEEKS, cadence)
+    async with db.transaction() as session:
+        for bounds, by_channel in (
+            (schedule.bounds_of(weeks), False),
+            ([week.start, week.end], True),
+        ):
+            await metrics._review_counts(
+                session,
+                ws=MAIN,
+                cadence=cadence,
+                query=metrics._Grouping(bounds=bounds, channels=None, by_channel=by_channel),
+                tallies=defaultdict(metrics._Tally),
+            )
+
+
 async def run(engine: str, args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     url = await fresh_database(engine, "followthrough_bench_digest", folder)
     db = Database(url)
@@ -348,6 +368,11 @@ async def run(engine: str, args: argparse.Namespace, folder: Path) -> dict[str, 
             started = time.perf_counter()
             await follow_through_figures(db, cadence, visible)
             follow_timings.append(time.perf_counter() - started)
+        reviews = []
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            await review_figures(db, cadence)
+            reviews.append(time.perf_counter() - started)
     finally:
         await db.dispose()
     return {
@@ -359,6 +384,7 @@ async def run(engine: str, args: argparse.Namespace, folder: Path) -> dict[str, 
         "max": max(timings),
         "follow_median": statistics.median(follow_timings),
         "follow_max": max(follow_timings),
+        "reviews": statistics.median(reviews),
     }
 
 
@@ -397,6 +423,8 @@ async def main() -> None:
             f"{r['median'] * 1000:.0f} ms | {r['max'] * 1000:.0f} ms | "
             f"{r['follow_median'] * 1000:.0f} ms | {r['follow_max'] * 1000:.0f} ms |"
         )
+    for r in results:
+        print(f"{r['engine']}: review figures alone {r['reviews'] * 1000:.0f} ms (median)")
     print(f"chart render: {chart_seconds(args.repeat) * 1000:.0f} ms (median)")
 
 
