@@ -91,7 +91,7 @@ async def fresh_database(engine: str, name: str, folder: Path) -> str:
 
 async def wait_healthy(port: int, process: subprocess.Popen[bytes]) -> None:
     async with httpx.AsyncClient() as client:
-        for _ in range(200):
+        for _ in range(1200):  # up to a minute: a busy machine starts the server slowly
             if process.poll() is not None:
                 raise RuntimeError(f"server exited with {process.returncode}")
             try:

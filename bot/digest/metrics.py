@@ -41,7 +41,6 @@ from sqlalchemy.orm import aliased
 from bot.cadence.calendar import local_moment
 from bot.cadence.config import CadenceConfig
 from bot.cadence.stall import activity_cutoff, working_calendar
-from bot.decisions.followthrough import has_follow_through
 from bot.decisions.models import (
     Decision,
     DecisionEvent,
@@ -902,11 +901,19 @@ async def orphans_at(
     """
     calendar = working_calendar(cadence)
     cutoff = activity_cutoff(at, calendar, cadence.decisions.followthrough_after_days)
+    # The decisions with an action, listed once (NOT IN over a set), rather than an EXISTS per
+    # decided decision: the count reads every decided decision of the workspace's history.
+    with_action = select(Outcome.decision_id).where(
+        Outcome.in_workspace(ws),
+        Outcome.kind == OutcomeKind.ACTION,
+        Outcome.decision_id.is_not(None),
+    )
     where = [
         Decision.in_workspace(ws),
         Decision.status == DecisionStatus.DECIDED,
         Decision.decided_at <= cutoff,
-        ~has_follow_through(),
+        Decision.no_action_at.is_(None),
+        Decision.id.not_in(with_action),
     ]
     audience = audience_of(channels)
     if audience is not None:
