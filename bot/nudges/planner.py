@@ -5,19 +5,22 @@ meetings that ended without outcomes (and without "no outcome needed") longer ag
 grace period, and action items past their due date that are not done. Snoozed items wait.
 Decided, dropped and done items never match the queries, so they are never nudged.
 
-Each reminder is a ledger row whose key makes planning idempotent (see `bot.nudges.rules`);
-the row's ``due_at`` is the next moment inside the recipient's working hours in their own time
-zone. Zones come from an injected callable (the worker asks Slack through a cached directory),
-and only for rows not planned before, so a steady tick costs a few indexed queries. Database
-work happens in short transactions that never span those calls.
+Each reminder is a ledger row whose key makes planning idempotent (see `bot.nudges.rules`).
+Reminders are *bundled*: they wait for their owner's daily DM, which goes out once a working day
+at the person's reminder hour (`bot.nudges.daily`); the planner makes sure that DM is planned.
+Escalations are rows of their own, due at the next moment inside the recipient's working
+hours. Zones (and reminder hours, the seam for per-person preferences) come from injected
+callables (the worker asks Slack through a cached directory), and only for rows not planned
+before, so a steady tick costs a few indexed queries. Database work happens in short
+transactions that never span those calls.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -33,6 +36,8 @@ from bot.decisions.models import Decision
 from bot.delivery import ledger
 from bot.meetings import service as meetings
 from bot.meetings.models import Meeting, Outcome
+from bot.nudges import daily
+from bot.nudges.daily import HourOf
 from bot.nudges.rules import (
     NudgeKind,
     Stalled,
@@ -63,6 +68,8 @@ class PlanReport:
     workspaces: int = 0
     due: int = 0
     planned: int = 0
+    # Daily DMs planned (one per person and working day that has reminders).
+    daily: int = 0
     # Workspaces whose planning failed this tick (each logged once, with its workspace).
     failed: int = 0
 
@@ -70,6 +77,7 @@ class PlanReport:
         self.workspaces += other.workspaces
         self.due += other.due
         self.planned += other.planned
+        self.daily += other.daily
         self.failed += other.failed
 
 
@@ -225,8 +233,13 @@ async def plan_workspace(
     base: CadenceConfig,
     now: datetime,
     zone_of: ZoneOf,
+    hour_of: HourOf = daily.no_preference,
 ) -> PlanReport:
-    """Plan the reminders and escalations due in one workspace at ``now``."""
+    """Plan the reminders, escalations and daily DMs due in one workspace at ``now``.
+
+    Reminders are bundled into their owner's daily DM (`bot.nudges.daily`); escalations are
+    messages of their own, due at once (inside the recipient's working hours).
+    """
     async with db.transaction() as session:
         cadence = await workspaces.cadence_for(session, ws=ws, base=base)
         items = await find_stalled(session, ws=ws, cadence=cadence, now=now)
@@ -236,46 +249,91 @@ async def plan_workspace(
         )
     new = [w for w in wanted if w.key not in known]
     report = PlanReport(workspaces=1, due=len(wanted))
-    if not new:
-        return report
-    rows = await _schedule(new, ws=ws, cadence=cadence, now=now, zone_of=zone_of)
+    people = _People(ws=ws, cadence=cadence, zone_of=zone_of, hour_of=hour_of)
+    if new:
+        reminders, escalations = await _schedule(new, now=now, people=people)
+        async with db.transaction() as session:
+            report.planned = await daily.plan_bundled(session, rows=reminders, now=now)
+            report.planned += await ledger.plan(session, rows=escalations, now=now)
     async with db.transaction() as session:
-        report.planned = await ledger.plan(session, rows=rows, now=now)
+        waiting = await daily.waiting_recipients(session, ws=ws)
+    if waiting:
+        await people.learn(waiting)
+        async with db.transaction() as session:
+            report.daily = await daily.ensure_daily(
+                session,
+                ws=ws,
+                cadence=cadence,
+                now=now,
+                zones=people.zones,
+                hours_of=people.hours,
+                waiting=waiting,
+            )
     return report
 
 
-async def _schedule(
-    wanted: Sequence[Wanted],
-    *,
-    ws: WorkspaceKey,
-    cadence: CadenceConfig,
-    now: datetime,
-    zone_of: ZoneOf,
-) -> list[ledger.Planned]:
-    """Give each new row its ``due_at``: now, or the start of the recipient's next working hours.
+@dataclass
+class _People:
+    """Time zones and reminder hours of the recipients one workspace's planning needs, each
+    asked once (a conversation has no zone of its own and keeps the workspace's)."""
 
-    A conversation (an escalation channel) has no time zone of its own and keeps the workspace's.
+    ws: WorkspaceKey
+    cadence: CadenceConfig
+    zone_of: ZoneOf
+    hour_of: HourOf
+    zones: dict[str, ZoneInfo] = field(default_factory=dict)
+    hours: dict[str, time] = field(default_factory=dict)
+
+    async def learn(self, recipients: Iterable[str]) -> None:
+        for recipient in recipients:
+            if recipient in self.zones:
+                continue
+            person = is_user_id(recipient)
+            zone = await self.zone_of(self.ws, recipient) if person else None
+            self.zones[recipient] = zone or self.cadence.zone
+            chosen = await self.hour_of(self.ws, recipient) if person else None
+            self.hours[recipient] = daily.reminder_hour(chosen, self.cadence)
+
+
+async def _schedule(
+    wanted: Sequence[Wanted], *, now: datetime, people: _People
+) -> tuple[list[ledger.Planned], list[ledger.Planned]]:
+    """Give each new row its ``due_at``; (reminders for the daily DMs, escalations).
+
+    A reminder may go out in the first daily DM at or after the moment it fell due: the
+    recipient's reminder hour on a working day, in their own time zone. An escalation goes at
+    once, or at the start of the recipient's next working hours.
     """
-    zones: dict[str, ZoneInfo] = {}
-    for recipient in {w.recipient for w in wanted}:
-        zone = await zone_of(ws, recipient) if is_user_id(recipient) else None
-        zones[recipient] = zone or cadence.zone
-    return [
-        ledger.Planned(
-            ws=ws,
+    await people.learn({w.recipient for w in wanted})
+    hours = people.cadence.working_hours
+    reminders: list[ledger.Planned] = []
+    escalations: list[ledger.Planned] = []
+    for w in wanted:
+        zone = people.zones[w.recipient]
+        if w.is_reminder:
+            due_at = daily.first_slot(w.since or now, now, zone, hours, people.hours[w.recipient])
+        else:
+            due_at = next_working_moment(now, zone, hours)
+        row = ledger.Planned(
+            ws=people.ws,
             kind=w.kind.value,
             subject=w.subject,
             recipient=w.recipient,
             period=w.period,
-            due_at=next_working_moment(now, zones[w.recipient], cadence.working_hours),
+            due_at=due_at,
             payload=w.payload,
         )
-        for w in wanted
-    ]
+        (reminders if w.is_reminder else escalations).append(row)
+    return reminders, escalations
 
 
 async def plan_nudges(
-    db: Database, *, base: CadenceConfig, now: datetime, zone_of: ZoneOf
+    db: Database,
+    *,
+    base: CadenceConfig,
+    now: datetime,
+    zone_of: ZoneOf,
+    hour_of: HourOf = daily.no_preference,
 ) -> PlanReport:
     """Plan what is due at ``now`` in every installed workspace.
 
@@ -289,7 +347,11 @@ async def plan_nudges(
     report = PlanReport()
     for ws in live:
         try:
-            report.add(await plan_workspace(db, ws=ws, base=base, now=now, zone_of=zone_of))
+            report.add(
+                await plan_workspace(
+                    db, ws=ws, base=base, now=now, zone_of=zone_of, hour_of=hour_of
+                )
+            )
         except Exception:
             log.exception("planning nudges for %s failed; the other workspaces go on", ws)
             report.failed += 1

@@ -48,6 +48,7 @@ REMINDER_KIND = {
     Subject.MEETING: NudgeKind.MEETING,
     Subject.ACTION: NudgeKind.ACTION,
 }
+REMINDER_KINDS = frozenset(REMINDER_KIND.values())
 ESCALATION_KIND = {
     Subject.DECISION: NudgeKind.DECISION_ESCALATION,
     Subject.MEETING: NudgeKind.MEETING_ESCALATION,
@@ -103,6 +104,13 @@ class Wanted:
     recipient: str
     period: str
     payload: dict[str, Any] = field(default_factory=dict)
+    #: When it fell due (a reminder: the moment of its number in the episode); None for "now".
+    since: datetime | None = None
+
+    @property
+    def is_reminder(self) -> bool:
+        """A reminder to the item's owner (it waits for their daily DM); else an escalation."""
+        return self.kind in REMINDER_KINDS
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -216,6 +224,12 @@ def wanted_now(item: Stalled, *, now: datetime, cadence: CadenceConfig) -> list[
             subject=item.ref,
             recipient=item.owner_id,
             period=reminder_period(item.anchor, number),
-            payload={"number": item.number, "episode": item.episode, "reminder": number},
+            payload={
+                "number": item.number,
+                "episode": item.episode,
+                "reminder": number,
+                "stalled": item.stalled_from.astimezone(UTC).isoformat(),
+            },
+            since=reminder_moment(item.stalled_from, number, cadence),
         )
     ]

@@ -409,7 +409,11 @@ async def compose_weekly_digest(ctx: ComposeContext, delivery: Delivery) -> Comp
 
 def default_composers() -> Composers:
     """Every kind the worker knows how to send."""
+    # Imported here: the daily DM's module builds on this one.
+    from bot.slack.daily_compose import register_daily
+
     composers = Composers()
     register_nudges(composers)
+    register_daily(composers)
     composers.register(DIGEST_KIND, compose_weekly_digest)
     return composers
