@@ -43,6 +43,7 @@ from bot.digest.planner import plan_digests
 from bot.migrate import SchemaStatus
 from bot.nudges.daily import HourOf, no_preference
 from bot.nudges.planner import PlanReport, ZoneOf, plan_nudges
+from bot.nudges.reviews import plan_reviews
 from bot.settings import Settings
 from bot.slack import cards
 from bot.slack.client import SLACK_PAUSES, RetryPauses
@@ -172,6 +173,7 @@ class Jobs:
         self.clients = clients
         self.steps: dict[str, Step] = {
             "purge": self._purge,
+            "reviews": self._plan_reviews,
             "digest": self._plan_digests,
             "cards": self._post_due_cards,
         }
@@ -238,6 +240,13 @@ class Jobs:
         self._report.planned = planned
         if planned.failed:
             self._report.failed_workspaces["nudges"] += planned.failed
+        return planned
+
+    async def _plan_reviews(self, now: datetime) -> object:
+        """ "Did D-12 hold?" questions whose review day has come (bot/nudges/reviews.py)."""
+        planned = await plan_reviews(self.db, base=self.cadence, now=now, zone_of=self.zone_of)
+        if planned.failed and self._report is not None:
+            self._report.failed_workspaces["reviews"] += planned.failed
         return planned
 
     async def _send(self, _now: datetime) -> object:

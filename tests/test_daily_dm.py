@@ -25,6 +25,7 @@ from bot.devtools.driver import SlackDriver
 from bot.devtools.fake_slack import FakeSlack
 from bot.meetings.models import Meeting, Outcome, OutcomeKind
 from bot.nudges import daily
+from bot.prefs import service as prefs
 from bot.server import wire
 from bot.slack.blocks import nudges as blocks
 from bot.slack.client import NO_PAUSES
@@ -540,3 +541,25 @@ def test_fit_entries_keeps_room_for_the_limit_line() -> None:
     assert blocks.fit_entries([two] * 24) == 24  # 1 + 48 = 49 blocks
     assert blocks.fit_entries([two] * 25) == 24  # 1 + 48 + the "more" line = 50
     assert blocks.fit_entries([[{"type": "section"}]] * 60) == 48
+
+
+async def test_a_chosen_reminder_hour_moves_the_daily_dm(env: Env) -> None:
+    """ownerdm's preference (App Home, bot/prefs) plugs into the planner's reminder hour."""
+    await add_decisions(env.deps.db, 2)
+    async with env.deps.db.transaction() as session:
+        await prefs.save(
+            session,
+            ws=WS,
+            user_id="U1",
+            actor_id="U1",
+            prefs=prefs.Prefs(reminder_hour=11),
+            now=WEEK_AGO,
+        )
+    await env.tick_at(MONDAY.replace(hour=7))
+    (row,) = await rows(env.deps.db, daily.DAILY_KIND)
+    assert row.due_at == MONDAY.replace(hour=10)  # 11:00 in Berlin
+    await env.tick_at(MONDAY.replace(hour=9, minute=59))
+    assert env.dms_to("U1") == []
+    await env.tick_at(MONDAY.replace(hour=10))
+    (dm,) = env.dms_to("U1")
+    assert len(entry_refs(dm)) == 2

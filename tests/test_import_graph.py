@@ -22,6 +22,8 @@ DOMAIN_PACKAGES = (
     "cadence",
     "workspaces",
     "delivery",
+    "prefs",
+    "timeoff",
 )
 FORBIDDEN_IN_DOMAIN = ("bot.slack", "slack_sdk", "slack_bolt")
 LISTENERS = "bot.slack.listeners"

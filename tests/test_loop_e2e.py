@@ -57,7 +57,7 @@ async def test_log_without_equals_or_resolution_is_refused(app_env: AppEnv) -> N
 
 async def test_help_documents_log(app_env: AppEnv) -> None:
     response = await app_env.command("/decision", "help")
-    assert "`/decision log TITLE = RESOLUTION [@owner]`" in response.json()["text"]
+    assert "`/decision log TITLE = RESOLUTION [@owner] [review DATE]`" in response.json()["text"]
 
 
 def _values(view: dict[str, Any], **overrides: dict[str, Any]) -> dict[str, dict[str, Any]]:

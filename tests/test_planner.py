@@ -16,7 +16,7 @@ from bot.meetings.models import Meeting, Outcome, OutcomeKind
 from bot.nudges import rules
 from bot.nudges import service as nudges
 from bot.nudges.daily import DAILY_KIND
-from bot.nudges.planner import PlanReport, plan_nudges
+from bot.nudges.planner import NUDGE_KINDS, PlanReport, plan_nudges
 from bot.workspace import Actor, WorkspaceKey
 from bot.workspaces import service as workspaces
 from bot.workspaces.models import Workspace
@@ -114,12 +114,14 @@ async def tick(db: Database, now: datetime, cadence: CadenceConfig | None = None
 
 
 async def ledger(db: Database) -> list[Delivery]:
-    """The reminders and escalations planned (without the daily DMs the reminders wait for)."""
+    """The planner's rows: reminders and escalations (without the daily DMs the reminders
+    wait for; a reassignment also plans an owner notice, in its own transaction:
+    tests/test_owner_notices.py covers those)."""
     async with db.transaction() as session:
-        rows = await session.scalars(
-            select(Delivery).where(Delivery.kind != DAILY_KIND).order_by(Delivery.id)
+        found = await session.scalars(
+            select(Delivery).where(Delivery.kind.in_(NUDGE_KINDS)).order_by(Delivery.id)
         )
-        return list(rows.all())
+        return list(found.all())
 
 
 async def dailies(db: Database) -> list[Delivery]:

@@ -334,3 +334,89 @@ async def test_a_dm_meeting_and_its_action_reach_the_owner_only(app_env: AppEnv)
     assert said(hidden).startswith("There is no A-1 in this workspace.")
     done = await app_env.command("/outcome", "done A-1", user_id="U2", channel_id="C1")
     assert "Marked *A-1* done" in said(done)
+
+
+# --- point 5 for group DMs: an mpim's id looks like a channel's --------------------------------
+
+
+def posted_to(app_env: AppEnv, channel_id: str) -> dict[str, Any]:
+    posts = [c.params for c in app_env.fake.calls_to("chat.postMessage") if c.ok]
+    found = [p for p in posts if p["channel"] == channel_id]
+    assert found, f"nothing posted to {channel_id}"
+    return found[-1]
+
+
+async def test_a_group_dm_decision_reads_as_a_dm_on_card_list_and_home(app_env: AppEnv) -> None:
+    # New group DMs get C ids; only conversations.info says "is_mpim", asked after the ack.
+    app_env.fake.add_group_dm("CMP1", ["U1", "U2"])
+    await app_env.command("/decision", "new Offer for dana <@U3> by friday", channel_id="CMP1")
+    methods = slack_methods(app_env)
+    assert "conversations.info" in methods
+    assert methods.index("conversations.info") < methods.index("chat.postMessage")
+    card = posted_to(app_env, "CMP1")
+    assert "a direct message" in flat(card["blocks"]) and "CMP1" not in flat(card["blocks"])
+    async with app_env.deps.db.transaction() as session:
+        stored = await decisions.get_decision(session, ws=WS, number=1)
+    assert stored.direct
+    for reader in ("U3", "U2"):
+        listed = flat(await app_env.answer("/decision", "list all", user_id=reader))
+        assert "Offer for dana" in listed and "a direct message" in listed
+        assert "CMP1" not in listed
+    await app_env.interact(app_env.driver.open_home("U3"))
+    home = flat(app_env.fake.published_home["U3"]["blocks"])
+    assert "Offer for dana" in home and "a direct message" in home and "CMP1" not in home
+    detail = await app_env.command("/decision", "show D-1", user_id="U2", channel_id="C1")
+    shown = flat(detail.json()["blocks"])
+    assert "a direct message" in shown and "CMP1" not in shown
+    outsider = flat(await app_env.answer("/decision", "list all", user_id="UADMIN"))
+    assert "Offer for dana" not in outsider
+    hidden = await app_env.command("/decision", "show D-1", user_id="UADMIN")
+    assert said(hidden).startswith("There is no D-1 in this workspace.")
+
+
+async def test_a_group_dm_named_by_slack_is_known_without_a_lookup(app_env: AppEnv) -> None:
+    app_env.fake.add_group_dm("CMP1", ["U1", "U2"])
+    ack = await app_env.command(
+        "/decision", "new Offer for dana", channel_id="CMP1", channel_name="mpdm-ana--ben-1"
+    )
+    assert "in this conversation" in said(ack) and "CMP1" not in said(ack)
+    assert "conversations.info" not in slack_methods(app_env)
+    assert "a direct message" in flat(posted_to(app_env, "CMP1")["blocks"])
+
+
+async def test_a_channel_decision_still_links_its_channel(app_env: AppEnv) -> None:
+    ack = await app_env.command("/decision", "new Pick a vendor")
+    assert "in <#C1>" in said(ack)
+    card = flat(posted_to(app_env, "C1")["blocks"])
+    assert "<#C1>" in card and "a direct message" not in card
+
+
+async def test_a_group_dm_meeting_and_its_action_item_read_as_a_dm(app_env: AppEnv) -> None:
+    app_env.fake.add_group_dm("CMP1", ["U1", "U2"])
+    await app_env.command("/meeting", "log Hiring sync", user_id="U1", channel_id="CMP1")
+    summary = flat(posted_to(app_env, "CMP1")["blocks"])
+    assert "a direct message" in summary and "CMP1" not in summary
+    await app_env.command("/outcome", "Send the offer <@U3>", user_id="U1", channel_id="CMP1")
+    await app_env.interact(app_env.driver.open_home("U3"))
+    home = flat(app_env.fake.published_home["U3"]["blocks"])
+    assert "Send the offer" in home and "CMP1" not in home
+    shown = await app_env.command("/meeting", "show M-1", user_id="U2", channel_id="C1")
+    body = flat(shown.json())
+    assert "Hiring sync" in body and "a direct message" in body and "CMP1" not in body
+    hidden = await app_env.command("/meeting", "show M-1", user_id="UADMIN")
+    assert said(hidden).startswith("There is no M-1 in this workspace.")
+    refused = await app_env.command("/outcome", "done A-1", user_id="UADMIN")
+    assert said(refused).startswith("There is no A-1 in this workspace.")
+    done = await app_env.command("/outcome", "done A-1", user_id="U3", channel_id="C1")
+    assert "Marked *A-1* done" in said(done)
+
+
+async def test_a_group_dm_decisions_nudge_says_from_a_direct_message(env: Env) -> None:  # noqa: F811
+    env.fake.add_group_dm("CMP1", ["U1", "U2"])
+    env.deps.clock.set(env.deps.clock.now() - timedelta(days=8))  # type: ignore[attr-defined]
+    await env.command("/decision", "new Budget for Q1", user_id="U1", channel_id="CMP1")
+    env.deps.clock.set(env.deps.clock.now() + timedelta(days=8))  # type: ignore[attr-defined]
+    report = await env.tick()
+    assert report.sent.sent == 1
+    reminder = flat(env.reminder("U1")["blocks"])
+    assert "from a direct message" in reminder and "CMP1" not in reminder

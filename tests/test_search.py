@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text as sql_text
 
 from bot.db import Database
 from bot.decisions import service
@@ -192,6 +193,21 @@ async def test_private_channel_decisions_only_reach_its_members(app_env: AppEnv)
 SEARCH_REVISION_BEFORE = "b48e2f1c7d60"
 
 
+async def make_at_old_schema(db: Database, ws: WorkspaceKey, title: str) -> None:
+    """A decision written as the app at SEARCH_REVISION_BEFORE would: only the columns its
+    schema had (the models describe the newest schema, with columns added since)."""
+    async with db.transaction() as session:
+        await session.execute(
+            sql_text(
+                "INSERT INTO decisions (enterprise_id, team_id, number, title, owner_id, "
+                "creator_id, channel_id, status, created_at, updated_at, last_activity_at) "
+                "VALUES (:e, :t, 999, :title, 'U1', 'U1', 'C1', 'open', CURRENT_TIMESTAMP, "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            ),
+            {"e": ws.enterprise_id, "t": ws.team_id, "title": title},
+        )
+
+
 @pytest.mark.parametrize("engine", ["sqlite", "postgres"])
 async def test_index_is_rebuilt_over_existing_rows_after_down_and_up(
     engine: str, tmp_path: Path
@@ -204,7 +220,7 @@ async def test_index_is_rebuilt_over_existing_rows_after_down_and_up(
     try:
         await make(database, T1, "Pick a payroll vendor")
         await asyncio.to_thread(downgrade, url, SEARCH_REVISION_BEFORE)
-        await make(database, T1, "Vendor added while the index was gone")
+        await make_at_old_schema(database, T1, "Vendor added while the index was gone")
         await database.dispose()
         await asyncio.to_thread(upgrade, url)
         database = Database(url)

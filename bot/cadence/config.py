@@ -132,6 +132,8 @@ RepeatDays = Annotated[int, BeforeValidator(_count), Field(ge=1, le=90)]
 Reminders = Annotated[int, BeforeValidator(_count), Field(ge=1, le=50)]
 GraceHours = Annotated[int, BeforeValidator(_count), Field(ge=1, le=720)]
 RetentionDays = Annotated[int, BeforeValidator(_count), Field(ge=0, le=3650)]
+ReviewAfterDays = Annotated[int, BeforeValidator(_count), Field(ge=0, le=730)]
+ReviewAgainDays = Annotated[int, BeforeValidator(_count), Field(ge=1, le=365)]
 
 
 class _Section(BaseModel):
@@ -202,6 +204,19 @@ class Retention(_Section):
     days_after_uninstall: RetentionDays = 30
 
 
+class DecisionRules(_Section):
+    """What happens to decisions once decided (issue 17), and what a new one is compared with
+    (issue 18)."""
+
+    # Days after a decision is decided that its owner is asked whether it held, when no review
+    # date was given; 0: no review unless one is asked for.
+    review_after_days: ReviewAfterDays = 0
+    # Days until the owner is asked again after answering a review "too early".
+    review_again_days: ReviewAgainDays = 14
+    # How far back the re-litigation warning looks among decided and dropped ones (issue 18).
+    relitigation_days: Annotated[int, BeforeValidator(_count), Field(ge=1, le=3650)] = 365
+
+
 class Calendars(_Section):
     """Which calendar events count as meetings (issue #19)."""
 
@@ -217,6 +232,7 @@ class CadenceConfig(_Section):
     admins: list[UserId] = Field(default_factory=list)
     retention: Retention = Field(default_factory=Retention)
     calendars: Calendars = Field(default_factory=Calendars)
+    decisions: DecisionRules = Field(default_factory=DecisionRules)
 
     @field_validator("timezone")
     @classmethod
@@ -334,6 +350,8 @@ WORKSPACE_KEYS: tuple[str, ...] = (
     "digest.day",
     "digest.time",
     "digest.recipients",
+    "decisions.review_after_days",
+    "decisions.review_again_days",
 )
 # Lists whose order carries no meaning: the same days or recipients in another order are no change.
 _UNORDERED_KEYS = frozenset({"working_hours.days", "working_hours.holidays", "digest.recipients"})

@@ -6,10 +6,26 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    delete,
+    event,
+    false,
+    insert,
+    inspect,
+)
+from sqlalchemy.orm import Mapped, Session, UOWTransaction, mapped_column, relationship
 
 from bot.db import Base, UTCDateTime
+from bot.decisions.similar import terms
 from bot.workspace import WorkspaceScoped
 
 
@@ -19,6 +35,18 @@ class DecisionStatus(enum.StrEnum):
     DROPPED = "dropped"
     # Replaced by a later decision (``superseded_by``): out of the open and stalled counts.
     SUPERSEDED = "superseded"
+    # Decided, then found not to hold at its review (issue 17): out of the open and stalled
+    # counts like a dropped one, still counted as decided in the week it was decided.
+    REVERSED = "reversed"
+
+
+class ReviewAnswer(enum.StrEnum):
+    """What the owner said when asked whether a decision held (``decision_reviews.answer``)."""
+
+    KEPT = "kept"
+    AMENDED = "amended"
+    REVERSED = "reversed"
+    TOO_EARLY = "too_early"
 
 
 class Decision(WorkspaceScoped, Base):
@@ -39,6 +67,8 @@ class Decision(WorkspaceScoped, Base):
         ),
         Index("ix_decisions_ws_status_due", "enterprise_id", "team_id", "status", "due_date"),
         Index("ix_decisions_card_due", "card_due_at"),
+        # Reviews to ask about (the planner) and the owner's "Reviews due" on App Home.
+        Index("ix_decisions_ws_status_review", "enterprise_id", "team_id", "status", "review_on"),
         # "Waiting on others" on App Home: what the reader recorded.
         Index("ix_decisions_ws_status_creator", "enterprise_id", "team_id", "status", "creator_id"),
         # Lists within the privacy rule, counted and paged from the index alone.
@@ -62,6 +92,9 @@ class Decision(WorkspaceScoped, Base):
     owner_id: Mapped[str] = mapped_column(String(32))
     creator_id: Mapped[str] = mapped_column(String(32))
     channel_id: Mapped[str] = mapped_column(String(32))
+    # Recorded in a DM or group DM: private to it, shown as "a direct message", counted only
+    # in its owner's own digest (docs/METRICS.md).
+    direct: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(16), default=DecisionStatus.OPEN)
     resolution: Mapped[str | None] = mapped_column(Text)
@@ -89,6 +122,11 @@ class Decision(WorkspaceScoped, Base):
     no_action_reason: Mapped[str | None] = mapped_column(Text)
     no_action_by: Mapped[str | None] = mapped_column(String(32))
     no_action_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Review (issue 17): the day its owner is asked whether it held (NULL: no review planned);
+    # once reversed, why and when.
+    review_on: Mapped[date | None] = mapped_column(Date)
+    reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reversal_reason: Mapped[str | None] = mapped_column(Text)
 
     events: Mapped[list[DecisionEvent]] = relationship(
         back_populates="decision", order_by="DecisionEvent.id", cascade="all, delete-orphan"
@@ -117,3 +155,96 @@ class DecisionEvent(WorkspaceScoped, Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     decision: Mapped[Decision] = relationship(back_populates="events")
+
+
+class DecisionTerm(WorkspaceScoped, Base):
+    """One normalised term (``bot.decisions.similar.terms``) of a decision's title or resolution.
+
+    The re-litigation lookup's signature: it reads the rows of a new title's rarest terms
+    (index ``(workspace, term, decision)``) instead of ranking every decision. Kept in step by
+    ``_keep_terms`` on every flush that creates a decision or changes its title or resolution.
+    """
+
+    __tablename__ = "decision_terms"
+    __table_args__ = (
+        Index("ix_decision_terms_ws_term", "enterprise_id", "team_id", "term", "decision_id"),
+    )
+
+    decision_id: Mapped[int] = mapped_column(
+        ForeignKey("decisions.id", ondelete="CASCADE"), primary_key=True
+    )
+    term: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+TERM_MAX = 64
+
+
+def decision_terms(title: str, resolution: str | None) -> list[str]:
+    """The terms stored for a decision: its title's, then its resolution's, each once."""
+    found = dict.fromkeys(terms(title))
+    if resolution:
+        found.update(dict.fromkeys(terms(resolution)))
+    return [t[:TERM_MAX] for t in found]
+
+
+@event.listens_for(Session, "after_flush")
+def _keep_terms(session: Session, flush_context: UOWTransaction) -> None:
+    """Rewrite the terms of decisions this flush created or whose title/resolution changed.
+
+    One DELETE and one executemany INSERT per flush, however many decisions (so a group commit
+    of many ``/decision new`` costs two statements more, not two per decision).
+    """
+    changed: list[Decision] = []
+    for obj in (*session.new, *session.dirty):
+        if not isinstance(obj, Decision):
+            continue
+        state = inspect(obj)
+        if obj in session.new or any(
+            state.attrs[name].history.has_changes() for name in ("title", "resolution")
+        ):
+            changed.append(obj)
+    if not changed:
+        return
+    connection = session.connection()
+    existing = [d.id for d in changed if d not in session.new]
+    if existing:
+        connection.execute(delete(DecisionTerm).where(DecisionTerm.decision_id.in_(existing)))
+    rows = [
+        {
+            "enterprise_id": d.enterprise_id,
+            "team_id": d.team_id,
+            "decision_id": d.id,
+            "term": term,
+        }
+        for d in changed
+        for term in decision_terms(d.title, d.resolution)
+    ]
+    if rows:
+        connection.execute(insert(DecisionTerm), rows)
+
+
+class DecisionReview(WorkspaceScoped, Base):
+    """One answer to "Did D-n hold?": the review day it answered, what was said, and when.
+
+    ``due_on`` is the review day asked about; ``next_on`` the day asked again after "too early";
+    ``resolution_before``/``resolution_after`` an amendment's old and new text; ``reason`` why
+    it was reversed. Every answer is also an entry of the decision's history.
+    """
+
+    __tablename__ = "decision_reviews"
+    __table_args__ = (
+        Index("ix_decision_reviews_ws_answered", "enterprise_id", "team_id", "answered_at"),
+        Index("ix_decision_reviews_ws_due", "enterprise_id", "team_id", "due_on"),
+        Index("ix_decision_reviews_decision", "decision_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id", ondelete="CASCADE"))
+    answer: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[str] = mapped_column(String(32))
+    due_on: Mapped[date] = mapped_column(Date)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_on: Mapped[date | None] = mapped_column(Date)
+    resolution_before: Mapped[str | None] = mapped_column(Text)
+    resolution_after: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)

@@ -20,6 +20,7 @@ from bot.decisions.models import Decision, DecisionEvent, DecisionStatus
 from bot.errors import Conflict, Forbidden, NotFound
 from bot.meetings import links
 from bot.meetings.models import Meeting
+from bot.nudges import notices
 from bot.numbering import next_numbers
 from bot.paging import Page
 from bot.validation import TEXT_MAX, TITLE_MAX, clean_text, require_text
@@ -93,6 +94,36 @@ def _ensure_may_change(decision: Decision, actor: Actor) -> None:
     )
 
 
+def _facts(decision: Decision) -> notices.DecisionFacts:
+    return notices.DecisionFacts(
+        number=decision.number, owner_id=decision.owner_id, creator_id=decision.creator_id
+    )
+
+
+async def _tell(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    decision: Decision,
+    change: notices.Change,
+    actor: Actor,
+    now: datetime,
+    before: notices.DecisionFacts | None = None,
+) -> None:
+    """Plan the DMs telling the decision's creator (and whoever it was escalated to) of
+    ``change``, in this transaction; ``before`` is the decision as it was (a reassignment)."""
+    await notices.tell_decision_change(
+        session,
+        ws=ws,
+        ref=decision.ref,
+        before=before or _facts(decision),
+        change=change,
+        actor_id=actor.user_id,
+        now=now,
+        new_owner=decision.owner_id if change is notices.Change.REASSIGNED else None,
+    )
+
+
 #: For the other decision services (bot/decisions/followthrough.py).
 record = _record
 ensure_may_change = _ensure_may_change
@@ -122,6 +153,10 @@ class NewDecision:
     # Set for a decision that was already made ("/decision log", "Decided already"): it is
     # stored decided, in the same transaction, with both history entries.
     resolution: str | None = None
+    # Recorded in a DM or group DM (``Decision.direct``).
+    direct: bool = False
+    # A decision already made may be given its review day at once.
+    review_on: date | None = None
 
 
 def new_decision(
@@ -136,6 +171,8 @@ def new_decision(
     context: str | None = None,
     source_permalink: str | None = None,
     resolution: str | None = None,
+    direct: bool = False,
+    review_on: date | None = None,
 ) -> NewDecision:
     """Check the user's text; raises ``InvalidInput`` before anything touches the database.
 
@@ -156,6 +193,8 @@ def new_decision(
             if resolution is not None
             else None
         ),
+        direct=direct,
+        review_on=review_on if resolution is not None else None,
     )
 
 
@@ -194,6 +233,7 @@ async def create_decisions(
                 owner_id=r.owner_id,
                 creator_id=r.creator_id,
                 channel_id=r.channel_id,
+                direct=r.direct,
                 status=DecisionStatus.OPEN,
                 due_date=r.due_date,
                 created_at=r.now,
@@ -216,12 +256,14 @@ async def create_decisions(
                 decision.status = DecisionStatus.DECIDED
                 decision.resolution = r.resolution
                 decision.decided_at = r.now
+                decision.review_on = r.review_on
                 _record(
                     decision,
                     actor_id=r.creator_id,
                     action="decided",
                     now=r.now,
                     resolution=r.resolution,
+                    **_review_detail(r.review_on),
                 )
             made[id(r)] = decision
             if meeting is not None:
@@ -233,7 +275,31 @@ async def create_decisions(
         links.add_decision_outcome(
             session, ws=r.ws, decision=decision, meeting=meeting, actor_id=r.creator_id, now=r.now
         )
+    # Whoever was made owner by someone else hears of it (a decision recorded as made is news
+    # for nobody: there is nothing left for its owner to do).
+    await notices.plan(
+        session,
+        [
+            notices.owner_notice(
+                ws=r.ws,
+                kind=notices.NoticeKind.DECISION_OWNER,
+                ref=made[id(r)].ref,
+                number=made[id(r)].number,
+                owner_id=r.owner_id,
+                actor_id=r.creator_id,
+                now=r.now,
+                created=True,
+            )
+            for r in requests
+            if r.resolution is None
+        ],
+    )
     return decisions
+
+
+def _review_detail(review_on: date | None) -> dict[str, str]:
+    """The review day in a "decided" history entry, when there is one."""
+    return {"review": review_on.isoformat()} if review_on is not None else {}
 
 
 def decision_not_found(number: int) -> NotFound:
@@ -287,6 +353,27 @@ async def channels_in_use(session: AsyncSession, *, ws: WorkspaceKey) -> set[str
     return {row[0] for row in found} | set(meetings.all())
 
 
+async def mark_direct(session: AsyncSession, *, ws: WorkspaceKey, channel_id: str) -> int:
+    """Slack says ``channel_id`` is a DM or group DM: its decisions and meetings are direct.
+
+    For items recorded before the conversation's kind was known (a cold cache when the
+    command came); returns how many rows changed.
+    """
+    decisions = await session.execute(
+        update(Decision)
+        .where(Decision.in_workspace(ws), Decision.channel_id == channel_id, ~Decision.direct)
+        .values(direct=True)
+        .execution_options(synchronize_session=False)
+    )
+    meetings = await session.execute(
+        update(Meeting)
+        .where(Meeting.in_workspace(ws), Meeting.channel_id == channel_id, ~Meeting.direct)
+        .values(direct=True)
+        .execution_options(synchronize_session=False)
+    )
+    return sum(int(getattr(r, "rowcount", 0) or 0) for r in (decisions, meetings))
+
+
 async def decide(
     session: AsyncSession,
     *,
@@ -297,14 +384,28 @@ async def decide(
     now: datetime,
     channel_id: str | None = None,
     visible: Visibility | None = None,
+    review_on: date | None = None,
 ) -> Decision:
+    """Record what was decided; ``review_on``, when given, is the day its owner is asked
+    whether it held (bot/decisions/reviews.py)."""
     decision = await get_decision(session, ws=ws, number=number, visible=visible)
     _ensure_may_change(decision, actor)
     _ensure_open(decision, "decided")
     decision.resolution = require_text(resolution, what="resolution", limit=TEXT_MAX)
     decision.status = DecisionStatus.DECIDED
     decision.decided_at = now
-    _record(decision, actor_id=actor.user_id, action="decided", now=now, resolution=resolution)
+    decision.review_on = review_on
+    _record(
+        decision,
+        actor_id=actor.user_id,
+        action="decided",
+        now=now,
+        resolution=resolution,
+        **_review_detail(review_on),
+    )
+    await _tell(
+        session, ws=ws, decision=decision, change=notices.Change.DECIDED, actor=actor, now=now
+    )
     if channel_id is not None:
         await links.link_decision_to_open_meeting(
             session,
@@ -332,14 +433,38 @@ async def assign(
     _ensure_open(decision, "reassigned")
     if decision.owner_id == owner_id:
         raise Conflict(f"<@{owner_id}> already owns {decision.ref}.")
-    previous = decision.owner_id
+    before = _facts(decision)
     decision.owner_id = owner_id
     _record(
         decision,
         actor_id=actor.user_id,
         action="assigned",
         now=now,
-        **{"from": previous, "to": owner_id},
+        **{"from": before.owner_id, "to": owner_id},
+    )
+    await notices.plan(
+        session,
+        [
+            notices.owner_notice(
+                ws=ws,
+                kind=notices.NoticeKind.DECISION_OWNER,
+                ref=decision.ref,
+                number=decision.number,
+                owner_id=owner_id,
+                actor_id=actor.user_id,
+                now=now,
+                created=False,
+            )
+        ],
+    )
+    await _tell(
+        session,
+        ws=ws,
+        decision=decision,
+        change=notices.Change.REASSIGNED,
+        actor=actor,
+        now=now,
+        before=before,
     )
     return decision
 
@@ -391,6 +516,9 @@ async def drop(
     _record(
         decision, actor_id=actor.user_id, action="dropped", now=now, reason=decision.drop_reason
     )
+    await _tell(
+        session, ws=ws, decision=decision, change=notices.Change.DROPPED, actor=actor, now=now
+    )
     return decision
 
 
@@ -415,6 +543,9 @@ async def reopen(
     decision.decided_at = None
     decision.drop_reason = None
     decision.dropped_at = None
+    decision.review_on = None
+    decision.reversed_at = None
+    decision.reversal_reason = None
     _record(decision, actor_id=actor.user_id, action="reopened", now=now, **{"from": previous})
     return decision
 

@@ -425,3 +425,26 @@ async def give_back(
     if reason is not None:
         values["last_error"] = reason[:2000]
     return await _settle(session, delivery, owner, now, **values)
+
+
+async def release_held(
+    session: AsyncSession, *, ws: WorkspaceKey, recipient: str, reason: str, now: datetime
+) -> int:
+    """Make a person's pending rows held back for ``reason`` due now; how many there were.
+
+    For rows a sender gave back until some later moment because of the recipient (their time
+    off) when that no longer holds: they go out at the next pass, composed afresh.
+    """
+    result = await session.execute(
+        update(Delivery)
+        .where(
+            Delivery.in_workspace(ws),
+            Delivery.recipient == recipient,
+            Delivery.status == DeliveryStatus.PENDING,
+            Delivery.due_at > now,
+            Delivery.last_error.startswith(reason, autoescape=True),
+        )
+        .values(due_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

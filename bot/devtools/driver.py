@@ -73,14 +73,23 @@ class SlackDriver:
         return self.response_url_for(f"{kind}-{next(_ids)}")
 
     def command_form(
-        self, command: str, text: str, *, user_id: str, channel_id: str, team_id: str | None = None
+        self,
+        command: str,
+        text: str,
+        *,
+        user_id: str,
+        channel_id: str,
+        team_id: str | None = None,
+        channel_name: str | None = None,
     ) -> dict[str, str]:
+        """A slash command's form; ``channel_name`` as Slack sends it where it matters (a DM's
+        is "directmessage", a group DM's "mpdm-…")."""
         form = {
             "token": "verification-token-unused",
             "team_id": team_id or self.team_id,
             "team_domain": "followthrough-test",
             "channel_id": channel_id,
-            "channel_name": channel_id.lower(),
+            "channel_name": channel_name or channel_id.lower(),
             "user_id": user_id,
             "user_name": user_id.lower(),
             "command": command,
@@ -102,9 +111,15 @@ class SlackDriver:
         user_id: str,
         channel_id: str,
         team_id: str | None = None,
+        channel_name: str | None = None,
     ) -> httpx.Response:
         form = self.command_form(
-            command, text, user_id=user_id, channel_id=channel_id, team_id=team_id
+            command,
+            text,
+            user_id=user_id,
+            channel_id=channel_id,
+            team_id=team_id,
+            channel_name=channel_name,
         )
         return await self.post(urlencode(form))
 

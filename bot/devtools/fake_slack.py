@@ -368,6 +368,18 @@ class FakeSlack:
         self.channels[channel_id] = channel
         return channel
 
+    def add_group_dm(self, channel_id: str, members: list[str]) -> Channel:
+        """A group DM (an mpim) of ``members`` and the app. Slack gives new ones ids starting
+        with C, like a channel's: only conversations.info's ``is_mpim`` tells them apart."""
+        channel = self.add_channel(
+            channel_id,
+            name="mpdm-" + "--".join(sorted(members)) + "-1",
+            is_private=True,
+            members=[*members, self.bot_user_id],
+        )
+        channel.is_mpim = True
+        return channel
+
     def add_dm(self, user_id: str) -> Channel:
         """The DM between ``user_id`` and the app (``D<user>``), as Slack opens it."""
         return self._dm_channel(user_id)

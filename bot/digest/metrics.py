@@ -41,9 +41,13 @@ from bot.meetings.models import Meeting, Outcome, OutcomeKind
 from bot.meetings.service import has_outcome
 from bot.workspace import WorkspaceKey
 
-#: A decision decided and later superseded (issue 17) was still decided in its week; one
-#: superseded while open has no ``decided_at`` and so is never counted as decided.
-DECIDED_STATES = (DecisionStatus.DECIDED.value, DecisionStatus.SUPERSEDED.value)
+#: A decision decided and later superseded or reversed (issue 17) was still decided in its week;
+#: one superseded while open has no ``decided_at`` and so is never counted as decided.
+DECIDED_STATES = (
+    DecisionStatus.DECIDED.value,
+    DecisionStatus.SUPERSEDED.value,
+    DecisionStatus.REVERSED.value,
+)
 
 
 Channels = Collection[str] | None

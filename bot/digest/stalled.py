@@ -51,6 +51,7 @@ STATUS_ENTRIES = {
     "decided": DecisionStatus.DECIDED,
     "dropped": DecisionStatus.DROPPED,
     "superseded": DecisionStatus.SUPERSEDED,
+    "reversed": DecisionStatus.REVERSED,
 }
 #: History entries that set the due date, and the detail key that holds it (ISO date or null).
 DUE_ENTRIES = {"created": "due", "due_changed": "to"}

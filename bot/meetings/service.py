@@ -24,6 +24,7 @@ from sqlalchemy.orm import selectinload
 from bot.decisions.models import Decision
 from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bot.meetings.models import Meeting, Outcome, OutcomeKind
+from bot.nudges import notices
 from bot.numbering import next_number, next_numbers
 from bot.paging import Page, page_of
 from bot.validation import TEXT_MAX, TITLE_MAX, require_text
@@ -128,7 +129,9 @@ async def start_meeting(
     organizer_id: str,
     channel_id: str,
     now: datetime,
+    direct: bool = False,
 ) -> Meeting:
+    """Start a meeting in ``channel_id``; ``direct`` when that is a DM or group DM."""
     title = require_text(title, what="meeting title", limit=TITLE_MAX, single_line=True)
     current = await _open_meeting(session, ws=ws, channel_id=channel_id)
     if current is not None:
@@ -142,6 +145,7 @@ async def start_meeting(
         now=now,
         ended_at=None,
     )
+    meeting.direct = direct
     try:
         # A savepoint, so that losing a race leaves the session usable to name the winner.
         async with session.begin_nested():
@@ -163,10 +167,12 @@ async def log_meeting(
     channel_id: str,
     now: datetime,
     held_at: datetime | None = None,
+    direct: bool = False,
 ) -> Meeting:
     """Record a meeting that already happened, at ``held_at`` (default: now).
 
-    It owes its outcomes straight away. A moment after ``now`` is refused: it has not happened.
+    ``direct`` when ``channel_id`` is a DM or group DM. It owes its outcomes straight away.
+    A moment after ``now`` is refused: it has not happened.
     """
     title = require_text(title, what="meeting title", limit=TITLE_MAX, single_line=True)
     held = now if held_at is None else held_at
@@ -185,6 +191,7 @@ async def log_meeting(
         ended_at=held,
     )
     meeting.created_at = now
+    meeting.direct = direct
     session.add(meeting)
     await session.flush()
     return meeting
@@ -429,6 +436,24 @@ async def add_outcomes(
         meeting.outcomes.append(outcome)
         added.append(outcome)
     await session.flush()
+    # An action item given to someone else is news for them.
+    await notices.plan(
+        session,
+        [
+            notices.owner_notice(
+                ws=ws,
+                kind=notices.NoticeKind.ACTION_OWNER,
+                ref=outcome.ref,
+                number=outcome.number,
+                owner_id=outcome.owner_id,
+                actor_id=creator_id,
+                now=now,
+                created=True,
+            )
+            for outcome in added
+            if outcome.ref is not None and outcome.number is not None
+        ],
+    )
     return added
 
 

@@ -18,7 +18,7 @@ transactions that never span those calls.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -49,10 +49,15 @@ from bot.nudges.rules import (
     meeting_stalled_from,
     wanted_now,
 )
+from bot.prefs import service as prefs
+from bot.timeoff import service as timeoff
 from bot.workspace import WorkspaceKey
 from bot.workspaces import service as workspaces
 
 log = logging.getLogger(__name__)
+
+PersonalCadence = Callable[[str], CadenceConfig]
+"""The cadence an owner's items are reckoned by: the workspace's, plus the owner's away days."""
 
 ZoneOf = Callable[[WorkspaceKey, str], Awaitable[ZoneInfo | None]]
 """A person's time zone (None when unknown: the workspace's zone is used instead)."""
@@ -87,9 +92,22 @@ def _not_snoozed(
     return or_(column.is_(None), column <= now)
 
 
+def _same(cadence: CadenceConfig) -> PersonalCadence:
+    return lambda _owner: cadence
+
+
 async def stalled_decisions(
-    session: AsyncSession, *, ws: WorkspaceKey, cadence: CadenceConfig, now: datetime
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    cadence: CadenceConfig,
+    now: datetime,
+    personal: PersonalCadence | None = None,
 ) -> list[Stalled]:
+    """Open decisions stalled at ``now``. The query finds them by the workspace's calendar;
+    ``personal`` then reckons each by its owner's (their away days are not working days, so
+    it stalls later, never sooner)."""
+    cadence_of = personal or _same(cadence)
     bounds = stall_bounds(now, cadence)
     stalled = select(
         Decision.id,
@@ -127,8 +145,9 @@ async def stalled_decisions(
                 last_activity_at=row.last_activity_at,
                 due_date=row.due_date,
                 snoozed_until=row.snoozed_until,
-                cadence=cadence,
+                cadence=cadence_of(row.owner_id),
             ),
+            overdue=row.due_date is not None,
         )
         for row in found.values()
     ]
@@ -177,8 +196,14 @@ async def outcome_free_meetings(
 
 
 async def overdue_actions(
-    session: AsyncSession, *, ws: WorkspaceKey, cadence: CadenceConfig, now: datetime
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    cadence: CadenceConfig,
+    now: datetime,
+    personal: PersonalCadence | None = None,
 ) -> list[Stalled]:
+    cadence_of = personal or _same(cadence)
     rows = await session.execute(
         select(
             Outcome.number,
@@ -208,22 +233,41 @@ async def overdue_actions(
                     updated_at=updated_at,
                     due_date=due_date,
                     snoozed_until=snoozed_until,
-                    cadence=cadence,
+                    cadence=cadence_of(owner_id),
                 ),
+                overdue=True,
             )
         )
     return found
 
 
 async def find_stalled(
-    session: AsyncSession, *, ws: WorkspaceKey, cadence: CadenceConfig, now: datetime
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    cadence: CadenceConfig,
+    now: datetime,
+    personal: PersonalCadence | None = None,
 ) -> list[Stalled]:
     """Every item of the workspace that may deserve a reminder at ``now``."""
     return [
-        *await stalled_decisions(session, ws=ws, cadence=cadence, now=now),
+        *await stalled_decisions(session, ws=ws, cadence=cadence, now=now, personal=personal),
         *await outcome_free_meetings(session, ws=ws, cadence=cadence, now=now),
-        *await overdue_actions(session, ws=ws, cadence=cadence, now=now),
+        *await overdue_actions(session, ws=ws, cadence=cadence, now=now, personal=personal),
     ]
+
+
+def personal_cadences(facts: timeoff.TimeOffFacts, cadence: CadenceConfig) -> PersonalCadence:
+    """Each owner's cadence (made once per owner): the workspace's plus their away days."""
+    made: dict[str, CadenceConfig] = {}
+
+    def cadence_of(owner: str) -> CadenceConfig:
+        found = made.get(owner)
+        if found is None:
+            found = made[owner] = facts.cadence_of(owner, cadence)
+        return found
+
+    return cadence_of
 
 
 async def plan_workspace(
@@ -242,16 +286,33 @@ async def plan_workspace(
     """
     async with db.transaction() as session:
         cadence = await workspaces.cadence_for(session, ws=ws, base=base)
-        items = await find_stalled(session, ws=ws, cadence=cadence, now=now)
-        wanted = [w for item in items for w in wanted_now(item, now=now, cadence=cadence)]
+        # People's time off: their away days are not working days for their items, and what
+        # falls due while they are away is escalated instead (bot/timeoff).
+        facts = await timeoff.workspace_time_off(session, ws=ws, now=now)
+        personal = personal_cadences(facts, cadence)
+        items = await find_stalled(session, ws=ws, cadence=cadence, now=now, personal=personal)
+        wanted = [
+            w
+            for item in items
+            for w in wanted_now(
+                item,
+                now=now,
+                cadence=personal(item.owner_id),
+                owner_away=facts.away_at(item.owner_id, now),
+            )
+        ]
         known = await ledger.existing_keys(
             session, ws=ws, kinds=NUDGE_KINDS, subjects={w.subject for w in wanted}
         )
+        holding = await prefs.holding(session, ws=ws, now=now)
+        chosen_hours = await prefs.chosen_reminder_hours(
+            session, ws=ws, hours=cadence.working_hours
+        )
     new = [w for w in wanted if w.key not in known]
     report = PlanReport(workspaces=1, due=len(wanted))
-    people = _People(ws=ws, cadence=cadence, zone_of=zone_of, hour_of=hour_of)
+    people = _People(ws=ws, cadence=cadence, zone_of=zone_of, hour_of=hour_of, chosen=chosen_hours)
     if new:
-        reminders, escalations = await _schedule(new, now=now, people=people)
+        reminders, escalations = await _schedule(new, now=now, people=people, holding=holding)
         async with db.transaction() as session:
             report.planned = await daily.plan_bundled(session, rows=reminders, now=now)
             report.planned += await ledger.plan(session, rows=escalations, now=now)
@@ -281,6 +342,8 @@ class _People:
     cadence: CadenceConfig
     zone_of: ZoneOf
     hour_of: HourOf
+    #: Reminder hours people chose in App Home (bot/prefs), read once per tick.
+    chosen: Mapping[str, time] = field(default_factory=dict)
     zones: dict[str, ZoneInfo] = field(default_factory=dict)
     hours: dict[str, time] = field(default_factory=dict)
 
@@ -292,20 +355,36 @@ class _People:
             zone = await self.zone_of(self.ws, recipient) if person else None
             self.zones[recipient] = zone or self.cadence.zone
             chosen = await self.hour_of(self.ws, recipient) if person else None
-            self.hours[recipient] = daily.reminder_hour(chosen, self.cadence)
+            self.hours[recipient] = daily.reminder_hour(
+                chosen or self.chosen.get(recipient), self.cadence
+            )
 
 
 async def _schedule(
-    wanted: Sequence[Wanted], *, now: datetime, people: _People
+    wanted: Sequence[Wanted],
+    *,
+    now: datetime,
+    people: _People,
+    holding: Mapping[str, prefs.Prefs] | None = None,
 ) -> tuple[list[ledger.Planned], list[ledger.Planned]]:
     """Give each new row its ``due_at``; (reminders for the daily DMs, escalations).
 
     A reminder may go out in the first daily DM at or after the moment it fell due: the
     recipient's reminder hour on a working day, in their own time zone. An escalation goes at
-    once, or at the start of the recipient's next working hours.
+    once, or at the start of the recipient's next working hours. A conversation (an escalation
+    channel) has no time zone of its own and keeps the workspace's. A reminder for someone who
+    paused their DMs is not planned while the pause lasts: once it ends, the reminder due then
+    is planned, not every one missed meanwhile.
     """
     await people.learn({w.recipient for w in wanted})
     hours = people.cadence.working_hours
+    paused = {
+        person
+        for person, theirs in (holding or {}).items()
+        if person in people.zones
+        and prefs.paused_at(theirs, now, people.zones[person], hours) is not None
+    }
+    wanted = [w for w in wanted if not (w.recipient in paused and w.is_reminder)]
     reminders: list[ledger.Planned] = []
     escalations: list[ledger.Planned] = []
     for w in wanted:

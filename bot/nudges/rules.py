@@ -24,6 +24,7 @@ from typing import Any
 from bot.cadence.config import CadenceConfig
 from bot.cadence.hours import add_working_days, local_moment, working_days_between
 from bot.cadence.stall import stall_moment, working_calendar
+from bot.timeoff.service import Away
 
 
 class Subject(enum.StrEnum):
@@ -85,6 +86,9 @@ class Stalled:
     owner_id: str
     anchor: datetime
     stalled_from: datetime
+    #: Stalled because a due date passed (not for want of activity): "due" while its owner is
+    #: away, which sends it to ``escalate_to`` at once.
+    overdue: bool = False
 
     @property
     def ref(self) -> str:
@@ -190,12 +194,22 @@ def reminder_moment(stalled_from: datetime, number: int, cadence: CadenceConfig)
     )
 
 
-def wanted_now(item: Stalled, *, now: datetime, cadence: CadenceConfig) -> list[Wanted]:
+def wanted_now(
+    item: Stalled,
+    *,
+    now: datetime,
+    cadence: CadenceConfig,
+    owner_away: Away | None = None,
+) -> list[Wanted]:
     """The reminder due now for ``item``, or its escalation once enough reminders went by.
 
     Escalation ends the owner's reminders for the episode: after ``escalate_after`` of them the
     item goes once to ``escalate_to`` and then only the digest shows it, until activity starts
     a new episode. Without a target (or with the owner as the target) reminders go on.
+
+    ``cadence`` is the owner's (their away days are not working days). While the owner is away
+    (``owner_away``), an item whose due date has passed goes to ``escalate_to`` at once instead
+    of waiting for reminders the owner would not see; back, they get the episode's reminders.
     """
     number = reminder_number(item.stalled_from, now, cadence)
     if number is None:
@@ -203,19 +217,23 @@ def wanted_now(item: Stalled, *, now: datetime, cadence: CadenceConfig) -> list[
     rules = cadence.nudges
     target = rules.escalate_to
     escalates = bool(target) and target != item.owner_id
-    if escalates and number > rules.escalate_after:
+    away_due = owner_away is not None and item.overdue
+    if escalates and (number > rules.escalate_after or away_due):
+        payload: dict[str, Any] = {
+            "number": item.number,
+            "episode": item.episode,
+            "owner": item.owner_id,
+            "reminders": min(number - 1, rules.escalate_after),
+        }
+        if owner_away is not None:
+            payload["away_until"] = owner_away.last_day.isoformat()
         return [
             Wanted(
                 kind=ESCALATION_KIND[item.subject],
                 subject=item.ref,
                 recipient=target,
                 period=item.episode,
-                payload={
-                    "number": item.number,
-                    "episode": item.episode,
-                    "owner": item.owner_id,
-                    "reminders": rules.escalate_after,
-                },
+                payload=payload,
             )
         ]
     return [

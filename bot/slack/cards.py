@@ -75,7 +75,7 @@ async def post_card(
         if tell is not None:
             await tell(
                 f"{decision.ref} is recorded, but I can't post in "
-                f"{conversation_text(decision.channel_id)}. "
+                f"{conversation_text(decision.channel_id, direct=decision.direct)}. "
                 "Invite me with `/invite @Followthrough` to share decisions there."
             )
         return False

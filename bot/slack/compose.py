@@ -18,7 +18,7 @@ import asyncio
 from asyncio import Future
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from functools import partial
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -31,13 +31,19 @@ from sqlalchemy.orm import selectinload
 from bot.cadence.config import CadenceConfig
 from bot.cadence.hours import is_working_time, next_working_moment
 from bot.db import Database
-from bot.decisions.models import Decision
+from bot.decisions.models import Decision, DecisionStatus
 from bot.delivery.models import Delivery
 from bot.digest.planner import DIGEST_KIND
 from bot.meetings import service as meetings
 from bot.meetings.models import Meeting, Outcome, OutcomeKind
+from bot.nudges.notices import Change, NoticeKind
+from bot.nudges.reviews import REVIEW_KIND
 from bot.nudges.rules import NudgeKind, episode_key, is_user_id
+from bot.prefs.service import DEFAULT as DEFAULT_PREFS
+from bot.prefs.service import Prefs
+from bot.slack.blocks import notices as notice_blocks
 from bot.slack.blocks import nudges as render
+from bot.slack.blocks import reviews as render_reviews
 from bot.slack.blocks.kit import Block
 from bot.slack.digest_compose import compose_digest, record_sent
 from bot.slack.privacy import ChannelAccess, is_person
@@ -148,6 +154,12 @@ class ComposeContext:
     users: UserDirectory = field(default_factory=UserDirectory)
     reads: BatchedReads | None = None
     access: ChannelAccess | None = None
+    #: People whose preferences may hold or drop a DM (`bot.prefs.service.holding`); anyone
+    #: else has the defaults.
+    prefs: Mapping[str, Prefs] = field(default_factory=dict)
+
+    def prefs_of(self, user_id: str) -> Prefs:
+        return self.prefs.get(user_id, DEFAULT_PREFS)
 
     async def may_reach(self, channel_id: str, recipient: str, *people: str | None) -> bool:
         """The privacy rule for a message about an item of ``channel_id`` sent to ``recipient``.
@@ -280,6 +292,12 @@ def _reminders(delivery: Delivery) -> int:
     return int(delivery.payload.get("reminders", 0))
 
 
+def _away_until(delivery: Delivery) -> date | None:
+    """The owner's last day off when the escalation went out while they were away."""
+    said = delivery.payload.get("away_until")
+    return date.fromisoformat(said) if isinstance(said, str) else None
+
+
 async def compose_decision_nudge(ctx: ComposeContext, delivery: Delivery) -> Composed:
     d = await _decision(ctx, delivery)
     if d is None or d.owner_id != delivery.recipient:
@@ -301,7 +319,11 @@ async def compose_decision_escalation(ctx: ComposeContext, delivery: Delivery) -
     return await ctx.in_working_hours(
         delivery.recipient,
         lambda zone: render.decision_escalation(
-            d, reminders=_reminders(delivery), today=ctx.now.astimezone(zone).date(), zone=zone
+            d,
+            reminders=_reminders(delivery),
+            today=ctx.now.astimezone(zone).date(),
+            zone=zone,
+            away_until=_away_until(delivery),
         ),
     )
 
@@ -332,7 +354,9 @@ async def compose_meeting_escalation(ctx: ComposeContext, delivery: Delivery) ->
         return None
     return await ctx.in_working_hours(
         delivery.recipient,
-        lambda zone: render.meeting_escalation(m, reminders=_reminders(delivery), zone=zone),
+        lambda zone: render.meeting_escalation(
+            m, reminders=_reminders(delivery), zone=zone, away_until=_away_until(delivery)
+        ),
     )
 
 
@@ -363,7 +387,9 @@ async def compose_action_escalation(ctx: ComposeContext, delivery: Delivery) -> 
         return None
     return await ctx.in_working_hours(
         delivery.recipient,
-        lambda _zone: render.action_escalation(a, reminders=_reminders(delivery)),
+        lambda _zone: render.action_escalation(
+            a, reminders=_reminders(delivery), away_until=_away_until(delivery)
+        ),
     )
 
 
@@ -374,6 +400,99 @@ def register_nudges(composers: Composers) -> None:
     composers.register(NudgeKind.MEETING_ESCALATION, compose_meeting_escalation)
     composers.register(NudgeKind.ACTION, compose_action_nudge)
     composers.register(NudgeKind.ACTION_ESCALATION, compose_action_escalation)
+
+
+# --- notices: made owner, a decision changed ----------------------------------------------------
+
+
+def _by(delivery: Delivery) -> str:
+    return str(delivery.payload.get("by", ""))
+
+
+def _created(delivery: Delivery) -> bool:
+    return bool(delivery.payload.get("created", False))
+
+
+async def compose_decision_owner_notice(ctx: ComposeContext, delivery: Delivery) -> Composed:
+    """The "you were made owner" DM, while the decision is open and still theirs."""
+    if not ctx.prefs_of(delivery.recipient).owner_notices:
+        return None
+    d = await ctx.load(fetch_decisions, _number(delivery))
+    if d is None or not d.is_open or d.owner_id != delivery.recipient:
+        return None
+    return await ctx.in_working_hours(
+        delivery.recipient,
+        lambda _zone: notice_blocks.decision_owner(d, by=_by(delivery), created=_created(delivery)),
+    )
+
+
+async def compose_action_owner_notice(ctx: ComposeContext, delivery: Delivery) -> Composed:
+    """The "you were given an action item" DM, while it is open and still theirs."""
+    if not ctx.prefs_of(delivery.recipient).owner_notices:
+        return None
+    a = await ctx.load(fetch_actions, _number(delivery))
+    if a is None or a.done_at is not None or a.owner_id != delivery.recipient:
+        return None
+    return await ctx.in_working_hours(
+        delivery.recipient,
+        lambda _zone: notice_blocks.action_owner(a, by=_by(delivery), created=_created(delivery)),
+    )
+
+
+def _change_told(d: Decision, delivery: Delivery) -> render.Rendered | None:
+    """The change notice, while what it tells is still true: a decision reopened (or handed
+    on again) since is old news, and a later change has its own notice."""
+    payload = delivery.payload
+    by, role = _by(delivery), str(payload.get("role", ""))
+    change = payload.get("change")
+    if change == Change.DECIDED and d.status == DecisionStatus.DECIDED:
+        return notice_blocks.decision_decided(d, by=by, role=role)
+    if change == Change.DROPPED and d.status == DecisionStatus.DROPPED:
+        return notice_blocks.decision_dropped(d, by=by, role=role)
+    if change == Change.REASSIGNED and d.is_open and d.owner_id == payload.get("to"):
+        previous = payload.get("from")
+        return notice_blocks.decision_reassigned(
+            d, by=by, role=role, previous=str(previous) if previous else None, owner=d.owner_id
+        )
+    return None
+
+
+async def compose_decision_change_notice(ctx: ComposeContext, delivery: Delivery) -> Composed:
+    """Tells the creator (or escalation target) a decision was decided, dropped or handed on."""
+    if not ctx.prefs_of(delivery.recipient).owner_notices:
+        return None
+    d = await ctx.load(fetch_decisions, _number(delivery))
+    told = _change_told(d, delivery) if d is not None else None
+    if told is None:
+        return None
+    return await ctx.in_working_hours(delivery.recipient, lambda _zone: told)
+
+
+def register_notices(composers: Composers) -> None:
+    composers.register(NoticeKind.DECISION_OWNER, compose_decision_owner_notice)
+    composers.register(NoticeKind.ACTION_OWNER, compose_action_owner_notice)
+    composers.register(NoticeKind.DECISION_CHANGED, compose_decision_change_notice)
+
+
+# --- reviews --------------------------------------------------------------------------------
+
+
+async def compose_review_ask(ctx: ComposeContext, delivery: Delivery) -> Composed:
+    """ "Did D-12 hold?" to the owner, if the decision still waits for this review day."""
+    d = await ctx.load(fetch_decisions, _number(delivery))
+    day = str(delivery.payload.get("review_on", ""))
+    if (
+        d is None
+        or d.status != DecisionStatus.DECIDED
+        or d.review_on is None
+        or d.review_on.isoformat() != day
+        or d.owner_id != delivery.recipient
+    ):
+        return None
+    review_on = d.review_on
+    return await ctx.in_working_hours(
+        delivery.recipient, lambda _zone: render_reviews.review_ask(d, day=review_on)
+    )
 
 
 # --- the weekly digest ------------------------------------------------------------------------
@@ -415,5 +534,7 @@ def default_composers() -> Composers:
     composers = Composers()
     register_nudges(composers)
     register_daily(composers)
+    register_notices(composers)
+    composers.register(REVIEW_KIND, compose_review_ask)
     composers.register(DIGEST_KIND, compose_weekly_digest)
     return composers

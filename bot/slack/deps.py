@@ -25,7 +25,7 @@ from bot.errors import Forbidden, UserError
 from bot.group_commit import GroupCommit
 from bot.slack.ack_budget import InFlight
 from bot.slack.follow_ups import FollowUps
-from bot.slack.privacy import ChannelFacts, visibility_for
+from bot.slack.privacy import ChannelFacts, direct_now, settle_direct, visibility_for
 from bot.slack.users import CACHE_SECONDS, SlackUser, UserDirectory
 from bot.visibility import Visibility
 from bot.workspace import Actor, WorkspaceKey
@@ -122,6 +122,18 @@ class Deps:
     ) -> Visibility:
         """What ``reader`` may see, for the services' queries (``bot/slack/privacy.py``)."""
         return await visibility_for(client, self.db, self.channel_facts, ws, reader, here=here)
+
+    def direct_now(
+        self, ws: WorkspaceKey, channel_id: str, *, name: str | None = None
+    ) -> bool | None:
+        """Whether ``channel_id`` is a DM or group DM, if known without asking Slack."""
+        return direct_now(self.channel_facts, ws.team_id, channel_id, name=name)
+
+    async def settle_direct(
+        self, client: AsyncWebClient, ws: WorkspaceKey, channel_id: str
+    ) -> bool:
+        """After an ack: ask Slack whether ``channel_id`` is a DM or group DM; mark its items."""
+        return await settle_direct(client, self.db, self.channel_facts, ws, channel_id)
 
     async def user_zone(self, client: AsyncWebClient, ws: WorkspaceKey, user_id: str) -> ZoneInfo:
         user = await self.user(client, ws, user_id)

@@ -22,11 +22,15 @@ class View(enum.StrEnum):
     DECIDE = "decision_decide"
     ADD_ACTION = "decision_add_action"
     DROP = "decision_drop"
+    REVIEW_AMEND = "decision_review_amend"
+    REVIEW_REVERSE = "decision_review_reverse"
     RECORD_OUTCOMES = "meeting_record_outcomes"
     NO_OUTCOME = "meeting_no_outcome"
     RECORD_OUTCOME = "outcome_record"
     SETTINGS = "hygiene_settings"
     SETTINGS_SAVED = "hygiene_settings_saved"
+    PREFS = "reminder_prefs"
+    PREFS_SAVED = "reminder_prefs_saved"
 
 
 class Action(enum.StrEnum):
@@ -41,7 +45,18 @@ class Action(enum.StrEnum):
     ACTION_SNOOZE = "action_snooze"
     DECISION_LIST_NEXT = "decision_list_next"
     HOME_MORE = "home_more"
+    PREFS_OPEN = "reminder_prefs_open"
     SEARCH_NEXT = "decision_search_next"
+    # The re-litigation warning after `/decision new` (issue 18 point 3).
+    REPEAT_SHOW = "repeat_show"
+    REPEAT_REOPEN = "repeat_reopen"
+    REPEAT_SUPERSEDE = "repeat_supersede"
+    REPEAT_DIFFERENT = "repeat_different"
+    REPEAT_UNDO = "repeat_undo"
+    REVIEW_KEPT = "review_kept"
+    REVIEW_AMENDED = "review_amended"
+    REVIEW_REVERSED = "review_reversed"
+    REVIEW_TOO_EARLY = "review_too_early"
 
 
 class Block(enum.StrEnum):
@@ -55,9 +70,13 @@ class Block(enum.StrEnum):
     RESOLUTION = "resolution"
     DECIDED_ALREADY = "decided_already"
     SUPERSEDES = "supersedes"
+    REPEAT_CONFIRM = "repeat_confirm"
     REASON = "reason"
     OUTCOME_TEXT = "outcome_text"
     MEETING = "meeting"
+    PREFS_HOUR = "prefs_reminder_hour"
+    PREFS_NOTICES = "prefs_owner_notices"
+    PREFS_PAUSE = "prefs_paused_until"
     SETTINGS_TIMEZONE = "settings_timezone"
     SETTINGS_WORKING_DAYS = "settings_working_days"
     SETTINGS_DAY_START = "settings_day_start"
@@ -73,6 +92,9 @@ class Block(enum.StrEnum):
     SETTINGS_DIGEST_TIME = "settings_digest_time"
     SETTINGS_DIGEST_PEOPLE = "settings_digest_people"
     SETTINGS_DIGEST_CHANNELS = "settings_digest_channels"
+    SETTINGS_REVIEW_AFTER = "settings_review_after_days"
+    SETTINGS_REVIEW_AGAIN = "settings_review_again_days"
+    REVIEW_ON = "review_on"
 
 
 INPUT = "input"

@@ -27,7 +27,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.db import Database
-from bot.decisions.service import channels_in_use
+from bot.decisions.service import channels_in_use, mark_direct
 from bot.slack.client import FACT_PATIENCE, fact_client
 from bot.visibility import Visibility
 from bot.workspace import WorkspaceKey
@@ -50,6 +50,47 @@ def is_person(recipient: str) -> bool:
 def is_direct(channel_id: str) -> bool:
     """A direct message with the app or between people (ids starting with D)."""
     return channel_id[:1] == "D"
+
+
+#: What Slack puts in a slash command's ``channel_name`` for a DM; a group DM's starts "mpdm-".
+_DM_NAME = "directmessage"
+_GROUP_DM_PREFIX = "mpdm-"
+
+
+def _is_direct_info(info: dict[str, Any] | None) -> bool:
+    return bool(info and (info.get("is_im") or info.get("is_mpim")))
+
+
+def direct_now(
+    facts: ChannelFacts, team_id: str, channel_id: str, *, name: str | None = None
+) -> bool | None:
+    """Whether ``channel_id`` is a DM or group DM, from what is at hand: no Slack call.
+
+    The id (``D…``; a person's id stands for their DM with the app), the ``channel_name`` a
+    slash command carries, or the cached conversations.info. None when only Slack can say (a
+    group DM's id looks like a channel's): the item is recorded, acknowledged, and
+    ``settle_direct`` asks after the ack.
+    """
+    if is_direct(channel_id) or is_person(channel_id):
+        return True
+    if name and (name == _DM_NAME or name.startswith(_GROUP_DM_PREFIX)):
+        return True
+    known, info = facts.info(team_id, channel_id)
+    return _is_direct_info(info) if known else None
+
+
+async def settle_direct(
+    client: AsyncWebClient, db: Database, facts: ChannelFacts, ws: WorkspaceKey, channel_id: str
+) -> bool:
+    """After the ack: ask Slack (through the shared cache) whether ``channel_id`` is a DM or
+    group DM, and if so mark its items direct. Returns the answer; a failed lookup is False
+    (the item reads as its channel until the next record there asks again)."""
+    access = ChannelAccess(client, facts, team_id=ws.team_id)
+    if not await access.is_direct_message(channel_id):
+        return False
+    async with db.transaction() as session:
+        await mark_direct(session, ws=ws, channel_id=channel_id)
+    return True
 
 
 @dataclass
@@ -194,8 +235,7 @@ class ChannelAccess:
         """A DM or a group DM (not a channel), by id or by what Slack says of it."""
         if is_direct(channel_id):
             return True
-        info = await self._channel(channel_id)
-        return bool(info and (info.get("is_im") or info.get("is_mpim")))
+        return _is_direct_info(await self._channel(channel_id))
 
     def name(self, channel_id: str) -> str | None:
         _, info = self._facts.info(self._team, channel_id)

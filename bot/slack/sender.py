@@ -66,6 +66,7 @@ from bot.clock import Clock
 from bot.db import Database
 from bot.delivery import ledger
 from bot.delivery.models import Delivery
+from bot.prefs import service as prefs
 from bot.settings import Settings
 from bot.slack.client import (
     SLACK_PAUSES,
@@ -75,6 +76,8 @@ from bot.slack.client import (
     web_client,
 )
 from bot.slack.compose import BatchedReads, ComposeContext, Composers, Later, OutgoingMessage
+from bot.slack.holds import Holds
+from bot.slack.privacy import is_person
 from bot.slack.users import UserDirectory
 from bot.workspace import WorkspaceKey
 from bot.workspaces import service as workspaces
@@ -524,10 +527,15 @@ class Sender:
         self.claim_interval = claim_interval
         self.settler = Settler(db)
         self._reads = BatchedReads(db)
+        # A person away (or in do-not-disturb) gets their messages later (bot/slack/holds.py).
+        self.holds = Holds(db)
         self._stopping = asyncio.Event()
         self._stop_waiter: asyncio.Future[Any] | None = None
         self._in_flight: collections.Counter[WorkspaceKey] = collections.Counter()
         self._cadences: dict[WorkspaceKey, CadenceConfig] = {}
+        # People's preferences that may hold or drop a DM (a pause, owner notices off), read
+        # once per workspace per pass so a change counts from the next pass on.
+        self._holding: dict[WorkspaceKey, dict[str, prefs.Prefs]] = {}
         # Rows Slack has accepted during this pass: whatever happens next, never retried.
         self._posted: set[int] = set()
         # Workspaces whose token could not be had this pass: their rows wait for the next one.
@@ -551,6 +559,8 @@ class Sender:
         """Deliver every row due now; returns when none is due and none is in flight."""
         report = SendReport()
         self._cadences.clear()
+        self._holding.clear()
+        self.holds.forget()
         self._unavailable.clear()
         tasks: set[asyncio.Task[None]] = set()
         last_claim = -math.inf
@@ -604,6 +614,8 @@ class Sender:
         failed, or pending for a retry that the worker's next tick makes).
         """
         report = SendReport()
+        self._holding.clear()
+        self.holds.forget()
         async with self.db.transaction() as session:
             claimed = await ledger.claim_planned(
                 session, rows=rows, now=self.clock.now(), owner=self.owner, lease=self.lease
@@ -714,6 +726,7 @@ class Sender:
             client=clients.reader,
             users=self.users,
             reads=self._reads,
+            prefs=await self._prefs(ws),
         )
         composed = await composer(context, row)
         if composed is None:
@@ -724,6 +737,11 @@ class Sender:
         if isinstance(composed, Later):
             await self._give_back(row, report, until=composed.until, reason=composed.reason)
             return
+        if is_person(composed.channel):
+            held = await self.holds.check(context, composed.channel)
+            if held is not None:
+                await self._give_back(row, report, until=held.until, reason=held.reason)
+                return
         if row.attempts > 1:
             # Tried before: that try may have posted it (an answer lost, a process killed, or
             # "sent" not recorded). Look before posting again.
@@ -940,6 +958,14 @@ class Sender:
             self.pacer.hold(ws, message.channel, seconds, whole_workspace=True)
             not_before = self.clock.now() + timedelta(seconds=seconds)
         await self._retry(row, report, str(error or f"HTTP {status}"), not_before=not_before)
+
+    async def _prefs(self, ws: WorkspaceKey) -> dict[str, prefs.Prefs]:
+        holding = self._holding.get(ws)
+        if holding is None:
+            async with self.db.transaction() as session:
+                holding = await prefs.holding(session, ws=ws, now=self.clock.now())
+            self._holding[ws] = holding
+        return holding
 
     async def _cadence(self, ws: WorkspaceKey) -> CadenceConfig:
         cadence = self._cadences.get(ws)

@@ -168,13 +168,24 @@ def channel_mention(channel_id: str) -> str:
     return f"<#{channel_id}>"
 
 
-def conversation_text(channel_id: str) -> str:
-    """Where an item was recorded: a channel link, or "a direct message" for a DM.
+#: How every surface names a DM or group DM: never by its id.
+DIRECT_PLACE: Final = "a direct message"
 
-    A DM's id (``D…``) is no channel: it has no link, and its id means nothing to a reader.
+
+def is_direct_item(channel_id: str, *, direct: bool = False) -> bool:
+    """Recorded in a DM or group DM: the item says so (``direct``), or its id is no channel's.
+
+    A group DM's id looks like a channel's (``C…``/``G…``), so the id alone cannot tell; the
+    item's ``direct`` flag, set when it was recorded, does. A DM's id (``D…``), or a person's
+    (an item whose conversation is their DM with the app), is never a channel.
     """
-    if channel_id[:1] == "D":
-        return "a direct message"
+    return direct or not _CHANNEL_ID_ONLY.fullmatch(channel_id)
+
+
+def conversation_text(channel_id: str, *, direct: bool = False) -> str:
+    """Where an item was recorded: a channel link, or "a direct message" for a DM or group DM."""
+    if is_direct_item(channel_id, direct=direct):
+        return DIRECT_PLACE
     return channel_mention(channel_id)
 
 
@@ -213,11 +224,12 @@ def due_understood(due: date | None, said: str | None, kept_by: str | None) -> s
     return "no due date"
 
 
-def place_text(channel_id: str) -> str:
-    """Where something was recorded: a channel link, or "this conversation" for a DM."""
-    if _CHANNEL_ID_ONLY.fullmatch(channel_id):
-        return f"in {channel_mention(channel_id)}"
-    return "in this conversation"
+def place_text(channel_id: str, *, direct: bool = False) -> str:
+    """Where something was just recorded: "in" a channel link, or "in this conversation" for a
+    DM or group DM (the reader is in it)."""
+    if is_direct_item(channel_id, direct=direct):
+        return "in this conversation"
+    return f"in {channel_mention(channel_id)}"
 
 
 def _quoted(text: str) -> str:

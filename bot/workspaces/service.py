@@ -36,11 +36,12 @@ from bot.cadence.config import (
     without_setting,
 )
 from bot.db import Base, insert_if_absent
-from bot.decisions.models import Decision, DecisionEvent
+from bot.decisions.models import Decision, DecisionEvent, DecisionTerm
 from bot.delivery.models import Delivery, DeliveryStatus
 from bot.errors import Forbidden, InvalidInput
 from bot.meetings.models import Meeting, Outcome
 from bot.numbering import Counter
+from bot.timeoff.models import TimeOff
 from bot.workspace import Actor, WorkspaceKey
 from bot.workspaces.models import SettingsChange, Workspace
 
@@ -48,7 +49,17 @@ log = logging.getLogger(__name__)
 
 # A purge walks every workspace-scoped table in the metadata; naming these models here makes sure
 # their tables are in it even in a process that never imported them otherwise.
-SCOPED_MODELS = (Decision, DecisionEvent, Meeting, Outcome, Delivery, Counter, SettingsChange)
+SCOPED_MODELS = (
+    Decision,
+    DecisionEvent,
+    DecisionTerm,
+    Meeting,
+    Outcome,
+    Delivery,
+    Counter,
+    SettingsChange,
+    TimeOff,
+)
 
 # slack_sdk's installation tables (bot/slack/install_tables.py). They are named, not imported,
 # so this domain module stays free of Slack code; an installation's enterprise_id is NULL, not

@@ -39,9 +39,11 @@ from bot.slack.ids import Block as BlockId
 from bot.slack.ids import View as ViewId
 from bot.slack.parsing.items import item_value
 from bot.slack.text import (
+    DIRECT_PLACE,
     conversation_text,
     date_text,
     escape,
+    is_direct_item,
     mention,
     render_user_paragraphs,
     render_user_text,
@@ -53,7 +55,13 @@ STATUS_LABEL = {
     DecisionStatus.DECIDED: ":white_check_mark: Decided",
     DecisionStatus.DROPPED: ":heavy_multiplication_x: Dropped",
     DecisionStatus.SUPERSEDED: ":leftwards_arrow_with_hook: Superseded",
+    DecisionStatus.REVERSED: ":rewind: Reversed",
 }
+
+
+def review_day_text(day: date) -> str:
+    """``on Thu 10 Dec 2026``: when a decision's owner is asked whether it held."""
+    return f"on {date_text(day)}"
 
 
 def due_text(due: date | None, *, today: date | None = None) -> str:
@@ -66,11 +74,16 @@ def due_text(due: date | None, *, today: date | None = None) -> str:
 
 
 def decision_line(d: Decision, *, today: date | None = None) -> str:
-    """One mrkdwn line: ref, title, owner, due."""
-    return (
+    """One mrkdwn line: ref, title, owner, due; and "a direct message" for one recorded there.
+
+    A channel's decisions need no place on the line (their card is in the channel); one from a
+    DM or group DM says so, as its card does.
+    """
+    line = (
         f"*{d.ref}* {render_user_text(d.title)} · {mention(d.owner_id)} · "
         f"{due_text(d.due_date, today=today)}"
     )
+    return f"{line} · {DIRECT_PLACE}" if is_direct_item(d.channel_id, direct=d.direct) else line
 
 
 def decision_actions(d: Decision, *, place: str = "card") -> Block:
@@ -105,14 +118,23 @@ def decision_card(d: Decision, *, today: date | None = None) -> list[Block]:
                 f"*Owner*\n{mention(d.owner_id)}",
                 f"*Due*\n{due_text(d.due_date, today=today if d.is_open else None)}",
                 f"*Status*\n{STATUS_LABEL[DecisionStatus(d.status)]}",
-                f"*Channel*\n{conversation_text(d.channel_id)}",
+                f"*Channel*\n{conversation_text(d.channel_id, direct=d.direct)}",
             ],
         )
     ]
     if d.context:
         blocks.append(section(render_user_paragraphs(d.context)))
-    if d.status in (DecisionStatus.DECIDED, DecisionStatus.SUPERSEDED) and d.resolution:
-        blocks.append(section(f"*Resolution*\n{render_user_paragraphs(d.resolution)}"))
+    if (
+        d.status in (DecisionStatus.DECIDED, DecisionStatus.SUPERSEDED, DecisionStatus.REVERSED)
+        and d.resolution
+    ):
+        label = "Resolution (reversed)" if d.status == DecisionStatus.REVERSED else "Resolution"
+        blocks.append(section(f"*{label}*\n{render_user_paragraphs(d.resolution)}"))
+    if d.status == DecisionStatus.REVERSED:
+        reason = render_user_text(d.reversal_reason) if d.reversal_reason else "no reason given"
+        blocks.append(section(f"*Reversed:* {reason}"))
+    if d.status == DecisionStatus.DECIDED and d.review_on is not None:
+        blocks.append(context(f":mag: Review {review_day_text(d.review_on)}: is it holding?"))
     if d.status == DecisionStatus.SUPERSEDED and d.superseded_by is not None:
         blocks.append(
             section(
@@ -178,6 +200,23 @@ def _event_text(event: DecisionEvent, zone: ZoneInfo) -> str:
             )
         case "decided":
             what = f"decided: {render_user_text(str(detail.get('resolution', '')))}"
+            if detail.get("review"):
+                what += f" (review {_iso_day(detail['review'])})"
+        case "review_set":
+            new = detail.get("to")
+            what = f"set its review {_iso_day(new)}" if new else "cleared its review date"
+        case "review_kept":
+            what = "reviewed it: it held (kept)"
+        case "review_too_early":
+            what = f"reviewed it: too early to tell; asked again {_iso_day(detail.get('next'))}"
+        case "amended":
+            what = (
+                f"reviewed it and amended the resolution to: "
+                f"{render_user_text(str(detail.get('to', '')))} "
+                f"(was: {render_user_text(str(detail.get('from') or ''))})"
+            )
+        case "reversed":
+            what = f"reviewed it and reversed it: {render_user_text(str(detail.get('reason', '')))}"
         case "dropped":
             reason = detail.get("reason")
             what = f"dropped it ({render_user_text(reason)})" if reason else "dropped it"
@@ -206,6 +245,14 @@ def _event_text(event: DecisionEvent, zone: ZoneInfo) -> str:
         case _:
             what = escape(event.action)
     return f"• {when} {who} {what}"
+
+
+def _iso_day(value: object) -> str:
+    """``on Thu 10 Dec 2026`` for an ISO date kept in a history entry."""
+    try:
+        return review_day_text(date.fromisoformat(str(value)))
+    except ValueError:
+        return escape(str(value))
 
 
 def follow_through_lines(
@@ -323,11 +370,18 @@ def new_decision_modal(
     source_permalink: str | None = None,
     decided: bool = False,
     resolution: str = "",
+    due: date | None = None,
+    supersedes: str = "",
+    review: date | None = None,
+    warning: list[Block] | None = None,
+    repeat_of: int | None = None,
 ) -> Block:
     """The "new decision" modal; ``title``/``context_text`` prefill it from a shortcut's message.
 
     "Decided already" (preselected with ``decided``) records it as made, with the resolution
-    below it.
+    below it. ``warning`` (the re-litigation warning, with its required "Record this anyway?")
+    goes on top when the modal comes back after a submission that looked like D-``repeat_of``,
+    every field as it was submitted.
     """
     choices = [
         Option(value=NEW_STATE_OPEN, label="To be decided"),
@@ -358,7 +412,9 @@ def new_decision_modal(
             block_id=BlockId.DUE,
             label=plain("Decide by"),
             optional=True,
-            element=DatePickerElement(action_id=INPUT),
+            element=DatePickerElement(
+                action_id=INPUT, initial_date=due.isoformat() if due else None
+            ),
         ).to_dict(),
         InputBlock(
             block_id=BlockId.DECIDED_ALREADY,
@@ -375,23 +431,48 @@ def new_decision_modal(
             optional=True,
             initial=resolution,
         ),
+        review_input(
+            hint="If decided already: the day its owner is asked whether it held.",
+            initial=review,
+        ),
         _text_input(
             BlockId.SUPERSEDES,
             "Supersedes",
             max_length=24,
             optional=True,
             placeholder="e.g. D-4, the decision this one replaces",
+            initial=supersedes,
         ),
     ]
     if source_permalink:
         blocks.append(context(f"From <{escape(source_permalink)}|this message>"))
+    metadata: dict[str, Any] = {
+        "team": team_id,
+        "channel_id": channel_id,
+        "permalink": source_permalink,
+    }
+    if repeat_of is not None:
+        metadata["repeat_of"] = str(repeat_of)
     return modal(
         callback_id=ViewId.NEW_DECISION,
         title="New decision",
-        submit="Record",
-        blocks=blocks,
-        metadata={"team": team_id, "channel_id": channel_id, "permalink": source_permalink},
+        submit="Record anyway" if warning else "Record",
+        blocks=[*(warning or []), *blocks],
+        metadata=metadata,
     )
+
+
+def review_input(*, hint: str | None = None, initial: date | None = None) -> Block:
+    """An optional date picker for the day its owner is asked whether the decision held."""
+    return InputBlock(
+        block_id=BlockId.REVIEW_ON,
+        label=plain("Review on"),
+        optional=True,
+        element=DatePickerElement(
+            action_id=INPUT, initial_date=initial.isoformat() if initial else None
+        ),
+        hint=plain(hint, limits.INPUT_HINT_MAX) if hint else None,
+    ).to_dict()
 
 
 def decide_modal(d: Decision, *, origin: dict[str, str]) -> Block:
@@ -406,6 +487,10 @@ def decide_modal(d: Decision, *, origin: dict[str, str]) -> Block:
                 "What was decided?",
                 max_length=validation.TEXT_MAX,
                 multiline=True,
+            ),
+            review_input(
+                hint="On this day its owner is asked whether it held. Leave it empty for the "
+                "workspace's default."
             ),
         ],
         metadata={"team": d.team_id, "number": str(d.number), **origin},

@@ -27,6 +27,10 @@ class HomeData:
     extra_sections: list[list[Block]] = field(default_factory=list)
     # A short section of a fixed size (two blocks) after the decisions, outside the shares.
     follow_through: list[Block] = field(default_factory=list)
+    # "Your reminders": a paragraph of the introduction and its button (no block of its own,
+    # so every section keeps its ten items).
+    reminders: str = ""
+    reminders_button: dict[str, Any] | None = None
 
 
 def section_budget(*, extra_sections: int, reserved: int = 0) -> int:
@@ -40,13 +44,14 @@ def section_budget(*, extra_sections: int, reserved: int = 0) -> int:
 
 
 def home_view(data: HomeData) -> dict[str, Any]:
-    blocks: list[Block] = [
-        section(
-            "*Followthrough* keeps decisions owned and meetings producing outcomes. "
-            "`/decision new …` records a decision; `/decision help` shows everything."
-        ),
-        divider(),
-    ]
+    intro = section(
+        "*Followthrough* keeps decisions owned and meetings producing outcomes. "
+        "`/decision new …` records a decision; `/decision help` shows everything."
+        + (f"\n\n{data.reminders}" if data.reminders else "")
+    )
+    if data.reminders_button is not None:
+        intro["accessory"] = data.reminders_button
+    blocks: list[Block] = [intro, divider()]
     reserved = len(data.follow_through) + 1 if data.follow_through else 0
     share = section_budget(extra_sections=len(data.extra_sections), reserved=reserved)
     blocks += home_section(

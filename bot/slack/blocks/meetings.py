@@ -80,9 +80,9 @@ def moment_text(moment: datetime) -> str:
     return moment_token(moment)
 
 
-def where(channel_id: str) -> str:
-    """A channel link; meetings held in a direct message have no channel to link to."""
-    return conversation_text(channel_id)
+def where(meeting: Meeting) -> str:
+    """A channel link; meetings held in a DM or group DM have no channel to link to."""
+    return conversation_text(meeting.channel_id, direct=meeting.direct)
 
 
 def meeting_title(meeting: Meeting) -> str:
@@ -232,7 +232,7 @@ def meeting_summary(
             meeting_title(meeting),
             fields=[
                 f"*Organizer*\n{mention(meeting.organizer_id)}",
-                f"*Channel*\n{where(meeting.channel_id)}",
+                f"*Channel*\n{where(meeting)}",
                 f"*When*\n{when_text(meeting)}",
                 f"*Status*\n{state_text(meeting, len(outcomes))}",
             ],
@@ -559,9 +559,7 @@ def home_meetings_section(page: Page[Meeting], *, budget: int = HOME_SECTION_BUD
     shown = page.items[: (budget - 3) // 2]
     for meeting in shown:
         blocks.append(
-            section(
-                f"{meeting_title(meeting)} · {where(meeting.channel_id)} · {when_text(meeting)}"
-            )
+            section(f"{meeting_title(meeting)} · {where(meeting)} · {when_text(meeting)}")
         )
         blocks.append(meeting_outcome_buttons(meeting, place="home"))
     return [*blocks, *show_more("meetings", offset=page.offset, shown=len(shown), total=page.total)]

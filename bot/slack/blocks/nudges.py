@@ -43,6 +43,11 @@ SNOOZE_LABELS = {1: "1 day", 3: "3 days", 7: "1 week"}
 _TEXT_MAX = 300
 
 
+def _place(item: Decision | Meeting) -> str:
+    """Where the item was recorded, as every surface names it (a DM reads "a direct message")."""
+    return conversation_text(item.channel_id, direct=item.direct)
+
+
 def _line(text: str) -> str:
     return truncate(text, _TEXT_MAX)
 
@@ -77,7 +82,6 @@ def decision_why(d: Decision, *, today: date, zone: ZoneInfo) -> str:
 
 def decision_nudge(d: Decision, *, reminder: int, today: date, zone: ZoneInfo) -> Rendered:
     title = render_user_text(d.title)
-    value = item_value(d.team_id, "D", d.number)
     text = _line(f"Reminder: {d.ref} {title} is waiting for your decision.")
     blocks = [
         section(
@@ -85,19 +89,19 @@ def decision_nudge(d: Decision, *, reminder: int, today: date, zone: ZoneInfo) -
             f"{decision_why(d, today=today, zone=zone)} "
             "Could you decide it, or hand it to someone who can?"
         ),
-        context(
-            f"{_due_note(d.due_date)} · from {conversation_text(d.channel_id)} · "
-            f"{_reminder_note(reminder)}"
-        ),
-        _decision_actions(d, value),
+        context(f"{_due_note(d.due_date)} · from {_place(d)} · {_reminder_note(reminder)}"),
+        decision_actions(d, place="nudge"),
     ]
     return text, blocks
 
 
-def _decision_actions(d: Decision, value: str) -> Block:
+def decision_actions(d: Decision, *, place: str, snooze: bool = True) -> Block:
+    """Decide, Snooze (unless ``snooze`` is off), Reassign and Drop for an open decision in a
+    DM; the block id names the decision and where the buttons are (``nudge``, ``notice``)."""
+    value = item_value(d.team_id, "D", d.number)
     return actions(
         button("Decide", action_id=Action.DECIDE, value=value, style="primary"),
-        snooze_select(action_id=Action.SNOOZE, item=value),
+        *([snooze_select(action_id=Action.SNOOZE, item=value)] if snooze else []),
         UserSelectElement(
             action_id=Action.REASSIGN, placeholder=plain("Reassign…", limits.PLACEHOLDER_MAX)
         ),
@@ -112,7 +116,7 @@ def _decision_actions(d: Decision, value: str) -> Block:
                 "Drop",
             ),
         ),
-        block_id=f"decision:{value}:nudge",
+        block_id=f"decision:{value}:{place}",
     )
 
 
@@ -126,7 +130,7 @@ def meeting_nudge(m: Meeting, *, reminder: int, zone: ZoneInfo) -> Rendered:
             f"It ended {ended} and has no outcomes yet. Could you record what it produced "
             "(notes, actions, decisions), or mark that none was needed?"
         ),
-        context(f"In {conversation_text(m.channel_id)} · {_reminder_note(reminder)}"),
+        context(f"In {_place(m)} · {_reminder_note(reminder)}"),
         meeting_outcome_buttons(m, place="nudge"),
     ]
     return text, blocks
@@ -140,7 +144,7 @@ def action_nudge(a: Outcome, *, reminder: int) -> Rendered:
     what = render_user_text(a.text)
     due = date_text(a.due_date) if a.due_date else "earlier"
     text = _line(f"Reminder: {_action_ref(a)} {what} was due {due}.")
-    origin = f"From {a.meeting.ref} in {conversation_text(a.meeting.channel_id)} · "
+    origin = f"From {a.meeting.ref} in {_place(a.meeting)} · "
     blocks = [
         section(
             f":ballot_box_with_check: *{_action_ref(a)}* · {what}\n"
@@ -163,54 +167,73 @@ def _action_actions(a: Outcome) -> Block:
 
 
 def _reminders(count: int) -> str:
+    if count == 0:
+        return "no reminders"
     return "one reminder" if count == 1 else f"{count} reminders"
 
 
-def decision_escalation(d: Decision, *, reminders: int, today: date, zone: ZoneInfo) -> Rendered:
+def _had(who: str, reminders: int, away_until: date | None) -> str:
+    """What the escalation says of the owner: their reminders, or that they are away."""
+    if away_until is not None:
+        return f"{who} is away until {date_text(away_until)} (their last day off)"
+    return f"{who} has had {_reminders(reminders)}"
+
+
+def decision_escalation(
+    d: Decision,
+    *,
+    reminders: int,
+    today: date,
+    zone: ZoneInfo,
+    away_until: date | None = None,
+) -> Rendered:
     title = render_user_text(d.title)
     owner = mention(d.owner_id)
-    text = _line(f"{d.ref} {title} has stalled; {owner} has had {_reminders(reminders)}.")
+    text = _line(f"{d.ref} {title} has stalled; {_had(owner, reminders, away_until)}.")
     blocks = [
         section(
             f":rotating_light: *{d.ref}* · {title}\n"
-            f"{decision_why(d, today=today, zone=zone)} Its owner {owner} has had "
-            f"{_reminders(reminders)} and it is still open."
+            f"{decision_why(d, today=today, zone=zone)} Its owner "
+            f"{_had(owner, reminders, away_until)} and it is still open."
         ),
-        context(
-            f"From {conversation_text(d.channel_id)} · `/decision show {d.ref}` has its history"
-        ),
+        context(f"From {_place(d)} · `/decision show {d.ref}` has its history"),
     ]
     return text, blocks
 
 
-def meeting_escalation(m: Meeting, *, reminders: int, zone: ZoneInfo) -> Rendered:
+def meeting_escalation(
+    m: Meeting, *, reminders: int, zone: ZoneInfo, away_until: date | None = None
+) -> Rendered:
     title = render_user_text(m.title)
     organizer = mention(m.organizer_id)
     ended = moment_token(m.ended_at) if m.ended_at else "a while ago"
-    text = _line(f"{m.ref} {title} still has no outcomes after {_reminders(reminders)}.")
+    if away_until is None:
+        text = _line(f"{m.ref} {title} still has no outcomes after {_reminders(reminders)}.")
+    else:
+        text = _line(f"{m.ref} {title} still has no outcomes; {_had(organizer, 0, away_until)}.")
     blocks = [
         section(
             f":rotating_light: *{m.ref}* · {title}\n"
-            f"It ended {ended} and still has no recorded outcomes. Its organizer {organizer} "
-            f"has had {_reminders(reminders)}."
+            f"It ended {ended} and still has no recorded outcomes. Its organizer "
+            f"{_had(organizer, reminders, away_until)}."
         ),
-        context(f"In {conversation_text(m.channel_id)}"),
+        context(f"In {_place(m)}"),
     ]
     return text, blocks
 
 
-def action_escalation(a: Outcome, *, reminders: int) -> Rendered:
+def action_escalation(a: Outcome, *, reminders: int, away_until: date | None = None) -> Rendered:
     what = render_user_text(a.text)
     owner = mention(a.owner_id) if a.owner_id else "its owner"
     due = date_text(a.due_date) if a.due_date else "earlier"
-    text = _line(f"{_action_ref(a)} {what} is overdue; {owner} has had {_reminders(reminders)}.")
+    text = _line(f"{_action_ref(a)} {what} is overdue; {_had(owner, reminders, away_until)}.")
     blocks = [
         section(
             f":rotating_light: *{_action_ref(a)}* · {what}\n"
-            f"It was due {due} and is not done. Its owner {owner} has had "
-            f"{_reminders(reminders)}."
+            f"It was due {due} and is not done. Its owner "
+            f"{_had(owner, reminders, away_until)}."
         ),
-        context(f"From {a.meeting.ref} in {conversation_text(a.meeting.channel_id)}"),
+        context(f"From {a.meeting.ref} in {_place(a.meeting)}"),
     ]
     return text, blocks
 
@@ -247,15 +270,14 @@ DAILY_BLOCKS_MAX = limits.MESSAGE_BLOCKS_MAX
 
 def decision_entry(d: Decision, *, reminder: int, today: date, zone: ZoneInfo) -> list[Block]:
     title = render_user_text(d.title)
-    value = item_value(d.team_id, "D", d.number)
     return [
         section(
             f":hourglass_flowing_sand: *{d.ref}* · {title}\n"
             f"{decision_why(d, today=today, zone=zone)} Could you decide it, or hand it on?\n"
-            f"_{_due_note(d.due_date)} · from {conversation_text(d.channel_id)} · "
+            f"_{_due_note(d.due_date)} · from {_place(d)} · "
             f"{_reminder_note(reminder)}_"
         ),
-        _decision_actions(d, value),
+        decision_actions(d, place="nudge"),
     ]
 
 
@@ -266,7 +288,7 @@ def meeting_entry(m: Meeting, *, reminder: int) -> list[Block]:
         section(
             f":memo: *{m.ref}* · {title}\n"
             f"It ended {ended} and has no outcomes yet. Could you record what it produced, or "
-            f"mark that none was needed?\n_In {conversation_text(m.channel_id)} · "
+            f"mark that none was needed?\n_In {_place(m)} · "
             f"{_reminder_note(reminder)}_"
         ),
         meeting_outcome_buttons(m, place="nudge"),
@@ -280,7 +302,7 @@ def action_entry(a: Outcome, *, reminder: int) -> list[Block]:
         section(
             f":ballot_box_with_check: *{_action_ref(a)}* · {what}\n"
             f"It was due {due}. Is it done? If not, snooze it until you can get to it.\n"
-            f"_From {a.meeting.ref} in {conversation_text(a.meeting.channel_id)} · "
+            f"_From {a.meeting.ref} in {_place(a.meeting)} · "
             f"{_reminder_note(reminder)}_"
         ),
         _action_actions(a),

@@ -9,7 +9,7 @@ from bot.decisions.search import SearchPage, SearchQuery, highlight
 from bot.slack import limits
 from bot.slack.blocks.kit import Block, actions, button, capped, context, section
 from bot.slack.ids import Action
-from bot.slack.text import channel_mention, date_text, escape, render_user_text
+from bot.slack.text import conversation_text, date_text, escape, render_user_text
 
 SNIPPET_WORDS = 24
 
@@ -51,8 +51,7 @@ def _snippet(text: str, query: SearchQuery) -> str | None:
 def result_line(d: Decision, query: SearchQuery) -> str:
     when = d.decided_at or d.dropped_at or d.created_at
     facts = [_STATUS.get(DecisionStatus(d.status), d.status), date_text(when.date())]
-    if d.channel_id[:1] in ("C", "G"):
-        facts.append(channel_mention(d.channel_id))
+    facts.append(conversation_text(d.channel_id, direct=d.direct))
     line = f"*{d.ref}* {highlighted(d.title, query)} · {' · '.join(facts)}"
     for label, value in (
         ("Decided", d.resolution),

@@ -73,6 +73,8 @@ LABELS: dict[str, str] = {
     "digest.day": "Digest day",
     "digest.time": "Digest time",
     "digest.recipients": "Digest recipients",
+    "decisions.review_after_days": "Ask whether a decision held after (days; 0: only when asked)",
+    "decisions.review_again_days": "After “too early”, ask again in (days)",
 }
 
 # Where a problem with a setting is shown; the two-part settings show it on their first field.
@@ -90,6 +92,8 @@ KEY_BLOCKS: dict[str, BlockId] = {
     "digest.day": BlockId.SETTINGS_DIGEST_DAY,
     "digest.time": BlockId.SETTINGS_DIGEST_TIME,
     "digest.recipients": BlockId.SETTINGS_DIGEST_PEOPLE,
+    "decisions.review_after_days": BlockId.SETTINGS_REVIEW_AFTER,
+    "decisions.review_again_days": BlockId.SETTINGS_REVIEW_AGAIN,
 }
 
 HOLIDAYS_MAX = 366
@@ -193,6 +197,9 @@ def settings_modal(
             hint="Leave both empty to never escalate.",
         ),
         _number(BlockId.SETTINGS_OUTCOME_GRACE, "nudges.outcome_grace_hours", current),
+        header("Decision reviews"),
+        _number(BlockId.SETTINGS_REVIEW_AFTER, "decisions.review_after_days", current),
+        _number(BlockId.SETTINGS_REVIEW_AGAIN, "decisions.review_again_days", current),
         header("Weekly digest"),
         _input(
             BlockId.SETTINGS_DIGEST_DAY,
@@ -406,6 +413,8 @@ def read_settings(state: Mapping[str, Any]) -> SettingsForm:
         ("nudges.repeat_every_days", BlockId.SETTINGS_REPEAT_EVERY),
         ("nudges.escalate_after", BlockId.SETTINGS_ESCALATE_AFTER),
         ("nudges.outcome_grace_hours", BlockId.SETTINGS_OUTCOME_GRACE),
+        ("decisions.review_after_days", BlockId.SETTINGS_REVIEW_AFTER),
+        ("decisions.review_again_days", BlockId.SETTINGS_REVIEW_AGAIN),
     ):
         low, high = _bounds(key)
         number = _whole_number(element(block_id).get("value"))

@@ -12,6 +12,8 @@ from bot.slack.listeners import (
     nudges,
     outcomes,
     people,
+    relitigation,
+    reviews,
     settings,
     shortcuts,
 )
@@ -29,6 +31,8 @@ def register_all(app: AsyncApp) -> None:
         outcomes,
         shortcuts,
         nudges,
+        reviews,
         channels,
+        relitigation,
     ):
         module.register(app)

@@ -15,12 +15,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cadence.stall import stalled_now
-from bot.decisions import followthrough, search, service
+from bot.decisions import followthrough, reviews, search, service
 from bot.decisions.models import Decision, DecisionStatus
 from bot.errors import InvalidInput, UserError
 from bot.meetings.models import Outcome
-from bot.slack import cards, replies
+from bot.slack import cards, relitigation, replies
 from bot.slack.blocks import decisions as render
+from bot.slack.blocks import relitigation as render_repeat
 from bot.slack.blocks import search as render_search
 from bot.slack.blocks.kit import section
 from bot.slack.daily_compose import refresh_daily_dm
@@ -92,6 +93,17 @@ async def decision_command(
             else:
                 due_text, kept_by = None, None
                 due, resolution = None, unescape(cmd.resolution)
+            now = deps.now()
+            review_on = (
+                reviews.review_on_for(
+                    await _review_day(deps, client, ws, user_id, cmd.review_text),
+                    decided_at=now,
+                    cadence=await deps.cadence_for(ws),
+                )
+                if isinstance(cmd, grammar.DecisionLog)
+                else None
+            )
+            direct = deps.direct_now(ws, channel_id, name=command.get("channel_name"))
             decision = await deps.new_decisions.run(
                 service.new_decision(
                     ws=ws,
@@ -101,17 +113,21 @@ async def decision_command(
                     channel_id=channel_id,
                     due_date=due,
                     resolution=resolution,
-                    now=deps.now(),
+                    review_on=review_on,
+                    now=now,
+                    direct=bool(direct),
                 )
             )
             made = " as decided" if decision.resolution is not None else ""
+            if decision.review_on is not None:
+                made += f" (review {render.review_day_text(decision.review_on)})"
             await ack(
                 response_type="ephemeral",
                 text=(
                     f"Recorded *{decision.ref}*{made} “{render_user_text(decision.title)}” — "
                     f"owner {mention(decision.owner_id)}, "
                     f"{due_understood(decision.due_date, due_text, kept_by)}, "
-                    f"{place_text(decision.channel_id)}."
+                    f"{place_text(decision.channel_id, direct=decision.direct)}."
                 ),
             )
             deps.follow_ups.submit(
@@ -120,7 +136,13 @@ async def decision_command(
                     deps,
                     decision,
                     lambda text: respond(response_type="ephemeral", text=text),
+                    settle=direct is None,
                 )
+            )
+            # Recorded and acknowledged first; whether it repeats an earlier one comes after,
+            # with an Undo (issue 18 point 3).
+            deps.follow_ups.submit(
+                lambda: relitigation.warn_after_record(client, deps, ws, decision, respond)
             )
         case grammar.DecisionList():
             # Acknowledged at once, as stats is: the reader's rights may need Slack (a cold
@@ -294,6 +316,13 @@ async def _due(
     return parse_date(due_text, today=await deps.user_today(client, ws, user_id))
 
 
+async def _review_day(
+    deps: Deps, client: AsyncWebClient, ws: WorkspaceKey, user_id: str, said: str | None
+) -> date | None:
+    """A review date as typed, read on the typing person's calendar (never in the past)."""
+    return await _due(deps, client, ws, user_id, said)
+
+
 async def _change(
     deps: Deps,
     client: AsyncWebClient,
@@ -309,6 +338,20 @@ async def _change(
         else None
     )
     now = deps.now()
+    review: date | None = None
+    if isinstance(cmd, grammar.DecisionDecide):
+        review = reviews.review_on_for(
+            await _review_day(deps, client, ws, user_id, cmd.review_text),
+            decided_at=now,
+            cadence=await deps.cadence_for(ws),
+        )
+    elif isinstance(cmd, grammar.DecisionReviewOn):
+        review = await _review_day(deps, client, ws, user_id, cmd.review_text)
+    today = (
+        await deps.user_today(client, ws, user_id)
+        if isinstance(cmd, grammar.DecisionReviewOn)
+        else now.date()
+    )
     visible = await deps.visibility(client, ws, user_id, here=channel_id)
 
     async def apply(actor: Actor) -> tuple[Decision, str]:
@@ -320,6 +363,8 @@ async def _change(
                 actor=actor,
                 channel_id=channel_id,
                 due=due,
+                review=review,
+                today=today,
                 now=now,
                 visible=visible,
             )
@@ -337,6 +382,8 @@ async def _apply_change(
     due: date | None,
     now: datetime,
     visible: Visibility,
+    review: date | None = None,
+    today: date | None = None,
 ) -> tuple[Decision, str]:
     who = mention(actor.user_id)
     match cmd:
@@ -350,9 +397,33 @@ async def _apply_change(
                 channel_id=channel_id,
                 now=now,
                 visible=visible,
+                review_on=review,
             )
             resolved = render_user_text(d.resolution or "")
-            return d, f"{who} decided *{d.ref}* {render_user_text(d.title)}: {resolved}"
+            line = f"{who} decided *{d.ref}* {render_user_text(d.title)}: {resolved}"
+            if d.review_on is not None:
+                line += f"\n_Review {render.review_day_text(d.review_on)}._"
+            return d, line
+        case grammar.DecisionReviewOn(number=n):
+            d = await reviews.set_review(
+                session,
+                ws=ws,
+                number=n,
+                actor=actor,
+                review_on=review,
+                today=today or now.date(),
+                now=now,
+                visible=visible,
+            )
+            if d.review_on is None:
+                return d, full_stop(
+                    f"{who} cleared the review date of *{d.ref}* {render_user_text(d.title)}"
+                )
+            return d, (
+                f"{who} set a review for *{d.ref}* {render_user_text(d.title)}: "
+                f"{mention(d.owner_id)} will be asked whether it held "
+                f"{render.review_day_text(d.review_on)}."
+            )
         case grammar.DecisionAssign(number=n, owner_id=owner_id):
             d = await service.assign(
                 session, ws=ws, number=n, actor=actor, owner_id=owner_id, now=now, visible=visible
@@ -606,8 +677,14 @@ async def search_next_pressed(
 
 
 async def _post_card(
-    client: AsyncWebClient, deps: Deps, decision: Decision, tell: cards.Tell
+    client: AsyncWebClient, deps: Deps, decision: Decision, tell: cards.Tell, *, settle: bool
 ) -> None:
+    """The new decision's card; with ``settle``, first ask Slack whether its conversation is a
+    DM or group DM (not known at record time, and not worth delaying the ack for)."""
+    if settle and await deps.settle_direct(
+        client, cards.workspace_of(decision), decision.channel_id
+    ):
+        decision.direct = True
     await cards.post_card(
         client, deps.db, decision, now=deps.now(), zone=deps.cadence.zone, tell=tell
     )
@@ -644,6 +721,7 @@ async def new_decision_submitted(
     owner_id = view_value(view, BlockId.OWNER).get("selected_user") or user_id
     picked = view_value(view, BlockId.DUE).get("selected_date")
     channel_id = meta.get("channel_id") or user_id
+    direct = deps.direct_now(ws, channel_id)
     errors: dict[str, str] = {}
     due: date | None = None
     if picked:
@@ -669,15 +747,59 @@ async def new_decision_submitted(
         errors[BlockId.RESOLUTION] = (
             "Choose “Decided already” to record this, or leave it empty for an open question."
         )
+    picked_review = await _picked_review_day(deps, client, ws, user_id, view)
+    review_on: date | None = None
+    if isinstance(picked_review, str):
+        errors[BlockId.REVIEW_ON] = picked_review
+    elif picked_review is not None and state != render.NEW_STATE_DECIDED:
+        errors[BlockId.REVIEW_ON] = (
+            "A review date is for a decision already made; choose “Decided already” or clear it."
+        )
+    elif state == render.NEW_STATE_DECIDED:
+        review_on = reviews.review_on_for(
+            picked_review, decided_at=deps.now(), cadence=await deps.cadence_for(ws)
+        )
     replaces_text = (view_value(view, BlockId.SUPERSEDES).get("value") or "").strip()
     replaces: int | None = None
     if replaces_text:
         replaces = grammar.parse_ref(replaces_text, "D")
         if replaces is None:
             errors[BlockId.SUPERSEDES] = "Name the decision this one replaces, like D-4."
+    confirmed = (view_value(view, BlockId.REPEAT_CONFIRM).get("selected_option") or {}).get("value")
+    repeat_of = grammar.parse_ref(f"D-{meta.get('repeat_of') or ''}", "D")
+    if repeat_of is not None and confirmed not in render_repeat.CONFIRMS:
+        errors[BlockId.REPEAT_CONFIRM] = "Choose whether to record it anyway, or close this form."
+    if confirmed == render_repeat.CONFIRM_SUPERSEDE and replaces is None:
+        replaces = repeat_of
     if errors:
         await ack(response_action="errors", errors=errors)
         return
+    if repeat_of is None:
+        # Before anything is recorded: does it ask what an earlier decision asked?
+        repeat = await relitigation.lookup(
+            deps, client, ws, user_id, title, here=meta.get("channel_id") or None
+        )
+        if repeat is not None:
+            today = deps.now().astimezone(deps.cadence.zone).date()
+            await ack(
+                response_action="update",
+                view=render.new_decision_modal(
+                    team_id=ws.team_id,
+                    channel_id=channel_id,
+                    owner_id=owner_id,
+                    title=title,
+                    context_text=context_text or "",
+                    source_permalink=meta.get("permalink"),
+                    decided=state == render.NEW_STATE_DECIDED,
+                    resolution=resolution_text,
+                    due=due,
+                    supersedes=replaces_text,
+                    review=picked_review if isinstance(picked_review, date) else None,
+                    warning=render_repeat.modal_warning(repeat.decision, today=today),
+                    repeat_of=repeat.decision.number,
+                ),
+            )
+            return
     # The decision it replaces must be one the person may see, like any by-reference read.
     visible = await deps.visibility(client, ws, user_id) if replaces is not None else None
     if replaces is not None:
@@ -704,7 +826,9 @@ async def new_decision_submitted(
             due_date=due,
             source_permalink=meta.get("permalink"),
             resolution=resolution,
+            review_on=review_on,
             now=deps.now(),
+            direct=bool(direct),
         )
     except UserError as exc:
         await ack(response_action="errors", errors={BlockId.TITLE: exc.message})
@@ -715,7 +839,13 @@ async def new_decision_submitted(
         decision = await _supersede_after_create(
             client, deps, ws, user_id, replaces, decision, visible
         )
-    await _post_card(client, deps, decision, lambda text: replies.tell_user(client, body, text))
+    await _post_card(
+        client,
+        deps,
+        decision,
+        lambda text: replies.tell_user(client, body, text),
+        settle=direct is None,
+    )
 
 
 async def _supersede_after_create(
@@ -757,6 +887,12 @@ async def decide_submitted(
     user_id = body["user"]["id"]
     meta = view_metadata(view, team_id=ws.team_id)
     resolution = view_value(view, BlockId.RESOLUTION).get("value") or ""
+    picked = await _picked_review_day(deps, client, ws, user_id, view)
+    if isinstance(picked, str):
+        await ack(response_action="errors", errors={BlockId.REVIEW_ON: picked})
+        return
+    now = deps.now()
+    review_on = reviews.review_on_for(picked, decided_at=now, cadence=await deps.cadence_for(ws))
     visible = await deps.visibility(client, ws, user_id, here=meta.get("origin_channel") or None)
 
     async def decide(actor: Actor) -> Decision:
@@ -768,8 +904,9 @@ async def decide_submitted(
                 actor=actor,
                 resolution=resolution,
                 channel_id=meta.get("channel_id"),
-                now=deps.now(),
+                now=now,
                 visible=visible,
+                review_on=review_on,
             )
 
     try:
@@ -787,6 +924,22 @@ async def decide_submitted(
     await ack()
     await refresh_card(client, deps, decision)
     await _refresh_origin(client, deps, decision, meta, user_id=user_id)
+
+
+async def _picked_review_day(
+    deps: Deps, client: AsyncWebClient, ws: WorkspaceKey, user_id: str, view: dict[str, Any]
+) -> date | str | None:
+    """The modal's "Review on" date (None if left empty), or what is wrong with it."""
+    picked = view_value(view, BlockId.REVIEW_ON).get("selected_date")
+    if not picked:
+        return None
+    try:
+        day = date.fromisoformat(str(picked))
+    except ValueError:
+        return "Pick a date from the calendar."
+    if day < await deps.user_today(client, ws, user_id):
+        return "That date is in the past. Pick today or later."
+    return day
 
 
 async def _refresh_origin(

@@ -1,4 +1,6 @@
-"""The App Home tab, published whenever someone opens it or changes something from it."""
+"""The App Home tab, published whenever someone opens it or changes something from it, and its
+own controls: "Show more" under a section, and "Your reminders" (the reader's preferences).
+"""
 
 from __future__ import annotations
 
@@ -11,11 +13,14 @@ from bot.decisions import followthrough
 from bot.decisions import service as decisions
 from bot.errors import InvalidInput
 from bot.meetings import service as meetings
+from bot.prefs import service as prefs
 from bot.slack.blocks import decisions as decision_blocks
 from bot.slack.blocks import meetings as meeting_blocks
+from bot.slack.blocks import prefs as prefs_blocks
 from bot.slack.blocks.home import SECTIONS, HomeData, home_view, section_budget
 from bot.slack.deps import Deps, deps_of, workspace_of
 from bot.slack.ids import Action
+from bot.slack.ids import View as ViewId
 from bot.workspace import WorkspaceKey
 
 #: Items a meetings section shows at once (two blocks each, like decisions).
@@ -25,6 +30,8 @@ MEETINGS_AT_ONCE = 10
 def register(app: AsyncApp) -> None:
     app.event("app_home_opened")(home_opened)
     app.action(Action.HOME_MORE)(home_more_pressed)
+    app.action(Action.PREFS_OPEN)(prefs_pressed)
+    app.view(ViewId.PREFS)(prefs_submitted)
 
 
 async def home_opened(
@@ -85,6 +92,9 @@ async def publish_home(
             limit=MEETINGS_AT_ONCE,
             offset=at["meetings"],
         )
+        mine = await prefs.get(session, ws=ws, user_id=user_id)
+    hours = (await deps.cadence_for(ws)).working_hours
+    paused_now = prefs.paused_at(mine, deps.now(), zone, hours) is not None
     today = deps.now().astimezone(zone).date()
     budget = section_budget(extra_sections=2, reserved=3)
     data = HomeData(
@@ -96,5 +106,71 @@ async def publish_home(
             meeting_blocks.home_actions_section(actions, today=today, budget=budget),
             meeting_blocks.home_meetings_section(owed, budget=budget),
         ],
+        reminders=prefs_blocks.home_text(mine, hours, paused_now=paused_now),
+        reminders_button=prefs_blocks.home_button(),
     )
     await client.views_publish(user_id=user_id, view=home_view(data))
+
+
+# --- "Your reminders" ---------------------------------------------------------------------------
+
+
+async def prefs_pressed(
+    ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+) -> None:
+    """The reader's own preferences in a modal; nobody else's can be opened."""
+    deps, ws = deps_of(context), workspace_of(context)
+    user_id = body["user"]["id"]
+    zone = await deps.user_zone(client, ws, user_id)
+    async with deps.db.transaction() as session:
+        mine = await prefs.get(session, ws=ws, user_id=user_id)
+    hours = (await deps.cadence_for(ws)).working_hours
+    today = deps.now().astimezone(zone).date()
+    await ack()
+    await client.views_open(
+        trigger_id=body["trigger_id"],
+        view=prefs_blocks.prefs_modal(mine, hours, team_id=ws.team_id, today=today),
+    )
+
+
+async def prefs_submitted(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    """Check the form, store it with its audit entry, and show what the reader now gets.
+
+    What is wrong is said beside the field and nothing is stored. A submission only ever
+    changes the submitter's own preferences.
+    """
+    deps, ws = deps_of(context), workspace_of(context)
+    user_id = body["user"]["id"]
+    form = prefs_blocks.read_prefs(view)
+    if form.errors:
+        await ack(response_action="errors", errors=form.errors)
+        return
+    zone = await deps.user_zone(client, ws, user_id)
+    now = deps.now()
+    hours = (await deps.cadence_for(ws)).working_hours
+    try:
+        chosen = prefs.check(
+            reminder_hour=form.reminder_hour,
+            owner_notices=form.owner_notices,
+            paused_until=form.paused_until,
+            today=now.astimezone(zone).date(),
+            hours=hours,
+        )
+    except prefs.InvalidPrefs as exc:
+        errors = {str(prefs_blocks.FIELD_BLOCKS[field]): why for field, why in exc.problems.items()}
+        await ack(response_action="errors", errors=errors)
+        return
+    async with deps.db.transaction() as session:
+        await prefs.save(session, ws=ws, user_id=user_id, actor_id=user_id, prefs=chosen, now=now)
+    paused_now = prefs.paused_at(chosen, now, zone, hours) is not None
+    await ack(
+        response_action="update",
+        view=prefs_blocks.saved_view(chosen, hours, paused_now=paused_now),
+    )
+    await publish_home(client, deps, ws, user_id)

@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack import time_off
 from bot.slack.ids import Command
 from bot.slack.listeners import settings, stats
 from bot.slack.parsing import commands as grammar
@@ -38,3 +39,7 @@ async def hygiene_command(
             await stats.digest_preview(request, cmd)
         case grammar.HygieneExport():
             await stats.export(request)
+        case grammar.HygieneAway():
+            await time_off.away(request, cmd)
+        case grammar.HygieneBack():
+            await time_off.back(request)

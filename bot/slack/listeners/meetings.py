@@ -72,6 +72,7 @@ async def meeting_command(
                 ack, cmd, deps=deps, ws=ws, user_id=user_id, channel_id=channel_id
             )
         case grammar.MeetingStart(title=title):
+            direct = deps.direct_now(ws, channel_id, name=command.get("channel_name"))
             async with deps.db.transaction() as session:
                 meeting = await service.start_meeting(
                     session,
@@ -80,6 +81,7 @@ async def meeting_command(
                     organizer_id=user_id,
                     channel_id=channel_id,
                     now=deps.now(),
+                    direct=bool(direct),
                 )
             await ack(
                 response_type="in_channel",
@@ -89,6 +91,8 @@ async def meeting_command(
                     "`/meeting end` when you're done."
                 ),
             )
+            if direct is None:
+                await deps.settle_direct(client, ws, channel_id)
         case grammar.MeetingEnd():
             async with deps.db.transaction() as session:
                 meeting = await service.end_meeting(
@@ -99,6 +103,7 @@ async def meeting_command(
             await post_summary(client, deps, ws, meeting, decisions, respond=respond)
         case grammar.MeetingLog(title=title):
             held_at = await _held_at(deps, client, ws, user_id, cmd)
+            direct = deps.direct_now(ws, channel_id, name=command.get("channel_name"))
             async with deps.db.transaction() as session:
                 meeting = await service.log_meeting(
                     session,
@@ -108,16 +113,20 @@ async def meeting_command(
                     channel_id=channel_id,
                     now=deps.now(),
                     held_at=held_at,
+                    direct=bool(direct),
                 )
             held = meeting.ended_at or meeting.started_at
             when = f", held {render.moment_text(held)}," if held_at is not None else ""
             await ack(
                 response_type="ephemeral",
                 text=(
-                    f"Logged {render.meeting_title(meeting)}{when} {place_text(channel_id)}. "
+                    f"Logged {render.meeting_title(meeting)}{when} "
+                    f"{place_text(channel_id, direct=meeting.direct)}. "
                     "Now record what it produced."
                 ),
             )
+            if direct is None and await deps.settle_direct(client, ws, channel_id):
+                meeting.direct = True
             await post_summary(client, deps, ws, meeting, {}, respond=respond)
         case grammar.MeetingList():
             async with deps.db.transaction() as session:

@@ -27,6 +27,7 @@ from bot.slack.daily_compose import refresh_daily_dm
 from bot.slack.deps import deps_of, workspace_of
 from bot.slack.ids import Action
 from bot.slack.parsing.items import item_number
+from bot.timeoff import service as timeoff
 from bot.workspace import Actor, WorkspaceKey
 
 OUT_OF_DATE = "That menu is out of date; the item may have changed. Try `/decision list mine`."
@@ -121,7 +122,10 @@ async def _snooze(
     here = (body.get("channel") or {}).get("id") or None
     visible = await deps.visibility(client, ws, user_id, here=here)
     zone = await deps.user_zone(client, ws, user_id)
-    cadence = await deps.cadence_for(ws)
+    async with deps.db.transaction() as session:
+        facts = await timeoff.person_time_off(session, ws=ws, user_id=user_id, now=now)
+    # The person's away days are not working days: a snooze never ends inside their time off.
+    cadence = facts.cadence_of(user_id, await deps.cadence_for(ws))
 
     def end(due_date: date | None) -> nudges.SnoozeEnd:
         return nudges.snooze_end(now, days, zone=zone, cadence=cadence, due_date=due_date)

@@ -38,13 +38,15 @@ DECISION_USAGE: Final = "\n".join(
         "*Decisions*",
         "• `/decision` opens a form for a new decision",
         "• `/decision new TITLE [@owner] [by DATE]` records a decision to be made",
-        "• `/decision log TITLE = RESOLUTION [@owner]` records a decision already made",
+        "• `/decision log TITLE = RESOLUTION [@owner] [review DATE]` records a decision"
+        " already made",
         "• `/decision list [mine|stalled|all|@person]` lists open decisions"
         " (default: this channel's)",
         "• `/decision show D-12` shows one decision",
         "• `/decision search WORDS [in #channel] [@person] [open|decided|dropped|all]` finds"
         ' decisions; `"exact phrase"` and `vend*` work',
-        "• `/decision decide D-12 RESOLUTION` records what was decided",
+        "• `/decision decide D-12 RESOLUTION [review DATE]` records what was decided; with"
+        " `review DATE` its owner is asked on that day whether it held",
         "• `/decision assign D-12 @owner` hands a decision to someone",
         "• `/decision due D-12 DATE` sets or moves the due date; `/decision due D-12 none`"
         " clears it",
@@ -56,6 +58,8 @@ DECISION_USAGE: Final = "\n".join(
         "• `/decision act D-12 TEXT [@owner] [by DATE]` adds a follow-through action",
         "• `/decision act D-12 A-7` makes action A-7 one of D-12's follow-through actions",
         "• `/decision act D-12 none REASON` says a decision needs no action",
+        "• `/decision review D-12 DATE` sets the day its owner is asked whether it held;"
+        " `/decision review D-12 none` clears it",
         "• `/decision help` shows this help",
         f"DATE is one of: {ACCEPTED_DATE_FORMS}.",
     ]
@@ -98,7 +102,12 @@ HYGIENE_USAGE: Final = "\n".join(
         " last whole week or month; with `so far`, this one up to now",
         "• `/hygiene digest [preview]` sends the digest now, or previews it just for you",
         "• `/hygiene export` exports decisions and meetings (admins)",
+        "• `/hygiene away until DATE` (or `from DATE until DATE`) sets your own time off:"
+        " nothing is sent to you and your items don't stall until you are back; DATE is your"
+        " last day away",
+        "• `/hygiene away` shows your time off; `/hygiene back` ends it now",
         "• `/hygiene help` shows this help",
+        f"DATE is one of: {ACCEPTED_DATE_FORMS}.",
     ]
 )
 
@@ -133,6 +142,15 @@ class DecisionLog:
     title: str
     resolution: str
     owner_id: str | None
+    review_text: str | None = None
+
+
+@dataclass(frozen=True)
+class DecisionReviewOn:
+    """``/decision review D-12 DATE``; ``review_text`` None clears the review date."""
+
+    number: int
+    review_text: str | None
 
 
 EditField = Literal["title", "context"]
@@ -209,8 +227,11 @@ class DecisionShow:
 
 @dataclass(frozen=True)
 class DecisionDecide:
+    """``review_text``: the date of a trailing ``review DATE``, when one was given."""
+
     number: int
     resolution: str
+    review_text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -256,6 +277,7 @@ DecisionCommand: TypeAlias = (
     | DecisionAct
     | DecisionLinkAction
     | DecisionNoAction
+    | DecisionReviewOn
     | Help
 )
 
@@ -363,7 +385,31 @@ class HygieneExport:
     pass
 
 
-HygieneCommand: TypeAlias = HygieneSettings | HygieneStats | HygieneDigest | HygieneExport | Help
+@dataclass(frozen=True)
+class HygieneAway:
+    """``/hygiene away [from DATE] until DATE``: the dates as typed (read in the person's zone).
+
+    No ``until_text``: show the time off already set.
+    """
+
+    until_text: str | None = None
+    from_text: str | None = None
+
+
+@dataclass(frozen=True)
+class HygieneBack:
+    """``/hygiene back``: end one's time off now."""
+
+
+HygieneCommand: TypeAlias = (
+    HygieneSettings
+    | HygieneStats
+    | HygieneDigest
+    | HygieneExport
+    | HygieneAway
+    | HygieneBack
+    | Help
+)
 
 
 # --- Tokens -----------------------------------------------------------------------------
@@ -529,6 +575,7 @@ DECISION_SUBCOMMANDS: Final = (
     "note",
     "supersede",
     "act",
+    "review",
     "search",
     "help",
 )
@@ -564,6 +611,8 @@ def parse_decision(text: str) -> DecisionCommand:
         return _parse_decision_supersede(rest)
     if sub == "act":
         return _parse_decision_act(rest)
+    if sub == "review":
+        return _parse_decision_review(rest)
 
     ref_word, after_ref = _split_first_word(rest)
     example = f"/decision {sub} D-12"
@@ -577,13 +626,14 @@ def parse_decision(text: str) -> DecisionCommand:
         return DecisionShow(number) if sub == "show" else DecisionReopen(number)
     if sub == "decide":
         number = _require_ref(ref_word, "D", "decision", example + " We go with Acme")
+        said, review_text = split_review(after_ref)
         resolution = _require_text(
-            after_ref,
+            said,
             what="resolution",
             limit=TEXT_LIMIT,
             example=f"/decision decide D-{number} We go with Acme",
         )
-        return DecisionDecide(number=number, resolution=resolution)
+        return DecisionDecide(number=number, resolution=resolution, review_text=review_text)
     if sub == "assign":
         number = _require_ref(ref_word, "D", "decision", example + " @ana")
         # "assign D-3 to @ana" reads naturally, so the "to" is allowed.
@@ -644,12 +694,58 @@ def _parse_decision_log(rest: str) -> DecisionLog:
         )
         raise _refusal(f"{problem}, for example `{_LOG_EXAMPLE}`.")
     head, _, tail = rest.partition("=")
-    resolution, owner_id = _peel_trailing_owner(tail.strip())
+    tail, owner_id = _peel_trailing_owner(tail.strip())
+    tail, review_text = split_review(tail)
+    if owner_id is None:
+        tail, owner_id = _peel_trailing_owner(tail.strip())
+    resolution = tail
     title = _require_text(head, what="decision title", limit=TITLE_LIMIT, example=_LOG_EXAMPLE)
     resolution = _require_text(
         resolution, what="resolution", limit=TEXT_LIMIT, example=_LOG_EXAMPLE
     )
-    return DecisionLog(title=title, resolution=resolution, owner_id=owner_id)
+    return DecisionLog(
+        title=title, resolution=resolution, owner_id=owner_id, review_text=review_text
+    )
+
+
+# The last "review" that starts a word, with what follows; a comma, ";" or "|" before it is a
+# separator ("We go with Acme | review in 8 weeks").
+_LAST_REVIEW = re.compile(r"(?is)\A(.*)(?:\A|[\s,;|])review\s+(\S.*)\Z")
+
+
+def split_review(text: str) -> tuple[str, str | None]:
+    """Take a trailing ``review DATE`` off a resolution: (the rest, the date text or None).
+
+    The same rule as a trailing "by": a date form is the review date; words plainly meant as
+    a date but unreadable are refused with the forms; anything else ("… and review the
+    contract") stays in the text.
+    """
+    found = _LAST_REVIEW.match(text.strip())
+    if found is None:
+        return text, None
+    head, candidate = found.group(1), found.group(2).strip()
+    trimmed = candidate.rstrip(".!")
+    if looks_like_date(trimmed):
+        check_date_form(trimmed)
+        return head.rstrip(" \t\n,;|"), trimmed
+    if seems_meant_as_date(candidate):
+        check_date_form(trimmed)
+    return text, None
+
+
+def _parse_decision_review(rest: str) -> DecisionReviewOn:
+    """``D-12 DATE`` or ``D-12 none``."""
+    ref_word, after_ref = _split_first_word(rest)
+    number = _require_ref(ref_word, "D", "decision", "/decision review D-12 in 8 weeks")
+    if not after_ref:
+        raise _refusal(
+            f"Say when to ask whether it held, for example `/decision review D-{number} in 8 "
+            f"weeks` (or `none` to clear it); dates: {ACCEPTED_DATE_FORMS}."
+        )
+    if " ".join(after_ref.lower().split()) in _CLEAR_WORDS | {"no review"}:
+        return DecisionReviewOn(number=number, review_text=None)
+    check_date_form(after_ref)
+    return DecisionReviewOn(number=number, review_text=after_ref)
 
 
 def _parse_decision_edit(rest: str) -> DecisionEdit:
@@ -940,7 +1036,7 @@ def parse_outcome(text: str) -> OutcomeCommand:
 # --- /hygiene ---------------------------------------------------------------------------
 
 
-HYGIENE_SUBCOMMANDS: Final = ("settings", "stats", "digest", "export", "help")
+HYGIENE_SUBCOMMANDS: Final = ("settings", "stats", "digest", "export", "away", "back", "help")
 
 
 def parse_hygiene(text: str) -> HygieneCommand:
@@ -966,7 +1062,36 @@ def parse_hygiene(text: str) -> HygieneCommand:
         return HygieneDigest(preview=False)
     if sub == "stats":
         return _parse_stats(rest)
+    if sub == "away":
+        return _parse_away(rest)
+    if sub == "back":
+        _require_nothing_after(rest, "/hygiene back", rest)
+        return HygieneBack()
     raise _unknown_subcommand("/hygiene", word, HYGIENE_SUBCOMMANDS, HYGIENE_USAGE)
+
+
+_AWAY = re.compile(
+    r"(?is)\A(?:from\s+(?P<first>.+?)\s+)?(?:until|till|til|to|through|thru)\s+(?P<last>.+)\Z"
+)
+_AWAY_EXAMPLE: Final = "`/hygiene away until friday` or `/hygiene away from dec 21 until jan 1`"
+
+
+def _parse_away(rest: str) -> HygieneAway:
+    """``until DATE`` or ``from DATE until DATE``; the dates' forms are checked here."""
+    if not rest:
+        return HygieneAway()
+    match = _AWAY.fullmatch(rest.strip())
+    if match is None:
+        if rest.lower().startswith("from") or looks_like_date(rest):
+            problem = "needs the last day you are away after `until`"
+        else:
+            problem = f"takes `until DATE`, not {quote_input(rest)}"
+        raise _refusal(f"`/hygiene away` {problem}; for example {_AWAY_EXAMPLE}.")
+    first, last = match.group("first"), match.group("last")
+    for said in (first, last):
+        if said is not None:
+            check_date_form(said)
+    return HygieneAway(until_text=last, from_text=first)
 
 
 def _parse_stats(rest: str) -> HygieneStats:
