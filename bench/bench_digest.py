@@ -3,7 +3,8 @@
 Loads two years of history into a fresh database of each engine (bulk executemany), then times
 what composing one digest asks of the database: the channels in play, eight weeks of figures
 (stalled at the last two ends, from each decision's state then), the per-channel breakdown, the
-oldest stalled decisions and the last digest's stored figures, exactly as
+oldest stalled decisions, the last digest's stored figures, and the follow-through figures
+(rate, decision to done, topics decided again: two weeks and per channel; orphans now), exactly as
 `bot.slack.digest_compose.compose_digest` runs them (Slack calls excluded). The chart is timed
 on its own. Target: figures under 1 s on both engines.
 
@@ -105,6 +106,7 @@ def _rows(
                     "updated_at": ended + timedelta(minutes=10),
                     "done_at": done,
                     "done_by": "U00002" if done else None,
+                    "decision_id": None,
                 }
             )
     decision_rows, event_rows = [], []
@@ -139,8 +141,23 @@ def _rows(
                 "last_activity_at": last_activity,
                 "decided_at": decided,
                 "dropped_at": dropped,
+                "no_action_reason": None,
+                "no_action_by": None,
+                "no_action_at": None,
             }
         )
+        follow = rng.random()
+        if decided and follow < 0.4 and outcome_rows:
+            # A follow-through action (issue 17): an action item that serves this decision.
+            action = rng.choice(outcome_rows)
+            if action["kind"] == "action" and action["decision_id"] is None:
+                action["decision_id"] = decision_id
+        elif decided and follow < 0.6:
+            decision_rows[-1].update(
+                no_action_reason="Nothing to do",
+                no_action_by=owner,
+                no_action_at=min(decided + timedelta(days=rng.uniform(0, 5)), NOW),
+            )
         event_rows.append(
             {
                 **key,
@@ -172,6 +189,18 @@ def _rows(
                     "action": status,
                     "detail": {},
                     "at": closed,
+                }
+            )
+        if decided and rng.random() < 0.05:
+            # A decide undone later (issue 18, "topics decided again"): a supersede or reopen.
+            event_rows.append(
+                {
+                    **key,
+                    "decision_id": decision_id,
+                    "actor_id": owner,
+                    "action": rng.choice(("superseded", "reopened")),
+                    "detail": {},
+                    "at": min(decided + timedelta(days=rng.expovariate(1 / 30)), NOW),
                 }
             )
     return meeting_rows, outcome_rows, decision_rows, event_rows
@@ -239,6 +268,24 @@ async def digest_figures(db: Database, cadence: CadenceConfig) -> int:
         await reports.reported(
             session, ws=MAIN, recipient="U00001", start=weeks[-2].start, end=weeks[-2].end
         )
+        # Follow-through (issue 17) and topics decided again (issue 18), as the digest asks.
+        for period in weeks[-2:]:
+            await metrics.follow_through_figures(
+                session,
+                ws=MAIN,
+                cadence=cadence,
+                bounds=[period.start, period.end],
+                channels=visible,
+            )
+        await metrics.follow_through_figures(
+            session,
+            ws=MAIN,
+            cadence=cadence,
+            bounds=[week.start, week.end],
+            channels=visible,
+            by_channel=True,
+        )
+        await metrics.orphans_at(session, ws=MAIN, cadence=cadence, at=NOW, channels=visible)
     return len(visible)
 
 

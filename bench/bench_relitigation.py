@@ -24,17 +24,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, text
+from sqlalchemy import event, insert, text
+from sqlalchemy.orm import Session
 
 from bench.bench_commands import fresh_database
 from bot.db import Database
-from bot.decisions.models import Decision, DecisionTerm, decision_terms
+from bot.decisions import service
+from bot.decisions.models import Decision, DecisionTerm, _keep_terms, decision_terms
 from bot.decisions.relitigation import find_repeat
 from bot.visibility import Visibility
 from bot.workspace import WorkspaceKey
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
-MAIN, NOISE = WorkspaceKey("TBENCH"), WorkspaceKey("TNOISE")
+MAIN, NOISE, WRITES = WorkspaceKey("TBENCH"), WorkspaceKey("TNOISE"), WorkspaceKey("TWRITE")
 VERBS = ["pick", "adopt", "move", "hire", "buy", "replace", "rename", "launch", "close", "raise"]
 COMMON = ["team", "vendor", "budget", "office", "customer", "release", "policy", "process"]
 SYLLABLES = ["ka", "lo", "mir", "tan", "vel", "dor", "sun", "ri", "pe", "gax", "tho", "ul"]
@@ -147,6 +149,33 @@ async def lookups(
     return sorted(timings), sorted(baseline), found
 
 
+async def writes(db: Database, titles: Titles, *, total: int) -> tuple[list[float], list[float]]:
+    """``/decision new``'s transaction (``create_decisions``, one decision) with the terms hook
+    and without it, interleaved: what keeping ``decision_terms`` costs the write path."""
+    timed: dict[bool, list[float]] = {True: [], False: []}
+    for i in range(total * 2):
+        hooked = i % 2 == 0
+        if not hooked:
+            event.remove(Session, "after_flush", _keep_terms)
+        try:
+            request = service.new_decision(
+                ws=WRITES,
+                title=titles.title(),
+                owner_id="U1",
+                creator_id="U1",
+                channel_id="C1",
+                now=NOW,
+            )
+            started = time.perf_counter()
+            async with db.transaction() as session:
+                await service.create_decisions(session, [request])
+            timed[hooked].append(time.perf_counter() - started)
+        finally:
+            if not hooked:
+                event.listen(Session, "after_flush", _keep_terms)
+    return sorted(timed[True]), sorted(timed[False])
+
+
 def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(len(values) * p))] * 1000
 
@@ -159,10 +188,23 @@ async def run(engine: str, args: argparse.Namespace, folder: Path) -> dict[str, 
         started = time.perf_counter()
         existing = await load(db, titles, decisions=args.decisions, channels=args.channels)
         loaded = time.perf_counter() - started
-        await lookups(db, titles, existing, total=50, channels=args.channels)  # warm up
+        # As a database in use would be: statistics gathered, PostgreSQL's visibility map set
+        # (so the terms index is read without visiting the table).
+        async with db.engine.connect() as conn:
+            ready = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await ready.execute(text("ANALYZE" if engine == "sqlite" else "VACUUM ANALYZE"))
+            if engine != "sqlite":  # the load gave ids itself: new rows go on after them
+                await ready.execute(
+                    text(
+                        "SELECT setval(pg_get_serial_sequence('decisions', 'id'), max(id)) "
+                        "FROM decisions"
+                    )
+                )
+        await lookups(db, titles, existing, total=200, channels=args.channels)  # warm up
         timings, baseline, found = await lookups(
             db, titles, existing, total=args.lookups, channels=args.channels
         )
+        with_terms, without = await writes(db, titles, total=args.writes)
     finally:
         await db.dispose()
     return {
@@ -173,6 +215,12 @@ async def run(engine: str, args: argparse.Namespace, folder: Path) -> dict[str, 
         "max": timings[-1] * 1000,
         "found": found,
         "base_p99": pct(baseline, 0.99),
+        "write": (
+            pct(with_terms, 0.5),
+            pct(with_terms, 0.99),
+            pct(without, 0.5),
+            pct(without, 0.99),
+        ),
     }
 
 
@@ -183,6 +231,7 @@ async def main() -> None:
     parser.add_argument("--channels", type=int, default=40)
     parser.add_argument("--vocabulary", type=int, default=4000)
     parser.add_argument("--lookups", type=int, default=1000)
+    parser.add_argument("--writes", type=int, default=300)
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory() as folder:
@@ -198,6 +247,11 @@ async def main() -> None:
             f"{r['load']:.0f} s | {r['p50']:.1f} ms | {r['p99']:.1f} ms | {r['max']:.1f} ms | "
             f"{r['found']}/{args.lookups} | {r['base_p99']:.1f} ms |"
         )
+    print("\n| engine | new decision p50 / p99 with terms | without | (one per transaction) |")
+    print("|---|---|---|---|")
+    for r in results:
+        a, b, c, d = r["write"]
+        print(f"| {r['engine']} | {a:.1f} / {b:.1f} ms | {c:.1f} / {d:.1f} ms | |")
 
 
 if __name__ == "__main__":

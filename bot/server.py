@@ -49,6 +49,7 @@ class Wired:
             await self.bolt.client.session.close()
         if self.deps.outbox is not None:
             await self.deps.outbox.clients.close()
+        await self.deps.follow_ups.close()
 
 
 def wire(

@@ -59,11 +59,12 @@ class Env(AppEnv):
         return await self.jobs.tick()
 
     def dms_to(self, user: str) -> list[dict[str, Any]]:
-        """Every message posted to ``user``'s DM, checked against Slack's limits."""
+        """Every reminder DM posted to ``user`` (not the "What happens now?" a decision they
+        own gets once decided), checked against Slack's limits."""
         posts = [
             c.params
             for c in self.fake.calls_to("chat.postMessage")
-            if c.ok and c.params["channel"] == user
+            if c.ok and c.params["channel"] == user and "What happens now?" not in c.params["text"]
         ]
         for params in posts:
             assert check_message(params) == [], params["text"]

@@ -92,7 +92,8 @@ async def env(
     settings = make_settings(db_url, fake_slack)
     cadence = CadenceConfig()
     deps = Deps(db=db, clock=clock, cadence=cadence)
-    web = wire(settings, deps, dispose_db=False, pauses=NO_PAUSES).web
+    wired = wire(settings, deps, dispose_db=False, pauses=NO_PAUSES)
+    web = wired.web
     clients = SlackClients(settings, static_token(BOT_TOKEN), pauses=NO_PAUSES)
     sender = Sender(
         db=db,
@@ -121,6 +122,8 @@ async def env(
         yield made
         await made.settle()
     await clients.close()
+    # The app's own clients and follow-up task, so none is left for a later test's log.
+    await wired.close()
 
 
 async def decision(env: Env, number: int = 1) -> Decision:
@@ -232,7 +235,11 @@ async def test_decide_from_the_reminder_opens_the_modal_and_updates_the_dm(env: 
     updated = env.updates_of(message)
     assert updated and "Decided" in str(updated[-1]["blocks"])
     env.deps.clock.set(MONDAY + timedelta(days=7))  # type: ignore[attr-defined]
-    assert (await env.tick()).planned.due == 0
+    # No more daily DMs about it; decided with no next step, it is an orphan (issue 17).
+    await env.tick()
+    texts = [c.params["text"] for c in env.fake.calls_to("chat.postMessage")]
+    assert len([t for t in texts if "waiting for you today" in t]) == 1  # the first daily DM
+    assert texts[-1].startswith("Reminder: D-1 Pick a payroll vendor was decided but has no")
 
 
 async def test_reassign_and_drop_from_the_reminder(env: Env) -> None:
@@ -289,7 +296,9 @@ async def test_a_decided_decision_gets_no_reminder_that_was_already_planned(env:
     await env.command("/decision", "decide D-1 Acme", user_id="U2")
     env.deps.clock.set(MONDAY.replace(hour=17))  # type: ignore[attr-defined]
     report = await env.tick()
-    assert (report.sent.sent, report.sent.cancelled) == (0, 1)
+    # The reminder is cancelled; what goes out is the decide's "What happens now?" (issue 17).
+    assert (report.sent.sent, report.sent.cancelled) == (1, 1)
+    assert "What happens now?" in env.reminder("U2")["text"]
 
 
 # --- meetings and action items ----------------------------------------------------------------

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.cadence.config import WorkingHours
 from bot.clock import ManualClock
@@ -19,6 +19,7 @@ from bot.devtools.fake_slack import FakeSlack
 from bot.prefs import service as prefs
 from bot.prefs.models import PersonPrefs, PersonPrefsChange
 from bot.workspace import WorkspaceKey
+from bot.workspaces.models import Workspace
 from tests.conftest import MONDAY
 from tests.notice_support import LONDON, Env, worker_env
 
@@ -117,7 +118,11 @@ async def test_the_modal_round_trip_stores_audits_and_shows_it(env: Env) -> None
     body = await submit(env, hour="11", notices="daily", pause="2026-11-26")
     assert body["response_action"] == "update"
     saved = str(body["view"]["blocks"])
-    assert "Saved." in saved and "11:00 your time" in saved and "until Thu 26 Nov 2026" in saved
+    assert (
+        "Saved." in saved
+        and "11:00 your time" in saved
+        and "before your working day starts on Thu 26 Nov 2026" in saved
+    )
     assert await stored(env) == prefs.Prefs(
         reminder_hour=11, owner_notices=False, paused_until=date(2026, 11, 26)
     )
@@ -247,3 +252,28 @@ async def test_the_reminder_hour_is_stored_and_falls_back_to_the_days_start() ->
     assert prefs.reminder_hours(WorkingHours(start=time(9, 30), end=time(17))) == list(
         range(10, 17)
     )
+
+
+async def test_the_daily_planner_reads_the_stored_hour_in_one_query_per_workspace(
+    env: Env,
+) -> None:
+    """`ReminderHours` is what the daily DM's hour seam is given: the hour chosen in the modal,
+    None for everyone else (the start of their day), re-read once its ttl is over."""
+    ticks = [0.0]
+    hours = prefs.ReminderHours(env.deps.db, env.deps.cadence, monotonic=lambda: ticks[0])
+    assert await hours(WS, "U1") is None
+    await submit(env, user="U1", hour="15")
+    assert await hours(WS, "U1") is None  # still the reading from before the change
+    ticks[0] = 31.0
+    assert await hours(WS, "U1") == time(15)
+    assert await hours(WS, LONDON) is None
+    # An admin moves the working hours so 15:00 is no longer inside them: the day's start.
+    async with env.deps.db.transaction() as session:
+        await session.execute(
+            update(Workspace).values(
+                overrides={"working_hours": {"start": "08:00", "end": "14:00"}}
+            )
+        )
+    ticks[0] = 62.0
+    assert await hours(WS, "U1") is None
+    assert (await stored(env)).reminder_hour == 15  # the choice itself is kept

@@ -60,6 +60,7 @@ async def test_serve_refuses_to_start_without_slack_settings(tmp_path: Path) -> 
 async def test_serve_answers_signed_commands_and_stops_on_sigterm(tmp_path: Path) -> None:
     async with FakeSlack(team_id="T1") as fake:
         fake.add_user("U1", name="ana", tz="UTC")
+        fake.add_channel("C1", name="general")
         port = free_port()
         env = clean_env(
             SLACK_SIGNING_SECRET=SIGNING_SECRET,
@@ -157,6 +158,7 @@ async def socket_ack(fake: FakeSlack, envelope_id: str) -> dict[str, Any]:
 async def test_socket_mode_answers_commands_without_a_public_url(tmp_path: Path) -> None:
     async with FakeSlack(team_id="T1") as fake:
         fake.add_user("U1", name="ana", tz="UTC")
+        fake.add_channel("C1", name="general")
         env = clean_env(
             SLACK_BOT_TOKEN="xoxb-socket-test",
             SLACK_APP_TOKEN="xapp-socket-test",

@@ -391,3 +391,21 @@ async def test_modal_without_a_match_records_at_once(app_env: AppEnv) -> None:
         app_env.driver.submit(view, values("Hire a second designer"), user_id="U1")
     )
     assert await stored(app_env, 2) is not None
+
+
+async def test_record_as_decision_shortcut_warns_in_its_modal(app_env: AppEnv) -> None:
+    await record(app_env, "new Move the launch to March")
+    message = {"ts": "1700000000.000300", "user": "U2", "text": "Moving the launch to march?"}
+    await app_env.interact(
+        app_env.driver.message_shortcut(
+            "record_decision", user_id="U1", channel_id="C1", message=message
+        )
+    )
+    view: dict[str, Any] = app_env.fake.calls_to("views.open")[-1].params["view"]
+    first = await app_env.interact(
+        app_env.driver.submit(view, values("Moving the launch to march?"), user_id="U1")
+    )
+    warned = first.json()["view"]
+    assert "This looks like *D-1* “Move the launch to March” (still open" in str(warned["blocks"])
+    assert "1700000000000300" in warned["private_metadata"]  # the permalink is kept
+    assert await stored(app_env, 2) is None

@@ -276,9 +276,15 @@ async def test_a_reminder_for_a_decision_decided_meanwhile_is_cancelled(rig: Rig
             session, ws=WS, number=number, actor=Actor("U1"), resolution="Acme", now=MONDAY
         )
     report = await rig.send()
-    assert (report.sent, report.cancelled) == (0, 1)
-    assert rig.posts() == []
-    assert (await rig.row()).status == "cancelled"
+    # The reminder is cancelled; what is sent is the decide's own "What happens now?" (issue 17).
+    assert (report.sent, report.cancelled) == (1, 1)
+    assert [p["text"] for p in rig.posts()] == [
+        "D-1 Pick a payroll vendor is decided. What happens now?"
+    ]
+    reminder, day, question = await rig.rows()
+    assert (reminder.kind, reminder.status) == ("nudge:decision", "cancelled")
+    assert (day.kind, day.status) == ("reminders:daily", "cancelled")  # nothing left in it
+    assert (question.kind, question.status) == ("followthrough:what_next", "sent")
 
 
 async def test_outside_working_hours_the_row_waits_without_an_attempt(rig: Rig) -> None:

@@ -145,6 +145,8 @@ def test_a_modal_shows_its_fields_as_labels_with_what_they_hold() -> None:
         "▸ Decide by (a date, optional)",
         "▸ State (choose one): To be decided",
         "▸ What was decided? (if decided already) (text, optional)",
+        "▸ Review on (a date, optional)",
+        "    If decided already: the day its owner is asked whether it held.",
         "▸ Supersedes (text, optional)",
         "└ (Record) (Cancel)",
     ]

@@ -167,12 +167,13 @@ def csv_rows(content: bytes) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
 
 
-async def test_export_sends_three_csv_files_to_the_admins_dm(app_env: AppEnv) -> None:
+async def test_export_sends_its_csv_files_to_the_admins_dm(app_env: AppEnv) -> None:
     await seed(app_env)
     response = await app_env.command("/hygiene", "export", user_id="UADMIN", channel_id="C1")
     assert "arrive in your DM" in response.json()["text"]
     files = {f.name.split("-")[1]: f for f in app_env.fake.files.values()}
-    assert set(files) == {"decisions", "meetings", "outcomes"}
+    # … and the weeks' follow-through numbers (issue 17, tests/test_followthrough_e2e.py).
+    assert set(files) == {"decisions", "meetings", "outcomes", "follow"}
     assert all(f.channels == ["DUADMIN"] for f in files.values())
     decisions = csv_rows(files["decisions"].content)
     # The admin is not a member of G1: its decision stays out of the admin's export too.

@@ -134,6 +134,7 @@ GraceHours = Annotated[int, BeforeValidator(_count), Field(ge=1, le=720)]
 RetentionDays = Annotated[int, BeforeValidator(_count), Field(ge=0, le=3650)]
 ReviewAfterDays = Annotated[int, BeforeValidator(_count), Field(ge=0, le=730)]
 ReviewAgainDays = Annotated[int, BeforeValidator(_count), Field(ge=1, le=365)]
+FollowThroughDays = Annotated[int, BeforeValidator(_count), Field(ge=1, le=60)]
 
 
 class _Section(BaseModel):
@@ -213,6 +214,9 @@ class DecisionRules(_Section):
     review_after_days: ReviewAfterDays = 0
     # Days until the owner is asked again after answering a review "too early".
     review_again_days: ReviewAgainDays = 14
+    # Working days a decided decision may go without an action or "no action needed" before
+    # it is an orphan: its owner is reminded and the digest names it.
+    followthrough_after_days: FollowThroughDays = 3
     # How far back the re-litigation warning looks among decided and dropped ones (issue 18).
     relitigation_days: Annotated[int, BeforeValidator(_count), Field(ge=1, le=3650)] = 365
 
@@ -352,6 +356,7 @@ WORKSPACE_KEYS: tuple[str, ...] = (
     "digest.recipients",
     "decisions.review_after_days",
     "decisions.review_again_days",
+    "decisions.followthrough_after_days",
 )
 # Lists whose order carries no meaning: the same days or recipients in another order are no change.
 _UNORDERED_KEYS = frozenset({"working_hours.days", "working_hours.holidays", "digest.recipients"})

@@ -20,14 +20,15 @@ working days back from ``end``, never by trying moments.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import ColumnElement
 
 from bot.cadence.calendar import MICROSECOND, WorkingCalendar
 from bot.cadence.config import CadenceConfig
-from bot.decisions.service import stalled_clause
+from bot.decisions.service import activity_cutoff_of_owner, stalled_clause
 
 
 def working_calendar(cadence: CadenceConfig) -> WorkingCalendar:
@@ -77,26 +78,59 @@ class StallBounds:
     today: date
     #: Activity at or before this instant is old enough.
     cutoff: datetime
+    #: The owners whose away days fall in the count, with their own (earlier) cutoff: a
+    #: person's away days are not working days for the decisions they own (`bot.timeoff`).
+    owner_cutoffs: Mapping[str, datetime] = field(default_factory=dict)
 
-    def is_stalled(self, *, due_date: date | None, last_activity_at: datetime) -> bool:
+    def cutoff_of(self, owner_id: str | None) -> datetime:
+        """The activity cutoff for a decision owned by ``owner_id``."""
+        return self.owner_cutoffs.get(owner_id or "", self.cutoff)
+
+    def cutoff_column(self) -> ColumnElement[datetime] | datetime:
+        """The same per owner, as a SQL value on the decisions row."""
+        return activity_cutoff_of_owner(self.cutoff, self.owner_cutoffs)
+
+    def is_stalled(
+        self, *, due_date: date | None, last_activity_at: datetime, owner_id: str | None = None
+    ) -> bool:
         """The rule for one decision open at ``at`` (the Python twin of `clause`)."""
         if due_date is not None:
             return due_date < self.today
-        return last_activity_at <= self.cutoff
+        return last_activity_at <= self.cutoff_of(owner_id)
 
     def clause(self) -> ColumnElement[bool]:
         """The same rule as a SQL condition on the decisions table (open decisions only)."""
-        return stalled_clause(today=self.today, activity_cutoff=self.cutoff)
+        return stalled_clause(
+            today=self.today, activity_cutoff=self.cutoff, owner_cutoffs=self.owner_cutoffs
+        )
 
 
-def stall_bounds(at: datetime, cadence: CadenceConfig) -> StallBounds:
-    """The stall rule of this workspace's cadence at ``at``."""
+def stall_bounds(
+    at: datetime,
+    cadence: CadenceConfig,
+    days_off: Mapping[str, Collection[date]] | None = None,
+) -> StallBounds:
+    """The stall rule of this workspace's cadence at ``at``.
+
+    ``days_off``: people's own days off (their time off); the decisions they own are counted
+    on the workspace's calendar without those days too.
+    """
     calendar = working_calendar(cadence)
-    return StallBounds(
-        at=at,
-        today=calendar.today(at),
-        cutoff=activity_cutoff(at, calendar, cadence.nudges.stall_after_days),
-    )
+    n = cadence.nudges.stall_after_days
+    cutoff = activity_cutoff(at, calendar, n)
+    owner_cutoffs: dict[str, datetime] = {}
+    for owner, days in (days_off or {}).items():
+        if not days:
+            continue
+        theirs = WorkingCalendar(
+            zone=calendar.zone,
+            weekdays=calendar.weekdays,
+            days_off=calendar.days_off | frozenset(days),
+        )
+        own = activity_cutoff(at, theirs, n)
+        if own != cutoff:
+            owner_cutoffs[owner] = own
+    return StallBounds(at=at, today=calendar.today(at), cutoff=cutoff, owner_cutoffs=owner_cutoffs)
 
 
 def local_today(now: datetime, cadence: CadenceConfig) -> date:
@@ -104,9 +138,14 @@ def local_today(now: datetime, cadence: CadenceConfig) -> date:
     return working_calendar(cadence).today(now)
 
 
-def stalled_now(now: datetime, cadence: CadenceConfig) -> ColumnElement[bool]:
-    """The SQL condition for "stalled at ``now``" under this workspace's cadence."""
-    return stall_bounds(now, cadence).clause()
+def stalled_now(
+    now: datetime,
+    cadence: CadenceConfig,
+    days_off: Mapping[str, Collection[date]] | None = None,
+) -> ColumnElement[bool]:
+    """The SQL condition for "stalled at ``now``" under this workspace's cadence (and its
+    people's days off)."""
+    return stall_bounds(now, cadence, days_off).clause()
 
 
 def _check_days(stall_after_days: int) -> None:

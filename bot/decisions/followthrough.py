@@ -128,6 +128,25 @@ async def link_action(
     return decision, outcome
 
 
+async def may_say_no_action(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    number: int,
+    actor: Actor,
+    visible: Visibility | None = None,
+) -> Decision:
+    """Decided ``D-<number>``, if ``actor`` may say it needs no action now; raises otherwise."""
+    decision = await get_decision(session, ws=ws, number=number, visible=visible)
+    ensure_may_change(decision, actor)
+    _ensure_decided(decision)
+    if await actions_of(session, ws=ws, decision_id=decision.id):
+        raise Conflict(f"{decision.ref} already has follow-through actions.")
+    if decision.no_action_at is not None:
+        raise Conflict(f"{decision.ref} is already marked “no action needed”.")
+    return decision
+
+
 async def no_action_needed(
     session: AsyncSession,
     *,
@@ -139,13 +158,7 @@ async def no_action_needed(
     visible: Visibility | None = None,
 ) -> Decision:
     """The owner's answer that decided ``D-<number>`` needs no action, with a one-line reason."""
-    decision = await get_decision(session, ws=ws, number=number, visible=visible)
-    ensure_may_change(decision, actor)
-    _ensure_decided(decision)
-    if await actions_of(session, ws=ws, decision_id=decision.id):
-        raise Conflict(f"{decision.ref} already has follow-through actions.")
-    if decision.no_action_at is not None:
-        raise Conflict(f"{decision.ref} is already marked “no action needed”.")
+    decision = await may_say_no_action(session, ws=ws, number=number, actor=actor, visible=visible)
     decision.no_action_reason = require_text(
         reason, what="reason", limit=TITLE_MAX, single_line=True
     )

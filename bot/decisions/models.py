@@ -145,7 +145,11 @@ class DecisionEvent(WorkspaceScoped, Base):
     """One entry of a decision's history: who did what, when, with the values before and after."""
 
     __tablename__ = "decision_events"
-    __table_args__ = (Index("ix_decision_events_decision", "decision_id", "id"),)
+    __table_args__ = (
+        Index("ix_decision_events_decision", "decision_id", "id"),
+        # Entries of one kind in a span: the decides undone ("topics decided again").
+        Index("ix_decision_events_ws_action_at", "enterprise_id", "team_id", "action", "at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id", ondelete="CASCADE"))

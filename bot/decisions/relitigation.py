@@ -5,8 +5,8 @@ up in ``decision_terms`` (index ``(workspace, term, decision)``): each term read
 ``PER_TERM`` of its newest rows and weighs 1 / the rows it read, so rare words count most; the
 ``RANKED`` decisions of most weight are then filtered by primary key to those open, or decided
 or dropped within ``relitigation_days``, that the reader may see, and the best ``CANDIDATES``
-of them are scored by ``bot.decisions.similar`` in Python. Two statements of bounded work,
-whatever the workspace's size.
+of them are scored by ``bot.decisions.similar`` in Python. One statement of bounded work,
+whatever the workspace's size (and one more to load the match, when there is one).
 """
 
 from __future__ import annotations
@@ -16,7 +16,18 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Final
 
-from sqlalchemy import ColumnElement, TextClause, and_, func, or_, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    TextClause,
+    and_,
+    column,
+    func,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -99,27 +110,31 @@ async def find_repeat(
         "ranked": RANKED,
     }
     params.update({f"w{i}": term for i, term in enumerate(wanted)})
-    ranked = {
-        int(row[0]): float(row[1])
-        for row in await session.execute(_ranked_sql(len(wanted)), params)
-        if int(row[0]) != exclude_id
-    }
-    if not ranked:
-        return None
-    rows = (
+    ranked = (
+        _ranked_sql(len(wanted))
+        .bindparams(**params)
+        .columns(column("decision_id", Integer), column("weight", Float))
+        .subquery("ranked")
+    )
+    where = [
+        # The workspace filter as expressions, not columns: the ranked ids are the way in
+        # (primary key); SQLite would otherwise walk the workspace's whole index.
+        (Decision.enterprise_id + "") == ws.enterprise_id,
+        (Decision.team_id + "") == ws.team_id,
+        _live_since(now - timedelta(days=relitigation_days)),
+        visible.clause(Decision.channel_id, Decision.owner_id, Decision.creator_id),
+    ]
+    if exclude_id is not None:
+        where.append(Decision.id != exclude_id)
+    best = (
         await session.execute(
-            select(Decision.id, Decision.title, Decision.resolution).where(
-                Decision.id.in_(list(ranked)),
-                # The workspace filter as expressions, not columns: the ids are the way in
-                # (primary key); SQLite would otherwise walk the workspace's whole index.
-                (Decision.enterprise_id + "") == ws.enterprise_id,
-                (Decision.team_id + "") == ws.team_id,
-                _live_since(now - timedelta(days=relitigation_days)),
-                visible.clause(Decision.channel_id, Decision.owner_id, Decision.creator_id),
-            )
+            select(Decision.id, Decision.title, Decision.resolution)
+            .join(ranked, ranked.c.decision_id == Decision.id)
+            .where(*where)
+            .order_by(ranked.c.weight.desc(), Decision.id.desc())
+            .limit(CANDIDATES)
         )
     ).all()
-    best = sorted(rows, key=lambda r: (-ranked[r.id], -r.id))[:CANDIDATES]
     match = best_match(title, ((r.id, r.title, r.resolution) for r in best), threshold=threshold)
     if match is None:
         return None

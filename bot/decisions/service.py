@@ -7,15 +7,17 @@ commit. Every query is filtered by the workspace key.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, text, update
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bot.db import UTCDateTime
+from bot.decisions import asks
 from bot.decisions.models import Decision, DecisionEvent, DecisionStatus
 from bot.errors import Conflict, Forbidden, NotFound
 from bot.meetings import links
@@ -46,19 +48,42 @@ class ListScope(enum.StrEnum):
     USER = "user"
 
 
-def stalled_clause(*, today: date, activity_cutoff: datetime) -> ColumnElement[bool]:
+def activity_cutoff_of_owner(
+    activity_cutoff: datetime, owner_cutoffs: Mapping[str, datetime] | None = None
+) -> ColumnElement[datetime] | datetime:
+    """The activity cutoff of each decision's owner: ``activity_cutoff``, or for the owners in
+    ``owner_cutoffs`` (people whose away days fall in the count) their own, earlier one."""
+    if not owner_cutoffs:
+        return activity_cutoff
+    return case(
+        *[
+            (Decision.owner_id == owner, literal(cutoff, UTCDateTime))
+            for owner, cutoff in sorted(owner_cutoffs.items())
+        ],
+        else_=literal(activity_cutoff, UTCDateTime),
+    )
+
+
+def stalled_clause(
+    *,
+    today: date,
+    activity_cutoff: datetime,
+    owner_cutoffs: Mapping[str, datetime] | None = None,
+) -> ColumnElement[bool]:
     """Open and past due (before ``today``), or without a due date and no activity since
-    ``activity_cutoff``. A due date still to come is the team's own deadline: before it passes,
-    quiet is not stalling.
+    ``activity_cutoff`` (its owner's own, in ``owner_cutoffs``, if they were away meanwhile).
+    A due date still to come is the team's own deadline: before it passes, quiet is not
+    stalling.
 
     The cadence layer works out both moments in the workspace's time zone and working days, so
     this stays one indexable SQL condition however many decisions there are.
     """
+    cutoff = activity_cutoff_of_owner(activity_cutoff, owner_cutoffs)
     return and_(
         Decision.status == DecisionStatus.OPEN,
         or_(
             Decision.due_date < today,
-            and_(Decision.due_date.is_(None), Decision.last_activity_at <= activity_cutoff),
+            and_(Decision.due_date.is_(None), Decision.last_activity_at <= cutoff),
         ),
     )
 
@@ -275,6 +300,11 @@ async def create_decisions(
         links.add_decision_outcome(
             session, ws=r.ws, decision=decision, meeting=meeting, actor_id=r.creator_id, now=r.now
         )
+    for ws, batch in by_workspace.items():
+        if any(r.resolution is not None for r in batch):
+            await asks.ask_what_next(
+                session, ws=ws, decisions=[made[id(r)] for r in batch], now=batch[0].now
+            )
     # Whoever was made owner by someone else hears of it (a decision recorded as made is news
     # for nobody: there is nothing left for its owner to do).
     await notices.plan(
@@ -403,6 +433,7 @@ async def decide(
         resolution=resolution,
         **_review_detail(review_on),
     )
+    await asks.ask_what_next(session, ws=ws, decisions=[decision], now=now)
     await _tell(
         session, ws=ws, decision=decision, change=notices.Change.DECIDED, actor=actor, now=now
     )

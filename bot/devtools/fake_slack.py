@@ -159,6 +159,20 @@ class _Bucket:
     last: float
 
 
+@dataclass(slots=True)
+class DndStatus:
+    """A person's do-not-disturb as Slack reports it (epoch seconds, as in ``dnd.info``).
+
+    ``next_start``/``next_end`` is the next (or current) window of the schedule while
+    ``enabled``; ``snooze_end`` is when a snooze they set themselves ends, if any.
+    """
+
+    enabled: bool = False
+    next_start: int = 1
+    next_end: int = 1
+    snooze_end: int | None = None
+
+
 class ApiError(Exception):
     """Raised by a method handler to answer ``{"ok": false, "error": ...}``."""
 
@@ -237,6 +251,8 @@ class FakeSlack:
         #: Called with each post to a response_url as it arrives (benchmarks time them).
         self.on_response: Callable[[ResponsePost], None] | None = None
         self.files: dict[str, UploadedFile] = {}
+        #: Do-not-disturb per user (`set_dnd`); a user without an entry has none.
+        self.dnd: dict[str, DndStatus] = {}
         self.rate_limited_count = 0
 
         self._faults: dict[str, deque[_Fault]] = {}
@@ -273,6 +289,8 @@ class FakeSlack:
             "oauth.v2.access": self._oauth_v2_access,
             "team.info": self._team_info,
             "apps.connections.open": self._apps_connections_open,
+            "dnd.info": self._dnd_info,
+            "dnd.teamInfo": self._dnd_team_info,
         }
         self._runner: web.AppRunner | None = None
         # Socket Mode: envelopes waiting to be pushed, the open socket, and what came back.
@@ -346,6 +364,26 @@ class FakeSlack:
         )
         self.users[user_id] = user
         return user
+
+    def set_dnd(
+        self,
+        user_id: str,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        snooze_until: datetime | None = None,
+    ) -> DndStatus:
+        """Give ``user_id`` a do-not-disturb window from ``start`` to ``end`` (their schedule's
+        next or current one) and/or a snooze until ``snooze_until``; all aware instants."""
+        status = DndStatus()
+        if start is not None and end is not None:
+            status = DndStatus(
+                enabled=True, next_start=int(start.timestamp()), next_end=int(end.timestamp())
+            )
+        if snooze_until is not None:
+            status.snooze_end = int(snooze_until.timestamp())
+        self.dnd[user_id] = status
+        return status
 
     def add_channel(
         self,
@@ -711,6 +749,34 @@ class FakeSlack:
         if user is None:
             raise ApiError("user_not_found")
         return self._user_json(user)
+
+    def _dnd_json(self, user_id: str) -> JsonDict:
+        status = self.dnd.get(user_id, DndStatus())
+        body: JsonDict = {
+            "dnd_enabled": status.enabled,
+            "next_dnd_start_ts": status.next_start,
+            "next_dnd_end_ts": status.next_end,
+        }
+        if status.snooze_end is not None:
+            remaining = max(0, status.snooze_end - int(self._clock()))
+            body.update(
+                snooze_enabled=True, snooze_endtime=status.snooze_end, snooze_remaining=remaining
+            )
+        return body
+
+    def _dnd_info(self, call: Call) -> JsonDict:
+        """``dnd.info`` (the OpenAPI spec's shape): the schedule, and the snooze if one is set."""
+        user_id = str(call.params.get("user", ""))
+        if user_id not in self.users:
+            raise ApiError("user_not_found")
+        return {"ok": True, **self._dnd_json(user_id)}
+
+    def _dnd_team_info(self, call: Call) -> JsonDict:
+        """``dnd.teamInfo`` for a comma-separated ``users`` list (the spec's example shape;
+        a snooze shows as in ``dnd.info``, which the spec's open schema allows). Unknown ids
+        are left out."""
+        wanted = [u for u in str(call.params.get("users", "")).split(",") if u]
+        return {"ok": True, "users": {u: self._dnd_json(u) for u in wanted if u in self.users}}
 
     def _user_json(self, user: User) -> JsonDict:
         try:

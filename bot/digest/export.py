@@ -28,9 +28,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cadence.config import CadenceConfig
 from bot.decisions.models import Decision, DecisionEvent
-from bot.digest import metrics, reports
-from bot.digest.metrics import Figures
+from bot.digest import metrics, reports, schedule
+from bot.digest.metrics import Figures, FollowThrough
 from bot.digest.reports import Reported
+from bot.digest.schedule import Period
 from bot.meetings.models import Meeting, Outcome, OutcomeKind
 from bot.workspace import WorkspaceKey
 
@@ -57,6 +58,8 @@ class ExportData:
     people: set[str] = field(default_factory=set)
     #: Each digest report the reader may see, with its week's figures as they are now.
     reported: list[tuple[Reported, Figures]] = field(default_factory=list)
+    #: The last weeks' follow-through figures (issue 17), oldest first.
+    follow_through: list[tuple[Period, FollowThrough]] = field(default_factory=list)
 
 
 async def load_export(
@@ -168,6 +171,23 @@ async def load_export(
     )
 
 
+async def load_follow_through(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    cadence: CadenceConfig,
+    channels: Collection[str],
+    now: datetime,
+    weeks: int = schedule.TREND_WEEKS,
+) -> list[tuple[Period, FollowThrough]]:
+    """Follow-through figures of the last ``weeks`` whole digest weeks before ``now``."""
+    periods = schedule.weeks_ending(schedule.reported_week(now, cadence), weeks, cadence)
+    found = await metrics.follow_through_figures(
+        session, ws=ws, cadence=cadence, bounds=schedule.bounds_of(periods), channels=channels
+    )
+    return [(p, found.get((i, None), FollowThrough())) for i, p in enumerate(periods)]
+
+
 async def load_reported(
     session: AsyncSession,
     *,
@@ -256,7 +276,45 @@ def render_export(
             content=_csv(_outcome_rows(data, labels)),
         ),
         *digests,
+        *(
+            [
+                ExportFile(
+                    filename=f"followthrough-follow-through-{stamp}.csv",
+                    title="Follow-through by week",
+                    content=_csv(_follow_through_rows(data)),
+                )
+            ]
+            if data.follow_through
+            else []
+        ),
     ]
+
+
+def _follow_through_rows(data: ExportData) -> Iterable[list[str]]:
+    """One row per week: the follow-through numbers as docs/METRICS.md defines them."""
+    yield [
+        "Week",
+        "First day",
+        "Last day",
+        "Decisions owed a next step",
+        "Followed through by the week's end",
+        "Follow-through rate (%)",
+        "Decisions done",
+        "Median decision to done (hours)",
+        "Topics decided again",
+    ]
+    for period, f in data.follow_through:
+        yield [
+            period.key,
+            period.first_day.isoformat(),
+            period.last_day.isoformat(),
+            str(f.due),
+            str(f.followed),
+            _number(f.rate_percent),
+            str(f.done),
+            _number(_hours(f.median_decision_to_done)),
+            str(f.decided_again),
+        ]
 
 
 @dataclass(frozen=True)

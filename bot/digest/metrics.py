@@ -25,16 +25,21 @@ from sqlalchemy import (
     Select,
     and_,
     case,
+    exists,
     func,
     join,
+    literal_column,
     or_,
     select,
     union,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.cadence.config import CadenceConfig
-from bot.decisions.models import Decision, DecisionStatus
+from bot.cadence.stall import activity_cutoff, working_calendar
+from bot.decisions.followthrough import has_follow_through
+from bot.decisions.models import Decision, DecisionEvent, DecisionStatus
 from bot.digest import stalled
 from bot.digest.stalled import StalledAt
 from bot.meetings.models import Meeting, Outcome, OutcomeKind
@@ -521,3 +526,284 @@ def _figures(start: datetime, end: datetime, tally: _Tally | None, *, stalled: b
         stalled=counts["stalled"] if stalled else None,
         overdue_actions=counts["overdue"],
     )
+
+
+# --- follow-through (issue 17) and topics decided again (issue 18) -------------------------------
+
+#: Decisions whose follow-through is owed and counted: decided ones, and reversed ones (decided,
+#: followed through or not, then found not to hold). A superseded decision is left out: the
+#: decision that replaced it is the one followed through.
+FOLLOWED_STATES = (DecisionStatus.DECIDED.value, DecisionStatus.REVERSED.value)
+#: How recent a decide must be for undoing it to count as deciding the topic again.
+DECIDED_AGAIN_WITHIN = timedelta(days=90)
+#: The history entries that undo a decide: a supersede, a reopen.
+DECIDED_AGAIN_ACTIONS = ("superseded", "reopened")
+
+
+@dataclass(frozen=True, slots=True)
+class FollowThrough:
+    """The follow-through figures of one period [start, end) (docs/METRICS.md)."""
+
+    #: Decisions whose ``followthrough_after_days`` ran out in the period …
+    due: int = 0
+    #: … and of those, the ones with an action or "no action needed" by the period's end.
+    followed: int = 0
+    #: Median of (last linked action's done_at − decided_at), over decisions done in the period.
+    median_decision_to_done: timedelta | None = None
+    #: Decisions done in the period (the median's count).
+    done: int = 0
+    #: Supersedes and reopenings in the period of decisions decided within 90 days before.
+    decided_again: int = 0
+
+    @property
+    def rate_percent(self) -> int | None:
+        return percent_half_up(self.followed, self.due) if self.due else None
+
+
+def followthrough_window(
+    start: datetime, end: datetime, cadence: CadenceConfig
+) -> tuple[datetime, datetime]:
+    """The decide moments (lo, hi] whose follow-through time runs out within [start, end).
+
+    A decision decided at ``d`` is owed its next step once ``followthrough_after_days`` working
+    days have followed (`bot.cadence.stall.stall_moment`); ``d <= activity_cutoff(t)`` exactly
+    when that has happened by ``t``.
+    """
+    calendar = working_calendar(cadence)
+    days = cadence.decisions.followthrough_after_days
+    return activity_cutoff(start, calendar, days), activity_cutoff(end, calendar, days)
+
+
+def _followed_by(end: datetime) -> ColumnElement[bool]:
+    """The decision had an action, or its owner said none was needed, before ``end``."""
+    return or_(
+        Decision.no_action_at < end,
+        exists().where(
+            Outcome.decision_id == Decision.id,
+            Outcome.kind == OutcomeKind.ACTION,
+            Outcome.created_at < end,
+        ),
+    )
+
+
+async def follow_through_figures(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    cadence: CadenceConfig,
+    bounds: Sequence[datetime],
+    channels: Channels = None,
+    by_channel: bool = False,
+) -> dict[tuple[int, str | None], FollowThrough]:
+    """`FollowThrough` per (period, channel or None) for the consecutive periods of ``bounds``."""
+    _check_bounds(bounds)
+    query = _Grouping(bounds=bounds, channels=channels, by_channel=by_channel)
+    found: dict[tuple[int, str | None], dict[str, Any]] = defaultdict(dict)
+
+    # Follow-through rate: per period, the decisions whose time ran out in it.
+    for i, (start, end) in enumerate(pairwise(bounds)):
+        lo, hi = followthrough_window(start, end, cadence)
+        keys: list[Any] = [Decision.channel_id.label("channel")] if by_channel else []
+        owed = query.scoped(
+            select(
+                *keys,
+                func.count().label("due"),
+                func.count(case((_followed_by(end), 1))).label("followed"),
+            ).where(
+                Decision.in_workspace(ws),
+                Decision.status.in_(FOLLOWED_STATES),
+                Decision.decided_at > lo,
+                Decision.decided_at <= hi,
+            ),
+            Decision.channel_id,
+        )
+        if keys:
+            owed = owed.group_by(*keys)
+        for row in await session.execute(owed):
+            if row.due:
+                key = (i, row.channel if by_channel else None)
+                found[key]["due"] = row.due
+                found[key]["followed"] = row.followed
+
+    for key, (count, median) in (await _decision_to_done(session, ws=ws, query=query)).items():
+        found[key]["done"] = count
+        found[key]["median_decision_to_done"] = median
+
+    dialect = session.get_bind().dialect.name
+    for row in await session.execute(_decided_again(ws=ws, query=query, dialect=dialect)):
+        found[query.key(row)]["decided_again"] = row.n
+
+    return {key: FollowThrough(**values) for key, values in found.items()}
+
+
+async def _decision_to_done(
+    session: AsyncSession, *, ws: WorkspaceKey, query: _Grouping
+) -> dict[tuple[int, str | None], tuple[int, timedelta]]:
+    """(count, median) of decision-to-done per group, over decisions whose last linked action
+    was done in the periods (every action done, the latest done_at in the span)."""
+    bounds = query.bounds
+    done_in_span = select(Outcome.decision_id).where(
+        Outcome.in_workspace(ws),
+        Outcome.kind == OutcomeKind.ACTION,
+        Outcome.decision_id.is_not(None),
+        _in_period(Outcome.done_at, bounds),
+    )
+    last_done = func.max(Outcome.done_at)
+    finished = (
+        select(
+            Decision.id.label("id"),
+            Decision.channel_id.label("channel_id"),
+            Decision.decided_at.label("decided_at"),
+            last_done.label("last_done"),
+        )
+        .join(Outcome, Outcome.decision_id == Decision.id)
+        .where(
+            Decision.in_workspace(ws),
+            Decision.status.in_(DECIDED_STATES),
+            Decision.decided_at.is_not(None),
+            Decision.id.in_(done_in_span),
+            Outcome.kind == OutcomeKind.ACTION,
+        )
+        .group_by(Decision.id, Decision.channel_id, Decision.decided_at)
+        .having(
+            func.count() == func.count(Outcome.done_at),
+            last_done >= bounds[0],
+            last_done < bounds[-1],
+            last_done >= Decision.decided_at,
+        )
+        .subquery()
+    )
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        seconds: ColumnElement[Any] = func.extract(
+            "epoch", finished.c.last_done - finished.c.decided_at
+        )
+    else:
+        seconds = (func.julianday(finished.c.last_done) - func.julianday(finished.c.decided_at)) * (
+            86400
+        )
+    seconds = func.round(seconds)
+    group = query.keys(finished.c.last_done, finished.c.channel_id)
+    result: dict[tuple[int, str | None], tuple[int, timedelta]] = {}
+    scoped = query.scoped
+    if dialect == "postgresql":
+        median = func.percentile_cont(0.5).within_group(seconds).label("median")
+        rows: Select[Any] = select(*group, func.count().label("n"), median).select_from(finished)
+        rows = scoped(rows, finished.c.channel_id)
+        if group:
+            rows = rows.group_by(*group)
+        for row in await session.execute(rows):
+            if row.n:
+                result[query.key(row)] = (row.n, timedelta(seconds=float(row.median)))
+        return result
+    listed = scoped(
+        select(*group, seconds.label("seconds")).select_from(finished).order_by(*group, seconds),
+        finished.c.channel_id,
+    )
+    groups: dict[tuple[int, str | None], list[float]] = defaultdict(list)
+    for row in await session.execute(listed):
+        groups[query.key(row)].append(float(row.seconds))
+    for key, values in groups.items():
+        result[key] = (len(values), timedelta(seconds=_median_of_sorted(values)))
+    return result
+
+
+def _decided_again(*, ws: WorkspaceKey, query: _Grouping, dialect: str) -> Select[Any]:
+    """Supersedes and reopenings per group, of decisions decided within 90 days before."""
+    undo = aliased(DecisionEvent)
+    decided = aliased(DecisionEvent)
+    days = DECIDED_AGAIN_WITHIN.days
+    # Each row's own window, so the arithmetic is the database's: an interval on PostgreSQL,
+    # Julian days on SQLite (its timestamps are text).
+    if dialect == "postgresql":
+        not_too_old = decided.at >= undo.at - literal_column(f"interval '{days} days'")
+    else:
+        not_too_old = func.julianday(decided.at) >= func.julianday(undo.at) - days
+    recently_decided = exists().where(
+        decided.decision_id == undo.decision_id,
+        decided.action == "decided",
+        decided.at <= undo.at,
+        not_too_old,
+    )
+    keys = query.keys(undo.at, Decision.channel_id)
+    counted = (
+        select(*keys, func.count().label("n"))
+        .select_from(undo)
+        .join(Decision, Decision.id == undo.decision_id)
+        .where(
+            undo.enterprise_id == ws.enterprise_id,
+            undo.team_id == ws.team_id,
+            undo.action.in_(DECIDED_AGAIN_ACTIONS),
+            _in_period(undo.at, query.bounds),
+            recently_decided,
+        )
+    )
+    scoped: Select[Any] = query.scoped(counted, Decision.channel_id)
+    return scoped.group_by(*keys) if keys else scoped
+
+
+@dataclass(frozen=True, slots=True)
+class Orphan:
+    """A decided decision with no next step past its ``followthrough_after_days``."""
+
+    number: int
+    title: str
+    owner_id: str
+    channel_id: str
+    decided_at: datetime
+
+    @property
+    def ref(self) -> str:
+        return f"D-{self.number}"
+
+
+async def orphans_at(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    cadence: CadenceConfig,
+    at: datetime,
+    channels: Channels = None,
+    limit: int = 10,
+) -> tuple[int, list[Orphan]]:
+    """How many decisions are orphans at ``at`` (from their state now), and the oldest ones.
+
+    An orphan: decided (not superseded, reversed or reopened), decided at least
+    ``followthrough_after_days`` working days before ``at``, with no action and no "no action
+    needed".
+    """
+    calendar = working_calendar(cadence)
+    cutoff = activity_cutoff(at, calendar, cadence.decisions.followthrough_after_days)
+    where = [
+        Decision.in_workspace(ws),
+        Decision.status == DecisionStatus.DECIDED,
+        Decision.decided_at <= cutoff,
+        ~has_follow_through(),
+    ]
+    if channels is not None:
+        where.append(Decision.channel_id.in_(list(channels)))
+    total = int(await session.scalar(select(func.count()).select_from(Decision).where(*where)) or 0)
+    if not total:
+        return 0, []
+    rows = await session.execute(
+        select(
+            Decision.number,
+            Decision.title,
+            Decision.owner_id,
+            Decision.channel_id,
+            Decision.decided_at,
+        )
+        .where(*where)
+        .order_by(Decision.decided_at, Decision.number)
+        .limit(limit)
+    )
+    return total, [
+        Orphan(
+            number=r.number,
+            title=r.title,
+            owner_id=r.owner_id,
+            channel_id=r.channel_id,
+            decided_at=r.decided_at,
+        )
+        for r in rows
+    ]

@@ -29,6 +29,7 @@ from bot.cadence.config import CadenceConfig
 from bot.cadence.stall import StallBounds, stall_bounds
 from bot.db import UTCDateTime
 from bot.decisions.models import Decision, DecisionEvent, DecisionStatus
+from bot.timeoff import service as timeoff
 from bot.workspace import WorkspaceKey
 
 Channels = Collection[str] | None
@@ -128,9 +129,16 @@ def changed_since_and_stalled(bounds: StallBounds) -> ColumnElement[bool]:
         state.was_open(),
         or_(
             state.due_date() < bounds.today.isoformat(),
-            and_(state.due_date().is_(None), state.last_activity() <= bounds.cutoff),
+            and_(state.due_date().is_(None), state.last_activity() <= bounds.cutoff_column()),
         ),
     )
+
+
+async def _days_off(
+    session: AsyncSession, *, ws: WorkspaceKey, at: datetime
+) -> dict[str, frozenset[date]]:
+    """People's away days: not working days for the decisions they own."""
+    return (await timeoff.workspace_time_off(session, ws=ws, now=at)).days_off_by_person()
 
 
 def _changed_since(since: datetime, channels: Channels) -> list[ColumnElement[bool]]:
@@ -163,7 +171,8 @@ async def stalled_counts(
     counts: dict[tuple[int, str | None], int] = defaultdict(int)
     if not ends:
         return counts
-    every = [stall_bounds(end, cadence) for end in ends]
+    days_off = await _days_off(session, ws=ws, at=ends[-1])
+    every = [stall_bounds(end, cadence, days_off) for end in ends]
     halves = [
         # Open now and unchanged since the end: the row is the state.
         (
@@ -202,7 +211,7 @@ async def oldest_stalled(
     limit: int,
 ) -> list[StalledAt]:
     """The decisions stalled at ``at``, oldest first, with the state that made them stalled."""
-    bounds = stall_bounds(at, cadence)
+    bounds = stall_bounds(at, cadence, await _days_off(session, ws=ws, at=at))
     order = (Decision.created_at, Decision.number)
     idle = select(Decision).where(Decision.in_workspace(ws), idle_and_unchanged(bounds))
     state = StateAt(at)

@@ -76,6 +76,8 @@ class Outcome(WorkspaceScoped, Base):
     __table_args__ = (
         UniqueConstraint("enterprise_id", "team_id", "number"),
         Index("ix_outcomes_meeting", "meeting_id"),
+        # A decision's follow-through actions (issue 17).
+        Index("ix_outcomes_decision", "decision_id"),
         Index("ix_outcomes_ws_kind_owner", "enterprise_id", "team_id", "kind", "owner_id"),
     )
 

@@ -40,6 +40,12 @@ from bot.workspace import WorkspaceKey
 
 DAILY_KIND = "reminders:daily"
 
+BUNDLED_KINDS = frozenset({"nudge:decision", "nudge:meeting", "nudge:action"})
+"""The nudges planner's reminder kinds that wait for the daily DM. The orphaned-decision
+reminder (``nudge:orphan``, issue 17) has its daily entry registered already
+(``bot.slack.daily_compose``) but is still sent on its own until it is added here (its tests
+expect a DM at the moment it falls due)."""
+
 HourOf = Callable[[WorkspaceKey, str], Awaitable[time | None]]
 """A person's reminder hour (None: the start of their working day). The seam for per-person
 preferences; the planner is handed one, `no_preference` by default."""

@@ -30,9 +30,10 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.cadence.config import CadenceConfig
 from bot.cadence.hours import next_working_moment
-from bot.cadence.stall import local_today, stall_bounds
+from bot.cadence.stall import activity_cutoff, local_today, stall_bounds, working_calendar
 from bot.db import Database
-from bot.decisions.models import Decision
+from bot.decisions.followthrough import has_follow_through
+from bot.decisions.models import Decision, DecisionStatus
 from bot.delivery import ledger
 from bot.meetings import service as meetings
 from bot.meetings.models import Meeting, Outcome
@@ -47,6 +48,7 @@ from bot.nudges.rules import (
     decision_stalled_from,
     is_user_id,
     meeting_stalled_from,
+    orphan_from,
     wanted_now,
 )
 from bot.prefs import service as prefs
@@ -241,6 +243,41 @@ async def overdue_actions(
     return found
 
 
+async def orphan_decisions(
+    session: AsyncSession, *, ws: WorkspaceKey, cadence: CadenceConfig, now: datetime
+) -> list[Stalled]:
+    """Decided decisions with no action and no "no action needed", decided at least
+    ``followthrough_after_days`` working days before ``now``: reminded from their decide on."""
+    cutoff = activity_cutoff(
+        now, working_calendar(cadence), cadence.decisions.followthrough_after_days
+    )
+    # Reminders stop after `escalate_after` of them, so only decisions decided recently enough
+    # for one still to be due are read: a long history of old decisions costs nothing.
+    horizon = cutoff - timedelta(
+        days=7 * (cadence.nudges.escalate_after * cadence.nudges.repeat_every_days + 2)
+    )
+    rows = await session.execute(
+        select(Decision.number, Decision.owner_id, Decision.decided_at).where(
+            Decision.in_workspace(ws),
+            Decision.status == DecisionStatus.DECIDED,
+            Decision.decided_at <= cutoff,
+            Decision.decided_at > horizon,
+            ~has_follow_through(),
+        )
+    )
+    return [
+        Stalled(
+            subject=Subject.ORPHAN,
+            number=number,
+            owner_id=owner_id,
+            anchor=decided_at,
+            stalled_from=orphan_from(decided_at=decided_at, cadence=cadence),
+        )
+        for number, owner_id, decided_at in rows
+        if decided_at is not None
+    ]
+
+
 async def find_stalled(
     session: AsyncSession,
     *,
@@ -254,6 +291,7 @@ async def find_stalled(
         *await stalled_decisions(session, ws=ws, cadence=cadence, now=now, personal=personal),
         *await outcome_free_meetings(session, ws=ws, cadence=cadence, now=now),
         *await overdue_actions(session, ws=ws, cadence=cadence, now=now, personal=personal),
+        *await orphan_decisions(session, ws=ws, cadence=cadence, now=now),
     ]
 
 
@@ -367,7 +405,8 @@ async def _schedule(
     people: _People,
     holding: Mapping[str, prefs.Prefs] | None = None,
 ) -> tuple[list[ledger.Planned], list[ledger.Planned]]:
-    """Give each new row its ``due_at``; (reminders for the daily DMs, escalations).
+    """Give each new row its ``due_at``; (reminders for the daily DMs, rows sent on their own:
+    escalations, and reminders of kinds not in `daily.BUNDLED_KINDS`).
 
     A reminder may go out in the first daily DM at or after the moment it fell due: the
     recipient's reminder hour on a working day, in their own time zone. An escalation goes at
@@ -389,7 +428,8 @@ async def _schedule(
     escalations: list[ledger.Planned] = []
     for w in wanted:
         zone = people.zones[w.recipient]
-        if w.is_reminder:
+        bundled = w.kind.value in daily.BUNDLED_KINDS
+        if bundled:
             due_at = daily.first_slot(w.since or now, now, zone, hours, people.hours[w.recipient])
         else:
             due_at = next_working_moment(now, zone, hours)
@@ -402,7 +442,7 @@ async def _schedule(
             due_at=due_at,
             payload=w.payload,
         )
-        (reminders if w.is_reminder else escalations).append(row)
+        (reminders if bundled else escalations).append(row)
     return reminders, escalations
 
 

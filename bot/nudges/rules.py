@@ -31,6 +31,8 @@ class Subject(enum.StrEnum):
     DECISION = "decision"
     MEETING = "meeting"
     ACTION = "action"
+    #: A decided decision with no action and no "no action needed" (issue 17): an orphan.
+    ORPHAN = "orphan"
 
 
 class NudgeKind(enum.StrEnum):
@@ -39,6 +41,7 @@ class NudgeKind(enum.StrEnum):
     DECISION = "nudge:decision"
     MEETING = "nudge:meeting"
     ACTION = "nudge:action"
+    ORPHAN = "nudge:orphan"
     DECISION_ESCALATION = "escalation:decision"
     MEETING_ESCALATION = "escalation:meeting"
     ACTION_ESCALATION = "escalation:action"
@@ -48,14 +51,22 @@ REMINDER_KIND = {
     Subject.DECISION: NudgeKind.DECISION,
     Subject.MEETING: NudgeKind.MEETING,
     Subject.ACTION: NudgeKind.ACTION,
+    Subject.ORPHAN: NudgeKind.ORPHAN,
 }
 REMINDER_KINDS = frozenset(REMINDER_KIND.values())
+# An orphan is not escalated: after `escalate_after` reminders its owner hears no more of it and
+# only the digest names it, so decisions decided long before this reminder existed stay quiet.
 ESCALATION_KIND = {
     Subject.DECISION: NudgeKind.DECISION_ESCALATION,
     Subject.MEETING: NudgeKind.MEETING_ESCALATION,
     Subject.ACTION: NudgeKind.ACTION_ESCALATION,
 }
-_REF_PREFIX = {Subject.DECISION: "D", Subject.MEETING: "M", Subject.ACTION: "A"}
+_REF_PREFIX = {
+    Subject.DECISION: "D",
+    Subject.MEETING: "M",
+    Subject.ACTION: "A",
+    Subject.ORPHAN: "D",
+}
 
 
 def subject_ref(subject: Subject, number: int) -> str:
@@ -176,6 +187,14 @@ def meeting_stalled_from(*, ended_at: datetime, cadence: CadenceConfig) -> datet
     return ended_at + timedelta(hours=cadence.nudges.outcome_grace_hours)
 
 
+def orphan_from(*, decided_at: datetime, cadence: CadenceConfig) -> datetime:
+    """When a decided decision with no next step becomes an orphan: ``followthrough_after_days``
+    working days after it was decided (counted as the stall rule counts)."""
+    return stall_moment(
+        decided_at, working_calendar(cadence), cadence.decisions.followthrough_after_days
+    )
+
+
 def reminder_number(stalled_from: datetime, now: datetime, cadence: CadenceConfig) -> int | None:
     """Which reminder of the episode is due at ``now`` (1 is the first); None before the stall."""
     if now < stalled_from:
@@ -215,6 +234,10 @@ def wanted_now(
     if number is None:
         return []
     rules = cadence.nudges
+    if item.subject not in ESCALATION_KIND:
+        if number > rules.escalate_after:
+            return []
+        return [_reminder(item, number, cadence)]
     target = rules.escalate_to
     escalates = bool(target) and target != item.owner_id
     away_due = owner_away is not None and item.overdue
@@ -236,18 +259,20 @@ def wanted_now(
                 payload=payload,
             )
         ]
-    return [
-        Wanted(
-            kind=REMINDER_KIND[item.subject],
-            subject=item.ref,
-            recipient=item.owner_id,
-            period=reminder_period(item.anchor, number),
-            payload={
-                "number": item.number,
-                "episode": item.episode,
-                "reminder": number,
-                "stalled": item.stalled_from.astimezone(UTC).isoformat(),
-            },
-            since=reminder_moment(item.stalled_from, number, cadence),
-        )
-    ]
+    return [_reminder(item, number, cadence)]
+
+
+def _reminder(item: Stalled, number: int, cadence: CadenceConfig) -> Wanted:
+    return Wanted(
+        kind=REMINDER_KIND[item.subject],
+        subject=item.ref,
+        recipient=item.owner_id,
+        period=reminder_period(item.anchor, number),
+        payload={
+            "number": item.number,
+            "episode": item.episode,
+            "reminder": number,
+            "stalled": item.stalled_from.astimezone(UTC).isoformat(),
+        },
+        since=reminder_moment(item.stalled_from, number, cadence),
+    )

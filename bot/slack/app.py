@@ -49,6 +49,7 @@ BOT_SCOPES = (
     "mpim:read",
     "files:write",
     "team:read",
+    "dnd:read",
 )
 OAUTH_STATE_SECONDS = 600
 # Said to someone whose workspace has no (or no longer a) working installation.

@@ -31,6 +31,8 @@ from sqlalchemy.orm import selectinload
 from bot.cadence.config import CadenceConfig
 from bot.cadence.hours import is_working_time, next_working_moment
 from bot.db import Database
+from bot.decisions.asks import WHAT_NEXT_KIND
+from bot.decisions.followthrough import has_follow_through
 from bot.decisions.models import Decision, DecisionStatus
 from bot.delivery.models import Delivery
 from bot.digest.planner import DIGEST_KIND
@@ -41,6 +43,7 @@ from bot.nudges.reviews import REVIEW_KIND
 from bot.nudges.rules import NudgeKind, episode_key, is_user_id
 from bot.prefs.service import DEFAULT as DEFAULT_PREFS
 from bot.prefs.service import Prefs
+from bot.slack.blocks import followthrough as render_follow
 from bot.slack.blocks import notices as notice_blocks
 from bot.slack.blocks import nudges as render
 from bot.slack.blocks import reviews as render_reviews
@@ -402,6 +405,56 @@ def register_nudges(composers: Composers) -> None:
     composers.register(NudgeKind.ACTION_ESCALATION, compose_action_escalation)
 
 
+# --- follow-through: "What happens now?" ----------------------------------------------------
+
+
+async def fetch_follow_through(
+    session: AsyncSession, ws: WorkspaceKey, numbers: list[int]
+) -> dict[int, tuple[Decision, bool]]:
+    """Decisions by number, each with whether it has its follow-through (an action, or none
+    needed)."""
+    rows = await session.execute(
+        select(Decision, has_follow_through()).where(
+            Decision.in_workspace(ws), Decision.number.in_(numbers)
+        )
+    )
+    return {d.number: (d, bool(followed)) for d, followed in rows}
+
+
+async def _awaiting_follow_through(ctx: ComposeContext, delivery: Delivery) -> Decision | None:
+    """The decision if its owner (this row's recipient) still owes it a next step."""
+    found = await ctx.load(fetch_follow_through, _number(delivery))
+    if found is None:
+        return None
+    d, followed = found
+    if d.status != DecisionStatus.DECIDED or followed or d.owner_id != delivery.recipient:
+        return None
+    return d
+
+
+async def compose_what_next(ctx: ComposeContext, delivery: Delivery) -> Composed:
+    d = await _awaiting_follow_through(ctx, delivery)
+    if d is None:
+        return None
+    return await ctx.in_working_hours(delivery.recipient, lambda _zone: render_follow.what_next(d))
+
+
+async def compose_orphan_nudge(ctx: ComposeContext, delivery: Delivery) -> Composed:
+    """An orphan's reminder, unless it has its next step by now or was decided again since."""
+    d = await _awaiting_follow_through(ctx, delivery)
+    if d is None or d.decided_at is None or episode_key(d.decided_at) != _episode(delivery):
+        return None
+    return await ctx.in_working_hours(
+        delivery.recipient,
+        lambda _zone: render_follow.orphan_nudge(d, reminder=_reminder(delivery)),
+    )
+
+
+def register_follow_through(composers: Composers) -> None:
+    composers.register(WHAT_NEXT_KIND, compose_what_next)
+    composers.register(NudgeKind.ORPHAN, compose_orphan_nudge)
+
+
 # --- notices: made owner, a decision changed ----------------------------------------------------
 
 
@@ -534,6 +587,7 @@ def default_composers() -> Composers:
     composers = Composers()
     register_nudges(composers)
     register_daily(composers)
+    register_follow_through(composers)
     register_notices(composers)
     composers.register(REVIEW_KIND, compose_review_ask)
     composers.register(DIGEST_KIND, compose_weekly_digest)

@@ -32,13 +32,14 @@ from zoneinfo import ZoneInfo
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.decisions.models import Decision
+from bot.decisions.models import Decision, DecisionStatus
 from bot.delivery.models import Delivery
 from bot.meetings import service as meetings
 from bot.meetings.models import Meeting, Outcome
 from bot.nudges import daily
 from bot.nudges.rules import NudgeKind, episode_key
 from bot.slack import replies
+from bot.slack.blocks import followthrough as render_follow
 from bot.slack.blocks import nudges as render
 from bot.slack.blocks.kit import Block
 from bot.slack.compose import (
@@ -49,6 +50,7 @@ from bot.slack.compose import (
     OutgoingMessage,
     fetch_actions,
     fetch_decisions,
+    fetch_follow_through,
     fetch_meetings,
 )
 from bot.slack.deps import Deps
@@ -133,6 +135,24 @@ def _action_wanted(a: Outcome, row: Delivery, now: datetime) -> bool:
     return _action_actionable(a, row.recipient, now) and episode_key(a.updated_at) == _episode(row)
 
 
+Orphan = tuple[Decision, bool]
+"""A decided decision and whether it has its follow-through (`fetch_follow_through`)."""
+
+
+def _orphan_actionable(found: Orphan, recipient: str, _now: datetime) -> bool:
+    d, followed = found
+    return d.status == DecisionStatus.DECIDED and not followed and d.owner_id == recipient
+
+
+def _orphan_wanted(found: Orphan, row: Delivery, now: datetime) -> bool:
+    d = found[0]
+    return (
+        _orphan_actionable(found, row.recipient, now)
+        and d.decided_at is not None
+        and episode_key(d.decided_at) == _episode(row)
+    )
+
+
 def default_entries() -> DailyEntries:
     entries = DailyEntries()
     entries.register(
@@ -168,6 +188,18 @@ def default_entries() -> DailyEntries:
             render=lambda a, v: render.action_entry(a, reminder=v.reminder),
             state=lambda a, v: render.action_state(
                 a, recipient=v.recipient, zone=v.zone, now=v.now
+            ),
+        ),
+    )
+    entries.register(
+        NudgeKind.ORPHAN,
+        DailyEntry(
+            fetch=fetch_follow_through,
+            wanted=_orphan_wanted,
+            actionable=_orphan_actionable,
+            render=lambda o, v: render_follow.orphan_entry(o[0], reminder=v.reminder),
+            state=lambda o, v: render_follow.orphan_state(
+                o[0], followed=o[1], recipient=v.recipient
             ),
         ),
     )

@@ -34,6 +34,7 @@ from bot.digest.stalled import StalledAt
 from bot.errors import Forbidden
 from bot.slack.blocks.digest import (
     STALLED_LINES,
+    FollowThroughReport,
     Report,
     StalledItem,
     month_label,
@@ -131,6 +132,15 @@ async def compose_digest(
             current=(week.start, week.end),
             previous=(before.start, before.end),
         )
+        follow_through = await _follow_through(
+            session,
+            ws=ws,
+            cadence=cadence,
+            channels=visible,
+            current=(week.start, week.end),
+            previous=(before.start, before.end),
+            now=now,
+        )
     report = Report(
         title="Weekly digest",
         period_text=f"{span_text(week.first_day, week.last_day)} ({cadence.timezone})",
@@ -150,6 +160,7 @@ async def compose_digest(
         channels=by_channel,
         stalled=await _stalled_items(client, stalled),
         calendar=calendar,
+        follow_through=follow_through,
         footer="The trend over the last eight weeks comes as a chart beside this message.",
     )
     points = [
@@ -283,6 +294,16 @@ async def compose_stats(
             current=(shown.start, shown.end),
             previous=(shown.previous_start, shown.previous_end),
         )
+        follow_through = await _follow_through(
+            session,
+            ws=ws,
+            cadence=cadence,
+            channels=visible,
+            current=(shown.start, shown.end),
+            previous=(shown.previous_start, shown.previous_end),
+            now=now,
+            by_channel=channel_id is None,
+        )
     where = f" · {channel_mention(channel_id)} only" if channel_id else ""
     report = Report(
         title="Team numbers",
@@ -298,9 +319,53 @@ async def compose_stats(
         channels=by_channel,
         stalled=await _stalled_items(client, stalled),
         calendar=calendar,
+        follow_through=follow_through,
         footer=shown.hint,
     )
     return report_text(report), report_blocks(report)
+
+
+async def _follow_through(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    cadence: CadenceConfig,
+    channels: Collection[str],
+    current: tuple[datetime, datetime],
+    previous: tuple[datetime, datetime],
+    now: datetime,
+    by_channel: bool = True,
+) -> FollowThroughReport:
+    """Follow-through in the two periods (per channel for the current one) and orphans now."""
+    figures = {}
+    for name, (start, end) in (("current", current), ("previous", previous)):
+        found = await metrics.follow_through_figures(
+            session, ws=ws, cadence=cadence, bounds=[start, end], channels=channels
+        )
+        figures[name] = found.get((0, None), metrics.FollowThrough())
+    per_channel = (
+        await metrics.follow_through_figures(
+            session,
+            ws=ws,
+            cadence=cadence,
+            bounds=list(current),
+            channels=channels,
+            by_channel=True,
+        )
+        if by_channel
+        else {}
+    )
+    total, orphans = await metrics.orphans_at(
+        session, ws=ws, cadence=cadence, at=now, channels=channels, limit=STALLED_LINES
+    )
+    return FollowThroughReport(
+        current=figures["current"],
+        previous=figures["previous"],
+        after_days=cadence.decisions.followthrough_after_days,
+        orphans_total=total,
+        orphans=orphans,
+        channels={channel: f for (_, channel), f in per_channel.items() if channel is not None},
+    )
 
 
 async def _calendar_rows(

@@ -11,6 +11,7 @@ queued.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -81,6 +82,15 @@ class FollowUps:
                 log.exception("a follow-up after an acknowledgement failed")
             finally:
                 queue.task_done()
+
+    async def close(self) -> None:
+        """Stop the consumer (once drained, on shutdown): a task left waiting on its queue
+        would be destroyed pending with its loop."""
+        worker, self._worker = self._worker, None
+        if worker is not None and not worker.done():
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
 
     async def drain(self) -> None:
         """Wait until everything submitted so far has run (tests, the shell, shutdown)."""

@@ -22,6 +22,7 @@ class View(enum.StrEnum):
     DECIDE = "decision_decide"
     ADD_ACTION = "decision_add_action"
     DROP = "decision_drop"
+    NO_ACTION = "decision_no_action"
     REVIEW_AMEND = "decision_review_amend"
     REVIEW_REVERSE = "decision_review_reverse"
     RECORD_OUTCOMES = "meeting_record_outcomes"
@@ -38,6 +39,7 @@ class Action(enum.StrEnum):
     REASSIGN = "decision_reassign"
     DROP = "decision_drop"
     ADD_ACTION = "decision_add_action"
+    NO_ACTION = "decision_no_action"
     SNOOZE = "decision_snooze"
     MEETING_RECORD_OUTCOMES = "meeting_record_outcomes"
     MEETING_NO_OUTCOME = "meeting_no_outcome"
@@ -94,6 +96,7 @@ class Block(enum.StrEnum):
     SETTINGS_DIGEST_CHANNELS = "settings_digest_channels"
     SETTINGS_REVIEW_AFTER = "settings_review_after_days"
     SETTINGS_REVIEW_AGAIN = "settings_review_again_days"
+    SETTINGS_FOLLOWTHROUGH_AFTER = "settings_followthrough_after_days"
     REVIEW_ON = "review_on"
 
 

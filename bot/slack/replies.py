@@ -61,3 +61,27 @@ async def update_message(
             return False
         raise
     return True
+
+
+async def update_origin_or_tell(
+    client: AsyncWebClient,
+    body: dict[str, Any],
+    origin: dict[str, Any],
+    *,
+    text: str,
+    blocks: list[dict[str, Any]],
+    told: str,
+    unless: tuple[str | None, str | None] = (None, None),
+) -> None:
+    """Replace the message a modal was opened from (``origin_channel``/``origin_ts`` in its
+    metadata) with this answer; tell the person ``told`` instead when there is none, it is
+    ``unless`` (an item's own channel card, which keeps its own look) or it is gone."""
+    channel_id, ts = str(origin.get("origin_channel") or ""), str(origin.get("origin_ts") or "")
+    if (
+        channel_id
+        and ts
+        and (channel_id, ts) != unless
+        and await update_message(client, channel_id=channel_id, ts=ts, text=text, blocks=blocks)
+    ):
+        return
+    await tell_user(client, body, told)

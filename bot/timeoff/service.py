@@ -73,6 +73,9 @@ class TimeOffFacts:
     def days_off(self, user_id: str) -> frozenset[date]:
         return frozenset(d for p in self.periods.get(user_id, ()) for d in p.days())
 
+    def days_off_by_person(self) -> dict[str, frozenset[date]]:
+        return {user_id: self.days_off(user_id) for user_id in self.periods}
+
     def away_at(self, user_id: str, at: datetime) -> Away | None:
         """The period ``user_id`` is away in at ``at``, if any."""
         return next((p for p in self.periods.get(user_id, ()) if p.covers(at)), None)

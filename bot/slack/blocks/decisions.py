@@ -595,17 +595,33 @@ def show_more(place: str, *, offset: int, shown: int, total: int) -> list[Block]
 FOLLOW_THROUGH_AT_ONCE = 5
 
 
-def home_follow_through_section(decisions: Sequence[Decision]) -> list[Block]:
+def home_follow_through_section(
+    decisions: Sequence[Decision],
+    *,
+    orphaned_up_to: datetime | None = None,
+    after_days: int | None = None,
+) -> list[Block]:
     """App Home: decided decisions of mine that wait for actions or "no action needed".
 
+    Those decided at or before ``orphaned_up_to`` are orphans (their ``after_days`` working days
+    have gone by, and they are reminded); the others await the answer to "What happens now?".
     Always two blocks (a header and one section), so the paged sections keep their room.
     """
     blocks = [header("Decisions waiting on your follow-through")]
     if not decisions:
         return [*blocks, context("Every decision you own has its next steps. :white_check_mark:")]
+
+    def state(d: Decision) -> str:
+        if d.decided_at is None or orphaned_up_to is None:
+            return ""
+        if d.decided_at <= orphaned_up_to:
+            days = f" for {after_days}+ working days" if after_days else ""
+            return f" · :warning: no next step{days}"
+        return " · waiting for your answer to “What happens now?”"
+
     lines = [
         f"• *{d.ref}* {render_user_text(d.title)} · decided "
-        f"{date_text(d.decided_at.date()) if d.decided_at else ''}"
+        f"{date_text(d.decided_at.date()) if d.decided_at else ''}{state(d)}"
         for d in decisions[:FOLLOW_THROUGH_AT_ONCE]
     ]
     if len(decisions) > FOLLOW_THROUGH_AT_ONCE:

@@ -20,7 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from bot.calendars.metrics import CalendarCounts
-from bot.digest.metrics import Figures
+from bot.digest.metrics import Figures, FollowThrough, Orphan
 from bot.slack import limits
 from bot.slack.blocks.kit import Block, capped, context, divider, header, line_sections, section
 from bot.slack.text import (
@@ -56,6 +56,26 @@ class StalledItem:
 
 
 @dataclass(frozen=True)
+class FollowThroughReport:
+    """Follow-through of decisions in the two periods compared, and the orphans now."""
+
+    current: FollowThrough
+    previous: FollowThrough
+    #: ``followthrough_after_days``: working days a decision may wait for its next step.
+    after_days: int
+    orphans_total: int = 0
+    orphans: Sequence[Orphan] = ()
+    channels: Mapping[str, FollowThrough] = field(default_factory=dict)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (
+            self.orphans_total
+            or any(f.due or f.done or f.decided_again for f in (self.current, self.previous))
+        )
+
+
+@dataclass(frozen=True)
 class Report:
     """What a digest or a stats reply shows; built by the Slack layer, rendered here.
 
@@ -81,6 +101,7 @@ class Report:
     stalled: Sequence[StalledItem] = ()
     #: (channel, this period, the one before) for channels that follow a calendar.
     calendar: Sequence[tuple[str, CalendarCounts, CalendarCounts]] = ()
+    follow_through: FollowThroughReport | None = None
     footer: str = ""
 
 
@@ -148,7 +169,79 @@ def report_blocks(report: Report) -> list[Block]:
             blocks.append(context(f"…and {more} more: `/decision list stalled` shows them all."))
     else:
         blocks.append(section("*Stalled decisions*\nNothing is stalled. :tada:"))
+    if report.follow_through is not None and not report.follow_through.is_empty:
+        blocks.append(divider())
+        blocks += follow_through_blocks(report.follow_through, report.previous_label, report.zone)
     return _finish(blocks, report)
+
+
+def follow_through_blocks(
+    follow: FollowThroughReport, previous_label: str, zone: ZoneInfo
+) -> list[Block]:
+    """Follow-through rate, decision-to-done, topics decided again, then the orphans now."""
+    now, before = follow.current, follow.previous
+    lines = [
+        f"• Followed through: {_rate(now)} ({previous_label}: {_rate(before)}) of decisions "
+        f"owed a next step (an action or “no action needed”) "
+        f"{plural(follow.after_days, 'working day')} after deciding",
+        f"• Decision to done: {_done(now)} ({previous_label}: {_done(before)})",
+        f"• Topics decided again: {now.decided_again} ({previous_label}: "
+        f"{before.decided_again}), supersedes and reopenings of decisions decided within "
+        "90 days",
+    ]
+    blocks = [section("*Follow-through*"), *line_sections(lines)]
+    channel_lines = [
+        _follow_channel_line(channel, f)
+        for channel, f in sorted(follow.channels.items(), key=lambda item: -item[1].due)
+        if f.due or f.done or f.decided_again
+    ]
+    if channel_lines:
+        blocks += line_sections(channel_lines[:CHANNEL_LINES])
+    if follow.orphans_total:
+        blocks.append(
+            section(
+                f"*Orphan decisions now* ({follow.orphans_total}: decided, no next step after "
+                f"{plural(follow.after_days, 'working day')})"
+            )
+        )
+        blocks += line_sections([_orphan_line(o, zone) for o in follow.orphans[:STALLED_LINES]])
+        more = follow.orphans_total - min(len(follow.orphans), STALLED_LINES)
+        if more > 0:
+            blocks.append(context(f"…and {more} more; their owners are reminded."))
+    return blocks
+
+
+def _rate(f: FollowThrough) -> str:
+    percent = f.rate_percent
+    return "—" if percent is None else f"{percent}% ({f.followed} of {f.due})"
+
+
+def _done(f: FollowThrough) -> str:
+    if not f.done:
+        return "—"
+    return f"median {_duration(f.median_decision_to_done)} ({plural(f.done, 'decision')})"
+
+
+def _follow_channel_line(channel_id: str, f: FollowThrough) -> str:
+    parts = []
+    if f.due:
+        parts.append(f"{f.followed} of {f.due} followed through")
+    if f.done:
+        parts.append(
+            f"{plural(f.done, 'decision')} done, median {_duration(f.median_decision_to_done)}"
+        )
+    if f.decided_again:
+        parts.append(f"{f.decided_again} decided again")
+    return f"• {_channel(channel_id)}: " + " · ".join(parts)
+
+
+def _orphan_line(orphan: Orphan, zone: ZoneInfo) -> str:
+    title = truncate(render_user_text(orphan.title), TITLE_CHARS)
+    decided = date_text(orphan.decided_at.astimezone(zone).date())
+    return (
+        f"• *{orphan.ref}* {title} · {_person(orphan.owner_id)} · {_channel(orphan.channel_id)} · "
+        f"decided {decided}"
+    )
 
 
 def report_text(report: Report) -> str:

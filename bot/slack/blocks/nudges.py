@@ -48,6 +48,13 @@ def _place(item: Decision | Meeting) -> str:
     return conversation_text(item.channel_id, direct=item.direct)
 
 
+place = _place
+
+
+def reminder_note(reminder: int) -> str:
+    return _reminder_note(reminder)
+
+
 def _line(text: str) -> str:
     return truncate(text, _TEXT_MAX)
 
@@ -358,6 +365,8 @@ def action_state(a: Outcome, *, recipient: str, zone: ZoneInfo, now: datetime) -
 
 def entry_name(ref: str, item: object) -> str:
     """``D-5 Pick a vendor``: an item's reference and title (or text) for a notification line."""
+    if isinstance(item, tuple) and item:
+        item = item[0]
     title = getattr(item, "title", None) or getattr(item, "text", None) or ""
     return f"{ref} {render_user_text(str(title))}".strip()
 

@@ -61,8 +61,8 @@ def summary(prefs: Prefs, hours: WorkingHours, *, paused_now: bool) -> str:
         else "and that DM is all you get: no separate owner notices."
     )
     pause = (
-        f"\n:double_vertical_bar: Paused: nothing is sent to you until "
-        f"{date_text(prefs.paused_until)}."
+        f"\n:double_vertical_bar: Paused: nothing is sent to you before your working day "
+        f"starts on {date_text(prefs.paused_until)}."
         if prefs.paused_until is not None and paused_now
         else ""
     )

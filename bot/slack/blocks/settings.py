@@ -75,6 +75,8 @@ LABELS: dict[str, str] = {
     "digest.recipients": "Digest recipients",
     "decisions.review_after_days": "Ask whether a decision held after (days; 0: only when asked)",
     "decisions.review_again_days": "After “too early”, ask again in (days)",
+    "decisions.followthrough_after_days": "Remind a decision's owner of its next steps after "
+    "(working days without one)",
 }
 
 # Where a problem with a setting is shown; the two-part settings show it on their first field.
@@ -94,6 +96,7 @@ KEY_BLOCKS: dict[str, BlockId] = {
     "digest.recipients": BlockId.SETTINGS_DIGEST_PEOPLE,
     "decisions.review_after_days": BlockId.SETTINGS_REVIEW_AFTER,
     "decisions.review_again_days": BlockId.SETTINGS_REVIEW_AGAIN,
+    "decisions.followthrough_after_days": BlockId.SETTINGS_FOLLOWTHROUGH_AFTER,
 }
 
 HOLIDAYS_MAX = 366
@@ -197,9 +200,12 @@ def settings_modal(
             hint="Leave both empty to never escalate.",
         ),
         _number(BlockId.SETTINGS_OUTCOME_GRACE, "nudges.outcome_grace_hours", current),
-        header("Decision reviews"),
+        header("Decisions: reviews and next steps"),
         _number(BlockId.SETTINGS_REVIEW_AFTER, "decisions.review_after_days", current),
         _number(BlockId.SETTINGS_REVIEW_AGAIN, "decisions.review_again_days", current),
+        _number(
+            BlockId.SETTINGS_FOLLOWTHROUGH_AFTER, "decisions.followthrough_after_days", current
+        ),
         header("Weekly digest"),
         _input(
             BlockId.SETTINGS_DIGEST_DAY,
@@ -415,6 +421,7 @@ def read_settings(state: Mapping[str, Any]) -> SettingsForm:
         ("nudges.outcome_grace_hours", BlockId.SETTINGS_OUTCOME_GRACE),
         ("decisions.review_after_days", BlockId.SETTINGS_REVIEW_AFTER),
         ("decisions.review_again_days", BlockId.SETTINGS_REVIEW_AGAIN),
+        ("decisions.followthrough_after_days", BlockId.SETTINGS_FOLLOWTHROUGH_AFTER),
     ):
         low, high = _bounds(key)
         number = _whole_number(element(block_id).get("value"))

@@ -5,6 +5,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.slack.listeners import (
     channels,
     decisions,
+    followthrough,
     home,
     hygiene,
     lifecycle,
@@ -22,6 +23,7 @@ from bot.slack.listeners import (
 def register_all(app: AsyncApp) -> None:
     for module in (
         decisions,
+        followthrough,
         home,
         hygiene,
         lifecycle,

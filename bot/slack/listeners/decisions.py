@@ -21,6 +21,7 @@ from bot.errors import InvalidInput, UserError
 from bot.meetings.models import Outcome
 from bot.slack import cards, relitigation, replies
 from bot.slack.blocks import decisions as render
+from bot.slack.blocks import followthrough as render_follow
 from bot.slack.blocks import relitigation as render_repeat
 from bot.slack.blocks import search as render_search
 from bot.slack.blocks.kit import section
@@ -41,6 +42,7 @@ from bot.slack.text import (
     render_user_text,
     unescape,
 )
+from bot.timeoff import service as timeoff
 from bot.visibility import Visibility
 from bot.workspace import Actor, WorkspaceKey
 
@@ -540,11 +542,13 @@ async def _list(
     now = deps.now()
     target = query.user_id if query.scope is service.ListScope.USER else reader
     async with deps.db.transaction() as session:
+        # People's away days are not working days for the decisions they own.
+        time_off = await timeoff.workspace_time_off(session, ws=ws, now=now)
         page = await service.list_decisions(
             session,
             ws=ws,
             scope=query.scope,
-            stalled=stalled_now(now, cadence),
+            stalled=stalled_now(now, cadence, time_off.days_off_by_person()),
             visible=visible,
             channel_id=here,
             user_id=target,
@@ -1219,7 +1223,7 @@ async def add_action_submitted(
     here = meta.get("origin_channel") or None
     visible = await deps.visibility(client, ws, user_id, here=here)
 
-    async def add(actor: Actor) -> str:
+    async def add(actor: Actor) -> tuple[Decision, str]:
         async with deps.db.transaction() as session:
             d, added = await followthrough.add_action(
                 session,
@@ -1232,12 +1236,38 @@ async def add_action_submitted(
                 now=deps.now(),
                 visible=visible,
             )
-        return f"Added *{added.ref}* to follow through on *{d.ref}*."
+        return d, f"Added *{added.ref}* to follow through on *{d.ref}*."
 
     try:
-        note = await deps.as_actor(client, ws, user_id, add)
+        d, note = await deps.as_actor(client, ws, user_id, add)
     except UserError as exc:
         await ack(response_action="errors", errors={BlockId.OUTCOME_TEXT: exc.message})
         return
     await ack()
-    await replies.tell_user(client, body, note)
+    # Pressed on a follow-through DM ("What happens now?", a reminder): it says what was done.
+    if await _refreshed_daily_dm(client, deps, d, meta, user_id):
+        return
+    text, blocks = render_follow.follow_through_settled(d, note)
+    await replies.update_origin_or_tell(
+        client,
+        body,
+        meta,
+        text=text,
+        blocks=blocks,
+        told=note,
+        unless=(d.message_channel_id, d.message_ts),
+    )
+
+
+async def _refreshed_daily_dm(
+    client: AsyncWebClient, deps: Deps, d: Decision, meta: dict[str, Any], user_id: str
+) -> bool:
+    """Pressed in the daily reminder DM: redraw it in place (True), keeping its other entries."""
+    return await refresh_daily_dm(
+        client,
+        deps,
+        WorkspaceKey(team_id=d.team_id, enterprise_id=d.enterprise_id),
+        recipient=user_id,
+        channel_id=str(meta.get("origin_channel") or ""),
+        ts=str(meta.get("origin_ts") or ""),
+    )

@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.cadence.stall import activity_cutoff, working_calendar
 from bot.decisions import followthrough
 from bot.decisions import service as decisions
 from bot.errors import InvalidInput
@@ -68,6 +69,7 @@ async def publish_home(
     ``offsets`` starts a section further on ("Show more"); the others start at the top.
     """
     at = {place: (offsets or {}).get(place, 0) for place in SECTIONS}
+    cadence = await deps.cadence_for(ws)
     zone = await deps.user_zone(client, ws, user_id)
     # App Home has no conversation of its own: every item must pass the privacy rule on its own.
     visible = await deps.visibility(client, ws, user_id)
@@ -101,7 +103,13 @@ async def publish_home(
         today=today,
         owned=owned,
         waiting=waiting,
-        follow_through=decision_blocks.home_follow_through_section(follow),
+        follow_through=decision_blocks.home_follow_through_section(
+            follow,
+            orphaned_up_to=activity_cutoff(
+                deps.now(), working_calendar(cadence), cadence.decisions.followthrough_after_days
+            ),
+            after_days=cadence.decisions.followthrough_after_days,
+        ),
         extra_sections=[
             meeting_blocks.home_actions_section(actions, today=today, budget=budget),
             meeting_blocks.home_meetings_section(owed, budget=budget),

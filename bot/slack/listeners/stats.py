@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.delivery import ledger
 from bot.delivery.models import DeliveryStatus
 from bot.digest import metrics, schedule
-from bot.digest.export import load_export, load_reported, render_export
+from bot.digest.export import load_export, load_follow_through, load_reported, render_export
 from bot.digest.planner import DIGEST_KIND, ON_DEMAND_SUBJECT
 from bot.errors import Forbidden, InvalidInput
 from bot.slack import limits
@@ -191,6 +191,9 @@ async def export(request: HygieneRequest) -> None:
     async with deps.db.transaction() as session:
         data = await load_export(session, ws=ws, channels=visible)
         data.reported = await load_reported(
+            session, ws=ws, cadence=cadence, channels=visible, now=now
+        )
+        data.follow_through = await load_follow_through(
             session, ws=ws, cadence=cadence, channels=visible, now=now
         )
     data.people.update(r.recipient for r, _ in data.reported if is_person(r.recipient))
