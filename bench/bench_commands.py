@@ -10,7 +10,11 @@ on a fresh database; the fake Slack and the load run in this process.
 Requests go in bursts of 50 at once. Prints p50, p99, requests per second (within bursts) and
 the server's CPU time per request for each app, and Followthrough's ratios to ``minimal``.
 ``--apps`` runs a subset; ``--profile DIR`` samples each server with py-spy (install it
-yourself) into raw stack files for a flame graph.
+yourself) into raw stack files for a flame graph. ``followthrough-noindex`` is Followthrough on
+a database without the search index's write path (SQLite: no FTS5 triggers; PostgreSQL: no
+generated ``search_doc`` column and GIN index), for the index's extra cost per `/decision new`:
+
+    .venv/bin/python -m bench.bench_commands --apps followthrough,followthrough-noindex
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from pathlib import Path
 import aiohttp
 import httpx
 
+from bot.db import Database
 from bot.devtools.driver import SlackDriver
 from bot.devtools.fake_slack import FakeSlack
 from bot.migrate import upgrade
@@ -86,7 +91,7 @@ async def fresh_database(engine: str, name: str, folder: Path) -> str:
 
 async def wait_healthy(port: int, process: subprocess.Popen[bytes]) -> None:
     async with httpx.AsyncClient() as client:
-        for _ in range(200):
+        for _ in range(1200):  # up to a minute: a busy machine starts the server slowly
             if process.poll() is not None:
                 raise RuntimeError(f"server exited with {process.returncode}")
             try:
@@ -160,6 +165,30 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+SEARCH_WRITE_PATH = {
+    "sqlite": [
+        "DROP TRIGGER decisions_fts_insert",
+        "DROP TRIGGER decisions_fts_update",
+        "DROP TRIGGER decisions_fts_delete",
+    ],
+    "postgres": [
+        "DROP INDEX ix_decisions_search",
+        "ALTER TABLE decisions DROP COLUMN search_doc",
+    ],
+}
+
+
+async def drop_search_write_path(url: str, engine: str) -> None:
+    """Take away what keeps the search index current on writes (only for this comparison)."""
+    database = Database(url)
+    try:
+        async with database.engine.begin() as conn:
+            for statement in SEARCH_WRITE_PATH[engine]:
+                await conn.exec_driver_sql(statement)
+    finally:
+        await database.dispose()
+
+
 async def run_one(
     kind: str,
     engine: str,
@@ -170,7 +199,9 @@ async def run_one(
     profile: Path | None = None,
     show_bursts: bool = False,
 ) -> dict[str, float]:
-    url = await fresh_database(engine, f"followthrough_bench_{kind}", folder)
+    url = await fresh_database(engine, f"followthrough_bench_{kind.replace('-', '_')}", folder)
+    if kind == "followthrough-noindex":
+        await drop_search_write_path(url, engine)
     port = free_port()
     env = {
         **os.environ,
@@ -191,7 +222,7 @@ async def run_one(
         env.pop(name, None)
     argv = (
         [sys.executable, "-m", "bot", "serve"]
-        if kind == "followthrough"
+        if kind.startswith("followthrough")
         else [sys.executable, "-m", "bench.reference_apps", kind, str(port)]
     )
     if profile is not None:  # sample the server with py-spy (installed separately)
@@ -268,6 +299,13 @@ async def main() -> None:
         print(
             f"{kind:<14}{r['p50_ms']:>10.1f}{r['p99_ms']:>10.1f}{r['rps']:>10.1f}"
             f"{r['cpu_ms']:>12.2f}"
+        )
+    if "followthrough" in results and "followthrough-noindex" in results:
+        full, bare = results["followthrough"], results["followthrough-noindex"]
+        print(
+            f"search index's write cost: p99 x{full['p99_ms'] / bare['p99_ms']:.2f}, "
+            f"p50 x{full['p50_ms'] / bare['p50_ms']:.2f}, "
+            f"CPU x{full['cpu_ms'] / bare['cpu_ms']:.2f}"
         )
     if "followthrough" not in results or "minimal" not in results:
         return

@@ -22,6 +22,7 @@ import random
 import statistics
 import tempfile
 import time
+from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,7 +33,7 @@ from sqlalchemy import insert
 from bench.bench_commands import fresh_database
 from bot.cadence.config import CadenceConfig
 from bot.db import Database
-from bot.decisions.models import Decision, DecisionEvent
+from bot.decisions.models import Decision, DecisionEvent, DecisionReview
 from bot.digest import metrics, reports, schedule
 from bot.digest.chart import TrendPoint, trend_chart
 from bot.meetings.models import Meeting, Outcome
@@ -57,7 +58,7 @@ def _rows(
     channels: int,
     rng: random.Random,
     first_id: int,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+) -> tuple[list[dict[str, Any]], ...]:
     key = {"enterprise_id": ws.enterprise_id, "team_id": ws.team_id}
     channel_ids = [f"C{n:06d}" for n in range(channels)]
     meeting_rows, outcome_rows = [], []
@@ -109,7 +110,8 @@ def _rows(
                     "decision_id": None,
                 }
             )
-    decision_rows, event_rows = [], []
+    decision_rows, event_rows, review_rows = [], [], []
+    answers = ("kept",) * 12 + ("amended",) * 3 + ("reversed",) * 3 + ("too_early",) * 2
     for n in range(decisions):
         decision_id = first_id + n
         created = _moment(rng)
@@ -124,6 +126,28 @@ def _rows(
         status = "decided" if decided else "dropped" if dropped else "open"
         owner = f"U{rng.randrange(200):05d}"
         due = (created + timedelta(days=rng.randint(1, 30))).date() if rng.random() < 0.5 else None
+        # A fifth of decided decisions have a review day 30 to 90 days on; four in five of
+        # those that came have been answered, within three days.
+        review_on = None
+        if decided and rng.random() < 0.2:
+            review_on = (decided + timedelta(days=rng.randint(30, 90))).date()
+            answered = datetime(review_on.year, review_on.month, review_on.day, 10, tzinfo=UTC)
+            answered += timedelta(days=rng.uniform(0, 3))
+            if answered < NOW and rng.random() < 0.8:
+                answer = rng.choice(answers)
+                review_rows.append(
+                    {
+                        **key,
+                        "decision_id": decision_id,
+                        "answer": answer,
+                        "actor_id": owner,
+                        "due_on": review_on,
+                        "answered_at": answered,
+                    }
+                )
+                if answer == "reversed":
+                    status = "reversed"
+                review_on = None if answer != "too_early" else review_on + timedelta(days=14)
         decision_rows.append(
             {
                 **key,
@@ -144,6 +168,7 @@ def _rows(
                 "no_action_reason": None,
                 "no_action_by": None,
                 "no_action_at": None,
+                "review_on": review_on,
             }
         )
         follow = rng.random()
@@ -203,7 +228,7 @@ def _rows(
                     "at": min(decided + timedelta(days=rng.expovariate(1 / 30)), NOW),
                 }
             )
-    return meeting_rows, outcome_rows, decision_rows, event_rows
+    return meeting_rows, outcome_rows, decision_rows, event_rows, review_rows
 
 
 def _batches(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
@@ -227,7 +252,15 @@ async def load(db: Database, *, decisions: int, meetings: int, channels: int) ->
             rng=rng,
             first_id=first_id,
         )
-        for table, rows in zip((Meeting, Outcome, Decision, DecisionEvent), tables, strict=True):
+        meeting_rows, outcome_rows, decision_rows, event_rows, review_rows = tables
+        # Parents first: outcomes name their decision (decision_id), reviews theirs.
+        for table, rows in (
+            (Meeting, meeting_rows),
+            (Decision, decision_rows),
+            (Outcome, outcome_rows),
+            (DecisionEvent, event_rows),
+            (DecisionReview, review_rows),
+        ):
             async with db.engine.begin() as conn:
                 for batch in _batches(rows):
                     await conn.execute(insert(table.__table__), batch)
@@ -268,15 +301,22 @@ async def digest_figures(db: Database, cadence: CadenceConfig) -> int:
         await reports.reported(
             session, ws=MAIN, recipient="U00001", start=weeks[-2].start, end=weeks[-2].end
         )
-        # Follow-through (issue 17) and topics decided again (issue 18), as the digest asks.
-        for period in weeks[-2:]:
-            await metrics.follow_through_figures(
-                session,
-                ws=MAIN,
-                cadence=cadence,
-                bounds=[period.start, period.end],
-                channels=visible,
-            )
+    await follow_through_figures(db, cadence, visible)
+    return len(visible)
+
+
+async def follow_through_figures(db: Database, cadence: CadenceConfig, visible: set[str]) -> None:
+    """The digest's follow-through part (issue 17) and topics decided again (issue 18)."""
+    week = schedule.reported_week(NOW, cadence)
+    weeks = schedule.weeks_ending(week, 2, cadence)
+    async with db.transaction() as session:
+        await metrics.follow_through_figures(
+            session,
+            ws=MAIN,
+            cadence=cadence,
+            bounds=schedule.bounds_of(weeks),
+            channels=visible,
+        )
         await metrics.follow_through_figures(
             session,
             ws=MAIN,
@@ -286,7 +326,25 @@ async def digest_figures(db: Database, cadence: CadenceConfig) -> int:
             by_channel=True,
         )
         await metrics.orphans_at(session, ws=MAIN, cadence=cadence, at=NOW, channels=visible)
-    return len(visible)
+
+
+async def review_figures(db: Database, cadence: CadenceConfig) -> None:
+    """The review figures' own part of the above (issue 17): the eight weeks and the
+    reported week per channel, timed apart to show what they add."""
+    week = schedule.reported_week(NOW, cadence)
+    weeks = schedule.weeks_ending(week, schedule.TREND_WEEKS, cadence)
+    async with db.transaction() as session:
+        for bounds, by_channel in (
+            (schedule.bounds_of(weeks), False),
+            ([week.start, week.end], True),
+        ):
+            await metrics._review_counts(
+                session,
+                ws=MAIN,
+                cadence=cadence,
+                query=metrics._Grouping(bounds=bounds, channels=None, by_channel=by_channel),
+                tallies=defaultdict(metrics._Tally),
+            )
 
 
 async def run(engine: str, args: argparse.Namespace, folder: Path) -> dict[str, Any]:
@@ -300,11 +358,21 @@ async def run(engine: str, args: argparse.Namespace, folder: Path) -> dict[str, 
         load_seconds = time.perf_counter() - started
         cadence = CadenceConfig(timezone="Europe/Berlin")
         channels = await digest_figures(db, cadence)  # warm caches and prepared statements
-        timings = []
+        timings, follow_timings = [], []
+        async with db.transaction() as session:
+            visible = await metrics.channels_in_play(session, ws=MAIN, since=None)
         for _ in range(args.repeat):
             started = time.perf_counter()
             await digest_figures(db, cadence)
             timings.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            await follow_through_figures(db, cadence, visible)
+            follow_timings.append(time.perf_counter() - started)
+        reviews = []
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            await review_figures(db, cadence)
+            reviews.append(time.perf_counter() - started)
     finally:
         await db.dispose()
     return {
@@ -314,6 +382,9 @@ async def run(engine: str, args: argparse.Namespace, folder: Path) -> dict[str, 
         "channels": channels,
         "median": statistics.median(timings),
         "max": max(timings),
+        "follow_median": statistics.median(follow_timings),
+        "follow_max": max(follow_timings),
+        "reviews": statistics.median(reviews),
     }
 
 
@@ -340,14 +411,20 @@ async def main() -> None:
         for engine in args.engine or ["sqlite", "postgres"]:
             results.append(await run(engine, args, Path(folder)))
     print(f"{platform.processor() or platform.machine()}, Python {platform.python_version()}")
-    print("| engine | rows (main + noise workspace) | load | channels | figures median | max |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| engine | rows (main + noise workspace) | load | channels | figures median | max "
+        "| of which follow-through, median | max |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for r in results:
         rows = ", ".join(f"{n} {table}" for table, n in r["counts"].items())
         print(
             f"| {r['engine']} | {rows} | {r['load']:.1f} s | {r['channels']} | "
-            f"{r['median'] * 1000:.0f} ms | {r['max'] * 1000:.0f} ms |"
+            f"{r['median'] * 1000:.0f} ms | {r['max'] * 1000:.0f} ms | "
+            f"{r['follow_median'] * 1000:.0f} ms | {r['follow_max'] * 1000:.0f} ms |"
         )
+    for r in results:
+        print(f"{r['engine']}: review figures alone {r['reviews'] * 1000:.0f} ms (median)")
     print(f"chart render: {chart_seconds(args.repeat) * 1000:.0f} ms (median)")
 
 

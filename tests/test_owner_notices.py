@@ -205,8 +205,11 @@ async def test_the_creator_is_told_when_someone_else_decides(env: Env) -> None:
     (told,) = env.dms("U1")
     assert "D-1 Pick a payroll vendor was decided by <@UDEE4>" in told["text"]
     assert "Acme, the cheapest" in str(told["blocks"]) and "You recorded it" in str(told["blocks"])
-    # UDEE4's owner notice is cancelled: the decision is no longer open, nothing left to do.
-    assert env.dms(LONDON) == []
+    # UDEE4's owner notice is cancelled: the decision is no longer open, nothing left to do
+    # (what they get is the follow-through question, issue 17, not a notice).
+    assert [dm["text"] for dm in env.dms(LONDON)] == [
+        "D-1 Pick a payroll vendor is decided. What happens now?"
+    ]
 
 
 async def test_the_creator_is_told_when_someone_else_drops(env: Env) -> None:
@@ -240,8 +243,9 @@ async def test_your_own_decide_or_drop_tells_nobody(env: Env) -> None:
     await env.command("/decision", "drop D-2", user_id="U1")
     await env.tick()
     assert await env.notices() == []
-    assert env.fake.calls_to("chat.postMessage") == [
-        c for c in env.fake.calls_to("chat.postMessage") if c.params["channel"] == "C1"
+    # Only the follow-through question (issue 17) reaches U1, about the decision they made.
+    assert [dm["text"] for dm in env.dms("U1")] == [
+        "D-1 Pick a payroll vendor is decided. What happens now?"
     ]
 
 
@@ -313,3 +317,15 @@ async def test_a_failed_change_leaves_no_notice(env: Env) -> None:
     await env.tick()
     assert await env.notices() == []
     assert env.dms(LONDON) == []
+
+
+async def test_a_notice_about_a_group_dm_item_names_no_conversation(env: Env) -> None:
+    """Privacy: an item of a group DM reads "a direct message" in its notice, never its id."""
+    env.fake.add_group_dm("CMP1", ["U1", LONDON])
+    await env.command(
+        "/decision", f"new Offer for dana <@{LONDON}>", user_id="U1", channel_id="CMP1"
+    )
+    await env.tick()
+    (dm,) = env.dms(LONDON)
+    shown = str(dm["blocks"]) + dm["text"]
+    assert "from a direct message" in shown and "CMP1" not in shown

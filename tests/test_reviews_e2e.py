@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.cadence.config import CadenceConfig, DecisionRules
+from bot.cadence.config import CadenceConfig, DecisionRules, DigestSchedule
 from bot.decisions.models import DecisionReview
 from bot.delivery.models import Delivery
 from tests.conftest import MONDAY, AppEnv
@@ -429,3 +429,151 @@ async def test_the_question_is_dropped_if_answered_before_it_goes_out(env: Env) 
     env.deps.clock.set(datetime(2026, 11, 23, 17, 0, tzinfo=UTC))  # type: ignore[attr-defined]
     report = await env.tick()
     assert asks(env, "U2") == [] and report.sent.cancelled == 1
+
+
+# --- the numbers -------------------------------------------------------------------------
+#
+# Worked by hand, New York, over the week Mon 26 Oct – Sun 1 Nov 2026, whose last day is the
+# end of daylight saving time (it is 169 hours long: 04:00 UTC Monday to 05:00 UTC Monday):
+#
+#   decision  review day         answer (when, UTC)                 due in   answered in
+#   A         Mon 26 Oct         kept, Mon 26 Oct 15:00             week     week (held)
+#   B         Sun  1 Nov         reversed, Mon 2 Nov 04:30          week     week (reversed)
+#                                (= Sun 23:30 EST: the extra hour)
+#   C         Wed 28 Oct         too early, Wed 28 Oct 14:00        week     week (no verdict)
+#             → Wed 11 Nov       (waiting)                          later    —
+#   D         Fri 30 Oct         (waiting)                          week     —
+#   E         Mon  2 Nov         (waiting)                          next     —
+#   F         Sun 25 Oct         amended, Mon 26 Oct 04:30          before   week (held)
+#                                (= Mon 00:30 EDT)
+#   G         Tue 20 Oct         kept, Tue 20 Oct 16:00             before   before (held)
+#
+# The week: due 4 (A, B, C, D), held 2 (A kept, F amended), reversed 1 (B), reversal rate
+# 1 / (2 + 1) = 33 %. The week before: due 2 (F, G), held 1 (G), reversed 0, rate 0 %.
+
+from bot.cadence.hours import week_bounds  # noqa: E402
+from bot.decisions import reviews as review_service  # noqa: E402
+from bot.decisions.models import ReviewAnswer  # noqa: E402
+from bot.digest import metrics  # noqa: E402
+from bot.workspace import Actor, WorkspaceKey  # noqa: E402
+from tests.digest_support import add_decision, utc  # noqa: E402
+
+NEW_YORK = CadenceConfig(timezone="America/New_York")
+T1 = WorkspaceKey("T1")
+
+
+async def seed_reviews(db: Any) -> None:
+    plan = [
+        ("A", date(2026, 10, 26), ReviewAnswer.KEPT, utc(2026, 10, 26, 15)),
+        ("B", date(2026, 11, 1), ReviewAnswer.REVERSED, utc(2026, 11, 2, 4, 30)),
+        ("C", date(2026, 10, 28), ReviewAnswer.TOO_EARLY, utc(2026, 10, 28, 14)),
+        ("D", date(2026, 10, 30), None, None),
+        ("E", date(2026, 11, 2), None, None),
+        ("F", date(2026, 10, 25), ReviewAnswer.AMENDED, utc(2026, 10, 26, 4, 30)),
+        ("G", date(2026, 10, 20), ReviewAnswer.KEPT, utc(2026, 10, 20, 16)),
+    ]
+    for title, day, answer, at in plan:
+        async with db.transaction() as session:
+            d = await add_decision(
+                session, created=utc(2026, 9, 1), decided=utc(2026, 9, 2), title=title
+            )
+            d.review_on = day
+            number = d.number
+        if answer is None or at is None:
+            continue
+        async with db.transaction() as session:
+            await review_service.answer_review(
+                session,
+                ws=T1,
+                number=number,
+                actor=Actor("U1"),
+                answer=answer,
+                today=at.astimezone(NEW_YORK.zone).date(),
+                now=at,
+                cadence=NEW_YORK,
+                resolution="Amended" if answer is ReviewAnswer.AMENDED else None,
+                reason="It did not work" if answer is ReviewAnswer.REVERSED else None,
+            )
+
+
+async def test_review_numbers_worked_by_hand_across_the_end_of_dst(db: Any) -> None:
+    await seed_reviews(db)
+    start, end = week_bounds(date(2026, 10, 26), NEW_YORK.zone)
+    assert (start, end) == (utc(2026, 10, 26, 4, 0), utc(2026, 11, 2, 5, 0))
+    before, _ = week_bounds(date(2026, 10, 19), NEW_YORK.zone)
+    async with db.transaction() as session:
+        previous, week = await metrics.series_figures(
+            session, ws=T1, cadence=NEW_YORK, bounds=[before, start, end], now=utc(2026, 11, 3)
+        )
+        by_channel = await metrics.channel_figures(
+            session, ws=T1, cadence=NEW_YORK, start=start, end=end, now=utc(2026, 11, 3)
+        )
+        hidden = await metrics.period_figures(
+            session,
+            ws=T1,
+            cadence=NEW_YORK,
+            start=start,
+            end=end,
+            now=utc(2026, 11, 3),
+            channels=["C2"],
+        )
+    assert (week.reviews_due, week.reviews_held, week.reviews_reversed) == (4, 2, 1)
+    assert (week.reviews_kept, week.reviews_amended, week.reviews_too_early) == (1, 1, 1)
+    assert week.reversal_percent == 33
+    assert (previous.reviews_due, previous.reviews_held, previous.reviews_reversed) == (2, 1, 0)
+    assert previous.reversal_percent == 0
+    assert by_channel["C1"].reviews_due == 4 and by_channel["C1"].reviews_reversed == 1
+    assert not hidden.has_reviews  # a channel the reader may not see counts nothing
+    # The reversed decision still counts as decided in the week it was decided.
+    async with db.transaction() as session:
+        september = await metrics.period_figures(
+            session,
+            ws=T1,
+            cadence=NEW_YORK,
+            start=utc(2026, 9, 1),
+            end=utc(2026, 9, 3),
+            now=utc(2026, 11, 3),
+        )
+    assert september.decisions_decided == 7
+
+
+@pytest.mark.parametrize(
+    "cadence",
+    [CadenceConfig(timezone="America/New_York", digest=DigestSchedule(recipients=["UADMIN"]))],
+)
+async def test_stats_and_export_show_the_review_numbers(app_env: AppEnv) -> None:
+    import csv
+    import io
+
+    await seed_reviews(app_env.deps.db)
+    app_env.deps.clock.set(utc(2026, 11, 3, 15))  # type: ignore[attr-defined]
+    await app_env.command("/hygiene", "stats", user_id="U2", channel_id="C1")
+    text = str(app_env.fake.responses[-1].body["blocks"])
+    assert "Mon 26 Oct 2026 – Sun 1 Nov 2026" in text
+    assert (
+        "*Reviews* · due 4 · held 2 · reversed 1 · reversal rate 33%  "
+        "_(week before: 2 / 1 / 0 / 0%)_"
+    ) in text
+    assert "4 reviews due, 2 held, 1 reversed" in text  # the channel's line
+    await app_env.command("/hygiene", "digest", user_id="UADMIN", channel_id="C1")
+    app_env.fake.reset()
+    await app_env.command("/hygiene", "export", user_id="UADMIN")
+    files = {f.name.split("-")[1]: f for f in app_env.fake.files.values()}
+    rows = list(csv.DictReader(io.StringIO(files["digests"].content.decode("utf-8-sig"))))
+    assert rows, "the digest was stored"
+    for row in rows:
+        assert (row["Reviews due, reported"], row["Reviews due, now"]) == ("4", "4")
+        assert row["Reviews held, now"] == "2" and row["Reviews reversed, now"] == "1"
+        assert row["Reversal rate (%), reported"] == "33"
+
+
+async def test_app_home_lists_my_reviews_due(app_env: AppEnv) -> None:
+    await app_env.command("/decision", "log Office = Keep it review today")
+    await app_env.command("/decision", "log Later = Yes review 2026-12-20")
+    await app_env.command("/decision", "log Ben's = Yes <@U2> review today")
+    await app_env.interact(app_env.driver.open_home("U1"))
+    text = str(app_env.fake.published_home["U1"]["blocks"])
+    assert "Reviews due" in text and "*D-1* Office" in text
+    assert "D-2" not in text.split("Reviews due")[1] and "D-3" not in text
+    await app_env.interact(app_env.driver.open_home("U3"))
+    assert "Reviews due" not in str(app_env.fake.published_home["U3"]["blocks"])

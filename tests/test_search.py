@@ -4,17 +4,21 @@ index after every kind of write, and `/decision search` end to end."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text as sql_text
+from sqlalchemy import bindparam, text
 
-from bot.db import Database
+from bot.db import Database, UTCDateTime
 from bot.decisions import service
-from bot.decisions.search import parse_query, search_decisions
+from bot.decisions.models import DecisionStatus
+from bot.decisions.search import count_matches, parse_query, search_decisions
 from bot.errors import InvalidInput
 from bot.migrate import downgrade, upgrade
+from bot.slack.limits import check_view
 from bot.visibility import Visibility
 from bot.workspace import Actor, WorkspaceKey
 from bot.workspaces.service import purge_workspace
@@ -125,12 +129,91 @@ async def test_index_follows_decide_drop_reopen_and_purge(db: Database) -> None:
     assert await found(db, "vendor") == ["Pick a vendor again"]
 
 
+async def test_title_beats_resolution_beats_context(db: Database) -> None:
+    await make(db, T1, "Lunch menu", context="ask the caterer")
+    await make(db, T1, "Team offsite")
+    await make(db, T1, "Pick a caterer")
+    async with db.transaction() as session:
+        await service.decide(
+            session, ws=T1, number=2, actor=ADMIN, resolution="the caterer decides", now=MONDAY
+        )
+    assert await found(db, "caterer") == ["Pick a caterer", "Team offsite", "Lunch menu"]
+
+
+async def test_notes_edits_and_drop_reasons_are_searchable_as_they_change(db: Database) -> None:
+    await make(db, T1, "Pick a vendor", context="budget is tight")
+    async with db.transaction() as session:
+        await service.note(
+            session, ws=T1, number=1, actor=ADMIN, text="Réunion with Acme on Friday", now=MONDAY
+        )
+        await service.note(session, ws=T1, number=1, actor=ADMIN, text="Globex too", now=MONDAY)
+    assert await found(db, "reunion acme") == ["Pick a vendor"]
+    assert await found(db, "globex") == ["Pick a vendor"]
+    async with db.transaction() as session:
+        await service.edit(
+            session, ws=T1, number=1, actor=ADMIN, field="title", text="Pick a caterer", now=MONDAY
+        )
+        await service.edit(
+            session, ws=T1, number=1, actor=ADMIN, field="context", text="money", now=MONDAY
+        )
+    assert await found(db, "vendor") == [] and await found(db, "budget") == []
+    assert await found(db, "caterer money globex") == ["Pick a caterer"]
+    async with db.transaction() as session:
+        await service.drop(
+            session, ws=T1, number=1, actor=ADMIN, reason="Déjà vu, see D-9", now=MONDAY
+        )
+    assert await found(db, "deja", status=DecisionStatus.DROPPED) == ["Pick a caterer"]
+    assert await found(db, "deja", status=DecisionStatus.OPEN) == []
+
+
+async def test_filters_follow_status_owner_and_supersede(db: Database) -> None:
+    await make(db, T1, "Vendor one", "Vendor two")
+    async with db.transaction() as session:
+        await service.assign(session, ws=T1, number=1, actor=ADMIN, owner_id="U5", now=MONDAY)
+    assert await found(db, "vendor", person_id="U5") == ["Vendor one"]
+    async with db.transaction() as session:
+        await service.decide(session, ws=T1, number=1, actor=ADMIN, resolution="yes", now=MONDAY)
+        await service.decide(session, ws=T1, number=2, actor=ADMIN, resolution="no", now=MONDAY)
+        await service.supersede(session, ws=T1, old_number=1, new_number=2, actor=ADMIN, now=MONDAY)
+    assert await found(db, "vendor", status=DecisionStatus.DECIDED) == ["Vendor two"]
+    assert await found(db, "vendor", status=DecisionStatus.OPEN) == []
+    assert await found(db, "vendor") == ["Vendor two", "Vendor one"]
+
+
+async def test_enterprise_workspaces_with_one_team_id_stay_apart(db: Database) -> None:
+    grid = WorkspaceKey("T1", enterprise_id="E1")
+    await make(db, T1, "Vendor of the plain workspace")
+    await make(db, grid, "Vendor of the grid workspace")
+    assert await found(db, "vendor") == ["Vendor of the plain workspace"]
+    assert await found(db, "vendor", ws=grid) == ["Vendor of the grid workspace"]
+    assert await found(db, "vendor", ws=WorkspaceKey("T", enterprise_id="1")) == []
+
+
+async def test_privacy_holds_when_the_best_matches_are_all_hidden(db: Database) -> None:
+    # More hidden decisions outrank the visible ones than the index hands on at first.
+    await make(db, T1, *[f"Vendor vendor {i}" for i in range(70)], channel="G9")
+    await make(db, T1, *[f"A long title about a vendor choice {i}" for i in range(12)])
+    await make(db, T1, "Vendor vendor of mine", channel="G9", owner="UX")
+    reader = Visibility(reader="UX", channels=frozenset({"C1"}))
+    async with db.transaction() as session:
+        first = await search_decisions(session, ws=T1, query=parse_query("vendor"), visible=reader)
+        second = await search_decisions(
+            session, ws=T1, query=parse_query("vendor"), visible=reader, offset=10
+        )
+        counted = await count_matches(session, ws=T1, query=parse_query("vendor"), visible=reader)
+        everything = await count_matches(session, ws=T1, query=parse_query("vendor"))
+    titles = [d.title for d in first.decisions + second.decisions]
+    assert titles[0] == "Vendor vendor of mine"
+    assert titles[1:] == [f"A long title about a vendor choice {i}" for i in reversed(range(12))]
+    assert first.has_more and not second.has_more
+    assert (counted, everything) == (13, 83)
+
+
 async def test_filters_status_channel_person_and_paging(db: Database) -> None:
     await make(db, T1, *[f"Vendor {i}" for i in range(12)], channel="C1")
     await make(db, T1, "Vendor by ben", channel="C2", owner="U2")
     async with db.transaction() as session:
         await service.decide(session, ws=T1, number=1, actor=ADMIN, resolution="ok", now=MONDAY)
-    from bot.decisions.models import DecisionStatus
 
     assert await found(db, "vendor", status=DecisionStatus.DECIDED) == ["Vendor 0"]
     assert await found(db, "vendor", channel_id="C2") == ["Vendor by ben"]
@@ -189,23 +272,14 @@ async def test_private_channel_decisions_only_reach_its_members(app_env: AppEnv)
     assert "Public" in member and "Secret" in member
 
 
-# The revision the search index's migration follows: downgrading to it drops only the index.
+# The revisions before the search index (none at all) and before notes and scope tokens.
 SEARCH_REVISION_BEFORE = "b48e2f1c7d60"
-
-
-async def make_at_old_schema(db: Database, ws: WorkspaceKey, title: str) -> None:
-    """A decision written as the app at SEARCH_REVISION_BEFORE would: only the columns its
-    schema had (the models describe the newest schema, with columns added since)."""
-    async with db.transaction() as session:
-        await session.execute(
-            sql_text(
-                "INSERT INTO decisions (enterprise_id, team_id, number, title, owner_id, "
-                "creator_id, channel_id, status, created_at, updated_at, last_activity_at) "
-                "VALUES (:e, :t, 999, :title, 'U1', 'U1', 'C1', 'open', CURRENT_TIMESTAMP, "
-                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-            ),
-            {"e": ws.enterprise_id, "t": ws.team_id, "title": title},
-        )
+SCOPE_REVISION_BEFORE = "a3d9e2f41b07"
+_BARE_INSERT = text(
+    "INSERT INTO decisions (enterprise_id, team_id, number, title, owner_id, creator_id, "
+    "channel_id, status, created_at, updated_at, last_activity_at) "
+    "VALUES ('', 'T1', :number, :title, 'U1', 'U1', 'C1', 'open', :at, :at, :at)"
+).bindparams(bindparam("at", type_=UTCDateTime()))
 
 
 @pytest.mark.parametrize("engine", ["sqlite", "postgres"])
@@ -219,14 +293,35 @@ async def test_index_is_rebuilt_over_existing_rows_after_down_and_up(
     database = Database(url)
     try:
         await make(database, T1, "Pick a payroll vendor")
-        await asyncio.to_thread(downgrade, url, SEARCH_REVISION_BEFORE)
-        await make_at_old_schema(database, T1, "Vendor added while the index was gone")
+        async with database.transaction() as session:
+            await service.note(
+                session, ws=T1, number=1, actor=ADMIN, text="Ask Acme for a quote", now=MONDAY
+            )
         await database.dispose()
+        for number, revision in enumerate((SCOPE_REVISION_BEFORE, SEARCH_REVISION_BEFORE), 2):
+            await asyncio.to_thread(downgrade, url, revision)
+            database = Database(url)
+            async with database.transaction() as session:
+                await session.execute(
+                    _BARE_INSERT,
+                    {"number": number, "title": f"Vendor {number} added a step down", "at": MONDAY},
+                )
+            await database.dispose()
         await asyncio.to_thread(upgrade, url)
         database = Database(url)
-        assert sorted(await found(database, "vendor")) == [
+        assert await found(database, "vendor") == [
+            "Vendor 3 added a step down",
+            "Vendor 2 added a step down",
             "Pick a payroll vendor",
-            "Vendor added while the index was gone",
+        ]
+        # Notes written before the migration are found: it filled them in from the history.
+        assert await found(database, "acme") == ["Pick a payroll vendor"]
+        async with database.transaction() as session:
+            await service.decide(
+                session, ws=T1, number=2, actor=ADMIN, resolution="Acme again", now=MONDAY
+            )
+        assert await found(database, "acme", status=DecisionStatus.DECIDED) == [
+            "Vendor 2 added a step down"
         ]
     finally:
         await database.dispose()
@@ -243,3 +338,162 @@ def test_search_filters_are_read_from_anywhere_and_status_only_last() -> None:
     for bad in ("search", "search in <#C1>", "search x <#C1>", "search x <@U1> <@U2>"):
         with pytest.raises(InvalidInput):
             parse_decision(bad)
+
+
+# --- App Home ---------------------------------------------------------------------------
+
+
+def _words(text_: str, **more: dict[str, object]) -> dict[str, dict[str, object]]:
+    return {"search_words": {"type": "plain_text_input", "value": text_}, **more}
+
+
+async def _search_form(app_env: AppEnv, user_id: str) -> dict[str, object]:
+    await app_env.interact(app_env.driver.open_home(user_id))
+    home = app_env.fake.published_home[user_id]
+    assert check_view(home) == []
+    [accessory] = [
+        b["accessory"]
+        for b in home["blocks"]
+        if b.get("accessory", {}).get("action_id") == "home_search"
+    ]
+    await app_env.interact(
+        app_env.driver.press("home_search", user_id=user_id, value=accessory["value"], view=home)
+    )
+    form: dict[str, object] = app_env.fake.calls_to("views.open")[-1].params["view"]
+    assert check_view(form) == []
+    return form
+
+
+async def test_app_home_search_shows_ranked_private_aware_results_and_pages(
+    app_env: AppEnv,
+) -> None:
+    app_env.fake.add_channel("G7", name="secret", is_private=True, members=["U2"])
+    await app_env.command("/decision", "new Secret vendor plan", channel_id="G7", user_id="U2")
+    for i in range(11):
+        await app_env.command("/decision", f"new Vendor choice {i}")
+    await app_env.command("/decision", "new Lunch", user_id="U3")
+    await app_env.command("/decision", "note D-13 the vendor brings food", user_id="U3")
+    form = await _search_form(app_env, "U1")
+    response = await app_env.interact(app_env.driver.submit(form, _words("vend*"), user_id="U1"))
+    answer = response.json()
+    assert answer["response_action"] == "update"
+    results = answer["view"]
+    assert check_view(results) == []
+    text_ = str(results["blocks"])
+    assert "*Vendor* choice 10" in text_ and "Secret" not in text_ and "Lunch" not in text_
+    assert "1–10" in text_
+    # "Next" pages in place, through views.update; "New search" is the form again, filled in.
+    assert results["callback_id"] == "decision_search_results" and "submit" not in results
+    button = next(e for b in results["blocks"] if b["type"] == "actions" for e in b["elements"])
+    stored = next(
+        iter(v for v in app_env.fake.views.values() if v["callback_id"] == "decision_search")
+    )
+    shown = {**results, "id": stored["id"], "hash": stored["hash"]}
+    await app_env.interact(
+        app_env.driver.press("home_search_next", user_id="U1", value=button["value"], view=shown)
+    )
+    updated = app_env.fake.calls_to("views.update")[-1].params["view"]
+    assert check_view(updated) == []
+    page = str(updated["blocks"])
+    assert "11–12" in page and "Lunch" in page and "*vendor* brings food" in page
+    assert "Secret" not in page
+    again = next(
+        e
+        for b in updated["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "home_search"
+    )
+    await app_env.interact(
+        app_env.driver.press(
+            "home_search", user_id="U1", value=again["value"], view=app_env.fake.views[shown["id"]]
+        )
+    )
+    refill = app_env.fake.calls_to("views.update")[-1].params["view"]
+    assert refill["callback_id"] == "decision_search" and check_view(refill) == []
+    assert refill["blocks"][0]["element"]["initial_value"] == "vend*"
+    assert app_env.fake.views[shown["id"]]["callback_id"] == "decision_search"
+    # A member of the private channel finds its decision from App Home too.
+    member_form = await _search_form(app_env, "U2")
+    member = await app_env.interact(
+        app_env.driver.submit(member_form, _words("secret"), user_id="U2")
+    )
+    assert "Secret" in str(member.json()["view"]["blocks"])
+
+
+async def test_app_home_search_refuses_bad_syntax_beside_the_words(app_env: AppEnv) -> None:
+    await app_env.command("/decision", "new Pick a vendor")
+    form = await _search_form(app_env, "U1")
+    for bad, said in (('"unclosed', "quote"), ("v*", "letters"), ("*", "letters")):
+        response = await app_env.interact(app_env.driver.submit(form, _words(bad), user_id="U1"))
+        answer = response.json()
+        assert answer["response_action"] == "errors", bad
+        assert said in answer["errors"]["search_words"], bad
+    filtered = await app_env.interact(
+        app_env.driver.submit(
+            form,
+            _words(
+                "vendor",
+                search_status={"type": "static_select", "selected_option": {"value": "decided"}},
+            ),
+            user_id="U1",
+        )
+    )
+    assert "No decisions match" in str(filtered.json()["view"]["blocks"])
+    forged = {**form, "private_metadata": '{"team": "T2"}'}
+    other = await app_env.interact(app_env.driver.submit(forged, _words("vendor"), user_id="U1"))
+    assert "Pick a vendor" not in other.text
+
+
+# --- /hygiene export search ---------------------------------------------------------------
+
+
+def _csv_rows(content: bytes) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
+
+
+async def test_export_search_sends_only_the_matching_decisions_the_admin_may_see(
+    app_env: AppEnv,
+) -> None:
+    app_env.fake.add_channel("G7", name="secret", is_private=True, members=["U2"])
+    await app_env.command("/decision", "new Secret vendor plan", channel_id="G7", user_id="U2")
+    await app_env.command("/decision", "new Pick a payroll vendor")
+    await app_env.command("/decision", "new Office move")
+    await app_env.command("/decision", "note D-3 the vendor of desks is late")
+    await app_env.command("/decision", "decide D-2 Acme")
+    await app_env.command("/decision", "new Vendor for T2", team_id="T2")
+    response = await app_env.command(
+        "/hygiene", "export search vend*", user_id="UADMIN", channel_id="C1"
+    )
+    assert "arrive in your DM" in response.json()["text"]
+    [sent] = app_env.fake.files.values()
+    assert sent.name.startswith("followthrough-decisions-")
+    rows = _csv_rows(sent.content)
+    assert [row["Decision"] for row in rows] == ["D-2", "D-3"]
+    assert "decided: Acme" in rows[0]["History"]
+    assert "noted: the vendor of desks is late" in rows[1]["History"]
+    assert (sent.initial_comment or "").startswith(
+        "Followthrough export: 2 decisions matching “vend*”, with their history."
+    )
+    app_env.fake.files.clear()
+    await app_env.command("/hygiene", "export search vendor decided", user_id="UADMIN")
+    [decided] = app_env.fake.files.values()
+    assert [row["Decision"] for row in _csv_rows(decided.content)] == ["D-2"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        ("export search", "Say what the export should look for"),
+        ('export search "unclosed', "quote"),
+        ("export search v*", "letters"),
+        ("export everything", "takes nothing more or `search`"),
+    ],
+)
+async def test_export_search_refuses_bad_input_and_sends_nothing(
+    app_env: AppEnv, typed: str, said: str
+) -> None:
+    await app_env.command("/decision", "new Pick a vendor")
+    answer = await app_env.answer("/hygiene", typed, user_id="UADMIN")
+    assert said in answer["text"] and answer["response_type"] == "ephemeral"
+    assert app_env.fake.files == {}

@@ -99,6 +99,8 @@ class Decision(WorkspaceScoped, Base):
     status: Mapped[str] = mapped_column(String(16), default=DecisionStatus.OPEN)
     resolution: Mapped[str | None] = mapped_column(Text)
     drop_reason: Mapped[str | None] = mapped_column(Text)
+    # The notes of its history, one a line, so search finds them (kept by ``service.note``).
+    notes: Mapped[str | None] = mapped_column(Text)
     due_date: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

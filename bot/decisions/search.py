@@ -1,8 +1,10 @@
 """Full-text search over a workspace's decisions: SQLite FTS5 or PostgreSQL tsvector.
 
-The engines' objects come from migration ``a3d9e2f41b07`` (names in ``SEARCH_OBJECTS``): an
-FTS5 external-content table kept in step by triggers, or an immutable ``ft_search_doc``
-function feeding a stored ``search_doc`` column with a GIN index. Text a person types never
+The engines' objects come from migrations ``a3d9e2f41b07`` and ``5d8f3b2a9c14`` (names in
+``SEARCH_OBJECTS``): a contentless FTS5 table kept in step by triggers, whose ``scope`` column
+holds the workspace, status, channel, owner and recorder as tokens (``scope_token``), or an
+immutable ``ft_search_doc`` function feeding a stored ``search_doc`` column with a GIN index.
+Both cover titles, context, resolutions, drop reasons and notes. Text a person types never
 reaches either engine's query syntax: ``parse_query`` reads it into words, quoted phrases and
 prefixes (``vend*``), refusing anything else with ``InvalidInput``, and the engine's query is
 built from those pieces.
@@ -15,7 +17,18 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy import ColumnElement, column, func, literal_column, or_, select, table
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Label,
+    Select,
+    column,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.decisions.models import Decision, DecisionStatus
@@ -134,6 +147,43 @@ class SearchPage:
     has_more: bool
 
 
+def scope_token(kind: str, value: str) -> str:
+    """One token of the SQLite index's ``scope`` column: a letter, then ``value``'s UTF-8 as
+    hex (the migration's triggers write ``kind || hex(value)``; the tokenizer folds case)."""
+    return kind + value.encode().hex()
+
+
+def workspace_token(ws: WorkspaceKey) -> str:
+    """The workspace's scope token: "w", the enterprise id, "x", the team id (both in hex, so
+    no two workspaces share one)."""
+    return "w" + ws.enterprise_id.encode().hex() + "x" + ws.team_id.encode().hex()
+
+
+def fts5_expression(
+    query: SearchQuery,
+    *,
+    ws: WorkspaceKey,
+    status: DecisionStatus | None = None,
+    channel_id: str | None = None,
+    person_id: str | None = None,
+) -> str:
+    """The search as one MATCH: the words over the text columns, the workspace and filters over
+    ``scope`` (what the workspace holds of the matches, counted from the index alone). The
+    privacy rule stays out (a long OR of channels costs more inside the index than the few rows
+    it removes cost outside it)."""
+    parts = [f'scope : "{workspace_token(ws)}"']
+    if status is not None:
+        parts.append(f'scope : "s{status}"')
+    if channel_id is not None:
+        parts.append(f'scope : "{scope_token("c", channel_id)}"')
+    if person_id is not None:
+        parts.append(
+            f'scope : ("{scope_token("o", person_id)}" OR "{scope_token("r", person_id)}")'
+        )
+    parts.append(text_expression(query))
+    return " AND ".join(parts)
+
+
 def _filters(
     *,
     ws: WorkspaceKey,
@@ -155,9 +205,76 @@ def _filters(
 
 
 _FTS = table("decisions_fts", column("rowid"))
-PG_DOC = (
-    "ft_search_doc(decisions.title, decisions.context, decisions.resolution, decisions.drop_reason)"
-)
+TEXT_COLUMNS: Final = "title context resolution drop_reason notes"
+# Column weights of bm25 in the index's column order (scope counts for nothing).
+_BM25 = "bm25(decisions_fts, 0.0, 8.0, 1.0, 4.0, 2.0, 2.0)"
+
+
+def text_expression(query: SearchQuery) -> str:
+    """The words alone, over the text columns: what bm25 ranks by."""
+    return f"{{{TEXT_COLUMNS}}} : ({query.fts5()})"
+
+
+# Best candidates the index ranks for a page before the filters are applied to them: when fewer
+# than a page's worth of them pass, and more matched, every match is ranked.
+CANDIDATES_PER_ROW: Final = 4
+MIN_CANDIDATES: Final = 50
+
+
+async def _sqlite_page(
+    session: AsyncSession,
+    query: SearchQuery,
+    scoped: str,
+    where: list[ColumnElement[bool]],
+    *,
+    offset: int,
+    limit: int,
+) -> list[Decision]:
+    """Up to ``limit + 1`` decisions from ``offset``, in the index's order (best, then newest).
+
+    bm25 ranks the words' matches, and the index hands on only the best few; the filters of
+    ``where`` (workspace, status, channel, person, privacy) are applied to those. That is exact
+    whenever enough of them pass: the first rows of a ranked list that pass are the first of
+    its passing part. When too few pass, and more matched, every match is ranked instead.
+
+    The scope tokens are not in the ranked MATCH: bm25 weighs every phrase of its query, and
+    the workspace's token is in every row of the workspace. They are counted instead
+    (``scoped``: the same words within the workspace and filters), so that when this workspace
+    holds only part of the matches, proportionally more candidates are ranked at once.
+    """
+    words = literal_column("decisions_fts").op("MATCH")(text_expression(query))
+    score: Label[float] = literal_column(_BM25, Float).label("score")
+
+    async def count(expression: str) -> int:
+        match = literal_column("decisions_fts").op("MATCH")(expression)
+        found = await session.scalar(select(func.count()).select_from(_FTS).where(match))
+        return int(found or 0)
+
+    async def page(candidates: int | None) -> list[Decision]:
+        hits = select(_FTS.c.rowid.label("id"), score).where(words)
+        if candidates is not None:
+            hits = hits.order_by(score, _FTS.c.rowid.desc()).limit(candidates)
+        ranked = hits.subquery("hits")
+        stmt = (
+            select(Decision)
+            .join(ranked, ranked.c.id == Decision.id)
+            .where(*where)
+            .order_by(ranked.c.score, Decision.id.desc())
+            .offset(offset)
+            .limit(limit + 1)
+        )
+        return list((await session.scalars(stmt)).all())
+
+    mine = await count(scoped)
+    if mine <= offset:
+        return []
+    every = await count(text_expression(query))
+    share = -(-every // mine)  # how many matches there are for each one of this workspace's
+    candidates = max(MIN_CANDIDATES, CANDIDATES_PER_ROW * (offset + limit + 1)) * share
+    if candidates >= every:
+        return await page(None)
+    found = await page(candidates)
+    return found if len(found) > limit else await page(None)
 
 
 async def search_decisions(
@@ -175,7 +292,9 @@ async def search_decisions(
     """One page of the workspace's decisions matching ``query``, best first, newer first on ties.
 
     ``visible``, when given, keeps the results to what its reader may see (the privacy rule,
-    worked out by the caller, as for lists).
+    worked out by the caller, as for lists). Only the page's rows are read from ``decisions``:
+    SQLite ranks inside the FTS5 index, whose MATCH already holds the workspace, the filters and
+    the privacy rule; PostgreSQL ranks the GIN index's matches on the stored ``search_doc``.
     """
     where = _filters(
         ws=ws,
@@ -185,27 +304,75 @@ async def search_decisions(
         visible=visible,
     )
     if session.get_bind().dialect.name == "sqlite":
-        rank: ColumnElement[float] = literal_column("bm25(decisions_fts, 8.0, 1.0, 4.0, 2.0)")
-        stmt = (
-            select(Decision)
-            .join(_FTS, _FTS.c.rowid == Decision.id)
-            .where(literal_column("decisions_fts").op("MATCH")(query.fts5()), *where)
-            .order_by(rank, Decision.last_activity_at.desc(), Decision.number.desc())
+        expression = fts5_expression(
+            query, ws=ws, status=status, channel_id=channel_id, person_id=person_id
         )
+        found = await _sqlite_page(session, query, expression, where, offset=offset, limit=limit)
     else:
         tsq = func.to_tsquery(literal_column("'simple'::regconfig"), query.tsquery())
-        doc: ColumnElement[object] = literal_column(PG_DOC)
+        doc: ColumnElement[object] = literal_column("decisions.search_doc")
         stmt = (
             select(Decision)
             .where(doc.op("@@")(tsq), *where)
-            .order_by(
-                func.ts_rank(doc, tsq).desc(),
-                Decision.last_activity_at.desc(),
-                Decision.number.desc(),
-            )
+            .order_by(func.ts_rank(doc, tsq).desc(), Decision.id.desc())
+            .offset(offset)
+            .limit(limit + 1)
         )
-    found = list((await session.scalars(stmt.offset(offset).limit(limit + 1))).all())
+        found = list((await session.scalars(stmt)).all())
     return SearchPage(decisions=found[:limit], offset=offset, has_more=len(found) > limit)
+
+
+def matching_select(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    query: SearchQuery,
+    status: DecisionStatus | None,
+    channel_id: str | None,
+    person_id: str | None,
+    visible: Visibility | None,
+) -> Select[int]:
+    """The ids of every decision the search matches that may be shown (not ranked)."""
+    where = _filters(
+        ws=ws, status=status, channel_id=channel_id, person_id=person_id, visible=visible
+    )
+    if session.get_bind().dialect.name == "sqlite":
+        expression = fts5_expression(
+            query, ws=ws, status=status, channel_id=channel_id, person_id=person_id
+        )
+        return (
+            select(Decision.id)
+            .join(_FTS, _FTS.c.rowid == Decision.id)
+            .where(literal_column("decisions_fts").op("MATCH")(expression), *where)
+        )
+    tsq = func.to_tsquery(literal_column("'simple'::regconfig"), query.tsquery())
+    return select(Decision.id).where(literal_column("decisions.search_doc").op("@@")(tsq), *where)
+
+
+async def count_matches(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    query: SearchQuery,
+    status: DecisionStatus | None = None,
+    channel_id: str | None = None,
+    person_id: str | None = None,
+    visible: Visibility | None = None,
+    cap: int | None = None,
+) -> int:
+    """How many decisions ``search_decisions`` pages through (at most ``cap`` when given)."""
+    inner = matching_select(
+        session,
+        ws=ws,
+        query=query,
+        status=status,
+        channel_id=channel_id,
+        person_id=person_id,
+        visible=visible,
+    )
+    if cap is not None:
+        inner = inner.limit(cap)
+    return int(await session.scalar(select(func.count()).select_from(inner.subquery())) or 0)
 
 
 def highlight(text_: str, query: SearchQuery) -> list[tuple[str, bool]]:

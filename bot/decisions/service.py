@@ -632,13 +632,10 @@ async def note(
 ) -> Decision:
     """Add a note to the history, whatever the state; anyone in the workspace may. Activity."""
     decision = await get_decision(session, ws=ws, number=number, visible=visible)
-    _record(
-        decision,
-        actor_id=actor.user_id,
-        action="noted",
-        now=now,
-        text=require_text(text, what="note", limit=TEXT_MAX),
-    )
+    written = require_text(text, what="note", limit=TEXT_MAX)
+    _record(decision, actor_id=actor.user_id, action="noted", now=now, text=written)
+    # Search reads the notes from the row itself (the index is kept from its columns).
+    decision.notes = written if not decision.notes else f"{decision.notes}\n{written}"
     return decision
 
 

@@ -193,6 +193,8 @@ _NEGATING: Final = ("un", "dis", "de", "in", "non")
 
 def fold(text: str) -> str:
     """Lower case without accents: "Café" → "cafe"."""
+    if text.isascii():
+        return text.lower()  # nothing to decompose: the common case, done fast
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 

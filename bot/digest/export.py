@@ -23,7 +23,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from sqlalchemy import Select, false, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cadence.config import CadenceConfig
@@ -63,9 +63,17 @@ class ExportData:
 
 
 async def load_export(
-    session: AsyncSession, *, ws: WorkspaceKey, channels: Collection[str] | None
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    channels: Collection[str] | None,
+    only: Select[int] | None = None,
 ) -> ExportData:
-    """The rows of one workspace, kept to ``channels`` when given (the reader's visible ones)."""
+    """The rows of one workspace, kept to ``channels`` when given (the reader's visible ones).
+
+    ``only``, a query of decision ids (a search's matches), keeps the decisions and their
+    history to those; meetings and outcomes are then left out.
+    """
     decision_query = (
         select(
             Decision.id,
@@ -139,6 +147,11 @@ async def load_export(
         .where(Outcome.in_workspace(ws))
         .order_by(Meeting.number, Outcome.id)
     )
+    if only is not None:
+        decision_query = decision_query.where(Decision.id.in_(only))
+        event_query = event_query.where(Decision.id.in_(only))
+        meeting_query = meeting_query.where(false())
+        outcome_query = outcome_query.where(false())
     if channels is not None:
         visible = list(channels)
         decision_query = decision_query.where(Decision.channel_id.in_(visible))
@@ -240,8 +253,12 @@ def render_export(
     today: date,
     people: Mapping[str, str] | None = None,
     channel_names: Mapping[str, str] | None = None,
+    decisions_only: bool = False,
 ) -> list[ExportFile]:
-    """decisions.csv, meetings.csv and outcomes.csv; names shown where the maps have them."""
+    """decisions.csv, meetings.csv and outcomes.csv; names shown where the maps have them.
+
+    ``decisions_only``: decisions.csv alone (a filtered export).
+    """
     labels = _Labels(zone=zone, people=people or {}, channels=channel_names or {})
     meeting_numbers = {m.id: m.number for m in data.meetings}
     outcome_counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -259,12 +276,15 @@ def render_export(
         if data.reported
         else []
     )
+    decisions = ExportFile(
+        filename=f"followthrough-decisions-{stamp}.csv",
+        title="Decisions",
+        content=_csv(_decision_rows(data, labels, meeting_numbers)),
+    )
+    if decisions_only:
+        return [decisions]
     return [
-        ExportFile(
-            filename=f"followthrough-decisions-{stamp}.csv",
-            title="Decisions",
-            content=_csv(_decision_rows(data, labels, meeting_numbers)),
-        ),
+        decisions,
         ExportFile(
             filename=f"followthrough-meetings-{stamp}.csv",
             title="Meetings",
@@ -425,6 +445,8 @@ def _event_line(event: _Row, labels: _Labels) -> str:
             what = "reopened it"
         case "snoozed":
             what = "snoozed reminders" + _snoozed_until(detail)
+        case "noted":
+            what = f"noted: {detail.get('text', '')}"
         case other:
             what = other
     return f"{labels.moment(event.at)} {labels.person(event.actor_id)} {what}"
@@ -510,6 +532,10 @@ _DIGEST_FIGURES: list[tuple[str, Any]] = [
     ("Median time to decide (hours)", lambda f: _hours(f.median_time_to_decision)),
     ("Overdue actions", lambda f: f.overdue_actions),
     ("Stalled decisions", lambda f: f.stalled),
+    ("Reviews due", lambda f: f.reviews_due),
+    ("Reviews held", lambda f: f.reviews_held),
+    ("Reviews reversed", lambda f: f.reviews_reversed),
+    ("Reversal rate (%)", lambda f: f.reversal_percent),
 ]
 
 

@@ -16,9 +16,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from itertools import pairwise
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
@@ -36,10 +37,16 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from bot.cadence.calendar import local_moment
 from bot.cadence.config import CadenceConfig
 from bot.cadence.stall import activity_cutoff, working_calendar
-from bot.decisions.followthrough import has_follow_through
-from bot.decisions.models import Decision, DecisionEvent, DecisionStatus
+from bot.decisions.models import (
+    Decision,
+    DecisionEvent,
+    DecisionReview,
+    DecisionStatus,
+    ReviewAnswer,
+)
 from bot.digest import stalled
 from bot.digest.stalled import StalledAt
 from bot.meetings.models import Meeting, Outcome, OutcomeKind
@@ -79,6 +86,27 @@ class Figures:
     #: At the period's end; None where a series did not ask (see `series_figures`).
     stalled: int | None = 0
     overdue_actions: int = 0
+    #: Reviews (issue 17): review days that fell in the period, and the answers given in it.
+    reviews_due: int = 0
+    reviews_kept: int = 0
+    reviews_amended: int = 0
+    reviews_reversed: int = 0
+    reviews_too_early: int = 0
+
+    @property
+    def reviews_held(self) -> int:
+        """Answered "kept" or "amended": the decision stood, as it was or refined."""
+        return self.reviews_kept + self.reviews_amended
+
+    @property
+    def reversal_percent(self) -> int | None:
+        """Reversed ÷ (held + reversed) as a whole percentage; None with no such answer."""
+        judged = self.reviews_held + self.reviews_reversed
+        return percent_half_up(self.reviews_reversed, judged) if judged else None
+
+    @property
+    def has_reviews(self) -> bool:
+        return bool(self.reviews_due or self.reviews_held or self.reviews_reversed)
 
     @property
     def meetings_outcome_free(self) -> int:
@@ -114,6 +142,7 @@ class Figures:
             or self.decisions_opened
             or self.decisions_decided
             or self.decisions_dropped
+            or self.has_reviews
         )
 
     @property
@@ -264,6 +293,12 @@ async def channels_in_play(
             decisions.where(
                 Decision.status == DecisionStatus.DROPPED, Decision.dropped_at >= since
             ),
+            decisions.where(
+                Decision.status == DecisionStatus.DECIDED, Decision.review_on.is_not(None)
+            ),
+            decisions.join(DecisionReview, DecisionReview.decision_id == Decision.id).where(
+                DecisionReview.in_workspace(ws), DecisionReview.answered_at >= since
+            ),
             meetings.where(or_(Meeting.ended_at.is_(None), Meeting.ended_at >= since)),
             meetings.join(Outcome, Outcome.meeting_id == Meeting.id).where(
                 Outcome.in_workspace(ws),
@@ -365,6 +400,8 @@ async def _tally(
     for group, median in (await _medians(session, ws=ws, query=query)).items():
         tallies[group].median = median
 
+    await _review_counts(session, ws=ws, cadence=cadence, query=query, tallies=tallies)
+
     # Overdue actions and stalled decisions are states at each period's end.
     ends = bounds[1:]
     stalled_ends = ends[first_stalled:]
@@ -398,7 +435,8 @@ async def _tally(
 class _Grouping:
     """How one set of figures groups its rows: by period, and by channel when asked."""
 
-    bounds: Sequence[datetime]
+    #: Instants, or local days for what is counted by day (a review day).
+    bounds: Sequence[Any]
     channels: Channels
     by_channel: bool
 
@@ -444,6 +482,66 @@ class _Grouping:
         if self.channels is None:
             return query
         return query.where(channel.in_(list(self.channels)))
+
+
+def first_day_from(moment: datetime, zone: ZoneInfo) -> date:
+    """The first local day (in ``zone``) that starts at or after ``moment``: a review day is
+    in a period when its start, 00:00 there, is."""
+    day = moment.astimezone(zone).date()
+    return day if local_moment(day, time(0), zone) >= moment else day + timedelta(days=1)
+
+
+async def _review_counts(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    cadence: CadenceConfig,
+    query: _Grouping,
+    tallies: _Tallies,
+) -> None:
+    """Reviews due (by review day) and answered (by answer time) in each period (docs/METRICS.md).
+
+    Due: each answer's review day, and each decided decision's review day still waiting.
+    Answers: counted by what was said, when it was said.
+    """
+    days = _Grouping(
+        bounds=[first_day_from(b, cadence.zone) for b in query.bounds],
+        channels=query.channels,
+        by_channel=query.by_channel,
+    )
+    answered_days = days.flow(
+        DecisionReview.due_on,
+        Decision.channel_id,
+        [func.count().label("n")],
+        DecisionReview.in_workspace(ws),
+        Decision.in_workspace(ws),
+        Decision.id == DecisionReview.decision_id,
+    )
+    waiting_days = days.flow(
+        Decision.review_on,
+        Decision.channel_id,
+        [func.count().label("n")],
+        Decision.in_workspace(ws),
+        Decision.status == DecisionStatus.DECIDED,
+    )
+    for due in (answered_days, waiting_days):
+        for row in await session.execute(due):
+            tallies[days.key(row)].counts["reviews_due"] += row.n
+    answers = query.flow(
+        DecisionReview.answered_at,
+        Decision.channel_id,
+        [
+            func.count(case((DecisionReview.answer == answer.value, 1))).label(answer.value)
+            for answer in ReviewAnswer
+        ],
+        DecisionReview.in_workspace(ws),
+        Decision.in_workspace(ws),
+        Decision.id == DecisionReview.decision_id,
+    )
+    for row in await session.execute(answers):
+        counts = tallies[query.key(row)].counts
+        for answer in ReviewAnswer:
+            counts[f"reviews_{answer.value}"] += getattr(row, answer.value)
 
 
 def _overdue_at(end: datetime, end_day: date) -> ColumnElement[bool]:
@@ -525,6 +623,11 @@ def _figures(start: datetime, end: datetime, tally: _Tally | None, *, stalled: b
         median_time_to_decision=tally.median,
         stalled=counts["stalled"] if stalled else None,
         overdue_actions=counts["overdue"],
+        reviews_due=counts["reviews_due"],
+        reviews_kept=counts["reviews_kept"],
+        reviews_amended=counts["reviews_amended"],
+        reviews_reversed=counts["reviews_reversed"],
+        reviews_too_early=counts["reviews_too_early"],
     )
 
 
@@ -648,28 +751,38 @@ async def _decision_to_done(
         Outcome.decision_id.is_not(None),
         _in_period(Outcome.done_at, bounds),
     )
+    # From the few decisions with an action done in the span: all their actions, grouped (along
+    # ix_outcomes_decision), then each joined to its decision by key. Starting from the
+    # decisions instead read every decided one of the workspace.
     last_done = func.max(Outcome.done_at)
+    done = (
+        select(Outcome.decision_id.label("decision_id"), last_done.label("last_done"))
+        .where(
+            Outcome.in_workspace(ws),
+            Outcome.kind == OutcomeKind.ACTION,
+            Outcome.decision_id.in_(done_in_span),
+        )
+        .group_by(Outcome.decision_id)
+        .having(
+            func.count() == func.count(Outcome.done_at),
+            last_done >= bounds[0],
+            last_done < bounds[-1],
+        )
+        .subquery()
+    )
     finished = (
         select(
             Decision.id.label("id"),
             Decision.channel_id.label("channel_id"),
             Decision.decided_at.label("decided_at"),
-            last_done.label("last_done"),
+            done.c.last_done.label("last_done"),
         )
-        .join(Outcome, Outcome.decision_id == Decision.id)
+        .join(done, done.c.decision_id == Decision.id)
         .where(
             Decision.in_workspace(ws),
             Decision.status.in_(DECIDED_STATES),
             Decision.decided_at.is_not(None),
-            Decision.id.in_(done_in_span),
-            Outcome.kind == OutcomeKind.ACTION,
-        )
-        .group_by(Decision.id, Decision.channel_id, Decision.decided_at)
-        .having(
-            func.count() == func.count(Outcome.done_at),
-            last_done >= bounds[0],
-            last_done < bounds[-1],
-            last_done >= Decision.decided_at,
+            done.c.last_done >= Decision.decided_at,
         )
         .subquery()
     )
@@ -774,11 +887,19 @@ async def orphans_at(
     """
     calendar = working_calendar(cadence)
     cutoff = activity_cutoff(at, calendar, cadence.decisions.followthrough_after_days)
+    # The decisions with an action, listed once (NOT IN over a set), rather than an EXISTS per
+    # decided decision: the count reads every decided decision of the workspace's history.
+    with_action = select(Outcome.decision_id).where(
+        Outcome.in_workspace(ws),
+        Outcome.kind == OutcomeKind.ACTION,
+        Outcome.decision_id.is_not(None),
+    )
     where = [
         Decision.in_workspace(ws),
         Decision.status == DecisionStatus.DECIDED,
         Decision.decided_at <= cutoff,
-        ~has_follow_through(),
+        Decision.no_action_at.is_(None),
+        Decision.id.not_in(with_action),
     ]
     if channels is not None:
         where.append(Decision.channel_id.in_(list(channels)))

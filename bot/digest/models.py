@@ -53,3 +53,8 @@ class DigestReport(WorkspaceScoped, Base):
     median_seconds: Mapped[float | None] = mapped_column(Float)
     stalled: Mapped[int | None] = mapped_column(Integer)
     overdue_actions: Mapped[int] = mapped_column(Integer)
+    # Reviews (issue 17); NULL in reports sent before they were counted.
+    reviews_due: Mapped[int | None] = mapped_column(Integer)
+    reviews_kept: Mapped[int | None] = mapped_column(Integer)
+    reviews_amended: Mapped[int | None] = mapped_column(Integer)
+    reviews_reversed: Mapped[int | None] = mapped_column(Integer)

@@ -118,6 +118,10 @@ def _figure_values(figures: Figures) -> dict[str, Any]:
         "median_seconds": None if median is None else median.total_seconds(),
         "stalled": figures.stalled,
         "overdue_actions": figures.overdue_actions,
+        "reviews_due": figures.reviews_due,
+        "reviews_kept": figures.reviews_kept,
+        "reviews_amended": figures.reviews_amended,
+        "reviews_reversed": figures.reviews_reversed,
     }
 
 
@@ -137,6 +141,10 @@ def _reported(row: DigestReport) -> Reported:
         ),
         stalled=row.stalled,
         overdue_actions=row.overdue_actions,
+        reviews_due=row.reviews_due or 0,
+        reviews_kept=row.reviews_kept or 0,
+        reviews_amended=row.reviews_amended or 0,
+        reviews_reversed=row.reviews_reversed or 0,
     )
     return Reported(
         recipient=row.recipient,

@@ -244,10 +244,18 @@ async def overdue_actions(
 
 
 async def orphan_decisions(
-    session: AsyncSession, *, ws: WorkspaceKey, cadence: CadenceConfig, now: datetime
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    cadence: CadenceConfig,
+    now: datetime,
+    personal: PersonalCadence | None = None,
 ) -> list[Stalled]:
     """Decided decisions with no action and no "no action needed", decided at least
-    ``followthrough_after_days`` working days before ``now``: reminded from their decide on."""
+    ``followthrough_after_days`` working days before ``now``: reminded from their decide on.
+    Found by the workspace's calendar; ``personal`` reckons each by its owner's (later, never
+    sooner)."""
+    cadence_of = personal or _same(cadence)
     cutoff = activity_cutoff(
         now, working_calendar(cadence), cadence.decisions.followthrough_after_days
     )
@@ -271,7 +279,7 @@ async def orphan_decisions(
             number=number,
             owner_id=owner_id,
             anchor=decided_at,
-            stalled_from=orphan_from(decided_at=decided_at, cadence=cadence),
+            stalled_from=orphan_from(decided_at=decided_at, cadence=cadence_of(owner_id)),
         )
         for number, owner_id, decided_at in rows
         if decided_at is not None
@@ -291,7 +299,7 @@ async def find_stalled(
         *await stalled_decisions(session, ws=ws, cadence=cadence, now=now, personal=personal),
         *await outcome_free_meetings(session, ws=ws, cadence=cadence, now=now),
         *await overdue_actions(session, ws=ws, cadence=cadence, now=now, personal=personal),
-        *await orphan_decisions(session, ws=ws, cadence=cadence, now=now),
+        *await orphan_decisions(session, ws=ws, cadence=cadence, now=now, personal=personal),
     ]
 
 

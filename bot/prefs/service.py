@@ -17,8 +17,7 @@ Every change is audited (who, when, the fields before and after) in ``person_pre
 
 from __future__ import annotations
 
-import time as monotonic_time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -28,14 +27,13 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cadence.calendar import local_moment
-from bot.cadence.config import CadenceConfig, WorkingHours
+from bot.cadence.config import WorkingHours
 from bot.cadence.hours import next_working_moment
-from bot.db import Database, insert_absent
+from bot.db import insert_absent
 from bot.delivery import ledger
 from bot.errors import InvalidInput
 from bot.prefs.models import PersonPrefs, PersonPrefsChange
 from bot.workspace import WorkspaceKey
-from bot.workspaces import service as workspaces
 
 #: A pause ends at most this far ahead; longer absences are what `/hygiene away` is for.
 PAUSE_MAX_DAYS = 90
@@ -260,46 +258,3 @@ def paused_at(prefs: Prefs, now: datetime, zone: ZoneInfo, hours: WorkingHours) 
 
 def without_pause(prefs: Prefs) -> Prefs:
     return replace(prefs, paused_until=None)
-
-
-class ReminderHours:
-    """Each person's daily DM hour, as the daily planner asks for it: ``await hours(ws, person)``
-    is their chosen hour, or None for the start of their working day (also when the working
-    hours no longer include it).
-
-    One query per workspace, kept ``ttl`` seconds (less than a tick), so planning the daily DMs
-    of thousands of people costs one read, and a change counts from the next tick.
-    """
-
-    def __init__(
-        self,
-        db: Database,
-        base: CadenceConfig,
-        *,
-        ttl: float = 30.0,
-        monotonic: Callable[[], float] = monotonic_time.monotonic,
-    ) -> None:
-        self._db = db
-        self._base = base
-        self._ttl = ttl
-        self._monotonic = monotonic
-        self._loaded: dict[WorkspaceKey, tuple[float, dict[str, time]]] = {}
-
-    async def __call__(self, ws: WorkspaceKey, person: str) -> time | None:
-        now = self._monotonic()
-        loaded = self._loaded.get(ws)
-        if loaded is None or now - loaded[0] >= self._ttl:
-            loaded = (now, await self._load(ws))
-            self._loaded[ws] = loaded
-        return loaded[1].get(person)
-
-    async def _load(self, ws: WorkspaceKey) -> dict[str, time]:
-        async with self._db.transaction() as session:
-            cadence = await workspaces.cadence_for(session, ws=ws, base=self._base)
-            rows = await session.execute(
-                select(PersonPrefs.user_id, PersonPrefs.reminder_hour).where(
-                    PersonPrefs.in_workspace(ws), PersonPrefs.reminder_hour.is_not(None)
-                )
-            )
-        allowed = set(reminder_hours(cadence.working_hours))
-        return {user: time(hour) for user, hour in rows if hour in allowed}

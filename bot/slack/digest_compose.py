@@ -337,12 +337,20 @@ async def _follow_through(
     by_channel: bool = True,
 ) -> FollowThroughReport:
     """Follow-through in the two periods (per channel for the current one) and orphans now."""
+    none = metrics.FollowThrough()
     figures = {}
-    for name, (start, end) in (("current", current), ("previous", previous)):
+    if previous[1] == current[0]:
+        # Adjacent (a digest's weeks, whole stats periods): one series of two periods.
         found = await metrics.follow_through_figures(
-            session, ws=ws, cadence=cadence, bounds=[start, end], channels=channels
+            session, ws=ws, cadence=cadence, bounds=[*previous, current[1]], channels=channels
         )
-        figures[name] = found.get((0, None), metrics.FollowThrough())
+        figures = {"previous": found.get((0, None), none), "current": found.get((1, None), none)}
+    else:
+        for name, (start, end) in (("current", current), ("previous", previous)):
+            found = await metrics.follow_through_figures(
+                session, ws=ws, cadence=cadence, bounds=[start, end], channels=channels
+            )
+            figures[name] = found.get((0, None), none)
     per_channel = (
         await metrics.follow_through_figures(
             session,

@@ -30,6 +30,8 @@ class View(enum.StrEnum):
     RECORD_OUTCOME = "outcome_record"
     SETTINGS = "hygiene_settings"
     SETTINGS_SAVED = "hygiene_settings_saved"
+    SEARCH = "decision_search"
+    SEARCH_RESULTS = "decision_search_results"
     PREFS = "reminder_prefs"
     PREFS_SAVED = "reminder_prefs_saved"
 
@@ -49,6 +51,8 @@ class Action(enum.StrEnum):
     HOME_MORE = "home_more"
     PREFS_OPEN = "reminder_prefs_open"
     SEARCH_NEXT = "decision_search_next"
+    HOME_SEARCH = "home_search"
+    HOME_SEARCH_NEXT = "home_search_next"
     # The re-litigation warning after `/decision new` (issue 18 point 3).
     REPEAT_SHOW = "repeat_show"
     REPEAT_REOPEN = "repeat_reopen"
@@ -76,6 +80,10 @@ class Block(enum.StrEnum):
     REASON = "reason"
     OUTCOME_TEXT = "outcome_text"
     MEETING = "meeting"
+    SEARCH_WORDS = "search_words"
+    SEARCH_CHANNEL = "search_channel"
+    SEARCH_PERSON = "search_person"
+    SEARCH_STATUS = "search_status"
     PREFS_HOUR = "prefs_reminder_hour"
     PREFS_NOTICES = "prefs_owner_notices"
     PREFS_PAUSE = "prefs_paused_until"

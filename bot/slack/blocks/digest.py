@@ -130,6 +130,8 @@ def report_blocks(report: Report) -> list[Block]:
     blocks.append(
         section(f"*{report.current_label}* against {report.comparison}:", fields=_fields(report))
     )
+    if now.has_reviews or before.has_reviews:
+        blocks.append(section(_reviews_line(report)))
     notes = [note for note in (_meeting_notes(now), _revision_note(report)) if note]
     if notes:
         blocks.append(context(" ".join(notes)))
@@ -336,6 +338,21 @@ def _fields(report: Report) -> list[str]:
     ]
 
 
+def _reviews_line(report: Report) -> str:
+    """Reviews (issue 17): due, held, reversed and the reversal rate, against the period before."""
+    now, before = report.current, report.previous
+
+    def rate(f: Figures) -> str:
+        return "—" if f.reversal_percent is None else f"{f.reversal_percent}%"
+
+    return (
+        f"*Reviews* · due {now.reviews_due} · held {now.reviews_held} · reversed "
+        f"{now.reviews_reversed} · reversal rate {rate(now)}  _({report.previous_label}: "
+        f"{before.reviews_due} / {before.reviews_held} / {before.reviews_reversed} / "
+        f"{rate(before)})_"
+    )
+
+
 def _revision_note(report: Report) -> str:
     """Say where the figures for the previous period come from when it was reported before."""
     shown, before = report.previous_reported, report.previous
@@ -416,6 +433,9 @@ def _channel_line(channel_id: str, f: Figures) -> str:
         parts.append(f"{f.stalled} stalled")
     if f.overdue_actions:
         parts.append(plural(f.overdue_actions, "overdue action"))
+    if f.has_reviews:
+        reversed_ = f", {f.reviews_reversed} reversed" if f.reviews_reversed else ""
+        parts.append(f"{plural(f.reviews_due, 'review')} due, {f.reviews_held} held{reversed_}")
     return f"• {_channel(channel_id)}: " + " · ".join(parts)
 
 

@@ -13,7 +13,8 @@ from bot.decisions.models import Decision
 from bot.paging import Page
 from bot.slack import limits
 from bot.slack.blocks.decisions import home_section
-from bot.slack.blocks.kit import Block, context, divider, section
+from bot.slack.blocks.kit import Block, button, context, divider, section
+from bot.slack.ids import Action
 
 #: The sections of App Home, as "Show more" names them.
 SECTIONS = ("owned", "waiting", "actions", "meetings")
@@ -51,7 +52,13 @@ def home_view(data: HomeData) -> dict[str, Any]:
     )
     if data.reminders_button is not None:
         intro["accessory"] = data.reminders_button
-    blocks: list[Block] = [intro, divider()]
+    # The search box, in the place of the divider under the introduction (no block of the
+    # sections' share, and the introduction's accessory stays the reminders button).
+    search = section("Search the decision log: titles, context, resolutions, reasons, notes.")
+    search["accessory"] = button(
+        "Search decisions", action_id=Action.HOME_SEARCH, value="search"
+    ).to_dict()
+    blocks: list[Block] = [intro, search]
     reserved = len(data.follow_through) + 1 if data.follow_through else 0
     share = section_budget(extra_sections=len(data.extra_sections), reserved=reserved)
     blocks += home_section(

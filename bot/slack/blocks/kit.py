@@ -100,6 +100,7 @@ def modal(
     blocks: list[Block],
     submit: str | None = "Save",
     metadata: dict[str, Any] | None = None,
+    close: str = "Cancel",
 ) -> Block:
     private = json.dumps(metadata or {}, separators=(",", ":"))
     if len(private) > limits.PRIVATE_METADATA_MAX:
@@ -109,7 +110,7 @@ def modal(
         callback_id=callback_id,
         title=plain(title, limits.MODAL_TITLE_MAX),
         submit=plain(submit, limits.MODAL_SUBMIT_MAX) if submit else None,
-        close=plain("Cancel", limits.MODAL_CLOSE_MAX),
+        close=plain(close, limits.MODAL_CLOSE_MAX),
         blocks=blocks[: limits.VIEW_BLOCKS_MAX],
         private_metadata=private,
     )

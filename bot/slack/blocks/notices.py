@@ -45,7 +45,7 @@ def decision_owner(d: Decision, *, by: str, created: bool) -> Rendered:
             f":wave: *{d.ref}* · {title}\n{_made_owner(by, created=created)} "
             "Decide it when you can, or hand it to someone who can."
         ),
-        context(f"{due} · from {conversation_text(d.channel_id)}"),
+        context(f"{due} · from {conversation_text(d.channel_id, direct=d.direct)}"),
         decision_actions(d, place="notice", snooze=False),
     ]
     return text, blocks
@@ -62,7 +62,10 @@ def action_owner(a: Outcome, *, by: str, created: bool) -> Rendered:
             f":ballot_box_with_check: *{ref}* · {what}\n{_made_owner(by, created=created)} "
             "Press Done once it is done."
         ),
-        context(f"{due} · from {a.meeting.ref} in {conversation_text(a.meeting.channel_id)}"),
+        context(
+            f"{due} · from {a.meeting.ref} in "
+            f"{conversation_text(a.meeting.channel_id, direct=a.meeting.direct)}"
+        ),
         actions(done_button(a), block_id=action_block_id(a, "notice")),
     ]
     return text, blocks

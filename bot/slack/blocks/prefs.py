@@ -186,12 +186,9 @@ def read_prefs(view: dict[str, Any]) -> PrefsForm:
     )
 
 
-def saved_view(prefs: Prefs, hours: WorkingHours, *, paused_now: bool) -> Block:
+def saved_view(prefs: Prefs, hours: WorkingHours, *, paused_now: bool, changed: bool) -> Block:
+    said = summary(prefs, hours, paused_now=paused_now)
+    shown = f":white_check_mark: Saved. {said}" if changed else f"Nothing changed. {said}"
     return modal(
-        callback_id=ViewId.PREFS_SAVED,
-        title="Your reminders",
-        blocks=[
-            section(f":white_check_mark: Saved. {summary(prefs, hours, paused_now=paused_now)}")
-        ],
-        submit=None,
+        callback_id=ViewId.PREFS_SAVED, title="Your reminders", blocks=[section(shown)], submit=None
     )

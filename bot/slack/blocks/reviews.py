@@ -142,7 +142,8 @@ def reverse_modal(d: Decision, *, day: date, origin: dict[str, str]) -> Block:
 
 
 def home_reviews_section(decisions: Sequence[Decision]) -> list[Block]:
-    """App Home: my decided decisions whose review day has come. Always two blocks."""
+    """App Home: my decided decisions whose review day has come. Always two blocks (the
+    tab shows it only when there is one)."""
     blocks = [header("Reviews due")]
     if not decisions:
         return [*blocks, context("No decision of yours is waiting for its review.")]

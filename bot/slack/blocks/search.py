@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import json
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ConversationSelectElement,
+    InputBlock,
+    Option,
+    PlainTextInputElement,
+    StaticSelectElement,
+    UserSelectElement,
+)
 
 from bot.decisions.models import Decision, DecisionStatus
-from bot.decisions.search import SearchPage, SearchQuery, highlight
+from bot.decisions.search import QUERY_MAX, SearchPage, SearchQuery, highlight
 from bot.slack import limits
-from bot.slack.blocks.kit import Block, actions, button, capped, context, section
-from bot.slack.ids import Action
+from bot.slack.blocks.kit import Block, actions, button, capped, context, modal, plain, section
+from bot.slack.ids import INPUT, Action
+from bot.slack.ids import Block as BlockId
+from bot.slack.ids import View as ViewId
 from bot.slack.text import conversation_text, date_text, escape, render_user_text
 
 SNIPPET_WORDS = 24
@@ -56,6 +68,7 @@ def result_line(d: Decision, query: SearchQuery) -> str:
     for label, value in (
         ("Decided", d.resolution),
         ("Dropped", d.drop_reason),
+        ("Note", d.notes),
         ("Context", d.context),
     ):
         snippet = _snippet(value or "", query)
@@ -70,9 +83,15 @@ def next_value(*, team_id: str, words: str, offset: int, channel_id: str) -> str
 
 
 def search_results(
-    page: SearchPage, *, query: SearchQuery, shown_as: str, next_button: str | None
+    page: SearchPage,
+    *,
+    query: SearchQuery,
+    shown_as: str,
+    next_button: str | None,
+    next_action: str = Action.SEARCH_NEXT,
 ) -> list[Block]:
-    """Results for the search ``shown_as`` (already escaped); ``next_button``: its value."""
+    """Results for the search ``shown_as`` (already escaped); ``next_button``: its value, for
+    a button ``next_action`` (a message's or App Home's)."""
     if not page.decisions:
         more = " (no more results)" if page.offset else ""
         return [section(f"No decisions match {shown_as}{more}.")]
@@ -81,7 +100,7 @@ def search_results(
     blocks = [section(f"*Decisions matching {shown_as}* ({span}, best first)")]
     blocks.extend(section(result_line(d, query)) for d in page.decisions)
     if page.has_more and next_button is not None:
-        blocks.append(actions(button("Next", action_id=Action.SEARCH_NEXT, value=next_button)))
+        blocks.append(actions(button("Next", action_id=next_action, value=next_button)))
     else:
         blocks.append(context("That's all."))
     return capped(blocks, limit=limits.MESSAGE_BLOCKS_MAX, more="More not shown.")
@@ -89,3 +108,100 @@ def search_results(
 
 def shown_search(words: str) -> str:
     return f"“{escape(words)}”"
+
+
+# The App Home search modal: the words, then the filters `/decision search` reads from text.
+STATUS_CHOICES = (
+    ("all", "Any status"),
+    ("open", "Open"),
+    ("decided", "Decided"),
+    ("dropped", "Dropped"),
+)
+SEARCH_HINT = (
+    'Words, "a phrase" or the start of a word like `vend*`; titles, context, resolutions, drop '
+    "reasons and notes are searched."
+)
+
+
+def _input(block_id: str, label: str, element: Any, *, optional: bool = True) -> Block:
+    return InputBlock(
+        block_id=block_id, label=plain(label), element=element, optional=optional
+    ).to_dict()
+
+
+def search_form(
+    *,
+    team_id: str,
+    words: str = "",
+    channel_id: str | None = None,
+    person_id: str | None = None,
+    status: str = "all",
+) -> Block:
+    """The search form, filled in with an earlier search when there is one."""
+    chosen = dict(STATUS_CHOICES)
+    options = [Option(value=v, text=plain(label)) for v, label in STATUS_CHOICES]
+    form = [
+        _input(
+            BlockId.SEARCH_WORDS,
+            "Search decisions for",
+            PlainTextInputElement(
+                action_id=INPUT,
+                max_length=QUERY_MAX,
+                initial_value=words or None,
+                placeholder=plain('e.g. payroll vendor, "billing database", vend*'),
+            ),
+            optional=False,
+        ),
+        _input(
+            BlockId.SEARCH_CHANNEL,
+            "In channel",
+            ConversationSelectElement(action_id=INPUT, initial_conversation=channel_id),
+        ),
+        _input(
+            BlockId.SEARCH_PERSON,
+            "Owned or recorded by",
+            UserSelectElement(action_id=INPUT, initial_user=person_id),
+        ),
+        _input(
+            BlockId.SEARCH_STATUS,
+            "Status",
+            StaticSelectElement(
+                action_id=INPUT,
+                options=options,
+                initial_option=Option(value=status, text=plain(chosen.get(status, "Any status"))),
+            ),
+        ),
+        context(SEARCH_HINT),
+    ]
+    return modal(
+        callback_id=ViewId.SEARCH,
+        title="Search decisions",
+        submit="Search",
+        blocks=form,
+        metadata={"team": team_id},
+    )
+
+
+def search_results_view(
+    *,
+    team_id: str,
+    words: str,
+    channel_id: str | None,
+    person_id: str | None,
+    status: str,
+    results: list[Block],
+) -> Block:
+    """One page of results in the modal, with "New search" (the form again, filled in).
+
+    The search rides in the metadata, so "Next" and "New search" know what was searched.
+    """
+    again = actions(button("New search", action_id=Action.HOME_SEARCH, value="again"))
+    searched = {"q": words, "c": channel_id or "", "p": person_id or "", "s": status}
+    return modal(
+        callback_id=ViewId.SEARCH_RESULTS,
+        title="Search results",
+        submit=None,
+        close="Done",
+        blocks=[*results, again],
+        metadata={"team": team_id, **searched},
+    )

@@ -15,15 +15,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cadence.stall import stalled_now
-from bot.decisions import followthrough, reviews, search, service
-from bot.decisions.models import Decision, DecisionStatus
+from bot.decisions import followthrough, reviews, service
+from bot.decisions.models import Decision
 from bot.errors import InvalidInput, UserError
 from bot.meetings.models import Outcome
-from bot.slack import cards, relitigation, replies
+from bot.slack import cards, relitigation, replies, searching
 from bot.slack.blocks import decisions as render
 from bot.slack.blocks import followthrough as render_follow
 from bot.slack.blocks import relitigation as render_repeat
-from bot.slack.blocks import search as render_search
 from bot.slack.blocks.kit import section
 from bot.slack.daily_compose import refresh_daily_dm
 from bot.slack.deps import Deps, deps_of, workspace_of
@@ -157,7 +156,7 @@ async def decision_command(
         case grammar.DecisionSearch():
             # Acknowledged first, as lists are: the reader's rights may need Slack.
             await ack()
-            blocks = await search_blocks(
+            blocks = await searching.search_blocks(
                 deps, client, ws, cmd, user_id=user_id, channel_id=channel_id, offset=0
             )
             await respond(response_type="ephemeral", text="Search results", blocks=blocks)
@@ -597,55 +596,6 @@ async def list_next_pressed(
 # --- search ---------------------------------------------------------------------------------
 
 
-async def search_blocks(
-    deps: Deps,
-    client: AsyncWebClient,
-    ws: WorkspaceKey,
-    cmd: grammar.DecisionSearch,
-    *,
-    user_id: str,
-    channel_id: str,
-    offset: int,
-) -> list[dict[str, Any]]:
-    query = search.parse_query(unescape(cmd.words))
-    visible = await deps.visibility(client, ws, user_id, here=channel_id or None)
-    async with deps.db.transaction() as session:
-        page = await search.search_decisions(
-            session,
-            ws=ws,
-            query=query,
-            status=None if cmd.status == "all" else DecisionStatus(cmd.status),
-            channel_id=cmd.channel_id,
-            person_id=cmd.person_id,
-            visible=visible,
-            offset=offset,
-        )
-    typed = _search_text(cmd)
-    return render_search.search_results(
-        page,
-        query=query,
-        shown_as=render_search.shown_search(unescape(cmd.words)),
-        next_button=render_search.next_value(
-            team_id=ws.team_id,
-            words=typed,
-            offset=offset + len(page.decisions),
-            channel_id=channel_id,
-        ),
-    )
-
-
-def _search_text(cmd: grammar.DecisionSearch) -> str:
-    """The search as it could be typed again (the Next button carries it)."""
-    parts = [cmd.words]
-    if cmd.channel_id:
-        parts.append(f"in <#{cmd.channel_id}>")
-    if cmd.person_id:
-        parts.append(f"<@{cmd.person_id}>")
-    if cmd.status != "all":
-        parts.append(cmd.status)
-    return " ".join(parts)
-
-
 async def search_next_pressed(
     ack: AsyncAck,
     body: dict[str, Any],
@@ -671,7 +621,7 @@ async def search_next_pressed(
         raise stale
     cmd = grammar.parse_decision_search(words)
     await ack()
-    blocks = await search_blocks(
+    blocks = await searching.search_blocks(
         deps, client, ws, cmd, user_id=body["user"]["id"], channel_id=channel_id, offset=offset
     )
     await respond(replace_original=True, response_type="ephemeral", text="Search", blocks=blocks)

@@ -4,24 +4,34 @@ own controls: "Show more" under a section, and "Your reminders" (the reader's pr
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cadence.stall import activity_cutoff, working_calendar
-from bot.decisions import followthrough
+from bot.decisions import followthrough, reviews
 from bot.decisions import service as decisions
 from bot.errors import InvalidInput
 from bot.meetings import service as meetings
 from bot.prefs import service as prefs
+from bot.slack import searching
 from bot.slack.blocks import decisions as decision_blocks
 from bot.slack.blocks import meetings as meeting_blocks
 from bot.slack.blocks import prefs as prefs_blocks
+from bot.slack.blocks import reviews as review_blocks
 from bot.slack.blocks.home import SECTIONS, HomeData, home_view, section_budget
+from bot.slack.blocks.kit import divider
+from bot.slack.blocks.search import STATUS_CHOICES, search_form, search_results_view
 from bot.slack.deps import Deps, deps_of, workspace_of
+from bot.slack.errors import FormError
 from bot.slack.ids import Action
+from bot.slack.ids import Block as BlockId
 from bot.slack.ids import View as ViewId
+from bot.slack.modal_state import view_metadata, view_value
+from bot.slack.parsing.commands import DecisionSearch, SearchStatus
+from bot.slack.text import escape, unescape
 from bot.workspace import WorkspaceKey
 
 #: Items a meetings section shows at once (two blocks each, like decisions).
@@ -33,6 +43,9 @@ def register(app: AsyncApp) -> None:
     app.action(Action.HOME_MORE)(home_more_pressed)
     app.action(Action.PREFS_OPEN)(prefs_pressed)
     app.view(ViewId.PREFS)(prefs_submitted)
+    app.action(Action.HOME_SEARCH)(home_search_pressed)
+    app.view(ViewId.SEARCH)(search_submitted)
+    app.action(Action.HOME_SEARCH_NEXT)(search_next_pressed)
 
 
 async def home_opened(
@@ -86,6 +99,9 @@ async def publish_home(
         )
         # Decisions of the reader's own: visible to them whatever their conversation.
         follow = await followthrough.waiting_on_follow_through(session, ws=ws, owner_id=user_id)
+        due_reviews = await reviews.reviews_due(
+            session, ws=ws, owner_id=user_id, today=deps.now().astimezone(zone).date()
+        )
         owed = await meetings.meetings_owing_outcomes(
             session,
             ws=ws,
@@ -95,21 +111,26 @@ async def publish_home(
             offset=at["meetings"],
         )
         mine = await prefs.get(session, ws=ws, user_id=user_id)
-    hours = (await deps.cadence_for(ws)).working_hours
+    hours = cadence.working_hours
     paused_now = prefs.paused_at(mine, deps.now(), zone, hours) is not None
     today = deps.now().astimezone(zone).date()
-    budget = section_budget(extra_sections=2, reserved=3)
+    # Sections of a fixed size (two blocks) after a divider each: follow-through always,
+    # reviews due only when there are some (so the paged sections keep their ten otherwise).
+    fixed = decision_blocks.home_follow_through_section(
+        follow,
+        orphaned_up_to=activity_cutoff(
+            deps.now(), working_calendar(cadence), cadence.decisions.followthrough_after_days
+        ),
+        after_days=cadence.decisions.followthrough_after_days,
+    )
+    if due_reviews:
+        fixed += [divider(), *review_blocks.home_reviews_section(due_reviews)]
+    budget = section_budget(extra_sections=2, reserved=len(fixed) + 1)
     data = HomeData(
         today=today,
         owned=owned,
         waiting=waiting,
-        follow_through=decision_blocks.home_follow_through_section(
-            follow,
-            orphaned_up_to=activity_cutoff(
-                deps.now(), working_calendar(cadence), cadence.decisions.followthrough_after_days
-            ),
-            after_days=cadence.decisions.followthrough_after_days,
-        ),
+        follow_through=fixed,
         extra_sections=[
             meeting_blocks.home_actions_section(actions, today=today, budget=budget),
             meeting_blocks.home_meetings_section(owed, budget=budget),
@@ -155,6 +176,11 @@ async def prefs_submitted(
     """
     deps, ws = deps_of(context), workspace_of(context)
     user_id = body["user"]["id"]
+    try:
+        view_metadata(view, team_id=ws.team_id)
+    except InvalidInput as exc:
+        await ack(response_action="errors", errors={BlockId.PREFS_HOUR: exc.message})
+        return
     form = prefs_blocks.read_prefs(view)
     if form.errors:
         await ack(response_action="errors", errors=form.errors)
@@ -175,10 +201,150 @@ async def prefs_submitted(
         await ack(response_action="errors", errors=errors)
         return
     async with deps.db.transaction() as session:
-        await prefs.save(session, ws=ws, user_id=user_id, actor_id=user_id, prefs=chosen, now=now)
+        before = await prefs.save(
+            session, ws=ws, user_id=user_id, actor_id=user_id, prefs=chosen, now=now
+        )
     paused_now = prefs.paused_at(chosen, now, zone, hours) is not None
     await ack(
         response_action="update",
-        view=prefs_blocks.saved_view(chosen, hours, paused_now=paused_now),
+        view=prefs_blocks.saved_view(
+            chosen, hours, paused_now=paused_now, changed=before is not None
+        ),
     )
     await publish_home(client, deps, ws, user_id)
+
+
+# --- search -----------------------------------------------------------------------------
+#
+# "Search decisions" on the tab opens a form; submitting it shows the results under the form
+# (the same service, renderer and privacy rule as `/decision search`, with no conversation of
+# its own, as the tab); "Next" pages through them in place.
+
+
+async def home_search_pressed(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    """The form: opened from the tab, or again from a results view ("New search"), filled in
+    with the search it showed."""
+    ws = workspace_of(context)
+    view = body.get("view") or {}
+    if view.get("type") == "modal":
+        searched = _searched(view, ws)
+        await ack()
+        await client.views_update(
+            view_id=view.get("id"),
+            hash=view.get("hash"),
+            view=search_form(
+                team_id=ws.team_id,
+                words=unescape(searched.words),
+                channel_id=searched.channel_id,
+                person_id=searched.person_id,
+                status=searched.status,
+            ),
+        )
+        return
+    await ack()
+    await client.views_open(trigger_id=body["trigger_id"], view=search_form(team_id=ws.team_id))
+
+
+def _searched(view: dict[str, Any], ws: WorkspaceKey) -> DecisionSearch:
+    """The search a results view shows (from its metadata)."""
+    meta = view_metadata(view, team_id=ws.team_id)
+    stale = InvalidInput("That button is out of date; search again from the Home tab.")
+    try:
+        words, channel, person, status = meta["q"], meta["c"], meta["p"], meta["s"]
+    except KeyError:
+        raise stale from None
+    if (
+        not all(isinstance(v, str) for v in (words, channel, person, status))
+        or status not in dict(STATUS_CHOICES)
+        or not words
+    ):
+        raise stale
+    return DecisionSearch(
+        words=escape(words), channel_id=channel or None, person_id=person or None, status=status
+    )
+
+
+def _submitted_search(view: dict[str, Any]) -> DecisionSearch:
+    words = (view_value(view, BlockId.SEARCH_WORDS).get("value") or "").strip()
+    channel = view_value(view, BlockId.SEARCH_CHANNEL).get("selected_conversation") or None
+    person = view_value(view, BlockId.SEARCH_PERSON).get("selected_user") or None
+    picked = (view_value(view, BlockId.SEARCH_STATUS).get("selected_option") or {}).get("value")
+    status: SearchStatus = picked if picked in dict(STATUS_CHOICES) else "all"
+    # The form's text is as typed; the command's arrives escaped, and the search unescapes it.
+    return DecisionSearch(words=escape(words), channel_id=channel, person_id=person, status=status)
+
+
+async def _results_view(
+    deps: Deps,
+    client: AsyncWebClient,
+    ws: WorkspaceKey,
+    search: DecisionSearch,
+    *,
+    user_id: str,
+    offset: int,
+) -> dict[str, Any]:
+    blocks = await searching.search_blocks(
+        deps,
+        client,
+        ws,
+        search,
+        user_id=user_id,
+        channel_id="",
+        offset=offset,
+        next_action=Action.HOME_SEARCH_NEXT,
+    )
+    return search_results_view(
+        team_id=ws.team_id,
+        words=unescape(search.words),
+        channel_id=search.channel_id,
+        person_id=search.person_id,
+        status=search.status,
+        results=blocks,
+    )
+
+
+async def search_submitted(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    deps, ws = deps_of(context), workspace_of(context)
+    view_metadata(view, team_id=ws.team_id)
+    search = _submitted_search(view)
+    try:
+        results = await _results_view(
+            deps, client, ws, search, user_id=body["user"]["id"], offset=0
+        )
+    except InvalidInput as refusal:
+        # Bad syntax is said beside the words; nothing was searched.
+        raise FormError(BlockId.SEARCH_WORDS, refusal.message) from None
+    await ack(response_action="update", view=results)
+
+
+async def search_next_pressed(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    deps, ws = deps_of(context), workspace_of(context)
+    view = body.get("view") or {}
+    stale = InvalidInput("That button is out of date; search again from the Home tab.")
+    search = _searched(view, ws)
+    try:
+        value = json.loads(str(action.get("value") or ""))
+        team, offset = value["t"], value["o"]
+    except (ValueError, KeyError, TypeError):
+        raise stale from None
+    if team != ws.team_id or not isinstance(offset, int) or not 0 <= offset <= 10_000:
+        raise stale
+    await ack()
+    results = await _results_view(
+        deps, client, ws, search, user_id=body["user"]["id"], offset=offset
+    )
+    await client.views_update(view_id=view.get("id"), hash=view.get("hash"), view=results)

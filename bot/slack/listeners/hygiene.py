@@ -38,7 +38,7 @@ async def hygiene_command(
         case grammar.HygieneDigest():
             await stats.digest_preview(request, cmd)
         case grammar.HygieneExport():
-            await stats.export(request)
+            await stats.export(request, cmd)
         case grammar.HygieneAway():
             await time_off.away(request, cmd)
         case grammar.HygieneBack():

@@ -13,15 +13,17 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.decisions import search
 from bot.delivery import ledger
 from bot.delivery.models import DeliveryStatus
 from bot.digest import metrics, schedule
 from bot.digest.export import load_export, load_follow_through, load_reported, render_export
 from bot.digest.planner import DIGEST_KIND, ON_DEMAND_SUBJECT
 from bot.errors import Forbidden, InvalidInput
-from bot.slack import limits
+from bot.slack import limits, searching
 from bot.slack.blocks.digest import plural
 from bot.slack.blocks.kit import context
+from bot.slack.blocks.search import shown_search
 from bot.slack.deps import Deps, deps_of, workspace_of
 from bot.slack.digest_compose import (
     PUBLIC_AND_YOURS,
@@ -32,8 +34,9 @@ from bot.slack.digest_compose import (
 )
 from bot.slack.parsing import commands as grammar
 from bot.slack.privacy import ChannelAccess, is_person
-from bot.slack.text import channel_mention, date_text, mention, moment_token
+from bot.slack.text import channel_mention, date_text, mention, moment_token, unescape
 from bot.slack.users import ADMIN_MAX_AGE
+from bot.visibility import Visibility
 from bot.workspace import WorkspaceKey
 
 #: People whose names an export looks up; beyond this it shows ids (users.info is rate limited).
@@ -169,10 +172,17 @@ async def _send_digest_now(request: HygieneRequest) -> None:
     await request.respond(response_type="ephemeral", text=summary)
 
 
-async def export(request: HygieneRequest) -> None:
-    """Admins: decisions, meetings and outcomes as CSV files, in the caller's DM."""
+async def export(request: HygieneRequest, cmd: grammar.HygieneExport | None = None) -> None:
+    """Admins: decisions, meetings and outcomes as CSV files, in the caller's DM.
+
+    With a search (``/hygiene export search …``), only the decisions it finds, with their
+    history: the same search, filters and privacy rule as `/decision search`, every match.
+    """
     deps, ws = deps_of(request.context), workspace_of(request.context)
     client, user_id = request.client, request.command["user_id"]
+    wanted = cmd.search if cmd is not None else None
+    # Bad search syntax is refused before anything else happens.
+    query = search.parse_query(unescape(wanted.words)) if wanted is not None else None
     actor = await deps.actor(client, ws, user_id, max_age=ADMIN_MAX_AGE)
     if not actor.is_admin:
         raise Forbidden(
@@ -189,13 +199,25 @@ async def export(request: HygieneRequest) -> None:
     visible = await access.readable(in_play, user_id)
     now = deps.now()
     async with deps.db.transaction() as session:
-        data = await load_export(session, ws=ws, channels=visible)
-        data.reported = await load_reported(
-            session, ws=ws, cadence=cadence, channels=visible, now=now
-        )
-        data.follow_through = await load_follow_through(
-            session, ws=ws, cadence=cadence, channels=visible, now=now
-        )
+        if wanted is not None and query is not None:
+            only = search.matching_select(
+                session,
+                ws=ws,
+                query=query,
+                status=searching.status_of(wanted),
+                channel_id=wanted.channel_id,
+                person_id=wanted.person_id,
+                visible=Visibility(reader=user_id, channels=frozenset(visible)),
+            )
+            data = await load_export(session, ws=ws, channels=visible, only=only)
+        else:
+            data = await load_export(session, ws=ws, channels=visible)
+            data.reported = await load_reported(
+                session, ws=ws, cadence=cadence, channels=visible, now=now
+            )
+            data.follow_through = await load_follow_through(
+                session, ws=ws, cadence=cadence, channels=visible, now=now
+            )
     data.people.update(r.recipient for r, _ in data.reported if is_person(r.recipient))
     files = render_export(
         data,
@@ -203,15 +225,17 @@ async def export(request: HygieneRequest) -> None:
         today=now.astimezone(cadence.zone).date(),
         people=await _people(deps, client, ws, data.people),
         channel_names={c: name for c in visible if (name := access.name(c))},
+        decisions_only=wanted is not None,
     )
-    await client.files_upload_v2(
-        channel=await conversation_for(client, user_id),
-        file_uploads=[
-            {"content": f.content, "filename": f.filename, "title": f.title} for f in files
-        ],
-        initial_comment=(
-            f"Followthrough export: {plural(len(data.decisions), 'decision')} with "
-            f"{'its' if len(data.decisions) == 1 else 'their'} history, "
+    history = f"{'its' if len(data.decisions) == 1 else 'their'} history"
+    if wanted is not None:
+        summary = (
+            f"Followthrough export: {plural(len(data.decisions), 'decision')} matching "
+            f"{shown_search(unescape(wanted.words))}, with {history}. "
+        )
+    else:
+        summary = (
+            f"Followthrough export: {plural(len(data.decisions), 'decision')} with {history}, "
             f"{plural(len(data.meetings), 'meeting')} and "
             f"{plural(len(data.outcomes), 'outcome')}"
             + (
@@ -219,8 +243,13 @@ async def export(request: HygieneRequest) -> None:
                 if data.reported
                 else ". "
             )
-            + f"{PUBLIC_AND_YOURS} Times are in {cadence.timezone}."
-        ),
+        )
+    await client.files_upload_v2(
+        channel=await conversation_for(client, user_id),
+        file_uploads=[
+            {"content": f.content, "filename": f.filename, "title": f.title} for f in files
+        ],
+        initial_comment=summary + f"{PUBLIC_AND_YOURS} Times are in {cadence.timezone}.",
     )
 
 

@@ -101,7 +101,9 @@ HYGIENE_USAGE: Final = "\n".join(
         "• `/hygiene stats [week|month] [so far] [#channel]` shows the team's numbers for the"
         " last whole week or month; with `so far`, this one up to now",
         "• `/hygiene digest [preview]` sends the digest now, or previews it just for you",
-        "• `/hygiene export` exports decisions and meetings (admins)",
+        "• `/hygiene export` exports decisions and meetings (admins); "
+        "`/hygiene export search WORDS [in #channel] [@person] [open|decided|dropped]` "
+        "only the decisions that search finds",
         "• `/hygiene away until DATE` (or `from DATE until DATE`) sets your own time off:"
         " nothing is sent to you and your items don't stall until you are back; DATE is your"
         " last day away",
@@ -382,7 +384,9 @@ class HygieneDigest:
 
 @dataclass(frozen=True)
 class HygieneExport:
-    pass
+    """``search``: only the decisions this search finds (``/hygiene export search …``)."""
+
+    search: DecisionSearch | None = None
 
 
 @dataclass(frozen=True)
@@ -1039,6 +1043,25 @@ def parse_outcome(text: str) -> OutcomeCommand:
 HYGIENE_SUBCOMMANDS: Final = ("settings", "stats", "digest", "export", "away", "back", "help")
 
 
+def _parse_export(rest: str) -> HygieneExport:
+    """Nothing, or ``search`` and what `/decision search` takes."""
+    word, after = _split_first_word(rest)
+    if not rest:
+        return HygieneExport()
+    if word.lower() in {"search", "find"}:
+        if not after:
+            raise _refusal(
+                "Say what the export should look for, for example "
+                "`/hygiene export search payroll vendor`."
+            )
+        return HygieneExport(search=parse_decision_search(after))
+    raise _refusal(
+        f"`/hygiene export` takes nothing more or `search` and words, but you typed "
+        f"{quote_input(rest)}; for example `/hygiene export` or "
+        "`/hygiene export search vendor decided`."
+    )
+
+
 def parse_hygiene(text: str) -> HygieneCommand:
     """Read the text of ``/hygiene``; blank text shows the help."""
     word, rest = _split_first_word(text)
@@ -1049,8 +1072,7 @@ def parse_hygiene(text: str) -> HygieneCommand:
         _require_nothing_after(rest, "/hygiene settings", rest)
         return HygieneSettings()
     if sub == "export":
-        _require_nothing_after(rest, "/hygiene export", rest)
-        return HygieneExport()
+        return _parse_export(rest)
     if sub == "digest":
         if rest.lower() == "preview":
             return HygieneDigest(preview=True)
