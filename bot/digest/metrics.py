@@ -751,38 +751,28 @@ async def _decision_to_done(
         Outcome.decision_id.is_not(None),
         _in_period(Outcome.done_at, bounds),
     )
-    # From the few decisions with an action done in the span: all their actions, grouped (along
-    # ix_outcomes_decision), then each joined to its decision by key. Starting from the
-    # decisions instead read every decided one of the workspace.
     last_done = func.max(Outcome.done_at)
-    done = (
-        select(Outcome.decision_id.label("decision_id"), last_done.label("last_done"))
-        .where(
-            Outcome.in_workspace(ws),
-            Outcome.kind == OutcomeKind.ACTION,
-            Outcome.decision_id.in_(done_in_span),
-        )
-        .group_by(Outcome.decision_id)
-        .having(
-            func.count() == func.count(Outcome.done_at),
-            last_done >= bounds[0],
-            last_done < bounds[-1],
-        )
-        .subquery()
-    )
     finished = (
         select(
             Decision.id.label("id"),
             Decision.channel_id.label("channel_id"),
             Decision.decided_at.label("decided_at"),
-            done.c.last_done.label("last_done"),
+            last_done.label("last_done"),
         )
-        .join(done, done.c.decision_id == Decision.id)
+        .join(Outcome, Outcome.decision_id == Decision.id)
         .where(
             Decision.in_workspace(ws),
             Decision.status.in_(DECIDED_STATES),
             Decision.decided_at.is_not(None),
-            done.c.last_done >= Decision.decided_at,
+            Decision.id.in_(done_in_span),
+            Outcome.kind == OutcomeKind.ACTION,
+        )
+        .group_by(Decision.id, Decision.channel_id, Decision.decided_at)
+        .having(
+            func.count() == func.count(Outcome.done_at),
+            last_done >= bounds[0],
+            last_done < bounds[-1],
+            last_done >= Decision.decided_at,
         )
         .subquery()
     )
