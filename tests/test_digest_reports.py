@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -242,8 +243,10 @@ async def test_the_export_gives_each_report_as_reported_and_as_now(
     app_env.fake.reset()
     app_env.deps.clock.set(SECOND)  # type: ignore[attr-defined]
     await app_env.command("/hygiene", "export", user_id="UADMIN")
-    files = {f.name.split("-")[1]: f for f in app_env.fake.files.values()}
-    assert set(files) == {"decisions", "meetings", "outcomes", "digests"}
+    files = {
+        re.sub(r"^followthrough-|-\d{4}-.*$", "", f.name): f for f in app_env.fake.files.values()
+    }
+    assert set(files) == {"decisions", "meetings", "outcomes", "follow-through", "digests"}
     rows = list(csv.DictReader(io.StringIO(files["digests"].content.decode("utf-8-sig"))))
     assert [(r["Week"], r["Sent to"]) for r in rows] == [
         ("2026-W47", "C0DIGEST"),

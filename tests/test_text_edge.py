@@ -128,9 +128,14 @@ async def test_a_title_is_one_line_wherever_it_comes_from(app_env: AppEnv, title
     await app_env.command("/decision", f"new {title}")
     await app_env.command("/decision", "")
     view = latest_view(app_env)
+    typed = {BlockId.TITLE: {"type": "plain_text_input", "value": title}}
+    first = await app_env.interact(app_env.driver.submit(view, typed, user_id="U1"))
+    # The same title again: the modal first asks whether it repeats D-1; it is a different one.
+    warned = first.json()["view"]
+    different = {"type": "radio_buttons", "selected_option": {"value": "different"}}
     await app_env.interact(
         app_env.driver.submit(
-            view, {BlockId.TITLE: {"type": "plain_text_input", "value": title}}, user_id="U1"
+            warned, {**typed, BlockId.REPEAT_CONFIRM: different}, user_id="U1"
         )
     )
     await app_env.command("/meeting", f"start {title}")
