@@ -41,6 +41,7 @@ from bot.clock import Clock, SystemClock
 from bot.db import Database
 from bot.digest.planner import plan_digests
 from bot.migrate import SchemaStatus
+from bot.nudges.daily import HourOf, no_preference
 from bot.nudges.planner import PlanReport, ZoneOf, plan_nudges
 from bot.nudges.reviews import plan_reviews
 from bot.settings import Settings
@@ -160,8 +161,11 @@ class Jobs:
         sender: Sender,
         zone_of: ZoneOf,
         clients: SlackClients | None = None,
+        hour_of: HourOf = no_preference,
     ) -> None:
         self.db = db
+        # Each person's reminder hour for their daily DM (None: the start of the working day).
+        self.hour_of = hour_of
         self.clock = clock
         self.cadence = cadence
         self.sender = sender
@@ -230,7 +234,9 @@ class Jobs:
 
     async def _plan_nudges(self, now: datetime) -> object:
         assert self._report is not None
-        planned = await plan_nudges(self.db, base=self.cadence, now=now, zone_of=self.zone_of)
+        planned = await plan_nudges(
+            self.db, base=self.cadence, now=now, zone_of=self.zone_of, hour_of=self.hour_of
+        )
         self._report.planned = planned
         if planned.failed:
             self._report.failed_workspaces["nudges"] += planned.failed

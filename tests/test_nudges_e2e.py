@@ -235,10 +235,10 @@ async def test_decide_from_the_reminder_opens_the_modal_and_updates_the_dm(env: 
     updated = env.updates_of(message)
     assert updated and "Decided" in str(updated[-1]["blocks"])
     env.deps.clock.set(MONDAY + timedelta(days=7))  # type: ignore[attr-defined]
-    # No more "waiting for your decision"; decided with no next step, it is an orphan (issue 17).
+    # No more daily DMs about it; decided with no next step, it is an orphan (issue 17).
     await env.tick()
     texts = [c.params["text"] for c in env.fake.calls_to("chat.postMessage")]
-    assert len([t for t in texts if "waiting for your decision" in t]) == 1  # the first one
+    assert len([t for t in texts if "waiting for you today" in t]) == 1  # the first daily DM
     assert texts[-1].startswith("Reminder: D-1 Pick a payroll vendor was decided but has no")
 
 
@@ -355,9 +355,14 @@ def reminder_about(env: Env, ref: str) -> dict[str, Any]:
 async def test_action_reminder_snooze_and_done_work_from_the_dm(env: Env) -> None:
     await add_meeting_with_action(env.deps.db)
     report = await env.tick()
-    assert report.sent.sent == 2
+    assert report.sent.sent == 1  # the meeting and the action item share U1's daily DM
     message = reminder_about(env, "A-1")
-    actions = next(b for b in message["blocks"] if b["type"] == "actions")
+    assert message == reminder_about(env, "M-1")
+    actions = next(
+        b
+        for b in message["blocks"]
+        if b["type"] == "actions" and b["block_id"].startswith("action:")
+    )
     assert [e["action_id"] for e in actions["elements"]] == ["action_done", "action_snooze"]
     await env.choose(
         "action_snooze", "T1:A-1:7", user="U1", message=message, block=actions["block_id"]
@@ -386,7 +391,8 @@ async def test_action_reminder_snooze_and_done_work_from_the_dm(env: Env) -> Non
 async def test_meeting_reminder_shows_when_it_ended_in_each_readers_zone(env: Env) -> None:
     await add_meeting_with_action(env.deps.db)
     await env.tick()
-    section = reminder_about(env, "M-1")["blocks"][0]["text"]["text"]
+    blocks = reminder_about(env, "M-1")["blocks"]
+    section = next(b["text"]["text"] for b in blocks if "*M-1*" in str(b))
     # Slack shows the token in each reader's zone; a client that cannot falls back to UTC.
     stamp = int(WEEK_AGO.timestamp())
     assert (

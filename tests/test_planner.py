@@ -15,6 +15,7 @@ from bot.delivery.models import Delivery
 from bot.meetings.models import Meeting, Outcome, OutcomeKind
 from bot.nudges import rules
 from bot.nudges import service as nudges
+from bot.nudges.daily import DAILY_KIND
 from bot.nudges.planner import NUDGE_KINDS, PlanReport, plan_nudges
 from bot.workspace import Actor, WorkspaceKey
 from bot.workspaces import service as workspaces
@@ -113,13 +114,22 @@ async def tick(db: Database, now: datetime, cadence: CadenceConfig | None = None
 
 
 async def ledger(db: Database) -> list[Delivery]:
-    """The planner's rows: reminders and escalations (a reassignment also plans an owner
-    notice, in its own transaction; tests/test_owner_notices.py covers those)."""
+    """The planner's rows: reminders and escalations (without the daily DMs the reminders
+    wait for; a reassignment also plans an owner notice, in its own transaction:
+    tests/test_owner_notices.py covers those)."""
     async with db.transaction() as session:
         found = await session.scalars(
             select(Delivery).where(Delivery.kind.in_(NUDGE_KINDS)).order_by(Delivery.id)
         )
         return list(found.all())
+
+
+async def dailies(db: Database) -> list[Delivery]:
+    async with db.transaction() as session:
+        rows = await session.scalars(
+            select(Delivery).where(Delivery.kind == DAILY_KIND).order_by(Delivery.id)
+        )
+        return list(rows.all())
 
 
 async def keys(db: Database) -> list[tuple[str, str, str, str]]:
@@ -141,8 +151,24 @@ async def test_idle_decision_stalls_after_five_working_days(db: Database) -> Non
     (row,) = await ledger(db)
     assert (row.kind, row.subject, row.recipient) == ("nudge:decision", "D-1", "U1")
     assert row.period == "20261123T100000#1"
-    assert row.due_at == utc(2026, 11, 30, 10, 1)  # 11:01 in Berlin: working hours
-    assert row.payload == {"number": 1, "episode": "20261123T100000", "reminder": 1}
+    # It stalled at 11:00 in Berlin, after U1's day began: it waits for tomorrow's daily DM.
+    assert row.status == "bundled"
+    assert row.due_at == utc(2026, 12, 1, 8)
+    assert row.payload == {
+        "number": 1,
+        "episode": "20261123T100000",
+        "reminder": 1,
+        "stalled": "2026-11-30T10:00:00+00:00",
+    }
+    (dm,) = await dailies(db)
+    assert (dm.subject, dm.recipient, dm.period, dm.status) == (
+        "daily:U1",
+        "U1",
+        "2026-12-01",
+        "pending",
+    )
+    assert dm.due_at == utc(2026, 12, 1, 8)  # Tuesday 09:00 in Berlin
+    assert report.daily == 1
 
 
 async def test_past_due_decision_stalls_the_next_day(db: Database) -> None:
@@ -300,11 +326,13 @@ async def test_working_hours_in_each_recipients_own_zone(db: Database) -> None:
     await new_decision(db, MONDAY, owner="U3")
     await tick(db, utc(2026, 11, 30, 10, 1))
     due = {d.recipient: d.due_at for d in await ledger(db)}
+    # Each in the first daily DM at the start of a working day after it stalled (10:00 UTC).
     assert due == {
-        "U1": utc(2026, 11, 30, 10, 1),  # Berlin 11:01 Monday: now
+        "U1": utc(2026, 12, 1, 8),  # stalled at 11:00 in Berlin: Tuesday 09:00 CET
         "U2": utc(2026, 11, 30, 17),  # Los Angeles 02:00: at 09:00 PST
         "U3": utc(2026, 12, 1, 0),  # Tokyo 19:00: Tuesday 09:00 JST
     }
+    assert {d.recipient: d.due_at for d in await dailies(db)} == due
 
 
 async def test_unknown_zone_falls_back_to_the_workspace_zone(db: Database) -> None:
@@ -333,7 +361,7 @@ async def test_working_days_counted_across_spring_forward(db: Database) -> None:
     assert (await tick(db, utc(2026, 4, 2, 7, 59))).due == 0
     await tick(db, utc(2026, 4, 2, 8, 1))
     (row,) = await ledger(db)
-    assert row.due_at == utc(2026, 4, 2, 8, 1)
+    assert row.due_at == utc(2026, 4, 3, 7)  # the next daily DM: Friday 09:00 CEST
 
 
 async def test_fall_back_in_los_angeles(db: Database) -> None:
@@ -354,7 +382,7 @@ async def test_working_days_counted_across_fall_back(db: Database) -> None:
     assert (await tick(db, utc(2026, 11, 5, 17, 59))).due == 0
     await tick(db, utc(2026, 11, 5, 18, 1))
     (row,) = await ledger(db)
-    assert row.due_at == utc(2026, 11, 5, 18, 1)
+    assert row.due_at == utc(2026, 11, 6, 17)  # the next daily DM: Friday 09:00 PST
 
 
 # --- meetings and actions -------------------------------------------------------------------

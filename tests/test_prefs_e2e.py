@@ -229,9 +229,9 @@ async def test_a_pause_holds_every_dm_until_it_ends_and_stops_reminders_meanwhil
     env.at(datetime(2026, 11, 26, 8, 0, tzinfo=UTC))
     await env.tick()
     texts = [dm["text"] for dm in env.dms("U1")]
-    assert len(texts) == 2  # the held notice, and the one reminder due now: no backlog
+    assert len(texts) == 2  # the held notice, and the daily DM with the one reminder due now
     assert any("You now own D-2" in t for t in texts)
-    assert any("Reminder" in t and "D-1" in t for t in texts)
+    assert any("1 thing is waiting for you today: D-1" in t for t in texts)
 
 
 async def test_clearing_a_pause_releases_what_it_held_at_once(env: Env) -> None:

@@ -6,17 +6,21 @@ and UADMIN is a workspace admin who is not in G1 either: being an admin grants n
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.decisions import service as decisions
+from bot.slack.digest_compose import compose_digest
 from bot.slack.limits import check_view
-from bot.slack.privacy import ChannelFacts
+from bot.slack.privacy import ChannelAccess, ChannelFacts
 from bot.workspace import WorkspaceKey
-from tests.conftest import AppEnv
+from tests.conftest import BOT_TOKEN, AppEnv
 from tests.test_nudges_e2e import Env, env  # noqa: F401  (the worker's fixture)
 
 WS = WorkspaceKey("T1")
@@ -24,6 +28,10 @@ WS = WorkspaceKey("T1")
 
 def flat(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
+
+
+def csv_rows(content: bytes) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
 
 
 def said(response: Any) -> str:
@@ -420,3 +428,107 @@ async def test_a_group_dm_decisions_nudge_says_from_a_direct_message(env: Env) -
     assert report.sent.sent == 1
     reminder = flat(env.reminder("U1")["blocks"])
     assert "from a direct message" in reminder and "CMP1" not in reminder
+
+
+# --- point 5: DM items count in their owner's own numbers only ---------------------------------
+
+
+async def record_dm_and_channel_decisions(app_env: AppEnv) -> None:
+    """D-1 in a group DM of U1 and U2, D-2 in U1's DM with the app, both owned by U3 (in
+    neither); D-3 in the public C1, owned by U1."""
+    app_env.fake.add_group_dm("CMP1", ["U1", "U2"])
+    app_env.fake.add_dm("U1")
+    await app_env.command("/decision", "new Offer for dana <@U3>", channel_id="CMP1")
+    await app_env.command("/decision", "new Raise for cho <@U3>", channel_id="DU1")
+    await app_env.command("/decision", "new Pick a vendor")
+    app_env.deps.clock.set(app_env.deps.now() + timedelta(hours=1))  # type: ignore[attr-defined]
+
+
+async def stats_of(app_env: AppEnv, reader: str) -> str:
+    return flat(await app_env.answer("/hygiene", "stats so far", user_id=reader))
+
+
+async def test_dm_items_count_in_their_owners_stats_only(app_env: AppEnv) -> None:
+    await record_dm_and_channel_decisions(app_env)
+    owner = await stats_of(app_env, "U3")
+    assert "*Decisions opened*\\n3" in owner
+    assert "Direct messages: 2 opened" in owner and "<#C1>: 1 opened" in owner
+    assert "CMP1" not in owner and "DU1" not in owner
+    # Numbers of one channel are that channel's alone, for the owner too.
+    one = flat(await app_env.answer("/hygiene", "stats so far <#C1|general>", user_id="U3"))
+    assert "*Decisions opened*\\n1" in one and "Direct messages" not in one
+    # Members of the DMs and whoever recorded them see only the channel's decision.
+    for reader in ("U1", "U2", "UADMIN"):
+        others = await stats_of(app_env, reader)
+        assert "*Decisions opened*\\n1" in others, reader
+        assert "Direct messages" not in others and "CMP1" not in others
+
+
+async def test_dm_items_count_in_their_owners_digest_only(app_env: AppEnv) -> None:
+    await record_dm_and_channel_decisions(app_env)
+    later = app_env.deps.now() + timedelta(days=7)
+    client = AsyncWebClient(token=BOT_TOKEN, base_url=app_env.fake.api_url)
+
+    async def digest_for(recipient: str) -> str:
+        composed = await compose_digest(
+            db=app_env.deps.db,
+            cadence=app_env.deps.cadence,
+            ws=WS,
+            recipient=recipient,
+            client=client,
+            now=later,
+        )
+        return flat(composed.blocks)
+
+    owner = await digest_for("U3")
+    assert "*Decisions opened*\\n3" in owner and "Direct messages: 2 opened" in owner
+    assert "CMP1" not in owner and "DU1" not in owner
+    for recipient in ("C1", "U1", "U2", "UADMIN"):
+        assert "*Decisions opened*\\n1" in await digest_for(recipient), recipient
+
+
+async def test_dm_items_stalled_in_the_owners_digest_read_as_a_dm(app_env: AppEnv) -> None:
+    await record_dm_and_channel_decisions(app_env)
+    app_env.deps.clock.set(app_env.deps.now() + timedelta(days=14))  # type: ignore[attr-defined]
+    owner = await stats_of(app_env, "U3")
+    assert "Offer for dana" in owner and "Raise for cho" in owner
+    assert "a direct message" in owner and "CMP1" not in owner
+    member = await stats_of(app_env, "U2")
+    assert "Pick a vendor" in member and "Offer for dana" not in member
+
+
+async def test_export_has_dm_rows_only_for_their_owner(app_env: AppEnv) -> None:
+    app_env.fake.add_group_dm("CMP1", ["U1", "UADMIN"])
+    await app_env.command("/decision", "new Offer for dana <@UADMIN>", channel_id="CMP1")
+    await app_env.command("/decision", "new Raise for cho <@U3>", channel_id="CMP1")
+    await app_env.command("/meeting", "log Hiring sync", user_id="UADMIN", channel_id="CMP1")
+    await app_env.command("/outcome", "Call dana <@UADMIN>", user_id="UADMIN", channel_id="CMP1")
+    await app_env.command("/hygiene", "export", user_id="UADMIN", channel_id="C1")
+    files = {f.name.split("-")[1]: f for f in app_env.fake.files.values()}
+    decisions = csv_rows(files["decisions"].content)
+    # UADMIN is in the group DM, but only the decision they own is theirs to export.
+    assert [(row["Decision"], row["Channel"]) for row in decisions] == [("D-1", "direct message")]
+    meetings = csv_rows(files["meetings"].content)
+    assert [row["Channel"] for row in meetings] == ["direct message"]
+    outcomes = csv_rows(files["outcomes"].content)
+    assert [row["Channel"] for row in outcomes] == ["direct message"]
+    assert "CMP1" not in flat([decisions, meetings, outcomes])
+
+
+async def test_a_dm_decision_stays_private_to_a_reader_in_their_own_dm(app_env: AppEnv) -> None:
+    # Typed in DMs the fake had not opened before (as the sandbox does): still DMs.
+    await app_env.command("/decision", "new Raise for cho <@U3>", channel_id="DU1")
+    shown = await app_env.command("/decision", "show D-1", user_id="U2", channel_id="DU2")
+    assert said(shown).startswith("There is no D-1 in this workspace.")
+    listed = flat(await app_env.answer("/decision", "list all", user_id="U2", channel_id="DU2"))
+    assert "Raise for cho" not in listed
+
+
+async def test_a_d_id_is_members_only_whatever_slack_says_of_it() -> None:
+    facts = ChannelFacts()
+    facts.keep_info("T1", "DU1", {"id": "DU1"})  # no is_im: fails closed all the same
+    facts.keep_members("T1", "DU1", frozenset({"U1"}))
+    access = ChannelAccess(AsyncWebClient(token=BOT_TOKEN), facts, team_id="T1")
+    assert await access.readable(["DU1"], "U2") == set()
+    assert await access.readable(["DU1"], "U1") == {"DU1"}
+    assert not await access.may_see("DU1", "U2")

@@ -73,7 +73,9 @@ class Rig:
             return list((await session.scalars(select(Delivery).order_by(Delivery.id))).all())
 
     async def row(self) -> Delivery:
-        (only,) = await self.rows()
+        """The one row that becomes a message: a daily DM (its reminders wait in it), an
+        escalation or a digest."""
+        (only,) = [r for r in await self.rows() if not r.kind.startswith("nudge:")]
         return only
 
     def posts(self) -> list[dict]:
@@ -254,6 +256,7 @@ async def test_every_kind_renders_within_slacks_limits(rig: Rig) -> None:
         "nudge:action",
         "nudge:decision",
         "nudge:meeting",
+        "reminders:daily",  # the reminders went out in the owner's daily DMs
     ]
     for post in posts:
         assert check_message(post) == [], post["text"]
@@ -278,8 +281,9 @@ async def test_a_reminder_for_a_decision_decided_meanwhile_is_cancelled(rig: Rig
     assert [p["text"] for p in rig.posts()] == [
         "D-1 Pick a payroll vendor is decided. What happens now?"
     ]
-    reminder, question = await rig.rows()
+    reminder, day, question = await rig.rows()
     assert (reminder.kind, reminder.status) == ("nudge:decision", "cancelled")
+    assert (day.kind, day.status) == ("reminders:daily", "cancelled")  # nothing left in it
     assert (question.kind, question.status) == ("followthrough:what_next", "sent")
 
 
@@ -551,33 +555,50 @@ async def test_a_failing_composer_does_not_lose_the_row(
         await rig.clients.close()
 
 
+async def compose_note(ctx: ComposeContext, delivery: Delivery) -> Composed:
+    return OutgoingMessage(channel=delivery.recipient, text=f"Note {delivery.period}", blocks=[])
+
+
+async def plan_notes(db: Database, recipients: list[str]) -> Composers:
+    """Rows of a plain kind, several for one person (reminders now share one daily DM, so
+    they no longer give one person several rows); the composers that send them."""
+    async with db.transaction() as session:
+        await ledger.plan(
+            session,
+            rows=[
+                ledger.Planned(WS, "note", "x", recipient, f"p{i}", MONDAY)
+                for i, recipient in enumerate(recipients)
+            ],
+            now=MONDAY,
+        )
+    composers = Composers()
+    composers.register("note", compose_note)
+    return composers
+
+
 async def test_rows_for_one_person_are_paced_a_second_apart(
     db: Database, clock: ManualClock, fake_slack: FakeSlack, db_url: str
 ) -> None:
     async with db.transaction() as session:
         await workspaces.ensure_workspace(session, ws=WS, now=WEEK_AGO)
-    rig = build_rig(db, clock, fake_slack, db_url, pacing=Pacing())
+    composers = await plan_notes(db, ["U1", "U1", "U1", "UADMIN"])
+    rig = build_rig(db, clock, fake_slack, db_url, pacing=Pacing(), composers=composers)
     try:
-        for i in range(3):
-            await new_decision(db, title=f"Decision {i}")
-        await new_decision(db, owner="UADMIN", title="Someone else's")
-        report = await rig.tick()
-        assert report.sent.sent == 4
+        report = await rig.send()
+        assert report.sent == 4
         to_u1 = [
             c.at for c in fake_slack.calls_to("chat.postMessage") if c.params["channel"] == "U1"
         ]
         assert len(to_u1) == 3
-        assert all(later - earlier >= 0.99 for earlier, later in itertools.pairwise(to_u1))
+        assert all(later - earlier >= 0.99 for earlier, later in itertools.pairwise(to_u1)), to_u1
         assert fake_slack.rate_limited_count == 0
     finally:
         await rig.clients.close()
 
 
 async def test_a_stopping_sender_gives_back_what_it_has_not_started(rig: Rig) -> None:
-    for i in range(3):
-        await new_decision(rig.db, title=f"Decision {i}")
+    rig.sender.composers = await plan_notes(rig.db, ["U1", "U1", "U1"])
     rig.sender.pacer = Pacer(Pacing(channel_interval=30.0))
-    await plan_nudges(rig.db, base=CadenceConfig(), now=MONDAY, zone_of=rig.jobs.zone_of)
     posted = asyncio.Event()
 
     def answer(call: Call) -> dict:

@@ -527,7 +527,9 @@ async def test_the_demo_week_runs_end_to_end(sandbox: Sandbox) -> None:
         "[only you] Only @ana (who owns and recorded D-3)",
         "@ana started *M-1* · Design review",
         ":warning: *No outcomes recorded yet.*",
-        "[DM to ana] bot:\n  :memo: *M-1* · Design review",
+        # Reminders come in one daily DM, at the start of the person's working day.
+        "[DM to ana] bot:\n  :wave: *1 thing is waiting for you today*, most urgent first.\n"
+        "  :memo: *M-1* · Design review",
         "Status: 2 outcomes",
         # D-1 is due Friday: not stalled for being quiet before then, so no reminder to ben.
         "@ben decided *D-1* Pick a payroll vendor: Gusto, starting in January",

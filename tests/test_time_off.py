@@ -196,8 +196,10 @@ async def test_nothing_is_sent_while_away_and_it_goes_out_once_back(env: Env) ->
     env.at(datetime(2026, 11, 25, 10, tzinfo=UTC))
     await env.tick()
     assert env.dms_to("U1") == []
-    (held,) = await env.rows("U1")
-    assert held.status == "pending"
+    # The reminder waits in U1's daily DM, and the daily DM is what is held.
+    reminder, held = await env.rows("U1")
+    assert (reminder.kind, reminder.status) == ("nudge:decision", "bundled")
+    assert (held.kind, held.status) == ("reminders:daily", "pending")
     # Held until Mon 30 Nov 09:00 in Berlin, the start of U1's first working day back.
     assert held.due_at == datetime(2026, 11, 30, 8, tzinfo=UTC)
     assert (held.last_error or "").startswith("away")
@@ -210,7 +212,8 @@ async def test_nothing_is_sent_while_away_and_it_goes_out_once_back(env: Env) ->
     (dm,) = env.dms_to("U1")
     assert "D-1" in dm
     # Away days are not working days for repeat_every_days either: it was reminder 1.
-    assert [r.period.rsplit("#", 1)[1] for r in await env.rows("U1")] == ["1"]
+    reminders = [r for r in await env.rows("U1") if r.kind.startswith("nudge:")]
+    assert [r.period.rsplit("#", 1)[1] for r in reminders] == ["1"]
 
 
 async def test_back_early_releases_what_was_held(env: Env) -> None:
@@ -243,6 +246,7 @@ async def test_a_held_reminder_about_something_settled_meanwhile_is_dropped(env:
     ]
     assert [(r.kind, r.status) for r in await env.rows("U1")] == [
         ("nudge:decision", "cancelled"),
+        ("reminders:daily", "cancelled"),  # nothing left in it: not sent
         ("followthrough:what_next", "sent"),
         ("notice:decision", "sent"),
     ]
@@ -265,6 +269,7 @@ async def test_the_stall_clock_skips_the_owners_away_days_and_holidays(env: Env)
     await env.say("away from wednesday until thursday")
 
     async def planned(user: str) -> list[str]:
+        """The reminders planned for ``user`` (not the daily DM they wait in)."""
         return [r.subject for r in await env.rows(user) if r.kind.startswith("nudge:")]
 
     async def listed_stalled() -> list[str]:
@@ -302,7 +307,11 @@ async def test_the_stall_clock_skips_the_owners_away_days_and_holidays(env: Env)
     assert await planned("U1") == ["D-1"]
     assert await listed_stalled() == ["D-1", "D-2"]
     assert await counted_stalled() == 2
-    (dm,) = env.dms_to("U1")  # 11:00 in Berlin: sent at once
+    # It stalled at 11:00 in Berlin, after U1's day began: it waits for Friday's daily DM.
+    assert env.dms_to("U1") == []
+    env.at(datetime(2026, 12, 4, 8, tzinfo=UTC))
+    await env.tick()
+    (dm,) = env.dms_to("U1")
     assert "D-1" in dm
 
 
@@ -352,7 +361,7 @@ async def test_a_holiday_still_holds_a_reminder_until_the_next_working_day(env: 
     env.at(datetime(2026, 11, 27, 10, tzinfo=UTC))
     await env.tick()
     assert env.dms_to("U1") == []
-    (held,) = await env.rows("U1")
+    (held,) = [r for r in await env.rows("U1") if r.kind == "reminders:daily"]
     assert held.due_at == datetime(2026, 11, 30, 8, tzinfo=UTC)  # 09:00 in Berlin
     env.at(held.due_at)
     await env.tick()
@@ -414,20 +423,21 @@ async def test_dnd_holds_a_dm_until_it_ends_across_zones_and_a_dst_change(env: E
     await env.tick()
     assert len(env.dms_to("U1")) == 1  # U1 has no do-not-disturb: sent at once
     assert len(env.dms_to("U2")) == told
-    # U2's reminder (the notice that U1 made them owner went out on Mon 26 Oct).
-    (held,) = [r for r in await env.rows("U2") if r.kind.startswith("nudge:")]
+    # U2's daily DM, with the reminder (the notice that U1 made them owner went out on Mon 26
+    # Oct).
+    (held,) = [r for r in await env.rows("U2") if r.kind == "reminders:daily"]
     assert held.status == "pending" and held.due_at == dnd_end  # rescheduled, never dropped
     assert (held.last_error or "").startswith("do not disturb")
     env.at(dnd_end)  # DND is over, but 08:00 in LA is before U2's working hours
     await env.tick()
     assert len(env.dms_to("U2")) == told
-    (held,) = [r for r in await env.rows("U2") if r.kind.startswith("nudge:")]
+    (held,) = [r for r in await env.rows("U2") if r.kind == "reminders:daily"]
     # 09:00 PST is 17:00 UTC (it was 16:00 UTC before the change).
     assert held.due_at == datetime(2026, 11, 2, 17, tzinfo=UTC)
     env.at(held.due_at)
     await env.tick()
     # The reminder (and whatever else was held by the do-not-disturb) goes now.
-    assert "Reminder: D-2 Pick a venue is waiting for your decision." in env.dms_to("U2")[told:]
+    assert "1 thing is waiting for you today: D-2 Pick a venue" in env.dms_to("U2")[told:]
 
 
 async def test_a_snooze_in_slack_holds_the_dm_until_it_ends(env: Env) -> None:
@@ -437,7 +447,7 @@ async def test_a_snooze_in_slack_holds_the_dm_until_it_ends(env: Env) -> None:
     env.at(datetime(2026, 11, 25, 10, tzinfo=UTC))
     await env.tick()
     assert env.dms_to("U1") == []
-    (held,) = await env.rows("U1")
+    (held,) = [r for r in await env.rows("U1") if r.kind == "reminders:daily"]
     assert held.due_at == until
     env.at(datetime(2026, 11, 25, 13, tzinfo=UTC))
     await env.tick()

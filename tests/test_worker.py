@@ -210,7 +210,9 @@ async def test_two_run_jobs_at_the_same_now_send_nothing_twice(
     posts = Counter(c.params["channel"] for c in fake_slack.calls_to("chat.postMessage"))
     assert posts == Counter(PEOPLE)
     rows = await deliveries(own_db_url)
-    assert len(rows) == len(PEOPLE)
+    # Per person: one reminder, and the daily DM it went out in, each sent once.
+    assert Counter(r.kind for r in rows) == {"nudge:decision": 12, "reminders:daily": 12}
+    assert len(PEOPLE) == 12 and {r.status for r in rows} == {"sent"}
     assert set(sent_per_key(rows).values()) == {1}
 
 
@@ -268,7 +270,9 @@ async def test_a_worker_killed_mid_send_loses_nothing(own_db_url: str, tmp_path:
             await first.wait()
             release.set()
         assert first.returncode == -signal.SIGKILL
-        (row,) = await deliveries(own_db_url)
+        reminder, row = await deliveries(own_db_url)  # the reminder waits in the daily DM
+        assert (reminder.kind, reminder.status) == ("nudge:decision", "bundled")
+        assert reminder.lease_owner == f"daily:{row.id}"
         assert (row.status, row.attempts) == ("pending", 1)
         assert row.lease_owner and row.lease_expires_at is not None
         assert row.lease_expires_at > MONDAY + ledger.LEASE - timedelta(seconds=1)
@@ -287,8 +291,9 @@ async def test_a_worker_killed_mid_send_loses_nothing(own_db_url: str, tmp_path:
         assert code == 0, err
         assert "sent 1" in out
         assert [c.params["channel"] for c in delivered] == [PEOPLE[0]]
-        (row,) = await deliveries(own_db_url)
+        reminder, row = await deliveries(own_db_url)
         assert (row.status, row.attempts, row.message_ts) == ("sent", 2, "1700000001.000100")
+        assert (reminder.status, reminder.message_ts) == ("sent", "1700000001.000100")
 
 
 @pytest.mark.slow

@@ -90,8 +90,17 @@ async def existing_keys(
     return found
 
 
-async def plan(session: AsyncSession, *, rows: Sequence[Planned], now: datetime) -> int:
+async def plan(
+    session: AsyncSession,
+    *,
+    rows: Sequence[Planned],
+    now: datetime,
+    status: DeliveryStatus = DeliveryStatus.PENDING,
+) -> int:
     """Insert each planned row unless its key exists; returns how many were new.
+
+    ``status`` is ``pending`` (a sender will claim it) or ``bundled`` (it waits for its
+    recipient's daily DM, `bot.nudges.daily`, and is never claimed on its own).
 
     ``INSERT … ON CONFLICT DO NOTHING`` on both engines: a concurrent planner that inserted the
     same key first simply wins, and neither fails.
@@ -103,7 +112,7 @@ async def plan(session: AsyncSession, *, rows: Sequence[Planned], now: datetime)
             "subject": row.subject,
             "recipient": row.recipient,
             "period": row.period,
-            "status": DeliveryStatus.PENDING,
+            "status": status,
             "due_at": row.due_at,
             "attempts": 0,
             "payload": row.payload,

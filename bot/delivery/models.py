@@ -20,6 +20,9 @@ from bot.workspace import WorkspaceScoped
 
 class DeliveryStatus(enum.StrEnum):
     PENDING = "pending"
+    #: A per-item reminder waiting for its recipient's daily DM (bot/nudges/daily.py); never
+    #: claimed on its own, settled (sent or cancelled) with that DM.
+    BUNDLED = "bundled"
     SENT = "sent"
     FAILED = "failed"
     CANCELLED = "cancelled"

@@ -676,6 +676,9 @@ class FakeSlack:
         if ref[0] in "UW":
             return self._dm_channel(ref)
         channel = self.channels.get(ref)
+        if channel is None and ref[0] == "D" and ref[1:] in self.users:
+            # A person's DM with the app, by its id (as the sandbox and tests name it).
+            return self._dm_channel(ref[1:])
         if channel is None:
             if not self.auto_create_channels:
                 raise ApiError("channel_not_found")

@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cadence.config import CadenceConfig
 from bot.decisions.models import Decision, DecisionEvent
 from bot.digest import metrics, reports, schedule
+from bot.digest.audience import DECISION, MEETING, OUTCOME, Audience, Scope, audience_of
 from bot.digest.metrics import Figures, FollowThrough
 from bot.digest.reports import Reported
 from bot.digest.schedule import Period
@@ -66,10 +67,11 @@ async def load_export(
     session: AsyncSession,
     *,
     ws: WorkspaceKey,
-    channels: Collection[str] | None,
+    channels: Scope,
     only: Select[int] | None = None,
 ) -> ExportData:
-    """The rows of one workspace, kept to ``channels`` when given (the reader's visible ones).
+    """The rows of one workspace, kept to ``channels`` when given: the reader's visible ones,
+    and the DM items the reader owns (``bot.digest.audience``).
 
     ``only``, a query of decision ids (a search's matches), keeps the decisions and their
     history to those; meetings and outcomes are then left out.
@@ -83,6 +85,7 @@ async def load_export(
             Decision.owner_id,
             Decision.creator_id,
             Decision.channel_id,
+            Decision.direct,
             Decision.meeting_id,
             Decision.created_at,
             Decision.due_date,
@@ -115,6 +118,7 @@ async def load_export(
             Meeting.number,
             Meeting.title,
             Meeting.channel_id,
+            Meeting.direct,
             Meeting.organizer_id,
             Meeting.started_at,
             Meeting.ended_at,
@@ -130,6 +134,7 @@ async def load_export(
             Meeting.number.label("meeting_number"),
             Meeting.title.label("meeting_title"),
             Meeting.channel_id,
+            Meeting.direct,
             Outcome.kind,
             Outcome.number,
             Outcome.text,
@@ -152,12 +157,12 @@ async def load_export(
         event_query = event_query.where(Decision.id.in_(only))
         meeting_query = meeting_query.where(false())
         outcome_query = outcome_query.where(false())
-    if channels is not None:
-        visible = list(channels)
-        decision_query = decision_query.where(Decision.channel_id.in_(visible))
-        event_query = event_query.where(Decision.channel_id.in_(visible))
-        meeting_query = meeting_query.where(Meeting.channel_id.in_(visible))
-        outcome_query = outcome_query.where(Meeting.channel_id.in_(visible))
+    audience = audience_of(channels)
+    if audience is not None:
+        decision_query = decision_query.where(audience.clause(*DECISION))
+        event_query = event_query.where(audience.clause(*DECISION))
+        meeting_query = meeting_query.where(audience.clause(*MEETING))
+        outcome_query = outcome_query.where(audience.clause(*OUTCOME))
 
     decisions = list((await session.execute(decision_query)).all())
     events: dict[int, list[_Row]] = defaultdict(list)
@@ -189,7 +194,7 @@ async def load_follow_through(
     *,
     ws: WorkspaceKey,
     cadence: CadenceConfig,
-    channels: Collection[str],
+    channels: Scope,
     now: datetime,
     weeks: int = schedule.TREND_WEEKS,
 ) -> list[tuple[Period, FollowThrough]]:
@@ -206,12 +211,16 @@ async def load_reported(
     *,
     ws: WorkspaceKey,
     cadence: CadenceConfig,
-    channels: Collection[str],
+    channels: Collection[str] | Audience,
     now: datetime,
 ) -> list[tuple[Reported, Figures]]:
     """The stored digest reports a reader who may see ``channels`` may see, each with its
-    week's figures as they stand at ``now``, over the same channels the report covered."""
-    shown = [r for r in await reports.every_report(session, ws=ws) if r.readable_by(channels)]
+    week's figures as they stand at ``now``, over the same channels the report covered.
+
+    A person's report may hold their DM items (``Audience.covers``): only they read it again.
+    """
+    covered = channels.covers() if isinstance(channels, Audience) else frozenset(channels)
+    shown = [r for r in await reports.every_report(session, ws=ws) if r.readable_by(covered)]
     by_scope: dict[frozenset[str], set[tuple[datetime, datetime]]] = defaultdict(set)
     for report in shown:
         by_scope[report.channels].add((report.figures.start, report.figures.end))
@@ -226,7 +235,7 @@ async def load_reported(
                 cadence=cadence,
                 bounds=bounds,
                 now=now,
-                channels=scope,
+                channels=Audience.covering(scope),
                 stalled_periods=None,
             )
             for (start, end), figures in zip(run, series, strict=True):
@@ -349,7 +358,10 @@ class _Labels:
         name = self.people.get(user_id)
         return _cell(f"{name} ({user_id})") if name else user_id
 
-    def channel(self, channel_id: str) -> str:
+    def channel(self, channel_id: str, *, direct: bool = False) -> str:
+        """A channel, named where known; a DM or group DM is "direct message", never its id."""
+        if direct or channel_id[:1] == "D":
+            return "direct message"
         name = self.channels.get(channel_id)
         return _cell(f"#{name} ({channel_id})") if name else channel_id
 
@@ -395,7 +407,7 @@ def _decision_rows(
             d.status,
             labels.person(d.owner_id),
             labels.person(d.creator_id),
-            labels.channel(d.channel_id),
+            labels.channel(d.channel_id, direct=d.direct),
             f"M-{meeting}" if meeting else "",
             labels.moment(d.created_at),
             d.due_date.isoformat() if d.due_date else "",
@@ -474,7 +486,7 @@ def _meeting_rows(
         yield [
             f"M-{m.number}",
             _cell(m.title),
-            labels.channel(m.channel_id),
+            labels.channel(m.channel_id, direct=m.direct),
             labels.person(m.organizer_id),
             labels.moment(m.started_at),
             labels.moment(m.ended_at),
@@ -508,7 +520,7 @@ def _outcome_rows(data: ExportData, labels: _Labels) -> Iterable[list[str]]:
         yield [
             f"M-{o.meeting_number}",
             _cell(o.meeting_title),
-            labels.channel(o.channel_id),
+            labels.channel(o.channel_id, direct=o.direct),
             o.kind,
             f"A-{o.number}" if o.number is not None else "",
             f"D-{o.decision_number}" if o.decision_number is not None else "",

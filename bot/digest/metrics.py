@@ -8,13 +8,14 @@ the database are the durations the median needs, and only on SQLite, which has n
 function; PostgreSQL computes the median itself.
 
 ``channels`` narrows everything to those channel ids; the Slack layer passes the channels the
-reader may see, so a private channel's numbers never reach anyone outside it.
+reader may see, so a private channel's numbers never reach anyone outside it, as an
+`Audience` (`bot.digest.audience`) that also says whose DM items count: only their owner's.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from itertools import pairwise
@@ -48,6 +49,7 @@ from bot.decisions.models import (
     ReviewAnswer,
 )
 from bot.digest import stalled
+from bot.digest.audience import DECISION, MEETING, OUTCOME, Item, Scope, audience_of, channel_key
 from bot.digest.stalled import StalledAt
 from bot.meetings.models import Meeting, Outcome, OutcomeKind
 from bot.meetings.service import has_outcome
@@ -62,7 +64,7 @@ DECIDED_STATES = (
 )
 
 
-Channels = Collection[str] | None
+Channels = Scope
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,7 +366,7 @@ async def _tally(
     )
     meetings = query.flow(
         Meeting.ended_at,
-        Meeting.channel_id,
+        MEETING,
         [
             func.count().label("held"),
             func.count(case((with_outcome, 1))).label("with_outcome"),
@@ -389,7 +391,7 @@ async def _tally(
     for name, column, conditions in flows:
         flow = query.flow(
             column,
-            Decision.channel_id,
+            DECISION,
             [func.count().label("n")],
             Decision.in_workspace(ws),
             *conditions,
@@ -414,7 +416,7 @@ async def _tally(
     zone = cadence.zone
     overdue = query.states(
         join(Outcome, Meeting, Meeting.id == Outcome.meeting_id),
-        Meeting.channel_id,
+        OUTCOME,
         [_overdue_at(end, end.astimezone(zone).date()) for end in ends],
         Outcome.in_workspace(ws),
         Outcome.kind == OutcomeKind.ACTION,
@@ -443,25 +445,26 @@ class _Grouping:
     def flow(
         self,
         moment: Any,
-        channel: Any,
+        item: Item,
         aggregates: list[Any],
         *where: ColumnElement[bool],
     ) -> Select[Any]:
         """Aggregates of rows whose ``moment`` falls in the periods, per period (and channel)."""
-        keys = self.keys(moment, channel)
+        keys = self.keys(moment, item)
         query = select(*keys, *aggregates).where(*where, _in_period(moment, self.bounds))
-        return self.scoped(query, channel).group_by(*keys)
+        return self.scoped(query, item).group_by(*keys)
 
-    def keys(self, moment: Any, channel: Any) -> list[Any]:
-        """The grouping columns: the period of ``moment`` (when there are several) and channel."""
+    def keys(self, moment: Any, item: Item) -> list[Any]:
+        """The grouping columns: the period of ``moment`` (when there are several) and channel
+        (all DM items under one key, ``bot.digest.audience.DIRECT_KEY``)."""
         bucket = _bucket(moment, self.bounds)
         keys: list[Any] = [] if bucket is None else [bucket]
-        return [*keys, channel.label("channel")] if self.by_channel else keys
+        return [*keys, self._channel(item)] if self.by_channel else keys
 
     def states(
         self,
         source: Any,
-        channel: Any,
+        item: Item,
         conditions: list[ColumnElement[bool]],
         *where: ColumnElement[bool],
     ) -> Select[Any]:
@@ -470,18 +473,24 @@ class _Grouping:
             func.count(case((condition, 1))).label(f"at_{i}")
             for i, condition in enumerate(conditions)
         ]
-        keys: list[Any] = [channel.label("channel")] if self.by_channel else []
-        query = self.scoped(select(*keys, *counts).select_from(source).where(*where), channel)
+        keys: list[Any] = [self._channel(item)] if self.by_channel else []
+        query = self.scoped(select(*keys, *counts).select_from(source).where(*where), item)
         return query.group_by(*keys) if keys else query
 
     def key(self, row: Any) -> tuple[int, str | None]:
         period = int(row.bucket) if len(self.bounds) > 2 else 0
         return period, (row.channel if self.by_channel else None)
 
-    def scoped(self, query: Select[Any], channel: Any) -> Select[Any]:
-        if self.channels is None:
+    def scoped(self, query: Select[Any], item: Item) -> Select[Any]:
+        audience = audience_of(self.channels)
+        if audience is None:
             return query
-        return query.where(channel.in_(list(self.channels)))
+        return query.where(audience.clause(*item))
+
+    @staticmethod
+    def _channel(item: Item) -> Any:
+        channel, direct, _ = item
+        return channel_key(channel, direct).label("channel")
 
 
 def first_day_from(moment: datetime, zone: ZoneInfo) -> date:
@@ -511,7 +520,7 @@ async def _review_counts(
     )
     answered_days = days.flow(
         DecisionReview.due_on,
-        Decision.channel_id,
+        DECISION,
         [func.count().label("n")],
         DecisionReview.in_workspace(ws),
         Decision.in_workspace(ws),
@@ -519,7 +528,7 @@ async def _review_counts(
     )
     waiting_days = days.flow(
         Decision.review_on,
-        Decision.channel_id,
+        DECISION,
         [func.count().label("n")],
         Decision.in_workspace(ws),
         Decision.status == DecisionStatus.DECIDED,
@@ -529,7 +538,7 @@ async def _review_counts(
             tallies[days.key(row)].counts["reviews_due"] += row.n
     answers = query.flow(
         DecisionReview.answered_at,
-        Decision.channel_id,
+        DECISION,
         [
             func.count(case((DecisionReview.answer == answer.value, 1))).label(answer.value)
             for answer in ReviewAnswer
@@ -576,19 +585,19 @@ async def _medians(
     result: dict[tuple[int, str | None], timedelta] = {}
     if dialect == "postgresql":
         median = func.percentile_cont(0.5).within_group(seconds).label("median")
-        grouped = query.flow(Decision.decided_at, Decision.channel_id, [median], *where)
+        grouped = query.flow(Decision.decided_at, DECISION, [median], *where)
         for row in await session.execute(grouped):
             # Without group keys an empty set still yields one row, with a NULL median.
             if row.median is not None:
                 result[query.key(row)] = timedelta(seconds=float(row.median))
         return result
     # SQLite has no percentile function: fetch just the durations, sorted within each group.
-    keys = query.keys(Decision.decided_at, Decision.channel_id)
+    keys = query.keys(Decision.decided_at, DECISION)
     durations = query.scoped(
         select(*keys, seconds.label("seconds"))
         .where(*where, _in_period(Decision.decided_at, query.bounds))
         .order_by(*keys, seconds),
-        Decision.channel_id,
+        DECISION,
     )
     groups: dict[tuple[int, str | None], list[float]] = defaultdict(list)
     for row in await session.execute(durations):
@@ -706,7 +715,11 @@ async def follow_through_figures(
     # Follow-through rate: per period, the decisions whose time ran out in it.
     for i, (start, end) in enumerate(pairwise(bounds)):
         lo, hi = followthrough_window(start, end, cadence)
-        keys: list[Any] = [Decision.channel_id.label("channel")] if by_channel else []
+        keys: list[Any] = (
+            [channel_key(Decision.channel_id, Decision.direct).label("channel")]
+            if by_channel
+            else []
+        )
         owed = query.scoped(
             select(
                 *keys,
@@ -718,7 +731,7 @@ async def follow_through_figures(
                 Decision.decided_at > lo,
                 Decision.decided_at <= hi,
             ),
-            Decision.channel_id,
+            DECISION,
         )
         if keys:
             owed = owed.group_by(*keys)
@@ -751,38 +764,36 @@ async def _decision_to_done(
         Outcome.decision_id.is_not(None),
         _in_period(Outcome.done_at, bounds),
     )
-    # From the few decisions with an action done in the span: all their actions, grouped (along
-    # ix_outcomes_decision), then each joined to its decision by key. Starting from the
-    # decisions instead read every decided one of the workspace.
     last_done = func.max(Outcome.done_at)
-    done = (
-        select(Outcome.decision_id.label("decision_id"), last_done.label("last_done"))
-        .where(
-            Outcome.in_workspace(ws),
-            Outcome.kind == OutcomeKind.ACTION,
-            Outcome.decision_id.in_(done_in_span),
-        )
-        .group_by(Outcome.decision_id)
-        .having(
-            func.count() == func.count(Outcome.done_at),
-            last_done >= bounds[0],
-            last_done < bounds[-1],
-        )
-        .subquery()
-    )
     finished = (
         select(
             Decision.id.label("id"),
             Decision.channel_id.label("channel_id"),
+            Decision.direct.label("direct"),
+            Decision.owner_id.label("owner_id"),
             Decision.decided_at.label("decided_at"),
-            done.c.last_done.label("last_done"),
+            last_done.label("last_done"),
         )
-        .join(done, done.c.decision_id == Decision.id)
+        .join(Outcome, Outcome.decision_id == Decision.id)
         .where(
             Decision.in_workspace(ws),
             Decision.status.in_(DECIDED_STATES),
             Decision.decided_at.is_not(None),
-            done.c.last_done >= Decision.decided_at,
+            Decision.id.in_(done_in_span),
+            Outcome.kind == OutcomeKind.ACTION,
+        )
+        .group_by(
+            Decision.id,
+            Decision.channel_id,
+            Decision.direct,
+            Decision.owner_id,
+            Decision.decided_at,
+        )
+        .having(
+            func.count() == func.count(Outcome.done_at),
+            last_done >= bounds[0],
+            last_done < bounds[-1],
+            last_done >= Decision.decided_at,
         )
         .subquery()
     )
@@ -796,13 +807,14 @@ async def _decision_to_done(
             86400
         )
     seconds = func.round(seconds)
-    group = query.keys(finished.c.last_done, finished.c.channel_id)
+    item: Item = (finished.c.channel_id, finished.c.direct, finished.c.owner_id)
+    group = query.keys(finished.c.last_done, item)
     result: dict[tuple[int, str | None], tuple[int, timedelta]] = {}
     scoped = query.scoped
     if dialect == "postgresql":
         median = func.percentile_cont(0.5).within_group(seconds).label("median")
         rows: Select[Any] = select(*group, func.count().label("n"), median).select_from(finished)
-        rows = scoped(rows, finished.c.channel_id)
+        rows = scoped(rows, item)
         if group:
             rows = rows.group_by(*group)
         for row in await session.execute(rows):
@@ -811,7 +823,7 @@ async def _decision_to_done(
         return result
     listed = scoped(
         select(*group, seconds.label("seconds")).select_from(finished).order_by(*group, seconds),
-        finished.c.channel_id,
+        item,
     )
     groups: dict[tuple[int, str | None], list[float]] = defaultdict(list)
     for row in await session.execute(listed):
@@ -838,7 +850,7 @@ def _decided_again(*, ws: WorkspaceKey, query: _Grouping, dialect: str) -> Selec
         decided.at <= undo.at,
         not_too_old,
     )
-    keys = query.keys(undo.at, Decision.channel_id)
+    keys = query.keys(undo.at, DECISION)
     counted = (
         select(*keys, func.count().label("n"))
         .select_from(undo)
@@ -851,7 +863,7 @@ def _decided_again(*, ws: WorkspaceKey, query: _Grouping, dialect: str) -> Selec
             recently_decided,
         )
     )
-    scoped: Select[Any] = query.scoped(counted, Decision.channel_id)
+    scoped: Select[Any] = query.scoped(counted, DECISION)
     return scoped.group_by(*keys) if keys else scoped
 
 
@@ -864,6 +876,8 @@ class Orphan:
     owner_id: str
     channel_id: str
     decided_at: datetime
+    #: Recorded in a DM or group DM (only its owner's numbers show it).
+    direct: bool = False
 
     @property
     def ref(self) -> str:
@@ -901,8 +915,9 @@ async def orphans_at(
         Decision.no_action_at.is_(None),
         Decision.id.not_in(with_action),
     ]
-    if channels is not None:
-        where.append(Decision.channel_id.in_(list(channels)))
+    audience = audience_of(channels)
+    if audience is not None:
+        where.append(audience.clause(*DECISION))
     total = int(await session.scalar(select(func.count()).select_from(Decision).where(*where)) or 0)
     if not total:
         return 0, []
@@ -912,6 +927,7 @@ async def orphans_at(
             Decision.title,
             Decision.owner_id,
             Decision.channel_id,
+            Decision.direct,
             Decision.decided_at,
         )
         .where(*where)
@@ -925,6 +941,7 @@ async def orphans_at(
             owner_id=r.owner_id,
             channel_id=r.channel_id,
             decided_at=r.decided_at,
+            direct=r.direct,
         )
         for r in rows
     ]

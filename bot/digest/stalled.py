@@ -16,7 +16,7 @@ active since by three lookups in their history (``ix_decision_events_decision``)
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -29,10 +29,19 @@ from bot.cadence.config import CadenceConfig
 from bot.cadence.stall import StallBounds, stall_bounds
 from bot.db import UTCDateTime
 from bot.decisions.models import Decision, DecisionEvent, DecisionStatus
+from bot.digest.audience import Scope, audience_of, channel_key
 from bot.timeoff import service as timeoff
 from bot.workspace import WorkspaceKey
 
-Channels = Collection[str] | None
+Channels = Scope
+
+
+def _counted(channels: Channels, channel: Any = Decision.channel_id) -> list[ColumnElement[bool]]:
+    """The audience rule (``bot.digest.audience``) on decisions, on ``channel`` as given."""
+    audience = audience_of(channels)
+    return (
+        [] if audience is None else [audience.clause(channel, Decision.direct, Decision.owner_id)]
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,8 +162,7 @@ def _changed_since(since: datetime, channels: Channels) -> list[ColumnElement[bo
         Decision.status.in_([s.value for s in DecisionStatus]),
         Decision.last_activity_at >= since,
     ]
-    if channels is not None:
-        narrowing.append(Decision.channel_id.concat("").in_(list(channels)))
+    narrowing += _counted(channels, Decision.channel_id.concat(""))
     return narrowing
 
 
@@ -182,12 +190,13 @@ async def stalled_counts(
         # Changed since the end: the history before it is.
         (changed_since_and_stalled, _changed_since(ends[0], channels)),
     ]
-    if channels is not None:
-        halves[0][1].append(Decision.channel_id.in_(list(channels)))
+    halves[0][1].extend(_counted(channels))
     for half, (rule, narrowing) in enumerate(halves):
         # Grouped by channel_id itself, SQLite would walk the channel index for its order.
         grouping = Decision.channel_id if half == 0 else Decision.channel_id.concat("")
-        keys: list[Any] = [grouping.label("channel")] if by_channel else []
+        keys: list[Any] = (
+            [channel_key(grouping, Decision.direct).label("channel")] if by_channel else []
+        )
         columns = [
             func.count(case((rule(bounds), 1))).label(f"at_{i}") for i, bounds in enumerate(every)
         ]
@@ -222,8 +231,7 @@ async def oldest_stalled(
         *_changed_since(at, channels),
         changed_since_and_stalled(bounds),
     )
-    if channels is not None:
-        idle = idle.where(Decision.channel_id.in_(list(channels)))
+    idle = idle.where(*_counted(channels))
     picked = [
         StalledAt(decision=d, at=at, due_date=d.due_date, last_activity_at=d.last_activity_at)
         for d in await session.scalars(idle.order_by(*order).limit(limit))

@@ -5,19 +5,22 @@ meetings that ended without outcomes (and without "no outcome needed") longer ag
 grace period, and action items past their due date that are not done. Snoozed items wait.
 Decided, dropped and done items never match the queries, so they are never nudged.
 
-Each reminder is a ledger row whose key makes planning idempotent (see `bot.nudges.rules`);
-the row's ``due_at`` is the next moment inside the recipient's working hours in their own time
-zone. Zones come from an injected callable (the worker asks Slack through a cached directory),
-and only for rows not planned before, so a steady tick costs a few indexed queries. Database
-work happens in short transactions that never span those calls.
+Each reminder is a ledger row whose key makes planning idempotent (see `bot.nudges.rules`).
+Reminders are *bundled*: they wait for their owner's daily DM, which goes out once a working day
+at the person's reminder hour (`bot.nudges.daily`); the planner makes sure that DM is planned.
+Escalations are rows of their own, due at the next moment inside the recipient's working
+hours. Zones (and reminder hours, the seam for per-person preferences) come from injected
+callables (the worker asks Slack through a cached directory), and only for rows not planned
+before, so a steady tick costs a few indexed queries. Database work happens in short
+transactions that never span those calls.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -34,8 +37,9 @@ from bot.decisions.models import Decision, DecisionStatus
 from bot.delivery import ledger
 from bot.meetings import service as meetings
 from bot.meetings.models import Meeting, Outcome
+from bot.nudges import daily
+from bot.nudges.daily import HourOf
 from bot.nudges.rules import (
-    REMINDER_KIND,
     NudgeKind,
     Stalled,
     Subject,
@@ -71,6 +75,8 @@ class PlanReport:
     workspaces: int = 0
     due: int = 0
     planned: int = 0
+    # Daily DMs planned (one per person and working day that has reminders).
+    daily: int = 0
     # Workspaces whose planning failed this tick (each logged once, with its workspace).
     failed: int = 0
 
@@ -78,6 +84,7 @@ class PlanReport:
         self.workspaces += other.workspaces
         self.due += other.due
         self.planned += other.planned
+        self.daily += other.daily
         self.failed += other.failed
 
 
@@ -316,8 +323,13 @@ async def plan_workspace(
     base: CadenceConfig,
     now: datetime,
     zone_of: ZoneOf,
+    hour_of: HourOf = daily.no_preference,
 ) -> PlanReport:
-    """Plan the reminders and escalations due in one workspace at ``now``."""
+    """Plan the reminders, escalations and daily DMs due in one workspace at ``now``.
+
+    Reminders are bundled into their owner's daily DM (`bot.nudges.daily`); escalations are
+    messages of their own, due at once (inside the recipient's working hours).
+    """
     async with db.transaction() as session:
         cadence = await workspaces.cadence_for(session, ws=ws, base=base)
         # People's time off: their away days are not working days for their items, and what
@@ -339,59 +351,116 @@ async def plan_workspace(
             session, ws=ws, kinds=NUDGE_KINDS, subjects={w.subject for w in wanted}
         )
         holding = await prefs.holding(session, ws=ws, now=now)
+        chosen_hours = await prefs.chosen_reminder_hours(
+            session, ws=ws, hours=cadence.working_hours
+        )
     new = [w for w in wanted if w.key not in known]
     report = PlanReport(workspaces=1, due=len(wanted))
-    if not new:
-        return report
-    rows = await _schedule(new, ws=ws, cadence=cadence, now=now, zone_of=zone_of, holding=holding)
+    people = _People(ws=ws, cadence=cadence, zone_of=zone_of, hour_of=hour_of, chosen=chosen_hours)
+    if new:
+        reminders, escalations = await _schedule(new, now=now, people=people, holding=holding)
+        async with db.transaction() as session:
+            report.planned = await daily.plan_bundled(session, rows=reminders, now=now)
+            report.planned += await ledger.plan(session, rows=escalations, now=now)
     async with db.transaction() as session:
-        report.planned = await ledger.plan(session, rows=rows, now=now)
+        waiting = await daily.waiting_recipients(session, ws=ws)
+    if waiting:
+        await people.learn(waiting)
+        async with db.transaction() as session:
+            report.daily = await daily.ensure_daily(
+                session,
+                ws=ws,
+                cadence=cadence,
+                now=now,
+                zones=people.zones,
+                hours_of=people.hours,
+                waiting=waiting,
+            )
     return report
+
+
+@dataclass
+class _People:
+    """Time zones and reminder hours of the recipients one workspace's planning needs, each
+    asked once (a conversation has no zone of its own and keeps the workspace's)."""
+
+    ws: WorkspaceKey
+    cadence: CadenceConfig
+    zone_of: ZoneOf
+    hour_of: HourOf
+    #: Reminder hours people chose in App Home (bot/prefs), read once per tick.
+    chosen: Mapping[str, time] = field(default_factory=dict)
+    zones: dict[str, ZoneInfo] = field(default_factory=dict)
+    hours: dict[str, time] = field(default_factory=dict)
+
+    async def learn(self, recipients: Iterable[str]) -> None:
+        for recipient in recipients:
+            if recipient in self.zones:
+                continue
+            person = is_user_id(recipient)
+            zone = await self.zone_of(self.ws, recipient) if person else None
+            self.zones[recipient] = zone or self.cadence.zone
+            chosen = await self.hour_of(self.ws, recipient) if person else None
+            self.hours[recipient] = daily.reminder_hour(
+                chosen or self.chosen.get(recipient), self.cadence
+            )
 
 
 async def _schedule(
     wanted: Sequence[Wanted],
     *,
-    ws: WorkspaceKey,
-    cadence: CadenceConfig,
     now: datetime,
-    zone_of: ZoneOf,
+    people: _People,
     holding: Mapping[str, prefs.Prefs] | None = None,
-) -> list[ledger.Planned]:
-    """Give each new row its ``due_at``: now, or the start of the recipient's next working hours.
+) -> tuple[list[ledger.Planned], list[ledger.Planned]]:
+    """Give each new row its ``due_at``; (reminders for the daily DMs, rows sent on their own:
+    escalations, and reminders of kinds not in `daily.BUNDLED_KINDS`).
 
-    A conversation (an escalation channel) has no time zone of its own and keeps the workspace's.
-    A reminder for someone who paused their DMs is not planned while the pause lasts: once it
-    ends, the reminder due then is planned, not every one missed meanwhile.
+    A reminder may go out in the first daily DM at or after the moment it fell due: the
+    recipient's reminder hour on a working day, in their own time zone. An escalation goes at
+    once, or at the start of the recipient's next working hours. A conversation (an escalation
+    channel) has no time zone of its own and keeps the workspace's. A reminder for someone who
+    paused their DMs is not planned while the pause lasts: once it ends, the reminder due then
+    is planned, not every one missed meanwhile.
     """
-    zones: dict[str, ZoneInfo] = {}
-    for recipient in {w.recipient for w in wanted}:
-        zone = await zone_of(ws, recipient) if is_user_id(recipient) else None
-        zones[recipient] = zone or cadence.zone
+    await people.learn({w.recipient for w in wanted})
+    hours = people.cadence.working_hours
     paused = {
         person
         for person, theirs in (holding or {}).items()
-        if person in zones
-        and prefs.paused_at(theirs, now, zones[person], cadence.working_hours) is not None
+        if person in people.zones
+        and prefs.paused_at(theirs, now, people.zones[person], hours) is not None
     }
-    reminders = set(REMINDER_KIND.values())
-    wanted = [w for w in wanted if not (w.recipient in paused and w.kind in reminders)]
-    return [
-        ledger.Planned(
-            ws=ws,
+    wanted = [w for w in wanted if not (w.recipient in paused and w.is_reminder)]
+    reminders: list[ledger.Planned] = []
+    escalations: list[ledger.Planned] = []
+    for w in wanted:
+        zone = people.zones[w.recipient]
+        bundled = w.kind.value in daily.BUNDLED_KINDS
+        if bundled:
+            due_at = daily.first_slot(w.since or now, now, zone, hours, people.hours[w.recipient])
+        else:
+            due_at = next_working_moment(now, zone, hours)
+        row = ledger.Planned(
+            ws=people.ws,
             kind=w.kind.value,
             subject=w.subject,
             recipient=w.recipient,
             period=w.period,
-            due_at=next_working_moment(now, zones[w.recipient], cadence.working_hours),
+            due_at=due_at,
             payload=w.payload,
         )
-        for w in wanted
-    ]
+        (reminders if bundled else escalations).append(row)
+    return reminders, escalations
 
 
 async def plan_nudges(
-    db: Database, *, base: CadenceConfig, now: datetime, zone_of: ZoneOf
+    db: Database,
+    *,
+    base: CadenceConfig,
+    now: datetime,
+    zone_of: ZoneOf,
+    hour_of: HourOf = daily.no_preference,
 ) -> PlanReport:
     """Plan what is due at ``now`` in every installed workspace.
 
@@ -405,7 +474,11 @@ async def plan_nudges(
     report = PlanReport()
     for ws in live:
         try:
-            report.add(await plan_workspace(db, ws=ws, base=base, now=now, zone_of=zone_of))
+            report.add(
+                await plan_workspace(
+                    db, ws=ws, base=base, now=now, zone_of=zone_of, hour_of=hour_of
+                )
+            )
         except Exception:
             log.exception("planning nudges for %s failed; the other workspaces go on", ws)
             report.failed += 1

@@ -53,6 +53,7 @@ REMINDER_KIND = {
     Subject.ACTION: NudgeKind.ACTION,
     Subject.ORPHAN: NudgeKind.ORPHAN,
 }
+REMINDER_KINDS = frozenset(REMINDER_KIND.values())
 # An orphan is not escalated: after `escalate_after` reminders its owner hears no more of it and
 # only the digest names it, so decisions decided long before this reminder existed stay quiet.
 ESCALATION_KIND = {
@@ -118,6 +119,13 @@ class Wanted:
     recipient: str
     period: str
     payload: dict[str, Any] = field(default_factory=dict)
+    #: When it fell due (a reminder: the moment of its number in the episode); None for "now".
+    since: datetime | None = None
+
+    @property
+    def is_reminder(self) -> bool:
+        """A reminder to the item's owner (it waits for their daily DM); else an escalation."""
+        return self.kind in REMINDER_KINDS
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -229,7 +237,7 @@ def wanted_now(
     if item.subject not in ESCALATION_KIND:
         if number > rules.escalate_after:
             return []
-        return [_reminder(item, number)]
+        return [_reminder(item, number, cadence)]
     target = rules.escalate_to
     escalates = bool(target) and target != item.owner_id
     away_due = owner_away is not None and item.overdue
@@ -251,14 +259,20 @@ def wanted_now(
                 payload=payload,
             )
         ]
-    return [_reminder(item, number)]
+    return [_reminder(item, number, cadence)]
 
 
-def _reminder(item: Stalled, number: int) -> Wanted:
+def _reminder(item: Stalled, number: int, cadence: CadenceConfig) -> Wanted:
     return Wanted(
         kind=REMINDER_KIND[item.subject],
         subject=item.ref,
         recipient=item.owner_id,
         period=reminder_period(item.anchor, number),
-        payload={"number": item.number, "episode": item.episode, "reminder": number},
+        payload={
+            "number": item.number,
+            "episode": item.episode,
+            "reminder": number,
+            "stalled": item.stalled_from.astimezone(UTC).isoformat(),
+        },
+        since=reminder_moment(item.stalled_from, number, cadence),
     )

@@ -229,6 +229,19 @@ async def holding(session: AsyncSession, *, ws: WorkspaceKey, now: datetime) -> 
     return {row.user_id: _of(row) for row in found}
 
 
+async def chosen_reminder_hours(
+    session: AsyncSession, *, ws: WorkspaceKey, hours: WorkingHours
+) -> dict[str, time]:
+    """The reminder hours people of the workspace chose (`reminder_time`), for the planner's
+    daily DMs; people who chose none are left out (their day's start applies)."""
+    found = await session.scalars(
+        select(PersonPrefs).where(
+            PersonPrefs.in_workspace(ws), PersonPrefs.reminder_hour.is_not(None)
+        )
+    )
+    return {row.user_id: reminder_time(_of(row), hours) for row in found}
+
+
 def pause_ends(prefs: Prefs, zone: ZoneInfo, hours: WorkingHours) -> datetime | None:
     """When the person's pause ends: the start of their working hours on its day (or the next
     working moment after that day begins); None without a pause."""

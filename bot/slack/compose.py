@@ -581,8 +581,12 @@ async def compose_weekly_digest(ctx: ComposeContext, delivery: Delivery) -> Comp
 
 def default_composers() -> Composers:
     """Every kind the worker knows how to send."""
+    # Imported here: the daily DM's module builds on this one.
+    from bot.slack.daily_compose import register_daily
+
     composers = Composers()
     register_nudges(composers)
+    register_daily(composers)
     register_follow_through(composers)
     register_notices(composers)
     composers.register(REVIEW_KIND, compose_review_ask)

@@ -27,6 +27,7 @@ from bot.calendars.metrics import CalendarCounts, calendar_channels, calendar_co
 from bot.db import Database
 from bot.decisions.models import Decision
 from bot.digest import metrics, reports, schedule
+from bot.digest.audience import Audience
 from bot.digest.chart import TrendPoint, trend_chart
 from bot.digest.metrics import Figures
 from bot.digest.schedule import Period
@@ -101,6 +102,8 @@ async def compose_digest(
     async with db.transaction() as session:
         in_play = await metrics.channels_in_play(session, ws=ws, since=weeks[0].start)
     visible = await access.readable(in_play, recipient)
+    # A person's digest also counts the DM items they own; a channel's never counts any.
+    audience = Audience(frozenset(visible), person=recipient if is_person(recipient) else None)
     async with db.transaction() as session:
         series = await metrics.series_figures(
             session,
@@ -108,7 +111,7 @@ async def compose_digest(
             cadence=cadence,
             bounds=schedule.bounds_of(weeks),
             now=now,
-            channels=visible,
+            channels=audience,
         )
         by_channel = await metrics.channel_figures(
             session,
@@ -117,10 +120,10 @@ async def compose_digest(
             start=week.start,
             end=week.end,
             now=now,
-            channels=visible,
+            channels=audience,
         )
         stalled = await metrics.oldest_stalled(
-            session, ws=ws, cadence=cadence, at=week.end, channels=visible, limit=STALLED_LINES
+            session, ws=ws, cadence=cadence, at=week.end, channels=audience, limit=STALLED_LINES
         )
         shown_before = await reports.reported(
             session, ws=ws, recipient=recipient, start=before.start, end=before.end
@@ -136,7 +139,7 @@ async def compose_digest(
             session,
             ws=ws,
             cadence=cadence,
-            channels=visible,
+            channels=audience,
             current=(week.start, week.end),
             previous=(before.start, before.end),
             now=now,
@@ -151,7 +154,7 @@ async def compose_digest(
         previous=series[-2],
         previous_reported=(
             shown_before.figures
-            if shown_before is not None and shown_before.readable_by(visible)
+            if shown_before is not None and shown_before.readable_by(audience.covers())
             else None
         ),
         stalled_when="as the week ended",
@@ -185,7 +188,7 @@ async def compose_digest(
         chart_title=chart_title,
         week=week,
         figures=series[-1],
-        channels=frozenset(visible),
+        channels=audience.covers(),
     )
 
 
@@ -243,6 +246,9 @@ async def compose_stats(
         async with db.transaction() as session:
             in_play = await metrics.channels_in_play(session, ws=ws, since=shown.previous_start)
         visible = await access.readable(in_play, reader)
+    # The reader's own numbers: their DM items count, nobody else's (bot/digest/audience.py);
+    # numbers of one channel are that channel's alone.
+    audience = Audience(frozenset(visible), person=reader if channel_id is None else None)
     async with db.transaction() as session:
         if shown.previous_end == shown.start:
             before, current = await metrics.series_figures(
@@ -251,7 +257,7 @@ async def compose_stats(
                 cadence=cadence,
                 bounds=[shown.previous_start, shown.start, shown.end],
                 now=now,
-                channels=visible,
+                channels=audience,
             )
         else:
             # "So far" and the same stretch of last week are not adjacent: one each.
@@ -261,7 +267,7 @@ async def compose_stats(
                 cadence=cadence,
                 bounds=[shown.previous_start, shown.previous_end],
                 now=now,
-                channels=visible,
+                channels=audience,
             )
             [current] = await metrics.series_figures(
                 session,
@@ -269,7 +275,7 @@ async def compose_stats(
                 cadence=cadence,
                 bounds=[shown.start, shown.end],
                 now=now,
-                channels=visible,
+                channels=audience,
             )
         by_channel = (
             {}
@@ -281,11 +287,11 @@ async def compose_stats(
                 start=shown.start,
                 end=shown.end,
                 now=now,
-                channels=visible,
+                channels=audience,
             )
         )
         stalled = await metrics.oldest_stalled(
-            session, ws=ws, cadence=cadence, at=shown.end, channels=visible, limit=STALLED_LINES
+            session, ws=ws, cadence=cadence, at=shown.end, channels=audience, limit=STALLED_LINES
         )
         calendar = await _calendar_rows(
             session,
@@ -298,7 +304,7 @@ async def compose_stats(
             session,
             ws=ws,
             cadence=cadence,
-            channels=visible,
+            channels=audience,
             current=(shown.start, shown.end),
             previous=(shown.previous_start, shown.previous_end),
             now=now,
@@ -330,7 +336,7 @@ async def _follow_through(
     *,
     ws: WorkspaceKey,
     cadence: CadenceConfig,
-    channels: Collection[str],
+    channels: Audience,
     current: tuple[datetime, datetime],
     previous: tuple[datetime, datetime],
     now: datetime,
@@ -511,6 +517,7 @@ async def _stalled_items(client: AsyncWebClient, stalled: list[StalledAt]) -> li
             title=s.decision.title,
             owner_id=s.decision.owner_id,
             channel_id=s.decision.channel_id,
+            direct=s.decision.direct,
             created_at=s.decision.created_at,
             due_date=s.due_date,
             last_activity_at=s.last_activity_at,
@@ -522,7 +529,9 @@ async def _stalled_items(client: AsyncWebClient, stalled: list[StalledAt]) -> li
 
 
 async def _permalink(client: AsyncWebClient, decision: Decision) -> str | None:
-    if not decision.message_channel_id or not decision.message_ts:
+    # A card in a DM or group DM: its link names the conversation, and opens only for its
+    # members, which the owner reading their digest may not be.
+    if decision.direct or not decision.message_channel_id or not decision.message_ts:
         return None
     try:
         response = await client.chat_getPermalink(

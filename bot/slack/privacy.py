@@ -61,6 +61,14 @@ def _is_direct_info(info: dict[str, Any] | None) -> bool:
     return bool(info and (info.get("is_im") or info.get("is_mpim")))
 
 
+def _is_closed(channel_id: str, info: dict[str, Any]) -> bool:
+    """Members only: a private channel, a DM or a group DM. A ``D…`` id is a DM whatever
+    the answer says (fails closed)."""
+    return is_direct(channel_id) or bool(
+        info.get("is_private") or info.get("is_im") or info.get("is_mpim")
+    )
+
+
 def direct_now(
     facts: ChannelFacts, team_id: str, channel_id: str, *, name: str | None = None
 ) -> bool | None:
@@ -209,7 +217,7 @@ class ChannelAccess:
             return None
         if info is None:
             return False
-        if not (info.get("is_private") or info.get("is_im") or info.get("is_mpim")):
+        if not _is_closed(channel_id, info):
             return True
         if not is_person(reader):
             return False
@@ -220,16 +228,14 @@ class ChannelAccess:
         info = await self._channel(channel_id)
         if info is None:
             return False
-        if not (info.get("is_private") or info.get("is_im") or info.get("is_mpim")):
+        if not _is_closed(channel_id, info):
             return True
         return is_person(reader) and reader in await self._member_ids(channel_id)
 
     async def is_conversation_private(self, channel_id: str) -> bool:
         """True for a private channel, DM or group DM, and for one Slack will not describe."""
         info = await self._channel(channel_id)
-        return info is None or bool(
-            info.get("is_private") or info.get("is_im") or info.get("is_mpim")
-        )
+        return info is None or _is_closed(channel_id, info)
 
     async def is_direct_message(self, channel_id: str) -> bool:
         """A DM or a group DM (not a channel), by id or by what Slack says of it."""

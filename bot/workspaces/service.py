@@ -147,7 +147,10 @@ async def mark_uninstalled(
     for key in keys:
         await session.execute(
             update(Delivery)
-            .where(Delivery.in_workspace(key), Delivery.status == DeliveryStatus.PENDING)
+            .where(
+                Delivery.in_workspace(key),
+                Delivery.status.in_([DeliveryStatus.PENDING, DeliveryStatus.BUNDLED]),
+            )
             .values(status=DeliveryStatus.CANCELLED, updated_at=now, last_error="uninstalled")
         )
     return keys

@@ -20,6 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from bot.calendars.metrics import CalendarCounts
+from bot.digest.audience import DIRECT_KEY
 from bot.digest.metrics import Figures, FollowThrough, Orphan
 from bot.slack import limits
 from bot.slack.blocks.kit import Block, capped, context, divider, header, line_sections, section
@@ -53,6 +54,8 @@ class StalledItem:
     #: What it is now: a decision stalled at the period's end may have been decided since.
     status_now: str = "open"
     link: str | None = None
+    #: Recorded in a DM or group DM (only its owner's numbers show it).
+    direct: bool = False
 
 
 @dataclass(frozen=True)
@@ -240,10 +243,8 @@ def _follow_channel_line(channel_id: str, f: FollowThrough) -> str:
 def _orphan_line(orphan: Orphan, zone: ZoneInfo) -> str:
     title = truncate(render_user_text(orphan.title), TITLE_CHARS)
     decided = date_text(orphan.decided_at.astimezone(zone).date())
-    return (
-        f"• *{orphan.ref}* {title} · {_person(orphan.owner_id)} · {_channel(orphan.channel_id)} · "
-        f"decided {decided}"
-    )
+    where = _channel(orphan.channel_id, orphan.direct)
+    return f"• *{orphan.ref}* {title} · {_person(orphan.owner_id)} · {where} · decided {decided}"
 
 
 def report_text(report: Report) -> str:
@@ -451,8 +452,9 @@ def _stalled_line(item: StalledItem, zone: ZoneInfo, at: datetime) -> str:
         else f"no activity since {date_text(item.last_activity_at.astimezone(zone).date())}"
     )
     since = f" ({item.status_now} since)" if item.status_now != "open" else ""
+    where = _channel(item.channel_id, item.direct)
     return (
-        f"• *{ref}* {title} · {_person(item.owner_id)} · {_channel(item.channel_id)} · "
+        f"• *{ref}* {title} · {_person(item.owner_id)} · {where} · "
         f"open {plural(age, 'day')}, {why}{since}"
     )
 
@@ -562,8 +564,11 @@ def _person(user_id: str) -> str:
         return escape(user_id)
 
 
-def _channel(channel_id: str) -> str:
+def _channel(channel_id: str, direct: bool = False) -> str:
+    """A channel line's or an item's place; all of a reader's DM items are one line."""
+    if channel_id == DIRECT_KEY:
+        return "Direct messages"
     try:
-        return conversation_text(channel_id)
+        return conversation_text(channel_id, direct=direct)
     except ValueError:
         return escape(channel_id)

@@ -12,7 +12,7 @@ from bot import validation
 from bot.decisions.models import Decision
 from bot.slack.blocks.decisions import _text_input
 from bot.slack.blocks.kit import Block, actions, button, context, modal, section
-from bot.slack.blocks.nudges import Rendered
+from bot.slack.blocks.nudges import Rendered, place, reminder_note, settled_entry
 from bot.slack.ids import Action
 from bot.slack.ids import Block as BlockId
 from bot.slack.ids import View as ViewId
@@ -20,6 +20,7 @@ from bot.slack.parsing.items import item_value
 from bot.slack.text import (
     conversation_text,
     date_text,
+    mention,
     moment_token,
     render_user_text,
     truncate,
@@ -100,3 +101,31 @@ def no_action_modal(d: Decision, *, origin: dict[str, str]) -> Block:
         ],
         metadata={"team": d.team_id, "number": str(d.number), **origin},
     )
+
+
+# --- in the daily reminder DM (bot/slack/daily_compose.py) ------------------------------------
+
+
+def orphan_entry(d: Decision, *, reminder: int) -> list[Block]:
+    """A decided decision with no next step yet (issue 17's orphan), with its two buttons."""
+    title = render_user_text(d.title)
+    decided = moment_token(d.decided_at) if d.decided_at else "a while ago"
+    return [
+        section(
+            f":hourglass_flowing_sand: *{d.ref}* · {title}\n"
+            f"It was decided {decided} and nothing follows from it yet: add the actions that "
+            f"carry it out, or say that none is needed.\n_From {place(d)} · "
+            f"{reminder_note(reminder)}_"
+        ),
+        follow_through_buttons(d, place="orphan"),
+    ]
+
+
+def orphan_state(d: Decision, *, followed: bool, recipient: str) -> Block:
+    if followed:
+        return settled_entry(d.ref, d.title, "It has its next step now.")
+    if d.owner_id != recipient:
+        return settled_entry(
+            d.ref, d.title, f"Now with {mention(d.owner_id)}.", emoji="arrow_right"
+        )
+    return settled_entry(d.ref, d.title, "No longer waiting for you.")

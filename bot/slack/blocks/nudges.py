@@ -13,7 +13,7 @@ of the same escaped user text as the blocks.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import Option, StaticSelectElement, UserSelectElement
@@ -46,6 +46,13 @@ _TEXT_MAX = 300
 def _place(item: Decision | Meeting) -> str:
     """Where the item was recorded, as every surface names it (a DM reads "a direct message")."""
     return conversation_text(item.channel_id, direct=item.direct)
+
+
+place = _place
+
+
+def reminder_note(reminder: int) -> str:
+    return _reminder_note(reminder)
 
 
 def _line(text: str) -> str:
@@ -151,15 +158,19 @@ def action_nudge(a: Outcome, *, reminder: int) -> Rendered:
             f"It was due {due}. Is it done? If not, snooze it until you can get to it."
         ),
         context(origin + _reminder_note(reminder)),
-        actions(
-            done_button(a),
-            snooze_select(
-                action_id=Action.ACTION_SNOOZE, item=item_value(a.team_id, "A", a.number or 0)
-            ),
-            block_id=action_block_id(a, "nudge"),
-        ),
+        _action_actions(a),
     ]
     return text, blocks
+
+
+def _action_actions(a: Outcome) -> Block:
+    return actions(
+        done_button(a),
+        snooze_select(
+            action_id=Action.ACTION_SNOOZE, item=item_value(a.team_id, "A", a.number or 0)
+        ),
+        block_id=action_block_id(a, "nudge"),
+    )
 
 
 def _reminders(count: int) -> str:
@@ -252,3 +263,157 @@ def snoozed(ref: str, title: str, *, end: SnoozeEnd) -> Rendered:
         )
     ]
     return text, blocks
+
+
+# --- the daily DM ---------------------------------------------------------------------------
+#
+# One message a working day holds every reminder due for a person. Each entry is two blocks (a
+# section that says what and why, and the item's buttons), so 24 entries fit Slack's 50 blocks
+# with the greeting and the "and N more" line. An entry that was handled from the DM becomes one
+# line saying what happened to it, without buttons.
+
+DAILY_BLOCKS_MAX = limits.MESSAGE_BLOCKS_MAX
+
+
+def decision_entry(d: Decision, *, reminder: int, today: date, zone: ZoneInfo) -> list[Block]:
+    title = render_user_text(d.title)
+    return [
+        section(
+            f":hourglass_flowing_sand: *{d.ref}* · {title}\n"
+            f"{decision_why(d, today=today, zone=zone)} Could you decide it, or hand it on?\n"
+            f"_{_due_note(d.due_date)} · from {_place(d)} · "
+            f"{_reminder_note(reminder)}_"
+        ),
+        decision_actions(d, place="nudge"),
+    ]
+
+
+def meeting_entry(m: Meeting, *, reminder: int) -> list[Block]:
+    title = render_user_text(m.title)
+    ended = moment_token(m.ended_at) if m.ended_at else "a while ago"
+    return [
+        section(
+            f":memo: *{m.ref}* · {title}\n"
+            f"It ended {ended} and has no outcomes yet. Could you record what it produced, or "
+            f"mark that none was needed?\n_In {_place(m)} · "
+            f"{_reminder_note(reminder)}_"
+        ),
+        meeting_outcome_buttons(m, place="nudge"),
+    ]
+
+
+def action_entry(a: Outcome, *, reminder: int) -> list[Block]:
+    what = render_user_text(a.text)
+    due = date_text(a.due_date) if a.due_date else "earlier"
+    return [
+        section(
+            f":ballot_box_with_check: *{_action_ref(a)}* · {what}\n"
+            f"It was due {due}. Is it done? If not, snooze it until you can get to it.\n"
+            f"_From {a.meeting.ref} in {_place(a.meeting)} · "
+            f"{_reminder_note(reminder)}_"
+        ),
+        _action_actions(a),
+    ]
+
+
+def settled_entry(ref: str, title: str, state: str, *, emoji: str = "white_check_mark") -> Block:
+    """A handled entry: what it is and what became of it, without buttons."""
+    return section(f":{emoji}: *{ref}* · {render_user_text(title)}\n{state}")
+
+
+def decision_state(d: Decision, *, recipient: str, zone: ZoneInfo, now: datetime) -> Block:
+    """What became of a decision since the daily DM asked about it."""
+    if d.status == "decided":
+        said = f": {render_user_text(d.resolution)}" if d.resolution else ""
+        return settled_entry(d.ref, d.title, f"Decided{said}.")
+    if d.status == "dropped":
+        return settled_entry(d.ref, d.title, "Dropped.", emoji="wastebasket")
+    if not d.is_open:
+        return settled_entry(d.ref, d.title, "Closed.")
+    if d.owner_id != recipient:
+        return settled_entry(
+            d.ref, d.title, f"Now with {mention(d.owner_id)}.", emoji="arrow_right"
+        )
+    if d.snoozed_until is not None and d.snoozed_until > now:
+        return settled_entry(
+            d.ref, d.title, _snoozed_until(d.snoozed_until, zone, d.due_date), emoji="zzz"
+        )
+    return settled_entry(d.ref, d.title, "No longer waiting for you.")
+
+
+def meeting_state(m: Meeting) -> Block:
+    if m.no_outcome_reason is not None:
+        return settled_entry(m.ref, m.title, "Marked as needing no outcome.")
+    if m.outcomes:
+        return settled_entry(m.ref, m.title, "Outcomes recorded.")
+    return settled_entry(m.ref, m.title, "No longer waiting for you.")
+
+
+def action_state(a: Outcome, *, recipient: str, zone: ZoneInfo, now: datetime) -> Block:
+    ref = _action_ref(a)
+    if a.done_at is not None:
+        return settled_entry(ref, a.text, "Done.")
+    if a.owner_id != recipient:
+        owner = f"Now with {mention(a.owner_id)}." if a.owner_id else "Nobody owns it now."
+        return settled_entry(ref, a.text, owner, emoji="arrow_right")
+    if a.snoozed_until is not None and a.snoozed_until > now:
+        return settled_entry(
+            ref, a.text, _snoozed_until(a.snoozed_until, zone, a.due_date), emoji="zzz"
+        )
+    return settled_entry(ref, a.text, "No longer waiting for you.")
+
+
+def entry_name(ref: str, item: object) -> str:
+    """``D-5 Pick a vendor``: an item's reference and title (or text) for a notification line."""
+    if isinstance(item, tuple) and item:
+        item = item[0]
+    title = getattr(item, "title", None) or getattr(item, "text", None) or ""
+    return f"{ref} {render_user_text(str(title))}".strip()
+
+
+def gone_entry(ref: str) -> Block:
+    return section(f":white_check_mark: *{ref}* · no longer waiting for you.")
+
+
+def _snoozed_until(until: datetime, zone: ZoneInfo, due: date | None) -> str:
+    late = (
+        f" That is after its due date, {date_text(due)}: change the date if it has moved, "
+        "or pick a shorter snooze."
+        if due is not None and until.astimezone(zone).date() > due
+        else ""
+    )
+    return f"Snoozed until {until_text(until, zone)} your time.{late}"
+
+
+def _things(count: int) -> str:
+    return "1 thing is" if count == 1 else f"{count} things are"
+
+
+def daily_dm(entries: list[list[Block]], *, names: list[str], more: int, waiting: int) -> Rendered:
+    """The daily DM: a greeting, the entries (most urgent first) and, if not all fit, how many
+    more there are. ``names`` (``D-5 Pick a vendor``) make the notification line; ``waiting``
+    is how many still wait for the reader (fewer than the entries once some were handled)."""
+    if waiting:
+        greeting = f"{_things(waiting).capitalize()} waiting for you today"
+        blocks: list[Block] = [section(f":wave: *{greeting}*, most urgent first.")]
+    else:
+        greeting = "Nothing else is waiting for you today"
+        blocks = [section(f":tada: *{greeting}.* Thank you!")]
+    text = _line(f"{greeting}: " + "; ".join(names) if names else greeting)
+    for entry in entries:
+        blocks.extend(entry)
+    if more:
+        blocks.append(context(f"and {more} more: see App Home"))
+    return text, blocks
+
+
+def fit_entries(entries: list[list[Block]], *, limit: int = DAILY_BLOCKS_MAX) -> int:
+    """How many of ``entries`` fit in one message with the greeting and the "more" line."""
+    used = 1
+    for count, entry in enumerate(entries):
+        last = count == len(entries) - 1
+        room = limit - used - (0 if last else 1)
+        if len(entry) > room:
+            return count
+        used += len(entry)
+    return len(entries)

@@ -24,6 +24,7 @@ from bot.slack.blocks import decisions as render
 from bot.slack.blocks import followthrough as render_follow
 from bot.slack.blocks import relitigation as render_repeat
 from bot.slack.blocks.kit import section
+from bot.slack.daily_compose import refresh_daily_dm
 from bot.slack.deps import Deps, deps_of, workspace_of
 from bot.slack.ids import Action, Command
 from bot.slack.ids import Block as BlockId
@@ -876,7 +877,7 @@ async def decide_submitted(
         return
     await ack()
     await refresh_card(client, deps, decision)
-    await _refresh_origin(client, deps, decision, meta)
+    await _refresh_origin(client, deps, decision, meta, user_id=user_id)
 
 
 async def _picked_review_day(
@@ -896,15 +897,27 @@ async def _picked_review_day(
 
 
 async def _refresh_origin(
-    client: AsyncWebClient, deps: Deps, decision: Decision, meta: dict[str, Any]
+    client: AsyncWebClient,
+    deps: Deps,
+    decision: Decision,
+    meta: dict[str, Any],
+    *,
+    user_id: str,
 ) -> None:
-    """Update the message the button was pressed on, when it isn't the decision's own card."""
+    """Update the message the button was pressed on, when it isn't the decision's own card.
+
+    The daily reminder DM is redrawn in place: the decision's entry says what became of it,
+    the others keep their buttons.
+    """
     channel_id, ts = meta.get("origin_channel"), meta.get("origin_ts")
     if (
         not channel_id
         or not ts
         or (channel_id, ts) == (decision.message_channel_id, decision.message_ts)
     ):
+        return
+    ws = WorkspaceKey(team_id=decision.team_id, enterprise_id=decision.enterprise_id)
+    if await refresh_daily_dm(client, deps, ws, recipient=user_id, channel_id=channel_id, ts=ts):
         return
     today = deps.now().astimezone(deps.cadence.zone).date()
     await replies.update_message(
@@ -1080,7 +1093,7 @@ async def drop_submitted(
         return
     await ack()
     await refresh_card(client, deps, decision)
-    await _refresh_origin(client, deps, decision, meta)
+    await _refresh_origin(client, deps, decision, meta, user_id=user_id)
     if not meta.get("origin_ts"):
         # Pressed on the App Home tab: its lists change with the drop.
         from bot.slack.listeners.home import publish_home
@@ -1092,7 +1105,7 @@ async def _after_button(
     client: AsyncWebClient, deps: Deps, body: dict[str, Any], decision: Decision, note: str
 ) -> None:
     await refresh_card(client, deps, decision)
-    await _refresh_origin(client, deps, decision, _origin(body))
+    await _refresh_origin(client, deps, decision, _origin(body), user_id=body["user"]["id"])
     if (body.get("container") or {}).get("type") == "view":
         from bot.slack.listeners.home import publish_home
 
@@ -1182,6 +1195,8 @@ async def add_action_submitted(
         return
     await ack()
     # Pressed on a follow-through DM ("What happens now?", a reminder): it says what was done.
+    if await _refreshed_daily_dm(client, deps, d, meta, user_id):
+        return
     text, blocks = render_follow.follow_through_settled(d, note)
     await replies.update_origin_or_tell(
         client,
@@ -1191,4 +1206,18 @@ async def add_action_submitted(
         blocks=blocks,
         told=note,
         unless=(d.message_channel_id, d.message_ts),
+    )
+
+
+async def _refreshed_daily_dm(
+    client: AsyncWebClient, deps: Deps, d: Decision, meta: dict[str, Any], user_id: str
+) -> bool:
+    """Pressed in the daily reminder DM: redraw it in place (True), keeping its other entries."""
+    return await refresh_daily_dm(
+        client,
+        deps,
+        WorkspaceKey(team_id=d.team_id, enterprise_id=d.enterprise_id),
+        recipient=user_id,
+        channel_id=str(meta.get("origin_channel") or ""),
+        ts=str(meta.get("origin_ts") or ""),
     )

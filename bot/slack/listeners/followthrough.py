@@ -18,14 +18,15 @@ from bot.decisions.models import Decision
 from bot.errors import UserError
 from bot.slack import replies
 from bot.slack.blocks import followthrough as render
-from bot.slack.deps import deps_of, workspace_of
+from bot.slack.daily_compose import refresh_daily_dm
+from bot.slack.deps import Deps, deps_of, workspace_of
 from bot.slack.ids import Action
 from bot.slack.ids import Block as BlockId
 from bot.slack.ids import View as ViewId
 from bot.slack.modal_state import OUT_OF_DATE_FORM, view_metadata, view_value
 from bot.slack.parsing.items import item_number
 from bot.slack.text import render_user_text
-from bot.workspace import Actor
+from bot.workspace import Actor, WorkspaceKey
 
 STALE = "That button is out of date; `/decision list mine` shows your decisions."
 
@@ -109,6 +110,8 @@ async def no_action_submitted(
         return
     await ack()
     note = f"No action needed: {render_user_text(decision.no_action_reason or '')}"
+    if await _refreshed_daily_dm(client, deps, decision, meta, user_id):
+        return
     text, blocks = render.follow_through_settled(decision, note)
     await replies.update_origin_or_tell(
         client,
@@ -118,4 +121,18 @@ async def no_action_submitted(
         blocks=blocks,
         told=f"*{decision.ref}*: {note}",
         unless=(decision.message_channel_id, decision.message_ts),
+    )
+
+
+async def _refreshed_daily_dm(
+    client: AsyncWebClient, deps: Deps, d: Decision, meta: dict[str, Any], user_id: str
+) -> bool:
+    """Pressed in the daily reminder DM: redraw it in place (True), keeping its other entries."""
+    return await refresh_daily_dm(
+        client,
+        deps,
+        WorkspaceKey(team_id=d.team_id, enterprise_id=d.enterprise_id),
+        recipient=user_id,
+        channel_id=str(meta.get("origin_channel") or ""),
+        ts=str(meta.get("origin_ts") or ""),
     )

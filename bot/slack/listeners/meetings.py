@@ -26,6 +26,7 @@ from bot.slack import replies
 from bot.slack.blocks import meetings as render
 from bot.slack.blocks.kit import Block, context
 from bot.slack.cards import NOT_IN_CHANNEL
+from bot.slack.daily_compose import refresh_daily_dm
 from bot.slack.deps import Deps, deps_of, workspace_of
 from bot.slack.ids import Action, Command
 from bot.slack.ids import Block as BlockId
@@ -354,6 +355,10 @@ async def show_at_origin(
             text=text, blocks=blocks, replace_original=True
         )
     elif origin.channel_id and origin.ts:
+        if await refresh_daily_dm(
+            client, deps, ws, recipient=user_id, channel_id=origin.channel_id, ts=origin.ts
+        ):
+            return  # the daily DM: this item's entry changes, the others keep their buttons
         await replies.update_message(
             client, channel_id=origin.channel_id, ts=origin.ts, text=text, blocks=blocks
         )

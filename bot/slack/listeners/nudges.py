@@ -23,6 +23,7 @@ from bot.nudges import service as nudges
 from bot.nudges.service import SNOOZE_DAYS
 from bot.slack import replies
 from bot.slack.blocks import nudges as render
+from bot.slack.daily_compose import refresh_daily_dm
 from bot.slack.deps import deps_of, workspace_of
 from bot.slack.ids import Action
 from bot.slack.parsing.items import item_number
@@ -138,6 +139,11 @@ async def _snooze(
     ref, title, snoozed = await deps.as_actor(client, ws, user_id, snooze)
     # Acknowledged once the snooze is stored, so a refusal reaches the person first.
     await ack()
+    pressed = _pressed_message(body)
+    if pressed is not None and await refresh_daily_dm(
+        client, deps, ws, recipient=user_id, channel_id=pressed[0], ts=pressed[1]
+    ):
+        return  # the daily DM: the snoozed entry says until when, the others keep their buttons
     await _show_snoozed(client, body, ref=ref, title=title, end=snoozed)
 
 

@@ -17,6 +17,7 @@ from bot.decisions import search
 from bot.delivery import ledger
 from bot.delivery.models import DeliveryStatus
 from bot.digest import metrics, schedule
+from bot.digest.audience import Audience
 from bot.digest.export import load_export, load_follow_through, load_reported, render_export
 from bot.digest.planner import DIGEST_KIND, ON_DEMAND_SUBJECT
 from bot.errors import Forbidden, InvalidInput
@@ -197,6 +198,8 @@ async def export(request: HygieneRequest, cmd: grammar.HygieneExport | None = No
     async with deps.db.transaction() as session:
         in_play = await metrics.channels_in_play(session, ws=ws)
     visible = await access.readable(in_play, user_id)
+    # The exporter's own DM items are in it; nobody else's (bot/digest/audience.py).
+    audience = Audience(frozenset(visible), person=user_id)
     now = deps.now()
     async with deps.db.transaction() as session:
         if wanted is not None and query is not None:
@@ -209,14 +212,14 @@ async def export(request: HygieneRequest, cmd: grammar.HygieneExport | None = No
                 person_id=wanted.person_id,
                 visible=Visibility(reader=user_id, channels=frozenset(visible)),
             )
-            data = await load_export(session, ws=ws, channels=visible, only=only)
+            data = await load_export(session, ws=ws, channels=audience, only=only)
         else:
-            data = await load_export(session, ws=ws, channels=visible)
+            data = await load_export(session, ws=ws, channels=audience)
             data.reported = await load_reported(
-                session, ws=ws, cadence=cadence, channels=visible, now=now
+                session, ws=ws, cadence=cadence, channels=audience, now=now
             )
             data.follow_through = await load_follow_through(
-                session, ws=ws, cadence=cadence, channels=visible, now=now
+                session, ws=ws, cadence=cadence, channels=audience, now=now
             )
     data.people.update(r.recipient for r, _ in data.reported if is_person(r.recipient))
     files = render_export(

@@ -1,0 +1,434 @@
+"""The daily reminder DM: everything due for a person goes out together, once a working day.
+
+Per-item reminders keep their own ledger rows, keyed and counted as before (`bot.nudges.rules`:
+episodes, ``repeat_every_days``, escalation after ``escalate_after``), so each reminder is
+planned once however many planners run. They are written as *bundled* rows
+(`DeliveryStatus.BUNDLED`): never claimed on their own, they wait for the person's daily DM.
+
+The daily DM is one more ledger row per person and local day: kind `DAILY_KIND`, subject
+``daily:<user>``, period ``YYYY-MM-DD`` (the recipient's date), due at the person's reminder hour
+on that working day (`daily_slot`). Its composer (``bot.slack.daily_compose``) takes, when it
+is sent, every bundled row of that person that is due by then, leaves out what is no longer
+wanted, and marks the rest as sent with the DM's ``ts`` once it is out. A bundled row taken by
+a daily DM names it in ``lease_owner`` (``daily:<id>``), so a send that is retried takes the
+same rows and no two DMs share one.
+
+Any per-item kind joins the daily DM by planning its rows with `plan_bundled` (the nudges
+planner does this for decisions, meetings and action items) and by registering how one entry
+looks in the Slack layer (``bot.slack.daily_compose.register_entry``). `ensure_daily` (run by
+the nudges planner every tick, for every workspace) makes sure every person with bundled rows
+has a daily DM planned, whatever planned their rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from bot.cadence.calendar import local_moment
+from bot.cadence.config import CadenceConfig, WorkingHours
+from bot.delivery import ledger
+from bot.delivery.models import Delivery, DeliveryStatus
+from bot.workspace import WorkspaceKey
+
+DAILY_KIND = "reminders:daily"
+
+BUNDLED_KINDS = frozenset({"nudge:decision", "nudge:meeting", "nudge:action"})
+"""The nudges planner's reminder kinds that wait for the daily DM. The orphaned-decision
+reminder (``nudge:orphan``, issue 17) has its daily entry registered already
+(``bot.slack.daily_compose``) but is still sent on its own until it is added here (its tests
+expect a DM at the moment it falls due)."""
+
+HourOf = Callable[[WorkspaceKey, str], Awaitable[time | None]]
+"""A person's reminder hour (None: the start of their working day). The seam for per-person
+preferences; the planner is handed one, `no_preference` by default."""
+
+ZoneOf = Callable[[WorkspaceKey, str], Awaitable[ZoneInfo | None]]
+
+# Kinds of rows that are ordered first in the daily DM among equally urgent ones.
+KIND_ORDER = {"nudge:decision": 0, "nudge:action": 1, "nudge:meeting": 2}
+_SEARCH_LIMIT_DAYS = 400
+_CHUNK = 500
+
+
+async def no_preference(_ws: WorkspaceKey, _person: str) -> time | None:
+    """Nobody has chosen an hour: every daily DM goes at the start of the working day."""
+    return None
+
+
+def reminder_hour(chosen: time | None, cadence: CadenceConfig) -> time:
+    """The hour a person's daily DM goes out: theirs if they chose one, else the working day's
+    start (``working_hours.start``)."""
+    return chosen if chosen is not None else cadence.working_hours.start
+
+
+def is_working_day(day: date, hours: WorkingHours) -> bool:
+    return day.weekday() in hours.weekday_numbers and day not in hours.days_off
+
+
+def daily_slot(after: datetime, zone: ZoneInfo, hours: WorkingHours, at: time) -> datetime:
+    """The first moment at or after ``after`` that is ``at`` (local) on a working day in ``zone``:
+    when the daily DM that holds something due at ``after`` goes out."""
+    day = after.astimezone(zone).date() - timedelta(days=1)
+    for _ in range(_SEARCH_LIMIT_DAYS):
+        if is_working_day(day, hours):
+            moment = local_moment(day, at, zone)
+            if moment >= after:
+                return moment
+        day += timedelta(days=1)
+    raise ValueError(f"no working day within {_SEARCH_LIMIT_DAYS} days in {zone.key}")
+
+
+def first_slot(
+    since: datetime, now: datetime, zone: ZoneInfo, hours: WorkingHours, at: time
+) -> datetime:
+    """The daily DM something due since ``since`` belongs to, seen at ``now``: the slot at or
+    after ``since``; if that day's working hours are over by ``now`` (a planner that was down,
+    a weekend), today's, or the next working day's once today's hours are over too."""
+
+    def over(slot: datetime) -> bool:
+        return now >= local_moment(slot.astimezone(zone).date(), hours.end, zone)
+
+    slot = daily_slot(since, zone, hours, at)
+    if over(slot):
+        midnight = local_moment(now.astimezone(zone).date(), time(0), zone)
+        slot = daily_slot(max(since, midnight), zone, hours, at)
+    if over(slot):
+        slot = daily_slot(now, zone, hours, at)
+    return slot
+
+
+def slot_day(slot: datetime, zone: ZoneInfo) -> str:
+    """The daily row's period: the recipient's local date of its slot."""
+    return slot.astimezone(zone).date().isoformat()
+
+
+def may_send_now(now: datetime, zone: ZoneInfo, hours: WorkingHours, at: time) -> bool:
+    """Whether a daily DM may go out at ``now``: a working day, from the reminder hour until the
+    end of the working day (a DM that could not go in time never arrives at night)."""
+    today = now.astimezone(zone).date()
+    if not is_working_day(today, hours):
+        return False
+    return local_moment(today, at, zone) <= now < local_moment(today, hours.end, zone)
+
+
+def daily_subject(recipient: str) -> str:
+    return f"daily:{recipient}"
+
+
+def marker(daily_id: int) -> str:
+    """What a bundled row's ``lease_owner`` says once a daily DM has taken it."""
+    return f"daily:{daily_id}"
+
+
+def _marked_by(owner: str | None) -> int | None:
+    if owner and owner.startswith("daily:") and owner[6:].isdigit():
+        return int(owner[6:])
+    return None
+
+
+# --- urgency --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Urgency:
+    """What orders the daily DM, most urgent first (docs/NUDGES.md, "The daily DM").
+
+    1. More reminders first: the item that has been reminded about most is the nearest to being
+       escalated (``escalate_after``) and has waited longest for an answer.
+    2. Then the one stalled longest (the earliest moment it became due in this episode).
+    3. Then decisions, action items, meetings; then by number.
+    """
+
+    reminder: int
+    stalled: str
+    kind: str
+    number: int
+
+    def key(self) -> tuple[int, str, int, int]:
+        return (-self.reminder, self.stalled, KIND_ORDER.get(self.kind, 9), self.number)
+
+
+def urgency(row: Delivery) -> Urgency:
+    payload = row.payload or {}
+    return Urgency(
+        reminder=int(payload.get("reminder", 1)),
+        stalled=str(payload.get("stalled") or row.due_at.isoformat()),
+        kind=row.kind,
+        number=int(payload.get("number", 0)),
+    )
+
+
+def most_urgent_first(rows: Iterable[Delivery]) -> list[Delivery]:
+    return sorted(rows, key=lambda r: (urgency(r).key(), r.id))
+
+
+# --- planning -------------------------------------------------------------------------------
+
+
+async def plan_bundled(
+    session: AsyncSession, *, rows: Sequence[ledger.Planned], now: datetime
+) -> int:
+    """Insert per-item reminders that wait for their recipient's daily DM (unless their key
+    exists); ``due_at`` is the earliest moment one may go out. Returns how many were new."""
+    return await ledger.plan(session, rows=rows, now=now, status=DeliveryStatus.BUNDLED)
+
+
+async def waiting_recipients(session: AsyncSession, *, ws: WorkspaceKey) -> dict[str, datetime]:
+    """People with bundled rows and no daily DM pending: {recipient: earliest due_at}."""
+    pending = aliased(Delivery)
+    rows = await session.execute(
+        select(Delivery.recipient, func.min(Delivery.due_at))
+        .where(
+            Delivery.in_workspace(ws),
+            Delivery.status == DeliveryStatus.BUNDLED,
+            ~exists().where(
+                pending.enterprise_id == Delivery.enterprise_id,
+                pending.team_id == Delivery.team_id,
+                pending.recipient == Delivery.recipient,
+                pending.status == DeliveryStatus.PENDING,
+                pending.kind == DAILY_KIND,
+            ),
+        )
+        .group_by(Delivery.recipient)
+    )
+    return {recipient: earliest for recipient, earliest in rows}
+
+
+async def settled_days(
+    session: AsyncSession, *, ws: WorkspaceKey, recipients: Collection[str], since: str
+) -> set[tuple[str, str]]:
+    """(recipient, day) of daily DMs from ``since`` on that are settled (sent, failed or
+    cancelled): a day whose DM is settled takes nothing more."""
+    found: set[tuple[str, str]] = set()
+    people = sorted(recipients)
+    for start in range(0, len(people), _CHUNK):
+        rows = await session.execute(
+            select(Delivery.recipient, Delivery.period).where(
+                Delivery.in_workspace(ws),
+                Delivery.kind == DAILY_KIND,
+                Delivery.recipient.in_(people[start : start + _CHUNK]),
+                Delivery.period >= since,
+                Delivery.status != DeliveryStatus.PENDING,
+            )
+        )
+        found.update((recipient, period) for recipient, period in rows)
+    return found
+
+
+async def ensure_daily(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    cadence: CadenceConfig,
+    now: datetime,
+    zones: Mapping[str, ZoneInfo],
+    hours_of: Mapping[str, time],
+    waiting: Mapping[str, datetime],
+) -> int:
+    """Plan the daily DM of every person in ``waiting`` (see `waiting_recipients`): on the
+    first working day at their hour on or after their earliest bundled row, skipping days whose
+    DM is settled already. Returns how many daily rows are new."""
+    if not waiting:
+        return 0
+    hours = cadence.working_hours
+    slots: dict[str, datetime] = {}
+    for recipient, earliest in waiting.items():
+        zone = zones.get(recipient, cadence.zone)
+        at = hours_of.get(recipient, hours.start)
+        slots[recipient] = first_slot(earliest, now, zone, hours, at)
+    since = min(slot_day(s, zones.get(r, cadence.zone)) for r, s in slots.items())
+    settled = await settled_days(session, ws=ws, recipients=list(waiting), since=since)
+    rows = []
+    for recipient, slot in slots.items():
+        zone = zones.get(recipient, cadence.zone)
+        at = hours_of.get(recipient, hours.start)
+        while (recipient, slot_day(slot, zone)) in settled:
+            next_day = slot.astimezone(zone).date() + timedelta(days=1)
+            slot = daily_slot(local_moment(next_day, time(0), zone), zone, hours, at)
+        rows.append(
+            ledger.Planned(
+                ws=ws,
+                kind=DAILY_KIND,
+                subject=daily_subject(recipient),
+                recipient=recipient,
+                period=slot_day(slot, zone),
+                due_at=slot,
+                payload={"at": at.strftime("%H:%M")},
+            )
+        )
+    return await ledger.plan(session, rows=rows, now=now)
+
+
+# --- composing and settling -----------------------------------------------------------------
+
+
+def hour_of_row(daily: Delivery, cadence: CadenceConfig) -> time:
+    raw = str((daily.payload or {}).get("at") or "")
+    try:
+        return time.fromisoformat(raw)
+    except ValueError:
+        return cadence.working_hours.start
+
+
+async def take_members(session: AsyncSession, *, daily: Delivery, now: datetime) -> list[Delivery]:
+    """The bundled rows of ``daily``'s recipient due by ``now`` that this DM may hold.
+
+    Rows no other daily DM holds, or held by one that did not go out (failed, cancelled, or
+    gone); rows held by a daily DM that went out are settled as sent with it (its
+    after-send step did not run) and left out.
+    """
+    ws = ledger.workspace_of(daily)
+    rows = list(
+        (
+            await session.scalars(
+                select(Delivery)
+                .where(
+                    Delivery.in_workspace(ws),
+                    Delivery.recipient == daily.recipient,
+                    Delivery.status == DeliveryStatus.BUNDLED,
+                    Delivery.due_at <= now,
+                )
+                .order_by(Delivery.id)
+            )
+        ).all()
+    )
+    mine = marker(daily.id)
+    others = {n for r in rows if (n := _marked_by(r.lease_owner)) not in (None, daily.id)}
+    statuses: dict[int, Delivery] = {}
+    if others:
+        found = await session.scalars(
+            select(Delivery).where(Delivery.in_workspace(ws), Delivery.id.in_(sorted(others)))
+        )
+        statuses = {d.id: d for d in found}
+    taken = []
+    for row in rows:
+        held_by = _marked_by(row.lease_owner)
+        if row.lease_owner in (None, mine) or held_by is None:
+            taken.append(row)
+            continue
+        other = statuses.get(held_by)
+        if other is None or other.status in (DeliveryStatus.FAILED, DeliveryStatus.CANCELLED):
+            taken.append(row)
+        elif other.status == DeliveryStatus.SENT:
+            await _settle_sent(session, ws=ws, ids=[row.id], daily=other, now=now)
+        # A daily DM still pending holds it: it is that DM's.
+    return taken
+
+
+async def hold(
+    session: AsyncSession, *, daily: Delivery, rows: Sequence[Delivery], now: datetime
+) -> None:
+    """Mark ``rows`` as held by ``daily`` (before it is posted)."""
+    ids = [r.id for r in rows]
+    for start in range(0, len(ids), _CHUNK):
+        await session.execute(
+            update(Delivery)
+            .where(
+                Delivery.in_workspace(ledger.workspace_of(daily)),
+                Delivery.id.in_(ids[start : start + _CHUNK]),
+                Delivery.status == DeliveryStatus.BUNDLED,
+            )
+            .values(lease_owner=marker(daily.id), updated_at=now)
+        )
+
+
+async def record_entries(
+    session: AsyncSession, *, daily: Delivery, entries: list[dict[str, Any]], more: int
+) -> None:
+    """Keep on the daily row what it shows, for updating the DM in place later."""
+    payload = {**(daily.payload or {}), "entries": entries, "more": more}
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.in_workspace(ledger.workspace_of(daily)), Delivery.id == daily.id)
+        .values(payload=payload)
+    )
+
+
+async def cancel(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    ids: Sequence[int],
+    reason: str,
+    now: datetime,
+) -> None:
+    """Settle bundled rows that are no longer wanted (or were superseded by a later reminder)."""
+    for start in range(0, len(ids), _CHUNK):
+        await session.execute(
+            update(Delivery)
+            .where(
+                Delivery.in_workspace(ws),
+                Delivery.id.in_(list(ids[start : start + _CHUNK])),
+                Delivery.status == DeliveryStatus.BUNDLED,
+            )
+            .values(
+                status=DeliveryStatus.CANCELLED,
+                lease_owner=None,
+                last_error=reason,
+                updated_at=now,
+            )
+        )
+
+
+async def settle_members(
+    session: AsyncSession, *, daily_id: int, ws: WorkspaceKey, ids: Sequence[int], now: datetime
+) -> None:
+    """Once the daily DM is out: its rows are sent, in that message."""
+    daily = await session.scalar(
+        select(Delivery).where(Delivery.in_workspace(ws), Delivery.id == daily_id)
+    )
+    if daily is not None:
+        await _settle_sent(session, ws=ws, ids=ids, daily=daily, now=now)
+
+
+async def _settle_sent(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    ids: Sequence[int],
+    daily: Delivery,
+    now: datetime,
+) -> None:
+    for start in range(0, len(ids), _CHUNK):
+        await session.execute(
+            update(Delivery)
+            .where(
+                Delivery.in_workspace(ws),
+                Delivery.id.in_(list(ids[start : start + _CHUNK])),
+                Delivery.status == DeliveryStatus.BUNDLED,
+            )
+            .values(
+                status=DeliveryStatus.SENT,
+                sent_at=daily.sent_at or now,
+                message_channel_id=daily.message_channel_id,
+                message_ts=daily.message_ts,
+                lease_owner=None,
+                updated_at=now,
+            )
+        )
+
+
+async def daily_message(
+    session: AsyncSession, *, ws: WorkspaceKey, recipient: str, channel_id: str, ts: str
+) -> Delivery | None:
+    """The daily DM posted as message ``ts`` in ``channel_id`` to ``recipient``, if it is one."""
+    return await session.scalar(
+        select(Delivery).where(
+            and_(
+                Delivery.in_workspace(ws),
+                Delivery.recipient == recipient,
+                Delivery.status == DeliveryStatus.SENT,
+                Delivery.kind == DAILY_KIND,
+                Delivery.message_channel_id == channel_id,
+                Delivery.message_ts == ts,
+            )
+        )
+    )
