@@ -134,9 +134,7 @@ async def test_a_title_is_one_line_wherever_it_comes_from(app_env: AppEnv, title
     warned = first.json()["view"]
     different = {"type": "radio_buttons", "selected_option": {"value": "different"}}
     await app_env.interact(
-        app_env.driver.submit(
-            warned, {**typed, BlockId.REPEAT_CONFIRM: different}, user_id="U1"
-        )
+        app_env.driver.submit(warned, {**typed, BlockId.REPEAT_CONFIRM: different}, user_id="U1")
     )
     await app_env.command("/meeting", f"start {title}")
     async with app_env.deps.db.transaction() as session:
