@@ -206,7 +206,7 @@ async def test_a_slow_post_keeps_its_lease_so_no_one_else_sends_it(rig: Rig) -> 
 async def test_a_row_taken_over_while_waiting_its_turn_is_not_posted(rig: Rig) -> None:
     await new_decision(rig.db)
     await plan_nudges(rig.db, base=CadenceConfig(), now=MONDAY, zone_of=rig.jobs.zone_of)
-    (planned,) = await rig.rows()
+    planned = await rig.row()
     rig.sender.pacer = Pacer(Pacing(channel_interval=30.0))
     rig.sender.pacer.take(WS, planned.recipient)  # its conversation just had a message
     sending = asyncio.create_task(rig.send())
