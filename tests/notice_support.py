@@ -11,23 +11,16 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-import httpx
 from sqlalchemy import select
 
-from bot.cadence.config import CadenceConfig
 from bot.clock import ManualClock
 from bot.db import Database
 from bot.delivery.models import Delivery
-from bot.devtools.driver import SlackDriver
 from bot.devtools.fake_slack import FakeSlack
-from bot.server import wire
-from bot.slack.client import NO_PAUSES
-from bot.slack.compose import default_composers
-from bot.slack.deps import Deps
 from bot.slack.limits import check_message
-from bot.slack.sender import Pacing, Sender, SlackClients, static_token
-from bot.worker import Jobs, TickReport, zone_lookup
-from tests.conftest import BOT_TOKEN, SIGNING_SECRET, AppEnv, make_settings
+from bot.worker import Jobs, TickReport
+from tests.conftest import AppEnv
+from tests.worker_support import wired_worker
 
 # Monday 10:00 UTC is 10:00 in London (UDEE4, working hours), 02:00 in Los Angeles (U2, night).
 LONDON = "UDEE4"
@@ -83,31 +76,5 @@ async def worker_env(
 ) -> AsyncIterator[Env]:
     fake_slack.add_user(LONDON, name="dee", tz="Europe/London")
     fake_slack.add_user("UEVE5", name="eve", tz="Europe/London")
-    settings = make_settings(db_url, fake_slack)
-    cadence = CadenceConfig()
-    deps = Deps(db=db, clock=clock, cadence=cadence)
-    web = wire(settings, deps, dispose_db=False, pauses=NO_PAUSES).web
-    clients = SlackClients(settings, static_token(BOT_TOKEN), pauses=NO_PAUSES)
-    sender = Sender(
-        db=db,
-        clock=clock,
-        clients=clients,
-        composers=default_composers(),
-        cadence=cadence,
-        users=deps.users,
-        pacing=Pacing(channel_interval=0.0),
-    )
-    jobs = Jobs(
-        db=db, clock=clock, cadence=cadence, sender=sender, zone_of=zone_lookup(clients, deps.users)
-    )
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=web), base_url="http://testserver"
-    ) as http:
-        driver = SlackDriver(
-            http, signing_secret=SIGNING_SECRET, response_url_for=fake_slack.response_url
-        )
-        made = Env(settings=settings, deps=deps, fake=fake_slack, driver=driver, http=http, web=web)
-        made.jobs = jobs
+    async with wired_worker(db, fake_slack, clock, db_url, Env) as made:
         yield made
-        await made.settle()
-    await clients.close()

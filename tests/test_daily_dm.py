@@ -21,23 +21,18 @@ from bot.clock import ManualClock
 from bot.db import Database
 from bot.decisions import service as decisions
 from bot.delivery.models import Delivery, DeliveryStatus
-from bot.devtools.driver import SlackDriver
 from bot.devtools.fake_slack import FakeSlack
 from bot.meetings.models import Meeting, Outcome, OutcomeKind
 from bot.nudges import daily
 from bot.prefs import service as prefs
-from bot.server import wire
 from bot.slack.blocks import nudges as blocks
-from bot.slack.client import NO_PAUSES
-from bot.slack.compose import default_composers
-from bot.slack.deps import Deps
 from bot.slack.limits import MESSAGE_BLOCKS_MAX, check_message
-from bot.slack.sender import Pacing, Sender, SlackClients, static_token
-from bot.worker import Jobs, TickReport, zone_lookup
+from bot.worker import Jobs, TickReport
 from bot.workspace import WorkspaceKey
 from bot.workspaces import service as workspaces
 from bot.workspaces.models import Workspace
-from tests.conftest import BOT_TOKEN, MONDAY, SIGNING_SECRET, AppEnv, make_settings
+from tests.conftest import MONDAY, AppEnv
+from tests.worker_support import wired_worker
 
 WS = WorkspaceKey("T1")
 WEEK_AGO = MONDAY - timedelta(days=8)  # Sunday 15 Nov: stalled by Monday 23 Nov
@@ -108,34 +103,8 @@ class Env(AppEnv):
 async def env(
     db: Database, fake_slack: FakeSlack, clock: ManualClock, db_url: str
 ) -> AsyncIterator[Env]:
-    settings = make_settings(db_url, fake_slack)
-    cadence = CadenceConfig()
-    deps = Deps(db=db, clock=clock, cadence=cadence)
-    web = wire(settings, deps, dispose_db=False, pauses=NO_PAUSES).web
-    clients = SlackClients(settings, static_token(BOT_TOKEN), pauses=NO_PAUSES)
-    sender = Sender(
-        db=db,
-        clock=clock,
-        clients=clients,
-        composers=default_composers(),
-        cadence=cadence,
-        users=deps.users,
-        pacing=Pacing(channel_interval=0.0),
-    )
-    jobs = Jobs(
-        db=db, clock=clock, cadence=cadence, sender=sender, zone_of=zone_lookup(clients, deps.users)
-    )
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=web), base_url="http://testserver"
-    ) as http:
-        driver = SlackDriver(
-            http, signing_secret=SIGNING_SECRET, response_url_for=fake_slack.response_url
-        )
-        made = Env(settings=settings, deps=deps, fake=fake_slack, driver=driver, http=http, web=web)
-        made.jobs = jobs
+    async with wired_worker(db, fake_slack, clock, db_url, Env) as made:
         yield made
-        await made.settle()
-    await clients.close()
 
 
 async def add_decisions(

@@ -11,26 +11,20 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from bot.cadence.config import CadenceConfig
 from bot.clock import ManualClock
 from bot.db import Database
 from bot.decisions import service as decisions
 from bot.decisions.models import Decision
-from bot.devtools.driver import SlackDriver
 from bot.devtools.fake_slack import FakeSlack
 from bot.meetings.models import Meeting, Outcome, OutcomeKind
-from bot.server import wire
 from bot.slack.blocks.nudges import meeting_escalation
-from bot.slack.client import NO_PAUSES
-from bot.slack.compose import default_composers
-from bot.slack.deps import Deps
 from bot.slack.limits import check_message
-from bot.slack.sender import Pacing, Sender, SlackClients, static_token
-from bot.worker import Jobs, TickReport, zone_lookup
+from bot.worker import Jobs, TickReport
 from bot.workspace import WorkspaceKey
 from bot.workspaces import service as workspaces
 from bot.workspaces.models import Workspace
-from tests.conftest import BOT_TOKEN, MONDAY, SIGNING_SECRET, AppEnv, make_settings
+from tests.conftest import MONDAY, AppEnv
+from tests.worker_support import wired_worker
 
 WS = WorkspaceKey("T1")
 WEEK_AGO = MONDAY - timedelta(days=8)
@@ -89,41 +83,8 @@ class Env(AppEnv):
 async def env(
     db: Database, fake_slack: FakeSlack, clock: ManualClock, db_url: str
 ) -> AsyncIterator[Env]:
-    settings = make_settings(db_url, fake_slack)
-    cadence = CadenceConfig()
-    deps = Deps(db=db, clock=clock, cadence=cadence)
-    wired = wire(settings, deps, dispose_db=False, pauses=NO_PAUSES)
-    web = wired.web
-    clients = SlackClients(settings, static_token(BOT_TOKEN), pauses=NO_PAUSES)
-    sender = Sender(
-        db=db,
-        clock=clock,
-        clients=clients,
-        composers=default_composers(),
-        cadence=cadence,
-        users=deps.users,
-        pacing=Pacing(channel_interval=0.0),
-    )
-    jobs = Jobs(
-        db=db,
-        clock=clock,
-        cadence=cadence,
-        sender=sender,
-        zone_of=zone_lookup(clients, deps.users),
-    )
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=web), base_url="http://testserver"
-    ) as http:
-        driver = SlackDriver(
-            http, signing_secret=SIGNING_SECRET, response_url_for=fake_slack.response_url
-        )
-        made = Env(settings=settings, deps=deps, fake=fake_slack, driver=driver, http=http, web=web)
-        made.jobs = jobs
+    async with wired_worker(db, fake_slack, clock, db_url, Env) as made:
         yield made
-        await made.settle()
-    await clients.close()
-    # The app's own clients and follow-up task, so none is left for a later test's log.
-    await wired.close()
 
 
 async def decision(env: Env, number: int = 1) -> Decision:

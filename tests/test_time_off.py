@@ -14,32 +14,25 @@ from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
 import yaml
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select, update
 
-from bot.cadence.config import CadenceConfig
 from bot.clock import ManualClock
 from bot.db import Database
 from bot.delivery.models import Delivery
-from bot.devtools.driver import SlackDriver
 from bot.devtools.fake_slack import ApiError, FakeSlack
 from bot.digest import stalled
-from bot.server import wire
 from bot.slack.app import BOT_SCOPES
-from bot.slack.client import NO_PAUSES
-from bot.slack.compose import default_composers
-from bot.slack.deps import Deps
 from bot.slack.holds import Dnd, DndDirectory
-from bot.slack.sender import Pacing, Sender, SlackClients, static_token
 from bot.timeoff.models import TimeOff
-from bot.worker import Jobs, TickReport, zone_lookup
+from bot.worker import Jobs, TickReport
 from bot.workspace import WorkspaceKey
 from bot.workspaces import service as workspaces
 from bot.workspaces.models import Workspace
-from tests.conftest import BOT_TOKEN, MONDAY, ROOT, SIGNING_SECRET, AppEnv, make_settings
+from tests.conftest import BOT_TOKEN, MONDAY, ROOT, AppEnv
+from tests.worker_support import wired_worker
 
 WS = WorkspaceKey("T1")
 
@@ -88,34 +81,8 @@ class Env(AppEnv):
 async def env(
     db: Database, fake_slack: FakeSlack, clock: ManualClock, db_url: str
 ) -> AsyncIterator[Env]:
-    settings = make_settings(db_url, fake_slack)
-    cadence = CadenceConfig()
-    deps = Deps(db=db, clock=clock, cadence=cadence)
-    web = wire(settings, deps, dispose_db=False, pauses=NO_PAUSES).web
-    clients = SlackClients(settings, static_token(BOT_TOKEN), pauses=NO_PAUSES)
-    sender = Sender(
-        db=db,
-        clock=clock,
-        clients=clients,
-        composers=default_composers(),
-        cadence=cadence,
-        users=deps.users,
-        pacing=Pacing(channel_interval=0.0),
-    )
-    jobs = Jobs(
-        db=db, clock=clock, cadence=cadence, sender=sender, zone_of=zone_lookup(clients, deps.users)
-    )
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=web), base_url="http://testserver"
-    ) as http:
-        driver = SlackDriver(
-            http, signing_secret=SIGNING_SECRET, response_url_for=fake_slack.response_url
-        )
-        made = Env(settings=settings, deps=deps, fake=fake_slack, driver=driver, http=http, web=web)
-        made.jobs = jobs
+    async with wired_worker(db, fake_slack, clock, db_url, Env) as made:
         yield made
-        await made.settle()
-    await clients.close()
 
 
 # --- the command ---------------------------------------------------------------------------------

@@ -66,6 +66,16 @@ async def show_pressed(
     )
 
 
+async def _settle(respond: Any, text: str, markdown: str, **undo: str) -> None:
+    """Replace the warning, for the person who pressed, with what became of it."""
+    await respond(
+        replace_original=True,
+        response_type="ephemeral",
+        text=text,
+        blocks=render.settled(markdown, **undo),
+    )
+
+
 async def reopen_pressed(
     ack: AsyncAck,
     body: dict[str, Any],
@@ -88,16 +98,13 @@ async def reopen_pressed(
     old = await deps.as_actor(client, ws, user_id, reopen)
     await ack()
     await warn.refresh_card(client, deps, old)
-    await respond(
-        replace_original=True,
-        response_type="ephemeral",
-        text=f"Reopened {old.ref}.",
-        blocks=render.settled(
-            f"{mention(user_id)} reopened *{old.ref}* {render_user_text(old.title)}. "
-            f"*D-{new_number}* is still recorded; Undo removes it.",
-            undo_value=render.button_value(ws.team_id, new_number, old_number),
-            new_ref=f"D-{new_number}",
-        ),
+    await _settle(
+        respond,
+        f"Reopened {old.ref}.",
+        f"{mention(user_id)} reopened *{old.ref}* {render_user_text(old.title)}. "
+        f"*D-{new_number}* is still recorded; Undo removes it.",
+        undo_value=render.button_value(ws.team_id, new_number, old_number),
+        new_ref=f"D-{new_number}",
     )
 
 
@@ -129,14 +136,11 @@ async def supersede_pressed(
     await ack()
     await warn.refresh_card(client, deps, old)
     await warn.refresh_card(client, deps, new)
-    await respond(
-        replace_original=True,
-        response_type="ephemeral",
-        text=f"{new.ref} supersedes {old.ref}.",
-        blocks=render.settled(
-            f"*{new.ref}* {render_user_text(new.title)} now supersedes *{old.ref}* "
-            f"{render_user_text(old.title)}."
-        ),
+    await _settle(
+        respond,
+        f"{new.ref} supersedes {old.ref}.",
+        f"*{new.ref}* {render_user_text(new.title)} now supersedes *{old.ref}* "
+        f"{render_user_text(old.title)}.",
     )
 
 
@@ -151,13 +155,10 @@ async def different_pressed(
     ws = workspace_of(context)
     new_number, old_number = warn.button_numbers(action, ws)
     await ack()
-    await respond(
-        replace_original=True,
-        response_type="ephemeral",
-        text=f"Kept D-{new_number} as a question of its own.",
-        blocks=render.settled(
-            f"Kept *D-{new_number}* as a question of its own, apart from *D-{old_number}*."
-        ),
+    await _settle(
+        respond,
+        f"Kept D-{new_number} as a question of its own.",
+        f"Kept *D-{new_number}* as a question of its own, apart from *D-{old_number}*.",
     )
 
 
@@ -185,12 +186,9 @@ async def undo_pressed(
             log.info(
                 "could not remove the card of an undone decision: %s", exc.response.get("error")
             )
-    await respond(
-        replace_original=True,
-        response_type="ephemeral",
-        text=f"Undone: {gone.ref} is removed.",
-        blocks=render.settled(
-            f"Undone: *{gone.ref}* {render_user_text(gone.title)} is removed "
-            "(its number is not given out again)."
-        ),
+    await _settle(
+        respond,
+        f"Undone: {gone.ref} is removed.",
+        f"Undone: *{gone.ref}* {render_user_text(gone.title)} is removed "
+        "(its number is not given out again).",
     )
