@@ -2,10 +2,10 @@
 
 A tick plans, then sends. Planning steps (nudges, purging uninstalled workspaces, and whatever
 else registers a step) write what is due into the deliveries ledger; the sender then delivers
-every row that is due. One step posts the channel cards of new decisions that a web process did
-not get to (bot/slack/cards.py). All durable state is in the database, so a tick can be run by
-a worker every minute, by cron through ``run-jobs``, or by both at once, and a killed process
-loses nothing: its claimed rows come back when their leases run out.
+every row that is due, including what a web process planned and did not get to send (a new
+decision's channel card, bot/decisions/cards.py). All durable state is in the database, so a
+tick can be run by a worker every minute, by cron through ``run-jobs``, or by both at once, and
+a killed process loses nothing: its claimed rows come back when their leases run out.
 
 The worker runs the tick on APScheduler 3's AsyncIOScheduler every minute. ``coalesce`` and
 ``max_instances=1`` mean a slow tick is never run twice at once and missed runs collapse into
@@ -31,7 +31,6 @@ import aiohttp
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import text
 
 from bot.cadence.config import CadenceConfig
@@ -45,7 +44,6 @@ from bot.nudges.daily import HourOf, no_preference
 from bot.nudges.planner import PlanReport, ZoneOf, plan_nudges
 from bot.nudges.reviews import plan_reviews
 from bot.settings import Settings
-from bot.slack import cards
 from bot.slack.client import SLACK_PAUSES, RetryPauses
 from bot.slack.compose import Composers, default_composers
 from bot.slack.sender import (
@@ -175,7 +173,6 @@ class Jobs:
             "purge": self._purge,
             "reviews": self._plan_reviews,
             "digest": self._plan_digests,
-            "cards": self._post_due_cards,
         }
         # Steps that bring in meetings from elsewhere (calendar feeds) run before the nudges are
         # planned, so a meeting that ended is nudged about in the same tick.
@@ -264,22 +261,6 @@ class Jobs:
         if failed and self._report is not None:
             self._report.failed_workspaces["digest"] += len(failed)
         return planned
-
-    async def _post_due_cards(self, now: datetime) -> object:
-        """Channel cards of new decisions that no web process got to post (it stopped first)."""
-        clients = self.sender.clients
-
-        async def client_for(ws: WorkspaceKey) -> AsyncWebClient | None:
-            found = await clients.for_workspace(ws)
-            return found.sender if found is not None else None
-
-        skipped: set[WorkspaceKey] = set()
-        posted = await cards.post_due_cards(
-            self.db, client_for, now=now, zone=self.cadence.zone, skipped=skipped
-        )
-        if skipped and self._report is not None:
-            self._report.failed_workspaces["cards"] += len(skipped)
-        return posted
 
     async def _purge(self, now: datetime) -> object:
         async with self.db.transaction() as session:

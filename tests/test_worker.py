@@ -296,61 +296,104 @@ async def test_a_worker_killed_mid_send_loses_nothing(own_db_url: str, tmp_path:
         assert (reminder.status, reminder.message_ts) == ("sent", "1700000001.000100")
 
 
+BURST = 50
+CHANNELS = [f"C{n}" for n in range(1, 11)]
+
+
 @pytest.mark.slow
-async def test_a_web_process_killed_after_its_acks_loses_no_card(
+async def test_a_web_process_killed_mid_burst_loses_no_card_and_sends_none_twice(
     own_db_url: str, tmp_path: Path
 ) -> None:
-    """The web process acknowledges a burst, then dies while posting the first card: the worker
-    posts every other card, once; only the card whose post was under way is lost (at most once)."""
+    """Issue 12 point 7: ``serve`` is SIGKILLed in the middle of a burst of 50 commands that
+    each post a card, one post accepted by Slack but not yet answered; then one ``run-jobs``
+    (after the dead process's leases ran out): every acknowledged command's card is in Slack
+    exactly once, and no card of any command is there twice.
+
+    (Before issue 12 a card was claimed, then posted: the card in flight was lost.)
+    """
     with fake_on_its_own_thread() as fake:
         fake.add_user("U1", name="ana", tz="Europe/Berlin")
-        fake.add_channel("C1", name="general")
+        for channel in CHANNELS:
+            fake.add_channel(channel, name=channel.lower())
+        accept = fake._handlers["chat.postMessage"]
         reached, release = threading.Event(), threading.Event()
-        cards: list[str] = []
 
         def post_message(call: Call) -> dict[str, object]:
-            if not reached.is_set():
-                reached.set()  # the web process's first card hangs until the process is killed
-                release.wait(30)
-                raise ApiError("fatal_error")
-            cards.append(str(call.params["text"]).split()[0])
-            return {"ok": True, "channel": "C1", "ts": f"1700000000.{len(cards):06d}"}
+            if len(fake.messages) >= 3 and not reached.is_set():
+                # Slack takes this one, but its answer comes only once the process is dead.
+                reached.set()
+                release.wait(60)
+            answer: dict[str, object] = accept(call)
+            return answer
 
         fake.on("chat.postMessage", post_message)
         port = free_port()
         env = {**environment(own_db_url, fake.api_url), "HOST": "127.0.0.1", "PORT": str(port)}
         server = await start(["serve"], env, tmp_path)
+        acked: list[str] = []
+        sent = 0
         try:
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
                 await until_healthy(http, server)
                 driver = SlackDriver(
                     http, signing_secret=SIGNING_SECRET, response_url_for=fake.response_url
                 )
-                acks = await asyncio.gather(
-                    *(
-                        driver.command("/decision", f"new Item {i}", user_id="U1", channel_id="C1")
-                        for i in range(20)
-                    )
-                )
-            refs = sorted(a.json()["text"].split("*")[1] for a in acks)
-            assert refs == sorted(f"D-{n}" for n in range(1, 21))
-            assert await asyncio.to_thread(reached.wait, 30), "no card post started"
+
+                async def one(i: int) -> None:
+                    try:
+                        ack = await driver.command(
+                            "/decision",
+                            f"new Item {i}",
+                            user_id="U1",
+                            channel_id=CHANNELS[i % len(CHANNELS)],
+                        )
+                    except httpx.TransportError:
+                        return  # cut off by the kill: not acknowledged
+                    if ack.status_code == 200:
+                        acked.append(ack.json()["text"].split("*")[1])
+
+                tasks: list[asyncio.Task[None]] = []
+                for i in range(BURST):
+                    if i == 2 * BURST // 3 and not reached.is_set():
+                        # Keep a third of the burst for after the kill.
+                        assert await asyncio.to_thread(reached.wait, 60), "no card post started"
+                    if reached.is_set() and len(acked) >= BURST // 3:
+                        break
+                    tasks.append(asyncio.create_task(one(i)))
+                    sent += 1
+                    await asyncio.sleep(0.05)
+                server.kill()
+                await server.wait()
+                await asyncio.gather(*tasks)
         finally:
-            server.kill()
-            await server.wait()
+            if server.returncode is None:
+                server.kill()
+                await server.wait()
             release.set()
-        assert cards == []
+        assert server.returncode == -signal.SIGKILL
+        assert reached.is_set()
+        assert BURST // 3 <= len(acked) <= sent < BURST, (len(acked), sent)
+        for _ in range(100):  # the accepted post's handler finishes on the fake's thread
+            if sum(1 for c in fake.calls_to("chat.postMessage") if c.ok) == len(fake.messages):
+                break
+            await asyncio.sleep(0.05)
 
         code, _out, err = await run_jobs(
-            own_db_url, fake.api_url, datetime.now(UTC) + timedelta(minutes=2), tmp_path
+            own_db_url,
+            fake.api_url,
+            datetime.now(UTC) + ledger.LEASE + timedelta(minutes=1),
+            tmp_path,
         )
         assert code == 0, err
-        assert len(cards) == len(set(cards)) == 19, cards  # every card but the one in flight
-        code, _out, err = await run_jobs(
-            own_db_url, fake.api_url, datetime.now(UTC) + timedelta(minutes=5), tmp_path
-        )
-        assert code == 0, err
-        assert len(cards) == 19
+        posted = Counter(str(m.text).split()[0] for m in fake.messages.values())
+        assert {ref: posted[ref] for ref in acked} == dict.fromkeys(acked, 1), posted
+        assert set(posted.values()) == {1}, posted
+        rows = await deliveries(own_db_url)
+        cards = {r.subject: r for r in rows if r.kind == "card:decision"}
+        assert set(acked) <= set(cards)
+        assert {r.status for r in cards.values()} == {"sent"}
+        # The post whose answer was lost was found by its metadata, not sent again.
+        assert any(r.attempts == 2 for r in cards.values())
 
 
 def free_port() -> int:
@@ -360,7 +403,7 @@ def free_port() -> int:
 
 
 async def until_healthy(http: httpx.AsyncClient, server: asyncio.subprocess.Process) -> None:
-    for _ in range(300):
+    for _ in range(1200):  # a minute: a loaded machine starts slowly
         if server.returncode is not None:
             pytest.fail(f"the web process exited with {server.returncode}")
         try:

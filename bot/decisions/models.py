@@ -66,7 +66,6 @@ class Decision(WorkspaceScoped, Base):
             "last_activity_at",
         ),
         Index("ix_decisions_ws_status_due", "enterprise_id", "team_id", "status", "due_date"),
-        Index("ix_decisions_card_due", "card_due_at"),
         # Reviews to ask about (the planner) and the owner's "Reviews due" on App Home.
         Index("ix_decisions_ws_status_review", "enterprise_id", "team_id", "status", "review_on"),
         # "Waiting on others" on App Home: what the reader recorded.
@@ -111,10 +110,6 @@ class Decision(WorkspaceScoped, Base):
     source_permalink: Mapped[str | None] = mapped_column(Text)
     message_channel_id: Mapped[str | None] = mapped_column(String(32))
     message_ts: Mapped[str | None] = mapped_column(String(32))
-    # While the channel card is still to be posted: from when the worker may post it, should
-    # the web process not get to it (a crash between commit and post). NULL once posted, being
-    # posted, or given up.
-    card_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Supersede (issue 17): the number of the decision that replaced this one, and when; on the
     # replacing decision, the numbers it replaced (so both cards link without another query).
     superseded_by: Mapped[int | None] = mapped_column(Integer)

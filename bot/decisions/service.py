@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, text, update
@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.db import UTCDateTime
-from bot.decisions import asks
+from bot.decisions import asks, cards
 from bot.decisions.models import Decision, DecisionEvent, DecisionStatus
 from bot.errors import Conflict, Forbidden, NotFound
 from bot.meetings import links
@@ -31,13 +31,6 @@ from bot.workspace import Actor, WorkspaceKey
 
 LIST_LIMIT = 20
 HOME_LIMIT = 10
-# A new decision's channel card is posted by the web process right after the acknowledgement;
-# the worker leaves it to that process this long before posting it itself.
-CARD_GRACE = timedelta(minutes=1)
-# A card Slack could not take for a passing reason is tried again this much later …
-CARD_RETRY = timedelta(minutes=1)
-# … and a card still not posted a day on is given up: "new decision" would be old news.
-CARD_GIVE_UP = timedelta(days=1)
 
 
 class ListScope(enum.StrEnum):
@@ -266,7 +259,6 @@ async def create_decisions(
                 last_activity_at=r.now,
                 source_permalink=r.source_permalink,
                 meeting_id=meeting.id if meeting else None,
-                card_due_at=r.now + CARD_GRACE,
                 events=[],
             )
             _record(
@@ -301,6 +293,8 @@ async def create_decisions(
             session, ws=r.ws, decision=decision, meeting=meeting, actor_id=r.creator_id, now=r.now
         )
     for ws, batch in by_workspace.items():
+        # Each new decision's channel card is a ledger row from the start (bot/decisions/cards.py).
+        await cards.plan_cards(session, decisions=[made[id(r)] for r in batch], now=batch[0].now)
         if any(r.resolution is not None for r in batch):
             await asks.ask_what_next(
                 session, ws=ws, decisions=[made[id(r)] for r in batch], now=batch[0].now
@@ -743,57 +737,6 @@ async def remember_message(
         .values(message_channel_id=channel_id, message_ts=ts)
         .execution_options(synchronize_session=False)
     )
-
-
-async def claim_card(session: AsyncSession, *, ws: WorkspaceKey, decision_id: int) -> bool:
-    """Take on posting a decision's channel card; False if it is posted or another took it.
-
-    Taking it clears ``card_due_at`` in one UPDATE, so two processes never post the same card:
-    a card is posted at most once, and ``release_card`` puts it back after a failure that
-    certainly left nothing in Slack.
-    """
-    taken = await session.execute(
-        update(Decision)
-        .where(
-            Decision.in_workspace(ws), Decision.id == decision_id, Decision.card_due_at.is_not(None)
-        )
-        .values(card_due_at=None)
-        .returning(Decision.id)
-        .execution_options(synchronize_session=False)
-    )
-    return taken.first() is not None
-
-
-async def release_card(
-    session: AsyncSession, *, ws: WorkspaceKey, decision_id: int, retry_at: datetime
-) -> None:
-    await session.execute(
-        update(Decision)
-        .where(Decision.in_workspace(ws), Decision.id == decision_id, Decision.message_ts.is_(None))
-        .values(card_due_at=retry_at)
-        .execution_options(synchronize_session=False)
-    )
-
-
-async def due_cards(session: AsyncSession, *, now: datetime, limit: int = 100) -> list[Decision]:
-    """Cards due for the worker, oldest first, across workspaces; gives up stale ones first.
-
-    This is the worker's sweep, like the deliveries ledger's claim: each decision returned
-    carries its own workspace key, and ``claim_card`` is still what decides who posts it.
-    """
-    await session.execute(
-        update(Decision)
-        .where(Decision.card_due_at.is_not(None), Decision.created_at < now - CARD_GIVE_UP)
-        .values(card_due_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    found = await session.scalars(
-        select(Decision)
-        .where(Decision.card_due_at <= now)
-        .order_by(Decision.card_due_at, Decision.id)
-        .limit(limit)
-    )
-    return list(found)
 
 
 async def list_decisions(

@@ -1,139 +1,62 @@
-"""A new decision's channel card: posted once, by the web process or else by the worker.
+"""A new decision's channel card, composed when its ledger row is sent.
 
-The decision is committed before the acknowledgement with ``card_due_at`` set. The web process
-posts the card right after the ack (bot/slack/follow_ups.py); if it stops first, the worker's
-tick posts the cards still due (``post_due_cards``). Whoever posts first claims the card in the
-database, so it is never posted twice. Kept apart from the listeners so the worker can use it.
+The row is planned with the decision (bot/decisions/cards.py); the web process sends it right
+after the ack through `Sender.deliver_planned`, the worker sends whatever is left, both through
+the sender's one deliver-one path (pacing, metadata, lookup before a resend, settling). The
+composer records the card's channel and ``ts`` on the decision in the transaction that settles
+the row as sent, so the buttons and later refreshes find it.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from functools import partial
 
-import aiohttp
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db import Database
 from bot.decisions import service
-from bot.decisions.models import Decision
+from bot.decisions.cards import CARD_GIVE_UP, CARD_KIND
+from bot.delivery.models import Delivery
 from bot.slack.blocks import decisions as render
-from bot.slack.sender import TOKEN_ERRORS, WorkspaceUnavailable, is_transient
-from bot.slack.text import conversation_text
+from bot.slack.compose import ComposeContext, Composed, Composers, OutgoingMessage, fetch_decisions
 from bot.workspace import WorkspaceKey
-
-log = logging.getLogger(__name__)
 
 # Slack's answers when the app cannot post in a conversation (not invited, gone, archived).
 NOT_IN_CHANNEL = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
 
-ClientFor = Callable[[WorkspaceKey], Awaitable[AsyncWebClient | None]]
 Tell = Callable[[str], Awaitable[object]]
 """How to reach the person who recorded a decision, given the text to say."""
 
 
-def workspace_of(decision: Decision) -> WorkspaceKey:
-    return WorkspaceKey(team_id=decision.team_id, enterprise_id=decision.enterprise_id)
+async def _remember(
+    session: AsyncSession, channel_id: str, ts: str, *, ws: WorkspaceKey, decision_id: int
+) -> None:
+    await service.remember_message(
+        session, ws=ws, decision_id=decision_id, channel_id=channel_id, ts=ts
+    )
 
 
-async def post_card(
-    client: AsyncWebClient,
-    db: Database,
-    decision: Decision,
-    *,
-    now: datetime,
-    zone: ZoneInfo,
-    tell: Tell | None = None,
-) -> bool:
-    """Show a new decision to its channel and remember the message so changes update it.
-
-    Returns False when there was nothing to do (already posted, or taken by another process)
-    or the app may not post there; ``tell`` then lets the person who recorded it know.
-    """
-    ws = workspace_of(decision)
-    async with db.transaction() as session:
-        if not await service.claim_card(session, ws=ws, decision_id=decision.id):
-            return False
-    today = now.astimezone(zone).date()
-    try:
-        posted = await client.chat_postMessage(
-            channel=decision.channel_id,
-            text=render.card_fallback_text(decision),
-            blocks=render.decision_card(decision, today=today),
-        )
-    except SlackApiError as exc:
-        error = exc.response.get("error")
-        if is_transient(error, exc.response.status_code):
-            await _release(db, decision, retry_at=now + service.CARD_RETRY)
-            raise
-        if error not in NOT_IN_CHANNEL:
-            raise
-        log.info("no card for %s %s: %s", ws, decision.ref, error)
-        if tell is not None:
-            await tell(
-                f"{decision.ref} is recorded, but I can't post in "
-                f"{conversation_text(decision.channel_id, direct=decision.direct)}. "
-                "Invite me with `/invite @Followthrough` to share decisions there."
-            )
-        return False
-    except aiohttp.ClientConnectorError:
-        # The request never reached Slack, so trying again later cannot post it twice.
-        await _release(db, decision, retry_at=now + service.CARD_RETRY)
-        raise
-    async with db.transaction() as session:
-        await service.remember_message(
-            session, ws=ws, decision_id=decision.id, channel_id=posted["channel"], ts=posted["ts"]
-        )
-    decision.message_channel_id, decision.message_ts = posted["channel"], posted["ts"]
-    return True
+async def compose_card(ctx: ComposeContext, delivery: Delivery) -> Composed:
+    """The card, unless the decision is gone, shown already, or the card is a day late."""
+    d = await ctx.load(fetch_decisions, int(delivery.payload["number"]))
+    if d is None or d.channel_id != delivery.recipient or d.message_ts is not None:
+        return None
+    if ctx.now - d.created_at > CARD_GIVE_UP:
+        return None
+    today = ctx.now.astimezone(ctx.cadence.zone).date()
+    return OutgoingMessage(
+        channel=d.channel_id,
+        text=render.card_fallback_text(d),
+        blocks=render.decision_card(d, today=today),
+        record=partial(_remember, ws=ctx.ws, decision_id=d.id),
+        holdable=False,
+    )
 
 
-async def _release(db: Database, decision: Decision, *, retry_at: datetime) -> None:
-    async with db.transaction() as session:
-        await service.release_card(
-            session, ws=workspace_of(decision), decision_id=decision.id, retry_at=retry_at
-        )
+def register_cards(composers: Composers) -> None:
+    composers.register(CARD_KIND, compose_card)
 
 
-async def post_due_cards(
-    db: Database,
-    client_for: ClientFor,
-    *,
-    now: datetime,
-    zone: ZoneInfo,
-    skipped: set[WorkspaceKey] | None = None,
-) -> int:
-    """The worker's share: post the cards no web process got to; returns how many it posted.
-
-    A workspace whose cards fail (its token revoked or unavailable, Slack refusing) is logged
-    once and skipped for the rest of the pass (and added to ``skipped``); the other workspaces'
-    cards still go out.
-    """
-    async with db.transaction() as session:
-        due = await service.due_cards(session, now=now)
-    posted = 0
-    skipped = set() if skipped is None else skipped
-    for decision in due:
-        ws = workspace_of(decision)
-        if ws in skipped:
-            continue
-        try:
-            client = await client_for(ws)
-            if client is None:  # uninstalled since: nobody to post as
-                async with db.transaction() as session:
-                    await service.claim_card(session, ws=ws, decision_id=decision.id)
-                continue
-            posted += await post_card(client, db, decision, now=now, zone=zone)
-        except WorkspaceUnavailable:
-            skipped.add(ws)  # logged once where the token was asked for
-        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
-            log.warning("card for %s %s not posted: %s", ws, decision.ref, exc)
-            if not isinstance(exc, SlackApiError) or exc.response.get("error") in TOKEN_ERRORS:
-                skipped.add(ws)
-        except Exception:
-            log.exception("cards of %s not posted this pass; the others go on", ws)
-            skipped.add(ws)
-    return posted
+def failed_for_channel(row: Delivery) -> bool:
+    """Whether a failed row failed because the app may not post in its conversation."""
+    return (row.last_error or "").split(":")[0].strip() in NOT_IN_CHANNEL

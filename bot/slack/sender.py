@@ -75,7 +75,14 @@ from bot.slack.client import (
     retry_after_seconds,
     web_client,
 )
-from bot.slack.compose import BatchedReads, ComposeContext, Composers, Later, OutgoingMessage
+from bot.slack.compose import (
+    BatchedReads,
+    ComposeContext,
+    Composers,
+    Later,
+    OutgoingMessage,
+    Record,
+)
 from bot.slack.holds import Holds
 from bot.slack.privacy import is_person
 from bot.slack.users import UserDirectory
@@ -737,7 +744,7 @@ class Sender:
         if isinstance(composed, Later):
             await self._give_back(row, report, until=composed.until, reason=composed.reason)
             return
-        if is_person(composed.channel):
+        if composed.holdable and is_person(composed.channel):
             held = await self.holds.check(context, composed.channel)
             if held is not None:
                 await self._give_back(row, report, until=held.until, reason=held.reason)
@@ -755,7 +762,7 @@ class Sender:
                 self._posted.add(row.id)
                 report.recovered += 1
                 sent_at = await self._record_sent(
-                    row, report, channel_id=found[0], ts=found[1], note=None
+                    row, report, channel_id=found[0], ts=found[1], note=None, record=composed.record
                 )
                 if sent_at is not None and composed.after_sent is not None:
                     await self._after_sent(row, composed, sent_at)
@@ -851,13 +858,25 @@ class Sender:
         channel_id = str(response.get("channel") or message.channel)
         note = await self._share_files(client, channel_id, message)
         now = await self._record_sent(
-            row, report, channel_id=channel_id, ts=str(response.get("ts") or ""), note=note
+            row,
+            report,
+            channel_id=channel_id,
+            ts=str(response.get("ts") or ""),
+            note=note,
+            record=message.record,
         )
         if now is not None and message.after_sent is not None:
             await self._after_sent(row, message, now)
 
     async def _record_sent(
-        self, row: Delivery, report: SendReport, *, channel_id: str, ts: str, note: str | None
+        self,
+        row: Delivery,
+        report: SendReport,
+        *,
+        channel_id: str,
+        ts: str,
+        note: str | None,
+        record: Record | None = None,
     ) -> datetime | None:
         """Record that Slack has the message; the moment recorded, or None if it never held.
 
@@ -867,10 +886,14 @@ class Sender:
         """
         now = self.clock.now()
 
-        def settlement(session: AsyncSession) -> Awaitable[bool]:
-            return ledger.mark_sent(
+        async def settlement(session: AsyncSession) -> bool:
+            marked = await ledger.mark_sent(
                 session, delivery=row, channel_id=channel_id, ts=ts, now=now, note=note
             )
+            if record is not None:
+                # Idempotent, and kept even if another try settled the row first.
+                await record(session, channel_id, ts)
+            return marked
 
         try:
             await self.settler.settle(settlement)
