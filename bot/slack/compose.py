@@ -64,6 +64,8 @@ class OutgoingFile:
 
 
 AfterSent = Callable[[AsyncSession, datetime], Awaitable[None]]
+Record = Callable[[AsyncSession, str, str], Awaitable[None]]
+"""Keep where a message is (its conversation and ``ts``), in the transaction that settles it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +85,12 @@ class OutgoingMessage:
     #: sent: what the composer wants kept about a message someone received (a digest's
     #: figures, `bot.slack.digest_compose.record_sent`).
     after_sent: AfterSent | None = None
+    #: Run with the message's conversation and ``ts`` in the very transaction that records the
+    #: row as sent (a decision's card keeps its ``ts`` so buttons and refreshes find it).
+    record: Record | None = None
+    #: False for a post to a conversation that someone's own action caused just now (a card,
+    #: a summary): it is not held for a person's pause, time off or do-not-disturb.
+    holdable: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -582,7 +590,9 @@ async def compose_weekly_digest(ctx: ComposeContext, delivery: Delivery) -> Comp
 def default_composers() -> Composers:
     """Every kind the worker knows how to send."""
     # Imported here: the daily DM's module builds on this one.
+    from bot.slack.cards import register_cards
     from bot.slack.daily_compose import register_daily
+    from bot.slack.meeting_posts import register_meeting_posts
 
     composers = Composers()
     register_nudges(composers)
@@ -591,4 +601,6 @@ def default_composers() -> Composers:
     register_notices(composers)
     composers.register(REVIEW_KIND, compose_review_ask)
     composers.register(DIGEST_KIND, compose_weekly_digest)
+    register_cards(composers)
+    register_meeting_posts(composers)
     return composers

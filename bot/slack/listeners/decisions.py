@@ -15,9 +15,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cadence.stall import stalled_now
+from bot.decisions import cards as decision_cards
 from bot.decisions import followthrough, reviews, service
 from bot.decisions.models import Decision
+from bot.delivery import ledger
+from bot.delivery.models import DeliveryStatus
 from bot.errors import InvalidInput, UserError
+from bot.meetings import posts as meeting_posts
 from bot.meetings.models import Outcome
 from bot.slack import cards, relitigation, replies, searching
 from bot.slack.blocks import decisions as render
@@ -34,6 +38,7 @@ from bot.slack.parsing import commands as grammar
 from bot.slack.parsing.dates import parse_date
 from bot.slack.parsing.items import item_number
 from bot.slack.text import (
+    conversation_text,
     due_understood,
     full_stop,
     mention,
@@ -260,6 +265,9 @@ async def _follow_through(
                         now=now,
                         visible=visible,
                     )
+                    # Its card is an outbox row from the start (bot/meetings/posts.py).
+                    card = meeting_posts.outcome_card_row(action, action.meeting, now=now)
+                    await ledger.plan(session, rows=[card], now=now)
                     by = f", due {render.due_text(action.due_date)}" if action.due_date else ""
                     return (
                         f"{who} added *{action.ref}* {render_user_text(action.text)} "
@@ -633,15 +641,26 @@ async def search_next_pressed(
 async def _post_card(
     client: AsyncWebClient, deps: Deps, decision: Decision, tell: cards.Tell, *, settle: bool
 ) -> None:
-    """The new decision's card; with ``settle``, first ask Slack whether its conversation is a
-    DM or group DM (not known at record time, and not worth delaying the ack for)."""
-    if settle and await deps.settle_direct(
-        client, cards.workspace_of(decision), decision.channel_id
-    ):
+    """Send the new decision's card, planned in the ledger with it, through the outbox; with
+    ``settle``, first ask Slack whether its conversation is a DM or group DM (not known at
+    record time, and not worth delaying the ack for). Where the app may not post, ``tell``
+    lets the person who recorded it know. Whatever Slack could not take now, the worker sends.
+    """
+    ws = decision_cards.workspace_of(decision)
+    if settle and await deps.settle_direct(client, ws, decision.channel_id):
         decision.direct = True
-    await cards.post_card(
-        client, deps.db, decision, now=deps.now(), zone=deps.cadence.zone, tell=tell
-    )
+    assert deps.outbox is not None, "the web app is built by bot.server.wire"
+    for row in await deps.outbox.deliver_planned(ws, [decision_cards.card_row(decision)]):
+        if row.status == DeliveryStatus.SENT:
+            decision.message_channel_id = row.message_channel_id
+            decision.message_ts = row.message_ts
+        elif row.status == DeliveryStatus.FAILED and cards.failed_for_channel(row):
+            log.info("no card for %s %s: %s", ws, decision.ref, row.last_error)
+            await tell(
+                f"{decision.ref} is recorded, but I can't post in "
+                f"{conversation_text(decision.channel_id, direct=decision.direct)}. "
+                "Invite me with `/invite @Followthrough` to share decisions there."
+            )
 
 
 async def refresh_card(client: AsyncWebClient, deps: Deps, decision: Decision) -> None:

@@ -13,19 +13,20 @@ from datetime import date, datetime, time
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.decisions.models import Decision
+from bot.delivery import ledger
+from bot.delivery.models import DeliveryStatus
 from bot.errors import UserError
-from bot.meetings import service
+from bot.meetings import posts, service
 from bot.meetings.models import Meeting
 from bot.slack import calendar_feeds as calendars
 from bot.slack import replies
 from bot.slack.blocks import meetings as render
 from bot.slack.blocks.kit import Block, context
-from bot.slack.cards import NOT_IN_CHANNEL
+from bot.slack.cards import failed_for_channel
 from bot.slack.daily_compose import refresh_daily_dm
 from bot.slack.deps import Deps, deps_of, workspace_of
 from bot.slack.ids import Action, Command
@@ -94,16 +95,18 @@ async def meeting_command(
             if direct is None:
                 await deps.settle_direct(client, ws, channel_id)
         case grammar.MeetingEnd():
+            now = deps.now()
             async with deps.db.transaction() as session:
-                meeting = await service.end_meeting(
-                    session, ws=ws, channel_id=channel_id, now=deps.now()
-                )
+                meeting = await service.end_meeting(session, ws=ws, channel_id=channel_id, now=now)
                 decisions = await service.linked_decisions(session, ws=ws, meetings=[meeting])
+                # Its summary is an outbox row from the moment it ends (bot/meetings/posts.py).
+                await ledger.plan(session, rows=[posts.summary_row(meeting, now=now)], now=now)
             await ack(response_type="ephemeral", text=f"Ended {render.meeting_title(meeting)}.")
             await post_summary(client, deps, ws, meeting, decisions, respond=respond)
         case grammar.MeetingLog(title=title):
             held_at = await _held_at(deps, client, ws, user_id, cmd)
             direct = deps.direct_now(ws, channel_id, name=command.get("channel_name"))
+            now = deps.now()
             async with deps.db.transaction() as session:
                 meeting = await service.log_meeting(
                     session,
@@ -111,10 +114,11 @@ async def meeting_command(
                     title=unescape(title),
                     organizer_id=user_id,
                     channel_id=channel_id,
-                    now=deps.now(),
+                    now=now,
                     held_at=held_at,
                     direct=bool(direct),
                 )
+                await ledger.plan(session, rows=[posts.summary_row(meeting, now=now)], now=now)
             held = meeting.ended_at or meeting.started_at
             when = f", held {render.moment_text(held)}," if held_at is not None else ""
             await ack(
@@ -197,29 +201,28 @@ async def post_summary(
     *,
     respond: Any = None,
 ) -> None:
-    """Post a meeting's summary to its channel and remember it, so later outcomes update it.
+    """Send the meeting's summary, planned in the ledger with the change, through the outbox;
+    the message is remembered, so later outcomes update it. Whatever Slack could not take now,
+    the worker sends.
 
     Where the app may not post, the person who acted gets the summary (buttons included) just
     for them, when there is a ``respond`` to reach them with.
     """
-    blocks = render.meeting_summary(meeting, decisions=decisions, today=channel_today(deps))
-    text = render.summary_text(meeting)
-    try:
-        posted = await client.chat_postMessage(channel=meeting.channel_id, text=text, blocks=blocks)
-    except SlackApiError as exc:
-        if exc.response.get("error") not in NOT_IN_CHANNEL:
-            raise
-        log.info("cannot post %s's summary in %s", meeting.ref, meeting.channel_id)
-        if respond is not None:
-            await respond(
-                response_type="ephemeral", text=text, blocks=[*blocks, context(INVITE_HINT)]
-            )
-        return
-    async with deps.db.transaction() as session:
-        await service.remember_meeting_message(
-            session, ws=ws, number=meeting.number, channel_id=posted["channel"], ts=posted["ts"]
-        )
-    meeting.message_channel_id, meeting.message_ts = posted["channel"], posted["ts"]
+    assert deps.outbox is not None, "the web app is built by bot.server.wire"
+    for row in await deps.outbox.deliver_planned(ws, [posts.summary_row(meeting, now=deps.now())]):
+        if row.status == DeliveryStatus.SENT:
+            meeting.message_channel_id, meeting.message_ts = row.message_channel_id, row.message_ts
+        elif row.status == DeliveryStatus.FAILED and failed_for_channel(row):
+            log.info("cannot post %s's summary in %s", meeting.ref, meeting.channel_id)
+            if respond is not None:
+                blocks = render.meeting_summary(
+                    meeting, decisions=decisions, today=channel_today(deps)
+                )
+                await respond(
+                    response_type="ephemeral",
+                    text=render.summary_text(meeting),
+                    blocks=[*blocks, context(INVITE_HINT)],
+                )
 
 
 async def refresh_summary(
@@ -253,6 +256,10 @@ async def show_meeting_everywhere(
     if meeting.message_ts is not None:
         await refresh_summary(client, deps, meeting, decisions)
     elif meeting.ended_at is not None:
+        # Ended without a summary planned (a calendar feed ended it): planned now, once.
+        now = deps.now()
+        async with deps.db.transaction() as session:
+            await ledger.plan(session, rows=[posts.summary_row(meeting, now=now)], now=now)
         await post_summary(client, deps, ws, meeting, decisions)
     if origin.is_message(meeting.message_channel_id, meeting.message_ts):
         return

@@ -8,20 +8,22 @@ the card, on a summary, in a reminder DM or on App Home.
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.decisions import followthrough
+from bot.delivery import ledger
+from bot.delivery.models import DeliveryStatus
 from bot.errors import InvalidInput, UserError
-from bot.meetings import service
+from bot.meetings import posts, service
 from bot.meetings.models import Meeting, Outcome
 from bot.slack import replies
 from bot.slack.blocks import meetings as render
-from bot.slack.cards import NOT_IN_CHANNEL
+from bot.slack.cards import failed_for_channel
 from bot.slack.deps import Deps, deps_of, workspace_of
 from bot.slack.ids import Action, Command
 from bot.slack.ids import Block as BlockId
@@ -116,6 +118,7 @@ async def _add(
         await followthrough.link_to_meeting_decision(
             session, ws=ws, meeting=meeting, action=outcome, now=deps.now()
         )
+        await plan_outcome_card(session, outcome, meeting, now=deps.now())
     return outcome, meeting
 
 
@@ -153,6 +156,13 @@ def _what(outcome: Outcome, cmd: grammar.OutcomeAdd) -> str:
 # --- channel messages -----------------------------------------------------------------------
 
 
+async def plan_outcome_card(
+    session: AsyncSession, outcome: Outcome, meeting: Meeting, *, now: datetime
+) -> None:
+    """Plan a new outcome's channel card in the transaction that adds it (bot/meetings/posts.py)."""
+    await ledger.plan(session, rows=[posts.outcome_card_row(outcome, meeting, now=now)], now=now)
+
+
 async def post_outcome_card(
     client: AsyncWebClient,
     deps: Deps,
@@ -162,25 +172,17 @@ async def post_outcome_card(
     *,
     respond: Any = None,
 ) -> None:
-    """Show a new outcome to its meeting's channel and remember the message for Done."""
-    try:
-        posted = await client.chat_postMessage(
-            channel=meeting.channel_id,
-            text=render.outcome_text(outcome),
-            blocks=render.outcome_card(outcome, meeting=meeting, today=channel_today(deps)),
-        )
-    except SlackApiError as exc:
-        if exc.response.get("error") not in NOT_IN_CHANNEL:
-            raise
-        log.info("cannot post an outcome of %s in %s", meeting.ref, meeting.channel_id)
-        if respond is not None:
-            await respond(response_type="ephemeral", text=f"It is recorded, but {INVITE_HINT}")
-        return
-    async with deps.db.transaction() as session:
-        await service.remember_outcome_message(
-            session, ws=ws, outcome_id=outcome.id, channel_id=posted["channel"], ts=posted["ts"]
-        )
-    outcome.message_channel_id, outcome.message_ts = posted["channel"], posted["ts"]
+    """Send a new outcome's card (planned with it) through the outbox; the message is
+    remembered for Done. Whatever Slack could not take now, the worker sends."""
+    assert deps.outbox is not None, "the web app is built by bot.server.wire"
+    row_of = posts.outcome_card_row(outcome, meeting, now=deps.now())
+    for row in await deps.outbox.deliver_planned(ws, [row_of]):
+        if row.status == DeliveryStatus.SENT:
+            outcome.message_channel_id, outcome.message_ts = row.message_channel_id, row.message_ts
+        elif row.status == DeliveryStatus.FAILED and failed_for_channel(row):
+            log.info("cannot post an outcome of %s in %s", meeting.ref, meeting.channel_id)
+            if respond is not None:
+                await respond(response_type="ephemeral", text=f"It is recorded, but {INVITE_HINT}")
 
 
 async def _refresh_summary_of(
@@ -426,6 +428,7 @@ async def record_outcome_submitted(
                 now=deps.now(),
                 source_permalink=meta.get("permalink"),
             )
+            await plan_outcome_card(session, outcome, meeting, now=deps.now())
     except UserError as exc:
         await ack(response_action="errors", errors={BlockId.MEETING: exc.message})
         return
