@@ -231,4 +231,4 @@ def test_run_jobs_exits_non_zero_only_when_the_database_failed(
     monkeypatch.setenv("SLACK_SIGNING_SECRET", "s" * 32)
     monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
     assert cli.main(["run-jobs"]) == code
-    assert "cards failed in 1 workspace" in capsys.readouterr().out
+    assert "send failed in 1 workspace" in capsys.readouterr().out

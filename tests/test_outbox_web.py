@@ -1,7 +1,8 @@
 """What the web process sends on its own goes through the outbox: planned in the ledger before
 the ack, delivered right after it through the worker's own path, the rest left to the worker.
 
-So far: `/hygiene digest` (issue 12 point 1). Both engines, signed requests, the fake Slack.
+So far (issue 12 point 1): `/hygiene digest`, new decisions' channel cards (tests/test_cards.py),
+meeting summaries and outcome cards. Both engines, signed requests, the fake Slack.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from sqlalchemy import select
 
 from bot.cadence.config import CadenceConfig
 from bot.delivery.models import Delivery
+from bot.meetings import service as meetings
 from bot.worker import build_jobs
+from bot.workspace import WorkspaceKey
 from tests.conftest import AppEnv
 from tests.test_stats_e2e import set_recipients
 
@@ -83,3 +86,55 @@ async def test_an_on_demand_digest_slack_could_not_take_is_sent_by_the_worker_la
     row = await on_demand(app_env)
     assert row.status == "sent"
     assert posts_of(app_env, row) == 1
+
+
+# --- meeting summaries and outcome cards (issue 12 point 1) ------------------------------------
+
+
+async def rows_of(env: AppEnv, kind: str) -> list[Delivery]:
+    return [r for r in await ledger_rows(env) if r.kind == kind]
+
+
+async def test_a_meeting_summary_and_an_outcome_card_are_ledger_rows_sent_once(
+    app_env: AppEnv,
+) -> None:
+    await app_env.command("/meeting", "start Retro")
+    await app_env.command("/outcome", "Call Acme <@U1> by friday")
+    await app_env.command("/meeting", "end")
+    await app_env.settle()
+    (card,) = await rows_of(app_env, "card:outcome")
+    (summary,) = await rows_of(app_env, "summary:meeting")
+    for row in (card, summary):
+        assert (row.recipient, row.status, posts_of(app_env, row)) == ("C1", "sent", 1)
+    async with app_env.deps.db.transaction() as session:
+        meeting = await meetings.get_meeting(session, ws=WorkspaceKey("T1"), number=1)
+    # Each message is remembered where it is, so Done and later outcomes update it.
+    assert (meeting.message_channel_id, meeting.message_ts) == (
+        summary.message_channel_id,
+        summary.message_ts,
+    )
+    (outcome,) = meeting.outcomes
+    assert (outcome.message_channel_id, outcome.message_ts) == (
+        card.message_channel_id,
+        card.message_ts,
+    )
+    await tick(app_env)
+    assert posts_of(app_env, card) == posts_of(app_env, summary) == 1
+
+
+async def test_a_summary_slack_could_not_take_is_sent_by_the_worker_later_once(
+    app_env: AppEnv,
+) -> None:
+    await app_env.command("/meeting", "start Retro")
+    for _ in range(3):
+        app_env.fake.fail_next("chat.postMessage", error="ratelimited", status=429, retry_after=0)
+    await app_env.command("/meeting", "end")
+    await app_env.settle()
+    (summary,) = await rows_of(app_env, "summary:meeting")
+    assert summary.status == "pending" and posts_of(app_env, summary) == 0
+    app_env.deps.clock.set(summary.due_at)  # type: ignore[attr-defined]
+    await tick(app_env)
+    (summary,) = await rows_of(app_env, "summary:meeting")
+    assert summary.status == "sent" and posts_of(app_env, summary) == 1
+    await tick(app_env)
+    assert posts_of(app_env, summary) == 1
