@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 from bot.db import create_engine
@@ -73,3 +75,80 @@ def test_every_revision_steps_down_and_up(empty_url: str) -> None:
     for _ in revisions:
         downgrade(empty_url, "-1")
     assert _run(empty_url, _tables) == set()
+
+
+CARDS_REVISION = "a7c4e1f9b305"
+
+
+def test_a_card_pending_at_upgrade_becomes_its_ledger_row(empty_url: str) -> None:
+    """``decisions.card_due_at`` goes (issue 12): a card still waiting for it is not lost but
+    becomes a ``card:decision`` row due when it was; the column goes without batch mode, so the
+    search triggers keep working."""
+    script = ScriptDirectory.from_config(alembic_config(empty_url))
+    before = script.get_revision(CARDS_REVISION).down_revision
+    assert isinstance(before, str)
+    upgrade(empty_url, before)
+    made = datetime(2026, 11, 23, 10, tzinfo=UTC)
+    due = made + timedelta(minutes=1)
+
+    def seed(conn: Connection) -> None:
+        columns = {c["name"]: c for c in inspect(conn).get_columns("decisions")}
+        values = {
+            "enterprise_id": "",
+            "team_id": "T1",
+            "number": 7,
+            "title": "Pick a vendor",
+            "owner_id": "U1",
+            "creator_id": "U1",
+            "channel_id": "C1",
+            "status": "open",
+            "direct": False,
+            "created_at": made,
+            "updated_at": made,
+            "last_activity_at": made,
+        }
+        values = {k: v for k, v in values.items() if k in columns}
+        missing = [
+            n
+            for n, c in columns.items()
+            if not c["nullable"] and c.get("default") is None and n not in values and n != "id"
+        ]
+        assert missing == [], missing
+        for number, card_due_at in ((7, due), (8, None)):
+            row = {**values, "number": number, "card_due_at": card_due_at}
+            names = ", ".join(row)
+            marks = ", ".join(f":{k}" for k in row)
+            conn.execute(text(f"INSERT INTO decisions ({names}) VALUES ({marks})"), row)
+        conn.commit()
+
+    _run(empty_url, seed)
+    upgrade(empty_url)
+
+    def read(conn: Connection) -> object:
+        rows = conn.execute(
+            text("SELECT kind, subject, recipient, period, status, payload FROM deliveries")
+        ).all()
+        found = conn.execute(
+            text("SELECT rowid FROM decisions_fts WHERE decisions_fts MATCH 'vendor'")
+            if conn.dialect.name == "sqlite"
+            else text("SELECT id FROM decisions WHERE search_doc IS NOT NULL")
+        ).all()
+        return [tuple(r) for r in rows], len(found)
+
+    rows, searchable = _run(empty_url, read)  # type: ignore[misc]
+    assert len(rows) == 1
+    kind, subject, recipient, period, status, payload = rows[0]
+    assert (kind, subject, recipient, period, status) == (
+        "card:decision",
+        "D-7",
+        "C1",
+        "new",
+        "pending",
+    )
+    assert (json.loads(payload) if isinstance(payload, str) else payload) == {"number": 7}
+    assert searchable == 2
+    downgrade(empty_url, before)
+    assert "card_due_at" in {
+        c["name"]
+        for c in _run(empty_url, lambda conn: inspect(conn).get_columns("decisions"))  # type: ignore[attr-defined]
+    }
