@@ -138,3 +138,33 @@ async def test_a_summary_slack_could_not_take_is_sent_by_the_worker_later_once(
     assert summary.status == "sent" and posts_of(app_env, summary) == 1
     await tick(app_env)
     assert posts_of(app_env, summary) == 1
+
+
+# --- announcements of a change typed elsewhere (issue 12 point 1) ------------------------------
+
+
+async def test_a_change_typed_elsewhere_is_announced_through_the_outbox_once(
+    app_env: AppEnv,
+) -> None:
+    app_env.fake.add_channel("C2", name="other")
+    await app_env.command("/decision", "new Pick a vendor", channel_id="C1")
+    for _ in range(3):
+        app_env.fake.fail_next("chat.postMessage", error="ratelimited", status=429, retry_after=0)
+    ack = await app_env.command("/decision", "decide D-1 Acme", channel_id="C2")
+    assert ack.json()["response_type"] == "ephemeral"
+    (told,) = await rows_of(app_env, "announce:decision")
+    assert (told.subject, told.recipient, told.status) == ("D-1", "C1", "pending")
+    assert "decided *D-1*" in told.payload["text"]
+    app_env.deps.clock.set(told.due_at)  # type: ignore[attr-defined]
+    await tick(app_env)
+    (told,) = await rows_of(app_env, "announce:decision")
+    assert told.status == "sent" and posts_of(app_env, told) == 1
+    (post,) = [
+        c.params
+        for c in app_env.fake.calls_to("chat.postMessage")
+        if c.ok
+        and c.params.get("metadata", {}).get("event_payload") == {"delivery_id": str(told.id)}
+    ]
+    assert post["channel"] == "C1" and "decided *D-1*" in post["text"]
+    await tick(app_env)
+    assert posts_of(app_env, told) == 1

@@ -12,7 +12,7 @@ the transaction that settles the row as sent: buttons and refreshes need it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,6 +25,8 @@ CARD_KIND = "card:decision"
 CARD_PERIOD = "new"
 #: A card still not sent a day on is given up: "new decision" would be old news.
 CARD_GIVE_UP = timedelta(days=1)
+#: A change said in the decision's own conversation when it was typed elsewhere.
+ANNOUNCE_KIND = "announce:decision"
 
 
 def workspace_of(decision: Decision) -> WorkspaceKey:
@@ -49,3 +51,19 @@ async def plan_cards(session: AsyncSession, *, decisions: Sequence[Decision], no
     if not decisions:
         return 0
     return await ledger.plan(session, rows=[card_row(d, now=now) for d in decisions], now=now)
+
+
+def announcement_row(decision: Decision, *, text: str, now: datetime) -> ledger.Planned:
+    """The row that says ``text`` (a change, as it was made) in the decision's own channel.
+
+    Its period is the change's moment to the microsecond: each change is told once.
+    """
+    return ledger.Planned(
+        ws=workspace_of(decision),
+        kind=ANNOUNCE_KIND,
+        subject=decision.ref,
+        recipient=decision.channel_id,
+        period=now.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%f"),
+        due_at=now,
+        payload={"number": decision.number, "text": text},
+    )

@@ -15,7 +15,7 @@ from functools import partial
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.decisions import service
-from bot.decisions.cards import CARD_GIVE_UP, CARD_KIND
+from bot.decisions.cards import ANNOUNCE_KIND, CARD_GIVE_UP, CARD_KIND
 from bot.delivery.models import Delivery
 from bot.slack.blocks import decisions as render
 from bot.slack.compose import ComposeContext, Composed, Composers, OutgoingMessage, fetch_decisions
@@ -53,8 +53,17 @@ async def compose_card(ctx: ComposeContext, delivery: Delivery) -> Composed:
     )
 
 
+async def compose_announcement(_ctx: ComposeContext, delivery: Delivery) -> Composed:
+    """A change typed elsewhere, said in the decision's own conversation as it was made."""
+    text = str(delivery.payload.get("text") or "")
+    if not text:
+        return None
+    return OutgoingMessage(channel=delivery.recipient, text=text, blocks=[], holdable=False)
+
+
 def register_cards(composers: Composers) -> None:
     composers.register(CARD_KIND, compose_card)
+    composers.register(ANNOUNCE_KIND, compose_announcement)
 
 
 def failed_for_channel(row: Delivery) -> bool:

@@ -835,7 +835,7 @@ class Sender:
             response = await client.chat_postMessage(
                 channel=message.channel,
                 text=message.text,
-                blocks=message.blocks,
+                blocks=message.blocks or None,  # a text-only message has no blocks
                 unfurl_links=False,
                 unfurl_media=False,
                 metadata={

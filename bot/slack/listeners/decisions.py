@@ -10,7 +10,6 @@ from datetime import date, datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -211,24 +210,16 @@ async def decision_command(
             await refresh_card(client, deps, old)
             await refresh_card(client, deps, new)
         case _:
-            decision, summary = await _change(deps, client, ws, cmd, user_id, channel_id)
-            if decision.channel_id == channel_id:
+            decision, summary, told = await _change(deps, client, ws, cmd, user_id, channel_id)
+            if told is None:
                 await ack(response_type="in_channel", text=summary)
             else:
-                # Told only where the decision lives; whoever typed it elsewhere hears it alone.
+                # Told only where the decision lives (an outbox row planned with the change);
+                # whoever typed it elsewhere hears it alone.
                 await ack(response_type="ephemeral", text=summary)
-                await announce(client, decision.channel_id, summary)
+                assert deps.outbox is not None, "the web app is built by bot.server.wire"
+                await deps.outbox.deliver_planned(ws, [told])
             await refresh_card(client, deps, decision)
-
-
-async def announce(client: AsyncWebClient, channel_id: str, text: str) -> None:
-    """Say ``text`` in an item's own conversation; nothing if the app may not post there."""
-    try:
-        await client.chat_postMessage(channel=channel_id, text=text)
-    except SlackApiError as exc:
-        if exc.response.get("error") not in cards.NOT_IN_CHANNEL:
-            raise
-        log.info("could not announce a change in %s", channel_id)
 
 
 async def _follow_through(
@@ -338,8 +329,10 @@ async def _change(
     cmd: grammar.DecisionCommand,
     user_id: str,
     channel_id: str,
-) -> tuple[Decision, str]:
-    """Apply decide/assign/due/drop/reopen; returns the decision and a line for the channel."""
+) -> tuple[Decision, str, ledger.Planned | None]:
+    """Apply decide/assign/due/drop/reopen; returns the decision, a line for the channel, and,
+    when it was typed outside the decision's own conversation, the announcement planned there
+    in the same transaction."""
     due = (
         await _due(deps, client, ws, user_id, cmd.due_text)
         if isinstance(cmd, grammar.DecisionDue)
@@ -362,9 +355,9 @@ async def _change(
     )
     visible = await deps.visibility(client, ws, user_id, here=channel_id)
 
-    async def apply(actor: Actor) -> tuple[Decision, str]:
+    async def apply(actor: Actor) -> tuple[Decision, str, ledger.Planned | None]:
         async with deps.db.transaction() as session:
-            return await _apply_change(
+            d, line = await _apply_change(
                 session,
                 cmd,
                 ws=ws,
@@ -376,6 +369,11 @@ async def _change(
                 now=now,
                 visible=visible,
             )
+            if d.channel_id == channel_id:
+                return d, line, None
+            told = decision_cards.announcement_row(d, text=line, now=now)
+            await ledger.plan(session, rows=[told], now=now)
+            return d, line, told
 
     return await deps.as_actor(client, ws, user_id, apply)
 
