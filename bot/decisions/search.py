@@ -166,11 +166,12 @@ def fts5_expression(
     status: DecisionStatus | None = None,
     channel_id: str | None = None,
     person_id: str | None = None,
+    columns: str | None = None,
 ) -> str:
-    """The search as one MATCH: the words over the text columns, the workspace and filters over
-    ``scope`` (what the workspace holds of the matches, counted from the index alone). The
-    privacy rule stays out (a long OR of channels costs more inside the index than the few rows
-    it removes cost outside it)."""
+    """The search as one MATCH: the words over the text columns (or ``columns``), the workspace
+    and filters over ``scope``, so a walk of the index never visits another workspace's rows.
+    The privacy rule stays out (a long OR of channels costs more inside the index than the few
+    rows it removes cost outside it)."""
     parts = [f'scope : "{workspace_token(ws)}"']
     if status is not None:
         parts.append(f'scope : "s{status}"')
@@ -180,7 +181,7 @@ def fts5_expression(
         parts.append(
             f'scope : ("{scope_token("o", person_id)}" OR "{scope_token("r", person_id)}")'
         )
-    parts.append(text_expression(query))
+    parts.append(text_expression(query, columns or TEXT_COLUMNS))
     return " AND ".join(parts)
 
 
@@ -210,71 +211,130 @@ TEXT_COLUMNS: Final = "title context resolution drop_reason notes"
 _BM25 = "bm25(decisions_fts, 0.0, 8.0, 1.0, 4.0, 2.0, 2.0)"
 
 
-def text_expression(query: SearchQuery) -> str:
+def text_expression(query: SearchQuery, columns: str = TEXT_COLUMNS) -> str:
     """The words alone, over the text columns: what bm25 ranks by."""
-    return f"{{{TEXT_COLUMNS}}} : ({query.fts5()})"
+    return f"{{{columns}}} : ({query.fts5()})"
 
 
-# Best candidates the index ranks for a page before the filters are applied to them: when fewer
-# than a page's worth of them pass, and more matched, every match is ranked.
-CANDIDATES_PER_ROW: Final = 4
-MIN_CANDIDATES: Final = 50
+# How many of a search's matches relevance orders (see ``search_decisions``): the newest
+# ``RANKED`` the reader may see, and the newest ``TITLED`` of those whose title holds the words.
+RANKED: Final = 200
+TITLED: Final = 20
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """Where a page's rows come from: ``ranked`` (ids, best first) and, past them, the other
+    matches newest first (older than ``below``, without the ids of ``skip``)."""
+
+    ranked: list[int]
+    complete: bool
+    below: int
+    skip: frozenset[int]
+
+
+def _fts_match(expression: str) -> ColumnElement[bool]:
+    return literal_column("decisions_fts").op("MATCH")(expression)
+
+
+async def _sqlite_ids(
+    session: AsyncSession,
+    scoped: str,
+    where: list[ColumnElement[bool]],
+    *,
+    limit: int,
+    offset: int = 0,
+    below: int | None = None,
+    skip: frozenset[int] = frozenset(),
+) -> list[int]:
+    """Ids of matches ``where`` lets through, newest first: the index walks its rows in
+    descending rowid order (the workspace and filters are in ``scoped``, so other workspaces'
+    rows are never visited) and each is checked against ``decisions`` by primary key."""
+    stmt = (
+        select(Decision.id)
+        .select_from(_FTS)
+        .join(Decision, Decision.id == _FTS.c.rowid)
+        .where(_fts_match(scoped), *where)
+        .order_by(_FTS.c.rowid.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    if below is not None:
+        stmt = stmt.where(_FTS.c.rowid < below)
+    if skip:
+        stmt = stmt.where(_FTS.c.rowid.not_in(sorted(skip)))
+    return list((await session.scalars(stmt)).all())
+
+
+async def _sqlite_plan(
+    session: AsyncSession,
+    query: SearchQuery,
+    scoped: str,
+    titled: str,
+    where: list[ColumnElement[bool]],
+    *,
+    ranked: int,
+) -> _Plan:
+    """The candidates relevance orders, ranked: the newest ``ranked`` visible matches and the
+    newest ``TITLED`` visible title matches (all of them when there are no more).
+
+    bm25 ranks them in one pass over the rowid range they span: FTS5 can only rank rows it
+    walks, and a rowid range is walked without the rest of the index (a list of rowids
+    re-runs the whole MATCH for each). Its scores do not depend on the range (term frequencies
+    and lengths come from the whole index), so they order the candidates exactly as ranking
+    every match would.
+    """
+    newest = await _sqlite_ids(session, scoped, where, limit=ranked + 1)
+    complete = len(newest) <= ranked
+    window = newest[:ranked]
+    if not window:
+        return _Plan([], True, 0, frozenset())
+    title_hits = (
+        frozenset()
+        if complete
+        else frozenset(await _sqlite_ids(session, titled, where, limit=TITLED)) - set(window)
+    )
+    candidates = set(window) | title_hits
+    score: Label[float] = literal_column(_BM25, Float).label("score")
+    rows = await session.execute(
+        select(_FTS.c.rowid, score).where(
+            _fts_match(text_expression(query)),
+            _FTS.c.rowid.between(min(candidates), max(candidates)),
+        )
+    )
+    scores = {rowid: s for rowid, s in rows if rowid in candidates}
+    best = sorted(candidates, key=lambda i: (scores.get(i, 0.0), -i))
+    return _Plan(best, complete, min(window), title_hits)
 
 
 async def _sqlite_page(
     session: AsyncSession,
     query: SearchQuery,
     scoped: str,
+    titled: str,
     where: list[ColumnElement[bool]],
     *,
     offset: int,
     limit: int,
+    ranked: int,
 ) -> list[Decision]:
-    """Up to ``limit + 1`` decisions from ``offset``, in the index's order (best, then newest).
-
-    bm25 ranks the words' matches, and the index hands on only the best few; the filters of
-    ``where`` (workspace, status, channel, person, privacy) are applied to those. That is exact
-    whenever enough of them pass: the first rows of a ranked list that pass are the first of
-    its passing part. When too few pass, and more matched, every match is ranked instead.
-
-    The scope tokens are not in the ranked MATCH: bm25 weighs every phrase of its query, and
-    the workspace's token is in every row of the workspace. They are counted instead
-    (``scoped``: the same words within the workspace and filters), so that when this workspace
-    holds only part of the matches, proportionally more candidates are ranked at once.
-    """
-    words = literal_column("decisions_fts").op("MATCH")(text_expression(query))
-    score: Label[float] = literal_column(_BM25, Float).label("score")
-
-    async def count(expression: str) -> int:
-        match = literal_column("decisions_fts").op("MATCH")(expression)
-        found = await session.scalar(select(func.count()).select_from(_FTS).where(match))
-        return int(found or 0)
-
-    async def page(candidates: int | None) -> list[Decision]:
-        hits = select(_FTS.c.rowid.label("id"), score).where(words)
-        if candidates is not None:
-            hits = hits.order_by(score, _FTS.c.rowid.desc()).limit(candidates)
-        ranked = hits.subquery("hits")
-        stmt = (
-            select(Decision)
-            .join(ranked, ranked.c.id == Decision.id)
-            .where(*where)
-            .order_by(ranked.c.score, Decision.id.desc())
-            .offset(offset)
-            .limit(limit + 1)
+    """Up to ``limit + 1`` decisions from ``offset``: the ranked candidates, then the rest."""
+    plan = await _sqlite_plan(session, query, scoped, titled, where, ranked=ranked)
+    ids = plan.ranked[offset : offset + limit + 1]
+    if len(ids) <= limit and not plan.complete:
+        ids += await _sqlite_ids(
+            session,
+            scoped,
+            where,
+            limit=limit + 1 - len(ids),
+            offset=max(0, offset - len(plan.ranked)),
+            below=plan.below,
+            skip=plan.skip,
         )
-        return list((await session.scalars(stmt)).all())
-
-    mine = await count(scoped)
-    if mine <= offset:
+    if not ids:
         return []
-    every = await count(text_expression(query))
-    share = -(-every // mine)  # how many matches there are for each one of this workspace's
-    candidates = max(MIN_CANDIDATES, CANDIDATES_PER_ROW * (offset + limit + 1)) * share
-    if candidates >= every:
-        return await page(None)
-    found = await page(candidates)
-    return found if len(found) > limit else await page(None)
+    found = {d.id: d for d in await session.scalars(select(Decision).where(Decision.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
 
 
 async def search_decisions(
@@ -288,6 +348,7 @@ async def search_decisions(
     visible: Visibility | None = None,
     offset: int = 0,
     limit: int = PAGE_SIZE,
+    ranked: int = RANKED,
 ) -> SearchPage:
     """One page of the workspace's decisions matching ``query``, best first, newer first on ties.
 
@@ -304,10 +365,26 @@ async def search_decisions(
         visible=visible,
     )
     if session.get_bind().dialect.name == "sqlite":
-        expression = fts5_expression(
-            query, ws=ws, status=status, channel_id=channel_id, person_id=person_id
+        def scoped(columns: str | None = None) -> str:
+            return fts5_expression(
+                query,
+                ws=ws,
+                status=status,
+                channel_id=channel_id,
+                person_id=person_id,
+                columns=columns,
+            )
+
+        found = await _sqlite_page(
+            session,
+            query,
+            scoped(),
+            scoped("title"),
+            where,
+            offset=offset,
+            limit=limit,
+            ranked=ranked,
         )
-        found = await _sqlite_page(session, query, expression, where, offset=offset, limit=limit)
     else:
         tsq = func.to_tsquery(literal_column("'simple'::regconfig"), query.tsquery())
         doc: ColumnElement[object] = literal_column("decisions.search_doc")
