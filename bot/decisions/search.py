@@ -1,13 +1,23 @@
 """Full-text search over a workspace's decisions: SQLite FTS5 or PostgreSQL tsvector.
 
-The engines' objects come from migrations ``a3d9e2f41b07`` and ``5d8f3b2a9c14`` (names in
-``SEARCH_OBJECTS``): a contentless FTS5 table kept in step by triggers, whose ``scope`` column
-holds the workspace, status, channel, owner and recorder as tokens (``scope_token``), or an
-immutable ``ft_search_doc`` function feeding a stored ``search_doc`` column with a GIN index.
+The engines' objects come from migrations ``a3d9e2f41b07``, ``5d8f3b2a9c14`` and
+``c2f8a4d61e35`` (names in ``SEARCH_OBJECTS``): a contentless FTS5 table of the text columns
+kept in step by triggers, or an immutable ``ft_search_doc`` function feeding a stored
+``search_doc`` column with a GIN index (titles weighted A).
 Both cover titles, context, resolutions, drop reasons and notes. Text a person types never
 reaches either engine's query syntax: ``parse_query`` reads it into words, quoted phrases and
 prefixes (``vend*``), refusing anything else with ``InvalidInput``, and the engine's query is
 built from those pieces.
+
+What "most relevant first" means (``search_decisions``): when the reader may see at most
+``RANKED`` (100) decisions the search matches, all of them are ranked, best first, newer first
+on ties (bm25 on SQLite with title 8, resolution 4, drop reason and notes 2, context 1;
+``ts_rank`` on PostgreSQL with title A, resolution and drop reason B, context and notes C).
+When there are more, the candidates are the ``RANKED`` newest of them plus the ``TITLED`` (20)
+newest whose title holds every word; those are ranked the same way and come first, and the
+other matches follow, newest first. Ranking every match of a broad word costs milliseconds per
+thousand matches on both engines (bm25 and ts_rank score row by row); finding the newest
+matches costs a walk of the index that stops after them.
 """
 
 from __future__ import annotations
@@ -87,13 +97,18 @@ class SearchQuery:
             '"' + " ".join(t.words) + '"' + (" *" if t.prefix else "") for t in self.terms
         )
 
-    def tsquery(self) -> str:
-        """A ``to_tsquery`` expression of quoted lexemes joined by ``&`` and ``<->``."""
+    def tsquery(self, weight: str = "") -> str:
+        """A ``to_tsquery`` expression of quoted lexemes joined by ``&`` and ``<->``
+        (``weight``: each lexeme only where it has that weight, "A" for titles)."""
         parts = []
         for t in self.terms:
-            lexemes = [f"'{w}'" for w in t.words]
+            labels = [weight] * len(t.words)
             if t.prefix:
-                lexemes[-1] += ":*"
+                labels[-1] = "*" + weight
+            lexemes = [
+                f"'{w}'" + (f":{label}" if label else "")
+                for w, label in zip(t.words, labels, strict=True)
+            ]
             parts.append("(" + " <-> ".join(lexemes) + ")")
         return " & ".join(parts)
 
@@ -147,44 +162,6 @@ class SearchPage:
     has_more: bool
 
 
-def scope_token(kind: str, value: str) -> str:
-    """One token of the SQLite index's ``scope`` column: a letter, then ``value``'s UTF-8 as
-    hex (the migration's triggers write ``kind || hex(value)``; the tokenizer folds case)."""
-    return kind + value.encode().hex()
-
-
-def workspace_token(ws: WorkspaceKey) -> str:
-    """The workspace's scope token: "w", the enterprise id, "x", the team id (both in hex, so
-    no two workspaces share one)."""
-    return "w" + ws.enterprise_id.encode().hex() + "x" + ws.team_id.encode().hex()
-
-
-def fts5_expression(
-    query: SearchQuery,
-    *,
-    ws: WorkspaceKey,
-    status: DecisionStatus | None = None,
-    channel_id: str | None = None,
-    person_id: str | None = None,
-    columns: str | None = None,
-) -> str:
-    """The search as one MATCH: the words over the text columns (or ``columns``), the workspace
-    and filters over ``scope``, so a walk of the index never visits another workspace's rows.
-    The privacy rule stays out (a long OR of channels costs more inside the index than the few
-    rows it removes cost outside it)."""
-    parts = [f'scope : "{workspace_token(ws)}"']
-    if status is not None:
-        parts.append(f'scope : "s{status}"')
-    if channel_id is not None:
-        parts.append(f'scope : "{scope_token("c", channel_id)}"')
-    if person_id is not None:
-        parts.append(
-            f'scope : ("{scope_token("o", person_id)}" OR "{scope_token("r", person_id)}")'
-        )
-    parts.append(text_expression(query, columns or TEXT_COLUMNS))
-    return " AND ".join(parts)
-
-
 def _filters(
     *,
     ws: WorkspaceKey,
@@ -206,26 +183,124 @@ def _filters(
 
 
 _FTS = table("decisions_fts", column("rowid"))
-TEXT_COLUMNS: Final = "title context resolution drop_reason notes"
-# Column weights of bm25 in the index's column order (scope counts for nothing).
-_BM25 = "bm25(decisions_fts, 0.0, 8.0, 1.0, 4.0, 2.0, 2.0)"
+# Column weights of bm25 in the index's column order: title, context, resolution, drop
+# reason, notes.
+_BM25 = "bm25(decisions_fts, 8.0, 1.0, 4.0, 2.0, 2.0)"
+_DOC = "decisions.search_doc"
 
-
-def text_expression(query: SearchQuery, columns: str = TEXT_COLUMNS) -> str:
-    """The words alone, over the text columns: what bm25 ranks by."""
-    return f"{{{columns}}} : ({query.fts5()})"
-
-
-# How many of a search's matches relevance orders (see ``search_decisions``): the newest
-# ``RANKED`` the reader may see, and the newest ``TITLED`` of those whose title holds the words.
-RANKED: Final = 200
+# How many of a search's matches relevance orders (module docstring): the newest ``RANKED``
+# the reader may see, and the newest ``TITLED`` of those whose title holds every word.
+RANKED: Final = 100
 TITLED: Final = 20
+# PostgreSQL: how many of the workspace's newest decisions a search walks back over before it
+# takes its matches from the GIN index instead (``_Engine.newest``).
+WALK: Final = 3000
+
+
+def _tsquery(expression: str) -> ColumnElement[object]:
+    return func.to_tsquery(literal_column("'simple'::regconfig"), expression)
+
+
+class _Engine:
+    """The two statements a page needs from an engine: matches newest first, and scores."""
+
+    def __init__(self, session: AsyncSession, query: SearchQuery) -> None:
+        self.session = session
+        self.query = query
+        self.sqlite = session.get_bind().dialect.name == "sqlite"
+
+    def matching(self, *, title: bool = False) -> Select[int]:
+        """Decision ids the words match (``title``: every word in the title)."""
+        if self.sqlite:
+            expression = self.query.fts5()
+            if title:
+                expression = f"{{title}} : ({expression})"
+            return (
+                select(Decision.id)
+                .select_from(_FTS)
+                .join(Decision, Decision.id == _FTS.c.rowid)
+                .where(literal_column("decisions_fts").op("MATCH")(expression))
+            )
+        tsq = _tsquery(self.query.tsquery(weight="A" if title else ""))
+        return select(Decision.id).where(literal_column(_DOC).op("@@")(tsq))
+
+    async def scores(self, candidates: set[int]) -> dict[int, float]:
+        """Each candidate's relevance, higher is better.
+
+        SQLite ranks the rows its index walks, so bm25 runs over the rowid range the
+        candidates span (a list of rowids would re-run the whole MATCH for each); its scores
+        do not depend on the range (frequencies and lengths come from the whole index), so
+        they order the candidates exactly as ranking every match would.
+        """
+        if self.sqlite:
+            score: Label[float] = literal_column(_BM25, Float).label("score")
+            rows = await self.session.execute(
+                select(_FTS.c.rowid, score).where(
+                    literal_column("decisions_fts").op("MATCH")(self.query.fts5()),
+                    _FTS.c.rowid.between(min(candidates), max(candidates)),
+                )
+            )
+            return {i: -s for i, s in rows if i in candidates}
+        tsq = _tsquery(self.query.tsquery())
+        rows = await self.session.execute(
+            select(Decision.id, func.ts_rank(literal_column(_DOC), tsq)).where(
+                Decision.id.in_(sorted(candidates))
+            )
+        )
+        return {i: float(s) for i, s in rows}
+
+    def key(self) -> ColumnElement[int]:
+        """Newest first is descending order of this: SQLite, the index's own rowid order, so
+        its walk stops after the rows wanted; PostgreSQL, the decision's number, so the walk
+        goes backwards through this workspace's rows of its unique index and no other's."""
+        key: ColumnElement[int] = _FTS.c.rowid if self.sqlite else Decision.number.expression
+        return key
+
+    async def newest(
+        self,
+        where: list[ColumnElement[bool]],
+        *,
+        limit: int,
+        offset: int = 0,
+        title: bool = False,
+        below: int | None = None,
+        skip: frozenset[int] = frozenset(),
+    ) -> list[tuple[int, int]]:
+        """(id, key) of the matches ``where`` lets through, newest first (``key`` older than
+        ``below``, without the ids of ``skip``)."""
+        key = self.key()
+        stmt = self.matching(title=title).add_columns(key).where(*where)
+        if below is not None:
+            stmt = stmt.where(key < below)
+        if skip:
+            stmt = stmt.where(Decision.id.not_in(sorted(skip)))
+        if self.sqlite or offset:
+            stmt = stmt.order_by(key.desc()).offset(offset).limit(limit)
+            return [(i, k) for i, k in await self.session.execute(stmt)]
+        # PostgreSQL walks back from the newest decision checking each row (no index gives
+        # matches newest first), which is quick for words in many decisions and slow for rare
+        # ones, and its estimate of which a search is can be far off. So it walks back over
+        # at most ``WALK`` rows; if those do not hold enough, it takes every match from the
+        # GIN index and sorts them (``key + 0`` keeps it from walking again).
+        top = await self.session.scalar(select(func.max(Decision.number)).where(*where[:1]))
+        if top is None:
+            return []
+        start = top + 1 if below is None else below
+        walked = stmt.where(key >= start - WALK).order_by(key.desc()).limit(limit)
+        found = [(i, k) for i, k in await self.session.execute(walked)]
+        if len(found) < limit and start - WALK > 1:
+            rest = (
+                stmt.where(key < start - WALK).order_by((key + 0).desc()).limit(limit - len(found))
+            )
+            found += [(i, k) for i, k in await self.session.execute(rest)]
+        return found
 
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
-    """Where a page's rows come from: ``ranked`` (ids, best first) and, past them, the other
-    matches newest first (older than ``below``, without the ids of ``skip``)."""
+    """Where a page's rows come from: ``ranked`` (ids, best first) and, when not
+    ``complete``, past them the other matches newest first (older than ``below``, without
+    the ids of ``skip``)."""
 
     ranked: list[int]
     complete: bool
@@ -233,108 +308,20 @@ class _Plan:
     skip: frozenset[int]
 
 
-def _fts_match(expression: str) -> ColumnElement[bool]:
-    return literal_column("decisions_fts").op("MATCH")(expression)
-
-
-async def _sqlite_ids(
-    session: AsyncSession,
-    scoped: str,
-    where: list[ColumnElement[bool]],
-    *,
-    limit: int,
-    offset: int = 0,
-    below: int | None = None,
-    skip: frozenset[int] = frozenset(),
-) -> list[int]:
-    """Ids of matches ``where`` lets through, newest first: the index walks its rows in
-    descending rowid order (the workspace and filters are in ``scoped``, so other workspaces'
-    rows are never visited) and each is checked against ``decisions`` by primary key."""
-    stmt = (
-        select(Decision.id)
-        .select_from(_FTS)
-        .join(Decision, Decision.id == _FTS.c.rowid)
-        .where(_fts_match(scoped), *where)
-        .order_by(_FTS.c.rowid.desc())
-        .offset(offset)
-        .limit(limit)
-    )
-    if below is not None:
-        stmt = stmt.where(_FTS.c.rowid < below)
-    if skip:
-        stmt = stmt.where(_FTS.c.rowid.not_in(sorted(skip)))
-    return list((await session.scalars(stmt)).all())
-
-
-async def _sqlite_plan(
-    session: AsyncSession,
-    query: SearchQuery,
-    scoped: str,
-    titled: str,
-    where: list[ColumnElement[bool]],
-    *,
-    ranked: int,
-) -> _Plan:
-    """The candidates relevance orders, ranked: the newest ``ranked`` visible matches and the
-    newest ``TITLED`` visible title matches (all of them when there are no more).
-
-    bm25 ranks them in one pass over the rowid range they span: FTS5 can only rank rows it
-    walks, and a rowid range is walked without the rest of the index (a list of rowids
-    re-runs the whole MATCH for each). Its scores do not depend on the range (term frequencies
-    and lengths come from the whole index), so they order the candidates exactly as ranking
-    every match would.
-    """
-    newest = await _sqlite_ids(session, scoped, where, limit=ranked + 1)
-    complete = len(newest) <= ranked
+async def _plan(engine: _Engine, where: list[ColumnElement[bool]], *, ranked: int) -> _Plan:
+    newest = await engine.newest(where, limit=ranked + 1)
     window = newest[:ranked]
     if not window:
         return _Plan([], True, 0, frozenset())
-    title_hits = (
-        frozenset()
-        if complete
-        else frozenset(await _sqlite_ids(session, titled, where, limit=TITLED)) - set(window)
-    )
-    candidates = set(window) | title_hits
-    score: Label[float] = literal_column(_BM25, Float).label("score")
-    rows = await session.execute(
-        select(_FTS.c.rowid, score).where(
-            _fts_match(text_expression(query)),
-            _FTS.c.rowid.between(min(candidates), max(candidates)),
-        )
-    )
-    scores = {rowid: s for rowid, s in rows if rowid in candidates}
-    best = sorted(candidates, key=lambda i: (scores.get(i, 0.0), -i))
-    return _Plan(best, complete, min(window), title_hits)
-
-
-async def _sqlite_page(
-    session: AsyncSession,
-    query: SearchQuery,
-    scoped: str,
-    titled: str,
-    where: list[ColumnElement[bool]],
-    *,
-    offset: int,
-    limit: int,
-    ranked: int,
-) -> list[Decision]:
-    """Up to ``limit + 1`` decisions from ``offset``: the ranked candidates, then the rest."""
-    plan = await _sqlite_plan(session, query, scoped, titled, where, ranked=ranked)
-    ids = plan.ranked[offset : offset + limit + 1]
-    if len(ids) <= limit and not plan.complete:
-        ids += await _sqlite_ids(
-            session,
-            scoped,
-            where,
-            limit=limit + 1 - len(ids),
-            offset=max(0, offset - len(plan.ranked)),
-            below=plan.below,
-            skip=plan.skip,
-        )
-    if not ids:
-        return []
-    found = {d.id: d for d in await session.scalars(select(Decision).where(Decision.id.in_(ids)))}
-    return [found[i] for i in ids if i in found]
+    ids = {i for i, _ in window}
+    titled: frozenset[int] = frozenset()
+    if len(newest) > ranked:
+        title_hits = await engine.newest(where, limit=TITLED, title=True)
+        titled = frozenset(i for i, _ in title_hits) - ids
+    candidates = ids | titled
+    scores = await engine.scores(candidates)
+    best = sorted(candidates, key=lambda i: (-scores.get(i, 0.0), -i))
+    return _Plan(best, len(newest) <= ranked, window[-1][1], titled)
 
 
 async def search_decisions(
@@ -350,12 +337,14 @@ async def search_decisions(
     limit: int = PAGE_SIZE,
     ranked: int = RANKED,
 ) -> SearchPage:
-    """One page of the workspace's decisions matching ``query``, best first, newer first on ties.
+    """One page of the workspace's decisions matching ``query``, most relevant first as the
+    module docstring says (the ``ranked`` newest visible matches and the ``TITLED`` newest
+    visible title matches ranked, newer first on ties, then the rest newest first).
 
     ``visible``, when given, keeps the results to what its reader may see (the privacy rule,
-    worked out by the caller, as for lists). Only the page's rows are read from ``decisions``:
-    SQLite ranks inside the FTS5 index, whose MATCH already holds the workspace, the filters and
-    the privacy rule; PostgreSQL ranks the GIN index's matches on the stored ``search_doc``.
+    worked out by the caller, as for lists). The workspace, filters and privacy rule are
+    applied to every match before it counts as a candidate, so a page never holds, and the
+    ranking never depends on, a decision the reader may not see.
     """
     where = _filters(
         ws=ws,
@@ -364,39 +353,26 @@ async def search_decisions(
         person_id=person_id,
         visible=visible,
     )
-    if session.get_bind().dialect.name == "sqlite":
-        def scoped(columns: str | None = None) -> str:
-            return fts5_expression(
-                query,
-                ws=ws,
-                status=status,
-                channel_id=channel_id,
-                person_id=person_id,
-                columns=columns,
+    engine = _Engine(session, query)
+    plan = await _plan(engine, where, ranked=ranked)
+    ids = plan.ranked[offset : offset + limit + 1]
+    if len(ids) <= limit and not plan.complete:
+        ids += [
+            i
+            for i, _ in await engine.newest(
+                where,
+                limit=limit + 1 - len(ids),
+                offset=max(0, offset - len(plan.ranked)),
+                below=plan.below,
+                skip=plan.skip,
             )
-
-        found = await _sqlite_page(
-            session,
-            query,
-            scoped(),
-            scoped("title"),
-            where,
-            offset=offset,
-            limit=limit,
-            ranked=ranked,
-        )
-    else:
-        tsq = func.to_tsquery(literal_column("'simple'::regconfig"), query.tsquery())
-        doc: ColumnElement[object] = literal_column("decisions.search_doc")
-        stmt = (
-            select(Decision)
-            .where(doc.op("@@")(tsq), *where)
-            .order_by(func.ts_rank(doc, tsq).desc(), Decision.id.desc())
-            .offset(offset)
-            .limit(limit + 1)
-        )
-        found = list((await session.scalars(stmt)).all())
-    return SearchPage(decisions=found[:limit], offset=offset, has_more=len(found) > limit)
+        ]
+    found: dict[int, Decision] = {}
+    if ids:
+        rows = await session.scalars(select(Decision).where(Decision.id.in_(ids)))
+        found = {d.id: d for d in rows}
+    page = [found[i] for i in ids if i in found]
+    return SearchPage(decisions=page[:limit], offset=offset, has_more=len(page) > limit)
 
 
 def matching_select(
@@ -413,17 +389,7 @@ def matching_select(
     where = _filters(
         ws=ws, status=status, channel_id=channel_id, person_id=person_id, visible=visible
     )
-    if session.get_bind().dialect.name == "sqlite":
-        expression = fts5_expression(
-            query, ws=ws, status=status, channel_id=channel_id, person_id=person_id
-        )
-        return (
-            select(Decision.id)
-            .join(_FTS, _FTS.c.rowid == Decision.id)
-            .where(literal_column("decisions_fts").op("MATCH")(expression), *where)
-        )
-    tsq = func.to_tsquery(literal_column("'simple'::regconfig"), query.tsquery())
-    return select(Decision.id).where(literal_column("decisions.search_doc").op("@@")(tsq), *where)
+    return _Engine(session, query).matching().where(*where)
 
 
 async def count_matches(
