@@ -38,6 +38,8 @@ from sqlalchemy import (
     or_,
     select,
     table,
+    union,
+    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -324,6 +326,74 @@ async def _plan(engine: _Engine, where: list[ColumnElement[bool]], *, ranked: in
     return _Plan(best, len(newest) <= ranked, window[-1][1], titled)
 
 
+def _newest_select(
+    engine: _Engine, where: list[ColumnElement[bool]], *, limit: int, title: bool = False
+) -> Select[int, int]:
+    """The (id, key) of the ``limit`` newest matches as one statement (``_Engine.newest``'s
+    walk, PostgreSQL's two halves joined by UNION ALL: its Append reads the second only when
+    the first held fewer than ``limit`` rows)."""
+    key = engine.key()
+    walk = engine.matching(title=title).add_columns(key.label("key")).where(*where)
+    if engine.sqlite:
+        return walk.order_by(key.desc()).limit(limit)
+    top = select(func.max(Decision.number)).where(*where[:1]).scalar_subquery() - WALK
+    recent = walk.where(key >= top).order_by(key.desc()).limit(limit)
+    older = walk.where(key < top).order_by((key + 0).desc()).limit(limit)
+    both = union_all(recent, older).subquery("walk")
+    return select(both.c.id, both.c.key).limit(limit)
+
+
+def _first_pass(
+    engine: _Engine,
+    where: list[ColumnElement[bool]],
+    *,
+    ranked: int,
+    offset: int,
+    limit: int,
+) -> Select[Decision, int]:
+    """``_plan`` and the page's rows as one statement (each statement costs as much as the
+    work of a small search): the page of the ranked candidates, each with how many of the
+    ``ranked + 1`` newest matches there were (more than ``ranked``: not every match was
+    ranked)."""
+    w = _newest_select(engine, where, limit=ranked + 1).cte("w")
+    t = _newest_select(engine, where, limit=TITLED, title=True).cte("t")
+    if engine.sqlite:
+        w, t = w.prefix_with("MATERIALIZED"), t.prefix_with("MATERIALIZED")
+    newest = select(func.count()).select_from(w).scalar_subquery()
+    window = select(w.c.id).order_by(w.c.key.desc()).limit(ranked).subquery("window")
+    titled = select(t.c.id).where(newest > ranked)
+    c = union(select(window.c.id), titled).cte("c")
+    if engine.sqlite:
+        r = (
+            select(_FTS.c.rowid.label("id"), literal_column(_BM25, Float).label("score"))
+            .where(
+                literal_column("decisions_fts").op("MATCH")(engine.query.fts5()),
+                _FTS.c.rowid.between(
+                    select(func.min(c.c.id)).scalar_subquery(),
+                    select(func.max(c.c.id)).scalar_subquery(),
+                ),
+            )
+            .cte("r")
+            .prefix_with("MATERIALIZED")
+        )
+        return (
+            select(Decision, newest)
+            .join(c, c.c.id == Decision.id)
+            .join(r, r.c.id == c.c.id)
+            .order_by(r.c.score, Decision.id.desc())
+            .offset(offset)
+            .limit(limit + 1)
+        )
+    rank = func.ts_rank(literal_column(_DOC), _tsquery(engine.query.tsquery()))
+    return (
+        select(Decision, newest)
+        .join(c, c.c.id == Decision.id)
+        .order_by(rank.desc(), Decision.id.desc())
+        .offset(offset)
+        .limit(limit + 1)
+    )
+
+
 async def search_decisions(
     session: AsyncSession,
     *,
@@ -354,6 +424,13 @@ async def search_decisions(
         visible=visible,
     )
     engine = _Engine(session, query)
+    first = _first_pass(engine, where, ranked=ranked, offset=offset, limit=limit)
+    head = (await session.execute(first)).all()
+    if len(head) > limit or (head and head[0][1] <= ranked) or (not head and not offset):
+        # The page is within the ranked candidates, or every match was ranked.
+        page = [d for d, _ in head]
+        return SearchPage(decisions=page[:limit], offset=offset, has_more=len(page) > limit)
+    # The page reaches past the ranked candidates, into the older matches.
     plan = await _plan(engine, where, ranked=ranked)
     ids = plan.ranked[offset : offset + limit + 1]
     if len(ids) <= limit and not plan.complete:
