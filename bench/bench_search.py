@@ -267,7 +267,7 @@ async def loaded_database(engine: str, args: argparse.Namespace) -> tuple[str, f
     took (None when it came from the cache)."""
     key = cache_key(args)
     if engine == "sqlite":
-        CACHE.mkdir(exist_ok=True)
+        CACHE.mkdir(exist_ok=True)  # noqa: ASYNC240
         final = CACHE / f"{key}.db"
         if final.exists() and not args.rebuild:
             return f"sqlite+aiosqlite:///{final}", None
