@@ -21,6 +21,7 @@ from sqlalchemy import (
     false,
     insert,
     inspect,
+    text,
 )
 from sqlalchemy.orm import Mapped, Session, UOWTransaction, mapped_column, relationship
 
@@ -57,13 +58,35 @@ class Decision(WorkspaceScoped, Base):
         Index("ix_decisions_ws_channel_status", "enterprise_id", "team_id", "channel_id", "status"),
         Index("ix_decisions_ws_created", "enterprise_id", "team_id", "created_at"),
         Index("ix_decisions_ws_decided", "enterprise_id", "team_id", "decided_at"),
-        # The stall rule's two halves (idle since a cutoff, past a due date) each use one.
+        # The stall rule's two halves (idle since a cutoff, past a due date) each use one. The
+        # trailing columns are all the stall count reads of an idle decision (its creation,
+        # due date, channel and owner), so counting the open ones never visits the rows.
         Index(
             "ix_decisions_ws_status_activity",
             "enterprise_id",
             "team_id",
             "status",
             "last_activity_at",
+            "created_at",
+            "due_date",
+            "channel_id",
+            "direct",
+            "owner_id",
+        ),
+        # Orphan decisions (issue 17): decided, no "no action needed", by decision time, with
+        # what the count's privacy rule reads. Only such rows are in it (a partial index).
+        Index(
+            "ix_decisions_ws_orphans",
+            "enterprise_id",
+            "team_id",
+            "decided_at",
+            "channel_id",
+            "direct",
+            "owner_id",
+            "status",
+            "no_action_at",
+            sqlite_where=text("status = 'decided' AND no_action_at IS NULL"),
+            postgresql_where=text("status = 'decided' AND no_action_at IS NULL"),
         ),
         Index("ix_decisions_ws_status_due", "enterprise_id", "team_id", "status", "due_date"),
         Index("ix_decisions_card_due", "card_due_at"),

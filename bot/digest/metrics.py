@@ -910,9 +910,12 @@ async def orphans_at(
     )
     where = [
         Decision.in_workspace(ws),
-        Decision.status == DecisionStatus.DECIDED,
-        Decision.decided_at <= cutoff,
+        # Written as the partial index ix_decisions_ws_orphans says it (a literal, not a bound
+        # parameter), so a prepared statement's generic plan can still use it: the count reads
+        # that index alone, and the actions' ids from ix_outcomes_ws_kind_decision.
+        Decision.status == literal_column(f"'{DecisionStatus.DECIDED.value}'"),
         Decision.no_action_at.is_(None),
+        Decision.decided_at <= cutoff,
         Decision.id.not_in(with_action),
     ]
     audience = audience_of(channels)
