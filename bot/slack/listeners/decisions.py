@@ -26,9 +26,11 @@ from bot.slack.blocks import relitigation as render_repeat
 from bot.slack.blocks.kit import section
 from bot.slack.daily_compose import refresh_daily_dm
 from bot.slack.deps import Deps, deps_of, workspace_of
+from bot.slack.home_publish import publish_home
 from bot.slack.ids import Action, Command
 from bot.slack.ids import Block as BlockId
 from bot.slack.ids import View as ViewId
+from bot.slack.meeting_messages import post_outcome_card, refresh_summary_of
 from bot.slack.modal_state import view_metadata, view_value
 from bot.slack.parsing import commands as grammar
 from bot.slack.parsing.dates import parse_date
@@ -302,11 +304,8 @@ async def _show_new_action(
     client: AsyncWebClient, deps: Deps, ws: WorkspaceKey, action: Outcome, respond: Any
 ) -> None:
     """A follow-through action gets its card (with Done) and its meeting's summary is updated."""
-    # Imported here: the outcomes listener builds on this module (through meetings).
-    from bot.slack.listeners import outcomes
-
-    await outcomes.post_outcome_card(client, deps, ws, action, action.meeting, respond=respond)
-    await outcomes.refresh_summary_of(client, deps, ws, action.meeting.number)
+    await post_outcome_card(client, deps, ws, action, action.meeting, respond=respond)
+    await refresh_summary_of(client, deps, ws, action.meeting.number)
 
 
 async def _due(
@@ -1036,7 +1035,7 @@ async def reassign_selected(
     decision = await deps.as_actor(client, ws, body["user"]["id"], assign)
     await ack()
     await _after_button(
-        client, deps, body, decision, f"{decision.ref} now belongs to {mention(owner_id)}."
+        client, deps, ws, body, decision, f"{decision.ref} now belongs to {mention(owner_id)}."
     )
 
 
@@ -1096,28 +1095,23 @@ async def drop_submitted(
     await _refresh_origin(client, deps, decision, meta, user_id=user_id)
     if not meta.get("origin_ts"):
         # Pressed on the App Home tab: its lists change with the drop.
-        from bot.slack.listeners.home import publish_home
-
         await publish_home(client, deps, ws, user_id)
 
 
 async def _after_button(
-    client: AsyncWebClient, deps: Deps, body: dict[str, Any], decision: Decision, note: str
+    client: AsyncWebClient,
+    deps: Deps,
+    ws: WorkspaceKey,
+    body: dict[str, Any],
+    decision: Decision,
+    note: str,
 ) -> None:
     await refresh_card(client, deps, decision)
     await _refresh_origin(client, deps, decision, _origin(body), user_id=body["user"]["id"])
     if (body.get("container") or {}).get("type") == "view":
-        from bot.slack.listeners.home import publish_home
-
-        await publish_home(client, deps, workspace_of_body(body), body["user"]["id"])
+        await publish_home(client, deps, ws, body["user"]["id"])
     else:
         await replies.tell_user(client, body, note, blocks=[section(note)])
-
-
-def workspace_of_body(body: dict[str, Any]) -> WorkspaceKey:
-    team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""
-    enterprise = (body.get("enterprise") or {}).get("id") if body.get("enterprise") else ""
-    return WorkspaceKey(team_id=team, enterprise_id=enterprise or "")
 
 
 async def add_action_pressed(

@@ -1,5 +1,7 @@
 """/hygiene settings: the admins' cadence modal, saved per workspace and audited.
 
+The /hygiene listener opens it (``bot.slack.hygiene_settings``); this module saves it.
+
 Workspace admins and owners (Slack's users.info) and the admins named in the cadence file may
 open and save it; anyone else is refused before a form appears, and again on save, since a
 submission is only as trustworthy as the person sending it.
@@ -13,12 +15,11 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cadence.config import InvalidSettings
-from bot.errors import Forbidden, UserError
+from bot.errors import UserError
 from bot.slack.blocks import settings as render
 from bot.slack.deps import deps_of, workspace_of
 from bot.slack.ids import Block as BlockId
 from bot.slack.ids import View as ViewId
-from bot.slack.listeners.stats import HygieneRequest
 from bot.slack.modal_state import view_metadata
 from bot.slack.users import ADMIN_MAX_AGE
 from bot.workspaces import service as workspaces
@@ -26,20 +27,6 @@ from bot.workspaces import service as workspaces
 
 def register(app: AsyncApp) -> None:
     app.view(ViewId.SETTINGS)(settings_submitted)
-
-
-async def open_settings(request: HygieneRequest) -> None:
-    deps, ws = deps_of(request.context), workspace_of(request.context)
-    command, client = request.command, request.client
-    actor = await deps.actor(client, ws, command["user_id"], max_age=ADMIN_MAX_AGE)
-    if not actor.is_admin:
-        raise Forbidden(workspaces.NOT_ADMIN)
-    async with deps.db.transaction() as session:
-        current = await workspaces.cadence_for(session, ws=ws, base=deps.cadence)
-        recent = await workspaces.recent_changes(session, ws=ws)
-    view = render.settings_modal(current, recent=recent, team_id=ws.team_id)
-    await request.ack()
-    await client.views_open(trigger_id=command["trigger_id"], view=view)
 
 
 async def settings_submitted(
