@@ -11,7 +11,7 @@ now filters in SQL (``decisions`` by primary key), so the index is rebuilt with 
 columns only, and the update trigger watches those columns alone. PostgreSQL is unchanged.
 
 Revision ID: c2f8a4d61e35
-Revises: e6f9b2d4a813
+Revises: b4d7e2a91c35
 Create Date: 2026-12-03 12:30:00+00:00
 """
 
@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "c2f8a4d61e35"
-down_revision: str | None = "e6f9b2d4a813"
+down_revision: str | None = "b4d7e2a91c35"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
