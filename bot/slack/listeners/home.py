@@ -17,7 +17,7 @@ from bot.slack.blocks import prefs as prefs_blocks
 from bot.slack.blocks.home import SECTIONS
 from bot.slack.blocks.search import STATUS_CHOICES, search_form, search_results_view
 from bot.slack.deps import Deps, deps_of, workspace_of
-from bot.slack.errors import FormError
+from bot.slack.errors import FormError, on_field
 from bot.slack.home_publish import publish_home
 from bot.slack.ids import Action
 from bot.slack.ids import Block as BlockId
@@ -94,18 +94,13 @@ async def prefs_submitted(
     """
     deps, ws = deps_of(context), workspace_of(context)
     user_id = body["user"]["id"]
-    try:
+    with on_field(BlockId.PREFS_HOUR):
         view_metadata(view, team_id=ws.team_id)
-    except InvalidInput as exc:
-        await ack(response_action="errors", errors={BlockId.PREFS_HOUR: exc.message})
-        return
     form = prefs_blocks.read_prefs(view)
-    if form.errors:
-        await ack(response_action="errors", errors=form.errors)
-        return
     zone = await deps.user_zone(client, ws, user_id)
     now = deps.now()
     hours = (await deps.cadence_for(ws)).working_hours
+    problems: dict[str, str] = {}
     try:
         chosen = prefs.check(
             reminder_hour=form.reminder_hour,
@@ -115,9 +110,10 @@ async def prefs_submitted(
             hours=hours,
         )
     except prefs.InvalidPrefs as exc:
-        errors = {str(prefs_blocks.FIELD_BLOCKS[field]): why for field, why in exc.problems.items()}
-        await ack(response_action="errors", errors=errors)
-        return
+        problems = {str(prefs_blocks.FIELD_BLOCKS[key]): why for key, why in exc.problems.items()}
+    # Every problem at once: what could not be read, and what was read but is not allowed.
+    if form.errors or problems:
+        raise FormError({**problems, **form.errors})
     async with deps.db.transaction() as session:
         before = await prefs.save(
             session, ws=ws, user_id=user_id, actor_id=user_id, prefs=chosen, now=now
@@ -239,7 +235,7 @@ async def search_submitted(
         )
     except InvalidInput as refusal:
         # Bad syntax is said beside the words; nothing was searched.
-        raise FormError(BlockId.SEARCH_WORDS, refusal.message) from None
+        raise FormError({BlockId.SEARCH_WORDS: refusal.message}) from None
     await ack(response_action="update", view=results)
 
 

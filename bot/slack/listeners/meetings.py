@@ -15,12 +15,12 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery import ledger
-from bot.errors import UserError
 from bot.meetings import posts, service
 from bot.meetings.models import Meeting
 from bot.slack import calendar_feeds as calendars
 from bot.slack.blocks import meetings as render
 from bot.slack.deps import Deps, deps_of, workspace_of
+from bot.slack.errors import FormError, on_field
 from bot.slack.ids import Action, Command
 from bot.slack.ids import Block as BlockId
 from bot.slack.ids import View as ViewId
@@ -30,7 +30,7 @@ from bot.slack.meeting_messages import (
     post_summary,
     show_meeting_everywhere,
 )
-from bot.slack.modal_state import view_metadata, view_value
+from bot.slack.modal_state import OUT_OF_DATE_FORM, view_metadata, view_value
 from bot.slack.parsing import commands as grammar
 from bot.slack.parsing.dates import parse_past_date, parse_time
 from bot.slack.text import mention, place_text, unescape
@@ -257,16 +257,10 @@ async def no_outcome_submitted(
 
     try:
         number = int(meta["number"])
-        await deps.as_actor(client, ws, user_id, waive)
-    except UserError as exc:
-        await ack(response_action="errors", errors={BlockId.REASON: exc.message})
-        return
     except (KeyError, TypeError, ValueError):
-        await ack(
-            response_action="errors",
-            errors={BlockId.REASON: "This form is out of date; please start again."},
-        )
-        return
+        raise FormError({BlockId.REASON: OUT_OF_DATE_FORM}) from None
+    with on_field(BlockId.REASON):
+        await deps.as_actor(client, ws, user_id, waive)
     await ack()
     await show_meeting_everywhere(
         client, deps, ws, number=number, user_id=user_id, origin=Origin.from_metadata(meta)

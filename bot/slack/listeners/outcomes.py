@@ -15,11 +15,12 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.decisions import followthrough
-from bot.errors import InvalidInput, UserError
+from bot.errors import InvalidInput
 from bot.meetings import service
 from bot.meetings.models import Meeting, Outcome
 from bot.slack.blocks import meetings as render
 from bot.slack.deps import Deps, deps_of, workspace_of
+from bot.slack.errors import FormError, on_field
 from bot.slack.ids import Action, Command
 from bot.slack.ids import Block as BlockId
 from bot.slack.ids import View as ViewId
@@ -232,11 +233,13 @@ async def record_outcomes_submitted(
     meta = view_metadata(view, team_id=ws.team_id)
     drafts, errors = read_rows(view, today=await deps.user_today(client, ws, user_id))
     if errors:
-        await ack(response_action="errors", errors=errors)
-        return
+        raise FormError(errors)
     first_row = render.row_block_ids(1)[0]
     try:
         number = int(meta["number"])
+    except (KeyError, TypeError, ValueError):
+        raise FormError({first_row: OUT_OF_DATE}) from None
+    with on_field(first_row):
         here = Origin.from_metadata(meta).channel_id or None
         visible = await deps.visibility(client, ws, user_id, here=here)
         async with deps.db.transaction() as session:
@@ -244,12 +247,6 @@ async def record_outcomes_submitted(
             await service.add_outcomes(
                 session, ws=ws, meeting=meeting, drafts=drafts, creator_id=user_id, now=deps.now()
             )
-    except UserError as exc:
-        await ack(response_action="errors", errors={first_row: exc.message})
-        return
-    except (KeyError, TypeError, ValueError):
-        await ack(response_action="errors", errors={first_row: OUT_OF_DATE})
-        return
     await ack()
     await show_meeting_everywhere(
         client, deps, ws, number=number, user_id=user_id, origin=Origin.from_metadata(meta)
@@ -297,28 +294,24 @@ async def record_outcome_submitted(
         except InvalidInput as exc:
             errors[BlockId.MEETING] = exc.message
     if errors:
-        await ack(response_action="errors", errors=errors)
-        return
+        raise FormError(errors)
     visible = await deps.visibility(client, ws, user_id, here=meta.get("channel_id") or None)
     try:
-        async with deps.db.transaction() as session:
-            meeting = await service.get_meeting(session, ws=ws, number=number, visible=visible)
-            outcome = await service.add_outcome(
-                session,
-                ws=ws,
-                meeting=meeting,
-                draft=draft,
-                creator_id=user_id,
-                now=deps.now(),
-                source_permalink=meta.get("permalink"),
-            )
-            await plan_outcome_card(session, outcome, meeting, now=deps.now())
-    except UserError as exc:
-        await ack(response_action="errors", errors={BlockId.MEETING: exc.message})
-        return
+        with on_field(BlockId.MEETING):
+            async with deps.db.transaction() as session:
+                meeting = await service.get_meeting(session, ws=ws, number=number, visible=visible)
+                outcome = await service.add_outcome(
+                    session,
+                    ws=ws,
+                    meeting=meeting,
+                    draft=draft,
+                    creator_id=user_id,
+                    now=deps.now(),
+                    source_permalink=meta.get("permalink"),
+                )
+                await plan_outcome_card(session, outcome, meeting, now=deps.now())
     except (TypeError, ValueError):
-        await ack(response_action="errors", errors={BlockId.MEETING: OUT_OF_DATE})
-        return
+        raise FormError({BlockId.MEETING: OUT_OF_DATE}) from None
     await ack()
     await post_outcome_card(client, deps, ws, outcome, meeting)
     await refresh_summary_of(client, deps, ws, meeting.number)
