@@ -100,14 +100,21 @@ class Stalled:
     #: Stalled because a due date passed (not for want of activity): "due" while its owner is
     #: away, which sends it to ``escalate_to`` at once.
     overdue: bool = False
+    # Worked out once: the planner asks for them several times per item and tick.
+    _ref: str = field(init=False, repr=False, compare=False)
+    _episode: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_ref", subject_ref(self.subject, self.number))
+        object.__setattr__(self, "_episode", episode_key(self.anchor))
 
     @property
     def ref(self) -> str:
-        return subject_ref(self.subject, self.number)
+        return self._ref
 
     @property
     def episode(self) -> str:
-        return episode_key(self.anchor)
+        return self._episode
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,7 +285,7 @@ def _due_reminder(item: Stalled, number: int, cadence: CadenceConfig) -> Due:
         REMINDER_KIND[item.subject].value,
         item.ref,
         item.owner_id,
-        reminder_period(item.anchor, number),
+        f"{item.episode}#{number}",
     )
     return Due(item, number, False, key, cadence)
 
@@ -309,7 +316,7 @@ def _reminder(item: Stalled, number: int, cadence: CadenceConfig) -> Wanted:
         kind=REMINDER_KIND[item.subject],
         subject=item.ref,
         recipient=item.owner_id,
-        period=reminder_period(item.anchor, number),
+        period=f"{item.episode}#{number}",
         payload={
             "number": item.number,
             "episode": item.episode,
