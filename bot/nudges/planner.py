@@ -24,7 +24,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -160,18 +160,16 @@ async def _pages(
     query: Select[*tuple[Any, ...]],
     order: InstrumentedAttribute[Any],
 ) -> AsyncIterator[Any]:
-    """The rows of ``query`` in pages of `PAGE_SIZE`, ordered by ``order`` and then id."""
-    after: tuple[Any, int] | None = None
-    while True:
-        page = query.order_by(order, Decision.id).limit(PAGE_SIZE)
-        if after is not None:
-            page = page.where(tuple_(order, Decision.id) > tuple_(*after))
-        rows = (await session.execute(page)).all()
-        for row in rows:
+    """The rows of ``query`` ordered by ``order`` and then id, fetched `PAGE_SIZE` at a time
+    from one streamed result: one range scan, however many rows. (Keyset pages, each a query
+    of its own, scanned every row sharing the last page's ``order`` value again: with
+    thousands of decisions idle since the same moment, quadratic.)"""
+    result = await session.stream(
+        query.order_by(order, Decision.id).execution_options(yield_per=PAGE_SIZE)
+    )
+    async for partition in result.partitions(PAGE_SIZE):
+        for row in partition:
             yield row
-        if len(rows) < PAGE_SIZE:
-            return
-        after = (getattr(rows[-1], order.key), rows[-1].id)
 
 
 async def outcome_free_meetings(
