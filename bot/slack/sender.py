@@ -335,6 +335,14 @@ class Pacing:
     workspace_per_minute: int = 300
     window_seconds: float = 61.0
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Pacing:
+        return cls(
+            channel_interval=settings.slack_channel_interval_seconds,
+            workspace_per_minute=settings.slack_workspace_posts_per_window,
+            window_seconds=settings.slack_workspace_window_seconds,
+        )
+
     @property
     def workspace_in_flight(self) -> int:
         """Rows one workspace may have claimed at once: about three seconds of its budget."""
