@@ -14,7 +14,6 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cadence.stall import stalled_now
 from bot.decisions import followthrough, reviews, service
 from bot.decisions.models import Decision
 from bot.errors import InvalidInput
@@ -548,7 +547,9 @@ async def _list(
             session,
             ws=ws,
             scope=query.scope,
-            stalled=stalled_now(now, cadence, time_off.days_off_by_person()),
+            now=now,
+            cadence=cadence,
+            days_off=time_off.days_off_by_person(),
             visible=visible,
             channel_id=here,
             user_id=target,
