@@ -5,8 +5,8 @@ a claim looks at what went out lately (``sent_at``) and what is in flight
 (``lease_expires_at``), and at the 429 holds every sender shares (``delivery_holds``).
 
 Revision ID: b7d41e9a2c65
-Revises: b4d7e2a91c35
-Create Date: 2026-12-03 12:20:00+00:00
+Revises: c2f8a4d61e35
+Create Date: 2026-12-03 12:40:00+00:00
 """
 
 from collections.abc import Sequence
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "b7d41e9a2c65"
-down_revision: str | None = "b4d7e2a91c35"
+down_revision: str | None = "c2f8a4d61e35"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
