@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from bot.meetings.models import Meeting, Outcome
 from tests import test_nudges_e2e
-from tests.test_followthrough_e2e import at, dms_to
+from tests.test_followthrough_e2e import at
 from tests.test_nudges_e2e import Env, decision
 
 env = test_nudges_e2e.env  # the worker's fixture: the app, the tick and the fake Slack
