@@ -103,7 +103,7 @@ def action_source(outcome: Outcome) -> str:
 
 
 def action_origin(outcome: Outcome) -> str:
-    """"M-3 in #channel", or for an action with no meeting "D-5 in #channel": where it is from."""
+    """Where an action is from: "M-3 in #channel", or with no meeting "D-5 in #channel"."""
     if outcome.meeting is not None:
         ref = outcome.meeting.ref
     elif outcome.decision is not None:
