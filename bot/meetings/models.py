@@ -87,6 +87,29 @@ class Outcome(WorkspaceScoped, Base):
         # Every outcome belongs somewhere: a meeting, or (a follow-through action recorded with
         # no meeting) its decision.
         CheckConstraint("meeting_id IS NOT NULL OR decision_id IS NOT NULL", name="has_place"),
+        # The digest's reads of actions, from the index alone: the decisions that have an
+        # action and when those were done (orphans, decision to done) ...
+        Index(
+            "ix_outcomes_ws_kind_decision",
+            "enterprise_id",
+            "team_id",
+            "kind",
+            "decision_id",
+            "done_at",
+        ),
+        # ... and the actions not done by a moment (overdue actions, channels in play).
+        Index(
+            "ix_outcomes_ws_kind_done",
+            "enterprise_id",
+            "team_id",
+            "kind",
+            "done_at",
+            "due_date",
+            "created_at",
+            "meeting_id",
+            "owner_id",
+            "creator_id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
