@@ -47,6 +47,7 @@ from bot.settings import Settings
 from bot.slack.client import SLACK_PAUSES, RetryPauses
 from bot.slack.compose import Composers, default_composers
 from bot.slack.sender import (
+    Pacing,
     Sender,
     SendReport,
     SlackClients,
@@ -306,6 +307,7 @@ def build_jobs(
         composers=composers or default_composers(),
         cadence=cadence,
         users=users,
+        pacing=Pacing.from_settings(settings),
     )
     jobs = Jobs(
         db=db,

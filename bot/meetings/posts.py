@@ -39,14 +39,14 @@ def summary_row(meeting: Meeting, *, now: datetime) -> ledger.Planned:
     )
 
 
-def outcome_card_row(outcome: Outcome, meeting: Meeting, *, now: datetime) -> ledger.Planned:
-    """The row of a new outcome's card in its meeting's channel (notes have no number: the
-    outcome's id names it)."""
+def outcome_card_row(outcome: Outcome, meeting: Meeting | None, *, now: datetime) -> ledger.Planned:
+    """The row of a new outcome's card in its meeting's conversation, else its decision's
+    (notes have no number: the outcome's id names it)."""
     return ledger.Planned(
         ws=_ws(outcome),
         kind=OUTCOME_CARD_KIND,
         subject=f"outcome:{outcome.id}",
-        recipient=meeting.channel_id,
+        recipient=meeting.channel_id if meeting is not None else outcome.channel_id,
         period=OUTCOME_CARD_PERIOD,
         due_at=now,
         payload={"id": outcome.id},

@@ -73,15 +73,14 @@ async def compose_outcome_card(ctx: ComposeContext, delivery: Delivery) -> Compo
             .where(Outcome.in_workspace(ctx.ws), Outcome.id == int(delivery.payload["id"]))
             .options(selectinload(Outcome.meeting))
         )
-    if (
-        outcome is None
-        or outcome.message_ts is not None
-        or outcome.meeting.channel_id != delivery.recipient
-    ):
+    if outcome is None or outcome.message_ts is not None:
+        return None
+    channel = outcome.meeting.channel_id if outcome.meeting is not None else outcome.channel_id
+    if channel != delivery.recipient:
         return None
     today = ctx.now.astimezone(ctx.cadence.zone).date()
     return OutgoingMessage(
-        channel=outcome.meeting.channel_id,
+        channel=channel,
         text=render.outcome_text(outcome),
         blocks=render.outcome_card(outcome, meeting=outcome.meeting, today=today),
         record=partial(_remember_outcome, ws=ctx.ws, outcome_id=outcome.id),
