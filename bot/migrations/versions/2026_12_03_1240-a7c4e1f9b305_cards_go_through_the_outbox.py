@@ -9,7 +9,7 @@ when it was; going down, pending card rows are left in the ledger (an older work
 composer for them and fails them after its retries).
 
 Revision ID: a7c4e1f9b305
-Revises: c2f8a4d61e35
+Revises: f1a7c3e9d205
 Create Date: 2026-12-03 12:00:00+00:00
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "a7c4e1f9b305"
-down_revision: str | None = "c2f8a4d61e35"
+down_revision: str | None = "f1a7c3e9d205"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
