@@ -244,7 +244,7 @@ def test_actions_without_a_meeting_down_and_up(empty_url: str) -> None:
     _run(empty_url, _add_actions)
     assert _run(empty_url, _outcomes) == [(1, 1), (2, None)]
     assert _run(empty_url, _insert_orphan) == "refused"
-    downgrade(empty_url, "-1")
+    downgrade(empty_url, "b7d41e9a2c65")  # to just before actions without a meeting
     assert _run(empty_url, _outcomes) == [(1, 1)]
     upgrade(empty_url)
     assert _run(empty_url, _outcomes) == [(1, 1)]
