@@ -39,6 +39,19 @@ def _not_open(*, ref: str, status: str, doing: str) -> str:
     return f"{ref} is {status}, so it can't be {doing}.{hint}"
 
 
+def _may_not_change_action(*, ref: str, owner: str | None, creator: str) -> str:
+    if owner == creator:
+        return (
+            f"Only {mention(creator)} (who owns and recorded {ref}) or a workspace admin "
+            "can change it."
+        )
+    theirs = f"the owner ({mention(owner)}), " if owner else ""
+    return (
+        f"Only {theirs}the person who recorded {ref} ({mention(creator)}) "
+        "or a workspace admin can change it."
+    )
+
+
 #: Every code a converted domain package raises, with its words.
 WORDS: dict[str, Words] = {
     # bot/decisions/service.py
@@ -125,6 +138,47 @@ WORDS: dict[str, Words] = {
     "search.too_many_words": lambda *, count, limit: (
         f"That search has {count} words; use at most {limit}."
     ),
+    # bot/meetings/service.py
+    "meeting.already_open": lambda *, ref: (
+        f"*{ref}* is still open in this channel. End it with `/meeting end` "
+        "before starting another (one meeting at a time per channel)."
+    ),
+    "meeting.log_in_future": lambda: (
+        "That time is still to come; `/meeting log` records a meeting that already "
+        "happened, for example `/meeting log Retro on monday at 10:00`."
+    ),
+    "meeting.none_open": lambda: (
+        "No meeting is open in this channel. `/meeting start TITLE` starts one; "
+        "`/meeting log TITLE` records one that already happened."
+    ),
+    "meeting.not_found": lambda *, number: (
+        f"There is no M-{number} in this workspace. `/meeting list` shows this channel's meetings."
+    ),
+    "meeting.may_not_waive": lambda *, ref, organizer: (
+        f"Only the organizer of {ref} ({mention(organizer)}) or a workspace "
+        "admin can say it needed no outcome. You can record its outcomes instead."
+    ),
+    "meeting.waive_while_open": lambda *, ref: (
+        f"{ref} is still open. End it with `/meeting end` first."
+    ),
+    "meeting.waive_with_outcomes": lambda *, ref, count: (
+        f"{ref} already has {count} outcome(s), so it needs no reason for having none."
+    ),
+    "meeting.already_waived": lambda *, ref: f"{ref} is already marked as needing no outcome.",
+    "meeting.reason_one_line": lambda: "Please keep the reason to one line.",
+    "outcome.no_meeting_here": lambda: (
+        "This channel has no meeting to add an outcome to. `/meeting start TITLE` starts "
+        "one, `/meeting log TITLE` records one that already happened, and "
+        "`/outcome M-3 …` names a meeting from another channel."
+    ),
+    "outcome.none_written": lambda: "Write at least one outcome.",
+    "outcome.gone": lambda: "That outcome no longer exists in this workspace.",
+    "action.not_found": lambda *, number: (
+        f"There is no A-{number} in this workspace. Your open action items are on the "
+        "Followthrough App Home tab."
+    ),
+    "action.may_not_change": _may_not_change_action,
+    "action.already_done": lambda *, ref, by: f"{ref} is already done (marked by {mention(by)}).",
 }
 
 
