@@ -305,9 +305,11 @@ async def _follow_through(
 async def _show_new_action(
     client: AsyncWebClient, deps: Deps, ws: WorkspaceKey, action: Outcome, respond: Any
 ) -> None:
-    """A follow-through action gets its card (with Done) and its meeting's summary is updated."""
+    """A follow-through action gets its card (with Done) in its conversation, and its meeting's
+    summary (if it has a meeting) is updated."""
     await post_outcome_card(client, deps, ws, action, action.meeting, respond=respond)
-    await refresh_summary_of(client, deps, ws, action.meeting.number)
+    if action.meeting is not None:
+        await refresh_summary_of(client, deps, ws, action.meeting.number)
 
 
 async def _due(
