@@ -20,13 +20,13 @@ from bot.slack.wording import WORDS, words_for
 BOT = Path(__file__).resolve().parents[1] / "bot"
 ERRORS = {"UserError", "InvalidInput", "NotFound", "Forbidden", "Conflict"}
 #: Packages whose errors are all codes and facts.
-CONVERTED = ("decisions", "meetings")
+CONVERTED = ("decisions", "meetings", "timeoff", "calendars")
 #: Domain code outside bot/slack whose errors are still made from a message. Their messages
 #: may not gain markup either, except the packages named here, which still have some.
 DOMAIN = sorted(
     p for p in BOT.rglob("*.py") if "slack" not in p.parts and "migrations" not in p.parts
 )
-STILL_WITH_MARKUP = {"calendars", "timeoff"}
+STILL_WITH_MARKUP: set[str] = set()
 
 #: Backticks, a mention, *bold*, a slash command.
 MARKUP = re.compile(r"`|<@|<#|<!|(?<!\w)\*\w[^*]*\*(?!\w)|(?<![\w/])/(decision|meeting|outcome)\b")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from bot.calendars.secrets import NO_KEY
 from bot.errors import UserError
 
 Words = Callable[..., str]
@@ -179,6 +180,46 @@ WORDS: dict[str, Words] = {
     ),
     "action.may_not_change": _may_not_change_action,
     "action.already_done": lambda *, ref, by: f"{ref} is already done (marked by {mention(by)}).",
+    # bot/timeoff/service.py
+    "away.over": lambda: "That day is already over; give today or a later date.",
+    "away.starts_in_past": lambda: "Time off can't start in the past; start it today or later.",
+    "away.ends_before_start": lambda: (
+        "Your time off ends before it starts; give the first day, then the last one, "
+        "for example `/hygiene away from dec 21 until jan 1`."
+    ),
+    "away.too_long": lambda *, most: (
+        f"Time off can be at most {most} days at a time; give a nearer last day."
+    ),
+    "away.not_away": lambda: (
+        "You aren't marked away, so there is nothing to end; "
+        "`/hygiene away until DATE` sets time off."
+    ),
+    # bot/calendars/service.py
+    "calendar.local_address": lambda: (
+        "That address points at this machine; calendar feeds must be public."
+    ),
+    "calendar.private_address": lambda: (
+        "That address points at a private network; calendar feeds must be public."
+    ),
+    "calendar.no_key": lambda: NO_KEY,
+    "calendar.url_too_long": lambda *, most: f"That address is longer than {most} characters.",
+    "calendar.unreadable_url": lambda *, why: (
+        f"That is not a calendar address I can read ({why}); paste the https:// "
+        "“secret address in iCal format” from your calendar's settings."
+    ),
+    "calendar.too_many": lambda *, most: (
+        f"This channel already follows {most} calendars, the most it can; "
+        "remove one with `/meeting calendar remove N` first."
+    ),
+    "calendar.already_followed": lambda *, position: (
+        f"This channel already follows that calendar (number {position})."
+    ),
+    "calendar.not_found": lambda *, position, followed: (
+        f"This channel has no calendar number {position}; "
+        "`/meeting calendar list` shows the ones it follows."
+        if followed
+        else "This channel follows no calendar; `/meeting calendar add URL` adds one."
+    ),
 }
 
 
