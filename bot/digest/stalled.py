@@ -31,6 +31,7 @@ from bot.cadence.config import CadenceConfig
 from bot.cadence.stall import StallBounds, stall_bounds
 from bot.db import UTCDateTime
 from bot.decisions.models import Decision, DecisionEvent, DecisionStatus
+from bot.decisions.stall import cutoff_column, stalled_clause
 from bot.digest.audience import Scope, audience_of, channel_key
 from bot.timeoff import service as timeoff
 from bot.workspace import WorkspaceKey
@@ -127,7 +128,7 @@ def idle_and_unchanged(bounds: StallBounds) -> ColumnElement[bool]:
         Decision.status == DecisionStatus.OPEN,
         Decision.last_activity_at < bounds.at,
         Decision.created_at < bounds.at,
-        bounds.clause(),
+        stalled_clause(bounds),
     )
 
 
@@ -145,7 +146,7 @@ def changed_since_and_stalled(
         state.was_open(),
         or_(
             state.due_date() < bounds.today.isoformat(),
-            and_(state.due_date().is_(None), state.last_activity() <= bounds.cutoff_column()),
+            and_(state.due_date().is_(None), state.last_activity() <= cutoff_column(bounds)),
         ),
     )
 

@@ -34,6 +34,7 @@ from bot.cadence.stall import activity_cutoff, local_today, stall_bounds, workin
 from bot.db import Database
 from bot.decisions.followthrough import has_follow_through
 from bot.decisions.models import Decision, DecisionStatus
+from bot.decisions.stall import stalled_clause
 from bot.delivery import ledger
 from bot.meetings import service as meetings
 from bot.meetings.models import Meeting, Outcome
@@ -120,7 +121,7 @@ async def stalled_decisions(
         Decision.snoozed_until,
     ).where(
         Decision.in_workspace(ws),
-        bounds.clause(),
+        stalled_clause(bounds),
         _not_snoozed(Decision.snoozed_until, now),
     )
     # Asked once per reason to be stalled, each in pages along its own index: a range scan
