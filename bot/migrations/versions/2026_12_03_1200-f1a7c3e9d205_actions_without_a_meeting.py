@@ -8,7 +8,7 @@ no triggers; ``decisions``, which has, is untouched).
 Downgrading deletes the actions that have no meeting: the older schema cannot hold them.
 
 Revision ID: f1a7c3e9d205
-Revises: c2f8a4d61e35
+Revises: b7d41e9a2c65
 Create Date: 2026-12-03 12:00:00+00:00
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "f1a7c3e9d205"
-down_revision: str | None = "c2f8a4d61e35"
+down_revision: str | None = "b7d41e9a2c65"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
