@@ -28,14 +28,12 @@ from datetime import date, datetime, time, timedelta
 
 from bot.cadence.calendar import MICROSECOND, WorkingCalendar
 from bot.cadence.config import CadenceConfig
+from bot.cadence.hours import calendar_for
 
 
 def working_calendar(cadence: CadenceConfig) -> WorkingCalendar:
     """The workspace's working calendar: its zone, working weekdays and holidays."""
-    hours = cadence.working_hours
-    return WorkingCalendar(
-        zone=cadence.zone, weekdays=hours.weekday_numbers, days_off=hours.days_off
-    )
+    return calendar_for(cadence.zone, cadence.working_hours)
 
 
 def stall_moment(activity: datetime, calendar: WorkingCalendar, stall_after_days: int) -> datetime:

@@ -55,8 +55,6 @@ LEASE = timedelta(minutes=10)
 MAX_ATTEMPTS = 10
 FIRST_BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=1)
-# Rows per INSERT statement: well under SQLite's bound-parameter limit at 12 columns a row.
-_INSERT_CHUNK = 500
 _KEY_CHUNK = 500
 # A claim looks at this many candidates per row it wants, so senders claiming at the same moment
 # on PostgreSQL pass over each other's locked rows to the next ones instead of coming back empty.
@@ -107,10 +105,38 @@ def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
 
 
 async def existing_keys(
-    session: AsyncSession, *, ws: WorkspaceKey, kinds: Collection[str], subjects: Collection[str]
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    kinds: Collection[str],
+    subjects: Collection[str],
+    periods_from: str | None = None,
 ) -> set[LedgerKey]:
-    """The keys already in the ledger for these subjects, so a planner skips work it did before."""
+    """The keys already in the ledger for these subjects, so a planner skips work it did before.
+
+    ``periods_from``: the caller wants only keys whose period sorts at or after it (periods that
+    start with a moment, like the nudges' episodes). With many subjects the workspace's rows of
+    these kinds from that period on are read in one pass, instead of hundreds of lookups by
+    subject.
+    """
     found: set[LedgerKey] = set()
+    if not subjects:
+        return found
+    if periods_from is not None and len(subjects) > _KEY_CHUNK:
+        wanted = set(subjects)
+        rows = await session.execute(
+            select(Delivery.kind, Delivery.subject, Delivery.recipient, Delivery.period).where(
+                Delivery.in_workspace(ws),
+                Delivery.kind.in_(list(kinds)),
+                Delivery.period >= periods_from,
+            )
+        )
+        found.update(
+            (kind, subject, recipient, period)
+            for kind, subject, recipient, period in rows
+            if subject in wanted
+        )
+        return found
     for chunk in _chunks(sorted(subjects), _KEY_CHUNK):
         rows = await session.execute(
             select(Delivery.kind, Delivery.subject, Delivery.recipient, Delivery.period).where(
@@ -140,6 +166,8 @@ async def plan(
     ``INSERT … ON CONFLICT DO NOTHING`` on both engines: a concurrent planner that inserted the
     same key first simply wins, and neither fails.
     """
+    if not rows:
+        return 0
     values = [
         {
             **Delivery.key_values(row.ws),
@@ -156,7 +184,29 @@ async def plan(
         }
         for row in rows
     ]
-    return await insert_absent(session, Delivery, values, chunk=_INSERT_CHUNK)
+    # One statement for every row, executed as an executemany: SQLAlchemy Core caches its
+    # compiled form and sends the rows in batches ("insertmanyvalues"), instead of compiling a
+    # multi-row VALUES afresh per chunk through the ORM's bulk path. RETURNING counts the rows
+    # this call inserted (a conflicting key returns nothing) on both engines.
+    result = await session.execute(_insert_absent_statement(session), values)
+    return len(result.all())
+
+
+def _insert_absent_statement(session: AsyncSession) -> Any:
+    dialect = session.get_bind().dialect.name
+    statement = _INSERTS.get(dialect)
+    if statement is None:
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        dialect_insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        table: Any = Delivery.__table__
+        statement = _INSERTS[dialect] = (
+            dialect_insert(table).on_conflict_do_nothing().returning(table.c.id)
+        )
+    return statement
+
+
+_INSERTS: dict[str, Any] = {}
 
 
 def _claimable(model: Any, now: datetime) -> ColumnElement[bool]:
