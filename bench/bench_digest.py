@@ -1,12 +1,15 @@
 """Benchmark: the weekly digest's figures for a workspace with 100k decisions and 20k meetings.
 
-Loads two years of history into a fresh database of each engine (bulk executemany), then times
-what composing one digest asks of the database: the channels in play, eight weeks of figures
-(stalled at the last two ends, from each decision's state then), the per-channel breakdown, the
-oldest stalled decisions, the last digest's stored figures, and the follow-through figures
-(rate, decision to done, topics decided again: two weeks and per channel; orphans now), exactly as
-`bot.slack.digest_compose.compose_digest` runs them (Slack calls excluded). The chart is timed
-on its own. Target: figures under 1 s on both engines.
+Loads two years of history into a fresh database of each engine (bulk executemany; on
+PostgreSQL then VACUUM ANALYZE, as autovacuum would leave it), then times what composing one
+person's DM digest asks of the database, part by part, exactly as
+`bot.slack.digest_compose.compose_digest` runs them (Slack calls excluded): the channels in play,
+eight weeks of figures (outcome rate, decisions opened/decided/dropped, median time to decision,
+reviews due/held/reversed and the reversal rate; stalled and overdue at the last two ends), the
+per-channel breakdown, the oldest stalled decisions, the last digest's stored figures, the
+calendar meetings (issue 19), and the follow-through figures (follow-through rate, decision to
+done, topics decided again: two weeks and per channel; orphans now with the oldest ten). The
+chart is timed on its own. Target: figures under 1 s on both engines.
 
     .venv/bin/python -m bench.bench_digest --engine sqlite --engine postgres
 
@@ -29,14 +32,17 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bench.bench_commands import fresh_database
 from bot.cadence.config import CadenceConfig
 from bot.db import Database
 from bot.decisions.models import Decision, DecisionEvent, DecisionReview
 from bot.digest import metrics, reports, schedule
+from bot.digest.audience import Audience
 from bot.digest.chart import TrendPoint, trend_chart
 from bot.meetings.models import Meeting, Outcome
+from bot.slack import digest_compose
 from bot.workspace import WorkspaceKey
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # a Monday: the digest for 23–29 Nov is due
@@ -266,66 +272,123 @@ async def load(db: Database, *, decisions: int, meetings: int, channels: int) ->
                     await conn.execute(insert(table.__table__), batch)
             counts[table.__tablename__] = counts.get(table.__tablename__, 0) + len(rows)
     if not db.is_sqlite:
-        async with db.engine.begin() as conn:
-            await conn.exec_driver_sql("ANALYZE")
+        # As autovacuum leaves a table that has settled: statistics, and the visibility map
+        # that lets an index-only scan skip the rows (SQLite needs neither).
+        async with db.engine.connect() as conn:
+            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await auto.exec_driver_sql("VACUUM ANALYZE")
     return counts
 
 
-async def digest_figures(db: Database, cadence: CadenceConfig) -> int:
-    """What one digest asks of the database; returns how many channels it covered."""
+#: A person's DM digest, the widest audience: public channels and that person's DM items.
+RECIPIENT = "U00001"
+
+
+async def digest_figures(
+    db: Database, cadence: CadenceConfig, parts: dict[str, list[float]] | None = None
+) -> int:
+    """What one digest asks of the database, part by part as `compose_digest` runs them for a
+    person's DM digest; returns how many channels it covered. ``parts`` collects each part's
+    seconds under its name."""
     week = schedule.reported_week(NOW, cadence)
     weeks = schedule.weeks_ending(week, schedule.TREND_WEEKS, cadence)
-    async with db.transaction() as session:
+    before = weeks[-2]
+    timed = _Parts(parts)
+    async with db.transaction() as session, timed("channels in play"):
         visible = await metrics.channels_in_play(session, ws=MAIN, since=weeks[0].start)
+    audience = Audience(frozenset(visible), person=RECIPIENT)
     async with db.transaction() as session:
-        await metrics.series_figures(
-            session,
-            ws=MAIN,
-            cadence=cadence,
-            bounds=schedule.bounds_of(weeks),
-            now=NOW,
-            channels=visible,
-        )
-        await metrics.channel_figures(
-            session,
-            ws=MAIN,
-            cadence=cadence,
-            start=week.start,
-            end=week.end,
-            now=NOW,
-            channels=visible,
-        )
-        await metrics.oldest_stalled(
-            session, ws=MAIN, cadence=cadence, at=week.end, channels=visible
-        )
-        await reports.reported(
-            session, ws=MAIN, recipient="U00001", start=weeks[-2].start, end=weeks[-2].end
-        )
-    await follow_through_figures(db, cadence, visible)
+        async with timed("eight weeks (series)"):
+            await metrics.series_figures(
+                session,
+                ws=MAIN,
+                cadence=cadence,
+                bounds=schedule.bounds_of(weeks),
+                now=NOW,
+                channels=audience,
+            )
+        async with timed("per channel"):
+            await metrics.channel_figures(
+                session,
+                ws=MAIN,
+                cadence=cadence,
+                start=week.start,
+                end=week.end,
+                now=NOW,
+                channels=audience,
+            )
+        async with timed("oldest stalled"):
+            await metrics.oldest_stalled(
+                session, ws=MAIN, cadence=cadence, at=week.end, channels=audience, limit=10
+            )
+        async with timed("stored report"):
+            await reports.reported(
+                session, ws=MAIN, recipient=RECIPIENT, start=before.start, end=before.end
+            )
+        async with timed("calendar meetings"):
+            await digest_compose._calendar_rows(
+                session,
+                ws=MAIN,
+                channels=visible,
+                current=(week.start, week.end),
+                previous=(before.start, before.end),
+            )
+        async with timed("follow-through"):
+            await follow_through_figures(session, cadence, audience, timed)
     return len(visible)
 
 
-async def follow_through_figures(db: Database, cadence: CadenceConfig, visible: set[str]) -> None:
-    """The digest's follow-through part (issue 17) and topics decided again (issue 18)."""
+class _Parts:
+    """``async with parts("name"):`` adds the block's seconds to ``name``'s list."""
+
+    def __init__(self, into: dict[str, list[float]] | None) -> None:
+        self.into = into
+
+    def __call__(self, name: str) -> _Part:
+        return _Part(self.into, name)
+
+
+class _Part:
+    def __init__(self, into: dict[str, list[float]] | None, name: str) -> None:
+        self.into, self.name = into, name
+
+    async def __aenter__(self) -> None:
+        self.started = time.perf_counter()
+
+    async def __aexit__(self, *_: object) -> None:
+        if self.into is not None:
+            self.into.setdefault(self.name, []).append(time.perf_counter() - self.started)
+
+
+async def follow_through_figures(
+    session: AsyncSession, cadence: CadenceConfig, audience: Audience, timed: _Parts
+) -> None:
+    """The digest's follow-through part (issue 17) and topics decided again (issue 18), as
+    `digest_compose._follow_through` asks for them: the reported week and the week before as
+    one series, the reported week per channel, orphans now with the oldest ten."""
     week = schedule.reported_week(NOW, cadence)
     weeks = schedule.weeks_ending(week, 2, cadence)
-    async with db.transaction() as session:
+    async with timed("  follow-through rate, decision to done, decided again (two weeks)"):
         await metrics.follow_through_figures(
             session,
             ws=MAIN,
             cadence=cadence,
             bounds=schedule.bounds_of(weeks),
-            channels=visible,
+            channels=audience,
         )
+    async with timed("  the same per channel"):
         await metrics.follow_through_figures(
             session,
             ws=MAIN,
             cadence=cadence,
             bounds=[week.start, week.end],
-            channels=visible,
+            channels=audience,
             by_channel=True,
         )
-        await metrics.orphans_at(session, ws=MAIN, cadence=cadence, at=NOW, channels=visible)
+    async with timed("  orphans now"):
+        await metrics.orphans_at(
+            session, ws=MAIN, cadence=cadence, at=NOW, channels=audience, limit=10
+        )
 
 
 async def review_figures(db: Database, cadence: CadenceConfig) -> None:
@@ -358,16 +421,12 @@ async def run(engine: str, args: argparse.Namespace, folder: Path) -> dict[str, 
         load_seconds = time.perf_counter() - started
         cadence = CadenceConfig(timezone="Europe/Berlin")
         channels = await digest_figures(db, cadence)  # warm caches and prepared statements
-        timings, follow_timings = [], []
-        async with db.transaction() as session:
-            visible = await metrics.channels_in_play(session, ws=MAIN, since=None)
+        timings: list[float] = []
+        parts: dict[str, list[float]] = {}
         for _ in range(args.repeat):
             started = time.perf_counter()
-            await digest_figures(db, cadence)
+            await digest_figures(db, cadence, parts)
             timings.append(time.perf_counter() - started)
-            started = time.perf_counter()
-            await follow_through_figures(db, cadence, visible)
-            follow_timings.append(time.perf_counter() - started)
         reviews = []
         for _ in range(args.repeat):
             started = time.perf_counter()
@@ -382,8 +441,9 @@ async def run(engine: str, args: argparse.Namespace, folder: Path) -> dict[str, 
         "channels": channels,
         "median": statistics.median(timings),
         "max": max(timings),
-        "follow_median": statistics.median(follow_timings),
-        "follow_max": max(follow_timings),
+        "follow_median": statistics.median(parts["follow-through"]),
+        "follow_max": max(parts["follow-through"]),
+        "parts": {name: statistics.median(values) for name, values in parts.items()},
         "reviews": statistics.median(reviews),
     }
 
@@ -423,6 +483,12 @@ async def main() -> None:
             f"{r['median'] * 1000:.0f} ms | {r['max'] * 1000:.0f} ms | "
             f"{r['follow_median'] * 1000:.0f} ms | {r['follow_max'] * 1000:.0f} ms |"
         )
+    print()
+    print("| part (median) | " + " | ".join(r["engine"] for r in results) + " |")
+    print("|---|" + "---|" * len(results))
+    for name in results[0]["parts"]:
+        cells = " | ".join(f"{r['parts'][name] * 1000:.0f} ms" for r in results)
+        print(f"| {name} | {cells} |")
     for r in results:
         print(f"{r['engine']}: review figures alone {r['reviews'] * 1000:.0f} ms (median)")
     print(f"chart render: {chart_seconds(args.repeat) * 1000:.0f} ms (median)")

@@ -237,41 +237,87 @@ async def test_a_stale_or_foreign_no_action_button_is_a_clear_error(env: Env) ->
 
 
 def reminders_to(env: Env, user: str) -> list[str]:
+    """Orphan reminders as DMs of their own: there are none, they are in the daily DM."""
     return [p["text"] for p in dms_to(env, user) if p["text"].startswith("Reminder: D-")]
 
 
-async def test_an_orphan_is_reminded_on_the_right_working_days_then_left_to_the_digest(
+def orphan_entry_of(params: dict[str, Any], ref: str = "D-1") -> list[dict[str, Any]]:
+    """The blocks of ``ref``'s orphan entry in a daily DM (its section and its buttons)."""
+    blocks = params["blocks"]
+    for i, block in enumerate(blocks):
+        text = (block.get("text") or {}).get("text") or ""
+        if block["type"] == "section" and text.startswith(f":hourglass_flowing_sand: *{ref}*"):
+            return blocks[i : i + 2]
+    return []
+
+
+def daily_dms_with_orphan(env: Env, user: str, ref: str = "D-1") -> list[dict[str, Any]]:
+    """The daily reminder DMs to ``user`` that list ``ref`` as an orphan."""
+    return [
+        p
+        for p in dms_to(env, user)
+        if "waiting for you today" in p["text"] and orphan_entry_of(p, ref)
+    ]
+
+
+async def orphan_rows(env: Env) -> list[Delivery]:
+    async with env.deps.db.transaction() as session:
+        return list(
+            await session.scalars(
+                select(Delivery).where(Delivery.kind == "nudge:orphan").order_by(Delivery.id)
+            )
+        )
+
+
+async def test_an_orphan_is_reminded_in_the_daily_dm_on_the_right_days_then_left_to_the_digest(
     env: Env,
 ) -> None:
     """Decided Mon 23 Nov 10:00 UTC, no next step: with the default 3 working days it is an
-    orphan from Thu 26 Nov 10:00; reminders every 2 working days, three of them at most."""
+    orphan from Thu 26 Nov 10:00; reminders every 2 working days, three of them at most. Each
+    goes in U1's first daily DM after it falls due (09:00 in Berlin, 08:00 UTC): Fri 27 Nov,
+    Tue 1 Dec, Thu 3 Dec; never as a DM of its own."""
     await env.command("/decision", "new Pick a payroll vendor", user_id="U1")
     await env.command("/decision", "decide D-1 Acme", user_id="U1")
     await env.tick()  # the "What happens now?" question
     seen: dict[str, int] = {}
     day = MONDAY
     while day < datetime(2026, 12, 12, tzinfo=UTC):
-        for hour_minute in ((9, 59), (10, 0), (15, 0)):
+        for hour_minute in ((7, 59), (8, 0), (10, 0), (15, 0)):
             at(env, day.replace(hour=hour_minute[0], minute=hour_minute[1]))
             await env.tick()
             seen[f"{day:%a %d}@{hour_minute[0]}:{hour_minute[1]:02d}"] = len(
-                reminders_to(env, "U1")
+                daily_dms_with_orphan(env, "U1")
             )
         day += timedelta(days=1)
-    assert seen["Thu 26@9:59"] == 0 and seen["Thu 26@10:00"] == 1
-    assert seen["Mon 30@9:59"] == 1 and seen["Mon 30@10:00"] == 2
-    assert seen["Wed 02@10:00"] == 3
+    assert seen["Thu 26@15:00"] == 0
+    assert seen["Fri 27@7:59"] == 0 and seen["Fri 27@8:00"] == 1
+    assert seen["Mon 30@15:00"] == 1  # reminder 2 fell due at 10:00: it waits for Tuesday's DM
+    assert seen["Tue 01@7:59"] == 1 and seen["Tue 01@8:00"] == 2
+    assert seen["Wed 02@15:00"] == 2 and seen["Thu 03@8:00"] == 3
     assert seen["Fri 11@15:00"] == 3  # no fourth: escalate_after (3) reminders at most
-    (first, *_rest) = [p for p in dms_to(env, "U1") if p["text"].startswith("Reminder: D-")]
-    assert (
-        first["text"] == "Reminder: D-1 Pick a payroll vendor was decided but has no next step yet."
-    )
-    assert buttons(first) == ["decision_add_action", "decision_no_action"]
-    assert "First reminder" in str(first["blocks"])
+    assert reminders_to(env, "U1") == []  # never a DM of its own
+    first, _second, third = daily_dms_with_orphan(env, "U1")
+    assert first["text"] == "1 thing is waiting for you today: D-1 Pick a payroll vendor"
+    section, buttons_block = orphan_entry_of(first)
+    assert "It was decided" in section["text"]["text"]
+    assert "First reminder" in section["text"]["text"]
+    assert [e["action_id"] for e in buttons_block["elements"]] == [
+        "decision_add_action",
+        "decision_no_action",
+    ]
+    assert "Reminder 3" in orphan_entry_of(third)[0]["text"]["text"]
+    # The ledger agrees: three bundled reminders, each sent in its day's daily DM.
+    rows = await orphan_rows(env)
+    assert [(r.period.split("#")[1], r.status) for r in rows] == [
+        ("1", "sent"),
+        ("2", "sent"),
+        ("3", "sent"),
+    ]
 
 
 async def test_a_weekend_and_a_workspace_setting_move_the_orphan_day(env: Env) -> None:
-    """Decided Fri 27 Nov 10:00 with followthrough_after_days 1: orphan on Mon 30 Nov 10:00."""
+    """Decided Fri 27 Nov 10:00 with followthrough_after_days 1: an orphan from Mon 30 Nov
+    10:00, so in U1's daily DM of Tue 1 Dec (09:00 Berlin, 08:00 UTC)."""
     async with env.deps.db.transaction() as session:
         await workspaces.ensure_workspace(session, ws=test_nudges_e2e.WS, now=MONDAY)
         await session.execute(
@@ -284,20 +330,28 @@ async def test_a_weekend_and_a_workspace_setting_move_the_orphan_day(env: Env) -
     for moment in (friday.replace(hour=16), datetime(2026, 11, 30, 9, 59, tzinfo=UTC)):
         at(env, moment)
         await env.tick()
-    assert reminders_to(env, "U1") == []
+    assert await orphan_rows(env) == []
     at(env, datetime(2026, 11, 30, 10, 0, tzinfo=UTC))
     await env.tick()
-    assert len(reminders_to(env, "U1")) == 1
+    (row,) = await orphan_rows(env)
+    assert (row.status, row.due_at) == ("bundled", datetime(2026, 12, 1, 8, tzinfo=UTC))
+    assert daily_dms_with_orphan(env, "U1") == []
+    at(env, datetime(2026, 12, 1, 8, 0, tzinfo=UTC))
+    await env.tick()
+    assert len(daily_dms_with_orphan(env, "U1")) == 1
+    assert reminders_to(env, "U1") == []
 
 
-async def test_no_action_from_the_reminder_ends_the_reminders(env: Env) -> None:
+async def test_no_action_from_the_daily_dm_updates_it_and_ends_the_reminders(env: Env) -> None:
     await env.command("/decision", "new Pick a payroll vendor", user_id="U1")
     await env.command("/decision", "decide D-1 Acme", user_id="U1")
     await env.tick()
     at(env, datetime(2026, 11, 26, 10, tzinfo=UTC))
     await env.tick()
+    at(env, datetime(2026, 11, 27, 8, tzinfo=UTC))
+    await env.tick()
     message = env.reminder("U1")
-    assert message["text"].startswith("Reminder: D-1")
+    assert message["text"] == "1 thing is waiting for you today: D-1 Pick a payroll vendor"
     await env.interact(
         env.driver.press(
             "decision_no_action", user_id="U1", value="T1:D-1", channel_id="DU1", message=message
@@ -309,10 +363,14 @@ async def test_no_action_from_the_reminder_ends_the_reminders(env: Env) -> None:
             view, {"reason": {"type": "plain_text_input", "value": "Nothing to do"}}, user_id="U1"
         )
     )
-    assert "No action needed: Nothing to do" in str(env.updates_of(message)[-1]["blocks"])
+    # The daily DM is redrawn in place: the entry says it is settled and has no buttons left.
+    updated = env.updates_of(message)[-1]
+    assert "It has its next step now." in str(updated["blocks"])
+    assert not [b for b in updated["blocks"] if b["type"] == "actions"]
+    assert (await decision(env)).no_action_reason == "Nothing to do"
     at(env, datetime(2026, 12, 4, 10, tzinfo=UTC))
     await env.tick()
-    assert len(reminders_to(env, "U1")) == 1
+    assert len(daily_dms_with_orphan(env, "U1")) == 1
 
 
 async def test_a_planned_orphan_reminder_is_dropped_once_it_has_a_next_step(env: Env) -> None:
@@ -323,10 +381,11 @@ async def test_a_planned_orphan_reminder_is_dropped_once_it_has_a_next_step(env:
     report = await env.tick()
     assert report.planned.planned == 1
     await env.command("/decision", "act D-1 none Acme runs it", user_id="U2")
-    at(env, datetime(2026, 11, 26, 17, tzinfo=UTC))  # 09:00 in Los Angeles
+    at(env, datetime(2026, 11, 26, 17, tzinfo=UTC))  # 09:00 in Los Angeles: U2's daily DM
     report = await env.tick()
     assert report.sent.sent == 0 and report.sent.cancelled >= 1
-    assert reminders_to(env, "U2") == []
+    assert daily_dms_with_orphan(env, "U2", "D-1") == []
+    assert [r.status for r in await orphan_rows(env)] == ["cancelled"]
 
 
 # --- point 7: the numbers in stats and the digest; point 8: App Home ---------------------------

@@ -3,13 +3,17 @@
 - Domain packages never import the Slack layer, slack_sdk or slack_bolt, not even through
   another module of ``bot`` (the check follows ``bot.*`` imports transitively).
 - No module under ``bot/slack/listeners/`` imports another listener module; the package's
-  ``__init__`` (the registry that calls every ``register``) is the one exception. The cross
-  imports that exist today are listed in ``KNOWN_LISTENER_IMPORTS``, which may only shrink.
+  ``__init__`` (the registry that calls every ``register``) is the one exception. What several
+  listeners share lives beside them in ``bot/slack/`` (``home_publish``, ``meeting_messages``,
+  ``privacy``, ``hygiene_request``, ...).
+- No listener reads the workspace from the payload: the key comes from Bolt's context
+  (``workspace_of(context)``), which Bolt's authorization filled.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,20 +32,6 @@ DOMAIN_PACKAGES = (
 FORBIDDEN_IN_DOMAIN = ("bot.slack", "slack_sdk", "slack_bolt")
 LISTENERS = "bot.slack.listeners"
 
-#: Listener → listener imports present when this check was written (issue 14 point 1 removes
-#: them). A new one fails the test; one that is gone must be taken off this list.
-KNOWN_LISTENER_IMPORTS = frozenset(
-    {
-        ("decisions", "home"),  # publish_home, imported inside a function to dodge the cycle
-        ("decisions", "outcomes"),  # a follow-through action's card (issue 17), inside a function
-        ("hygiene", "settings"),  # /hygiene routes to the settings modal
-        ("hygiene", "stats"),  # … and to the numbers, with HygieneRequest
-        ("meetings", "home"),  # publish_home, inside a function
-        ("outcomes", "meetings"),
-        ("settings", "stats"),  # HygieneRequest
-    }
-)
-
 
 def module_name(path: Path) -> str:
     parts = list(path.relative_to(BOT.parent).with_suffix("").parts)
@@ -57,7 +47,11 @@ def all_modules() -> dict[str, Path]:
 def imported_names(name: str, path: Path) -> Iterator[str]:
     """Every module ``path`` imports, at any depth (inside functions and TYPE_CHECKING too)."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+    yield from _names_in_source(path.read_text(encoding="utf-8"), package, filename=str(path))
+
+
+def _names_in_source(source_text: str, package: str, *, filename: str = "<test>") -> Iterator[str]:
+    for node in ast.walk(ast.parse(source_text, filename=filename)):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 yield alias.name
@@ -84,11 +78,14 @@ def test_the_graph_reader_sees_the_imports_it_must() -> None:
     modules = all_modules()
     home = bot_imports(f"{LISTENERS}.home", modules[f"{LISTENERS}.home"], modules)
     hygiene = bot_imports(f"{LISTENERS}.hygiene", modules[f"{LISTENERS}.hygiene"], modules)
-    decisions = bot_imports(f"{LISTENERS}.decisions", modules[f"{LISTENERS}.decisions"], modules)
+    registry = bot_imports(LISTENERS, modules[LISTENERS], modules)
     assert "bot.slack.blocks.home" in home  # from bot.slack.blocks.home import …
-    assert f"{LISTENERS}.stats" in hygiene  # from bot.slack.listeners import settings, stats
-    assert f"{LISTENERS}.home" in decisions  # an import inside a function
+    assert "bot.slack.hygiene_stats" in hygiene  # from bot.slack import hygiene_stats, …
+    assert f"{LISTENERS}.home" in registry  # from bot.slack.listeners import (…, home, …)
     assert "bot.slack.parsing.commands" in hygiene  # from bot.slack.parsing import commands
+    # An import inside a function counts as much as one at the top.
+    inner = "def f():\n    from bot.slack.listeners.home import publish_home\n"
+    assert "bot.slack.listeners.home" in set(_names_in_source(inner, "bot.slack.listeners.x"))
 
 
 def test_domain_packages_never_reach_slack() -> None:
@@ -122,15 +119,26 @@ def test_listener_modules_do_not_import_each_other() -> None:
         for imported in bot_imports(name, path, modules):
             if within(imported, LISTENERS) and imported != LISTENERS:
                 found.add((name.rsplit(".", 1)[1], imported.removeprefix(LISTENERS + ".")))
-    print("allowed for now (issue 14 point 1 removes them):")
-    for importer, imported in sorted(KNOWN_LISTENER_IMPORTS):
-        still = "" if (importer, imported) in found else "  (gone: take it off the list)"
-        print(f"  listeners/{importer}.py imports listeners/{imported}.py{still}")
-    new = sorted(found - KNOWN_LISTENER_IMPORTS)
-    gone = sorted(KNOWN_LISTENER_IMPORTS - found)
-    assert not new, "listener modules import each other: " + ", ".join(
-        f"{a} -> {b}" for a, b in new
+    assert not found, "listener modules import each other: " + ", ".join(
+        f"{a} -> {b}" for a, b in sorted(found)
     )
-    assert not gone, "no longer imported, take off KNOWN_LISTENER_IMPORTS: " + ", ".join(
-        f"{a} -> {b}" for a, b in gone
-    )
+
+
+#: Reading the workspace out of a payload rather than Bolt's context.
+PAYLOAD_WORKSPACE = re.compile(
+    r"""(body|payload|event|command)\s*(\.get\(\s*|\[\s*)["'](team|enterprise|team_id|enterprise_id)["']"""
+)
+
+
+def test_listeners_take_the_workspace_from_bolts_context() -> None:
+    assert PAYLOAD_WORKSPACE.search('team = (body.get("team") or {}).get("id")')
+    assert PAYLOAD_WORKSPACE.search("ws = command['team_id']")
+    assert not PAYLOAD_WORKSPACE.search("ws = workspace_of(context)")
+    problems = [
+        f"{path.name}:{number}: {line.strip()}"
+        for name, path in all_modules().items()
+        if within(name, LISTENERS)
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if PAYLOAD_WORKSPACE.search(line) or "workspace_of_body" in line
+    ]
+    assert not problems, "a listener reads the workspace from the payload:\n" + "\n".join(problems)

@@ -200,7 +200,15 @@ async def test_decide_from_the_reminder_opens_the_modal_and_updates_the_dm(env: 
     await env.tick()
     texts = [c.params["text"] for c in env.fake.calls_to("chat.postMessage")]
     assert len([t for t in texts if "waiting for you today" in t]) == 1  # the first daily DM
-    assert texts[-1].startswith("Reminder: D-1 Pick a payroll vendor was decided but has no")
+    # Its orphan reminder fell due at 10:00 and waits for U1's next daily DM (Tue 09:00 Berlin),
+    # where it is listed with its follow-through buttons, not sent as a DM of its own.
+    assert not [t for t in texts if t.startswith("Reminder: D-1")]
+    env.deps.clock.set(datetime(2026, 12, 1, 8, tzinfo=UTC))  # type: ignore[attr-defined]
+    await env.tick()
+    last = env.fake.calls_to("chat.postMessage")[-1].params
+    assert last["text"] == "1 thing is waiting for you today: D-1 Pick a payroll vendor"
+    assert ":hourglass_flowing_sand: *D-1*" in str(last["blocks"])
+    assert "decision_no_action" in str(last["blocks"])
 
 
 async def test_reassign_and_drop_from_the_reminder(env: Env) -> None:

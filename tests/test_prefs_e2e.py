@@ -146,6 +146,20 @@ async def test_the_modal_round_trip_stores_audits_and_shows_it(env: Env) -> None
     assert len(await audit(env)) == 1
 
 
+async def test_every_bad_value_is_told_in_one_answer(env: Env) -> None:
+    """An unreadable choice and two values the rules refuse: all three beside their fields."""
+    body = await submit(env, hour="23", notices="sometimes", pause="2026-11-20")
+    assert body["response_action"] == "errors"
+    assert set(body["errors"]) == {
+        "prefs_reminder_hour",
+        "prefs_owner_notices",
+        "prefs_paused_until",
+    }
+    assert "inside the working hours" in body["errors"]["prefs_reminder_hour"]
+    assert "after today" in body["errors"]["prefs_paused_until"]
+    assert await audit(env) == []
+
+
 async def test_bad_values_are_told_beside_the_field_and_nothing_is_stored(env: Env) -> None:
     past = await submit(env, pause="2026-11-20")
     assert past["response_action"] == "errors"

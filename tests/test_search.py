@@ -497,3 +497,44 @@ async def test_export_search_refuses_bad_input_and_sends_nothing(
     answer = await app_env.answer("/hygiene", typed, user_id="UADMIN")
     assert said in answer["text"] and answer["response_type"] == "ephemeral"
     assert app_env.fake.files == {}
+
+
+async def test_broad_search_ranks_the_newest_matches_and_the_newest_title_matches(
+    db: Database,
+) -> None:
+    # More matches than are ranked (``ranked=5`` here, 100 in use): an old title match is still
+    # a candidate and beats newer context matches, the ranked candidates come first, best
+    # first, and the other matches follow newest first, with none shown twice or hidden.
+    await make(db, T1, "Pick a caterer")  # D-1: an old title match
+    await make(db, T1, *[f"Lunch plan {i}" for i in range(8)], context="ask the caterer")
+    await make(db, T1, "Secret caterer", channel="G9")  # not visible to the reader
+    reader = Visibility(reader="UX", channels=frozenset({"C1"}))
+    async with db.transaction() as session:
+        first = await search_decisions(
+            session, ws=T1, query=parse_query("caterer"), visible=reader, ranked=5, limit=4
+        )
+        second = await search_decisions(
+            session,
+            ws=T1,
+            query=parse_query("caterer"),
+            visible=reader,
+            ranked=5,
+            limit=4,
+            offset=4,
+        )
+        third = await search_decisions(
+            session,
+            ws=T1,
+            query=parse_query("caterer"),
+            visible=reader,
+            ranked=5,
+            limit=4,
+            offset=8,
+        )
+    titles = [d.title for p in (first, second, third) for d in p.decisions]
+    # Ranked: the title match, then the five newest context matches (ties: newest first).
+    assert titles[:6] == ["Pick a caterer"] + [f"Lunch plan {i}" for i in (7, 6, 5, 4, 3)]
+    # Then the older matches, newest first.
+    assert titles[6:] == [f"Lunch plan {i}" for i in (2, 1, 0)]
+    assert first.has_more and second.has_more and not third.has_more
+    assert "Secret caterer" not in titles

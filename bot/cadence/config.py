@@ -333,6 +333,22 @@ def apply_overrides(base: CadenceConfig, overrides: Mapping[str, Any]) -> Cadenc
     )
 
 
+def setting_problems(current: CadenceConfig, values: Mapping[str, Any]) -> dict[str, str]:
+    """Why ``values`` (dotted keys, the file's shapes) would not fit over ``current``, by key.
+
+    Empty when they would. For a form some of whose fields could not even be read: the rest are
+    checked all the same, so every problem is reported at once.
+    """
+    overrides: dict[str, Any] = {}
+    for key, value in values.items():
+        overrides = with_setting(overrides, key, value)
+    try:
+        apply_overrides(current, overrides)
+    except InvalidSettings as exc:
+        return dict(exc.problems)
+    return {}
+
+
 def describe_problems(error: ValidationError) -> list[str]:
     """One `<dotted.key>: <why and how to fix it>` line per problem pydantic found."""
     return [f"{_dotted(item['loc'])}: {_why(item)}" for item in error.errors()]

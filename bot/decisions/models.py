@@ -21,6 +21,7 @@ from sqlalchemy import (
     false,
     insert,
     inspect,
+    text,
 )
 from sqlalchemy.orm import Mapped, Session, UOWTransaction, mapped_column, relationship
 
@@ -55,15 +56,71 @@ class Decision(WorkspaceScoped, Base):
         UniqueConstraint("enterprise_id", "team_id", "number"),
         Index("ix_decisions_ws_status_owner", "enterprise_id", "team_id", "status", "owner_id"),
         Index("ix_decisions_ws_channel_status", "enterprise_id", "team_id", "channel_id", "status"),
-        Index("ix_decisions_ws_created", "enterprise_id", "team_id", "created_at"),
-        Index("ix_decisions_ws_decided", "enterprise_id", "team_id", "decided_at"),
-        # The stall rule's two halves (idle since a cutoff, past a due date) each use one.
+        # By period, with what the digest's counts read of each row (status, channel, owner,
+        # and for the time to decision its creation), so they are answered from the index.
+        Index(
+            "ix_decisions_ws_created",
+            "enterprise_id",
+            "team_id",
+            "created_at",
+            "channel_id",
+            "direct",
+            "owner_id",
+        ),
+        Index(
+            "ix_decisions_ws_decided",
+            "enterprise_id",
+            "team_id",
+            "decided_at",
+            "status",
+            "channel_id",
+            "direct",
+            "owner_id",
+            "created_at",
+        ),
+        # Only dropped decisions have a dropped_at (a partial index; any test of it implies
+        # that it is not NULL).
+        Index(
+            "ix_decisions_ws_dropped",
+            "enterprise_id",
+            "team_id",
+            "dropped_at",
+            "status",
+            "channel_id",
+            "direct",
+            "owner_id",
+            sqlite_where=text("dropped_at IS NOT NULL"),
+            postgresql_where=text("dropped_at IS NOT NULL"),
+        ),
+        # The stall rule's two halves (idle since a cutoff, past a due date) each use one. The
+        # trailing columns are all the stall count reads of an idle decision (its creation,
+        # due date, channel and owner), so counting the open ones never visits the rows.
         Index(
             "ix_decisions_ws_status_activity",
             "enterprise_id",
             "team_id",
             "status",
             "last_activity_at",
+            "created_at",
+            "due_date",
+            "channel_id",
+            "direct",
+            "owner_id",
+        ),
+        # Orphan decisions (issue 17): decided, no "no action needed", by decision time, with
+        # what the count's privacy rule reads. Only such rows are in it (a partial index).
+        Index(
+            "ix_decisions_ws_orphans",
+            "enterprise_id",
+            "team_id",
+            "decided_at",
+            "channel_id",
+            "direct",
+            "owner_id",
+            "status",
+            "no_action_at",
+            sqlite_where=text("status = 'decided' AND no_action_at IS NULL"),
+            postgresql_where=text("status = 'decided' AND no_action_at IS NULL"),
         ),
         Index("ix_decisions_ws_status_due", "enterprise_id", "team_id", "status", "due_date"),
         Index("ix_decisions_card_due", "card_due_at"),

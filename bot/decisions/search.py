@@ -1,13 +1,23 @@
 """Full-text search over a workspace's decisions: SQLite FTS5 or PostgreSQL tsvector.
 
-The engines' objects come from migrations ``a3d9e2f41b07`` and ``5d8f3b2a9c14`` (names in
-``SEARCH_OBJECTS``): a contentless FTS5 table kept in step by triggers, whose ``scope`` column
-holds the workspace, status, channel, owner and recorder as tokens (``scope_token``), or an
-immutable ``ft_search_doc`` function feeding a stored ``search_doc`` column with a GIN index.
+The engines' objects come from migrations ``a3d9e2f41b07``, ``5d8f3b2a9c14`` and
+``c2f8a4d61e35`` (names in ``SEARCH_OBJECTS``): a contentless FTS5 table of the text columns
+kept in step by triggers, or an immutable ``ft_search_doc`` function feeding a stored
+``search_doc`` column with a GIN index (titles weighted A).
 Both cover titles, context, resolutions, drop reasons and notes. Text a person types never
 reaches either engine's query syntax: ``parse_query`` reads it into words, quoted phrases and
 prefixes (``vend*``), refusing anything else with ``InvalidInput``, and the engine's query is
 built from those pieces.
+
+What "most relevant first" means (``search_decisions``): when the reader may see at most
+``RANKED`` (100) decisions the search matches, all of them are ranked, best first, newer first
+on ties (bm25 on SQLite with title 8, resolution 4, drop reason and notes 2, context 1;
+``ts_rank`` on PostgreSQL with title A, resolution and drop reason B, context and notes C).
+When there are more, the candidates are the ``RANKED`` newest of them plus the ``TITLED`` (20)
+newest whose title holds every word; those are ranked the same way and come first, and the
+other matches follow, newest first. Ranking every match of a broad word costs milliseconds per
+thousand matches on both engines (bm25 and ts_rank score row by row); finding the newest
+matches costs a walk of the index that stops after them.
 """
 
 from __future__ import annotations
@@ -28,6 +38,8 @@ from sqlalchemy import (
     or_,
     select,
     table,
+    union,
+    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -87,13 +99,18 @@ class SearchQuery:
             '"' + " ".join(t.words) + '"' + (" *" if t.prefix else "") for t in self.terms
         )
 
-    def tsquery(self) -> str:
-        """A ``to_tsquery`` expression of quoted lexemes joined by ``&`` and ``<->``."""
+    def tsquery(self, weight: str = "") -> str:
+        """A ``to_tsquery`` expression of quoted lexemes joined by ``&`` and ``<->``
+        (``weight``: each lexeme only where it has that weight, "A" for titles)."""
         parts = []
         for t in self.terms:
-            lexemes = [f"'{w}'" for w in t.words]
+            labels = [weight] * len(t.words)
             if t.prefix:
-                lexemes[-1] += ":*"
+                labels[-1] = "*" + weight
+            lexemes = [
+                f"'{w}'" + (f":{label}" if label else "")
+                for w, label in zip(t.words, labels, strict=True)
+            ]
             parts.append("(" + " <-> ".join(lexemes) + ")")
         return " & ".join(parts)
 
@@ -147,43 +164,6 @@ class SearchPage:
     has_more: bool
 
 
-def scope_token(kind: str, value: str) -> str:
-    """One token of the SQLite index's ``scope`` column: a letter, then ``value``'s UTF-8 as
-    hex (the migration's triggers write ``kind || hex(value)``; the tokenizer folds case)."""
-    return kind + value.encode().hex()
-
-
-def workspace_token(ws: WorkspaceKey) -> str:
-    """The workspace's scope token: "w", the enterprise id, "x", the team id (both in hex, so
-    no two workspaces share one)."""
-    return "w" + ws.enterprise_id.encode().hex() + "x" + ws.team_id.encode().hex()
-
-
-def fts5_expression(
-    query: SearchQuery,
-    *,
-    ws: WorkspaceKey,
-    status: DecisionStatus | None = None,
-    channel_id: str | None = None,
-    person_id: str | None = None,
-) -> str:
-    """The search as one MATCH: the words over the text columns, the workspace and filters over
-    ``scope`` (what the workspace holds of the matches, counted from the index alone). The
-    privacy rule stays out (a long OR of channels costs more inside the index than the few rows
-    it removes cost outside it)."""
-    parts = [f'scope : "{workspace_token(ws)}"']
-    if status is not None:
-        parts.append(f'scope : "s{status}"')
-    if channel_id is not None:
-        parts.append(f'scope : "{scope_token("c", channel_id)}"')
-    if person_id is not None:
-        parts.append(
-            f'scope : ("{scope_token("o", person_id)}" OR "{scope_token("r", person_id)}")'
-        )
-    parts.append(text_expression(query))
-    return " AND ".join(parts)
-
-
 def _filters(
     *,
     ws: WorkspaceKey,
@@ -205,76 +185,213 @@ def _filters(
 
 
 _FTS = table("decisions_fts", column("rowid"))
-TEXT_COLUMNS: Final = "title context resolution drop_reason notes"
-# Column weights of bm25 in the index's column order (scope counts for nothing).
-_BM25 = "bm25(decisions_fts, 0.0, 8.0, 1.0, 4.0, 2.0, 2.0)"
+# Column weights of bm25 in the index's column order: title, context, resolution, drop
+# reason, notes.
+_BM25 = "bm25(decisions_fts, 8.0, 1.0, 4.0, 2.0, 2.0)"
+_DOC = "decisions.search_doc"
+
+# How many of a search's matches relevance orders (module docstring): the newest ``RANKED``
+# the reader may see, and the newest ``TITLED`` of those whose title holds every word.
+RANKED: Final = 100
+TITLED: Final = 20
+# PostgreSQL: how many of the workspace's newest decisions a search walks back over before it
+# takes its matches from the GIN index instead (``_Engine.newest``).
+WALK: Final = 3000
 
 
-def text_expression(query: SearchQuery) -> str:
-    """The words alone, over the text columns: what bm25 ranks by."""
-    return f"{{{TEXT_COLUMNS}}} : ({query.fts5()})"
+def _tsquery(expression: str) -> ColumnElement[object]:
+    return func.to_tsquery(literal_column("'simple'::regconfig"), expression)
 
 
-# Best candidates the index ranks for a page before the filters are applied to them: when fewer
-# than a page's worth of them pass, and more matched, every match is ranked.
-CANDIDATES_PER_ROW: Final = 4
-MIN_CANDIDATES: Final = 50
+class _Engine:
+    """The two statements a page needs from an engine: matches newest first, and scores."""
+
+    def __init__(self, session: AsyncSession, query: SearchQuery) -> None:
+        self.session = session
+        self.query = query
+        self.sqlite = session.get_bind().dialect.name == "sqlite"
+
+    def matching(self, *, title: bool = False) -> Select[int]:
+        """Decision ids the words match (``title``: every word in the title)."""
+        if self.sqlite:
+            expression = self.query.fts5()
+            if title:
+                expression = f"{{title}} : ({expression})"
+            return (
+                select(Decision.id)
+                .select_from(_FTS)
+                .join(Decision, Decision.id == _FTS.c.rowid)
+                .where(literal_column("decisions_fts").op("MATCH")(expression))
+            )
+        tsq = _tsquery(self.query.tsquery(weight="A" if title else ""))
+        return select(Decision.id).where(literal_column(_DOC).op("@@")(tsq))
+
+    async def scores(self, candidates: set[int]) -> dict[int, float]:
+        """Each candidate's relevance, higher is better.
+
+        SQLite ranks the rows its index walks, so bm25 runs over the rowid range the
+        candidates span (a list of rowids would re-run the whole MATCH for each); its scores
+        do not depend on the range (frequencies and lengths come from the whole index), so
+        they order the candidates exactly as ranking every match would.
+        """
+        if self.sqlite:
+            score: Label[float] = literal_column(_BM25, Float).label("score")
+            rows = await self.session.execute(
+                select(_FTS.c.rowid, score).where(
+                    literal_column("decisions_fts").op("MATCH")(self.query.fts5()),
+                    _FTS.c.rowid.between(min(candidates), max(candidates)),
+                )
+            )
+            return {i: -s for i, s in rows if i in candidates}
+        tsq = _tsquery(self.query.tsquery())
+        rows = await self.session.execute(
+            select(Decision.id, func.ts_rank(literal_column(_DOC), tsq)).where(
+                Decision.id.in_(sorted(candidates))
+            )
+        )
+        return {i: float(s) for i, s in rows}
+
+    def key(self) -> ColumnElement[int]:
+        """Newest first is descending order of this: SQLite, the index's own rowid order, so
+        its walk stops after the rows wanted; PostgreSQL, the decision's number, so the walk
+        goes backwards through this workspace's rows of its unique index and no other's."""
+        key: ColumnElement[int] = _FTS.c.rowid if self.sqlite else Decision.number.expression
+        return key
+
+    async def newest(
+        self,
+        where: list[ColumnElement[bool]],
+        *,
+        limit: int,
+        offset: int = 0,
+        title: bool = False,
+        below: int | None = None,
+        skip: frozenset[int] = frozenset(),
+    ) -> list[tuple[int, int]]:
+        """(id, key) of the matches ``where`` lets through, newest first (``key`` older than
+        ``below``, without the ids of ``skip``)."""
+        key = self.key()
+        stmt = self.matching(title=title).add_columns(key).where(*where)
+        if below is not None:
+            stmt = stmt.where(key < below)
+        if skip:
+            stmt = stmt.where(Decision.id.not_in(sorted(skip)))
+        if self.sqlite or offset:
+            stmt = stmt.order_by(key.desc()).offset(offset).limit(limit)
+            return [(i, k) for i, k in await self.session.execute(stmt)]
+        # PostgreSQL walks back from the newest decision checking each row (no index gives
+        # matches newest first), which is quick for words in many decisions and slow for rare
+        # ones, and its estimate of which a search is can be far off. So it walks back over
+        # at most ``WALK`` rows; if those do not hold enough, it takes every match from the
+        # GIN index and sorts them (``key + 0`` keeps it from walking again).
+        top = await self.session.scalar(select(func.max(Decision.number)).where(*where[:1]))
+        if top is None:
+            return []
+        start = top + 1 if below is None else below
+        walked = stmt.where(key >= start - WALK).order_by(key.desc()).limit(limit)
+        found = [(i, k) for i, k in await self.session.execute(walked)]
+        if len(found) < limit and start - WALK > 1:
+            rest = (
+                stmt.where(key < start - WALK).order_by((key + 0).desc()).limit(limit - len(found))
+            )
+            found += [(i, k) for i, k in await self.session.execute(rest)]
+        return found
 
 
-async def _sqlite_page(
-    session: AsyncSession,
-    query: SearchQuery,
-    scoped: str,
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """Where a page's rows come from: ``ranked`` (ids, best first) and, when not
+    ``complete``, past them the other matches newest first (older than ``below``, without
+    the ids of ``skip``)."""
+
+    ranked: list[int]
+    complete: bool
+    below: int
+    skip: frozenset[int]
+
+
+async def _plan(engine: _Engine, where: list[ColumnElement[bool]], *, ranked: int) -> _Plan:
+    newest = await engine.newest(where, limit=ranked + 1)
+    window = newest[:ranked]
+    if not window:
+        return _Plan([], True, 0, frozenset())
+    ids = {i for i, _ in window}
+    titled: frozenset[int] = frozenset()
+    if len(newest) > ranked:
+        title_hits = await engine.newest(where, limit=TITLED, title=True)
+        titled = frozenset(i for i, _ in title_hits) - ids
+    candidates = ids | titled
+    scores = await engine.scores(candidates)
+    best = sorted(candidates, key=lambda i: (-scores.get(i, 0.0), -i))
+    return _Plan(best, len(newest) <= ranked, window[-1][1], titled)
+
+
+def _newest_select(
+    engine: _Engine, where: list[ColumnElement[bool]], *, limit: int, title: bool = False
+) -> Select[int, int]:
+    """The (id, key) of the ``limit`` newest matches as one statement (``_Engine.newest``'s
+    walk, PostgreSQL's two halves joined by UNION ALL: its Append reads the second only when
+    the first held fewer than ``limit`` rows)."""
+    key = engine.key()
+    walk = engine.matching(title=title).add_columns(key.label("key")).where(*where)
+    if engine.sqlite:
+        return walk.order_by(key.desc()).limit(limit)
+    top = select(func.max(Decision.number)).where(*where[:1]).scalar_subquery() - WALK
+    recent = walk.where(key >= top).order_by(key.desc()).limit(limit)
+    older = walk.where(key < top).order_by((key + 0).desc()).limit(limit)
+    both = union_all(recent, older).subquery("walk")
+    return select(both.c.id, both.c.key).limit(limit)
+
+
+def _first_pass(
+    engine: _Engine,
     where: list[ColumnElement[bool]],
     *,
+    ranked: int,
     offset: int,
     limit: int,
-) -> list[Decision]:
-    """Up to ``limit + 1`` decisions from ``offset``, in the index's order (best, then newest).
-
-    bm25 ranks the words' matches, and the index hands on only the best few; the filters of
-    ``where`` (workspace, status, channel, person, privacy) are applied to those. That is exact
-    whenever enough of them pass: the first rows of a ranked list that pass are the first of
-    its passing part. When too few pass, and more matched, every match is ranked instead.
-
-    The scope tokens are not in the ranked MATCH: bm25 weighs every phrase of its query, and
-    the workspace's token is in every row of the workspace. They are counted instead
-    (``scoped``: the same words within the workspace and filters), so that when this workspace
-    holds only part of the matches, proportionally more candidates are ranked at once.
-    """
-    words = literal_column("decisions_fts").op("MATCH")(text_expression(query))
-    score: Label[float] = literal_column(_BM25, Float).label("score")
-
-    async def count(expression: str) -> int:
-        match = literal_column("decisions_fts").op("MATCH")(expression)
-        found = await session.scalar(select(func.count()).select_from(_FTS).where(match))
-        return int(found or 0)
-
-    async def page(candidates: int | None) -> list[Decision]:
-        hits = select(_FTS.c.rowid.label("id"), score).where(words)
-        if candidates is not None:
-            hits = hits.order_by(score, _FTS.c.rowid.desc()).limit(candidates)
-        ranked = hits.subquery("hits")
-        stmt = (
-            select(Decision)
-            .join(ranked, ranked.c.id == Decision.id)
-            .where(*where)
-            .order_by(ranked.c.score, Decision.id.desc())
+) -> Select[Decision, int]:
+    """``_plan`` and the page's rows as one statement (each statement costs as much as the
+    work of a small search): the page of the ranked candidates, each with how many of the
+    ``ranked + 1`` newest matches there were (more than ``ranked``: not every match was
+    ranked)."""
+    w = _newest_select(engine, where, limit=ranked + 1).cte("w")
+    t = _newest_select(engine, where, limit=TITLED, title=True).cte("t")
+    if engine.sqlite:
+        w, t = w.prefix_with("MATERIALIZED"), t.prefix_with("MATERIALIZED")
+    newest = select(func.count()).select_from(w).scalar_subquery()
+    window = select(w.c.id).order_by(w.c.key.desc()).limit(ranked).subquery("window")
+    titled = select(t.c.id).where(newest > ranked)
+    c = union(select(window.c.id), titled).cte("c")
+    if engine.sqlite:
+        r = (
+            select(_FTS.c.rowid.label("id"), literal_column(_BM25, Float).label("score"))
+            .where(
+                literal_column("decisions_fts").op("MATCH")(engine.query.fts5()),
+                _FTS.c.rowid.between(
+                    select(func.min(c.c.id)).scalar_subquery(),
+                    select(func.max(c.c.id)).scalar_subquery(),
+                ),
+            )
+            .cte("r")
+            .prefix_with("MATERIALIZED")
+        )
+        return (
+            select(Decision, newest)
+            .join(c, c.c.id == Decision.id)
+            .join(r, r.c.id == c.c.id)
+            .order_by(r.c.score, Decision.id.desc())
             .offset(offset)
             .limit(limit + 1)
         )
-        return list((await session.scalars(stmt)).all())
-
-    mine = await count(scoped)
-    if mine <= offset:
-        return []
-    every = await count(text_expression(query))
-    share = -(-every // mine)  # how many matches there are for each one of this workspace's
-    candidates = max(MIN_CANDIDATES, CANDIDATES_PER_ROW * (offset + limit + 1)) * share
-    if candidates >= every:
-        return await page(None)
-    found = await page(candidates)
-    return found if len(found) > limit else await page(None)
+    rank = func.ts_rank(literal_column(_DOC), _tsquery(engine.query.tsquery()))
+    return (
+        select(Decision, newest)
+        .join(c, c.c.id == Decision.id)
+        .order_by(rank.desc(), Decision.id.desc())
+        .offset(offset)
+        .limit(limit + 1)
+    )
 
 
 async def search_decisions(
@@ -288,13 +405,16 @@ async def search_decisions(
     visible: Visibility | None = None,
     offset: int = 0,
     limit: int = PAGE_SIZE,
+    ranked: int = RANKED,
 ) -> SearchPage:
-    """One page of the workspace's decisions matching ``query``, best first, newer first on ties.
+    """One page of the workspace's decisions matching ``query``, most relevant first as the
+    module docstring says (the ``ranked`` newest visible matches and the ``TITLED`` newest
+    visible title matches ranked, newer first on ties, then the rest newest first).
 
     ``visible``, when given, keeps the results to what its reader may see (the privacy rule,
-    worked out by the caller, as for lists). Only the page's rows are read from ``decisions``:
-    SQLite ranks inside the FTS5 index, whose MATCH already holds the workspace, the filters and
-    the privacy rule; PostgreSQL ranks the GIN index's matches on the stored ``search_doc``.
+    worked out by the caller, as for lists). The workspace, filters and privacy rule are
+    applied to every match before it counts as a candidate, so a page never holds, and the
+    ranking never depends on, a decision the reader may not see.
     """
     where = _filters(
         ws=ws,
@@ -303,23 +423,33 @@ async def search_decisions(
         person_id=person_id,
         visible=visible,
     )
-    if session.get_bind().dialect.name == "sqlite":
-        expression = fts5_expression(
-            query, ws=ws, status=status, channel_id=channel_id, person_id=person_id
-        )
-        found = await _sqlite_page(session, query, expression, where, offset=offset, limit=limit)
-    else:
-        tsq = func.to_tsquery(literal_column("'simple'::regconfig"), query.tsquery())
-        doc: ColumnElement[object] = literal_column("decisions.search_doc")
-        stmt = (
-            select(Decision)
-            .where(doc.op("@@")(tsq), *where)
-            .order_by(func.ts_rank(doc, tsq).desc(), Decision.id.desc())
-            .offset(offset)
-            .limit(limit + 1)
-        )
-        found = list((await session.scalars(stmt)).all())
-    return SearchPage(decisions=found[:limit], offset=offset, has_more=len(found) > limit)
+    engine = _Engine(session, query)
+    first = _first_pass(engine, where, ranked=ranked, offset=offset, limit=limit)
+    head = (await session.execute(first)).all()
+    if len(head) > limit or (head and head[0][1] <= ranked) or (not head and not offset):
+        # The page is within the ranked candidates, or every match was ranked.
+        page = [d for d, _ in head]
+        return SearchPage(decisions=page[:limit], offset=offset, has_more=len(page) > limit)
+    # The page reaches past the ranked candidates, into the older matches.
+    plan = await _plan(engine, where, ranked=ranked)
+    ids = plan.ranked[offset : offset + limit + 1]
+    if len(ids) <= limit and not plan.complete:
+        ids += [
+            i
+            for i, _ in await engine.newest(
+                where,
+                limit=limit + 1 - len(ids),
+                offset=max(0, offset - len(plan.ranked)),
+                below=plan.below,
+                skip=plan.skip,
+            )
+        ]
+    found: dict[int, Decision] = {}
+    if ids:
+        rows = await session.scalars(select(Decision).where(Decision.id.in_(ids)))
+        found = {d.id: d for d in rows}
+    page = [found[i] for i in ids if i in found]
+    return SearchPage(decisions=page[:limit], offset=offset, has_more=len(page) > limit)
 
 
 def matching_select(
@@ -336,17 +466,7 @@ def matching_select(
     where = _filters(
         ws=ws, status=status, channel_id=channel_id, person_id=person_id, visible=visible
     )
-    if session.get_bind().dialect.name == "sqlite":
-        expression = fts5_expression(
-            query, ws=ws, status=status, channel_id=channel_id, person_id=person_id
-        )
-        return (
-            select(Decision.id)
-            .join(_FTS, _FTS.c.rowid == Decision.id)
-            .where(literal_column("decisions_fts").op("MATCH")(expression), *where)
-        )
-    tsq = func.to_tsquery(literal_column("'simple'::regconfig"), query.tsquery())
-    return select(Decision.id).where(literal_column("decisions.search_doc").op("@@")(tsq), *where)
+    return _Engine(session, query).matching().where(*where)
 
 
 async def count_matches(

@@ -289,7 +289,7 @@ async def channels_in_play(
     else:
         # One simple, index-friendly part per reason; a single OR over them scans every row.
         parts = [
-            decisions.where(Decision.status == DecisionStatus.OPEN),
+            _open_decision_channels(ws),
             decisions.where(Decision.created_at >= since),
             decisions.where(Decision.status.in_(DECIDED_STATES), Decision.decided_at >= since),
             decisions.where(
@@ -310,6 +310,30 @@ async def channels_in_play(
         ]
     found = await session.scalars(union(*parts))
     return set(found.all())
+
+
+def _open_decision_channels(ws: WorkspaceKey) -> Select[Any]:
+    """The channels holding an open decision, by a loose index scan: one seek per channel along
+    ``ix_decisions_ws_status_reads`` (workspace, status, channel), where DISTINCT would read the
+    entry of every open decision."""
+    later = aliased(Decision)
+    seen = (
+        select(func.min(Decision.channel_id).label("channel_id"))
+        .where(Decision.in_workspace(ws), Decision.status == DecisionStatus.OPEN)
+        .cte("open_channels", recursive=True)
+    )
+    following = (
+        select(func.min(later.channel_id))
+        .where(
+            later.enterprise_id == ws.enterprise_id,
+            later.team_id == ws.team_id,
+            later.status == DecisionStatus.OPEN,
+            later.channel_id > seen.c.channel_id,
+        )
+        .scalar_subquery()
+    )
+    seen = seen.union_all(select(following).where(seen.c.channel_id.is_not(None)))
+    return select(seen.c.channel_id).where(seen.c.channel_id.is_not(None))
 
 
 # --- the queries --------------------------------------------------------------------------------
@@ -910,9 +934,12 @@ async def orphans_at(
     )
     where = [
         Decision.in_workspace(ws),
-        Decision.status == DecisionStatus.DECIDED,
-        Decision.decided_at <= cutoff,
+        # Written as the partial index ix_decisions_ws_orphans says it (a literal, not a bound
+        # parameter), so a prepared statement's generic plan can still use it: the count reads
+        # that index alone, and the actions' ids from ix_outcomes_ws_kind_decision.
+        Decision.status == literal_column(f"'{DecisionStatus.DECIDED.value}'"),
         Decision.no_action_at.is_(None),
+        Decision.decided_at <= cutoff,
         Decision.id.not_in(with_action),
     ]
     audience = audience_of(channels)

@@ -79,6 +79,29 @@ class Outcome(WorkspaceScoped, Base):
         # A decision's follow-through actions (issue 17).
         Index("ix_outcomes_decision", "decision_id"),
         Index("ix_outcomes_ws_kind_owner", "enterprise_id", "team_id", "kind", "owner_id"),
+        # The digest's reads of actions, from the index alone: the decisions that have an
+        # action and when those were done (orphans, decision to done) ...
+        Index(
+            "ix_outcomes_ws_kind_decision",
+            "enterprise_id",
+            "team_id",
+            "kind",
+            "decision_id",
+            "done_at",
+        ),
+        # ... and the actions not done by a moment (overdue actions, channels in play).
+        Index(
+            "ix_outcomes_ws_kind_done",
+            "enterprise_id",
+            "team_id",
+            "kind",
+            "done_at",
+            "due_date",
+            "created_at",
+            "meeting_id",
+            "owner_id",
+            "creator_id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

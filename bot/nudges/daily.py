@@ -14,10 +14,10 @@ a daily DM names it in ``lease_owner`` (``daily:<id>``), so a send that is retri
 same rows and no two DMs share one.
 
 Any per-item kind joins the daily DM by planning its rows with `plan_bundled` (the nudges
-planner does this for decisions, meetings and action items) and by registering how one entry
-looks in the Slack layer (``bot.slack.daily_compose.register_entry``). `ensure_daily` (run by
-the nudges planner every tick, for every workspace) makes sure every person with bundled rows
-has a daily DM planned, whatever planned their rows.
+planner does this for decisions, meetings, action items and orphans) and by registering how
+one entry looks in the Slack layer (``bot.slack.daily_compose.register_entry``).
+`ensure_daily` (run by the nudges planner every tick, for every workspace) makes sure every
+person with bundled rows has a daily DM planned, whatever planned their rows.
 """
 
 from __future__ import annotations
@@ -40,11 +40,10 @@ from bot.workspace import WorkspaceKey
 
 DAILY_KIND = "reminders:daily"
 
-BUNDLED_KINDS = frozenset({"nudge:decision", "nudge:meeting", "nudge:action"})
-"""The nudges planner's reminder kinds that wait for the daily DM. The orphaned-decision
-reminder (``nudge:orphan``, issue 17) has its daily entry registered already
-(``bot.slack.daily_compose``) but is still sent on its own until it is added here (its tests
-expect a DM at the moment it falls due)."""
+BUNDLED_KINDS = frozenset({"nudge:decision", "nudge:meeting", "nudge:action", "nudge:orphan"})
+"""The nudges planner's reminder kinds that wait for the daily DM: stalled decisions, meetings
+owing outcomes, overdue actions and orphaned decisions (``nudge:orphan``, issue 17: decided, no
+next step), each drawn by its entry registered in ``bot.slack.daily_compose``."""
 
 HourOf = Callable[[WorkspaceKey, str], Awaitable[time | None]]
 """A person's reminder hour (None: the start of their working day). The seam for per-person
@@ -53,7 +52,7 @@ preferences; the planner is handed one, `no_preference` by default."""
 ZoneOf = Callable[[WorkspaceKey, str], Awaitable[ZoneInfo | None]]
 
 # Kinds of rows that are ordered first in the daily DM among equally urgent ones.
-KIND_ORDER = {"nudge:decision": 0, "nudge:action": 1, "nudge:meeting": 2}
+KIND_ORDER = {"nudge:decision": 0, "nudge:action": 1, "nudge:meeting": 2, "nudge:orphan": 3}
 _SEARCH_LIMIT_DAYS = 400
 _CHUNK = 500
 
@@ -144,7 +143,7 @@ class Urgency:
     1. More reminders first: the item that has been reminded about most is the nearest to being
        escalated (``escalate_after``) and has waited longest for an answer.
     2. Then the one stalled longest (the earliest moment it became due in this episode).
-    3. Then decisions, action items, meetings; then by number.
+    3. Then decisions, action items, meetings, orphaned decisions; then by number.
     """
 
     reminder: int

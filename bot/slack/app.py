@@ -162,7 +162,7 @@ async def _refuse_unstorable_text(
         if found is not None:
             block = found.view_block if body.get("type") == "view_submission" else None
             if block is not None:
-                raise FormError(block, UNSTORABLE_TEXT)
+                raise FormError({block: UNSTORABLE_TEXT})
             raise InvalidInput(UNSTORABLE_TEXT)
     await next()
 

@@ -440,7 +440,9 @@ async def compose_what_next(ctx: ComposeContext, delivery: Delivery) -> Composed
 
 
 async def compose_orphan_nudge(ctx: ComposeContext, delivery: Delivery) -> Composed:
-    """An orphan's reminder, unless it has its next step by now or was decided again since."""
+    """An orphan's reminder as a DM of its own, unless it has its next step by now or was
+    decided again since. New orphan reminders are bundled into the daily DM
+    (`bot.nudges.daily.BUNDLED_KINDS`); this sends any planned as ``pending`` before that."""
     d = await _awaiting_follow_through(ctx, delivery)
     if d is None or d.decided_at is None or episode_key(d.decided_at) != _episode(delivery):
         return None

@@ -15,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -45,11 +47,34 @@ TOO_LATE_FOR_A_FORM = (
 
 
 class FormError(UserError):
-    """A problem with one field of a submitted modal, shown beside that field."""
+    """What is wrong with a submitted modal: each problem shown beside its field.
 
-    def __init__(self, block_id: str, message: str) -> None:
-        super().__init__(message)
-        self.block_id = block_id
+    ``errors`` maps a block id to the words for it, every field that is wrong at once. Raised
+    anywhere in a ``view_submission`` handler (or the middleware before it), ``handle_error``
+    turns it into Slack's ``response_action: errors``; no listener acknowledges errors itself.
+    Elsewhere (never a modal) its problems are said as one message.
+    """
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        if not errors:
+            raise ValueError("a FormError names at least one field")
+        self.errors = {str(block): str(why) for block, why in errors.items()}
+        super().__init__(" ".join(self.errors.values()))
+
+
+@contextmanager
+def on_field(block_id: str) -> Iterator[None]:
+    """A refusal (``UserError``) raised inside becomes a ``FormError`` beside ``block_id``.
+
+    For a service's refusal that belongs to one field: ``with on_field(Block.TITLE): ...``. A
+    ``FormError`` raised inside passes through as it is.
+    """
+    try:
+        yield
+    except FormError:
+        raise
+    except UserError as exc:
+        raise FormError({block_id: exc.message}) from exc
 
 
 def is_authenticated(request: AsyncBoltRequest) -> bool:
@@ -67,8 +92,16 @@ async def handle_error(
     if not is_authenticated(request):
         log.warning("not answering a request that was never verified (%s)", type(error).__name__)
         return BoltResponse(status=401, body="") if response is not None else None
+    is_submission = body.get("type") == "view_submission"
     if isinstance(ack, TimelyAck):
         ack.disarm()
+        if is_submission and isinstance(error, FormError) and ack.late:
+            # The form already shows "working on it": it is replaced by the list of problems.
+            try:
+                await ack(response_action="errors", errors=error.errors)
+                return None
+            except Exception:
+                log.exception("could not show a form's errors")
     text = _words_for(error)
     if isinstance(ack, TimelyAck) and ack.late:
         # Acknowledged with "working on it": the answer goes where the person is waiting.
@@ -81,9 +114,9 @@ async def handle_error(
     if response is not None and is_command:
         # Not acknowledged yet: the acknowledgement itself carries the answer.
         return _json({"response_type": "ephemeral", "text": text})
-    if body.get("type") == "view_submission" and response is not None:
+    if is_submission and response is not None:
         if isinstance(error, FormError):
-            return _json({"response_action": "errors", "errors": {error.block_id: text}})
+            return _json({"response_action": "errors", "errors": error.errors})
         return _json({"response_action": "update", "view": _message_view(body, text)})
     if response is None:
         # Already acknowledged. Bolt clears the recorded ack when a listener raises, and only

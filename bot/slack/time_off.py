@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from bot.cadence.config import CadenceConfig
 from bot.errors import InvalidInput
 from bot.slack.deps import deps_of, workspace_of
-from bot.slack.listeners.stats import HygieneRequest
+from bot.slack.hygiene_request import HygieneRequest
 from bot.slack.parsing import commands as grammar
 from bot.slack.parsing.dates import parse_date
 from bot.slack.text import date_text, mention, until_text

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cadence.stall import stalled_now
 from bot.decisions import followthrough, reviews, service
 from bot.decisions.models import Decision
-from bot.errors import InvalidInput, UserError
+from bot.errors import InvalidInput
 from bot.meetings.models import Outcome
 from bot.slack import cards, relitigation, replies, searching
 from bot.slack.blocks import decisions as render
@@ -26,10 +26,13 @@ from bot.slack.blocks import relitigation as render_repeat
 from bot.slack.blocks.kit import section
 from bot.slack.daily_compose import refresh_daily_dm
 from bot.slack.deps import Deps, deps_of, workspace_of
+from bot.slack.errors import FormError, on_field
+from bot.slack.home_publish import publish_home
 from bot.slack.ids import Action, Command
 from bot.slack.ids import Block as BlockId
 from bot.slack.ids import View as ViewId
-from bot.slack.modal_state import view_metadata, view_value
+from bot.slack.meeting_messages import post_outcome_card, refresh_summary_of
+from bot.slack.modal_state import OUT_OF_DATE_FORM, view_metadata, view_value
 from bot.slack.parsing import commands as grammar
 from bot.slack.parsing.dates import parse_date
 from bot.slack.parsing.items import item_number
@@ -42,6 +45,7 @@ from bot.slack.text import (
     unescape,
 )
 from bot.timeoff import service as timeoff
+from bot.validation import TEXT_MAX, TITLE_MAX, clean_text
 from bot.visibility import Visibility
 from bot.workspace import Actor, WorkspaceKey
 
@@ -302,11 +306,8 @@ async def _show_new_action(
     client: AsyncWebClient, deps: Deps, ws: WorkspaceKey, action: Outcome, respond: Any
 ) -> None:
     """A follow-through action gets its card (with Done) and its meeting's summary is updated."""
-    # Imported here: the outcomes listener builds on this module (through meetings).
-    from bot.slack.listeners import outcomes
-
-    await outcomes.post_outcome_card(client, deps, ws, action, action.meeting, respond=respond)
-    await outcomes.refresh_summary_of(client, deps, ws, action.meeting.number)
+    await post_outcome_card(client, deps, ws, action, action.meeting, respond=respond)
+    await refresh_summary_of(client, deps, ws, action.meeting.number)
 
 
 async def _due(
@@ -688,6 +689,11 @@ async def new_decision_submitted(
                 errors[BlockId.DUE] = "That date is in the past. Pick today or later."
     if not title.strip():
         errors[BlockId.TITLE] = "Please say what needs deciding."
+    else:
+        _check_text(
+            errors, BlockId.TITLE, title, what="decision title", limit=TITLE_MAX, single_line=True
+        )
+    _check_text(errors, BlockId.CONTEXT, context_text, what="context", limit=TEXT_MAX)
     state = (view_value(view, BlockId.DECIDED_ALREADY).get("selected_option") or {}).get("value")
     resolution_text = (view_value(view, BlockId.RESOLUTION).get("value") or "").strip()
     resolution: str | None = None
@@ -696,6 +702,7 @@ async def new_decision_submitted(
             errors[BlockId.RESOLUTION] = "Say what was decided, or choose “To be decided”."
         elif due is not None:
             errors[BlockId.DUE] = "A decision already made has no decide-by date; clear it."
+        _check_text(errors, BlockId.RESOLUTION, resolution_text, what="resolution", limit=TEXT_MAX)
         resolution = resolution_text
     elif resolution_text:
         errors[BlockId.RESOLUTION] = (
@@ -726,8 +733,7 @@ async def new_decision_submitted(
     if confirmed == render_repeat.CONFIRM_SUPERSEDE and replaces is None:
         replaces = repeat_of
     if errors:
-        await ack(response_action="errors", errors=errors)
-        return
+        raise FormError(errors)
     if repeat_of is None:
         # Before anything is recorded: does it ask what an earlier decision asked?
         repeat = await relitigation.lookup(
@@ -764,12 +770,9 @@ async def new_decision_submitted(
                 old = await service.get_decision(session, ws=ws, number=number, visible=visible)
             service.ensure_may_be_superseded(old, None, actor)
 
-        try:
+        with on_field(BlockId.SUPERSEDES):
             await deps.as_actor(client, ws, user_id, may_supersede)
-        except UserError as exc:
-            await ack(response_action="errors", errors={BlockId.SUPERSEDES: exc.message})
-            return
-    try:
+    with on_field(BlockId.TITLE):
         request = service.new_decision(
             ws=ws,
             title=title,
@@ -784,9 +787,6 @@ async def new_decision_submitted(
             now=deps.now(),
             direct=bool(direct),
         )
-    except UserError as exc:
-        await ack(response_action="errors", errors={BlockId.TITLE: exc.message})
-        return
     decision = await deps.new_decisions.run(request)
     await ack()
     if replaces is not None:
@@ -830,6 +830,26 @@ async def _supersede_after_create(
     return new
 
 
+def _check_text(
+    errors: dict[str, str],
+    block_id: str,
+    value: str | None,
+    *,
+    what: str,
+    limit: int,
+    required: bool = False,
+    single_line: bool = False,
+) -> None:
+    """Note beside ``block_id`` what the service would refuse about this text (empty, too long),
+    so a form's problems are all shown at once rather than the service's first one."""
+    if block_id in errors:
+        return
+    try:
+        clean_text(value, what=what, limit=limit, required=required, single_line=single_line)
+    except InvalidInput as exc:
+        errors[block_id] = exc.message
+
+
 async def decide_submitted(
     ack: AsyncAck,
     body: dict[str, Any],
@@ -842,9 +862,18 @@ async def decide_submitted(
     meta = view_metadata(view, team_id=ws.team_id)
     resolution = view_value(view, BlockId.RESOLUTION).get("value") or ""
     picked = await _picked_review_day(deps, client, ws, user_id, view)
+    errors: dict[str, str] = {}
     if isinstance(picked, str):
-        await ack(response_action="errors", errors={BlockId.REVIEW_ON: picked})
-        return
+        errors[BlockId.REVIEW_ON] = picked
+    _check_text(
+        errors, BlockId.RESOLUTION, resolution, what="resolution", limit=TEXT_MAX, required=True
+    )
+    number_text = str(meta.get("number") or "")
+    if not number_text.isdigit():
+        errors[BlockId.RESOLUTION] = OUT_OF_DATE_FORM
+    if errors or isinstance(picked, str):
+        raise FormError(errors)
+    number = int(number_text)
     now = deps.now()
     review_on = reviews.review_on_for(picked, decided_at=now, cadence=await deps.cadence_for(ws))
     visible = await deps.visibility(client, ws, user_id, here=meta.get("origin_channel") or None)
@@ -863,18 +892,8 @@ async def decide_submitted(
                 review_on=review_on,
             )
 
-    try:
-        number = int(meta["number"])
+    with on_field(BlockId.RESOLUTION):
         decision = await deps.as_actor(client, ws, user_id, decide)
-    except UserError as exc:
-        await ack(response_action="errors", errors={BlockId.RESOLUTION: exc.message})
-        return
-    except (KeyError, ValueError):
-        await ack(
-            response_action="errors",
-            errors={BlockId.RESOLUTION: "This form is out of date; please start again."},
-        )
-        return
     await ack()
     await refresh_card(client, deps, decision)
     await _refresh_origin(client, deps, decision, meta, user_id=user_id)
@@ -1036,7 +1055,7 @@ async def reassign_selected(
     decision = await deps.as_actor(client, ws, body["user"]["id"], assign)
     await ack()
     await _after_button(
-        client, deps, body, decision, f"{decision.ref} now belongs to {mention(owner_id)}."
+        client, deps, ws, body, decision, f"{decision.ref} now belongs to {mention(owner_id)}."
     )
 
 
@@ -1081,43 +1100,32 @@ async def drop_submitted(
 
     try:
         number = int(meta["number"])
+    except (KeyError, TypeError, ValueError):
+        raise FormError({BlockId.REASON: OUT_OF_DATE_FORM}) from None
+    with on_field(BlockId.REASON):
         decision = await deps.as_actor(client, ws, user_id, drop)
-    except UserError as exc:
-        await ack(response_action="errors", errors={BlockId.REASON: exc.message})
-        return
-    except (KeyError, ValueError):
-        await ack(
-            response_action="errors",
-            errors={BlockId.REASON: "This form is out of date; please start again."},
-        )
-        return
     await ack()
     await refresh_card(client, deps, decision)
     await _refresh_origin(client, deps, decision, meta, user_id=user_id)
     if not meta.get("origin_ts"):
         # Pressed on the App Home tab: its lists change with the drop.
-        from bot.slack.listeners.home import publish_home
-
         await publish_home(client, deps, ws, user_id)
 
 
 async def _after_button(
-    client: AsyncWebClient, deps: Deps, body: dict[str, Any], decision: Decision, note: str
+    client: AsyncWebClient,
+    deps: Deps,
+    ws: WorkspaceKey,
+    body: dict[str, Any],
+    decision: Decision,
+    note: str,
 ) -> None:
     await refresh_card(client, deps, decision)
     await _refresh_origin(client, deps, decision, _origin(body), user_id=body["user"]["id"])
     if (body.get("container") or {}).get("type") == "view":
-        from bot.slack.listeners.home import publish_home
-
-        await publish_home(client, deps, workspace_of_body(body), body["user"]["id"])
+        await publish_home(client, deps, ws, body["user"]["id"])
     else:
         await replies.tell_user(client, body, note, blocks=[section(note)])
-
-
-def workspace_of_body(body: dict[str, Any]) -> WorkspaceKey:
-    team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""
-    enterprise = (body.get("enterprise") or {}).get("id") if body.get("enterprise") else ""
-    return WorkspaceKey(team_id=team, enterprise_id=enterprise or "")
 
 
 async def add_action_pressed(
@@ -1165,10 +1173,9 @@ async def add_action_submitted(
         errors[BlockId.OUTCOME_TEXT] = "Please say what needs doing."
     number = str(meta.get("number") or "")
     if not number.isdigit():
-        errors[BlockId.OUTCOME_TEXT] = "This form is out of date; please start again."
+        errors[BlockId.OUTCOME_TEXT] = OUT_OF_DATE_FORM
     if errors:
-        await ack(response_action="errors", errors=errors)
-        return
+        raise FormError(errors)
     # Where the button was pressed counts as the person's, as it did when the modal opened.
     here = meta.get("origin_channel") or None
     visible = await deps.visibility(client, ws, user_id, here=here)
@@ -1188,11 +1195,8 @@ async def add_action_submitted(
             )
         return d, f"Added *{added.ref}* to follow through on *{d.ref}*."
 
-    try:
+    with on_field(BlockId.OUTCOME_TEXT):
         d, note = await deps.as_actor(client, ws, user_id, add)
-    except UserError as exc:
-        await ack(response_action="errors", errors={BlockId.OUTCOME_TEXT: exc.message})
-        return
     await ack()
     # Pressed on a follow-through DM ("What happens now?", a reminder): it says what was done.
     if await _refreshed_daily_dm(client, deps, d, meta, user_id):

@@ -15,11 +15,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.decisions import followthrough
 from bot.decisions.models import Decision
-from bot.errors import UserError
 from bot.slack import replies
 from bot.slack.blocks import followthrough as render
 from bot.slack.daily_compose import refresh_daily_dm
 from bot.slack.deps import Deps, deps_of, workspace_of
+from bot.slack.errors import FormError, on_field
 from bot.slack.ids import Action
 from bot.slack.ids import Block as BlockId
 from bot.slack.ids import View as ViewId
@@ -86,8 +86,7 @@ async def no_action_submitted(
     reason = (view_value(view, BlockId.REASON).get("value") or "").strip()
     number_text = str(meta.get("number") or "")
     if not number_text.isdigit():
-        await ack(response_action="errors", errors={BlockId.REASON: OUT_OF_DATE_FORM})
-        return
+        raise FormError({BlockId.REASON: OUT_OF_DATE_FORM})
     here = meta.get("origin_channel") or None
     visible = await deps.visibility(client, ws, user_id, here=here)
 
@@ -103,11 +102,8 @@ async def no_action_submitted(
                 visible=visible,
             )
 
-    try:
+    with on_field(BlockId.REASON):
         decision = await deps.as_actor(client, ws, user_id, save)
-    except UserError as exc:
-        await ack(response_action="errors", errors={BlockId.REASON: exc.message})
-        return
     await ack()
     note = f"No action needed: {render_user_text(decision.no_action_reason or '')}"
     if await _refreshed_daily_dm(client, deps, decision, meta, user_id):

@@ -7,9 +7,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack import time_off
+from bot.slack import hygiene_settings, hygiene_stats, time_off
+from bot.slack.hygiene_request import HygieneRequest
 from bot.slack.ids import Command
-from bot.slack.listeners import settings, stats
 from bot.slack.parsing import commands as grammar
 
 
@@ -25,20 +25,20 @@ async def hygiene_command(
     respond: Any,
 ) -> None:
     cmd = grammar.parse_hygiene(command.get("text") or "")
-    request = stats.HygieneRequest(
+    request = HygieneRequest(
         ack=ack, command=command, client=client, context=context, respond=respond
     )
     match cmd:
         case grammar.Help():
             await ack(response_type="ephemeral", text=grammar.HYGIENE_USAGE)
         case grammar.HygieneSettings():
-            await settings.open_settings(request)
+            await hygiene_settings.open_settings(request)
         case grammar.HygieneStats():
-            await stats.show_stats(request, cmd)
+            await hygiene_stats.show_stats(request, cmd)
         case grammar.HygieneDigest():
-            await stats.digest_preview(request, cmd)
+            await hygiene_stats.digest_preview(request, cmd)
         case grammar.HygieneExport():
-            await stats.export(request, cmd)
+            await hygiene_stats.export(request, cmd)
         case grammar.HygieneAway():
             await time_off.away(request, cmd)
         case grammar.HygieneBack():

@@ -8,40 +8,35 @@ is shown right there as well as on the meeting's own channel summary.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import datetime, time
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.decisions.models import Decision
-from bot.errors import UserError
 from bot.meetings import service
 from bot.meetings.models import Meeting
 from bot.slack import calendar_feeds as calendars
-from bot.slack import replies
 from bot.slack.blocks import meetings as render
-from bot.slack.blocks.kit import Block, context
-from bot.slack.cards import NOT_IN_CHANNEL
-from bot.slack.daily_compose import refresh_daily_dm
 from bot.slack.deps import Deps, deps_of, workspace_of
+from bot.slack.errors import FormError, on_field
 from bot.slack.ids import Action, Command
 from bot.slack.ids import Block as BlockId
 from bot.slack.ids import View as ViewId
-from bot.slack.modal_state import view_metadata, view_value
+from bot.slack.meeting_messages import (
+    Origin,
+    button_number,
+    post_summary,
+    show_meeting_everywhere,
+)
+from bot.slack.modal_state import OUT_OF_DATE_FORM, view_metadata, view_value
 from bot.slack.parsing import commands as grammar
 from bot.slack.parsing.dates import parse_past_date, parse_time
-from bot.slack.parsing.items import item_number
 from bot.slack.text import mention, place_text, unescape
 from bot.visibility import Visibility
 from bot.workspace import Actor, WorkspaceKey
 
 log = logging.getLogger(__name__)
-
-INVITE_HINT = "I can't post in this channel; invite me with `/invite @Followthrough`."
 
 
 def register(app: AsyncApp) -> None:
@@ -180,200 +175,11 @@ async def _held_at(
     return datetime.combine(day, clock, tzinfo=zone)
 
 
-# --- the channel summary ----------------------------------------------------------------------
-
-
-def channel_today(deps: Deps) -> date:
-    """Today where the workspace is: channel messages are read by people in many zones."""
-    return deps.now().astimezone(deps.cadence.zone).date()
-
-
-async def post_summary(
-    client: AsyncWebClient,
-    deps: Deps,
-    ws: WorkspaceKey,
-    meeting: Meeting,
-    decisions: dict[int, Decision],
-    *,
-    respond: Any = None,
-) -> None:
-    """Post a meeting's summary to its channel and remember it, so later outcomes update it.
-
-    Where the app may not post, the person who acted gets the summary (buttons included) just
-    for them, when there is a ``respond`` to reach them with.
-    """
-    blocks = render.meeting_summary(meeting, decisions=decisions, today=channel_today(deps))
-    text = render.summary_text(meeting)
-    try:
-        posted = await client.chat_postMessage(channel=meeting.channel_id, text=text, blocks=blocks)
-    except SlackApiError as exc:
-        if exc.response.get("error") not in NOT_IN_CHANNEL:
-            raise
-        log.info("cannot post %s's summary in %s", meeting.ref, meeting.channel_id)
-        if respond is not None:
-            await respond(
-                response_type="ephemeral", text=text, blocks=[*blocks, context(INVITE_HINT)]
-            )
-        return
-    async with deps.db.transaction() as session:
-        await service.remember_meeting_message(
-            session, ws=ws, number=meeting.number, channel_id=posted["channel"], ts=posted["ts"]
-        )
-    meeting.message_channel_id, meeting.message_ts = posted["channel"], posted["ts"]
-
-
-async def refresh_summary(
-    client: AsyncWebClient, deps: Deps, meeting: Meeting, decisions: dict[int, Decision]
-) -> None:
-    """Bring the meeting's channel summary up to date, if it has one."""
-    if meeting.message_channel_id is None or meeting.message_ts is None:
-        return
-    await replies.update_message(
-        client,
-        channel_id=meeting.message_channel_id,
-        ts=meeting.message_ts,
-        text=render.summary_text(meeting),
-        blocks=render.meeting_summary(meeting, decisions=decisions, today=channel_today(deps)),
-    )
-
-
-async def show_meeting_everywhere(
-    client: AsyncWebClient,
-    deps: Deps,
-    ws: WorkspaceKey,
-    *,
-    number: int,
-    user_id: str,
-    origin: Origin,
-) -> None:
-    """After a meeting changed: update (or, once ended, post) its summary, and the origin."""
-    async with deps.db.transaction() as session:
-        meeting = await service.get_meeting(session, ws=ws, number=number)
-        decisions = await service.linked_decisions(session, ws=ws, meetings=[meeting])
-    if meeting.message_ts is not None:
-        await refresh_summary(client, deps, meeting, decisions)
-    elif meeting.ended_at is not None:
-        await post_summary(client, deps, ws, meeting, decisions)
-    if origin.is_message(meeting.message_channel_id, meeting.message_ts):
-        return
-    today = await deps.user_today(client, ws, user_id)
-    await show_at_origin(
-        client,
-        deps,
-        ws,
-        user_id=user_id,
-        origin=origin,
-        text=render.summary_text(meeting),
-        blocks=render.meeting_summary(
-            meeting, decisions=decisions, today=today, detail=bool(origin.response_url)
-        ),
-    )
-
-
-# --- where a button was pressed -------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Origin:
-    """Where a button was pressed: a message (in a channel or a DM) or App Home.
-
-    An ephemeral message can only be replaced through its ``response_url``; any other message
-    the app posted is updated with chat.update.
-    """
-
-    channel_id: str = ""
-    ts: str = ""
-    response_url: str = ""
-    home: bool = False
-
-    @classmethod
-    def of(cls, body: dict[str, Any]) -> Origin:
-        container = body.get("container") or {}
-        if container.get("type") == "view":
-            return cls(home=True)
-        if container.get("type") != "message":
-            return cls()
-        ephemeral = bool(container.get("is_ephemeral"))
-        return cls(
-            channel_id=str(container.get("channel_id") or ""),
-            ts=str(container.get("message_ts") or ""),
-            response_url=str(body.get("response_url") or "") if ephemeral else "",
-        )
-
-    def as_metadata(self) -> dict[str, Any]:
-        """For a modal's private metadata, so its submission can update where it came from."""
-        return {
-            "origin": {
-                "channel": self.channel_id,
-                "ts": self.ts,
-                "url": self.response_url,
-                "home": self.home,
-            }
-        }
-
-    @classmethod
-    def from_metadata(cls, meta: dict[str, Any]) -> Origin:
-        raw = meta.get("origin")
-        if not isinstance(raw, dict):
-            return cls()
-        return cls(
-            channel_id=str(raw.get("channel") or ""),
-            ts=str(raw.get("ts") or ""),
-            response_url=str(raw.get("url") or ""),
-            home=bool(raw.get("home")),
-        )
-
-    def is_message(self, channel_id: str | None, ts: str | None) -> bool:
-        return (
-            bool(self.ts)
-            and not self.response_url
-            and (self.channel_id, self.ts)
-            == (
-                channel_id,
-                ts,
-            )
-        )
-
-
-async def show_at_origin(
-    client: AsyncWebClient,
-    deps: Deps,
-    ws: WorkspaceKey,
-    *,
-    user_id: str,
-    origin: Origin,
-    text: str,
-    blocks: list[Block],
-) -> None:
-    """Replace the message a button was pressed on with ``blocks``, or re-publish App Home."""
-    if origin.home:
-        from bot.slack.listeners.home import publish_home
-
-        await publish_home(client, deps, ws, user_id)
-    elif origin.response_url:
-        await AsyncWebhookClient(origin.response_url).send(
-            text=text, blocks=blocks, replace_original=True
-        )
-    elif origin.channel_id and origin.ts:
-        if await refresh_daily_dm(
-            client, deps, ws, recipient=user_id, channel_id=origin.channel_id, ts=origin.ts
-        ):
-            return  # the daily DM: this item's entry changes, the others keep their buttons
-        await replies.update_message(
-            client, channel_id=origin.channel_id, ts=origin.ts, text=text, blocks=blocks
-        )
-
-
 # --- buttons and the "no outcome needed" modal ------------------------------------------------
 #
 # Button handlers refuse (raise) before they acknowledge. Bolt forgets an acknowledgement when
 # the listener raises within the same few milliseconds, answers Slack with a 404 three seconds
 # later, and Slack then shows the person a warning on top of our explanation.
-
-
-def button_number(action: dict[str, Any], prefix: str, *, ws: WorkspaceKey, stale: str) -> int:
-    """The number of the item a button names (``T…:M-3``), which must be this workspace's."""
-    return item_number(action.get("value"), prefix, team_id=ws.team_id, stale=stale)
 
 
 def meeting_number(action: dict[str, Any], ws: WorkspaceKey) -> int:
@@ -447,16 +253,10 @@ async def no_outcome_submitted(
 
     try:
         number = int(meta["number"])
-        await deps.as_actor(client, ws, user_id, waive)
-    except UserError as exc:
-        await ack(response_action="errors", errors={BlockId.REASON: exc.message})
-        return
     except (KeyError, TypeError, ValueError):
-        await ack(
-            response_action="errors",
-            errors={BlockId.REASON: "This form is out of date; please start again."},
-        )
-        return
+        raise FormError({BlockId.REASON: OUT_OF_DATE_FORM}) from None
+    with on_field(BlockId.REASON):
+        await deps.as_actor(client, ws, user_id, waive)
     await ack()
     await show_meeting_everywhere(
         client, deps, ws, number=number, user_id=user_id, origin=Origin.from_metadata(meta)

@@ -12,28 +12,25 @@ from datetime import date
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.decisions import followthrough
-from bot.errors import InvalidInput, UserError
+from bot.errors import InvalidInput
 from bot.meetings import service
 from bot.meetings.models import Meeting, Outcome
-from bot.slack import replies
 from bot.slack.blocks import meetings as render
-from bot.slack.cards import NOT_IN_CHANNEL
 from bot.slack.deps import Deps, deps_of, workspace_of
+from bot.slack.errors import FormError, on_field
 from bot.slack.ids import Action, Command
 from bot.slack.ids import Block as BlockId
 from bot.slack.ids import View as ViewId
-from bot.slack.listeners.meetings import (
-    INVITE_HINT,
+from bot.slack.meeting_messages import (
     Origin,
     button_number,
-    channel_today,
-    refresh_summary,
-    show_at_origin,
+    post_outcome_card,
+    refresh_summary_of,
     show_meeting_everywhere,
+    sync_action,
 )
 from bot.slack.modal_state import view_metadata, view_value
 from bot.slack.parsing import commands as grammar
@@ -78,7 +75,7 @@ async def outcome_command(
                 text=f"Added {_what(outcome, cmd)} to {render.meeting_title(meeting)}.",
             )
             await post_outcome_card(client, deps, ws, outcome, meeting, respond=respond)
-            await _refresh_summary_of(client, deps, ws, meeting.number)
+            await refresh_summary_of(client, deps, ws, meeting.number)
         case grammar.OutcomeDone(number=number):
             outcome = await _mark_done(
                 deps, client, ws, number=number, user_id=user_id, here=channel_id
@@ -148,118 +145,6 @@ def _what(outcome: Outcome, cmd: grammar.OutcomeAdd) -> str:
     details = [f"owner {mention(outcome.owner_id)}"] if outcome.owner_id else []
     details.append(due_understood(outcome.due_date, cmd.due_text, cmd.kept_by))
     return f"action *{outcome.ref}* “{text}” ({', '.join(details)})"
-
-
-# --- channel messages -----------------------------------------------------------------------
-
-
-async def post_outcome_card(
-    client: AsyncWebClient,
-    deps: Deps,
-    ws: WorkspaceKey,
-    outcome: Outcome,
-    meeting: Meeting,
-    *,
-    respond: Any = None,
-) -> None:
-    """Show a new outcome to its meeting's channel and remember the message for Done."""
-    try:
-        posted = await client.chat_postMessage(
-            channel=meeting.channel_id,
-            text=render.outcome_text(outcome),
-            blocks=render.outcome_card(outcome, meeting=meeting, today=channel_today(deps)),
-        )
-    except SlackApiError as exc:
-        if exc.response.get("error") not in NOT_IN_CHANNEL:
-            raise
-        log.info("cannot post an outcome of %s in %s", meeting.ref, meeting.channel_id)
-        if respond is not None:
-            await respond(response_type="ephemeral", text=f"It is recorded, but {INVITE_HINT}")
-        return
-    async with deps.db.transaction() as session:
-        await service.remember_outcome_message(
-            session, ws=ws, outcome_id=outcome.id, channel_id=posted["channel"], ts=posted["ts"]
-        )
-    outcome.message_channel_id, outcome.message_ts = posted["channel"], posted["ts"]
-
-
-async def _refresh_summary_of(
-    client: AsyncWebClient, deps: Deps, ws: WorkspaceKey, number: int
-) -> None:
-    async with deps.db.transaction() as session:
-        meeting = await service.get_meeting(session, ws=ws, number=number)
-        decisions = await service.linked_decisions(session, ws=ws, meetings=[meeting])
-    await refresh_summary(client, deps, meeting, decisions)
-
-
-refresh_summary_of = _refresh_summary_of
-
-
-async def sync_action(
-    client: AsyncWebClient,
-    deps: Deps,
-    ws: WorkspaceKey,
-    outcome: Outcome,
-    *,
-    body: dict[str, Any] | None = None,
-    action: dict[str, Any] | None = None,
-) -> None:
-    """Show a changed action item on its card, its meeting's summary, and where Done was pressed.
-
-    A message that is neither (a reminder DM, say) keeps its other items: only the blocks of
-    this action (the one that held the button, and any whose id names the action) change.
-    """
-    async with deps.db.transaction() as session:
-        meeting = await service.get_meeting(session, ws=ws, number=outcome.meeting.number)
-        decisions = await service.linked_decisions(session, ws=ws, meetings=[meeting])
-    today = channel_today(deps)
-    if outcome.message_channel_id and outcome.message_ts:
-        await replies.update_message(
-            client,
-            channel_id=outcome.message_channel_id,
-            ts=outcome.message_ts,
-            text=render.outcome_text(outcome),
-            blocks=render.outcome_card(outcome, meeting=meeting, today=today),
-        )
-    await refresh_summary(client, deps, meeting, decisions)
-    if body is None:
-        return
-    origin = Origin.of(body)
-    user_id = body["user"]["id"]
-    if origin.is_message(outcome.message_channel_id, outcome.message_ts) or origin.is_message(
-        meeting.message_channel_id, meeting.message_ts
-    ):
-        return
-    # Where Done was pressed only the presser reads it: overdue is judged by their calendar.
-    today = await deps.user_today(client, ws, user_id)
-    if origin.home or origin.response_url:
-        # App Home is re-published whole; an ephemeral message can only be a meeting summary.
-        await show_at_origin(
-            client,
-            deps,
-            ws,
-            user_id=user_id,
-            origin=origin,
-            text=render.summary_text(meeting),
-            blocks=render.meeting_summary(meeting, decisions=decisions, today=today, detail=True),
-        )
-        return
-    message = body.get("message") or {}
-    blocks = render.restate_action(
-        message.get("blocks") or [],
-        outcome,
-        pressed=str((action or {}).get("block_id") or ""),
-        today=today,
-    )
-    await show_at_origin(
-        client,
-        deps,
-        ws,
-        user_id=user_id,
-        origin=origin,
-        text=str(message.get("text") or render.outcome_text(outcome)),
-        blocks=blocks or render.outcome_card(outcome, meeting=meeting, today=today),
-    )
 
 
 # --- the Done button ------------------------------------------------------------------------
@@ -346,11 +231,13 @@ async def record_outcomes_submitted(
     meta = view_metadata(view, team_id=ws.team_id)
     drafts, errors = read_rows(view, today=await deps.user_today(client, ws, user_id))
     if errors:
-        await ack(response_action="errors", errors=errors)
-        return
+        raise FormError(errors)
     first_row = render.row_block_ids(1)[0]
     try:
         number = int(meta["number"])
+    except (KeyError, TypeError, ValueError):
+        raise FormError({first_row: OUT_OF_DATE}) from None
+    with on_field(first_row):
         here = Origin.from_metadata(meta).channel_id or None
         visible = await deps.visibility(client, ws, user_id, here=here)
         async with deps.db.transaction() as session:
@@ -358,12 +245,6 @@ async def record_outcomes_submitted(
             await service.add_outcomes(
                 session, ws=ws, meeting=meeting, drafts=drafts, creator_id=user_id, now=deps.now()
             )
-    except UserError as exc:
-        await ack(response_action="errors", errors={first_row: exc.message})
-        return
-    except (KeyError, TypeError, ValueError):
-        await ack(response_action="errors", errors={first_row: OUT_OF_DATE})
-        return
     await ack()
     await show_meeting_everywhere(
         client, deps, ws, number=number, user_id=user_id, origin=Origin.from_metadata(meta)
@@ -411,27 +292,23 @@ async def record_outcome_submitted(
         except InvalidInput as exc:
             errors[BlockId.MEETING] = exc.message
     if errors:
-        await ack(response_action="errors", errors=errors)
-        return
+        raise FormError(errors)
     visible = await deps.visibility(client, ws, user_id, here=meta.get("channel_id") or None)
     try:
-        async with deps.db.transaction() as session:
-            meeting = await service.get_meeting(session, ws=ws, number=number, visible=visible)
-            outcome = await service.add_outcome(
-                session,
-                ws=ws,
-                meeting=meeting,
-                draft=draft,
-                creator_id=user_id,
-                now=deps.now(),
-                source_permalink=meta.get("permalink"),
-            )
-    except UserError as exc:
-        await ack(response_action="errors", errors={BlockId.MEETING: exc.message})
-        return
+        with on_field(BlockId.MEETING):
+            async with deps.db.transaction() as session:
+                meeting = await service.get_meeting(session, ws=ws, number=number, visible=visible)
+                outcome = await service.add_outcome(
+                    session,
+                    ws=ws,
+                    meeting=meeting,
+                    draft=draft,
+                    creator_id=user_id,
+                    now=deps.now(),
+                    source_permalink=meta.get("permalink"),
+                )
     except (TypeError, ValueError):
-        await ack(response_action="errors", errors={BlockId.MEETING: OUT_OF_DATE})
-        return
+        raise FormError({BlockId.MEETING: OUT_OF_DATE}) from None
     await ack()
     await post_outcome_card(client, deps, ws, outcome, meeting)
-    await _refresh_summary_of(client, deps, ws, meeting.number)
+    await refresh_summary_of(client, deps, ws, meeting.number)

@@ -16,11 +16,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.decisions import reviews, service
 from bot.decisions.models import Decision, DecisionReview, ReviewAnswer
-from bot.errors import UserError
 from bot.slack import replies
 from bot.slack.blocks import decisions as render_decisions
 from bot.slack.blocks import reviews as render
 from bot.slack.deps import Deps, deps_of, workspace_of
+from bot.slack.errors import FormError, on_field
 from bot.slack.ids import Action
 from bot.slack.ids import Block as BlockId
 from bot.slack.ids import View as ViewId
@@ -223,15 +223,13 @@ async def _submitted(
     try:
         number, day = int(meta["number"]), date.fromisoformat(str(meta["day"]))
     except (KeyError, ValueError):
-        await ack(response_action="errors", errors={block: OUT_OF_DATE_FORM})
-        return
+        raise FormError({block: OUT_OF_DATE_FORM}) from None
     if not said:
         missing = (
             "Say what holds now." if answer is ReviewAnswer.AMENDED else "Say why it did not hold."
         )
-        await ack(response_action="errors", errors={block: missing})
-        return
-    try:
+        raise FormError({block: missing})
+    with on_field(block):
         decision, review = await _answer(
             deps,
             client,
@@ -244,9 +242,6 @@ async def _submitted(
             resolution=said if answer is ReviewAnswer.AMENDED else None,
             reason=said if answer is ReviewAnswer.REVERSED else None,
         )
-    except UserError as exc:
-        await ack(response_action="errors", errors={block: exc.message})
-        return
     await ack()
     await _show_answer(client, deps, body, meta, decision, review)
 

@@ -1,5 +1,7 @@
 """/hygiene settings: the admins' cadence modal, saved per workspace and audited.
 
+The /hygiene listener opens it (``bot.slack.hygiene_settings``); this module saves it.
+
 Workspace admins and owners (Slack's users.info) and the admins named in the cadence file may
 open and save it; anyone else is refused before a form appears, and again on save, since a
 submission is only as trustworthy as the person sending it.
@@ -7,18 +9,19 @@ submission is only as trustworthy as the person sending it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.cadence.config import InvalidSettings
-from bot.errors import Forbidden, UserError
+from bot.cadence.config import InvalidSettings, setting_problems
+from bot.errors import UserError
 from bot.slack.blocks import settings as render
 from bot.slack.deps import deps_of, workspace_of
+from bot.slack.errors import FormError
 from bot.slack.ids import Block as BlockId
 from bot.slack.ids import View as ViewId
-from bot.slack.listeners.stats import HygieneRequest
 from bot.slack.modal_state import view_metadata
 from bot.slack.users import ADMIN_MAX_AGE
 from bot.workspaces import service as workspaces
@@ -26,20 +29,6 @@ from bot.workspaces import service as workspaces
 
 def register(app: AsyncApp) -> None:
     app.view(ViewId.SETTINGS)(settings_submitted)
-
-
-async def open_settings(request: HygieneRequest) -> None:
-    deps, ws = deps_of(request.context), workspace_of(request.context)
-    command, client = request.command, request.client
-    actor = await deps.actor(client, ws, command["user_id"], max_age=ADMIN_MAX_AGE)
-    if not actor.is_admin:
-        raise Forbidden(workspaces.NOT_ADMIN)
-    async with deps.db.transaction() as session:
-        current = await workspaces.cadence_for(session, ws=ws, base=deps.cadence)
-        recent = await workspaces.recent_changes(session, ws=ws)
-    view = render.settings_modal(current, recent=recent, team_id=ws.team_id)
-    await request.ack()
-    await client.views_open(trigger_id=command["trigger_id"], view=view)
 
 
 async def settings_submitted(
@@ -52,15 +41,14 @@ async def settings_submitted(
     deps, ws = deps_of(context), workspace_of(context)
     actor = await deps.actor(client, ws, body["user"]["id"], max_age=ADMIN_MAX_AGE)
     if not actor.is_admin:
-        await ack(
-            response_action="errors", errors={BlockId.SETTINGS_TIMEZONE: workspaces.NOT_ADMIN}
-        )
-        return
+        raise FormError({BlockId.SETTINGS_TIMEZONE: workspaces.NOT_ADMIN})
     shown = _shown(view_metadata(view, team_id=ws.team_id))
     form = render.read_settings((view.get("state") or {}).get("values") or {})
     if form.errors:
-        await ack(response_action="errors", errors=form.errors)
-        return
+        # The fields that could be read are checked too, so the admin sees every problem at once.
+        async with deps.db.transaction() as session:
+            current = await workspaces.cadence_for(session, ws=ws, base=deps.cadence)
+        raise FormError({**_beside_fields(setting_problems(current, form.values)), **form.errors})
     # Only what this admin edited is saved, so a form left open never undoes a change another
     # admin made in the meantime.
     edited = {
@@ -75,16 +63,17 @@ async def settings_submitted(
             )
             current = await workspaces.cadence_for(session, ws=ws, base=deps.cadence)
     except InvalidSettings as exc:
-        errors: dict[str, str] = {
-            render.KEY_BLOCKS.get(key, BlockId.SETTINGS_TIMEZONE): why
-            for key, why in exc.problems.items()
-        }
-        await ack(response_action="errors", errors=errors)
-        return
+        raise FormError(_beside_fields(exc.problems)) from exc
     except UserError as exc:
-        await ack(response_action="errors", errors={BlockId.SETTINGS_TIMEZONE: exc.message})
-        return
+        raise FormError({BlockId.SETTINGS_TIMEZONE: exc.message}) from exc
     await ack(response_action="update", view=render.saved_view(changes, current))
+
+
+def _beside_fields(problems: Mapping[str, str]) -> dict[str, str]:
+    """Problems by setting key, each put beside its field (the first one of a two-part setting)."""
+    return {
+        render.KEY_BLOCKS.get(key, BlockId.SETTINGS_TIMEZONE): why for key, why in problems.items()
+    }
 
 
 def _shown(meta: dict[str, Any]) -> dict[str, str]:

@@ -1,5 +1,8 @@
 """/hygiene stats, digest and export: the managers' numbers, on request.
 
+Beside the listeners, not among them (they never import each other): the /hygiene listener
+routes here.
+
 Refusals (a bad channel, someone who is not an admin) are raised before the acknowledgement so
 they become its answer; the numbers are computed after it, because checking which channels the
 reader may see can take Slack longer than the three seconds an acknowledgement may.
@@ -7,10 +10,6 @@ reader may see can take Slack longer than the three seconds an acknowledgement m
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
-from slack_bolt.async_app import AsyncAck, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.decisions import search
@@ -33,6 +32,7 @@ from bot.slack.digest_compose import (
     compose_stats,
     conversation_for,
 )
+from bot.slack.hygiene_request import HygieneRequest
 from bot.slack.parsing import commands as grammar
 from bot.slack.privacy import ChannelAccess, is_person
 from bot.slack.text import channel_mention, date_text, mention, moment_token, unescape
@@ -42,17 +42,6 @@ from bot.workspace import WorkspaceKey
 
 #: People whose names an export looks up; beyond this it shows ids (users.info is rate limited).
 EXPORT_NAME_LOOKUPS = 100
-
-
-@dataclass
-class HygieneRequest:
-    """What Bolt handed the /hygiene listener, passed on to the sub-command's handler."""
-
-    ack: AsyncAck
-    command: dict[str, Any]
-    client: AsyncWebClient
-    context: AsyncBoltContext
-    respond: Any
 
 
 async def show_stats(request: HygieneRequest, cmd: grammar.HygieneStats) -> None:
