@@ -19,7 +19,7 @@ from bot.slack.app import build_app
 from bot.slack.client import SLACK_PAUSES, RetryPauses
 from bot.slack.compose import default_composers
 from bot.slack.deps import Deps
-from bot.slack.sender import Sender, SlackClients, token_source
+from bot.slack.sender import Pacing, Sender, SlackClients, token_source
 from bot.startup import listen, started_line
 from bot.web import SlackGate, create_web_app, settle_heap
 
@@ -77,6 +77,7 @@ def wire(
             composers=default_composers(),
             cadence=deps.cadence,
             users=deps.users,
+            pacing=Pacing.from_settings(settings),
         )
     bolt = build_app(settings, deps, pauses=pauses)
     web = create_web_app(

@@ -106,6 +106,18 @@ class Settings(BaseSettings):
         description="largest calendar feed read, in bytes (default 5 MiB)",
     )
 
+    # Slack's posting limits as the senders keep to them (`bot.slack.sender.Pacing`); every
+    # process that sends must be given the same values. Tests and benchmarks shrink them.
+    slack_channel_interval_seconds: float = Field(
+        default=1.0, ge=0, le=60, description="seconds between posts to one channel (default 1)"
+    )
+    slack_workspace_posts_per_window: int = Field(
+        default=300, ge=1, le=10_000, description="posts per workspace per window (default 300)"
+    )
+    slack_workspace_window_seconds: float = Field(
+        default=61.0, gt=0, le=3600, description="the budget's window in seconds (default 61)"
+    )
+
     @field_validator("followthrough_encryption_key")
     @classmethod
     def _long_key(cls, value: SecretStr | None) -> SecretStr | None:

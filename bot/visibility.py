@@ -26,7 +26,7 @@ class Visibility:
 
     def clause(
         self,
-        channel: InstrumentedAttribute[str],
+        channel: InstrumentedAttribute[str] | ColumnElement[str],
         *people: InstrumentedAttribute[str] | InstrumentedAttribute[str | None],
     ) -> ColumnElement[bool]:
         """``channel`` is readable, or one of the ``people`` columns is the reader."""

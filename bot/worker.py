@@ -49,6 +49,7 @@ from bot.slack import cards
 from bot.slack.client import SLACK_PAUSES, RetryPauses
 from bot.slack.compose import Composers, default_composers
 from bot.slack.sender import (
+    Pacing,
     Sender,
     SendReport,
     SlackClients,
@@ -325,6 +326,7 @@ def build_jobs(
         composers=composers or default_composers(),
         cadence=cadence,
         users=users,
+        pacing=Pacing.from_settings(settings),
     )
     jobs = Jobs(
         db=db,

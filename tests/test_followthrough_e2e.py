@@ -171,8 +171,7 @@ async def test_no_action_needed_from_the_dm_saves_the_reason_and_updates_it(env:
 
 
 async def test_add_action_from_the_dm_adds_it_and_updates_the_dm(env: Env) -> None:
-    await env.command("/meeting", "log Vendor review", user_id="U1")  # actions live in meetings
-    message = await decided_by_command(env)
+    message = await decided_by_command(env)  # in C1, which never had a meeting
     await env.interact(
         env.driver.press(
             "decision_add_action", user_id="U1", value="T1:D-1", channel_id="DU1", message=message

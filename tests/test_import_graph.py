@@ -142,3 +142,22 @@ def test_listeners_take_the_workspace_from_bolts_context() -> None:
         if PAYLOAD_WORKSPACE.search(line) or "workspace_of_body" in line
     ]
     assert not problems, "a listener reads the workspace from the payload:\n" + "\n".join(problems)
+
+
+def test_cadence_is_pure_calendar_arithmetic() -> None:
+    """bot.cadence knows no SQL and no other domain package: the stall rule's SQL lives with
+    the decisions (``bot.decisions.stall``), and services take plain values from cadence."""
+    modules = all_modules()
+    others = tuple(f"bot.{p}" for p in DOMAIN_PACKAGES if p != "cadence")
+    problems = []
+    for name, path in modules.items():
+        if not within(name, "bot.cadence"):
+            continue
+        for imported in imported_names(name, path):
+            if within(imported, "sqlalchemy") or any(within(imported, o) for o in others):
+                problems.append(f"{name} imports {imported}")
+    assert not problems, "bot.cadence is not pure:\n" + "\n".join(sorted(problems))
+    # The check would see such an import.
+    stray = "from bot.decisions.service import stalled_clause\nimport sqlalchemy\n"
+    seen = set(_names_in_source(stray, "bot.cadence"))
+    assert "bot.decisions.service" in seen and "sqlalchemy" in seen

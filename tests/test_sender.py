@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.cadence.config import CadenceConfig
-from bot.clock import ManualClock
+from bot.clock import ManualClock, RunningClock
 from bot.db import Database
 from bot.decisions import service as decisions
 from bot.delivery import ledger
@@ -582,7 +582,9 @@ async def test_rows_for_one_person_are_paced_a_second_apart(
     async with db.transaction() as session:
         await workspaces.ensure_workspace(session, ws=WS, now=WEEK_AGO)
     composers = await plan_notes(db, ["U1", "U1", "U1", "UADMIN"])
-    rig = build_rig(db, clock, fake_slack, db_url, pacing=Pacing(), composers=composers)
+    # The claim paces by the rows' sent_at, so this test's clock runs with real time.
+    running = RunningClock(clock.now())
+    rig = build_rig(db, running, fake_slack, db_url, pacing=Pacing(), composers=composers)
     try:
         report = await rig.send()
         assert report.sent == 4

@@ -26,9 +26,12 @@ import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 MICROSECOND = timedelta(microseconds=1)
+# Remembered answers per calendar, at most (then forgotten and worked out again).
+_MEMO_MAX = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,12 +43,22 @@ class WorkingCalendar:
     days_off: frozenset[date] = frozenset()
     # The days off that fall on working weekdays, sorted: the only ones that change a count.
     _off: tuple[date, ...] = field(init=False, repr=False, compare=False)
+    # Answers about days already worked out (the calendar never changes): a planning tick asks
+    # the same few hundred days again for every one of thousands of items.
+    _memo: dict[tuple[Any, ...], Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.weekdays or not self.weekdays <= frozenset(range(7)):
             raise ValueError("a working calendar needs at least one weekday, numbered 0 to 6")
         off = tuple(sorted(d for d in self.days_off if d.weekday() in self.weekdays))
         object.__setattr__(self, "_off", off)
+        object.__setattr__(self, "_memo", {})
+
+    def _remember(self, key: tuple[Any, ...], value: Any) -> Any:
+        if len(self._memo) >= _MEMO_MAX:
+            self._memo.clear()
+        self._memo[key] = value
+        return value
 
     @classmethod
     def of(
@@ -62,12 +75,25 @@ class WorkingCalendar:
         """How many working days lie in (after, through]."""
         if through <= after:
             return 0
-        return _weekdays_in(after, through, self.weekdays) - self._off_in(after, through)
+        key = ("in", after, through)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._remember(
+                key, _weekdays_in(after, through, self.weekdays) - self._off_in(after, through)
+            )
+        return int(found)
 
     def working_day_after(self, day: date, n: int = 1) -> date:
         """The n-th (n >= 1) working day after ``day``."""
         if n < 1:
             raise ValueError("n must be at least 1")
+        key = ("after", day, n)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._remember(key, self._working_day_after(day, n))
+        return found  # type: ignore[no-any-return]
+
+    def _working_day_after(self, day: date, n: int) -> date:
         # Count weekdays first, then step over the days off that fell in the span, as often as
         # new days off come into the lengthened span (each round only looks at the new part).
         found = _nth_weekday_after(day, n, self.weekdays)
@@ -82,6 +108,13 @@ class WorkingCalendar:
         """The n-th (n >= 1) working day before ``day``."""
         if n < 1:
             raise ValueError("n must be at least 1")
+        key = ("before", day, n)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._remember(key, self._working_day_before(day, n))
+        return found  # type: ignore[no-any-return]
+
+    def _working_day_before(self, day: date, n: int) -> date:
         found = _nth_weekday_before(day, n, self.weekdays)
         skipped = self._off_in(found - timedelta(days=1), day - timedelta(days=1))
         while skipped:

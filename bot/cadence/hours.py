@@ -19,6 +19,7 @@ from bot.cadence.config import Weekday, WorkingHours, weekday_number
 
 __all__ = [
     "add_working_days",
+    "calendar_for",
     "is_working_time",
     "last_weekly_moment",
     "local_moment",
@@ -108,8 +109,27 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+def calendar_for(zone: ZoneInfo, hours: WorkingHours) -> WorkingCalendar:
+    """The working calendar of ``hours`` in ``zone``, built once and then reused (it is
+    immutable, and it remembers the day arithmetic it has done)."""
+    key = (zone, tuple(hours.days), tuple(hours.holidays))
+    found = _CALENDARS.get(key)
+    if found is None:
+        if len(_CALENDARS) >= _CALENDARS_MAX:
+            _CALENDARS.clear()
+        found = _CALENDARS[key] = WorkingCalendar(
+            zone=zone, weekdays=hours.weekday_numbers, days_off=hours.days_off
+        )
+    return found
+
+
+# Calendars kept (one per zone, working days and holidays: a person's away days make theirs).
+_CALENDARS_MAX = 4096
+_CALENDARS: dict[tuple[object, ...], WorkingCalendar] = {}
+
+
 def _calendar(zone: ZoneInfo, hours: WorkingHours) -> WorkingCalendar:
-    return WorkingCalendar(zone=zone, weekdays=hours.weekday_numbers, days_off=hours.days_off)
+    return calendar_for(zone, hours)
 
 
 def _window(day: date, zone: ZoneInfo, hours: WorkingHours) -> tuple[datetime, datetime] | None:

@@ -1,5 +1,7 @@
 """When a decision counts as stalled, as moments a SQL query or a Python check can compare against.
 
+Pure calendar arithmetic: the same rule as SQL lives with the decisions (`bot.decisions.stall`).
+
 "Stalled" at an instant ``end`` is: open, and past its due date (due before ``end``'s local day),
 or, for a decision with no due date, idle since an activity that ``stall_after_days`` working
 days have followed. A due date still to come is the team's own deadline: before it passes,
@@ -24,19 +26,14 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement
-
 from bot.cadence.calendar import MICROSECOND, WorkingCalendar
 from bot.cadence.config import CadenceConfig
-from bot.decisions.service import activity_cutoff_of_owner, stalled_clause
+from bot.cadence.hours import calendar_for
 
 
 def working_calendar(cadence: CadenceConfig) -> WorkingCalendar:
     """The workspace's working calendar: its zone, working weekdays and holidays."""
-    hours = cadence.working_hours
-    return WorkingCalendar(
-        zone=cadence.zone, weekdays=hours.weekday_numbers, days_off=hours.days_off
-    )
+    return calendar_for(cadence.zone, cadence.working_hours)
 
 
 def stall_moment(activity: datetime, calendar: WorkingCalendar, stall_after_days: int) -> datetime:
@@ -86,23 +83,16 @@ class StallBounds:
         """The activity cutoff for a decision owned by ``owner_id``."""
         return self.owner_cutoffs.get(owner_id or "", self.cutoff)
 
-    def cutoff_column(self) -> ColumnElement[datetime] | datetime:
-        """The same per owner, as a SQL value on the decisions row."""
-        return activity_cutoff_of_owner(self.cutoff, self.owner_cutoffs)
-
     def is_stalled(
         self, *, due_date: date | None, last_activity_at: datetime, owner_id: str | None = None
     ) -> bool:
-        """The rule for one decision open at ``at`` (the Python twin of `clause`)."""
+        """The rule for one decision open at ``at``.
+
+        The Python twin of `bot.decisions.stall.stalled_clause`.
+        """
         if due_date is not None:
             return due_date < self.today
         return last_activity_at <= self.cutoff_of(owner_id)
-
-    def clause(self) -> ColumnElement[bool]:
-        """The same rule as a SQL condition on the decisions table (open decisions only)."""
-        return stalled_clause(
-            today=self.today, activity_cutoff=self.cutoff, owner_cutoffs=self.owner_cutoffs
-        )
 
 
 def stall_bounds(
@@ -136,16 +126,6 @@ def stall_bounds(
 def local_today(now: datetime, cadence: CadenceConfig) -> date:
     """The workspace's local day at ``now``: due dates before it are past."""
     return working_calendar(cadence).today(now)
-
-
-def stalled_now(
-    now: datetime,
-    cadence: CadenceConfig,
-    days_off: Mapping[str, Collection[date]] | None = None,
-) -> ColumnElement[bool]:
-    """The SQL condition for "stalled at ``now``" under this workspace's cadence (and its
-    people's days off)."""
-    return stall_bounds(now, cadence, days_off).clause()
 
 
 def _check_days(stall_after_days: int) -> None:

@@ -1,7 +1,9 @@
 """What happens after a decision: its follow-through actions, or "no action needed".
 
 A decision's actions are ordinary action items (``A-<n>``, ``outcomes`` of kind action) whose
-``decision_id`` names it, so they are reminded, marked done and exported like any other. Every
+``decision_id`` names it, so they are reminded, marked done and exported like any other. One is
+an outcome of a meeting only when the decision has one (or one is running in its channel); the
+rest have no meeting and live in the decision's conversation (``bot.meetings.place``). Every
 change here is a history entry on the decision and counts as its activity. Like the other
 services these take keyword-only arguments and never commit.
 """
@@ -17,6 +19,7 @@ from sqlalchemy.orm import selectinload
 from bot.decisions.models import Decision, DecisionStatus
 from bot.decisions.service import ensure_may_change, get_decision, record
 from bot.errors import Conflict
+from bot.meetings import place
 from bot.meetings import service as meetings
 from bot.meetings.models import Meeting, Outcome, OutcomeKind
 from bot.validation import TITLE_MAX, require_text
@@ -48,12 +51,17 @@ async def actions_of(session: AsyncSession, *, ws: WorkspaceKey, decision_id: in
             Outcome.kind == OutcomeKind.ACTION,
         )
         .order_by(Outcome.number)
+        .options(*place.load())
     )
     return list(found)
 
 
-async def _meeting_for(session: AsyncSession, *, ws: WorkspaceKey, decision: Decision) -> Meeting:
-    """Where a new action of ``decision`` is kept: its meeting, else its channel's latest one."""
+async def _meeting_for(
+    session: AsyncSession, *, ws: WorkspaceKey, decision: Decision
+) -> Meeting | None:
+    """The meeting a new action of ``decision`` is an outcome of, if any: the meeting that
+    decided it, else one running in its channel now. Otherwise none: the action belongs to the
+    decision alone, and no unrelated meeting is credited with an outcome."""
     if decision.meeting_id is not None:
         meeting = await session.scalar(
             select(Meeting)
@@ -62,9 +70,7 @@ async def _meeting_for(session: AsyncSession, *, ws: WorkspaceKey, decision: Dec
         )
         if meeting is not None:
             return meeting
-    return await meetings.meeting_for_outcome(
-        session, ws=ws, channel_id=decision.channel_id, number=None
-    )
+    return await meetings.open_meeting(session, ws=ws, channel_id=decision.channel_id)
 
 
 async def add_action(
@@ -84,17 +90,16 @@ async def add_action(
     ensure_may_change(decision, actor)
     _ensure_decided(decision)
     meeting = await _meeting_for(session, ws=ws, decision=decision)
-    outcome = await meetings.add_outcome(
-        session,
-        ws=ws,
-        meeting=meeting,
-        draft=meetings.OutcomeDraft(
-            text=text, owner_id=owner_id or actor.user_id, due_date=due_date
-        ),
-        creator_id=actor.user_id,
-        now=now,
-    )
-    outcome.decision_id = decision.id
+    draft = meetings.OutcomeDraft(text=text, owner_id=owner_id or actor.user_id, due_date=due_date)
+    if meeting is None:
+        outcome = await meetings.add_decision_action(
+            session, ws=ws, decision=decision, draft=draft, creator_id=actor.user_id, now=now
+        )
+    else:
+        outcome = await meetings.add_outcome(
+            session, ws=ws, meeting=meeting, draft=draft, creator_id=actor.user_id, now=now
+        )
+        outcome.decision_id = decision.id
     _clear_no_action(decision)
     record(decision, actor_id=actor.user_id, action="action_added", now=now, number=outcome.number)
     return decision, outcome

@@ -7,18 +7,19 @@ commit. Every query is filtered by the workspace key.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, text, update
+from sqlalchemy import ColumnElement, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.db import UTCDateTime
+from bot.cadence.config import CadenceConfig
 from bot.decisions import asks
 from bot.decisions.models import Decision, DecisionEvent, DecisionStatus
+from bot.decisions.stall import stalled_now
 from bot.errors import Conflict, Forbidden, NotFound
 from bot.meetings import links
 from bot.meetings.models import Meeting
@@ -46,46 +47,6 @@ class ListScope(enum.StrEnum):
     STALLED = "stalled"
     ALL = "all"
     USER = "user"
-
-
-def activity_cutoff_of_owner(
-    activity_cutoff: datetime, owner_cutoffs: Mapping[str, datetime] | None = None
-) -> ColumnElement[datetime] | datetime:
-    """The activity cutoff of each decision's owner: ``activity_cutoff``, or for the owners in
-    ``owner_cutoffs`` (people whose away days fall in the count) their own, earlier one."""
-    if not owner_cutoffs:
-        return activity_cutoff
-    return case(
-        *[
-            (Decision.owner_id == owner, literal(cutoff, UTCDateTime))
-            for owner, cutoff in sorted(owner_cutoffs.items())
-        ],
-        else_=literal(activity_cutoff, UTCDateTime),
-    )
-
-
-def stalled_clause(
-    *,
-    today: date,
-    activity_cutoff: datetime,
-    owner_cutoffs: Mapping[str, datetime] | None = None,
-) -> ColumnElement[bool]:
-    """Open and past due (before ``today``), or without a due date and no activity since
-    ``activity_cutoff`` (its owner's own, in ``owner_cutoffs``, if they were away meanwhile).
-    A due date still to come is the team's own deadline: before it passes, quiet is not
-    stalling.
-
-    The cadence layer works out both moments in the workspace's time zone and working days, so
-    this stays one indexable SQL condition however many decisions there are.
-    """
-    cutoff = activity_cutoff_of_owner(activity_cutoff, owner_cutoffs)
-    return and_(
-        Decision.status == DecisionStatus.OPEN,
-        or_(
-            Decision.due_date < today,
-            and_(Decision.due_date.is_(None), Decision.last_activity_at <= cutoff),
-        ),
-    )
 
 
 def _record(
@@ -801,8 +762,10 @@ async def list_decisions(
     *,
     ws: WorkspaceKey,
     scope: ListScope,
-    stalled: ColumnElement[bool],
+    now: datetime,
+    cadence: CadenceConfig,
     visible: Visibility,
+    days_off: Mapping[str, Collection[date]] | None = None,
     channel_id: str | None = None,
     user_id: str | None = None,
     limit: int = LIST_LIMIT,
@@ -810,8 +773,10 @@ async def list_decisions(
 ) -> Page[Decision]:
     """Open decisions for one view of the workspace, most urgent (oldest due, then oldest) first.
 
-    ``stalled`` is the clause from ``stalled_clause``. Only what ``visible`` allows is counted
-    and listed, so the page and its total are right however much the reader may not see.
+    "Stalled" is judged at ``now`` by the workspace's ``cadence``, a decision's owner's
+    ``days_off`` (their away days) not counting as working days. Only what ``visible`` allows
+    is counted and listed, so the page and its total are right however much the reader may not
+    see.
     """
     where = [
         Decision.in_workspace(ws),
@@ -823,7 +788,7 @@ async def list_decisions(
     elif scope is ListScope.MINE or scope is ListScope.USER:
         where.append(Decision.owner_id == user_id)
     elif scope is ListScope.STALLED:
-        where.append(stalled)
+        where.append(stalled_now(now, cadence, days_off))
     return await _urgent_page(session, where, limit=limit, offset=offset)
 
 

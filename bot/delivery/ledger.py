@@ -11,21 +11,42 @@ A claim takes at most one row per conversation (workspace and recipient) and non
 conversation that already has a row in flight: Slack allows about one message per second per
 channel, so a second row for the same person could only wait, holding its lease, while rows for
 other people starve.
+
+Pacing holds across senders (`Limits`): a claim hands out a row only when its conversation had
+nothing sent during the last ``channel_interval`` (by the rows' own ``sent_at``, which is
+recorded after Slack answered, so the next post starts at least that long after the previous
+one arrived), when no 429 hold names its conversation or workspace (``delivery_holds``, written
+by whichever sender met the 429), and only as many rows per workspace as its budget has room for:
+``workspace_budget`` less the rows sent within ``window`` and those in flight. On PostgreSQL the
+claims of all senders take turns on one transaction-scoped advisory lock, so two senders never
+both spend the same room; SQLite's write lock serialises them already.
 """
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.db import insert_absent
-from bot.delivery.models import Delivery, DeliveryStatus
+from bot.delivery.models import Delivery, DeliveryHold, DeliveryStatus
 from bot.workspace import WorkspaceKey
 
 LEASE = timedelta(minutes=10)
@@ -34,12 +55,15 @@ LEASE = timedelta(minutes=10)
 MAX_ATTEMPTS = 10
 FIRST_BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=1)
-# Rows per INSERT statement: well under SQLite's bound-parameter limit at 12 columns a row.
-_INSERT_CHUNK = 500
 _KEY_CHUNK = 500
 # A claim looks at this many candidates per row it wants, so senders claiming at the same moment
 # on PostgreSQL pass over each other's locked rows to the next ones instead of coming back empty.
 _CANDIDATES_PER_ROW = 4
+
+# The key of the PostgreSQL advisory lock that claims with pacing take turns on.
+CLAIM_LOCK_KEY = 0x466F6C6C6F77  # "Follow"
+# 429 holds this long past are deleted when a new one is written.
+STALE_HOLD = timedelta(days=1)
 
 LedgerKey = tuple[str, str, str, str]
 """(kind, subject, recipient, period): a row's unique key within its workspace."""
@@ -62,6 +86,15 @@ class Planned:
         return (self.kind, self.subject, self.recipient, self.period)
 
 
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Slack's posting limits as every sender keeps to them together (see the module doc)."""
+
+    channel_interval: timedelta = timedelta(seconds=1)
+    workspace_budget: int = 300
+    window: timedelta = timedelta(seconds=61)
+
+
 def workspace_of(delivery: Delivery) -> WorkspaceKey:
     return WorkspaceKey(team_id=delivery.team_id, enterprise_id=delivery.enterprise_id)
 
@@ -72,10 +105,38 @@ def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
 
 
 async def existing_keys(
-    session: AsyncSession, *, ws: WorkspaceKey, kinds: Collection[str], subjects: Collection[str]
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    kinds: Collection[str],
+    subjects: Collection[str],
+    periods_from: str | None = None,
 ) -> set[LedgerKey]:
-    """The keys already in the ledger for these subjects, so a planner skips work it did before."""
+    """The keys already in the ledger for these subjects, so a planner skips work it did before.
+
+    ``periods_from``: the caller wants only keys whose period sorts at or after it (periods that
+    start with a moment, like the nudges' episodes). With many subjects the workspace's rows of
+    these kinds from that period on are read in one pass, instead of hundreds of lookups by
+    subject.
+    """
     found: set[LedgerKey] = set()
+    if not subjects:
+        return found
+    if periods_from is not None and len(subjects) > _KEY_CHUNK:
+        wanted = set(subjects)
+        rows = await session.execute(
+            select(Delivery.kind, Delivery.subject, Delivery.recipient, Delivery.period).where(
+                Delivery.in_workspace(ws),
+                Delivery.kind.in_(list(kinds)),
+                Delivery.period >= periods_from,
+            )
+        )
+        found.update(
+            (kind, subject, recipient, period)
+            for kind, subject, recipient, period in rows
+            if subject in wanted
+        )
+        return found
     for chunk in _chunks(sorted(subjects), _KEY_CHUNK):
         rows = await session.execute(
             select(Delivery.kind, Delivery.subject, Delivery.recipient, Delivery.period).where(
@@ -105,6 +166,8 @@ async def plan(
     ``INSERT … ON CONFLICT DO NOTHING`` on both engines: a concurrent planner that inserted the
     same key first simply wins, and neither fails.
     """
+    if not rows:
+        return 0
     values = [
         {
             **Delivery.key_values(row.ws),
@@ -121,7 +184,29 @@ async def plan(
         }
         for row in rows
     ]
-    return await insert_absent(session, Delivery, values, chunk=_INSERT_CHUNK)
+    # One statement for every row, executed as an executemany: SQLAlchemy Core caches its
+    # compiled form and sends the rows in batches ("insertmanyvalues"), instead of compiling a
+    # multi-row VALUES afresh per chunk through the ORM's bulk path. RETURNING counts the rows
+    # this call inserted (a conflicting key returns nothing) on both engines.
+    result = await session.execute(_insert_absent_statement(session), values)
+    return len(result.all())
+
+
+def _insert_absent_statement(session: AsyncSession) -> Any:
+    dialect = session.get_bind().dialect.name
+    statement = _INSERTS.get(dialect)
+    if statement is None:
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        dialect_insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        table: Any = Delivery.__table__
+        statement = _INSERTS[dialect] = (
+            dialect_insert(table).on_conflict_do_nothing().returning(table.c.id)
+        )
+    return statement
+
+
+_INSERTS: dict[str, Any] = {}
 
 
 def _claimable(model: Any, now: datetime) -> ColumnElement[bool]:
@@ -132,6 +217,9 @@ def _claimable(model: Any, now: datetime) -> ColumnElement[bool]:
     )
 
 
+WsTuple = tuple[str, str]
+
+
 async def claim(
     session: AsyncSession,
     *,
@@ -140,6 +228,7 @@ async def claim(
     limit: int,
     lease: timedelta = LEASE,
     busy: Collection[WorkspaceKey] = (),
+    limits: Limits | None = None,
 ) -> list[Delivery]:
     """Lease up to ``limit`` due rows to ``owner``, one per conversation, longest waiting first.
 
@@ -147,7 +236,8 @@ async def claim(
 
     ``busy`` names workspaces this sender has enough in flight for already, so a workspace with
     thousands of due rows cannot crowd out the others. Every claim counts as an attempt, so a
-    row whose sender was killed mid-send shows it.
+    row whose sender was killed mid-send shows it. ``limits``: only rows that Slack's limits let
+    go out now, counting what every sender sent and has in flight (see the module doc).
 
     The candidates are found without locks (one pass over the due rows, whatever their number):
     conversations with nothing in flight, each represented by its first row. Then they are
@@ -156,41 +246,27 @@ async def claim(
     and committed by someone else in the meantime is left alone.
     """
     postgres = session.get_bind().dialect.name == "postgresql"
-    conversation = (Delivery.enterprise_id, Delivery.team_id, Delivery.recipient)
-    if postgres:
-        # PostgreSQL turns this into one hashed anti-join.
-        other = aliased(Delivery)
-        idle = ~exists().where(
-            other.enterprise_id == Delivery.enterprise_id,
-            other.team_id == Delivery.team_id,
-            other.recipient == Delivery.recipient,
-            other.status == DeliveryStatus.PENDING,
-            other.lease_expires_at > now,
-        )
-    else:
-        # SQLite builds a temporary index of the busy conversations once, instead of probing
-        # each conversation's rows again for every candidate.
-        idle = tuple_(*conversation).not_in(
-            select(*conversation).where(
-                Delivery.status == DeliveryStatus.PENDING, Delivery.lease_expires_at > now
-            )
-        )
-    first_of_each = (
-        select(func.min(Delivery.id))
-        .where(_claimable(Delivery, now), idle)
-        .group_by(*conversation)
-        .order_by(func.min(Delivery.due_at), func.min(Delivery.id))
-        .limit(limit * _CANDIDATES_PER_ROW)
-    )
-    if busy:
-        first_of_each = first_of_each.where(
-            tuple_(Delivery.enterprise_id, Delivery.team_id).not_in(
-                [(ws.enterprise_id, ws.team_id) for ws in busy]
-            )
-        )
-    # Two statements, not one nested one: PostgreSQL would otherwise run the locking subquery
-    # again for every row it considers updating.
-    candidates = list((await session.scalars(first_of_each)).all())
+    excluded: set[WsTuple] = {(ws.enterprise_id, ws.team_id) for ws in busy}
+    room: dict[WsTuple, int] | None = None
+    if limits is not None:
+        if postgres:
+            # Taken before anything is read, held to the commit: the next claimer sees this
+            # claim's leases when it counts what is in flight.
+            await session.execute(select(func.pg_advisory_xact_lock(CLAIM_LOCK_KEY)))
+        room, held = await _room(session, now=now, limits=limits)
+        excluded |= held | {ws for ws, left in room.items() if left <= 0}
+    first_of_each = _first_of_each(
+        now=now, postgres=postgres, excluded=excluded, limits=limits
+    ).limit(limit * _CANDIDATES_PER_ROW)
+    found = (await session.execute(first_of_each)).all()
+    candidates: list[int] = []
+    for row_id, enterprise_id, team_id in found:
+        if room is not None and limits is not None:
+            left = room.get((enterprise_id, team_id), limits.workspace_budget)
+            if left <= 0:
+                continue
+            room[(enterprise_id, team_id)] = left - 1
+        candidates.append(row_id)
     if not candidates:
         return []
     if postgres:
@@ -223,6 +299,120 @@ async def claim(
     claimed = list((await session.scalars(statement)).all())
     claimed.sort(key=lambda d: (d.due_at, d.id))
     return claimed
+
+
+def _first_of_each(
+    *, now: datetime, postgres: bool, excluded: Collection[WsTuple], limits: Limits | None
+) -> Select[int, str, str]:
+    """Each idle conversation's first claimable row (id and workspace), longest waiting first.
+
+    With ``limits``, conversations that had a message within the channel interval, or that a
+    429 holds, are left out.
+    """
+    conversation = (Delivery.enterprise_id, Delivery.team_id, Delivery.recipient)
+    if postgres:
+        # PostgreSQL turns this into one hashed anti-join.
+        other = aliased(Delivery)
+        idle = ~exists().where(
+            other.enterprise_id == Delivery.enterprise_id,
+            other.team_id == Delivery.team_id,
+            other.recipient == Delivery.recipient,
+            other.status == DeliveryStatus.PENDING,
+            other.lease_expires_at > now,
+        )
+    else:
+        # SQLite builds a temporary index of the busy conversations once, instead of probing
+        # each conversation's rows again for every candidate.
+        idle = tuple_(*conversation).not_in(
+            select(*conversation).where(
+                Delivery.status == DeliveryStatus.PENDING, Delivery.lease_expires_at > now
+            )
+        )
+    query = (
+        select(func.min(Delivery.id), Delivery.enterprise_id, Delivery.team_id)
+        .where(_claimable(Delivery, now), idle)
+        .group_by(*conversation)
+        .order_by(func.min(Delivery.due_at), func.min(Delivery.id))
+    )
+    if excluded:
+        query = query.where(
+            tuple_(Delivery.enterprise_id, Delivery.team_id).not_in(sorted(excluded))
+        )
+    if limits is not None:
+        recent = aliased(Delivery)
+        query = query.where(
+            # Few rows: what went out in the last second or so, by the index on sent_at.
+            tuple_(*conversation).not_in(
+                select(recent.enterprise_id, recent.team_id, recent.recipient).where(
+                    recent.sent_at > now - limits.channel_interval
+                )
+            ),
+            tuple_(*conversation).not_in(
+                select(
+                    DeliveryHold.enterprise_id, DeliveryHold.team_id, DeliveryHold.channel
+                ).where(DeliveryHold.until > now, DeliveryHold.channel != "")
+            ),
+        )
+    return query
+
+
+async def _room(
+    session: AsyncSession, *, now: datetime, limits: Limits
+) -> tuple[dict[WsTuple, int], set[WsTuple]]:
+    """Each recently active workspace's room left in its budget (a workspace not named has all
+    of it), and the workspaces a 429 holds as a whole."""
+    used: collections.Counter[WsTuple] = collections.Counter()
+    ws = (Delivery.enterprise_id, Delivery.team_id)
+    sent = select(*ws, func.count()).where(Delivery.sent_at > now - limits.window).group_by(*ws)
+    in_flight = (
+        select(*ws, func.count())
+        .where(Delivery.lease_expires_at > now, Delivery.status == DeliveryStatus.PENDING)
+        .group_by(*ws)
+    )
+    for statement in (sent, in_flight):
+        for enterprise_id, team_id, count in await session.execute(statement):
+            used[(enterprise_id, team_id)] += int(count)
+    held = {
+        (enterprise_id, team_id)
+        for enterprise_id, team_id in await session.execute(
+            select(DeliveryHold.enterprise_id, DeliveryHold.team_id).where(
+                DeliveryHold.until > now, DeliveryHold.channel == ""
+            )
+        )
+    }
+    return {key: limits.workspace_budget - n for key, n in used.items()}, held
+
+
+async def waiting(
+    session: AsyncSession, *, now: datetime, busy: Collection[WorkspaceKey] = ()
+) -> bool:
+    """Whether a due row waits with nothing of its conversation in flight: after a claim that
+    found nothing, such a row waits only for pacing, and goes out within a window."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    excluded = {(ws.enterprise_id, ws.team_id) for ws in busy}
+    query = _first_of_each(now=now, postgres=postgres, excluded=excluded, limits=None).limit(1)
+    return (await session.execute(query)).first() is not None
+
+
+async def hold(
+    session: AsyncSession, *, ws: WorkspaceKey, channel: str, until: datetime, now: datetime
+) -> None:
+    """Slack said 429: no sender posts to ``channel`` ("" for the whole workspace) before
+    ``until``. A later hold already there stays."""
+    key = and_(
+        DeliveryHold.in_workspace(ws),
+        DeliveryHold.channel == channel,
+    )
+    await session.execute(delete(DeliveryHold).where(DeliveryHold.until < now - STALE_HOLD))
+    await insert_absent(
+        session, DeliveryHold, [{**DeliveryHold.key_values(ws), "channel": channel, "until": until}]
+    )
+    await session.execute(
+        update(DeliveryHold)
+        .where(key, DeliveryHold.until < until)
+        .values(until=until)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def claim_planned(

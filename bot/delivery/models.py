@@ -42,6 +42,10 @@ class Delivery(WorkspaceScoped, Base):
             "status",
             "due_at",
         ),
+        # Pacing across senders (`bot.delivery.ledger.claim`): what went out lately, and what is
+        # in flight, per workspace and conversation.
+        Index("ix_deliveries_sent_at", "sent_at"),
+        Index("ix_deliveries_lease_expires", "lease_expires_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -61,3 +65,15 @@ class Delivery(WorkspaceScoped, Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DeliveryHold(WorkspaceScoped, Base):
+    """Slack said 429: nothing more to a conversation (``channel``), or to the whole workspace
+    (``channel`` is ""), before ``until``. Shared by every sender; see `bot.delivery.ledger`."""
+
+    __tablename__ = "delivery_holds"
+
+    enterprise_id: Mapped[str] = mapped_column(String(32), primary_key=True, server_default="")
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True, default="")
+    until: Mapped[datetime] = mapped_column(UTCDateTime)

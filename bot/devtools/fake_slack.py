@@ -207,6 +207,7 @@ class FakeSlack:
         per_channel_per_second: float = 1.0,
         per_channel_burst: int = 3,
         per_method_per_minute: dict[str, int] | None = None,
+        per_method_window_seconds: float = 60.0,
         oauth_token_rotation: bool = False,
         clock: Callable[[], float] = time.time,
         host: str = "127.0.0.1",
@@ -227,6 +228,8 @@ class FakeSlack:
         self.per_channel_per_second = per_channel_per_second
         self.per_channel_burst = per_channel_burst
         self.per_method_per_minute: dict[str, int] = dict(per_method_per_minute or {})
+        #: The window of ``per_method_per_minute`` (Slack's is a minute; tests shrink it).
+        self.per_method_window_seconds = per_method_window_seconds
         self.oauth_token_rotation = oauth_token_rotation
         self._clock = clock
         self._host = host
@@ -621,10 +624,11 @@ class FakeSlack:
         budget = self.per_method_per_minute.get(method)
         if budget is not None:
             window = self._method_windows.setdefault((token, method), deque())
-            while window and window[0] <= now - 60.0:
+            span = self.per_method_window_seconds
+            while window and window[0] <= now - span:
                 window.popleft()
             if len(window) >= budget:
-                return max(1, math.ceil(window[0] + 60.0 - now))
+                return max(1, math.ceil(window[0] + span - now))
             window.append(now)
         channel = params.get("channel")
         if method == "chat.postMessage" and isinstance(channel, str) and channel:

@@ -12,7 +12,8 @@ export modules also accept a plain collection of channel ids, which is a channel
 tests).
 
 The owner of a decision is its owner; of a meeting, its organizer; of an action item (or any
-outcome), its owner, else whoever recorded it.
+outcome), its owner, else whoever recorded it. An action item is where its meeting is, or, for
+a follow-through action with no meeting, where its decision is.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, false, func, literal_column, or_
 
 from bot.decisions.models import Decision
+from bot.meetings import place
 from bot.meetings.models import Meeting, Outcome
 
 #: The channel key under which per-channel figures gather a person's DM items, whichever DMs
@@ -36,9 +38,10 @@ _PERSON_MARK = "direct:"
 Item = tuple[Any, Any, Any]
 DECISION: Item = (Decision.channel_id, Decision.direct, Decision.owner_id)
 MEETING: Item = (Meeting.channel_id, Meeting.direct, Meeting.organizer_id)
+#: An outcome's conversation is its meeting's, else its decision's (select from place.SOURCE).
 OUTCOME: Item = (
-    Meeting.channel_id,
-    Meeting.direct,
+    place.CHANNEL,
+    place.DIRECT,
     func.coalesce(Outcome.owner_id, Outcome.creator_id),
 )
 

@@ -33,6 +33,7 @@ from bot.digest.audience import DECISION, MEETING, OUTCOME, Audience, Scope, aud
 from bot.digest.metrics import Figures, FollowThrough
 from bot.digest.reports import Reported
 from bot.digest.schedule import Period
+from bot.meetings import place
 from bot.meetings.models import Meeting, Outcome, OutcomeKind
 from bot.workspace import WorkspaceKey
 
@@ -133,8 +134,10 @@ async def load_export(
             Outcome.meeting_id,
             Meeting.number.label("meeting_number"),
             Meeting.title.label("meeting_title"),
-            Meeting.channel_id,
-            Meeting.direct,
+            # Its meeting's conversation, else (a follow-through action with no meeting) its
+            # decision's.
+            place.CHANNEL.label("channel_id"),
+            place.DIRECT.label("direct"),
             Outcome.kind,
             Outcome.number,
             Outcome.text,
@@ -145,12 +148,11 @@ async def load_export(
             Outcome.creator_id,
             Outcome.created_at,
             Outcome.source_permalink,
-            Decision.number.label("decision_number"),
+            place.PlaceDecision.number.label("decision_number"),
         )
-        .join(Meeting, Meeting.id == Outcome.meeting_id)
-        .outerjoin(Decision, Decision.id == Outcome.decision_id)
+        .select_from(place.SOURCE)
         .where(Outcome.in_workspace(ws))
-        .order_by(Meeting.number, Outcome.id)
+        .order_by(Meeting.number.is_(None), Meeting.number, Outcome.id)
     )
     if only is not None:
         decision_query = decision_query.where(Decision.id.in_(only))
@@ -518,7 +520,7 @@ def _outcome_rows(data: ExportData, labels: _Labels) -> Iterable[list[str]]:
     ]
     for o in data.outcomes:
         yield [
-            f"M-{o.meeting_number}",
+            f"M-{o.meeting_number}" if o.meeting_number is not None else "",
             _cell(o.meeting_title),
             labels.channel(o.channel_id, direct=o.direct),
             o.kind,

@@ -29,7 +29,6 @@ from sqlalchemy import (
     case,
     exists,
     func,
-    join,
     literal_column,
     or_,
     select,
@@ -51,6 +50,7 @@ from bot.decisions.models import (
 from bot.digest import stalled
 from bot.digest.audience import DECISION, MEETING, OUTCOME, Item, Scope, audience_of, channel_key
 from bot.digest.stalled import StalledAt
+from bot.meetings import place
 from bot.meetings.models import Meeting, Outcome, OutcomeKind
 from bot.meetings.service import has_outcome
 from bot.workspace import WorkspaceKey
@@ -307,6 +307,13 @@ async def channels_in_play(
                 Outcome.kind == OutcomeKind.ACTION,
                 or_(Outcome.done_at.is_(None), Outcome.done_at >= since),
             ),
+            # A follow-through action with no meeting is in its decision's channel.
+            decisions.join(Outcome, Outcome.decision_id == Decision.id).where(
+                Outcome.in_workspace(ws),
+                Outcome.meeting_id.is_(None),
+                Outcome.kind == OutcomeKind.ACTION,
+                or_(Outcome.done_at.is_(None), Outcome.done_at >= since),
+            ),
         ]
     found = await session.scalars(union(*parts))
     return set(found.all())
@@ -439,7 +446,7 @@ async def _tally(
             tallies[(first_stalled + i, channel)].counts["stalled"] += value
     zone = cadence.zone
     overdue = query.states(
-        join(Outcome, Meeting, Meeting.id == Outcome.meeting_id),
+        place.SOURCE,
         OUTCOME,
         [_overdue_at(end, end.astimezone(zone).date()) for end in ends],
         Outcome.in_workspace(ws),

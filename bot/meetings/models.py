@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     Date,
     ForeignKey,
     Index,
@@ -21,6 +23,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.db import Base, UTCDateTime
 from bot.workspace import WorkspaceScoped
+
+if TYPE_CHECKING:
+    from bot.decisions.models import Decision
 
 
 class OutcomeKind(enum.StrEnum):
@@ -79,6 +84,9 @@ class Outcome(WorkspaceScoped, Base):
         # A decision's follow-through actions (issue 17).
         Index("ix_outcomes_decision", "decision_id"),
         Index("ix_outcomes_ws_kind_owner", "enterprise_id", "team_id", "kind", "owner_id"),
+        # Every outcome belongs somewhere: a meeting, or (a follow-through action recorded with
+        # no meeting) its decision.
+        CheckConstraint("meeting_id IS NOT NULL OR decision_id IS NOT NULL", name="has_place"),
         # The digest's reads of actions, from the index alone: the decisions that have an
         # action and when those were done (orphans, decision to done) ...
         Index(
@@ -105,7 +113,9 @@ class Outcome(WorkspaceScoped, Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    # NULL for a follow-through action added to a decision with no meeting (issue 17): it lives
+    # in its decision's conversation instead (``channel_id``, ``direct``, bot.meetings.place).
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
     # Only action items get a number (A-<n>): they are what people mark done or snooze.
     number: Mapped[int | None] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(16))
@@ -123,8 +133,29 @@ class Outcome(WorkspaceScoped, Base):
     message_channel_id: Mapped[str | None] = mapped_column(String(32))
     message_ts: Mapped[str | None] = mapped_column(String(32))
 
-    meeting: Mapped[Meeting] = relationship(back_populates="outcomes")
+    meeting: Mapped[Meeting | None] = relationship(back_populates="outcomes")
+    # The decision it follows through on, read only: ``decision_id`` is what code sets.
+    decision: Mapped[Decision | None] = relationship(viewonly=True)
 
     @property
     def ref(self) -> str | None:
         return f"A-{self.number}" if self.number is not None else None
+
+    @property
+    def channel_id(self) -> str:
+        """The conversation it lives in: its meeting's, else its decision's (load both first:
+        ``bot.meetings.place.LOAD``)."""
+        if self.meeting is not None:
+            return self.meeting.channel_id
+        if self.decision is not None:
+            return self.decision.channel_id
+        raise ValueError(f"outcome {self.id} has neither a meeting nor a decision")
+
+    @property
+    def direct(self) -> bool:
+        """Its conversation is a DM or group DM (private to it, like ``channel_id``)."""
+        if self.meeting is not None:
+            return self.meeting.direct
+        if self.decision is not None:
+            return self.decision.direct
+        raise ValueError(f"outcome {self.id} has neither a meeting nor a decision")

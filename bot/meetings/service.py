@@ -20,9 +20,11 @@ from sqlalchemy import ColumnElement, and_, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.decisions.models import Decision
 from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
+from bot.meetings import place
 from bot.meetings.models import Meeting, Outcome, OutcomeKind
 from bot.nudges import notices
 from bot.numbering import next_number, next_numbers
@@ -112,6 +114,13 @@ async def _open_meeting(
         # A second `/meeting end` racing this one waits, then finds nothing open.
         query = query.with_for_update()
     return await session.scalar(query)
+
+
+async def open_meeting(
+    session: AsyncSession, *, ws: WorkspaceKey, channel_id: str
+) -> Meeting | None:
+    """The meeting running in ``channel_id`` now (loaded with its outcomes), if any."""
+    return await _open_meeting(session, ws=ws, channel_id=channel_id)
 
 
 def _already_open(meeting: Meeting) -> Conflict:
@@ -420,22 +429,89 @@ async def add_outcomes(
     checked = [check_draft(d) for d in drafts]
     added: list[Outcome] = []
     for draft in checked:
-        number = await next_number(session, ws=ws, series="action") if draft.is_action else None
-        outcome = Outcome(
-            **Outcome.key_values(ws),
-            number=number,
-            kind=OutcomeKind.ACTION if draft.is_action else OutcomeKind.NOTE,
-            text=draft.text,
-            owner_id=(draft.owner_id or creator_id) if draft.is_action else None,
-            due_date=draft.due_date,
+        outcome = await _new_outcome(
+            session,
+            ws=ws,
+            draft=draft,
             creator_id=creator_id,
-            created_at=now,
-            updated_at=now,
+            now=now,
             source_permalink=source_permalink,
         )
         meeting.outcomes.append(outcome)
         added.append(outcome)
     await session.flush()
+    await _tell_owners(session, ws=ws, added=added, creator_id=creator_id, now=now)
+    return added
+
+
+async def add_decision_action(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    decision: Decision,
+    draft: OutcomeDraft,
+    creator_id: str,
+    now: datetime,
+) -> Outcome:
+    """A follow-through action of ``decision`` that belongs to no meeting (issue 17).
+
+    It is numbered ``A-<n>`` like every action item and lives in the decision's conversation
+    (``Outcome.channel_id``); no meeting gains an outcome from it. The owner defaults to the
+    creator, as for any action.
+    """
+    checked = check_draft(draft)
+    outcome = await _new_outcome(
+        session,
+        ws=ws,
+        draft=OutcomeDraft(
+            text=checked.text, owner_id=checked.owner_id or creator_id, due_date=checked.due_date
+        ),
+        creator_id=creator_id,
+        now=now,
+        source_permalink=None,
+    )
+    outcome.decision_id = decision.id
+    session.add(outcome)
+    await session.flush()
+    # Known without a query: where it lives comes from these two.
+    set_committed_value(outcome, "meeting", None)
+    set_committed_value(outcome, "decision", decision)
+    await _tell_owners(session, ws=ws, added=[outcome], creator_id=creator_id, now=now)
+    return outcome
+
+
+async def _new_outcome(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    draft: OutcomeDraft,
+    creator_id: str,
+    now: datetime,
+    source_permalink: str | None,
+) -> Outcome:
+    number = await next_number(session, ws=ws, series="action") if draft.is_action else None
+    return Outcome(
+        **Outcome.key_values(ws),
+        number=number,
+        kind=OutcomeKind.ACTION if draft.is_action else OutcomeKind.NOTE,
+        text=draft.text,
+        owner_id=(draft.owner_id or creator_id) if draft.is_action else None,
+        due_date=draft.due_date,
+        creator_id=creator_id,
+        created_at=now,
+        updated_at=now,
+        source_permalink=source_permalink,
+    )
+
+
+async def _tell_owners(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    added: Sequence[Outcome],
+    creator_id: str,
+    now: datetime,
+) -> None:
     # An action item given to someone else is news for them.
     await notices.plan(
         session,
@@ -454,7 +530,6 @@ async def add_outcomes(
             if outcome.ref is not None and outcome.number is not None
         ],
     )
-    return added
 
 
 async def add_outcome(
@@ -491,12 +566,10 @@ async def get_action(
     query = (
         select(Outcome)
         .where(Outcome.in_workspace(ws), Outcome.number == number)
-        .options(selectinload(Outcome.meeting).selectinload(Meeting.outcomes))
+        .options(*place.load(meeting_outcomes=True))
     )
     if visible is not None:
-        query = query.join(Meeting, Meeting.id == Outcome.meeting_id).where(
-            visible_outcome_clause(visible)
-        )
+        query = query.select_from(place.SOURCE).where(visible_outcome_clause(visible))
     if lock:
         query = query.with_for_update(of=Outcome)
     found = await session.scalar(query)
@@ -564,8 +637,9 @@ def visible_meeting_clause(visible: Visibility) -> ColumnElement[bool]:
 
 
 def visible_outcome_clause(visible: Visibility) -> ColumnElement[bool]:
-    """Outcomes of a meeting the reader may see, or ones they own or recorded (join Meeting)."""
-    return visible.clause(Meeting.channel_id, Outcome.owner_id, Outcome.creator_id)
+    """Outcomes in a conversation the reader may see (their meeting's, else their decision's),
+    or ones they own or recorded; select from ``place.SOURCE``."""
+    return visible.clause(place.CHANNEL, Outcome.owner_id, Outcome.creator_id)
 
 
 async def open_actions_of(
@@ -580,14 +654,14 @@ async def open_actions_of(
     """Open action items owned by ``owner_id`` that ``visible`` allows, soonest due first."""
     query = (
         select(Outcome)
-        .join(Meeting, Meeting.id == Outcome.meeting_id)
+        .select_from(place.SOURCE)
         .where(
             Outcome.in_workspace(ws),
             open_action_clause(),
             Outcome.owner_id == owner_id,
             visible_outcome_clause(visible),
         )
-        .options(selectinload(Outcome.meeting).selectinload(Meeting.outcomes))
+        .options(*place.load(meeting_outcomes=True))
         .order_by(Outcome.due_date.is_(None), Outcome.due_date, Outcome.number)
     )
     return await page_of(session, query, limit=limit, offset=offset)
@@ -618,8 +692,8 @@ async def channels_of_home_items(
 ) -> set[str]:
     """Channels holding the user's open actions or owed meetings: what App Home must vet."""
     actions = (
-        select(Meeting.channel_id)
-        .join(Outcome, Outcome.meeting_id == Meeting.id)
+        select(place.CHANNEL)
+        .select_from(place.SOURCE)
         .where(Outcome.in_workspace(ws), open_action_clause(), Outcome.owner_id == user_id)
     )
     owed = select(Meeting.channel_id).where(

@@ -22,18 +22,19 @@ person with bundled rows has a daily DM planned, whatever planned their rows.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from bot.cadence.calendar import local_moment
 from bot.cadence.config import CadenceConfig, WorkingHours
+from bot.cadence.hours import calendar_for
 from bot.delivery import ledger
 from bot.delivery.models import Delivery, DeliveryStatus
 from bot.workspace import WorkspaceKey
@@ -72,13 +73,21 @@ def is_working_day(day: date, hours: WorkingHours) -> bool:
     return day.weekday() in hours.weekday_numbers and day not in hours.days_off
 
 
+@functools.lru_cache(maxsize=65536)
+def _moment(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """`local_moment`, remembered: a planning tick asks the same few days and hours for
+    thousands of people."""
+    return local_moment(day, at, zone)
+
+
 def daily_slot(after: datetime, zone: ZoneInfo, hours: WorkingHours, at: time) -> datetime:
     """The first moment at or after ``after`` that is ``at`` (local) on a working day in ``zone``:
     when the daily DM that holds something due at ``after`` goes out."""
+    calendar = calendar_for(zone, hours)
     day = after.astimezone(zone).date() - timedelta(days=1)
     for _ in range(_SEARCH_LIMIT_DAYS):
-        if is_working_day(day, hours):
-            moment = local_moment(day, at, zone)
+        if calendar.is_working_day(day):
+            moment = _moment(day, at, zone)
             if moment >= after:
                 return moment
         day += timedelta(days=1)
@@ -93,11 +102,11 @@ def first_slot(
     a weekend), today's, or the next working day's once today's hours are over too."""
 
     def over(slot: datetime) -> bool:
-        return now >= local_moment(slot.astimezone(zone).date(), hours.end, zone)
+        return now >= _moment(slot.astimezone(zone).date(), hours.end, zone)
 
     slot = daily_slot(since, zone, hours, at)
     if over(slot):
-        midnight = local_moment(now.astimezone(zone).date(), time(0), zone)
+        midnight = _moment(now.astimezone(zone).date(), time(0), zone)
         slot = daily_slot(max(since, midnight), zone, hours, at)
     if over(slot):
         slot = daily_slot(now, zone, hours, at)
@@ -181,24 +190,31 @@ async def plan_bundled(
 
 
 async def waiting_recipients(session: AsyncSession, *, ws: WorkspaceKey) -> dict[str, datetime]:
-    """People with bundled rows and no daily DM pending: {recipient: earliest due_at}."""
-    pending = aliased(Delivery)
+    """People with bundled rows and no daily DM pending: {recipient: earliest due_at}.
+
+    Two plain queries, not one anti-join: right after a large first tick PostgreSQL's
+    statistics still see an empty ledger and would probe the pending rows once per bundled row.
+    """
     rows = await session.execute(
         select(Delivery.recipient, func.min(Delivery.due_at))
-        .where(
-            Delivery.in_workspace(ws),
-            Delivery.status == DeliveryStatus.BUNDLED,
-            ~exists().where(
-                pending.enterprise_id == Delivery.enterprise_id,
-                pending.team_id == Delivery.team_id,
-                pending.recipient == Delivery.recipient,
-                pending.status == DeliveryStatus.PENDING,
-                pending.kind == DAILY_KIND,
-            ),
-        )
+        .where(Delivery.in_workspace(ws), Delivery.status == DeliveryStatus.BUNDLED)
         .group_by(Delivery.recipient)
     )
-    return {recipient: earliest for recipient, earliest in rows}
+    earliest = {recipient: due for recipient, due in rows}
+    if not earliest:
+        return {}
+    pending = set(
+        (
+            await session.scalars(
+                select(Delivery.recipient).where(
+                    Delivery.in_workspace(ws),
+                    Delivery.kind == DAILY_KIND,
+                    Delivery.status == DeliveryStatus.PENDING,
+                )
+            )
+        ).all()
+    )
+    return {r: due for r, due in earliest.items() if r not in pending}
 
 
 async def settled_days(

@@ -24,7 +24,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -34,6 +34,7 @@ from bot.cadence.stall import activity_cutoff, local_today, stall_bounds, workin
 from bot.db import Database
 from bot.decisions.followthrough import has_follow_through
 from bot.decisions.models import Decision, DecisionStatus
+from bot.decisions.stall import stalled_clause
 from bot.delivery import ledger
 from bot.meetings import service as meetings
 from bot.meetings.models import Meeting, Outcome
@@ -46,10 +47,10 @@ from bot.nudges.rules import (
     Wanted,
     action_stalled_from,
     decision_stalled_from,
+    due_now,
     is_user_id,
     meeting_stalled_from,
     orphan_from,
-    wanted_now,
 )
 from bot.prefs import service as prefs
 from bot.timeoff import service as timeoff
@@ -120,7 +121,7 @@ async def stalled_decisions(
         Decision.snoozed_until,
     ).where(
         Decision.in_workspace(ws),
-        bounds.clause(),
+        stalled_clause(bounds),
         _not_snoozed(Decision.snoozed_until, now),
     )
     # Asked once per reason to be stalled, each in pages along its own index: a range scan
@@ -160,18 +161,16 @@ async def _pages(
     query: Select[*tuple[Any, ...]],
     order: InstrumentedAttribute[Any],
 ) -> AsyncIterator[Any]:
-    """The rows of ``query`` in pages of `PAGE_SIZE`, ordered by ``order`` and then id."""
-    after: tuple[Any, int] | None = None
-    while True:
-        page = query.order_by(order, Decision.id).limit(PAGE_SIZE)
-        if after is not None:
-            page = page.where(tuple_(order, Decision.id) > tuple_(*after))
-        rows = (await session.execute(page)).all()
-        for row in rows:
+    """The rows of ``query`` ordered by ``order`` and then id, fetched `PAGE_SIZE` at a time
+    from one streamed result: one range scan, however many rows. (Keyset pages, each a query
+    of its own, scanned every row sharing the last page's ``order`` value again: with
+    thousands of decisions idle since the same moment, quadratic.)"""
+    result = await session.stream(
+        query.order_by(order, Decision.id).execution_options(yield_per=PAGE_SIZE)
+    )
+    async for partition in result.partitions(PAGE_SIZE):
+        for row in partition:
             yield row
-        if len(rows) < PAGE_SIZE:
-            return
-        after = (getattr(rows[-1], order.key), rows[-1].id)
 
 
 async def outcome_free_meetings(
@@ -337,25 +336,34 @@ async def plan_workspace(
         facts = await timeoff.workspace_time_off(session, ws=ws, now=now)
         personal = personal_cadences(facts, cadence)
         items = await find_stalled(session, ws=ws, cadence=cadence, now=now, personal=personal)
-        wanted = [
-            w
+        # What is due now, as far as its ledger key; the rest of the arithmetic (when it fell
+        # due, its payload) only for what the ledger does not have yet: a steady tick skips it.
+        dues = [
+            due
             for item in items
-            for w in wanted_now(
-                item,
-                now=now,
-                cadence=personal(item.owner_id),
-                owner_away=facts.away_at(item.owner_id, now),
+            if (
+                due := due_now(
+                    item,
+                    now=now,
+                    cadence=personal(item.owner_id),
+                    owner_away=facts.away_at(item.owner_id, now),
+                )
             )
+            is not None
         ]
         known = await ledger.existing_keys(
-            session, ws=ws, kinds=NUDGE_KINDS, subjects={w.subject for w in wanted}
+            session,
+            ws=ws,
+            kinds=NUDGE_KINDS,
+            subjects={d.key[1] for d in dues},
+            periods_from=min((d.item.episode for d in dues), default=None),
         )
         holding = await prefs.holding(session, ws=ws, now=now)
         chosen_hours = await prefs.chosen_reminder_hours(
             session, ws=ws, hours=cadence.working_hours
         )
-    new = [w for w in wanted if w.key not in known]
-    report = PlanReport(workspaces=1, due=len(wanted))
+    new = [d.wanted() for d in dues if d.key not in known]
+    report = PlanReport(workspaces=1, due=len(dues))
     people = _People(ws=ws, cadence=cadence, zone_of=zone_of, hour_of=hour_of, chosen=chosen_hours)
     if new:
         reminders, escalations = await _schedule(new, now=now, people=people, holding=holding)

@@ -100,14 +100,21 @@ class Stalled:
     #: Stalled because a due date passed (not for want of activity): "due" while its owner is
     #: away, which sends it to ``escalate_to`` at once.
     overdue: bool = False
+    # Worked out once: the planner asks for them several times per item and tick.
+    _ref: str = field(init=False, repr=False, compare=False)
+    _episode: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_ref", subject_ref(self.subject, self.number))
+        object.__setattr__(self, "_episode", episode_key(self.anchor))
 
     @property
     def ref(self) -> str:
-        return subject_ref(self.subject, self.number)
+        return self._ref
 
     @property
     def episode(self) -> str:
-        return episode_key(self.anchor)
+        return self._episode
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +220,76 @@ def reminder_moment(stalled_from: datetime, number: int, cadence: CadenceConfig)
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Due:
+    """What `wanted_now` wants for an item, as far as its ledger key: enough to tell whether it
+    was planned before, without the rest of the arithmetic (`Due.wanted` does that)."""
+
+    item: Stalled
+    #: The reminder of the episode due now (for an escalation, the one that would have been).
+    number: int
+    escalation: bool
+    key: tuple[str, str, str, str]
+    cadence: CadenceConfig
+    owner_away: Away | None = None
+
+    def wanted(self) -> Wanted:
+        item = self.item
+        if not self.escalation:
+            return _reminder(item, self.number, self.cadence)
+        rules = self.cadence.nudges
+        payload: dict[str, Any] = {
+            "number": item.number,
+            "episode": item.episode,
+            "owner": item.owner_id,
+            "reminders": min(self.number - 1, rules.escalate_after),
+        }
+        if self.owner_away is not None:
+            payload["away_until"] = self.owner_away.last_day.isoformat()
+        return Wanted(
+            kind=ESCALATION_KIND[item.subject],
+            subject=item.ref,
+            recipient=rules.escalate_to,
+            period=item.episode,
+            payload=payload,
+        )
+
+
+def due_now(
+    item: Stalled,
+    *,
+    now: datetime,
+    cadence: CadenceConfig,
+    owner_away: Away | None = None,
+) -> Due | None:
+    """The reminder or escalation due now for ``item`` (see `wanted_now`), or None."""
+    number = reminder_number(item.stalled_from, now, cadence)
+    if number is None:
+        return None
+    rules = cadence.nudges
+    if item.subject not in ESCALATION_KIND:
+        if number > rules.escalate_after:
+            return None
+        return _due_reminder(item, number, cadence)
+    target = rules.escalate_to
+    escalates = bool(target) and target != item.owner_id
+    away_due = owner_away is not None and item.overdue
+    if escalates and (number > rules.escalate_after or away_due):
+        key = (ESCALATION_KIND[item.subject].value, item.ref, target, item.episode)
+        return Due(item, number, True, key, cadence, owner_away)
+    return _due_reminder(item, number, cadence)
+
+
+def _due_reminder(item: Stalled, number: int, cadence: CadenceConfig) -> Due:
+    key = (
+        REMINDER_KIND[item.subject].value,
+        item.ref,
+        item.owner_id,
+        f"{item.episode}#{number}",
+    )
+    return Due(item, number, False, key, cadence)
+
+
 def wanted_now(
     item: Stalled,
     *,
@@ -230,36 +307,8 @@ def wanted_now(
     (``owner_away``), an item whose due date has passed goes to ``escalate_to`` at once instead
     of waiting for reminders the owner would not see; back, they get the episode's reminders.
     """
-    number = reminder_number(item.stalled_from, now, cadence)
-    if number is None:
-        return []
-    rules = cadence.nudges
-    if item.subject not in ESCALATION_KIND:
-        if number > rules.escalate_after:
-            return []
-        return [_reminder(item, number, cadence)]
-    target = rules.escalate_to
-    escalates = bool(target) and target != item.owner_id
-    away_due = owner_away is not None and item.overdue
-    if escalates and (number > rules.escalate_after or away_due):
-        payload: dict[str, Any] = {
-            "number": item.number,
-            "episode": item.episode,
-            "owner": item.owner_id,
-            "reminders": min(number - 1, rules.escalate_after),
-        }
-        if owner_away is not None:
-            payload["away_until"] = owner_away.last_day.isoformat()
-        return [
-            Wanted(
-                kind=ESCALATION_KIND[item.subject],
-                subject=item.ref,
-                recipient=target,
-                period=item.episode,
-                payload=payload,
-            )
-        ]
-    return [_reminder(item, number, cadence)]
+    due = due_now(item, now=now, cadence=cadence, owner_away=owner_away)
+    return [] if due is None else [due.wanted()]
 
 
 def _reminder(item: Stalled, number: int, cadence: CadenceConfig) -> Wanted:
@@ -267,7 +316,7 @@ def _reminder(item: Stalled, number: int, cadence: CadenceConfig) -> Wanted:
         kind=REMINDER_KIND[item.subject],
         subject=item.ref,
         recipient=item.owner_id,
-        period=reminder_period(item.anchor, number),
+        period=f"{item.episode}#{number}",
         payload={
             "number": item.number,
             "episode": item.episode,

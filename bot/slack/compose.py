@@ -36,6 +36,7 @@ from bot.decisions.followthrough import has_follow_through
 from bot.decisions.models import Decision, DecisionStatus
 from bot.delivery.models import Delivery
 from bot.digest.planner import DIGEST_KIND
+from bot.meetings import place
 from bot.meetings import service as meetings
 from bot.meetings.models import Meeting, Outcome, OutcomeKind
 from bot.nudges.notices import Change, NoticeKind
@@ -272,7 +273,7 @@ async def fetch_actions(
             Outcome.kind == OutcomeKind.ACTION,
             Outcome.number.in_(numbers),
         )
-        .options(selectinload(Outcome.meeting))
+        .options(*place.load())
     )
     return {a.number: a for a in found if a.number is not None}
 
@@ -385,7 +386,7 @@ async def compose_action_nudge(ctx: ComposeContext, delivery: Delivery) -> Compo
 async def compose_action_escalation(ctx: ComposeContext, delivery: Delivery) -> Composed:
     a = await _action(ctx, delivery)
     if a is None or not await ctx.may_reach(
-        a.meeting.channel_id, delivery.recipient, a.owner_id, a.creator_id
+        a.channel_id, delivery.recipient, a.owner_id, a.creator_id
     ):
         return None
     return await ctx.in_working_hours(

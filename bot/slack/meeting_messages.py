@@ -229,21 +229,23 @@ async def post_outcome_card(
     deps: Deps,
     ws: WorkspaceKey,
     outcome: Outcome,
-    meeting: Meeting,
+    meeting: Meeting | None,
     *,
     respond: Any = None,
 ) -> None:
-    """Show a new outcome to its meeting's channel and remember the message for Done."""
+    """Show a new outcome in its conversation (its meeting's, else its decision's) and remember
+    the message for Done."""
+    channel_id = meeting.channel_id if meeting is not None else outcome.channel_id
     try:
         posted = await client.chat_postMessage(
-            channel=meeting.channel_id,
+            channel=channel_id,
             text=render.outcome_text(outcome),
             blocks=render.outcome_card(outcome, meeting=meeting, today=channel_today(deps)),
         )
     except SlackApiError as exc:
         if exc.response.get("error") not in NOT_IN_CHANNEL:
             raise
-        log.info("cannot post an outcome of %s in %s", meeting.ref, meeting.channel_id)
+        log.info("cannot post outcome %s in %s", outcome.id, channel_id)
         if respond is not None:
             await respond(response_type="ephemeral", text=f"It is recorded, but {INVITE_HINT}")
         return
@@ -277,9 +279,12 @@ async def sync_action(
     A message that is neither (a reminder DM, say) keeps its other items: only the blocks of
     this action (the one that held the button, and any whose id names the action) change.
     """
-    async with deps.db.transaction() as session:
-        meeting = await service.get_meeting(session, ws=ws, number=outcome.meeting.number)
-        decisions = await service.linked_decisions(session, ws=ws, meetings=[meeting])
+    meeting: Meeting | None = None
+    decisions: dict[int, Decision] = {}
+    if outcome.meeting is not None:
+        async with deps.db.transaction() as session:
+            meeting = await service.get_meeting(session, ws=ws, number=outcome.meeting.number)
+            decisions = await service.linked_decisions(session, ws=ws, meetings=[meeting])
     today = channel_today(deps)
     if outcome.message_channel_id and outcome.message_ts:
         await replies.update_message(
@@ -289,19 +294,23 @@ async def sync_action(
             text=render.outcome_text(outcome),
             blocks=render.outcome_card(outcome, meeting=meeting, today=today),
         )
-    await refresh_summary(client, deps, meeting, decisions)
+    if meeting is not None:
+        await refresh_summary(client, deps, meeting, decisions)
     if body is None:
         return
     origin = Origin.of(body)
     user_id = body["user"]["id"]
-    if origin.is_message(outcome.message_channel_id, outcome.message_ts) or origin.is_message(
-        meeting.message_channel_id, meeting.message_ts
+    if origin.is_message(outcome.message_channel_id, outcome.message_ts) or (
+        meeting is not None and origin.is_message(meeting.message_channel_id, meeting.message_ts)
     ):
         return
     # Where Done was pressed only the presser reads it: overdue is judged by their calendar.
     today = await deps.user_today(client, ws, user_id)
-    if origin.home or origin.response_url:
-        # App Home is re-published whole; an ephemeral message can only be a meeting summary.
+    if origin.home:
+        await show_at_origin(client, deps, ws, user_id=user_id, origin=origin, text="", blocks=[])
+        return
+    if origin.response_url and meeting is not None:
+        # An ephemeral message with a meeting's action can only be that meeting's summary.
         await show_at_origin(
             client,
             deps,

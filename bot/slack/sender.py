@@ -319,21 +319,43 @@ class SlackClients:
 
 @dataclass(frozen=True, slots=True)
 class Pacing:
-    """Slack's limits for posting, as this process keeps to them.
+    """Slack's limits for posting, as every sender keeps to them.
 
     ``chat.postMessage`` allows about one message per second per channel (short bursts pass)
     and "several hundred" per minute per workspace. The window is a second longer than Slack's
     minute so that requests arriving later than they were sent still fit Slack's count.
+    ``workspace_per_minute`` is the budget per window (tests shrink the window with it).
+
+    The ledger's claim keeps all senders, in any number of processes, to these limits
+    (`Pacing.limits`, `bot.delivery.ledger.claim`); the `Pacer` keeps to them within this
+    process between the claim and the post.
     """
 
     channel_interval: float = 1.0
     workspace_per_minute: int = 300
     window_seconds: float = 61.0
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Pacing:
+        return cls(
+            channel_interval=settings.slack_channel_interval_seconds,
+            workspace_per_minute=settings.slack_workspace_posts_per_window,
+            window_seconds=settings.slack_workspace_window_seconds,
+        )
+
     @property
     def workspace_in_flight(self) -> int:
         """Rows one workspace may have claimed at once: about three seconds of its budget."""
-        return max(2, math.ceil(self.workspace_per_minute / 60 * 3))
+        return max(2, math.ceil(self.workspace_per_minute / max(self.window_seconds - 1, 1) * 3))
+
+    @property
+    def limits(self) -> ledger.Limits:
+        """The same limits for the ledger's claim, which keeps every sender to them together."""
+        return ledger.Limits(
+            channel_interval=timedelta(seconds=self.channel_interval),
+            workspace_budget=self.workspace_per_minute,
+            window=timedelta(seconds=self.window_seconds),
+        )
 
 
 class Pacer:
@@ -564,6 +586,9 @@ class Sender:
         self._unavailable.clear()
         tasks: set[asyncio.Task[None]] = set()
         last_claim = -math.inf
+        # Since when claims have found nothing while due rows wait for their turn (pacing).
+        paced_since: float | None = None
+        paced_at = self.clock.now()
         try:
             while True:
                 claimed = 0
@@ -575,8 +600,24 @@ class Sender:
                         tasks.add(asyncio.create_task(self._deliver(row, report)))
                 if not tasks:
                     if claimed == 0:
-                        return report
+                        if self.stopping or not await self._only_paced():
+                            return report
+                        # Their turn comes within a window, unless a long 429 holds them: then
+                        # the next tick takes them. So does it when the clock stands still (a
+                        # test's or the sandbox's manual clock): their turn never comes then.
+                        moment = self.clock.now()
+                        if paced_since is None:
+                            paced_since, paced_at = time.monotonic(), moment
+                        elif (
+                            moment == paced_at
+                            or time.monotonic() - paced_since > self.pacer.pacing.window_seconds
+                        ):
+                            return report
+                        await asyncio.wait({self._stop_signal()}, timeout=self.claim_interval)
+                        continue
+                    paced_since = None
                     continue
+                paced_since = None
                 # Claim again when something finished (its conversation is free again) or
                 # after a while (another sender may have freed some).
                 done, pending = await asyncio.wait(
@@ -639,10 +680,19 @@ class Sender:
                 limit=limit,
                 lease=self.lease,
                 busy=busy,
+                limits=self.pacer.pacing.limits,
             )
         for row in rows:
             self._in_flight[ledger.workspace_of(row)] += 1
         return rows
+
+    async def _only_paced(self) -> bool:
+        """After a claim found nothing and nothing is in flight here: whether due rows wait only
+        for their turn (another sender posted to them a moment ago, or their workspace's budget
+        is spent for the window), so this pass should wait for them rather than end."""
+        busy = list(self._unavailable)
+        async with self.db.transaction() as session:
+            return await ledger.waiting(session, now=self.clock.now(), busy=busy)
 
     async def _deliver(self, row: Delivery, report: SendReport) -> None:
         ws = ledger.workspace_of(row)
@@ -658,8 +708,7 @@ class Sender:
             wait = _rate_limited(exc)
             if wait is not None:
                 # A composer's read was rate limited past what the client sleeps out.
-                self.pacer.hold(ws, row.recipient, wait, whole_workspace=True)
-                not_before = self.clock.now() + timedelta(seconds=wait)
+                not_before = await self._hold(ws, row.recipient, wait)
                 await self._retry(row, report, "ratelimited while composing", not_before=not_before)
                 return
             # A bug in a composer or here must not stall the pass or lose the row.
@@ -955,9 +1004,23 @@ class Sender:
         if status == 429 or error == "ratelimited":
             seconds = _retry_after(exc.response) or 1.0
             # Without a channel in the limit's scope Slack means the method as a whole.
-            self.pacer.hold(ws, message.channel, seconds, whole_workspace=True)
-            not_before = self.clock.now() + timedelta(seconds=seconds)
+            not_before = await self._hold(ws, message.channel, seconds)
         await self._retry(row, report, str(error or f"HTTP {status}"), not_before=not_before)
+
+    async def _hold(self, ws: WorkspaceKey, channel: str, seconds: float) -> datetime:
+        """A 429: nothing more from this workspace for ``seconds``, here and, through the
+        ledger's holds, in every other sender. Returns the moment the hold ends."""
+        self.pacer.hold(ws, channel, seconds, whole_workspace=True)
+        now = self.clock.now()
+        until = now + timedelta(seconds=seconds)
+        try:
+            await self.settler.settle(
+                lambda session: ledger.hold(session, ws=ws, channel="", until=until, now=now)
+            )
+        except (SQLAlchemyError, OSError) as exc:
+            # This sender keeps to it all the same; the others may meet the 429 themselves.
+            log.warning("could not share the 429 hold of %s: %s", ws, exc)
+        return until
 
     async def _prefs(self, ws: WorkspaceKey) -> dict[str, prefs.Prefs]:
         holding = self._holding.get(ws)

@@ -89,6 +89,30 @@ def meeting_title(meeting: Meeting) -> str:
     return f"*{meeting.ref}* · {render_user_text(meeting.title)}"
 
 
+def action_source(outcome: Outcome) -> str:
+    """What an action came from: its meeting, else the decision it follows through on (one
+    added with no meeting); load it with ``bot.meetings.place.load``."""
+    if outcome.meeting is not None:
+        return meeting_title(outcome.meeting)
+    if outcome.decision is not None:
+        return (
+            f"Follow-through on *{outcome.decision.ref}* · "
+            f"{render_user_text(outcome.decision.title)}"
+        )
+    return "Action item"
+
+
+def action_origin(outcome: Outcome) -> str:
+    """Where an action is from: "M-3 in #channel", or with no meeting "D-5 in #channel"."""
+    if outcome.meeting is not None:
+        ref = outcome.meeting.ref
+    elif outcome.decision is not None:
+        ref = outcome.decision.ref
+    else:
+        ref = "an action item"
+    return f"{ref} in {conversation_text(outcome.channel_id, direct=outcome.direct)}"
+
+
 def _duration(meeting: Meeting) -> str:
     if meeting.ended_at is None or meeting.ended_at == meeting.started_at:
         return ""
@@ -327,14 +351,15 @@ def meeting_list(rows: Sequence[MeetingRow], *, title: str, empty: str) -> list[
 # --- one outcome ----------------------------------------------------------------------------
 
 
-def outcome_card(outcome: Outcome, *, meeting: Meeting, today: date) -> list[Block]:
-    """What the channel sees for one new outcome: the outcome, its meeting, and Done if open."""
+def outcome_card(outcome: Outcome, *, meeting: Meeting | None, today: date) -> list[Block]:
+    """What the channel sees for one new outcome: the outcome, its meeting (or, for an action
+    with none, its decision: ``outcome.decision`` loaded), and Done if open."""
     if outcome.kind == OutcomeKind.NOTE:
         first = f":memo: *Note* · {_clip(outcome.text)}"
     else:
         first = outcome_line(outcome, decisions={}, today=today)
     footer = [
-        f"Outcome of {meeting_title(meeting)}",
+        f"Outcome of {meeting_title(meeting)}" if meeting is not None else action_source(outcome),
         f"recorded by {mention(outcome.creator_id)} on {date_text(outcome.created_at.date())}",
     ]
     if outcome.source_permalink:
@@ -544,7 +569,7 @@ def home_actions_section(
     for outcome in shown:
         line = outcome_line(outcome, decisions={}, today=today)
         block = section(
-            f"{line}\n_{meeting_title(outcome.meeting)}_",
+            f"{line}\n_{action_source(outcome)}_",
             block_id=action_block_id(outcome, "home"),
         )
         blocks.append(with_done_button(block, outcome))

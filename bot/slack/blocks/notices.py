@@ -13,7 +13,7 @@ from __future__ import annotations
 from bot.decisions.models import Decision
 from bot.meetings.models import Outcome
 from bot.slack.blocks.kit import actions, context, section
-from bot.slack.blocks.meetings import action_block_id, done_button
+from bot.slack.blocks.meetings import action_block_id, action_origin, done_button
 from bot.slack.blocks.nudges import Rendered, decision_actions
 from bot.slack.text import (
     conversation_text,
@@ -62,10 +62,7 @@ def action_owner(a: Outcome, *, by: str, created: bool) -> Rendered:
             f":ballot_box_with_check: *{ref}* · {what}\n{_made_owner(by, created=created)} "
             "Press Done once it is done."
         ),
-        context(
-            f"{due} · from {a.meeting.ref} in "
-            f"{conversation_text(a.meeting.channel_id, direct=a.meeting.direct)}"
-        ),
+        context(f"{due} · from {action_origin(a)}"),
         actions(done_button(a), block_id=action_block_id(a, "notice")),
     ]
     return text, blocks

@@ -23,7 +23,12 @@ from bot.meetings.models import Meeting, Outcome
 from bot.nudges.service import SNOOZE_DAYS, SnoozeEnd
 from bot.slack import limits
 from bot.slack.blocks.kit import Block, actions, button, context, plain, section
-from bot.slack.blocks.meetings import action_block_id, done_button, meeting_outcome_buttons
+from bot.slack.blocks.meetings import (
+    action_block_id,
+    action_origin,
+    done_button,
+    meeting_outcome_buttons,
+)
 from bot.slack.ids import Action
 from bot.slack.parsing.items import item_value
 from bot.slack.text import (
@@ -151,7 +156,7 @@ def action_nudge(a: Outcome, *, reminder: int) -> Rendered:
     what = render_user_text(a.text)
     due = date_text(a.due_date) if a.due_date else "earlier"
     text = _line(f"Reminder: {_action_ref(a)} {what} was due {due}.")
-    origin = f"From {a.meeting.ref} in {_place(a.meeting)} · "
+    origin = f"From {action_origin(a)} · "
     blocks = [
         section(
             f":ballot_box_with_check: *{_action_ref(a)}* · {what}\n"
@@ -240,7 +245,7 @@ def action_escalation(a: Outcome, *, reminders: int, away_until: date | None = N
             f"It was due {due} and is not done. Its owner "
             f"{_had(owner, reminders, away_until)}."
         ),
-        context(f"From {a.meeting.ref} in {_place(a.meeting)}"),
+        context(f"From {action_origin(a)}"),
     ]
     return text, blocks
 
@@ -309,7 +314,7 @@ def action_entry(a: Outcome, *, reminder: int) -> list[Block]:
         section(
             f":ballot_box_with_check: *{_action_ref(a)}* · {what}\n"
             f"It was due {due}. Is it done? If not, snooze it until you can get to it.\n"
-            f"_From {a.meeting.ref} in {_place(a.meeting)} · "
+            f"_From {action_origin(a)} · "
             f"{_reminder_note(reminder)}_"
         ),
         _action_actions(a),

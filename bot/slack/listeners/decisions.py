@@ -14,7 +14,6 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cadence.stall import stalled_now
 from bot.decisions import followthrough, reviews, service
 from bot.decisions.models import Decision
 from bot.errors import InvalidInput
@@ -305,9 +304,11 @@ async def _follow_through(
 async def _show_new_action(
     client: AsyncWebClient, deps: Deps, ws: WorkspaceKey, action: Outcome, respond: Any
 ) -> None:
-    """A follow-through action gets its card (with Done) and its meeting's summary is updated."""
+    """A follow-through action gets its card (with Done) in its conversation, and its meeting's
+    summary (if it has a meeting) is updated."""
     await post_outcome_card(client, deps, ws, action, action.meeting, respond=respond)
-    await refresh_summary_of(client, deps, ws, action.meeting.number)
+    if action.meeting is not None:
+        await refresh_summary_of(client, deps, ws, action.meeting.number)
 
 
 async def _due(
@@ -548,7 +549,9 @@ async def _list(
             session,
             ws=ws,
             scope=query.scope,
-            stalled=stalled_now(now, cadence, time_off.days_off_by_person()),
+            now=now,
+            cadence=cadence,
+            days_off=time_off.days_off_by_person(),
             visible=visible,
             channel_id=here,
             user_id=target,
