@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bot.cadence.config import CadenceConfig
@@ -59,6 +60,7 @@ def card_posts(fake: FakeSlack) -> list[str]:
     return [str(c.params.get("text")) for c in fake.calls_to("chat.postMessage") if c.ok]
 
 
+@pytest.mark.commits  # a second engine (the worker's own) reads what it wrote
 async def test_the_web_process_posts_the_card_and_the_worker_leaves_it(
     app_env: AppEnv, db_url: str
 ) -> None:
@@ -70,6 +72,7 @@ async def test_the_web_process_posts_the_card_and_the_worker_leaves_it(
     assert len(card_posts(app_env.fake)) == 1
 
 
+@pytest.mark.commits  # a second engine (the worker's own) reads what it wrote
 async def test_the_worker_posts_a_card_the_web_process_never_got_to(
     db: Database, fake_slack: FakeSlack, db_url: str
 ) -> None:
@@ -90,6 +93,7 @@ async def test_the_worker_posts_a_card_the_web_process_never_got_to(
     assert len(card_posts(fake_slack)) == 1
 
 
+@pytest.mark.commits  # a second engine (the worker's own) reads what it wrote
 async def test_web_process_and_worker_racing_post_one_card(
     db: Database, fake_slack: FakeSlack, db_url: str
 ) -> None:
@@ -105,6 +109,7 @@ async def test_web_process_and_worker_racing_post_one_card(
     assert len(card_posts(fake_slack)) == 1
 
 
+@pytest.mark.commits  # a second engine (the worker's own) reads what it wrote
 async def test_a_card_slack_could_not_take_is_tried_again_later(
     db: Database, fake_slack: FakeSlack, db_url: str
 ) -> None:
@@ -139,6 +144,7 @@ async def test_a_card_that_never_reached_slack_is_tried_again(
     assert (await reload(db, made.id)).card_due_at == now + decisions.CARD_RETRY
 
 
+@pytest.mark.commits  # a second engine (the worker's own) reads what it wrote
 async def test_no_card_where_the_app_may_not_post_and_no_retry(
     db: Database, fake_slack: FakeSlack, db_url: str
 ) -> None:
@@ -163,6 +169,7 @@ async def test_no_card_where_the_app_may_not_post_and_no_retry(
     assert len(fake_slack.calls_to("chat.postMessage")) == 1
 
 
+@pytest.mark.commits  # a second engine (the worker's own) reads what it wrote
 async def test_a_card_a_day_late_is_given_up(
     db: Database, fake_slack: FakeSlack, db_url: str
 ) -> None:

@@ -122,6 +122,7 @@ async def test_a_lost_race_is_the_same_friendly_conflict(
     assert await count(db, Meeting) == 1
 
 
+@pytest.mark.commits  # its transactions race each other on their own connections
 async def test_concurrent_starts_let_exactly_one_win(db: Database, clock: ManualClock) -> None:
     results = await asyncio.gather(
         *(start(db, clock, f"Racer {i}") for i in range(6)), return_exceptions=True

@@ -6,6 +6,7 @@ So far: `/hygiene digest` (issue 12 point 1). Both engines, signed requests, the
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from bot.cadence.config import CadenceConfig
@@ -41,6 +42,7 @@ async def tick(env: AppEnv) -> None:
         await jobs.close()
 
 
+@pytest.mark.commits  # a second engine (the worker's own) reads what it wrote
 async def test_an_on_demand_digest_is_a_ledger_row_sent_once_by_the_web_process(
     app_env: AppEnv,
 ) -> None:
@@ -65,6 +67,7 @@ async def test_an_on_demand_digest_is_a_ledger_row_sent_once_by_the_web_process(
     assert posts_of(app_env, await on_demand(app_env)) == 1
 
 
+@pytest.mark.commits  # a second engine (the worker's own) reads what it wrote
 async def test_an_on_demand_digest_slack_could_not_take_is_sent_by_the_worker_later(
     app_env: AppEnv,
 ) -> None:
