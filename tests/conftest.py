@@ -1,9 +1,11 @@
 """Shared fixtures: both database engines, a fake Slack on loopback, and the app driven over HTTP.
 
 Every database test runs once on SQLite and once on PostgreSQL (the ``db_url`` parameter). The
-schema comes from the alembic migrations, never from ``create_all``; after each test the tables
-are emptied (once: before the next test only if that did not finish) so tests that use several
-connections at once see real commits.
+schema comes from the alembic migrations once per engine and worker, never from ``create_all``.
+Each test runs in one transaction that is rolled back after it (tests/db_support.py); a test
+marked ``commits`` — several connections, processes or racing transactions on its database —
+gets real commits instead, and the tables are emptied after it (once: before the next test only
+if that did not finish).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from bot.server import wire
 from bot.settings import Settings
 from bot.slack.client import NO_PAUSES
 from bot.slack.deps import Deps
+from tests.db_support import OuterCommitted, TestDatabase, no_other_connections
 
 pytest_plugins = ["tests._summary"]  # the skip summary at the end of a run
 
@@ -118,7 +121,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 async def database(db_url: str) -> AsyncIterator[Database]:
     # Two xdist workers with 10 (+10 overflow) each hold as many PostgreSQL connections at most
     # as one process with 20 did: the server's max_connections (100) is shared.
-    db = Database(db_url, pool_size=10)
+    db = TestDatabase(db_url, pool_size=10)
     yield db
     await db.dispose()
 
@@ -133,15 +136,25 @@ async def empty_all_tables(db: Database) -> None:
             await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
 
 
-#: Databases a test may have left rows in: every test's teardown empties its database, so the
+#: Databases a ``commits`` test may have left rows in: its teardown empties its database, so the
 #: next test empties it first only when that teardown did not finish.
 _dirty: set[str] = set()
 
 
 @pytest.fixture
-async def db(database: Database) -> AsyncIterator[Database]:
+async def db(database: TestDatabase, request: pytest.FixtureRequest) -> AsyncIterator[Database]:
     if database.url in _dirty:
         await empty_all_tables(database)
+    if request.node.get_closest_marker("commits") is None:
+        try:
+            async with database.bound():
+                with no_other_connections(database.url) as refused:
+                    yield database
+        except OuterCommitted:
+            _dirty.add(database.url)
+            raise
+        assert not refused, refused[0]
+        return
     _dirty.add(database.url)
     yield database
     await empty_all_tables(database)

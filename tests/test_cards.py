@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bot.cadence.config import CadenceConfig
@@ -76,6 +77,7 @@ def card_posts(fake: FakeSlack) -> list[str]:
     return [str(c.params.get("text")) for c in fake.calls_to("chat.postMessage") if c.ok]
 
 
+@pytest.mark.commits  # a second engine (the worker's own) reads what it wrote
 async def test_the_web_process_sends_the_card_and_the_worker_leaves_it(
     app_env: AppEnv, db_url: str
 ) -> None:
@@ -98,6 +100,7 @@ async def test_the_web_process_sends_the_card_and_the_worker_leaves_it(
     assert len(card_posts(app_env.fake)) == 1
 
 
+@pytest.mark.commits  # a second engine (the worker's own) reads what it wrote
 async def test_the_worker_sends_a_card_the_web_process_never_got_to(
     db: Database, fake_slack: FakeSlack, db_url: str
 ) -> None:
@@ -120,6 +123,7 @@ async def test_the_worker_sends_a_card_the_web_process_never_got_to(
     assert len(card_posts(fake_slack)) == 1
 
 
+@pytest.mark.commits  # a second engine (the worker's own) reads what it wrote
 async def test_web_process_and_worker_racing_send_one_card(
     db: Database, fake_slack: FakeSlack, db_url: str
 ) -> None:
@@ -148,6 +152,7 @@ async def test_web_process_and_worker_racing_send_one_card(
     assert (await card_row(db)).status == "sent"
 
 
+@pytest.mark.commits  # a second engine (the worker's own) reads what it wrote
 async def test_a_card_slack_could_not_take_is_sent_again_later_once(
     db: Database, fake_slack: FakeSlack, db_url: str
 ) -> None:
@@ -168,6 +173,7 @@ async def test_a_card_slack_could_not_take_is_sent_again_later_once(
     assert (await reload(db, made.id)).message_ts is not None
 
 
+@pytest.mark.commits  # a second engine (the worker's own) reads what it wrote
 async def test_a_card_whose_answer_was_lost_is_found_and_not_sent_again(
     db: Database, fake_slack: FakeSlack, db_url: str
 ) -> None:
@@ -184,6 +190,7 @@ async def test_a_card_whose_answer_was_lost_is_found_and_not_sent_again(
     assert (stored.message_channel_id, stored.message_ts) == (channel, ts)
 
 
+@pytest.mark.commits  # a second engine (the worker's own) reads what it wrote
 async def test_no_card_where_the_app_may_not_post_and_no_retry(
     db: Database, fake_slack: FakeSlack, db_url: str
 ) -> None:
@@ -209,6 +216,7 @@ async def test_no_card_where_the_app_may_not_post_and_no_retry(
     assert len(fake_slack.calls_to("chat.postMessage")) == 1
 
 
+@pytest.mark.commits  # a second engine (the worker's own) reads what it wrote
 async def test_a_card_a_day_late_is_given_up(
     db: Database, fake_slack: FakeSlack, db_url: str
 ) -> None:

@@ -317,6 +317,7 @@ async def test_app_home_shows_owned_and_waiting(app_env: AppEnv) -> None:
     assert check_view(home) == []
 
 
+@pytest.mark.commits  # its transactions race each other on their own connections
 async def test_concurrent_creates_get_distinct_numbers(app_env: AppEnv) -> None:
     import asyncio
 

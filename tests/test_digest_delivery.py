@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
+
 from bot.cadence.config import CadenceConfig
 from bot.clock import ManualClock
 from bot.db import Database
@@ -60,6 +62,7 @@ def digests(fake: FakeSlack) -> list[str]:
     ]
 
 
+@pytest.mark.commits  # a second engine (the worker's own) reads what it wrote
 async def test_digest_goes_out_once_per_recipient_and_week(
     db: Database, fake_slack: FakeSlack, db_url: str
 ) -> None:
@@ -78,6 +81,7 @@ async def test_digest_goes_out_once_per_recipient_and_week(
     assert len(digests(fake_slack)) == 4
 
 
+@pytest.mark.commits  # a second engine (the worker's own) reads what it wrote
 async def test_a_worker_down_at_the_minute_still_sends_once(
     db: Database, fake_slack: FakeSlack, db_url: str
 ) -> None:

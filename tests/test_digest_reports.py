@@ -77,6 +77,7 @@ async def seed_week_47(db: Database) -> int:
         return late.id
 
 
+@pytest.mark.commits  # a second engine (the worker's own) reads what it wrote
 async def test_a_sent_digest_is_kept_and_the_next_one_says_what_was_revised(
     db: Database, fake_slack: FakeSlack, db_url: str
 ) -> None:
@@ -115,6 +116,7 @@ async def test_a_sent_digest_is_kept_and_the_next_one_says_what_was_revised(
     assert len(await stored(db)) == 4
 
 
+@pytest.mark.commits  # a second engine (the worker's own) reads what it wrote
 async def test_a_digest_whose_week_before_is_unchanged_says_so(
     db: Database, fake_slack: FakeSlack, db_url: str
 ) -> None:
@@ -196,6 +198,7 @@ async def reports_figures(session, cadence_: CadenceConfig, week, *, channels):
     )
 
 
+@pytest.mark.commits  # a second engine (the worker's own) reads what it wrote
 async def test_stored_reports_go_with_the_workspace_on_purge(
     db: Database, fake_slack: FakeSlack, db_url: str
 ) -> None:
@@ -208,6 +211,7 @@ async def test_stored_reports_go_with_the_workspace_on_purge(
     assert left == 0
 
 
+@pytest.mark.commits  # a second engine (the worker's own) reads what it wrote
 async def test_a_failure_to_keep_the_figures_does_not_send_twice(
     db: Database,
     fake_slack: FakeSlack,
@@ -229,6 +233,7 @@ async def test_a_failure_to_keep_the_figures_does_not_send_twice(
     assert "was sent but what it showed was not kept" in caplog.text
 
 
+@pytest.mark.commits  # a second engine (the worker's own) reads what it wrote
 async def test_the_export_gives_each_report_as_reported_and_as_now(
     app_env: AppEnv, db_url: str
 ) -> None:

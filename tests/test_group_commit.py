@@ -56,6 +56,7 @@ async def test_concurrent_callers_share_one_transaction(db: Database, clock: Man
     assert await stored(db) == [(i + 1, f"Item {i}") for i in range(20)]
 
 
+@pytest.mark.commits  # a second engine, like another process's, reads what it wrote
 async def test_two_processes_grouping_at_once_never_share_a_number(
     db: Database, clock: ManualClock, db_url: str
 ) -> None:

@@ -73,6 +73,7 @@ async def test_the_key_includes_workspace_kind_subject_recipient_and_period(db: 
     assert await plan(db, *variants) == len(variants)
 
 
+@pytest.mark.commits  # its transactions race each other on their own connections
 async def test_concurrent_planners_insert_each_key_once(db: Database) -> None:
     rows = [planned(subject=f"D-{i}") for i in range(50)]
     counts = await asyncio.gather(*(plan(db, *rows) for _ in range(4)))
@@ -243,6 +244,7 @@ async def test_give_back_does_not_count_an_attempt(db: Database) -> None:
     assert stored.last_error == "outside hours"
 
 
+@pytest.mark.commits  # its transactions race each other on their own connections
 @pytest.mark.parametrize("claimers", [4])
 async def test_concurrent_claimers_never_share_a_row(db: Database, claimers: int) -> None:
     await plan(db, *(planned(f"D-{i}", f"U{i}") for i in range(60)))

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
@@ -11,9 +14,10 @@ from sqlalchemy import func, select
 from bot.clock import ManualClock
 from bot.db import Database
 from bot.decisions import service as decisions
-from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
+from bot.errors import Conflict, Forbidden, InvalidInput, NotFound, UserError
 from bot.meetings import service
 from bot.meetings.models import Meeting, Outcome, OutcomeKind
+from bot.slack.wording import words_for
 from bot.visibility import Visibility
 from bot.workspace import Actor, WorkspaceKey
 
@@ -21,6 +25,16 @@ WS = WorkspaceKey("T1")
 OTHER = WorkspaceKey("T2")
 ORGANIZER = Actor("U1")
 ADMIN = Actor("UADMIN", is_admin=True)
+
+
+@contextmanager
+def refused(kind: type[UserError], *, match: str) -> Iterator[None]:
+    """``pytest.raises(kind, match=...)`` on the words a person reads: a domain error carries
+    a code and its facts, and bot/slack/wording.py words it."""
+    with pytest.raises(kind) as caught:
+        yield
+    said = words_for(caught.value)
+    assert re.search(match, said), said
 
 
 async def start(
@@ -78,7 +92,7 @@ async def meeting(db: Database, number: int, ws: WorkspaceKey = WS) -> Meeting:
 async def test_one_open_meeting_per_channel(db: Database, clock: ManualClock) -> None:
     first = await start(db, clock)
     assert first.ref == "M-1" and first.ended_at is None
-    with pytest.raises(Conflict, match=r"M-1\* is still open"):
+    with refused(Conflict, match=r"M-1\* is still open"):
         await start(db, clock, "Another")
     assert await count(db, Meeting) == 1
     elsewhere = await start(db, clock, "Design review", channel="C2")
@@ -103,11 +117,12 @@ async def test_a_lost_race_is_the_same_friendly_conflict(
         return None if calls == 1 else await real(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(service, "_open_meeting", blind_first_look)
-    with pytest.raises(Conflict, match=r"M-1\* is still open"):
+    with refused(Conflict, match=r"M-1\* is still open"):
         await start(db, clock, "Racer")
     assert await count(db, Meeting) == 1
 
 
+@pytest.mark.commits  # its transactions race each other on their own connections
 async def test_concurrent_starts_let_exactly_one_win(db: Database, clock: ManualClock) -> None:
     results = await asyncio.gather(
         *(start(db, clock, f"Racer {i}") for i in range(6)), return_exceptions=True
@@ -119,20 +134,20 @@ async def test_concurrent_starts_let_exactly_one_win(db: Database, clock: Manual
 
 
 async def test_end_needs_an_open_meeting(db: Database, clock: ManualClock) -> None:
-    with pytest.raises(Conflict, match="No meeting is open"):
+    with refused(Conflict, match="No meeting is open"):
         await end(db, clock)
     await start(db, clock)
     clock.advance(timedelta(minutes=45))
     ended = await end(db, clock)
     assert ended.ended_at == clock.now()
-    with pytest.raises(Conflict, match="No meeting is open"):
+    with refused(Conflict, match="No meeting is open"):
         await end(db, clock)
 
 
 async def test_titles_are_checked(db: Database, clock: ManualClock) -> None:
-    with pytest.raises(InvalidInput, match="200"):
+    with refused(InvalidInput, match="200"):
         await start(db, clock, "x" * 201)
-    with pytest.raises(InvalidInput, match="empty"):
+    with refused(InvalidInput, match="empty"):
         await start(db, clock, "   ")
     assert await count(db, Meeting) == 0
 
@@ -216,7 +231,7 @@ async def test_several_outcomes_are_all_or_nothing(db: Database, clock: ManualCl
 
 async def test_meeting_for_outcome_picks_open_then_latest(db: Database, clock: ManualClock) -> None:
     async with db.transaction() as session:
-        with pytest.raises(NotFound, match="no meeting"):
+        with refused(NotFound, match="no meeting"):
             await service.meeting_for_outcome(session, ws=WS, channel_id="C1", number=None)
     await start(db, clock, "First")
     await end(db, clock)
@@ -236,9 +251,9 @@ async def test_other_workspaces_refs_are_not_found(db: Database, clock: ManualCl
     await start(db, clock)
     await add(db, clock, 1, "Ship", owner="U2")
     async with db.transaction() as session:
-        with pytest.raises(NotFound, match="no M-1"):
+        with refused(NotFound, match="no M-1"):
             await service.get_meeting(session, ws=OTHER, number=1)
-        with pytest.raises(NotFound, match="no A-1"):
+        with refused(NotFound, match="no A-1"):
             await service.mark_action_done(
                 session, ws=OTHER, number=1, actor=ADMIN, now=clock.now()
             )
@@ -260,7 +275,7 @@ async def test_owner_creator_or_admin_mark_done(
         )
     assert (done.done_at, done.done_by) == (clock.now(), actor.user_id)
     async with db.transaction() as session:
-        with pytest.raises(Conflict, match="already done"):
+        with refused(Conflict, match="already done"):
             await service.mark_action_done(session, ws=WS, number=1, actor=actor, now=clock.now())
 
 
@@ -268,7 +283,7 @@ async def test_others_may_not_mark_done(db: Database, clock: ManualClock) -> Non
     await start(db, clock)
     await add(db, clock, 1, "Ship", owner="U2", creator="U1")
     async with db.transaction() as session:
-        with pytest.raises(Forbidden, match="Only the owner"):
+        with refused(Forbidden, match="Only the owner"):
             await service.mark_action_done(
                 session, ws=WS, number=1, actor=Actor("U3"), now=clock.now()
             )
@@ -297,7 +312,7 @@ async def test_overdue_is_past_due_and_not_done(db: Database, clock: ManualClock
 async def test_no_outcome_needed(db: Database, clock: ManualClock) -> None:
     await start(db, clock)
     async with db.transaction() as session:
-        with pytest.raises(Conflict, match="still open"):
+        with refused(Conflict, match="still open"):
             await service.record_no_outcome(
                 session, ws=WS, number=1, actor=ORGANIZER, reason="Sync", now=clock.now()
             )
@@ -329,7 +344,7 @@ async def test_no_outcome_needed(db: Database, clock: ManualClock) -> None:
             visible=Visibility(reader="U9", channels=frozenset({"C1", "G1"})),
         )
         assert owed.items == []
-        with pytest.raises(Conflict, match="already marked"):
+        with refused(Conflict, match="already marked"):
             await service.record_no_outcome(
                 session, ws=WS, number=1, actor=ORGANIZER, reason="Again", now=clock.now()
             )
@@ -340,7 +355,7 @@ async def test_a_meeting_with_outcomes_needs_no_reason(db: Database, clock: Manu
     await add(db, clock, 1, "We agreed")
     await end(db, clock)
     async with db.transaction() as session:
-        with pytest.raises(Conflict, match="already has 1 outcome"):
+        with refused(Conflict, match="already has 1 outcome"):
             await service.record_no_outcome(
                 session, ws=WS, number=1, actor=ORGANIZER, reason="x", now=clock.now()
             )

@@ -7,6 +7,7 @@ meeting summaries and outcome cards. Both engines, signed requests, the fake Sla
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from bot.cadence.config import CadenceConfig
@@ -44,6 +45,7 @@ async def tick(env: AppEnv) -> None:
         await jobs.close()
 
 
+@pytest.mark.commits  # a second engine (the worker's own) reads what it wrote
 async def test_an_on_demand_digest_is_a_ledger_row_sent_once_by_the_web_process(
     app_env: AppEnv,
 ) -> None:
@@ -68,6 +70,7 @@ async def test_an_on_demand_digest_is_a_ledger_row_sent_once_by_the_web_process(
     assert posts_of(app_env, await on_demand(app_env)) == 1
 
 
+@pytest.mark.commits  # a second engine (the worker's own) reads what it wrote
 async def test_an_on_demand_digest_slack_could_not_take_is_sent_by_the_worker_later(
     app_env: AppEnv,
 ) -> None:
@@ -95,6 +98,7 @@ async def rows_of(env: AppEnv, kind: str) -> list[Delivery]:
     return [r for r in await ledger_rows(env) if r.kind == kind]
 
 
+@pytest.mark.commits  # a second engine (the worker's own) reads what it wrote
 async def test_a_meeting_summary_and_an_outcome_card_are_ledger_rows_sent_once(
     app_env: AppEnv,
 ) -> None:
@@ -122,6 +126,7 @@ async def test_a_meeting_summary_and_an_outcome_card_are_ledger_rows_sent_once(
     assert posts_of(app_env, card) == posts_of(app_env, summary) == 1
 
 
+@pytest.mark.commits  # a second engine (the worker's own) reads what it wrote
 async def test_a_summary_slack_could_not_take_is_sent_by_the_worker_later_once(
     app_env: AppEnv,
 ) -> None:
@@ -143,6 +148,7 @@ async def test_a_summary_slack_could_not_take_is_sent_by_the_worker_later_once(
 # --- announcements of a change typed elsewhere (issue 12 point 1) ------------------------------
 
 
+@pytest.mark.commits  # a second engine (the worker's own) reads what it wrote
 async def test_a_change_typed_elsewhere_is_announced_through_the_outbox_once(
     app_env: AppEnv,
 ) -> None:

@@ -19,6 +19,7 @@ from bot.decisions.search import count_matches, parse_query, search_decisions
 from bot.errors import InvalidInput
 from bot.migrate import downgrade, upgrade
 from bot.slack.limits import check_view
+from bot.slack.wording import words_for
 from bot.visibility import Visibility
 from bot.workspace import Actor, WorkspaceKey
 from bot.workspaces.service import purge_workspace
@@ -86,7 +87,7 @@ async def test_hostile_syntax_is_a_friendly_refusal_or_harmless(db: Database, ba
     try:
         query = parse_query(bad)
     except InvalidInput as refusal:
-        assert refusal.message.endswith(".")
+        assert words_for(refusal).endswith(".")
         return
     async with db.transaction() as session:  # operators are only words to the engine
         await search_decisions(session, ws=T1, query=query)

@@ -178,6 +178,7 @@ async def wait_for(predicate: Callable[[], Awaitable[bool]]) -> None:
             await asyncio.sleep(0.02)
 
 
+@pytest.mark.commits  # its transactions race each other on their own connections
 async def test_a_slow_post_keeps_its_lease_so_no_one_else_sends_it(rig: Rig) -> None:
     await new_decision(rig.db)
     await plan_nudges(rig.db, base=CadenceConfig(), now=MONDAY, zone_of=rig.jobs.zone_of)
@@ -203,6 +204,7 @@ async def test_a_slow_post_keeps_its_lease_so_no_one_else_sends_it(rig: Rig) -> 
     assert (await rig.row()).status == "sent"
 
 
+@pytest.mark.commits  # its transactions race each other on their own connections
 async def test_a_row_taken_over_while_waiting_its_turn_is_not_posted(rig: Rig) -> None:
     await new_decision(rig.db)
     await plan_nudges(rig.db, base=CadenceConfig(), now=MONDAY, zone_of=rig.jobs.zone_of)

@@ -9,6 +9,7 @@ a subprocess.
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from bot.cadence.config import CadenceConfig
 from bot.db import Database
@@ -18,6 +19,7 @@ from bot.server import build_deps, wire
 from tests.conftest import SIGNING_SECRET, make_settings
 
 
+@pytest.mark.commits  # the production wiring opens its own engine
 async def test_serve_wiring_posts_cards_after_the_ack_through_the_follow_ups_queue(
     db: Database, fake_slack: FakeSlack, db_url: str
 ) -> None:

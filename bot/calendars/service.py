@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.calendars.fetch import check_url_form
 from bot.calendars.models import CalendarFeed, CalendarOccurrence
-from bot.calendars.secrets import NO_KEY, SecretBox, mask_url
+from bot.calendars.secrets import SecretBox, mask_url
 from bot.errors import Conflict, InvalidInput, NotFound, UserError
 from bot.workspace import WorkspaceKey
 
@@ -44,15 +44,13 @@ class FeedView:
 def _refuse_private_literal(url: str) -> None:
     host = (urlsplit(url).hostname or "").lower()
     if host == "localhost" or host.endswith(".localhost"):
-        raise InvalidInput("That address points at this machine; calendar feeds must be public.")
+        raise InvalidInput(code="calendar.local_address")
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
         return  # a name: resolved and checked when it is fetched
     if not address.is_global:
-        raise InvalidInput(
-            "That address points at a private network; calendar feeds must be public."
-        )
+        raise InvalidInput(code="calendar.private_address")
 
 
 async def add_feed(
@@ -67,28 +65,22 @@ async def add_feed(
 ) -> CalendarFeed:
     """Follow the feed at ``url`` in the channel; fetched on the worker's next tick."""
     if options.box is None:
-        raise UserError(NO_KEY)
+        raise UserError(code="calendar.no_key")
     url = url.strip().strip("<>")
     if len(url) > URL_MAX:
-        raise InvalidInput(f"That address is longer than {URL_MAX} characters.")
+        raise InvalidInput(code="calendar.url_too_long", most=URL_MAX)
     try:
         url = check_url_form(url)
     except ValueError as exc:
-        raise InvalidInput(
-            f"That is not a calendar address I can read ({exc}); paste the https:// "
-            "“secret address in iCal format” from your calendar's settings."
-        ) from None
+        raise InvalidInput(code="calendar.unreadable_url", why=str(exc)) from None
     if not options.allow_private:
         _refuse_private_literal(url)
     feeds = await _channel_feeds(session, ws=ws, channel_id=channel_id)
     if len(feeds) >= FEEDS_PER_CHANNEL:
-        raise Conflict(
-            f"This channel already follows {FEEDS_PER_CHANNEL} calendars, the most it can; "
-            "remove one with `/meeting calendar remove N` first."
-        )
+        raise Conflict(code="calendar.too_many", most=FEEDS_PER_CHANNEL)
     for position, feed in enumerate(feeds, start=1):
         if options.box.open(feed.url_secret) == url:
-            raise Conflict(f"This channel already follows that calendar (number {position}).")
+            raise Conflict(code="calendar.already_followed", position=position)
     feed = CalendarFeed(
         **CalendarFeed.key_values(ws),
         channel_id=channel_id,
@@ -145,12 +137,7 @@ async def remove_feed(
     """
     feeds = await _channel_feeds(session, ws=ws, channel_id=channel_id)
     if not 1 <= position <= len(feeds):
-        raise NotFound(
-            f"This channel has no calendar number {position}; "
-            "`/meeting calendar list` shows the ones it follows."
-            if feeds
-            else "This channel follows no calendar; `/meeting calendar add URL` adds one."
-        )
+        raise NotFound(code="calendar.not_found", position=position, followed=len(feeds))
     feed = feeds[position - 1]
     await session.execute(
         delete(CalendarOccurrence).where(

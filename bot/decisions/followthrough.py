@@ -30,8 +30,7 @@ from bot.workspace import Actor, WorkspaceKey
 def _ensure_decided(decision: Decision) -> None:
     if decision.status != DecisionStatus.DECIDED:
         raise Conflict(
-            f"{decision.ref} is {decision.status}, not decided; follow-through comes after "
-            f"`/decision decide {decision.ref} …`."
+            code="followthrough.not_decided", ref=decision.ref, status=str(decision.status)
         )
 
 
@@ -121,11 +120,14 @@ async def link_action(
     _ensure_decided(decision)
     outcome = await meetings.get_action(session, ws=ws, number=action_number, visible=visible)
     if outcome.decision_id == decision.id:
-        raise Conflict(f"{outcome.ref} is already an action of {decision.ref}.")
+        raise Conflict(code="followthrough.already_linked", outcome=outcome.ref, ref=decision.ref)
     if outcome.decision_id is not None:
         other = await session.get(Decision, outcome.decision_id)
-        theirs = other.ref if other is not None else "another decision"
-        raise Conflict(f"{outcome.ref} already follows through on {theirs}.")
+        raise Conflict(
+            code="followthrough.linked_elsewhere",
+            outcome=outcome.ref,
+            other=other.ref if other is not None else None,
+        )
     outcome.decision_id = decision.id
     outcome.updated_at = now
     _clear_no_action(decision)
@@ -146,9 +148,9 @@ async def may_say_no_action(
     ensure_may_change(decision, actor)
     _ensure_decided(decision)
     if await actions_of(session, ws=ws, decision_id=decision.id):
-        raise Conflict(f"{decision.ref} already has follow-through actions.")
+        raise Conflict(code="followthrough.has_actions", ref=decision.ref)
     if decision.no_action_at is not None:
-        raise Conflict(f"{decision.ref} is already marked “no action needed”.")
+        raise Conflict(code="followthrough.already_no_action", ref=decision.ref)
     return decision
 
 

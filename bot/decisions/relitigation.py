@@ -162,7 +162,7 @@ async def undo_new(
     """
     decision = await service.get_decision(session, ws=ws, number=number, visible=visible)
     if actor.user_id != decision.creator_id:
-        raise Forbidden(f"Only <@{decision.creator_id}>, who recorded {decision.ref}, can undo it.")
+        raise Forbidden(code="undo.not_creator", ref=decision.ref, creator=decision.creator_id)
     made = [e.action for e in decision.events]
     untouched = made in (["created"], ["created", "decided"]) and decision.status in (
         DecisionStatus.OPEN,
@@ -180,10 +180,7 @@ async def undo_new(
         )
         untouched = not actions
     if not untouched:
-        raise Conflict(
-            f"{decision.ref} has changed since it was recorded, so it can't be undone; "
-            f"`/decision drop {decision.ref}` closes it instead."
-        )
+        raise Conflict(code="undo.changed", ref=decision.ref)
     await session.delete(decision)
     await session.flush()
     return decision

@@ -52,14 +52,13 @@ def review_on_for(
 def _ensure_decided(decision: Decision, doing: str) -> None:
     if decision.status != DecisionStatus.DECIDED:
         raise Conflict(
-            f"{decision.ref} is {decision.status}, not decided, so it can't {doing}; "
-            f"reviews come after `/decision decide {decision.ref} …`."
+            code="review.not_decided", ref=decision.ref, status=str(decision.status), doing=doing
         )
 
 
 def _ensure_future(day: date, today: date) -> None:
     if day < today:
-        raise Conflict("A review date has to be today or later.")
+        raise Conflict(code="review.date_past")
 
 
 async def set_review(
@@ -82,8 +81,8 @@ async def set_review(
     previous = decision.review_on
     if previous == review_on:
         if review_on is None:
-            raise Conflict(f"{decision.ref} has no review date to clear.")
-        raise Conflict(f"{decision.ref} is already to be reviewed on that day.")
+            raise Conflict(code="review.nothing_to_clear", ref=decision.ref)
+        raise Conflict(code="review.same_day", ref=decision.ref)
     decision.review_on = review_on
     record(
         decision,
@@ -104,11 +103,10 @@ def ensure_may_answer(decision: Decision, actor: Actor, *, due_on: date | None =
     ensure_may_change(decision, actor)
     _ensure_decided(decision, "be reviewed")
     if decision.review_on is None:
-        raise Conflict(f"{decision.ref} has no review waiting; it may have been answered already.")
+        raise Conflict(code="review.none_waiting", ref=decision.ref)
     if due_on is not None and decision.review_on != due_on:
         raise Conflict(
-            f"That question about {decision.ref} is out of date: its review is now due "
-            f"{decision.review_on.isoformat()}."
+            code="review.out_of_date", ref=decision.ref, due=decision.review_on.isoformat()
         )
 
 
@@ -148,9 +146,7 @@ async def answer_review(
         case ReviewAnswer.AMENDED:
             new = require_text(resolution or "", what="new resolution", limit=TEXT_MAX)
             if new == decision.resolution:
-                raise Conflict(
-                    f"That is {decision.ref}'s resolution already; change it, or answer Kept."
-                )
+                raise Conflict(code="review.same_resolution", ref=decision.ref)
             review.resolution_before, review.resolution_after = decision.resolution, new
             detail |= {"from": decision.resolution, "to": new}
             decision.resolution = new

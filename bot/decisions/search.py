@@ -118,9 +118,9 @@ class SearchQuery:
 def parse_query(raw: str) -> SearchQuery:
     """Words, "quoted phrases" and prefixes like ``vend*``; anything else is a friendly refusal."""
     if len(raw) > QUERY_MAX:
-        raise InvalidInput(f"That search is {len(raw)} characters long; keep it under {QUERY_MAX}.")
+        raise InvalidInput(code="search.too_long", length=len(raw), limit=QUERY_MAX)
     if raw.count('"') % 2:
-        raise InvalidInput('A quote in that search is not closed; put a `"` after the phrase.')
+        raise InvalidInput(code="search.open_quote")
     terms: list[Term] = []
     for match in _PIECE.finditer(raw):
         if match.group("phrase") is not None:
@@ -131,10 +131,7 @@ def parse_query(raw: str) -> SearchQuery:
             prefix = token.endswith("*")
             body = token.rstrip("*")
             if "*" in body:
-                raise InvalidInput(
-                    f"`*` goes at the end of a word to match its beginning, like `vend*`, "
-                    f"not inside {token!r}."
-                )
+                raise InvalidInput(code="search.star_inside", token=token)
             words = words_of(body)
             if prefix and len(words) > 1:
                 # "e-mail*": the last piece is the prefix, the others are whole words.
@@ -142,18 +139,15 @@ def parse_query(raw: str) -> SearchQuery:
                 words = words[-1:]
         if not words:
             if prefix:
-                raise InvalidInput("Put a few letters before `*`, like `vend*`.")
+                raise InvalidInput(code="search.star_alone")
             continue
         if prefix and len(words[-1]) < MIN_PREFIX:
-            raise InvalidInput(f"Give at least {MIN_PREFIX} letters before `*`, like `vend*`.")
+            raise InvalidInput(code="search.prefix_too_short", letters=MIN_PREFIX)
         terms.append(Term(tuple(words), prefix))
     if not terms:
-        raise InvalidInput(
-            "Say what to look for, for example `/decision search vendor` or "
-            '`/decision search "payroll vendor"`.'
-        )
+        raise InvalidInput(code="search.empty")
     if len(terms) > MAX_TERMS:
-        raise InvalidInput(f"That search has {len(terms)} words; use at most {MAX_TERMS}.")
+        raise InvalidInput(code="search.too_many_words", count=len(terms), limit=MAX_TERMS)
     return SearchQuery(tuple(terms))
 
 

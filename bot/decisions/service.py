@@ -62,14 +62,11 @@ def _record(
 def _ensure_may_change(decision: Decision, actor: Actor) -> None:
     if actor.is_admin or actor.user_id in (decision.creator_id, decision.owner_id):
         return
-    if decision.owner_id == decision.creator_id:
-        raise Forbidden(
-            f"Only <@{decision.owner_id}> (who owns and recorded {decision.ref}) or a workspace "
-            "admin can change it."
-        )
     raise Forbidden(
-        f"Only the owner (<@{decision.owner_id}>), the person who recorded {decision.ref} "
-        f"(<@{decision.creator_id}>) or a workspace admin can change it."
+        code="decision.may_not_change",
+        ref=decision.ref,
+        owner=decision.owner_id,
+        creator=decision.creator_id,
     )
 
 
@@ -110,10 +107,9 @@ ensure_may_change = _ensure_may_change
 
 def _ensure_open(decision: Decision, doing: str) -> None:
     if decision.status != DecisionStatus.OPEN:
-        hint = f" Use `/decision reopen {decision.ref}` first." if doing != "reopen" else ""
-        if doing == str(decision.status):
-            raise Conflict(f"{decision.ref} is already {decision.status}.{hint}")
-        raise Conflict(f"{decision.ref} is {decision.status}, so it can't be {doing}.{hint}")
+        raise Conflict(
+            code="decision.not_open", ref=decision.ref, status=str(decision.status), doing=doing
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,7 +286,7 @@ def _review_detail(review_on: date | None) -> dict[str, str]:
 def decision_not_found(number: int) -> NotFound:
     """The one answer for a decision that is missing, in another workspace, or not the asker's
     to see: all three look alike, so a private conversation's decisions do not leak."""
-    return NotFound(f"There is no D-{number} in this workspace. `/decision list all` shows them.")
+    return NotFound(code="decision.not_found", number=number)
 
 
 def visible_clause(visible: Visibility) -> ColumnElement[bool]:
@@ -418,7 +414,7 @@ async def assign(
     _ensure_may_change(decision, actor)
     _ensure_open(decision, "reassigned")
     if decision.owner_id == owner_id:
-        raise Conflict(f"<@{owner_id}> already owns {decision.ref}.")
+        raise Conflict(code="decision.already_owner", ref=decision.ref, owner=owner_id)
     before = _facts(decision)
     decision.owner_id = owner_id
     _record(
@@ -520,7 +516,7 @@ async def reopen(
     decision = await get_decision(session, ws=ws, number=number, visible=visible)
     _ensure_may_change(decision, actor)
     if decision.status == DecisionStatus.OPEN:
-        raise Conflict(f"{decision.ref} is already open.")
+        raise Conflict(code="decision.already_open", ref=decision.ref)
     previous = decision.status
     if previous == DecisionStatus.SUPERSEDED and decision.superseded_by is not None:
         await _forget_superseding(session, ws=ws, old=decision, actor_id=actor.user_id, now=now)
@@ -554,16 +550,16 @@ async def edit(
         new = require_text(text, what="decision title", limit=TITLE_MAX, single_line=True)
         previous: str | None = decision.title
         if new == previous:
-            raise Conflict(f"{decision.ref} already has that title.")
+            raise Conflict(code="decision.same_title", ref=decision.ref)
         decision.title = new
     elif field == "context":
         new = require_text(text, what="context", limit=TEXT_MAX)
         previous = decision.context
         if new == previous:
-            raise Conflict(f"{decision.ref} already has that context.")
+            raise Conflict(code="decision.same_context", ref=decision.ref)
         decision.context = new
     else:
-        raise Conflict(f"A decision's {field} can't be edited; only its title or context.")
+        raise Conflict(code="decision.not_editable", field=field)
     _record(
         decision,
         actor_id=actor.user_id,
@@ -600,17 +596,14 @@ def ensure_may_be_superseded(old: Decision, new: Decision | None, actor: Actor) 
     ``new`` None: by a decision still to be recorded (the modal's "Supersedes").
     """
     if new is not None and old.number == new.number:
-        raise Conflict(f"{old.ref} can't supersede itself; name the decision that replaces it.")
+        raise Conflict(code="decision.supersedes_itself", ref=old.ref)
     _ensure_may_change(old, actor)
     if old.status == DecisionStatus.SUPERSEDED:
-        raise Conflict(
-            f"{old.ref} is already superseded by D-{old.superseded_by}. "
-            f"`/decision reopen {old.ref}` first to change that."
-        )
+        raise Conflict(code="decision.already_superseded", ref=old.ref, by=old.superseded_by)
     if old.status == DecisionStatus.DROPPED:
-        raise Conflict(f"{old.ref} was dropped, so there is nothing left to supersede.")
+        raise Conflict(code="decision.dropped", ref=old.ref)
     if new is not None and new.status in (DecisionStatus.SUPERSEDED, DecisionStatus.DROPPED):
-        raise Conflict(f"{new.ref} is {new.status} itself; supersede with a live decision.")
+        raise Conflict(code="decision.superseding_not_live", ref=new.ref, status=str(new.status))
 
 
 async def supersede(
@@ -681,7 +674,7 @@ async def snooze(
     _ensure_may_change(decision, actor)
     _ensure_open(decision, "snoozed")
     if until <= now:
-        raise Conflict("A snooze has to end in the future.")
+        raise Conflict(code="decision.snooze_not_future")
     decision.snoozed_until = until
     detail = {"until": until.isoformat()} | ({"zone": zone} if zone else {})
     _record(decision, actor_id=actor.user_id, action="snoozed", now=now, **detail)

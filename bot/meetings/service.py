@@ -124,10 +124,7 @@ async def open_meeting(
 
 
 def _already_open(meeting: Meeting) -> Conflict:
-    return Conflict(
-        f"*{meeting.ref}* is still open in this channel. End it with `/meeting end` "
-        "before starting another (one meeting at a time per channel)."
-    )
+    return Conflict(code="meeting.already_open", ref=meeting.ref)
 
 
 async def start_meeting(
@@ -186,10 +183,7 @@ async def log_meeting(
     title = require_text(title, what="meeting title", limit=TITLE_MAX, single_line=True)
     held = now if held_at is None else held_at
     if held > now:
-        raise InvalidInput(
-            "That time is still to come; `/meeting log` records a meeting that already "
-            "happened, for example `/meeting log Retro on monday at 10:00`."
-        )
+        raise InvalidInput(code="meeting.log_in_future")
     meeting = await _new_meeting(
         session,
         ws=ws,
@@ -236,10 +230,7 @@ async def end_meeting(
     """End the channel's open meeting; anyone in the channel may, as anyone may start one."""
     meeting = await _open_meeting(session, ws=ws, channel_id=channel_id, lock=True)
     if meeting is None:
-        raise Conflict(
-            "No meeting is open in this channel. `/meeting start TITLE` starts one; "
-            "`/meeting log TITLE` records one that already happened."
-        )
+        raise Conflict(code="meeting.none_open")
     meeting.ended_at = now
     return meeting
 
@@ -260,9 +251,7 @@ async def get_meeting(
 def meeting_not_found(number: int) -> NotFound:
     """The one answer for a meeting that is missing, in another workspace, or not the asker's
     to see: all three look alike, so a private channel's meetings do not leak."""
-    return NotFound(
-        f"There is no M-{number} in this workspace. `/meeting list` shows this channel's meetings."
-    )
+    return NotFound(code="meeting.not_found", number=number)
 
 
 async def meeting_for_outcome(
@@ -286,11 +275,7 @@ async def meeting_for_outcome(
             .options(selectinload(Meeting.outcomes))
         )
     if found is None:
-        raise NotFound(
-            "This channel has no meeting to add an outcome to. `/meeting start TITLE` starts "
-            "one, `/meeting log TITLE` records one that already happened, and "
-            "`/outcome M-3 …` names a meeting from another channel."
-        )
+        raise NotFound(code="outcome.no_meeting_here")
     return found
 
 
@@ -353,18 +338,16 @@ def ensure_may_waive(meeting: Meeting, actor: Actor) -> None:
     """
     if not (actor.is_admin or actor.user_id == meeting.organizer_id):
         raise Forbidden(
-            f"Only the organizer of {meeting.ref} (<@{meeting.organizer_id}>) or a workspace "
-            "admin can say it needed no outcome. You can record its outcomes instead."
+            code="meeting.may_not_waive", ref=meeting.ref, organizer=meeting.organizer_id
         )
     if meeting.ended_at is None:
-        raise Conflict(f"{meeting.ref} is still open. End it with `/meeting end` first.")
+        raise Conflict(code="meeting.waive_while_open", ref=meeting.ref)
     if meeting.outcomes:
         raise Conflict(
-            f"{meeting.ref} already has {len(meeting.outcomes)} outcome(s), "
-            "so it needs no reason for having none."
+            code="meeting.waive_with_outcomes", ref=meeting.ref, count=len(meeting.outcomes)
         )
     if meeting.no_outcome_reason is not None:
-        raise Conflict(f"{meeting.ref} is already marked as needing no outcome.")
+        raise Conflict(code="meeting.already_waived", ref=meeting.ref)
 
 
 async def record_no_outcome(
@@ -381,7 +364,7 @@ async def record_no_outcome(
     ensure_may_waive(meeting, actor)
     cleaned = require_text(reason, what="reason", limit=REASON_MAX)
     if "\n" in cleaned:
-        raise InvalidInput("Please keep the reason to one line.")
+        raise InvalidInput(code="meeting.reason_one_line")
     meeting.no_outcome_reason = cleaned
     meeting.no_outcome_by = actor.user_id
     meeting.no_outcome_at = now
@@ -425,7 +408,7 @@ async def add_outcomes(
     nobody's never gets done, and nobody would be reminded of it.
     """
     if not drafts:
-        raise InvalidInput("Write at least one outcome.")
+        raise InvalidInput(code="outcome.none_written")
     checked = [check_draft(d) for d in drafts]
     added: list[Outcome] = []
     for draft in checked:
@@ -574,25 +557,18 @@ async def get_action(
         query = query.with_for_update(of=Outcome)
     found = await session.scalar(query)
     if found is None:
-        raise NotFound(
-            f"There is no A-{number} in this workspace. Your open action items are on the "
-            "Followthrough App Home tab."
-        )
+        raise NotFound(code="action.not_found", number=number)
     return found
 
 
 def ensure_may_change_action(outcome: Outcome, actor: Actor) -> None:
     if actor.is_admin or actor.user_id in (outcome.owner_id, outcome.creator_id):
         return
-    if outcome.owner_id == outcome.creator_id:
-        raise Forbidden(
-            f"Only <@{outcome.owner_id}> (who owns and recorded {outcome.ref}) or a workspace "
-            "admin can change it."
-        )
-    owner = f"the owner (<@{outcome.owner_id}>), " if outcome.owner_id else ""
     raise Forbidden(
-        f"Only {owner}the person who recorded {outcome.ref} (<@{outcome.creator_id}>) "
-        "or a workspace admin can change it."
+        code="action.may_not_change",
+        ref=outcome.ref,
+        owner=outcome.owner_id,
+        creator=outcome.creator_id,
     )
 
 
@@ -608,7 +584,7 @@ async def mark_action_done(
     outcome = await get_action(session, ws=ws, number=number, lock=True, visible=visible)
     ensure_may_change_action(outcome, actor)
     if outcome.done_at is not None:
-        raise Conflict(f"{outcome.ref} is already done (marked by <@{outcome.done_by}>).")
+        raise Conflict(code="action.already_done", ref=outcome.ref, by=outcome.done_by)
     outcome.done_at = now
     outcome.done_by = actor.user_id
     outcome.updated_at = now
@@ -623,7 +599,7 @@ async def remember_outcome_message(
         select(Outcome).where(Outcome.in_workspace(ws), Outcome.id == outcome_id)
     )
     if outcome is None:
-        raise NotFound("That outcome no longer exists in this workspace.")
+        raise NotFound(code="outcome.gone")
     outcome.message_channel_id = channel_id
     outcome.message_ts = ts
 

@@ -18,6 +18,7 @@ from bot.errors import InvalidInput
 from bot.shell.render import Names, option_label, options_of
 from bot.shell.world import World
 from bot.slack.parsing.dates import parse_date
+from bot.slack.wording import words_for
 
 JsonDict = Mapping[str, Any]
 
@@ -251,7 +252,7 @@ def _date(text: str, today: date) -> str:
     try:
         return parse_date(text, today=today).isoformat()
     except InvalidInput as exc:
-        raise FieldProblem(exc.message) from None
+        raise FieldProblem(words_for(exc)) from None
 
 
 def _time(text: str) -> str:

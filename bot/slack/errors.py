@@ -29,6 +29,7 @@ from bot.errors import UserError
 from bot.slack import replies
 from bot.slack.ack_budget import TimelyAck
 from bot.slack.blocks.kit import modal, section
+from bot.slack.wording import words_for
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ def on_field(block_id: str) -> Iterator[None]:
     except FormError:
         raise
     except UserError as exc:
-        raise FormError({block_id: exc.message}) from exc
+        raise FormError({block_id: words_for(exc)}) from exc
 
 
 def is_authenticated(request: AsyncBoltRequest) -> bool:
@@ -134,7 +135,7 @@ async def handle_error(
 
 def _words_for(error: Exception) -> str:
     if isinstance(error, UserError):
-        return error.message
+        return words_for(error)
     if isinstance(error, SlackApiError) and error.response.get("error") == "expired_trigger_id":
         log.info("a form could not open in time: %s", error)
         return TOO_LATE_FOR_A_FORM

@@ -121,18 +121,13 @@ def _away(row: TimeOff) -> Away:
 def check_period(first_day: date, last_day: date, *, today: date) -> None:
     """Refuse a period that has ended, ends before it starts, or is implausibly long."""
     if last_day < today:
-        raise InvalidInput("That day is already over; give today or a later date.")
+        raise InvalidInput(code="away.over")
     if first_day < today:
-        raise InvalidInput("Time off can't start in the past; start it today or later.")
+        raise InvalidInput(code="away.starts_in_past")
     if last_day < first_day:
-        raise InvalidInput(
-            "Your time off ends before it starts; give the first day, then the last one, "
-            "for example `/hygiene away from dec 21 until jan 1`."
-        )
+        raise InvalidInput(code="away.ends_before_start")
     if (last_day - first_day).days + 1 > MAX_AWAY_DAYS:
-        raise InvalidInput(
-            f"Time off can be at most {MAX_AWAY_DAYS} days at a time; give a nearer last day."
-        )
+        raise InvalidInput(code="away.too_long", most=MAX_AWAY_DAYS)
 
 
 async def _open_periods(
@@ -190,10 +185,7 @@ async def come_back(
     today = now.astimezone(zone).date()
     rows = await _open_periods(session, ws=ws, user_id=user_id, today=today)
     if not rows:
-        raise Conflict(
-            "You aren't marked away, so there is nothing to end; "
-            "`/hygiene away until DATE` sets time off."
-        )
+        raise Conflict(code="away.not_away")
     was = _away(rows[0])
     for row in rows:
         if row.first_day < today:

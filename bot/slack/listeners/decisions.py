@@ -47,6 +47,7 @@ from bot.slack.text import (
     render_user_text,
     unescape,
 )
+from bot.slack.wording import words_for
 from bot.timeoff import service as timeoff
 from bot.validation import TEXT_MAX, TITLE_MAX, clean_text
 from bot.visibility import Visibility
@@ -867,7 +868,7 @@ def _check_text(
     try:
         clean_text(value, what=what, limit=limit, required=required, single_line=single_line)
     except InvalidInput as exc:
-        errors[block_id] = exc.message
+        errors[block_id] = words_for(exc)
 
 
 async def decide_submitted(

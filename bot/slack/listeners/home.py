@@ -25,6 +25,7 @@ from bot.slack.ids import View as ViewId
 from bot.slack.modal_state import view_metadata, view_value
 from bot.slack.parsing.commands import DecisionSearch, SearchStatus
 from bot.slack.text import escape, unescape
+from bot.slack.wording import words_for
 from bot.workspace import WorkspaceKey
 
 
@@ -235,7 +236,7 @@ async def search_submitted(
         )
     except InvalidInput as refusal:
         # Bad syntax is said beside the words; nothing was searched.
-        raise FormError({BlockId.SEARCH_WORDS: refusal.message}) from None
+        raise FormError({BlockId.SEARCH_WORDS: words_for(refusal)}) from None
     await ack(response_action="update", view=results)
 
 

@@ -38,6 +38,7 @@ from bot.slack.parsing import commands as grammar
 from bot.slack.parsing.dates import parse_date
 from bot.slack.parsing.items import item_number
 from bot.slack.text import due_understood, mention, render_user_text, unescape
+from bot.slack.wording import words_for
 from bot.workspace import Actor, WorkspaceKey
 
 log = logging.getLogger(__name__)
@@ -204,7 +205,7 @@ def read_rows(
         try:
             due = _picked_date(view_value(view, due_id).get("selected_date"), today=today)
         except InvalidInput as exc:
-            errors[due_id] = exc.message
+            errors[due_id] = words_for(exc)
             due = None
         if not text.strip():
             if owner or due_id in errors or due:
@@ -215,7 +216,7 @@ def read_rows(
                 service.check_draft(service.OutcomeDraft(text=text, owner_id=owner, due_date=due))
             )
         except InvalidInput as exc:
-            errors[text_id] = exc.message
+            errors[text_id] = words_for(exc)
     if not drafts and not errors:
         errors[render.row_block_ids(1)[0]] = "Write at least one outcome."
     return drafts, errors
@@ -274,7 +275,7 @@ async def record_outcome_submitted(
             today=await deps.user_today(client, ws, user_id),
         )
     except InvalidInput as exc:
-        errors[BlockId.DUE] = exc.message
+        errors[BlockId.DUE] = words_for(exc)
     try:
         draft = service.check_draft(
             service.OutcomeDraft(
@@ -284,7 +285,7 @@ async def record_outcome_submitted(
             )
         )
     except InvalidInput as exc:
-        errors[BlockId.OUTCOME_TEXT] = exc.message
+        errors[BlockId.OUTCOME_TEXT] = words_for(exc)
     number = 0
     if not picked_meeting:
         errors[BlockId.MEETING] = "Pick the meeting this outcome belongs to."
@@ -292,7 +293,7 @@ async def record_outcome_submitted(
         try:
             number = item_number(picked_meeting, "M", team_id=ws.team_id, stale=OUT_OF_DATE)
         except InvalidInput as exc:
-            errors[BlockId.MEETING] = exc.message
+            errors[BlockId.MEETING] = words_for(exc)
     if errors:
         raise FormError(errors)
     visible = await deps.visibility(client, ws, user_id, here=meta.get("channel_id") or None)

@@ -24,6 +24,7 @@ from bot.slack.ids import Block as BlockId
 from bot.slack.ids import View as ViewId
 from bot.slack.modal_state import view_metadata
 from bot.slack.users import ADMIN_MAX_AGE
+from bot.slack.wording import words_for
 from bot.workspaces import service as workspaces
 
 
@@ -65,7 +66,7 @@ async def settings_submitted(
     except InvalidSettings as exc:
         raise FormError(_beside_fields(exc.problems)) from exc
     except UserError as exc:
-        raise FormError({BlockId.SETTINGS_TIMEZONE: exc.message}) from exc
+        raise FormError({BlockId.SETTINGS_TIMEZONE: words_for(exc)}) from exc
     await ack(response_action="update", view=render.saved_view(changes, current))
 
 
