@@ -234,6 +234,9 @@ def make_settings(db_url: str, fake: FakeSlack, **overrides: Any) -> Settings:
         "slack_bot_token": BOT_TOKEN,
         "slack_api_url": fake.api_url,
         "database_url": db_url,
+        # Posts to one channel are not spaced out in real seconds here (a test that makes 60
+        # decisions in #general would wait a minute for their cards); tests of pacing set it.
+        "slack_channel_interval_seconds": 0.0,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

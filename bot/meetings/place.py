@@ -6,7 +6,8 @@ channel, and whether that is a DM, are the decision's. Every query that asks whe
 is (the privacy rule, App Home, the digest's overdue count, the export) selects from
 ``SOURCE`` and reads ``CHANNEL`` and ``DIRECT``; the decision is an alias, so a query may join
 ``decisions`` again for another purpose. In Python, ``Outcome.channel_id`` and
-``Outcome.direct`` say the same for an outcome loaded with ``LOAD``.
+``Outcome.direct`` say the same for an outcome loaded with both its ``meeting`` and its
+``decision``.
 """
 
 from __future__ import annotations

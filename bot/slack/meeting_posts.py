@@ -71,7 +71,7 @@ async def compose_outcome_card(ctx: ComposeContext, delivery: Delivery) -> Compo
         outcome = await session.scalar(
             select(Outcome)
             .where(Outcome.in_workspace(ctx.ws), Outcome.id == int(delivery.payload["id"]))
-            .options(selectinload(Outcome.meeting))
+            .options(selectinload(Outcome.meeting), selectinload(Outcome.decision))
         )
     if outcome is None or outcome.message_ts is not None:
         return None

@@ -79,9 +79,12 @@ async def _let_go(context: AsyncBoltContext) -> None:
 
 
 def _forget(deps: Deps, gone: list[WorkspaceKey]) -> None:
-    """Let the middleware see these workspaces afresh, so a reinstall brings them back."""
+    """Let the middleware see these workspaces afresh, so a reinstall brings them back, and
+    make the web process's outbox read a reinstall's new token instead of the cached one."""
     for key in gone:
         deps.known_workspaces.discard(key)
+        if deps.outbox is not None:
+            deps.outbox.clients.forget(key)
 
 
 def _store(context: AsyncBoltContext) -> AsyncInstallationStore | None:
