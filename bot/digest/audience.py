@@ -22,7 +22,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, false, func, literal_column, or_
+from sqlalchemy import ColumnElement, and_, case, func, literal_column, or_
 
 from bot.decisions.models import Decision
 from bot.meetings import place
@@ -56,7 +56,9 @@ class Audience:
 
     def clause(self, channel: Any, direct: Any, owner: Any) -> ColumnElement[bool]:
         """An item counts: a channel's item in ``channels``, or a DM item ``person`` owns."""
-        shared = and_(~direct, channel.in_(sorted(self.channels))) if self.channels else false()
+        # An empty IN, not false(): and_() would fold false() into the whole WHERE clause,
+        # dropping its join conditions with it (SQLAlchemy warns of a cartesian product).
+        shared = and_(~direct, channel.in_(sorted(self.channels)))
         if self.person is None:
             return shared
         return or_(shared, and_(direct, owner == self.person))
