@@ -223,6 +223,21 @@ async def settled_days(
     """(recipient, day) of daily DMs from ``since`` on that are settled (sent, failed or
     cancelled): a day whose DM is settled takes nothing more."""
     found: set[tuple[str, str]] = set()
+    if len(recipients) > _CHUNK:
+        # Many people (a large first tick): the workspace's settled daily rows from ``since``
+        # on are few (one per person and past day), so they are read in one pass instead of
+        # a lookup per chunk of people (planned on statistics that still see an empty ledger).
+        wanted = set(recipients)
+        rows = await session.execute(
+            select(Delivery.recipient, Delivery.period).where(
+                Delivery.in_workspace(ws),
+                Delivery.kind == DAILY_KIND,
+                Delivery.period >= since,
+                Delivery.status != DeliveryStatus.PENDING,
+            )
+        )
+        found.update((r, period) for r, period in rows if r in wanted)
+        return found
     people = sorted(recipients)
     for start in range(0, len(people), _CHUNK):
         rows = await session.execute(
