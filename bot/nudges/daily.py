@@ -270,10 +270,15 @@ async def ensure_daily(
         return 0
     hours = cadence.working_hours
     slots: dict[str, datetime] = {}
+    # Thousands of people share a few (earliest row, zone, hour): each slot is worked out once.
+    known: dict[tuple[datetime, ZoneInfo, time], datetime] = {}
     for recipient, earliest in waiting.items():
         zone = zones.get(recipient, cadence.zone)
         at = hours_of.get(recipient, hours.start)
-        slots[recipient] = first_slot(earliest, now, zone, hours, at)
+        found = known.get((earliest, zone, at))
+        if found is None:
+            found = known[(earliest, zone, at)] = first_slot(earliest, now, zone, hours, at)
+        slots[recipient] = found
     since = min(slot_day(s, zones.get(r, cadence.zone)) for r, s in slots.items())
     settled = await settled_days(session, ws=ws, recipients=list(waiting), since=since)
     rows = []
