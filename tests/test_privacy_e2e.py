@@ -16,8 +16,8 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.decisions import service as decisions
+from bot.devtools.blockkit_checks import check_view
 from bot.slack.digest_compose import compose_digest
-from bot.slack.limits import check_view
 from bot.slack.privacy import ChannelAccess, ChannelFacts
 from bot.workspace import WorkspaceKey
 from tests.conftest import BOT_TOKEN, AppEnv
