@@ -11,7 +11,7 @@ PostgreSQL gets an ordinary pool sized for the web concurrency, for reads and wr
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -190,6 +190,18 @@ class Database:
             await self.read_engine.dispose()
 
 
+def dialect_insert(session: AsyncSession) -> Callable[..., Any]:
+    """The session's own dialect's ``insert()``: the one with ON CONFLICT, for upserts and
+    inserts that skip existing keys (both engines have it; SQLAlchemy's generic one does not)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
+
+
 async def insert_if_absent(session: AsyncSession, table: Any, values: dict[str, Any]) -> bool:
     """INSERT a row unless one with the same unique key exists; True when this call inserted it."""
     return await insert_absent(session, table, [values]) == 1
@@ -203,14 +215,7 @@ async def insert_absent(
     Both engines do this atomically (ON CONFLICT DO NOTHING), so concurrent callers never fail.
     ``chunk`` rows go in one statement, well under SQLite's bound-parameter limit.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        insert: Any = pg_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        insert = sqlite_insert
+    insert = dialect_insert(session)
     inserted = 0
     for start in range(0, len(rows), chunk):
         part = list(rows[start : start + chunk])

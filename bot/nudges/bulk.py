@@ -490,6 +490,10 @@ async def plan(
     await _fresh_tables(session)
     await session.execute(_pieces.insert(), slots.pieces)
     await session.execute(_owners.insert(), slots.owners)
+    if session.get_bind().dialect.name == "postgresql":
+        # Temporary tables get no statistics of their own (autovacuum skips them): without
+        # these the join is planned for a handful of owners.
+        await session.execute(text("ANALYZE nudge_pieces, nudge_owners"))
     episode = _episode(session)
     payload: Any
     if session.get_bind().dialect.name == "postgresql":
