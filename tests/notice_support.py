@@ -16,8 +16,8 @@ from sqlalchemy import select
 from bot.clock import ManualClock
 from bot.db import Database
 from bot.delivery.models import Delivery
+from bot.devtools.blockkit_checks import check_message
 from bot.devtools.fake_slack import FakeSlack
-from bot.slack.limits import check_message
 from bot.worker import Jobs, TickReport
 from tests.conftest import AppEnv
 from tests.worker_support import wired_worker

@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.decisions.models import Decision, DecisionEvent
+from bot.devtools.blockkit_checks import check_blocks, check_view
 from bot.slack.blocks import decisions as render
 from bot.slack.blocks.home import HomeData, home_view
-from bot.slack.limits import check_blocks, check_view
 
 NOW = datetime(2026, 11, 23, 10, tzinfo=UTC)
 hostile = st.lists(

@@ -21,12 +21,13 @@ from bot.clock import ManualClock
 from bot.db import Database
 from bot.decisions import service as decisions
 from bot.delivery.models import Delivery, DeliveryStatus
+from bot.devtools.blockkit_checks import check_message
 from bot.devtools.fake_slack import FakeSlack
 from bot.meetings.models import Meeting, Outcome, OutcomeKind
 from bot.nudges import daily
 from bot.prefs import service as prefs
 from bot.slack.blocks import nudges as blocks
-from bot.slack.limits import MESSAGE_BLOCKS_MAX, check_message
+from bot.slack.limits import MESSAGE_BLOCKS_MAX
 from bot.worker import Jobs, TickReport
 from bot.workspace import WorkspaceKey
 from bot.workspaces import service as workspaces

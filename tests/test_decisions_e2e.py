@@ -312,7 +312,7 @@ async def test_app_home_shows_owned_and_waiting(app_env: AppEnv) -> None:
     home = app_env.fake.published_home["U1"]
     text = str(home["blocks"])
     assert "Mine to decide" in text and "Waiting on ben" in text and "Not mine at all" not in text
-    from bot.slack.limits import check_view
+    from bot.devtools.blockkit_checks import check_view
 
     assert check_view(home) == []
 

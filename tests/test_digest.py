@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cadence.config import CadenceConfig, DigestSchedule
 from bot.db import Database
+from bot.devtools.blockkit_checks import check_message
 from bot.devtools.fake_slack import FakeSlack
 from bot.digest import schedule
 from bot.digest.chart import TrendPoint, trend_chart
@@ -22,7 +23,6 @@ from bot.digest.metrics import Figures
 from bot.meetings.models import OutcomeKind
 from bot.slack.blocks.digest import Report, StalledItem, report_blocks, report_text
 from bot.slack.digest_compose import compose_digest, compose_stats
-from bot.slack.limits import check_message
 from bot.slack.text import BROADCAST_BREAKER
 from tests.conftest import BOT_TOKEN
 from tests.digest_support import WS, add_decision, add_meeting, add_outcome, local, utc

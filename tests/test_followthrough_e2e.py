@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from bot.decisions.asks import WHAT_NEXT_KIND
 from bot.delivery.models import Delivery
-from bot.slack.limits import check_message
+from bot.devtools.blockkit_checks import check_message
 from bot.workspaces import service as workspaces
 from bot.workspaces.models import Workspace
 from tests import test_nudges_e2e

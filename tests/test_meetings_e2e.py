@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import func, select
 
+from bot.devtools.blockkit_checks import check_blocks, check_message, check_view
 from bot.meetings import service
 from bot.meetings.models import Meeting, Outcome
 from bot.slack.blocks import meetings as render
-from bot.slack.limits import check_blocks, check_message, check_view
 from bot.workspace import WorkspaceKey
 from tests.conftest import BOT_TOKEN, AppEnv
 

@@ -15,10 +15,10 @@ from bot.clock import ManualClock
 from bot.db import Database
 from bot.decisions import service as decisions
 from bot.decisions.models import Decision
+from bot.devtools.blockkit_checks import check_message
 from bot.devtools.fake_slack import FakeSlack
 from bot.meetings.models import Meeting, Outcome, OutcomeKind
 from bot.slack.blocks.nudges import meeting_escalation
-from bot.slack.limits import check_message
 from bot.worker import Jobs, TickReport
 from bot.workspace import WorkspaceKey
 from bot.workspaces import service as workspaces

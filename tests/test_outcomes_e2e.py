@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from bot.devtools.blockkit_checks import check_message, check_view
 from bot.meetings import service
 from bot.meetings.models import Outcome
 from bot.slack.blocks import meetings as render
-from bot.slack.limits import check_message, check_view
 from tests.conftest import AppEnv, slack_fixture
 from tests.test_meetings_e2e import (
     WS,

@@ -16,9 +16,9 @@ from bot.db import Database, UTCDateTime
 from bot.decisions import service
 from bot.decisions.models import DecisionStatus
 from bot.decisions.search import count_matches, parse_query, search_decisions
+from bot.devtools.blockkit_checks import check_view
 from bot.errors import InvalidInput
 from bot.migrate import downgrade, upgrade
-from bot.slack.limits import check_view
 from bot.slack.wording import words_for
 from bot.visibility import Visibility
 from bot.workspace import Actor, WorkspaceKey

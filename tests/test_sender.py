@@ -20,6 +20,7 @@ from bot.decisions.cards import CARD_KIND
 from bot.delivery import ledger
 from bot.delivery.models import Delivery
 from bot.delivery.pacing import Pacer, Pacing
+from bot.devtools.blockkit_checks import check_message
 from bot.devtools.fake_slack import Call, FakeSlack
 from bot.meetings.models import Meeting, Outcome, OutcomeKind
 from bot.nudges.planner import plan_nudges
@@ -34,7 +35,6 @@ from bot.slack.compose import (
     default_composers,
     fetch_decisions,
 )
-from bot.slack.limits import check_message
 from bot.slack.sender import (
     PERMANENT_ERRORS,
     Sender,

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.cadence.config import CadenceConfig
+from bot.devtools.blockkit_checks import check_view
 from bot.slack.ids import Block as BlockId
 from bot.slack.ids import View as ViewId
-from bot.slack.limits import check_view
 from bot.workspace import WorkspaceKey
 from bot.workspaces.models import SettingsChange, Workspace
 from tests.conftest import AppEnv

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import update
 
+from bot.devtools.blockkit_checks import check_message
 from bot.meetings.models import OutcomeKind
-from bot.slack.limits import check_message
 from bot.workspaces.models import Workspace
 from bot.workspaces.service import ensure_workspace
 from tests.conftest import AppEnv

@@ -87,6 +87,7 @@ from bot.slack.compose import (
 )
 from bot.slack.holds import Holds
 from bot.slack.privacy import is_person
+from bot.slack.replies import GONE
 from bot.slack.users import UserDirectory
 from bot.workspace import WorkspaceKey
 from bot.workspaces import service as workspaces
@@ -653,7 +654,7 @@ class Sender:
             if held is not None:
                 await self._give_back(row, report, until=held.until, reason=held.reason)
                 return
-        if row.attempts > 1:
+        if row.attempts > 1 and composed.replaces is None:
             # Tried before: that try may have posted it (an answer lost, a process killed, or
             # "sent" not recorded). Look before posting again.
             try:
@@ -735,6 +736,9 @@ class Sender:
         message: OutgoingMessage,
         report: SendReport,
     ) -> None:
+        if message.replaces is not None:
+            await self._update(row, client, message, report)
+            return
         try:
             response = await client.chat_postMessage(
                 channel=message.channel,
@@ -771,6 +775,36 @@ class Sender:
         )
         if now is not None and message.after_sent is not None:
             await self._after_sent(row, message, now)
+
+    async def _update(
+        self, row: Delivery, client: AsyncWebClient, message: OutgoingMessage, report: SendReport
+    ) -> None:
+        """Replace a message of ours (a refresh, `bot.delivery.live`). Sending it again is
+        harmless, so an unknown outcome is simply retried; a message that is gone settles it."""
+        assert message.replaces is not None
+        try:
+            await client.chat_update(
+                channel=message.channel,
+                ts=message.replaces,
+                text=message.text,
+                blocks=message.blocks,
+            )
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            if error in GONE:
+                await self._settle(
+                    report, "cancelled", ledger.mark_cancelled, row, reason=f"message gone: {error}"
+                )
+                return
+            await self._refused(row, ledger.workspace_of(row), message, exc, report)
+            return
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            await self._retry(row, report, f"not updated: {type(exc).__name__}")
+            return
+        self._posted.add(row.id)
+        await self._record_sent(
+            row, report, channel_id=message.channel, ts=message.replaces, note=None
+        )
 
     async def _record_sent(
         self,
