@@ -100,13 +100,17 @@ async def zone_of(_ws: WorkspaceKey, user_id: str) -> ZoneInfo:
     return ZONES[int(user_id[2:]) % len(ZONES)]
 
 
-async def tick(db: Database, cadence: CadenceConfig) -> tuple[float, int, int, int]:
+async def tick(
+    db: Database, cadence: CadenceConfig, *, set_based: bool = True
+) -> tuple[float, int, int, int]:
     started = time.perf_counter()
-    report = await plan_nudges(db, base=cadence, now=NOW, zone_of=zone_of)
+    report = await plan_nudges(db, base=cadence, now=NOW, zone_of=zone_of, set_based=set_based)
     return time.perf_counter() - started, report.due, report.planned, report.daily
 
 
-async def measure(engine: str, *, people: int, items: int, repeat: int) -> dict[str, float]:
+async def measure(
+    engine: str, *, people: int, items: int, repeat: int, set_based: bool = True
+) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder:
         url = await fresh_database(engine, "bench_daily", Path(folder))
         db = Database(url)
@@ -120,7 +124,7 @@ async def measure(engine: str, *, people: int, items: int, repeat: int) -> dict[
                 async with db.transaction() as session:
                     await session.execute(delete(Delivery))
                 gc.collect()
-                seconds, due, planned, dailies = await tick(db, cadence)
+                seconds, due, planned, dailies = await tick(db, cadence, set_based=set_based)
                 assert (due, planned, dailies) == (items, items, people), (due, planned, dailies)
                 firsts.append(seconds)
             async with db.transaction() as session:
@@ -130,7 +134,7 @@ async def measure(engine: str, *, people: int, items: int, repeat: int) -> dict[
             assert daily_rows == people
             for _ in range(repeat):
                 gc.collect()
-                seconds, due, planned, dailies = await tick(db, cadence)
+                seconds, due, planned, dailies = await tick(db, cadence, set_based=set_based)
                 assert (due, planned, dailies) == (items, 0, 0), (due, planned, dailies)
                 steadies.append(seconds)
             return {
@@ -150,17 +154,34 @@ async def main() -> None:
     parser.add_argument("--people", type=int, default=10_000)
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--item-by-item",
+        action="store_true",
+        help="plan every item one by one (the reference: set_based=False)",
+    )
     args = parser.parse_args()
-    print(f"engine={args.engine} people={args.people} items={args.items} repeat={args.repeat}")
+    print(
+        f"engine={args.engine} people={args.people} items={args.items} repeat={args.repeat} "
+        f"{'item by item' if args.item_by_item else 'set-based'}; loadavg "
+        + str(os.getloadavg()[0])
+    )
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}"
     )
-    result = await measure(args.engine, people=args.people, items=args.items, repeat=args.repeat)
+    result = await measure(
+        args.engine,
+        people=args.people,
+        items=args.items,
+        repeat=args.repeat,
+        set_based=not args.item_by_item,
+    )
     print(
         f"load {result['load_s']:.1f} s; first tick median {result['first_s']:.2f} s "
         f"(min {result['first_min_s']:.2f}); steady tick median {result['steady_s']:.2f} s "
         f"(min {result['steady_min_s']:.2f}); target: first tick < 2 s: "
         + ("met" if result["first_s"] < 2.0 else "NOT met")
+        + "; loadavg "
+        + str(os.getloadavg()[0])
     )
 
 

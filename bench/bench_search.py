@@ -171,7 +171,7 @@ def _search(words: str) -> tuple[str, DecisionStatus | None, str | None]:
 
 async def one(db: Database, words: str, visible: Visibility) -> SearchPage:
     text, status, channel = _search(words)
-    async with db.transaction() as session:
+    async with db.read() as session:
         return await search_decisions(
             session,
             ws=MAIN,

@@ -2,13 +2,17 @@
 
 SQLite gets one pooled connection, WAL and `BEGIN IMMEDIATE`: it has a single write lock, and
 several connections contending for it make tail latency explode, while one connection that
-queues work in-process stays fast. PostgreSQL gets an ordinary pool sized for the web concurrency.
+queues work in-process stays fast. Work that only reads (``Database.read()``, e.g. searches) gets
+a small pool of its own read-only connections (``PRAGMA query_only``, a deferred ``BEGIN``):
+WAL readers take no write lock, so they neither wait for the writer nor make it wait, and
+``READ_POOL`` of them run side by side (sqlite3 releases the GIL while a statement runs).
+PostgreSQL gets an ordinary pool sized for the web concurrency, for reads and writes alike.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -86,6 +90,11 @@ def is_in_memory_sqlite(url: str) -> bool:
     return ":memory:" in url or url.rstrip("/").endswith(":")
 
 
+#: SQLite: how many read-only connections ``Database.read()`` shares (the machine's cores and a
+#: little more: a reader waits on its thread, not on the event loop).
+READ_POOL = 4
+
+
 def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
     if is_sqlite_url(url):
         if is_in_memory_sqlite(url):
@@ -103,6 +112,36 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
     return create_async_engine(
         url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
     )
+
+
+def create_read_engine(url: str, *, pool_size: int = READ_POOL, echo: bool = False) -> AsyncEngine:
+    """SQLite connections that can only read (see the module docstring)."""
+    engine = create_async_engine(
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_timeout=60,
+        connect_args={"timeout": 30},
+    )
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        # WAL is a property of the file (a no-op when the writer set it already); without it a
+        # reader would block the writer.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA query_only=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # Deferred: a read snapshot taken at the first statement, no lock on the writer.
+        conn.exec_driver_sql("BEGIN")
+
+    return engine
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:
@@ -131,6 +170,11 @@ class Database:
         self.url = url
         self.engine = create_engine(url, pool_size=pool_size, echo=echo)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.read_engine: AsyncEngine | None = None
+        self.read_sessionmaker = self.sessionmaker
+        if is_sqlite_url(url):
+            self.read_engine = create_read_engine(url, echo=echo)
+            self.read_sessionmaker = async_sessionmaker(self.read_engine, expire_on_commit=False)
 
     @property
     def is_sqlite(self) -> bool:
@@ -140,6 +184,14 @@ class Database:
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One unit of work: committed when the block ends, rolled back if it raises."""
         async with self.sessionmaker() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A unit of work that only reads: one snapshot, never a write (SQLite refuses one:
+        "attempt to write a readonly database"). On SQLite it runs on
+        the read-only pool beside the writer; on PostgreSQL on the ordinary pool."""
+        async with self.read_sessionmaker() as session, session.begin():
             yield session
 
     async def ping(self) -> bool:
@@ -152,6 +204,20 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.read_engine is not None:
+            await self.read_engine.dispose()
+
+
+def dialect_insert(session: AsyncSession) -> Callable[..., Any]:
+    """The session's own dialect's ``insert()``: the one with ON CONFLICT, for upserts and
+    inserts that skip existing keys (both engines have it; SQLAlchemy's generic one does not)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
 
 
 async def insert_if_absent(session: AsyncSession, table: Any, values: dict[str, Any]) -> bool:
@@ -167,14 +233,7 @@ async def insert_absent(
     Both engines do this atomically (ON CONFLICT DO NOTHING), so concurrent callers never fail.
     ``chunk`` rows go in one statement, well under SQLite's bound-parameter limit.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        insert: Any = pg_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        insert = sqlite_insert
+    insert = dialect_insert(session)
     inserted = 0
     for start in range(0, len(rows), chunk):
         part = list(rows[start : start + chunk])

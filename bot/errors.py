@@ -4,9 +4,9 @@ person who typed, wherever they typed it.
 A converted error carries ``code`` (``"decision.not_found"``) and its facts as plain values
 (``number=12``); the Slack layer words it, in one place (``bot/slack/wording.py``), and the
 shell and the CLI can word the same error their own way. Domain code never writes Slack
-markup or command syntax into an error, and never talks to Slack itself. An error made from a
-message alone (``UserError("…")``) is shown as it is: the packages not yet converted to codes
-still say it so, in plain words or, for now, Slack's.
+markup or command syntax into an error, and never talks to Slack itself; every domain package
+raises codes. An error made from a message alone (``UserError("…")``) is shown as it is: the
+Slack layer's own refusals (a command that does not parse) are already in its words.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from sqlalchemy import String, delete
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db import Base, Database, UTCDateTime
+from bot.db import Base, Database, UTCDateTime, dialect_insert
 from bot.group_commit import GroupCommit
 
 # Expired rows are deleted at most this often (seconds) by each process.
@@ -85,13 +85,6 @@ class OnceLedger:
 async def _insert_new(session: AsyncSession, rows: dict[str, datetime]) -> set[str]:
     """INSERT the keys not present yet (atomically on both engines); the keys this inserted."""
     values = [{"key": key, "expires_at": expires} for key, expires in rows.items()]
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        statement = pg_insert(UsedOnce).values(values).on_conflict_do_nothing()
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        statement = sqlite_insert(UsedOnce).values(values).on_conflict_do_nothing()  # type: ignore[assignment]
+    statement = dialect_insert(session)(UsedOnce).values(values).on_conflict_do_nothing()
     result = await session.execute(statement.returning(UsedOnce.key))
     return set(result.scalars())

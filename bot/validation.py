@@ -32,13 +32,10 @@ def clean_text(
     text = one_line(value or "") if single_line else (value or "").strip()
     if not text:
         if required:
-            raise InvalidInput(f"The {what} is empty. Please write a few words.")
+            raise InvalidInput(code="text.empty", what=what)
         return None
     if len(text) > limit:
-        raise InvalidInput(
-            f"The {what} is {len(text)} characters long; the limit is {limit}. "
-            "Please shorten it (details can go in a follow-up message)."
-        )
+        raise InvalidInput(code="text.too_long", what=what, length=len(text), limit=limit)
     return text
 
 

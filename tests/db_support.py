@@ -123,6 +123,17 @@ class TestDatabase(Database):
             yield session
 
     @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        # Bound: the test's one connection is the only one that sees its rows (a ``commits``
+        # test, unbound, reads through the real read-only pool).
+        if self._lock is None:
+            async with super().read() as session:
+                yield session
+            return
+        async with self.transaction() as session:
+            yield session
+
+    @asynccontextmanager
     async def bound(self) -> AsyncIterator[None]:
         """Everything inside runs in one transaction, rolled back at the end."""
         engine, sessionmaker = self.engine, self.sessionmaker

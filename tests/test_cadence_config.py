@@ -17,6 +17,7 @@ from bot.cadence.config import (
     setting_range,
 )
 from bot.errors import InvalidInput
+from bot.slack.wording import words_for
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -274,7 +275,7 @@ def test_a_stored_override_round_trips_through_json() -> None:
 def test_invalid_override_names_the_key() -> None:
     with pytest.raises(InvalidInput) as caught:
         apply_overrides(CadenceConfig(), {"nudges": {"stall_after_days": 0}})
-    assert caught.value.message == (
+    assert words_for(caught.value) == (
         "That setting is not valid. nudges.stall_after_days: must be at least 1 (got 0)"
     )
 
@@ -282,8 +283,8 @@ def test_invalid_override_names_the_key() -> None:
 def test_override_that_clashes_with_the_base_names_both_keys() -> None:
     with pytest.raises(InvalidInput) as caught:
         apply_overrides(CadenceConfig(), {"working_hours": {"start": "18:00"}})
-    assert "working_hours.end" in caught.value.message
-    assert "working_hours.start" in caught.value.message
+    assert "working_hours.end" in words_for(caught.value)
+    assert "working_hours.start" in words_for(caught.value)
 
 
 def test_several_invalid_overrides_are_listed() -> None:
@@ -292,7 +293,7 @@ def test_several_invalid_overrides_are_listed() -> None:
             CadenceConfig(),
             {"timezone": "Atlantis", "digest": {"dya": "mon"}},
         )
-    lines = caught.value.message.splitlines()
+    lines = words_for(caught.value).splitlines()
     assert lines[0] == "Those settings are not valid:"
     assert lines[1].startswith('• timezone: "Atlantis" is not a known IANA time zone')
     assert lines[2] == "• digest.dya: unknown key; did you mean 'day'?"

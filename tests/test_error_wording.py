@@ -13,14 +13,24 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from bot.errors import Conflict, Forbidden, NotFound, UserError
+from bot.cadence.config import InvalidSettings
+from bot.errors import Conflict, Forbidden, InvalidInput, NotFound, UserError
 from bot.slack.errors import FormError, on_field
 from bot.slack.wording import WORDS, words_for
 
 BOT = Path(__file__).resolve().parents[1] / "bot"
 ERRORS = {"UserError", "InvalidInput", "NotFound", "Forbidden", "Conflict"}
 #: Packages whose errors are all codes and facts.
-CONVERTED = ("decisions", "meetings", "timeoff", "calendars")
+CONVERTED = (
+    "decisions",
+    "meetings",
+    "timeoff",
+    "calendars",
+    "nudges",
+    "workspaces",
+    "validation",
+    "cadence",
+)
 #: Domain code outside bot/slack whose errors are still made from a message. Their messages
 #: may not gain markup either, except the packages named here, which still have some.
 DOMAIN = sorted(
@@ -122,3 +132,44 @@ def test_the_slack_layer_words_a_code_and_says_a_message_as_it_is() -> None:
             raise Conflict(code="decision.same_title", ref="D-4")
     except FormError as caught:
         assert caught.errors == {"title": "D-4 already has that title."}
+
+
+def test_the_remaining_domains_are_worded_as_before() -> None:
+    assert words_for(InvalidInput(code="snooze.not_offered", days=2)) == (
+        "A reminder can be snoozed for 1 day, 3 days or 1 week; pick one of those."
+    )
+    assert words_for(Conflict(code="action.snooze_done", number=7)) == (
+        "A-7 is already done, so there is nothing to snooze."
+    )
+    assert words_for(InvalidInput(code="text.too_long", what="title", length=201, limit=200)) == (
+        "The title is 201 characters long; the limit is 200. "
+        "Please shorten it (details can go in a follow-up message)."
+    )
+    assert words_for(InvalidInput(code="text.empty", what="reason")) == (
+        "The reason is empty. Please write a few words."
+    )
+    assert words_for(Forbidden(code="settings.not_admin")).endswith(
+        "Ask one of them to run `/hygiene settings`."
+    )
+    assert words_for(InvalidInput(code="settings.not_here", keys=["a", "b"])) == (
+        "These settings cannot be changed here: a, b."
+    )
+
+
+def test_invalid_settings_are_worded_one_or_as_a_list() -> None:
+    one = InvalidSettings(["timezone: no such zone"], {"timezone": "no such zone"})
+    assert one.code == "cadence.invalid_settings" and "timezone" not in one.message
+    assert words_for(one) == "That setting is not valid. timezone: no such zone"
+    two = InvalidSettings(["a: bad", "b: worse"], {"a": "bad", "b": "worse"})
+    assert words_for(two) == "Those settings are not valid:\n• a: bad\n• b: worse"
+
+
+def test_every_domain_error_is_a_code_now() -> None:
+    """No domain package (outside bot/slack) makes an error from a message any more."""
+    made_from_messages = [
+        f"{path.relative_to(BOT.parent)}:{call.lineno}"
+        for path in DOMAIN
+        for call in error_calls(path)
+        if call.args
+    ]
+    assert not made_from_messages

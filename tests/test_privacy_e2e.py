@@ -51,6 +51,32 @@ async def private_decision(app_env: AppEnv, title: str = "Promote cho to staff")
 # --- point 1: by reference, a hidden item is a number never used -------------------------------
 
 
+async def many_decisions(
+    app_env: AppEnv, texts: list[str], *, user_id: str = "U1", channel_id: str = "C1"
+) -> None:
+    """Record ``/decision new <text>`` for each text, as a burst of them would be: the first
+    through signed HTTP, the rest in one unit of work (``create_decisions``, which the web
+    process's group commit runs for a burst). The tests below read them; typing each one cost
+    most of this file's time."""
+    await app_env.command("/decision", f"new {texts[0]}", user_id=user_id, channel_id=channel_id)
+    now = app_env.deps.now()
+    requests = []
+    for text in texts[1:]:
+        title, _, owner = text.partition(" <@")
+        requests.append(
+            decisions.new_decision(
+                ws=WS,
+                title=title,
+                owner_id=owner.rstrip(">") or user_id,
+                creator_id=user_id,
+                channel_id=channel_id,
+                now=now,
+            )
+        )
+    async with app_env.deps.db.transaction() as session:
+        await decisions.create_decisions(session, requests)
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -157,10 +183,8 @@ async def test_a_change_typed_elsewhere_is_announced_only_where_the_decision_liv
 
 
 async def test_list_all_counts_public_decisions_behind_many_private_ones(app_env: AppEnv) -> None:
-    for i in range(55):
-        await app_env.command("/decision", f"new Secret {i}", user_id="U1", channel_id="G1")
-    for i in range(3):
-        await app_env.command("/decision", f"new Open {i}", user_id="U1", channel_id="C2")
+    await many_decisions(app_env, [f"Secret {i}" for i in range(55)], channel_id="G1")
+    await many_decisions(app_env, [f"Open {i}" for i in range(3)], channel_id="C2")
     listed = await app_env.answer("/decision", "list all", user_id="U3")
     blocks = flat(listed["blocks"])
     assert "All open decisions* (3)" in blocks
@@ -251,8 +275,7 @@ async def test_a_cold_cache_acknowledges_the_list_at_once(app_env: AppEnv) -> No
 
 
 async def test_list_pages_with_a_count_and_next(app_env: AppEnv) -> None:
-    for i in range(45):
-        await app_env.command("/decision", f"new Item {i:02d}", channel_id="C1")
+    await many_decisions(app_env, [f"Item {i:02d}" for i in range(45)])
     first = await app_env.answer("/decision", "list all", user_id="U2")
     text = flat(first["blocks"])
     assert "(1–20 of 45)" in text and "Item 00" in text and "Item 20" not in text
@@ -275,9 +298,9 @@ async def test_list_pages_with_a_count_and_next(app_env: AppEnv) -> None:
 
 
 async def test_app_home_stays_within_100_blocks_and_shows_more(app_env: AppEnv) -> None:
-    for i in range(30):
-        await app_env.command("/decision", f"new Mine {i:02d}", user_id="U1")
-        await app_env.command("/decision", f"new Theirs {i:02d} <@U2>", user_id="U1")
+    await many_decisions(
+        app_env, [t for i in range(30) for t in (f"Mine {i:02d}", f"Theirs {i:02d} <@U2>")]
+    )
     await app_env.interact(app_env.driver.open_home("U1"))
     home = app_env.fake.published_home["U1"]
     assert check_view(home) == [] and len(home["blocks"]) <= 100

@@ -30,10 +30,14 @@ from bot.cli import _parser
 from bot.clock import ManualClock
 from bot.db import Database
 from bot.decisions import service as decisions
+from bot.decisions.models import Decision
 from bot.delivery import ledger
 from bot.delivery.models import Delivery
 from bot.devtools.driver import SlackDriver
 from bot.devtools.fake_slack import ApiError, Call, FakeSlack
+from bot.meetings import posts
+from bot.meetings import service as meetings
+from bot.meetings.models import Meeting, Outcome, OutcomeKind
 from bot.migrate import upgrade
 from bot.slack.client import NO_PAUSES
 from bot.slack.compose import ComposeContext, Composed, Composers, default_composers
@@ -305,17 +309,75 @@ BURST = 50
 CHANNELS = [f"C{n}" for n in range(1, 11)]
 
 
+def burst_command(i: int) -> tuple[str, str, str]:
+    """The burst's ``i``th command, its text's unique token, and the channel: by turns a decision
+    (its channel card), a logged meeting (its summary) and an outcome of the channel's open
+    meeting (its outcome card): the three kinds of message a command posts after its ack."""
+    token = f"n{i:02d}"
+    channel = CHANNELS[i % len(CHANNELS)]
+    match i % 3:
+        case 0:
+            return "/decision", f"new Item {token}", channel
+        case 1:
+            return "/meeting", f"log Meeting {token}", channel
+        case _:
+            return "/outcome", f"Note {token}", channel
+
+
+async def seed_open_meetings(url: str) -> None:
+    """The workspace and one open meeting per channel, for the burst's outcomes."""
+    db = Database(url)
+    try:
+        async with db.transaction() as session:
+            now = datetime.now(UTC)
+            await workspaces.ensure_workspace(session, ws=WS, now=now)
+            for channel in CHANNELS:
+                await meetings.start_meeting(
+                    session, ws=WS, title="Standup", organizer_id="U1", channel_id=channel, now=now
+                )
+    finally:
+        await db.dispose()
+
+
+async def burst_deliveries(url: str) -> dict[str, Delivery]:
+    """The ledger row of each burst command's message, by the command's token."""
+    db = Database(url)
+    try:
+        async with db.transaction() as session:
+            rows = {(r.kind, r.subject): r for r in (await session.scalars(select(Delivery))).all()}
+            found: dict[str, Delivery] = {}
+            for number, title in (
+                await session.execute(select(Decision.number, Decision.title))
+            ).all():
+                found[title.split()[-1]] = rows[("card:decision", f"D-{number}")]
+            for number, title in (
+                await session.execute(select(Meeting.number, Meeting.title))
+            ).all():
+                if title != "Standup":
+                    found[title.split()[-1]] = rows[(posts.SUMMARY_KIND, f"M-{number}")]
+            # (A decision made while its channel's meeting is open is an outcome too; its
+            # message is the decision's card.)
+            notes = select(Outcome.id, Outcome.text).where(Outcome.kind == OutcomeKind.NOTE)
+            for oid, text in (await session.execute(notes)).all():
+                found[text.split()[-1]] = rows[(posts.OUTCOME_CARD_KIND, f"outcome:{oid}")]
+            return found
+    finally:
+        await db.dispose()
+
+
 @pytest.mark.slow
 async def test_a_web_process_killed_mid_burst_loses_no_card_and_sends_none_twice(
     own_db_url: str, tmp_path: Path
 ) -> None:
     """Issue 12 point 7: ``serve`` is SIGKILLed in the middle of a burst of 50 commands that
-    each post a card, one post accepted by Slack but not yet answered; then one ``run-jobs``
-    (after the dead process's leases ran out): every acknowledged command's card is in Slack
-    exactly once, and no card of any command is there twice.
+    each post a message (a decision's card, a meeting's summary, an outcome's card), one post
+    accepted by Slack but not yet answered; then one ``run-jobs`` (after the dead process's
+    leases ran out): every acknowledged command's message is in Slack exactly once, and no
+    message of any command is there twice (counted by the delivery id in its metadata).
 
     (Before issue 12 a card was claimed, then posted: the card in flight was lost.)
     """
+    await seed_open_meetings(own_db_url)
     with fake_on_its_own_thread() as fake:
         fake.add_user("U1", name="ana", tz="Europe/Berlin")
         for channel in CHANNELS:
@@ -335,7 +397,7 @@ async def test_a_web_process_killed_mid_burst_loses_no_card_and_sends_none_twice
         port = free_port()
         env = {**environment(own_db_url, fake.api_url), "HOST": "127.0.0.1", "PORT": str(port)}
         server = await start(["serve"], env, tmp_path)
-        acked: list[str] = []
+        acked: set[str] = set()
         sent = 0
         try:
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
@@ -345,26 +407,25 @@ async def test_a_web_process_killed_mid_burst_loses_no_card_and_sends_none_twice
                 )
 
                 async def one(i: int) -> None:
+                    name, text, channel = burst_command(i)
                     try:
-                        ack = await driver.command(
-                            "/decision",
-                            f"new Item {i}",
-                            user_id="U1",
-                            channel_id=CHANNELS[i % len(CHANNELS)],
-                        )
+                        ack = await driver.command(name, text, user_id="U1", channel_id=channel)
                     except httpx.TransportError:
                         return  # cut off by the kill: not acknowledged
                     if ack.status_code == 200:
-                        # "Recorded *D-n*…", or "Working on it…" when the ack could not wait
-                        # (the reference then follows through respond(), found below).
-                        text = str(ack.json().get("text") or "")
-                        acked.append(text.split("*")[1] if "*D-" in text else "")
+                        # What was recorded, naming the token; or "Working on it…" when the
+                        # ack could not wait (what was recorded then follows through
+                        # respond(), found below).
+                        reply = str(ack.json().get("text") or "")
+                        assert reply.startswith(("Recorded", "Logged", "Added", "Working")), reply
+                        if f"n{i:02d}" in reply:
+                            acked.add(f"n{i:02d}")
 
                 tasks: list[asyncio.Task[None]] = []
                 for i in range(BURST):
                     if i == 2 * BURST // 3 and not reached.is_set():
                         # Keep a third of the burst for after the kill.
-                        assert await asyncio.to_thread(reached.wait, 60), "no card post started"
+                        assert await asyncio.to_thread(reached.wait, 60), "no post started"
                     if reached.is_set() and len(acked) >= BURST // 3:
                         break
                     tasks.append(asyncio.create_task(one(i)))
@@ -393,21 +454,25 @@ async def test_a_web_process_killed_mid_burst_loses_no_card_and_sends_none_twice
             tmp_path,
         )
         assert code == 0, err
-        late = [
-            str(r.body.get("text")).split("*")[1]
-            for r in fake.responses
-            if str(r.body.get("text") or "").startswith("Recorded *D-")
-        ]
-        acked = [ref for ref in acked if ref] + late
-        posted = Counter(str(m.text).split()[0] for m in fake.messages.values())
-        assert {ref: posted[ref] for ref in acked} == dict.fromkeys(acked, 1), posted
-        assert set(posted.values()) == {1}, posted
-        rows = await deliveries(own_db_url, cards=True)
-        cards = {r.subject: r for r in rows if r.kind == "card:decision"}
-        assert set(acked) <= set(cards)
-        assert {r.status for r in cards.values()} == {"sent"}
+        for r in fake.responses:  # what the "Working on it…" acks reported later
+            reply = str(r.body.get("text") or "")
+            if reply.startswith(("Recorded", "Logged", "Added")):
+                acked.update(t for t in (f"n{i:02d}" for i in range(sent)) if t in reply)
+        # Each kind of message was in the burst, and among what was acknowledged.
+        assert {int(t[1:]) % 3 for t in acked} == {0, 1, 2}, acked
+        posted = Counter(
+            str(m.metadata["event_payload"]["delivery_id"])
+            for m in fake.messages.values()
+            if m.metadata is not None
+        )
+        assert len(posted) == len(fake.messages)  # every post names its delivery
+        assert set(posted.values()) == {1}, posted  # none twice
+        rows = await burst_deliveries(own_db_url)
+        assert acked <= set(rows)
+        assert {t: posted[str(rows[t].id)] for t in acked} == dict.fromkeys(acked, 1)
+        assert {r.status for r in rows.values()} == {"sent"}
         # The post whose answer was lost was found by its metadata, not sent again.
-        assert any(r.attempts == 2 for r in cards.values())
+        assert any(r.attempts == 2 for r in rows.values())
 
 
 def free_port() -> int:

@@ -310,8 +310,8 @@ class InvalidSettings(InvalidInput):
     each explanation beside the field it belongs to.
     """
 
-    def __init__(self, message: str, problems: dict[str, str]) -> None:
-        super().__init__(message)
+    def __init__(self, reasons: list[str], problems: dict[str, str]) -> None:
+        super().__init__(code="cadence.invalid_settings", reasons=reasons)
         self.problems = problems
 
 
@@ -326,11 +326,7 @@ def apply_overrides(base: CadenceConfig, overrides: Mapping[str, Any]) -> Cadenc
     by_key: dict[str, str] = {}
     for item in error.errors():
         by_key.setdefault(_setting_key(item["loc"]), _why(item))
-    if len(problems) == 1:
-        raise InvalidSettings(f"That setting is not valid. {problems[0]}", by_key)
-    raise InvalidSettings(
-        "Those settings are not valid:\n" + "\n".join(f"• {p}" for p in problems), by_key
-    )
+    raise InvalidSettings(problems, by_key)
 
 
 def setting_problems(current: CadenceConfig, values: Mapping[str, Any]) -> dict[str, str]:

@@ -24,6 +24,7 @@ from bot.errors import Conflict, Forbidden, NotFound
 from bot.meetings import links
 from bot.meetings.models import Meeting
 from bot.nudges import notices
+from bot.nudges.service import ensure_snooze_ends_later
 from bot.numbering import next_numbers
 from bot.paging import Page
 from bot.validation import TEXT_MAX, TITLE_MAX, clean_text, require_text
@@ -673,8 +674,7 @@ async def snooze(
     decision = await get_decision(session, ws=ws, number=number, visible=visible)
     _ensure_may_change(decision, actor)
     _ensure_open(decision, "snoozed")
-    if until <= now:
-        raise Conflict(code="decision.snooze_not_future")
+    ensure_snooze_ends_later(until, now=now)
     decision.snoozed_until = until
     detail = {"until": until.isoformat()} | ({"zone": zone} if zone else {})
     _record(decision, actor_id=actor.user_id, action="snoozed", now=now, **detail)

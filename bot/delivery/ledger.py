@@ -45,7 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.db import insert_absent
+from bot.db import dialect_insert, insert_absent
 from bot.delivery.models import Delivery, DeliveryHold, DeliveryStatus
 from bot.workspace import WorkspaceKey
 
@@ -196,12 +196,9 @@ def _insert_absent_statement(session: AsyncSession) -> Any:
     dialect = session.get_bind().dialect.name
     statement = _INSERTS.get(dialect)
     if statement is None:
-        from sqlalchemy.dialects import postgresql, sqlite
-
-        dialect_insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
         table: Any = Delivery.__table__
         statement = _INSERTS[dialect] = (
-            dialect_insert(table).on_conflict_do_nothing().returning(table.c.id)
+            dialect_insert(session)(table).on_conflict_do_nothing().returning(table.c.id)
         )
     return statement
 

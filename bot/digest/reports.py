@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import dialect_insert
 from bot.digest.metrics import Figures
 from bot.digest.models import DigestReport
 from bot.digest.schedule import Period
@@ -66,11 +67,7 @@ async def record_report(
         "channels": sorted(channels),
         **_figure_values(figures),
     }
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    statement = insert(DigestReport).values(**values)
+    statement = dialect_insert(session)(DigestReport).values(**values)
     key = ["enterprise_id", "team_id", "recipient", "period_start", "period_end"]
     await session.execute(
         statement.on_conflict_do_update(

@@ -223,6 +223,21 @@ async def settled_days(
     """(recipient, day) of daily DMs from ``since`` on that are settled (sent, failed or
     cancelled): a day whose DM is settled takes nothing more."""
     found: set[tuple[str, str]] = set()
+    if len(recipients) > _CHUNK:
+        # Many people (a large first tick): the workspace's settled daily rows from ``since``
+        # on are few (one per person and past day), so they are read in one pass instead of
+        # a lookup per chunk of people (planned on statistics that still see an empty ledger).
+        wanted = set(recipients)
+        rows = await session.execute(
+            select(Delivery.recipient, Delivery.period).where(
+                Delivery.in_workspace(ws),
+                Delivery.kind == DAILY_KIND,
+                Delivery.period >= since,
+                Delivery.status != DeliveryStatus.PENDING,
+            )
+        )
+        found.update((r, period) for r, period in rows if r in wanted)
+        return found
     people = sorted(recipients)
     for start in range(0, len(people), _CHUNK):
         rows = await session.execute(
@@ -255,10 +270,15 @@ async def ensure_daily(
         return 0
     hours = cadence.working_hours
     slots: dict[str, datetime] = {}
+    # Thousands of people share a few (earliest row, zone, hour): each slot is worked out once.
+    known: dict[tuple[datetime, ZoneInfo, time], datetime] = {}
     for recipient, earliest in waiting.items():
         zone = zones.get(recipient, cadence.zone)
         at = hours_of.get(recipient, hours.start)
-        slots[recipient] = first_slot(earliest, now, zone, hours, at)
+        found = known.get((earliest, zone, at))
+        if found is None:
+            found = known[(earliest, zone, at)] = first_slot(earliest, now, zone, hours, at)
+        slots[recipient] = found
     since = min(slot_day(s, zones.get(r, cadence.zone)) for r, s in slots.items())
     settled = await settled_days(session, ws=ws, recipients=list(waiting), since=since)
     rows = []

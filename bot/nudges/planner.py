@@ -38,7 +38,7 @@ from bot.decisions.stall import stalled_clause
 from bot.delivery import ledger
 from bot.meetings import service as meetings
 from bot.meetings.models import Meeting, Outcome
-from bot.nudges import daily
+from bot.nudges import bulk, daily
 from bot.nudges.daily import HourOf
 from bot.nudges.rules import (
     NudgeKind,
@@ -106,10 +106,12 @@ async def stalled_decisions(
     cadence: CadenceConfig,
     now: datetime,
     personal: PersonalCadence | None = None,
+    skip: ColumnElement[bool] | None = None,
 ) -> list[Stalled]:
     """Open decisions stalled at ``now``. The query finds them by the workspace's calendar;
     ``personal`` then reckons each by its owner's (their away days are not working days, so
-    it stalls later, never sooner)."""
+    it stalls later, never sooner). ``skip``: decisions planned by the set-based path
+    (`bot.nudges.bulk`), left out here."""
     cadence_of = personal or _same(cadence)
     bounds = stall_bounds(now, cadence)
     stalled = select(
@@ -124,6 +126,8 @@ async def stalled_decisions(
         stalled_clause(bounds),
         _not_snoozed(Decision.snoozed_until, now),
     )
+    if skip is not None:
+        stalled = stalled.where(~skip)
     # Asked once per reason to be stalled, each in pages along its own index: a range scan
     # that reads only the rows it returns. Asked as one OR, PostgreSQL judges from the many
     # long-decided rows (old activity) that most open ones are idle too, and reads every open
@@ -292,10 +296,14 @@ async def find_stalled(
     cadence: CadenceConfig,
     now: datetime,
     personal: PersonalCadence | None = None,
+    skip: ColumnElement[bool] | None = None,
 ) -> list[Stalled]:
-    """Every item of the workspace that may deserve a reminder at ``now``."""
+    """Every item of the workspace that may deserve a reminder at ``now`` (but the decisions
+    ``skip`` names)."""
     return [
-        *await stalled_decisions(session, ws=ws, cadence=cadence, now=now, personal=personal),
+        *await stalled_decisions(
+            session, ws=ws, cadence=cadence, now=now, personal=personal, skip=skip
+        ),
         *await outcome_free_meetings(session, ws=ws, cadence=cadence, now=now),
         *await overdue_actions(session, ws=ws, cadence=cadence, now=now, personal=personal),
         *await orphan_decisions(session, ws=ws, cadence=cadence, now=now, personal=personal),
@@ -323,11 +331,16 @@ async def plan_workspace(
     now: datetime,
     zone_of: ZoneOf,
     hour_of: HourOf = daily.no_preference,
+    set_based: bool = True,
 ) -> PlanReport:
     """Plan the reminders, escalations and daily DMs due in one workspace at ``now``.
 
     Reminders are bundled into their owner's daily DM (`bot.nudges.daily`); escalations are
     messages of their own, due at once (inside the recipient's working hours).
+
+    The ordinary stalled decisions are planned set-based (`bot.nudges.bulk`: the database
+    finds and writes their rows); ``set_based=False`` plans every item one by one (the same
+    rows: the tests compare the two).
     """
     async with db.transaction() as session:
         cadence = await workspaces.cadence_for(session, ws=ws, base=base)
@@ -335,7 +348,28 @@ async def plan_workspace(
         # falls due while they are away is escalated instead (bot/timeoff).
         facts = await timeoff.workspace_time_off(session, ws=ws, now=now)
         personal = personal_cadences(facts, cadence)
-        items = await find_stalled(session, ws=ws, cadence=cadence, now=now, personal=personal)
+        holding = await prefs.holding(session, ws=ws, now=now)
+        prepared: bulk.Prepared | None = None
+        if set_based:
+            # Owners whose items need more than the workspace's calendar: time off, a pause or
+            # notice preference, or the escalation target (whose reminders never escalate).
+            special = {*facts.periods, *holding, cadence.nudges.escalate_to} - {""}
+            prepared = await bulk.prepare(
+                session,
+                ws=ws,
+                cadence=cadence,
+                now=now,
+                cutoff=stall_bounds(now, cadence).cutoff,
+                special=special,
+            )
+        items = await find_stalled(
+            session,
+            ws=ws,
+            cadence=cadence,
+            now=now,
+            personal=personal,
+            skip=prepared.covered_clause() if prepared is not None else None,
+        )
         # What is due now, as far as its ledger key; the rest of the arithmetic (when it fell
         # due, its payload) only for what the ledger does not have yet: a steady tick skips it.
         dues = [
@@ -358,17 +392,39 @@ async def plan_workspace(
             subjects={d.key[1] for d in dues},
             periods_from=min((d.item.episode for d in dues), default=None),
         )
-        holding = await prefs.holding(session, ws=ws, now=now)
         chosen_hours = await prefs.chosen_reminder_hours(
             session, ws=ws, hours=cadence.working_hours
         )
     new = [d.wanted() for d in dues if d.key not in known]
     report = PlanReport(workspaces=1, due=len(dues))
     people = _People(ws=ws, cadence=cadence, zone_of=zone_of, hour_of=hour_of, chosen=chosen_hours)
+    if prepared is not None:
+        report.due += prepared.due
+        if prepared.new:
+            await people.learn(prepared.new)
+            groups: dict[tuple[ZoneInfo, time], list[str]] = {}
+            for owner in prepared.new:
+                groups.setdefault((people.zones[owner], people.hours[owner]), []).append(owner)
+            try:
+                slots = bulk.slots(
+                    cadence=cadence,
+                    now=now,
+                    prepared=prepared,
+                    groups=[(zone, at, owners) for (zone, at), owners in groups.items()],
+                )
+            except bulk.NotPiecewise:
+                log.warning("set-based planning of %s refused a piece; item by item", ws)
+                return await plan_workspace(
+                    db, ws=ws, base=base, now=now, zone_of=zone_of, hour_of=hour_of, set_based=False
+                )
+            async with db.transaction() as session:
+                report.planned += await bulk.plan(
+                    session, ws=ws, now=now, prepared=prepared, slots=slots
+                )
     if new:
         reminders, escalations = await _schedule(new, now=now, people=people, holding=holding)
         async with db.transaction() as session:
-            report.planned = await daily.plan_bundled(session, rows=reminders, now=now)
+            report.planned += await daily.plan_bundled(session, rows=reminders, now=now)
             report.planned += await ledger.plan(session, rows=escalations, now=now)
     async with db.transaction() as session:
         waiting = await daily.waiting_recipients(session, ws=ws)
@@ -469,6 +525,7 @@ async def plan_nudges(
     now: datetime,
     zone_of: ZoneOf,
     hour_of: HourOf = daily.no_preference,
+    set_based: bool = True,
 ) -> PlanReport:
     """Plan what is due at ``now`` in every installed workspace.
 
@@ -484,7 +541,13 @@ async def plan_nudges(
         try:
             report.add(
                 await plan_workspace(
-                    db, ws=ws, base=base, now=now, zone_of=zone_of, hour_of=hour_of
+                    db,
+                    ws=ws,
+                    base=base,
+                    now=now,
+                    zone_of=zone_of,
+                    hour_of=hour_of,
+                    set_based=set_based,
                 )
             )
         except Exception:

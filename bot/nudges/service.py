@@ -45,10 +45,14 @@ class SnoozeEnd:
 def check_snooze_days(days: int) -> int:
     """Only the offered lengths are allowed."""
     if days not in SNOOZE_DAYS:
-        raise InvalidInput(
-            "A reminder can be snoozed for 1 day, 3 days or 1 week; pick one of those."
-        )
+        raise InvalidInput(code="snooze.not_offered", days=days)
     return days
+
+
+def ensure_snooze_ends_later(until: datetime, *, now: datetime) -> None:
+    """The one rule for every snooze, of a decision's reminders or an action item's."""
+    if until <= now:
+        raise Conflict(code="snooze.not_future")
 
 
 def snooze_end(
@@ -87,9 +91,8 @@ async def snooze_action(
     action = await meetings.get_action(session, ws=ws, number=number, lock=True, visible=visible)
     meetings.ensure_may_change_action(action, actor)
     if action.done_at is not None:
-        raise Conflict(f"A-{number} is already done, so there is nothing to snooze.")
-    if until <= now:
-        raise Conflict("A snooze has to end in the future.")
+        raise Conflict(code="action.snooze_done", number=number)
+    ensure_snooze_ends_later(until, now=now)
     action.snoozed_until = until
     action.updated_at = now
     return action

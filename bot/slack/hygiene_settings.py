@@ -19,7 +19,7 @@ async def open_settings(request: HygieneRequest) -> None:
     command, client = request.command, request.client
     actor = await deps.actor(client, ws, command["user_id"], max_age=ADMIN_MAX_AGE)
     if not actor.is_admin:
-        raise Forbidden(workspaces.NOT_ADMIN)
+        raise Forbidden(code="settings.not_admin")
     async with deps.db.transaction() as session:
         current = await workspaces.cadence_for(session, ws=ws, base=deps.cadence)
         recent = await workspaces.recent_changes(session, ws=ws)

@@ -53,7 +53,7 @@ async def search_blocks(
     there is no conversation, as on App Home: then every result must pass on its own)."""
     query = search.parse_query(unescape(cmd.words))
     visible = await deps.visibility(client, ws, user_id, here=channel_id or None)
-    async with deps.db.transaction() as session:
+    async with deps.db.read() as session:
         page = await search.search_decisions(
             session,
             ws=ws,

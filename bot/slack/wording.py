@@ -53,6 +53,12 @@ def _may_not_change_action(*, ref: str, owner: str | None, creator: str) -> str:
     )
 
 
+def _invalid_settings(*, reasons: list[str]) -> str:
+    if len(reasons) == 1:
+        return f"That setting is not valid. {reasons[0]}"
+    return "Those settings are not valid:\n" + "\n".join(f"• {r}" for r in reasons)
+
+
 #: Every code a converted domain package raises, with its words.
 WORDS: dict[str, Words] = {
     # bot/decisions/service.py
@@ -78,7 +84,6 @@ WORDS: dict[str, Words] = {
     "decision.superseding_not_live": lambda *, ref, status: (
         f"{ref} is {status} itself; supersede with a live decision."
     ),
-    "decision.snooze_not_future": lambda: "A snooze has to end in the future.",
     # bot/decisions/followthrough.py
     "followthrough.not_decided": lambda *, ref, status: (
         f"{ref} is {status}, not decided; follow-through comes after `/decision decide {ref} …`."
@@ -194,6 +199,30 @@ WORDS: dict[str, Words] = {
         "You aren't marked away, so there is nothing to end; "
         "`/hygiene away until DATE` sets time off."
     ),
+    # bot/nudges/service.py (a decision's snooze too)
+    "snooze.not_offered": lambda *, days: (
+        "A reminder can be snoozed for 1 day, 3 days or 1 week; pick one of those."
+    ),
+    "snooze.not_future": lambda: "A snooze has to end in the future.",
+    "action.snooze_done": lambda *, number: (
+        f"A-{number} is already done, so there is nothing to snooze."
+    ),
+    # bot/validation.py
+    "text.empty": lambda *, what: f"The {what} is empty. Please write a few words.",
+    "text.too_long": lambda *, what, length, limit: (
+        f"The {what} is {length} characters long; the limit is {limit}. "
+        "Please shorten it (details can go in a follow-up message)."
+    ),
+    # bot/workspaces/service.py
+    "settings.not_admin": lambda: (
+        "Only workspace admins and owners (and the admins named in Followthrough's cadence "
+        "file) can change these settings. Ask one of them to run `/hygiene settings`."
+    ),
+    "settings.not_here": lambda *, keys: (
+        f"These settings cannot be changed here: {', '.join(keys)}."
+    ),
+    # bot/cadence/config.py
+    "cadence.invalid_settings": _invalid_settings,
     # bot/calendars/service.py
     "calendar.local_address": lambda: (
         "That address points at this machine; calendar feeds must be public."

@@ -69,12 +69,6 @@ INSTALLATION_TABLES = tuple(
     for name in ("slack_installations", "slack_bots")
 )
 
-NOT_ADMIN = (
-    "Only workspace admins and owners (and the admins named in Followthrough's cadence file) "
-    "can change these settings. Ask one of them to run `/hygiene settings`."
-)
-
-
 # --- contact and install ----------------------------------------------------------------------
 
 
@@ -294,10 +288,10 @@ async def save_settings(
     Raises ``InvalidSettings`` (nothing stored) when the result would not be a valid cadence.
     """
     if not actor.is_admin:
-        raise Forbidden(NOT_ADMIN)
+        raise Forbidden(code="settings.not_admin")
     unknown = sorted(set(values) - set(WORKSPACE_KEYS))
     if unknown:
-        raise InvalidInput(f"These settings cannot be changed here: {', '.join(unknown)}.")
+        raise InvalidInput(code="settings.not_here", keys=unknown)
     await ensure_workspace(session, ws=ws, now=now)
     workspace = await session.scalar(
         select(Workspace).where(Workspace.in_workspace(ws)).with_for_update()

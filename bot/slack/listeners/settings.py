@@ -16,7 +16,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cadence.config import InvalidSettings, setting_problems
-from bot.errors import UserError
+from bot.errors import Forbidden, UserError
 from bot.slack.blocks import settings as render
 from bot.slack.deps import deps_of, workspace_of
 from bot.slack.errors import FormError
@@ -42,7 +42,8 @@ async def settings_submitted(
     deps, ws = deps_of(context), workspace_of(context)
     actor = await deps.actor(client, ws, body["user"]["id"], max_age=ADMIN_MAX_AGE)
     if not actor.is_admin:
-        raise FormError({BlockId.SETTINGS_TIMEZONE: workspaces.NOT_ADMIN})
+        refusal = Forbidden(code="settings.not_admin")
+        raise FormError({BlockId.SETTINGS_TIMEZONE: words_for(refusal)})
     shown = _shown(view_metadata(view, team_id=ws.team_id))
     form = render.read_settings((view.get("state") or {}).get("values") or {})
     if form.errors:
