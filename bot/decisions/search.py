@@ -25,14 +25,19 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Final
+from functools import lru_cache
+from typing import Any, Final
 
 from sqlalchemy import (
     ColumnElement,
     Float,
     Label,
     Select,
+    String,
+    and_,
+    bindparam,
     column,
+    false,
     func,
     literal_column,
     or_,
@@ -178,6 +183,82 @@ def _filters(
     return where
 
 
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What a search's first statement looks like, apart from its values: which filters it
+    has, and the page it asks for. One statement is built per shape and kept (building one
+    costs milliseconds of Python per search); the values go in as bound parameters."""
+
+    sqlite: bool
+    status: bool
+    channel: bool
+    person: bool
+    visible: bool
+    channels: bool
+    ranked: int
+    offset: int
+    limit: int
+
+
+def _bound_filters(shape: _Shape) -> list[ColumnElement[bool]]:
+    """``_filters`` with bound parameters in place of the values (``_bound_values``)."""
+    # One element, as ``Decision.in_workspace``: ``_newest_select`` takes ``where[:1]``.
+    where: list[ColumnElement[bool]] = [
+        and_(
+            Decision.enterprise_id == bindparam("ws_enterprise"),
+            Decision.team_id == bindparam("ws_team"),
+        )
+    ]
+    if shape.status:
+        where.append(Decision.status == bindparam("status"))
+    if shape.channel:
+        where.append(Decision.channel_id == bindparam("channel"))
+    if shape.person:
+        person: Any = bindparam("person")
+        where.append(or_(Decision.owner_id == person, Decision.creator_id == person))
+    if shape.visible:
+        # As ``Visibility.clause``: the reader owns or recorded it, or may read its channel.
+        reader: Any = bindparam("reader")
+        terms: list[ColumnElement[bool]] = [
+            Decision.owner_id == reader,
+            Decision.creator_id == reader,
+        ]
+        if shape.channels:
+            terms.append(Decision.channel_id.in_(bindparam("channels", expanding=True)))
+        where.append(or_(false(), *terms))
+    return where
+
+
+def _bound_values(
+    *,
+    ws: WorkspaceKey,
+    query: SearchQuery,
+    sqlite: bool,
+    status: DecisionStatus | None,
+    channel_id: str | None,
+    person_id: str | None,
+    visible: Visibility | None,
+) -> dict[str, Any]:
+    values: dict[str, Any] = {"ws_enterprise": ws.enterprise_id, "ws_team": ws.team_id}
+    if sqlite:
+        values["words"] = query.fts5()
+        values["title_words"] = f"{{title}} : ({values['words']})"
+    else:
+        values["words"] = query.tsquery()
+        values["title_words"] = query.tsquery(weight="A")
+    if status is not None:
+        values["status"] = status
+    if channel_id is not None:
+        values["channel"] = channel_id
+    if person_id is not None:
+        values["person"] = person_id
+    if visible is not None:
+        values["reader"] = visible.reader
+        if visible.channels:
+            values["channels"] = sorted(visible.channels)
+    return values
+
+
 _FTS = table("decisions_fts", column("rowid"))
 # Column weights of bm25 in the index's column order: title, context, resolution, drop
 # reason, notes.
@@ -193,31 +274,51 @@ TITLED: Final = 20
 WALK: Final = 3000
 
 
-def _tsquery(expression: str) -> ColumnElement[object]:
+def _tsquery(expression: Any) -> ColumnElement[object]:
     return func.to_tsquery(literal_column("'simple'::regconfig"), expression)
 
 
 class _Engine:
     """The two statements a page needs from an engine: matches newest first, and scores."""
 
-    def __init__(self, session: AsyncSession, query: SearchQuery) -> None:
-        self.session = session
-        self.query = query
-        self.sqlite = session.get_bind().dialect.name == "sqlite"
+    def __init__(
+        self, session: AsyncSession | None, query: SearchQuery | None, *, sqlite: bool = False
+    ) -> None:
+        """``session`` and ``query`` None: an engine that builds statements with the words
+        as bound parameters ("words", "title_words": ``_bound_values``)."""
+        self._session = session
+        self._query = query
+        self.sqlite = sqlite if session is None else session.get_bind().dialect.name == "sqlite"
+
+    @property
+    def session(self) -> AsyncSession:
+        assert self._session is not None
+        return self._session
+
+    @property
+    def query(self) -> SearchQuery:
+        assert self._query is not None
+        return self._query
+
+    def words(self, *, title: bool = False) -> Any:
+        """The engine's query of the words (``title``: in titles): a value, or bound."""
+        if self._query is None:
+            return bindparam("title_words" if title else "words", type_=String)
+        if self.sqlite:
+            expression = self.query.fts5()
+            return f"{{title}} : ({expression})" if title else expression
+        return self.query.tsquery(weight="A" if title else "")
 
     def matching(self, *, title: bool = False) -> Select[int]:
         """Decision ids the words match (``title``: every word in the title)."""
         if self.sqlite:
-            expression = self.query.fts5()
-            if title:
-                expression = f"{{title}} : ({expression})"
             return (
                 select(Decision.id)
                 .select_from(_FTS)
                 .join(Decision, Decision.id == _FTS.c.rowid)
-                .where(literal_column("decisions_fts").op("MATCH")(expression))
+                .where(literal_column("decisions_fts").op("MATCH")(self.words(title=title)))
             )
-        tsq = _tsquery(self.query.tsquery(weight="A" if title else ""))
+        tsq = _tsquery(self.words(title=title))
         return select(Decision.id).where(literal_column(_DOC).op("@@")(tsq))
 
     async def scores(self, candidates: set[int]) -> dict[int, float]:
@@ -361,7 +462,7 @@ def _first_pass(
         r = (
             select(_FTS.c.rowid.label("id"), literal_column(_BM25, Float).label("score"))
             .where(
-                literal_column("decisions_fts").op("MATCH")(engine.query.fts5()),
+                literal_column("decisions_fts").op("MATCH")(engine.words()),
                 _FTS.c.rowid.between(
                     select(func.min(c.c.id)).scalar_subquery(),
                     select(func.max(c.c.id)).scalar_subquery(),
@@ -378,13 +479,26 @@ def _first_pass(
             .offset(offset)
             .limit(limit + 1)
         )
-    rank = func.ts_rank(literal_column(_DOC), _tsquery(engine.query.tsquery()))
+    rank = func.ts_rank(literal_column(_DOC), _tsquery(engine.words()))
     return (
         select(Decision, newest)
         .join(c, c.c.id == Decision.id)
         .order_by(rank.desc(), Decision.id.desc())
         .offset(offset)
         .limit(limit + 1)
+    )
+
+
+@lru_cache(maxsize=256)
+def _first_pass_of(shape: _Shape) -> Select[Decision, int]:
+    """``_first_pass`` of a shape, built once, its values bound (``_bound_values``)."""
+    engine = _Engine(None, None, sqlite=shape.sqlite)
+    return _first_pass(
+        engine,
+        _bound_filters(shape),
+        ranked=shape.ranked,
+        offset=shape.offset,
+        limit=shape.limit,
     )
 
 
@@ -410,6 +524,33 @@ async def search_decisions(
     applied to every match before it counts as a candidate, so a page never holds, and the
     ranking never depends on, a decision the reader may not see.
     """
+    engine = _Engine(session, query)
+    shape = _Shape(
+        sqlite=engine.sqlite,
+        status=status is not None,
+        channel=channel_id is not None,
+        person=person_id is not None,
+        visible=visible is not None,
+        channels=visible is not None and bool(visible.channels),
+        ranked=ranked,
+        offset=offset,
+        limit=limit,
+    )
+    values = _bound_values(
+        ws=ws,
+        query=query,
+        sqlite=engine.sqlite,
+        status=status,
+        channel_id=channel_id,
+        person_id=person_id,
+        visible=visible,
+    )
+    head = (await session.execute(_first_pass_of(shape), values)).all()
+    if len(head) > limit or (head and head[0][1] <= ranked) or (not head and not offset):
+        # The page is within the ranked candidates, or every match was ranked.
+        page = [d for d, _ in head]
+        return SearchPage(decisions=page[:limit], offset=offset, has_more=len(page) > limit)
+    # The page reaches past the ranked candidates, into the older matches.
     where = _filters(
         ws=ws,
         status=status,
@@ -417,14 +558,6 @@ async def search_decisions(
         person_id=person_id,
         visible=visible,
     )
-    engine = _Engine(session, query)
-    first = _first_pass(engine, where, ranked=ranked, offset=offset, limit=limit)
-    head = (await session.execute(first)).all()
-    if len(head) > limit or (head and head[0][1] <= ranked) or (not head and not offset):
-        # The page is within the ranked candidates, or every match was ranked.
-        page = [d for d, _ in head]
-        return SearchPage(decisions=page[:limit], offset=offset, has_more=len(page) > limit)
-    # The page reaches past the ranked candidates, into the older matches.
     plan = await _plan(engine, where, ranked=ranked)
     ids = plan.ranked[offset : offset + limit + 1]
     if len(ids) <= limit and not plan.complete:

@@ -92,6 +92,9 @@ class OutgoingMessage:
     #: False for a post to a conversation that someone's own action caused just now (a card,
     #: a summary): it is not held for a person's pause, time off or do-not-disturb.
     holdable: bool = True
+    #: The ``ts`` of a message of ours in ``channel`` that this one replaces (``chat.update``,
+    #: a refresh: `bot.delivery.live`) instead of being posted as a new one.
+    replaces: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -596,6 +599,7 @@ def default_composers() -> Composers:
     from bot.slack.cards import register_cards
     from bot.slack.daily_compose import register_daily
     from bot.slack.meeting_posts import register_meeting_posts
+    from bot.slack.refreshes import register_refreshes
 
     composers = Composers()
     register_nudges(composers)
@@ -606,4 +610,5 @@ def default_composers() -> Composers:
     composers.register(DIGEST_KIND, compose_weekly_digest)
     register_cards(composers)
     register_meeting_posts(composers)
+    register_refreshes(composers)
     return composers

@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import Database
 from bot.decisions.models import Decision, DecisionStatus
 from bot.delivery.models import Delivery
 from bot.meetings import service as meetings
@@ -364,20 +365,39 @@ async def refresh_daily_dm(
     False (nothing done) for any other message."""
     if not channel_id.startswith("D") or not ts:
         return False
-    entries = entries or ENTRIES
-    now = deps.now()
     async with deps.db.transaction() as session:
         row = await daily.daily_message(
             session, ws=ws, recipient=recipient, channel_id=channel_id, ts=ts
         )
-        if row is None:
-            return False
-        listed = [e for e in (row.payload or {}).get("entries") or [] if isinstance(e, dict)]
-        numbers: dict[str, set[int]] = {}
-        for e in listed:
-            numbers.setdefault(str(e.get("kind")), set()).add(_number(e))
-        items = await _load(session, ws, numbers, entries)
+    if row is None:
+        return False
     zone = await deps.user_zone(client, ws, recipient)
+    text, blocks = await redraw_daily(
+        deps.db, ws, row, zone=zone, now=deps.now(), entries=entries or ENTRIES
+    )
+    await replies.update_message(client, channel_id=channel_id, ts=ts, text=text, blocks=blocks)
+    return True
+
+
+async def redraw_daily(
+    db: Database,
+    ws: WorkspaceKey,
+    row: Delivery,
+    *,
+    zone: ZoneInfo,
+    now: datetime,
+    entries: DailyEntries | None = None,
+) -> render.Rendered:
+    """A sent daily DM (its ledger row) as it reads now: the entries it listed, those still
+    waiting for its recipient with their buttons, the others saying what became of them."""
+    entries = entries or ENTRIES
+    recipient = row.recipient
+    listed = [e for e in (row.payload or {}).get("entries") or [] if isinstance(e, dict)]
+    numbers: dict[str, set[int]] = {}
+    for e in listed:
+        numbers.setdefault(str(e.get("kind")), set()).add(_number(e))
+    async with db.transaction() as session:
+        items = await _load(session, ws, numbers, entries)
     drawn: list[list[Block]] = []
     waiting = 0
     for e in listed:
@@ -399,7 +419,7 @@ async def refresh_daily_dm(
         else:
             drawn.append([render.gone_entry(str(e.get("subject") or ""))])
     more = int((row.payload or {}).get("more", 0))
-    text, blocks = render.daily_dm(
+    return render.daily_dm(
         drawn,
         names=[
             render.entry_name(
@@ -410,8 +430,6 @@ async def refresh_daily_dm(
         more=more,
         waiting=waiting + more,
     )
-    await replies.update_message(client, channel_id=channel_id, ts=ts, text=text, blocks=blocks)
-    return True
 
 
 def register_daily(composers: Any) -> None:

@@ -8,6 +8,7 @@ decision listeners all show what changed here.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -17,11 +18,11 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.decisions.models import Decision
-from bot.delivery import ledger
+from bot.delivery import ledger, live
 from bot.delivery.models import DeliveryStatus
 from bot.meetings import posts, service
 from bot.meetings.models import Meeting, Outcome
-from bot.slack import replies
+from bot.slack import refreshes, replies
 from bot.slack.blocks import meetings as render
 from bot.slack.blocks.kit import Block, context
 from bot.slack.cards import failed_for_channel
@@ -273,39 +274,30 @@ async def sync_action(
     ws: WorkspaceKey,
     outcome: Outcome,
     *,
+    redraw: Sequence[ledger.Planned],
     body: dict[str, Any] | None = None,
     action: dict[str, Any] | None = None,
 ) -> None:
-    """Show a changed action item on its card, its meeting's summary, and where Done was pressed.
+    """Show a changed action item wherever it is shown, and where Done was pressed.
 
-    A message that is neither (a reminder DM, say) keeps its other items: only the blocks of
-    this action (the one that held the button, and any whose id names the action) change.
+    Its card, its meeting's summary, its reminders and notices are redrawn by the outbox
+    (``redraw``, planned with the change, sent here). Where Done was pressed is one of those, or
+    App Home, or an ephemeral summary; any other message keeps its other items: only the blocks
+    of this action (the one that held the button, and any whose id names the action) change.
     """
+    await refreshes.send(deps, ws, redraw)
+    if body is None:
+        return
+    origin = Origin.of(body)
+    if any(origin.is_message(*live.refresh_target_of(row.payload)) for row in redraw):
+        return
     meeting: Meeting | None = None
     decisions: dict[int, Decision] = {}
     if outcome.meeting is not None:
         async with deps.db.transaction() as session:
             meeting = await service.get_meeting(session, ws=ws, number=outcome.meeting.number)
             decisions = await service.linked_decisions(session, ws=ws, meetings=[meeting])
-    today = channel_today(deps)
-    if outcome.message_channel_id and outcome.message_ts:
-        await replies.update_message(
-            client,
-            channel_id=outcome.message_channel_id,
-            ts=outcome.message_ts,
-            text=render.outcome_text(outcome),
-            blocks=render.outcome_card(outcome, meeting=meeting, today=today),
-        )
-    if meeting is not None:
-        await refresh_summary(client, deps, meeting, decisions)
-    if body is None:
-        return
-    origin = Origin.of(body)
     user_id = body["user"]["id"]
-    if origin.is_message(outcome.message_channel_id, outcome.message_ts) or (
-        meeting is not None and origin.is_message(meeting.message_channel_id, meeting.message_ts)
-    ):
-        return
     # Where Done was pressed only the presser reads it: overdue is judged by their calendar.
     today = await deps.user_today(client, ws, user_id)
     if origin.home:

@@ -66,6 +66,8 @@ from bot.clock import Clock
 from bot.db import Database
 from bot.delivery import ledger
 from bot.delivery.models import Delivery
+from bot.delivery.pacing import Pacer, Pacing
+from bot.delivery.settle import Settler
 from bot.prefs import service as prefs
 from bot.settings import Settings
 from bot.slack.client import (
@@ -85,6 +87,7 @@ from bot.slack.compose import (
 )
 from bot.slack.holds import Holds
 from bot.slack.privacy import is_person
+from bot.slack.replies import GONE
 from bot.slack.users import UserDirectory
 from bot.workspace import WorkspaceKey
 from bot.workspaces import service as workspaces
@@ -319,153 +322,6 @@ class SlackClients:
             await self._session.close()
             self._session = None
         self._clients.clear()
-
-
-# --- pacing ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Pacing:
-    """Slack's limits for posting, as every sender keeps to them.
-
-    ``chat.postMessage`` allows about one message per second per channel (short bursts pass)
-    and "several hundred" per minute per workspace. The window is a second longer than Slack's
-    minute so that requests arriving later than they were sent still fit Slack's count.
-    ``workspace_per_minute`` is the budget per window (tests shrink the window with it).
-
-    The ledger's claim keeps all senders, in any number of processes, to these limits
-    (`Pacing.limits`, `bot.delivery.ledger.claim`); the `Pacer` keeps to them within this
-    process between the claim and the post.
-    """
-
-    channel_interval: float = 1.0
-    workspace_per_minute: int = 300
-    window_seconds: float = 61.0
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Pacing:
-        return cls(
-            channel_interval=settings.slack_channel_interval_seconds,
-            workspace_per_minute=settings.slack_workspace_posts_per_window,
-            window_seconds=settings.slack_workspace_window_seconds,
-        )
-
-    @property
-    def workspace_in_flight(self) -> int:
-        """Rows one workspace may have claimed at once: about three seconds of its budget."""
-        return max(2, math.ceil(self.workspace_per_minute / max(self.window_seconds - 1, 1) * 3))
-
-    @property
-    def limits(self) -> ledger.Limits:
-        """The same limits for the ledger's claim, which keeps every sender to them together."""
-        return ledger.Limits(
-            channel_interval=timedelta(seconds=self.channel_interval),
-            workspace_budget=self.workspace_per_minute,
-            window=timedelta(seconds=self.window_seconds),
-        )
-
-
-class Pacer:
-    """When the next post to a channel, and from a workspace, may go out."""
-
-    def __init__(self, pacing: Pacing, *, monotonic: Callable[[], float] = time.monotonic) -> None:
-        self.pacing = pacing
-        self._monotonic = monotonic
-        self._channel_next: dict[tuple[WorkspaceKey, str], float] = {}
-        self._workspace_sent: dict[WorkspaceKey, collections.deque[float]] = {}
-        self._workspace_next: dict[WorkspaceKey, float] = {}
-
-    def delay(self, ws: WorkspaceKey, channel: str) -> float:
-        """Seconds until a post to ``channel`` in ``ws`` keeps within both limits (0: now)."""
-        now = self._monotonic()
-        wait = max(
-            self._channel_next.get((ws, channel), 0.0) - now,
-            self._workspace_next.get(ws, 0.0) - now,
-        )
-        sent = self._workspace_sent.get(ws)
-        if sent is not None:
-            while sent and sent[0] <= now - self.pacing.window_seconds:
-                sent.popleft()
-            if len(sent) >= self.pacing.workspace_per_minute:
-                wait = max(wait, sent[0] + self.pacing.window_seconds - now)
-        return max(0.0, wait)
-
-    def take(self, ws: WorkspaceKey, channel: str) -> None:
-        now = self._monotonic()
-        self._channel_next[(ws, channel)] = now + self.pacing.channel_interval
-        self._workspace_sent.setdefault(ws, collections.deque()).append(now)
-        if len(self._channel_next) > 100_000:
-            self._forget_idle(now)
-
-    def hold(
-        self, ws: WorkspaceKey, channel: str, seconds: float, *, whole_workspace: bool
-    ) -> None:
-        """Slack said 429: nothing more to this channel (or workspace) for ``seconds``."""
-        until = self._monotonic() + seconds
-        key = (ws, channel)
-        self._channel_next[key] = max(self._channel_next.get(key, 0.0), until)
-        if whole_workspace:
-            self._workspace_next[ws] = max(self._workspace_next.get(ws, 0.0), until)
-
-    def _forget_idle(self, now: float) -> None:
-        self._channel_next = {k: v for k, v in self._channel_next.items() if v > now}
-
-
-# --- settling in batches --------------------------------------------------------------------------
-
-Settlement = Callable[[AsyncSession], Awaitable[Any]]
-
-
-class Settler:
-    """Writes what happened to rows in batches: one transaction for many rows, not one each.
-
-    A transaction costs far more than the UPDATE inside it (on SQLite, several hand-offs to the
-    driver's thread), and a busy sender settles hundreds of rows a second. Each caller still
-    waits until its own row's outcome is committed, so a row's task ends only once its outcome
-    is durable; a batch waits at most ``interval`` for company.
-    """
-
-    def __init__(self, db: Database, *, interval: float = 0.02) -> None:
-        self._db = db
-        self._interval = interval
-        self._waiting: list[tuple[Settlement, asyncio.Future[Any]]] = []
-        self._flushing: asyncio.Task[None] | None = None
-
-    async def settle(self, settlement: Settlement) -> Any:
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._waiting.append((settlement, future))
-        if self._flushing is None or self._flushing.done():
-            self._flushing = asyncio.create_task(self._flush())
-        return await future
-
-    async def _flush(self) -> None:
-        await asyncio.sleep(self._interval)
-        while self._waiting:
-            batch, self._waiting = self._waiting, []
-            try:
-                async with self._db.transaction() as session:
-                    results = [await settlement(session) for settlement, _ in batch]
-            except Exception as exc:
-                # Nothing of the batch was written. Each row is tried again on its own, so one
-                # bad row or a passing blip fails only the rows it really concerns.
-                log.warning("a batch of %d settlements failed (%s); settling each", len(batch), exc)
-                for settlement, future in batch:
-                    await self._settle_alone(settlement, future)
-                continue
-            for (_, future), result in zip(batch, results, strict=True):
-                if not future.done():
-                    future.set_result(result)
-
-    async def _settle_alone(self, settlement: Settlement, future: asyncio.Future[Any]) -> None:
-        try:
-            async with self._db.transaction() as session:
-                result = await settlement(session)
-        except Exception as exc:
-            if not future.done():
-                future.set_exception(exc)
-            return
-        if not future.done():
-            future.set_result(result)
 
 
 # --- the sender -----------------------------------------------------------------------------------
@@ -798,7 +654,7 @@ class Sender:
             if held is not None:
                 await self._give_back(row, report, until=held.until, reason=held.reason)
                 return
-        if row.attempts > 1:
+        if row.attempts > 1 and composed.replaces is None:
             # Tried before: that try may have posted it (an answer lost, a process killed, or
             # "sent" not recorded). Look before posting again.
             try:
@@ -880,6 +736,9 @@ class Sender:
         message: OutgoingMessage,
         report: SendReport,
     ) -> None:
+        if message.replaces is not None:
+            await self._update(row, client, message, report)
+            return
         try:
             response = await client.chat_postMessage(
                 channel=message.channel,
@@ -916,6 +775,36 @@ class Sender:
         )
         if now is not None and message.after_sent is not None:
             await self._after_sent(row, message, now)
+
+    async def _update(
+        self, row: Delivery, client: AsyncWebClient, message: OutgoingMessage, report: SendReport
+    ) -> None:
+        """Replace a message of ours (a refresh, `bot.delivery.live`). Sending it again is
+        harmless, so an unknown outcome is simply retried; a message that is gone settles it."""
+        assert message.replaces is not None
+        try:
+            await client.chat_update(
+                channel=message.channel,
+                ts=message.replaces,
+                text=message.text,
+                blocks=message.blocks,
+            )
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            if error in GONE:
+                await self._settle(
+                    report, "cancelled", ledger.mark_cancelled, row, reason=f"message gone: {error}"
+                )
+                return
+            await self._refused(row, ledger.workspace_of(row), message, exc, report)
+            return
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            await self._retry(row, report, f"not updated: {type(exc).__name__}")
+            return
+        self._posted.add(row.id)
+        await self._record_sent(
+            row, report, channel_id=message.channel, ts=message.replaces, note=None
+        )
 
     async def _record_sent(
         self,

@@ -21,7 +21,7 @@ from bot.delivery.models import DeliveryStatus
 from bot.errors import InvalidInput
 from bot.meetings import posts as meeting_posts
 from bot.meetings.models import Outcome
-from bot.slack import cards, relitigation, replies, searching
+from bot.slack import cards, refreshes, relitigation, replies, searching
 from bot.slack.blocks import decisions as render
 from bot.slack.blocks import followthrough as render_follow
 from bot.slack.blocks import relitigation as render_repeat
@@ -191,9 +191,11 @@ async def decision_command(
             now = deps.now()
             visible = await deps.visibility(client, ws, user_id, here=channel_id)
 
-            async def supersede(actor: Actor) -> tuple[Decision, Decision]:
+            async def supersede(
+                actor: Actor,
+            ) -> tuple[Decision, Decision, list[ledger.Planned]]:
                 async with deps.db.transaction() as session:
-                    return await service.supersede(
+                    old, new = await service.supersede(
                         session,
                         ws=ws,
                         old_number=old_number,
@@ -202,26 +204,25 @@ async def decision_command(
                         now=now,
                         visible=visible,
                     )
+                    redraw = await refreshes.plan(
+                        session, ws=ws, subjects=[old.ref, new.ref], now=now
+                    )
+                    return old, new, redraw
 
-            old, new = await deps.as_actor(client, ws, user_id, supersede)
+            old, new, redraw = await deps.as_actor(client, ws, user_id, supersede)
             await ack(
                 response_type="in_channel",
                 text=f"{mention(user_id)} marked *{old.ref}* {render_user_text(old.title)} "
                 f"as superseded by *{new.ref}* {render_user_text(new.title)}.",
             )
-            await refresh_card(client, deps, old)
-            await refresh_card(client, deps, new)
+            await refreshes.send(deps, ws, redraw)
         case _:
-            decision, summary, told = await _change(deps, client, ws, cmd, user_id, channel_id)
-            if told is None:
-                await ack(response_type="in_channel", text=summary)
-            else:
-                # Told only where the decision lives (an outbox row planned with the change);
-                # whoever typed it elsewhere hears it alone.
-                await ack(response_type="ephemeral", text=summary)
-                assert deps.outbox is not None, "the web app is built by bot.server.wire"
-                await deps.outbox.deliver_planned(ws, [told])
-            await refresh_card(client, deps, decision)
+            summary, told, redraw = await _change(deps, client, ws, cmd, user_id, channel_id)
+            # Told only where the decision lives: typed there, the answer is the announcement;
+            # typed elsewhere (another channel, a DM), whoever typed it hears it alone and the
+            # decision's channel hears it from an outbox row planned with the change.
+            await ack(response_type="in_channel" if told is None else "ephemeral", text=summary)
+            await refreshes.send(deps, ws, [*([told] if told else []), *redraw])
 
 
 async def _follow_through(
@@ -333,10 +334,10 @@ async def _change(
     cmd: grammar.DecisionCommand,
     user_id: str,
     channel_id: str,
-) -> tuple[Decision, str, ledger.Planned | None]:
-    """Apply decide/assign/due/drop/reopen; returns the decision, a line for the channel, and,
-    when it was typed outside the decision's own conversation, the announcement planned there
-    in the same transaction."""
+) -> tuple[str, ledger.Planned | None, list[ledger.Planned]]:
+    """Apply decide/assign/due/drop/reopen; returns a line for the channel, the announcement
+    planned in the decision's own conversation when it was typed elsewhere, and the refreshes of
+    the decision's live messages, all planned in the transaction of the change."""
     due = (
         await _due(deps, client, ws, user_id, cmd.due_text)
         if isinstance(cmd, grammar.DecisionDue)
@@ -359,7 +360,7 @@ async def _change(
     )
     visible = await deps.visibility(client, ws, user_id, here=channel_id)
 
-    async def apply(actor: Actor) -> tuple[Decision, str, ledger.Planned | None]:
+    async def apply(actor: Actor) -> tuple[str, ledger.Planned | None, list[ledger.Planned]]:
         async with deps.db.transaction() as session:
             d, line = await _apply_change(
                 session,
@@ -373,13 +374,39 @@ async def _change(
                 now=now,
                 visible=visible,
             )
+            redraw = await refreshes.plan(session, ws=ws, subjects=[d.ref], now=now)
             if d.channel_id == channel_id:
-                return d, line, None
-            told = decision_cards.announcement_row(d, text=line, now=now)
-            await ledger.plan(session, rows=[told], now=now)
-            return d, line, told
+                return line, None, redraw
+            told = await _announce(session, d, line, now=now)
+            return line, told, redraw
 
     return await deps.as_actor(client, ws, user_id, apply)
+
+
+async def _announce(
+    session: AsyncSession, d: Decision, line: str, *, now: datetime
+) -> ledger.Planned:
+    """Plan ``line`` in the decision's own conversation, in the change's transaction."""
+    told = decision_cards.announcement_row(d, text=line, now=now)
+    await ledger.plan(session, rows=[told], now=now)
+    return told
+
+
+def decided_line(who: str, d: Decision) -> str:
+    resolved = render_user_text(d.resolution or "")
+    line = f"{who} decided *{d.ref}* {render_user_text(d.title)}: {resolved}"
+    if d.review_on is not None:
+        line += f"\n_Review {render.review_day_text(d.review_on)}._"
+    return line
+
+
+def handed_line(who: str, d: Decision) -> str:
+    return f"{who} handed *{d.ref}* {render_user_text(d.title)} to {mention(d.owner_id)}."
+
+
+def dropped_line(who: str, d: Decision) -> str:
+    why = f" ({render_user_text(d.drop_reason)})" if d.drop_reason else ""
+    return full_stop(f"{who} dropped *{d.ref}* {render_user_text(d.title)}{why}")
 
 
 async def _apply_change(
@@ -409,11 +436,7 @@ async def _apply_change(
                 visible=visible,
                 review_on=review,
             )
-            resolved = render_user_text(d.resolution or "")
-            line = f"{who} decided *{d.ref}* {render_user_text(d.title)}: {resolved}"
-            if d.review_on is not None:
-                line += f"\n_Review {render.review_day_text(d.review_on)}._"
-            return d, line
+            return d, decided_line(who, d)
         case grammar.DecisionReviewOn(number=n):
             d = await reviews.set_review(
                 session,
@@ -438,9 +461,7 @@ async def _apply_change(
             d = await service.assign(
                 session, ws=ws, number=n, actor=actor, owner_id=owner_id, now=now, visible=visible
             )
-            return d, (
-                f"{who} handed *{d.ref}* {render_user_text(d.title)} to {mention(owner_id)}."
-            )
+            return d, handed_line(who, d)
         case grammar.DecisionDue(number=n, due_text=said):
             d = await service.set_due(
                 session, ws=ws, number=n, actor=actor, due_date=due, now=now, visible=visible
@@ -463,8 +484,7 @@ async def _apply_change(
                 now=now,
                 visible=visible,
             )
-            why = f" ({render_user_text(d.drop_reason)})" if d.drop_reason else ""
-            return d, full_stop(f"{who} dropped *{d.ref}* {render_user_text(d.title)}{why}")
+            return d, dropped_line(who, d)
         case grammar.DecisionReopen(number=n):
             d = await service.reopen(
                 session, ws=ws, number=n, actor=actor, now=now, visible=visible
@@ -666,19 +686,6 @@ async def _post_card(
             )
 
 
-async def refresh_card(client: AsyncWebClient, deps: Deps, decision: Decision) -> None:
-    if decision.message_channel_id is None or decision.message_ts is None:
-        return
-    today = deps.now().astimezone(deps.cadence.zone).date()
-    await replies.update_message(
-        client,
-        channel_id=decision.message_channel_id,
-        ts=decision.message_ts,
-        text=render.card_fallback_text(decision),
-        blocks=render.decision_card(decision, today=today),
-    )
-
-
 # --- modals ---------------------------------------------------------------------------------
 
 
@@ -834,20 +841,22 @@ async def _supersede_after_create(
 ) -> Decision:
     """The modal's "Supersedes", once the new decision is stored (checked before storing it)."""
 
-    async def supersede(actor: Actor) -> tuple[Decision, Decision]:
+    async def supersede(actor: Actor) -> tuple[Decision, list[ledger.Planned]]:
+        now = deps.now()
         async with deps.db.transaction() as session:
-            return await service.supersede(
+            old, new = await service.supersede(
                 session,
                 ws=ws,
                 old_number=old_number,
                 new_number=decision.number,
                 actor=actor,
-                now=deps.now(),
+                now=now,
                 visible=visible,
             )
+            return new, await refreshes.plan(session, ws=ws, subjects=[old.ref], now=now)
 
-    old, new = await deps.as_actor(client, ws, user_id, supersede)
-    await refresh_card(client, deps, old)
+    new, redraw = await deps.as_actor(client, ws, user_id, supersede)
+    await refreshes.send(deps, ws, redraw)
     return new
 
 
@@ -899,9 +908,9 @@ async def decide_submitted(
     review_on = reviews.review_on_for(picked, decided_at=now, cadence=await deps.cadence_for(ws))
     visible = await deps.visibility(client, ws, user_id, here=meta.get("origin_channel") or None)
 
-    async def decide(actor: Actor) -> Decision:
+    async def decide(actor: Actor) -> list[ledger.Planned]:
         async with deps.db.transaction() as session:
-            return await service.decide(
+            d = await service.decide(
                 session,
                 ws=ws,
                 number=number,
@@ -912,12 +921,12 @@ async def decide_submitted(
                 visible=visible,
                 review_on=review_on,
             )
+            return await _told_and_redrawn(session, d, decided_line(mention(user_id), d), now=now)
 
     with on_field(BlockId.RESOLUTION):
-        decision = await deps.as_actor(client, ws, user_id, decide)
+        planned = await deps.as_actor(client, ws, user_id, decide)
     await ack()
-    await refresh_card(client, deps, decision)
-    await _refresh_origin(client, deps, decision, meta, user_id=user_id)
+    await refreshes.send(deps, ws, planned)
 
 
 async def _picked_review_day(
@@ -936,37 +945,15 @@ async def _picked_review_day(
     return day
 
 
-async def _refresh_origin(
-    client: AsyncWebClient,
-    deps: Deps,
-    decision: Decision,
-    meta: dict[str, Any],
-    *,
-    user_id: str,
-) -> None:
-    """Update the message the button was pressed on, when it isn't the decision's own card.
-
-    The daily reminder DM is redrawn in place: the decision's entry says what became of it,
-    the others keep their buttons.
-    """
-    channel_id, ts = meta.get("origin_channel"), meta.get("origin_ts")
-    if (
-        not channel_id
-        or not ts
-        or (channel_id, ts) == (decision.message_channel_id, decision.message_ts)
-    ):
-        return
-    ws = WorkspaceKey(team_id=decision.team_id, enterprise_id=decision.enterprise_id)
-    if await refresh_daily_dm(client, deps, ws, recipient=user_id, channel_id=channel_id, ts=ts):
-        return
-    today = deps.now().astimezone(deps.cadence.zone).date()
-    await replies.update_message(
-        client,
-        channel_id=channel_id,
-        ts=ts,
-        text=render.card_fallback_text(decision),
-        blocks=render.decision_card(decision, today=today),
-    )
+async def _told_and_redrawn(
+    session: AsyncSession, d: Decision, line: str, *, now: datetime
+) -> list[ledger.Planned]:
+    """A change made with a button or a modal, wherever it was pressed (a channel card, a DM,
+    App Home): planned in its transaction, the announcement in the decision's own channel and
+    the refresh of every message that shows the decision (the one pressed on among them)."""
+    told = await _announce(session, d, line, now=now)
+    ws = decision_cards.workspace_of(d)
+    return [told, *await refreshes.plan(session, ws=ws, subjects=[d.ref], now=now)]
 
 
 # --- buttons --------------------------------------------------------------------------------
@@ -1061,22 +1048,26 @@ async def reassign_selected(
         raise InvalidInput("Pick the person who should own this decision.")
     visible = await _visibility_at(deps, client, ws, body)
 
-    async def assign(actor: Actor) -> Decision:
+    async def assign(actor: Actor) -> tuple[Decision, list[ledger.Planned]]:
+        now = deps.now()
         async with deps.db.transaction() as session:
-            return await service.assign(
+            d = await service.assign(
                 session,
                 ws=ws,
                 number=number,
                 actor=actor,
                 owner_id=owner_id,
-                now=deps.now(),
+                now=now,
                 visible=visible,
             )
+            line = handed_line(mention(actor.user_id), d)
+            return d, await _told_and_redrawn(session, d, line, now=now)
 
-    decision = await deps.as_actor(client, ws, body["user"]["id"], assign)
+    decision, planned = await deps.as_actor(client, ws, body["user"]["id"], assign)
     await ack()
+    await refreshes.send(deps, ws, planned)
     await _after_button(
-        client, deps, ws, body, decision, f"{decision.ref} now belongs to {mention(owner_id)}."
+        client, deps, ws, body, f"{decision.ref} now belongs to {mention(owner_id)}."
     )
 
 
@@ -1107,27 +1098,28 @@ async def drop_submitted(
     here = meta.get("origin_channel") or None
     visible = await deps.visibility(client, ws, user_id, here=here)
 
-    async def drop(actor: Actor) -> Decision:
+    async def drop(actor: Actor) -> list[ledger.Planned]:
+        now = deps.now()
         async with deps.db.transaction() as session:
-            return await service.drop(
+            d = await service.drop(
                 session,
                 ws=ws,
                 number=number,
                 actor=actor,
                 reason=reason,
-                now=deps.now(),
+                now=now,
                 visible=visible,
             )
+            return await _told_and_redrawn(session, d, dropped_line(mention(user_id), d), now=now)
 
     try:
         number = int(meta["number"])
     except (KeyError, TypeError, ValueError):
         raise FormError({BlockId.REASON: OUT_OF_DATE_FORM}) from None
     with on_field(BlockId.REASON):
-        decision = await deps.as_actor(client, ws, user_id, drop)
+        planned = await deps.as_actor(client, ws, user_id, drop)
     await ack()
-    await refresh_card(client, deps, decision)
-    await _refresh_origin(client, deps, decision, meta, user_id=user_id)
+    await refreshes.send(deps, ws, planned)
     if not meta.get("origin_ts"):
         # Pressed on the App Home tab: its lists change with the drop.
         await publish_home(client, deps, ws, user_id)
@@ -1138,11 +1130,10 @@ async def _after_button(
     deps: Deps,
     ws: WorkspaceKey,
     body: dict[str, Any],
-    decision: Decision,
     note: str,
 ) -> None:
-    await refresh_card(client, deps, decision)
-    await _refresh_origin(client, deps, decision, _origin(body), user_id=body["user"]["id"])
+    """After a button's change: App Home, where it was pressed there, shows it; elsewhere the
+    person who pressed hears what was done (the messages are refreshed by the outbox)."""
     if (body.get("container") or {}).get("type") == "view":
         await publish_home(client, deps, ws, body["user"]["id"])
     else:

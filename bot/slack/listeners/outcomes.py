@@ -15,9 +15,11 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.decisions import followthrough
+from bot.delivery import ledger
 from bot.errors import InvalidInput
 from bot.meetings import service
 from bot.meetings.models import Meeting, Outcome
+from bot.slack import refreshes
 from bot.slack.blocks import meetings as render
 from bot.slack.deps import Deps, deps_of, workspace_of
 from bot.slack.errors import FormError, on_field
@@ -79,13 +81,13 @@ async def outcome_command(
             await post_outcome_card(client, deps, ws, outcome, meeting, respond=respond)
             await refresh_summary_of(client, deps, ws, meeting.number)
         case grammar.OutcomeDone(number=number):
-            outcome = await _mark_done(
+            outcome, redraw = await _mark_done(
                 deps, client, ws, number=number, user_id=user_id, here=channel_id
             )
             # Ephemeral: the action may belong to a private channel's meeting. Its own card and
             # its meeting's summary show everyone there that it is done.
             await ack(response_type="ephemeral", text=f"Marked *{outcome.ref}* done. :tada:")
-            await sync_action(client, deps, ws, outcome)
+            await sync_action(client, deps, ws, outcome, redraw=redraw)
 
 
 async def _add(
@@ -127,14 +129,18 @@ async def _mark_done(
     number: int,
     user_id: str,
     here: str | None,
-) -> Outcome:
+) -> tuple[Outcome, list[ledger.Planned]]:
+    """Mark the action done; with it, plan the refresh of every message that shows it."""
     visible = await deps.visibility(client, ws, user_id, here=here)
 
-    async def mark(actor: Actor) -> Outcome:
+    async def mark(actor: Actor) -> tuple[Outcome, list[ledger.Planned]]:
+        now = deps.now()
         async with deps.db.transaction() as session:
-            return await service.mark_action_done(
-                session, ws=ws, number=number, actor=actor, now=deps.now(), visible=visible
+            done = await service.mark_action_done(
+                session, ws=ws, number=number, actor=actor, now=now, visible=visible
             )
+            subjects = refreshes.action_subjects(done)
+            return done, await refreshes.plan(session, ws=ws, subjects=subjects, now=now)
 
     return await deps.as_actor(client, ws, user_id, mark)
 
@@ -169,11 +175,11 @@ async def done_pressed(
         stale="That button is out of date; your open action items are on App Home.",
     )
     here = (body.get("channel") or {}).get("id") or None
-    outcome = await _mark_done(
+    outcome, redraw = await _mark_done(
         deps, client, ws, number=number, user_id=body["user"]["id"], here=here
     )
     await ack()
-    await sync_action(client, deps, ws, outcome, body=body, action=action)
+    await sync_action(client, deps, ws, outcome, redraw=redraw, body=body, action=action)
 
 
 # --- modals ---------------------------------------------------------------------------------
