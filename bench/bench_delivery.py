@@ -38,11 +38,12 @@ from bench.bench_commands import fresh_database
 from bot.cadence.config import CadenceConfig
 from bot.db import Database
 from bot.decisions.models import Decision
+from bot.delivery.pacing import Pacing
 from bot.devtools.fake_slack import FakeSlack
 from bot.nudges.planner import plan_nudges
 from bot.settings import Settings
 from bot.slack.compose import default_composers
-from bot.slack.sender import Pacing, Sender, SlackClients
+from bot.slack.sender import Sender, SlackClients
 from bot.worker import ShiftedClock
 from bot.workspace import WorkspaceKey
 from bot.workspaces.models import Workspace

@@ -13,13 +13,14 @@ from starlette.applications import Starlette
 from bot.cadence.config import CadenceConfig
 from bot.clock import SystemClock
 from bot.db import Database
+from bot.delivery.pacing import Pacing
 from bot.migrate import SchemaStatus
 from bot.settings import Settings
 from bot.slack.app import build_app
 from bot.slack.client import SLACK_PAUSES, RetryPauses
 from bot.slack.compose import default_composers
 from bot.slack.deps import Deps
-from bot.slack.sender import Pacing, Sender, SlackClients, token_source
+from bot.slack.sender import Sender, SlackClients, token_source
 from bot.startup import listen, started_line
 from bot.web import SlackGate, create_web_app, settle_heap
 

@@ -106,7 +106,7 @@ class Settings(BaseSettings):
         description="largest calendar feed read, in bytes (default 5 MiB)",
     )
 
-    # Slack's posting limits as the senders keep to them (`bot.slack.sender.Pacing`); every
+    # Slack's posting limits as the senders keep to them (`bot.delivery.pacing.Pacing`); every
     # process that sends must be given the same values. Tests and benchmarks shrink them.
     slack_channel_interval_seconds: float = Field(
         default=1.0, ge=0, le=60, description="seconds between posts to one channel (default 1)"

@@ -38,6 +38,7 @@ from bot.calendars.fetch import HttpFetcher
 from bot.calendars.poll import CalendarPoller, EmailLookup
 from bot.clock import Clock, SystemClock
 from bot.db import Database
+from bot.delivery.pacing import Pacing
 from bot.digest.planner import plan_digests
 from bot.migrate import SchemaStatus
 from bot.nudges.daily import HourOf, no_preference
@@ -47,7 +48,6 @@ from bot.settings import Settings
 from bot.slack.client import SLACK_PAUSES, RetryPauses
 from bot.slack.compose import Composers, default_composers
 from bot.slack.sender import (
-    Pacing,
     Sender,
     SendReport,
     SlackClients,

@@ -18,13 +18,14 @@ from bot.calendars.secrets import NO_KEY, SecretBox
 from bot.calendars.service import CalendarOptions
 from bot.clock import ManualClock
 from bot.db import Database
+from bot.delivery.pacing import Pacing
 from bot.devtools.driver import SlackDriver
 from bot.devtools.fake_slack import FakeSlack
 from bot.meetings.models import Meeting
 from bot.slack.app import build_app
 from bot.slack.compose import default_composers
 from bot.slack.deps import Deps
-from bot.slack.sender import Pacing, Sender, SlackClients, static_token
+from bot.slack.sender import Sender, SlackClients, static_token
 from bot.web import SlackGate, create_web_app
 from bot.worker import Jobs, TickReport, email_lookup, zone_lookup
 from bot.workspace import WorkspaceKey

@@ -19,6 +19,7 @@ from bot.decisions import service as decisions
 from bot.decisions.cards import CARD_KIND
 from bot.delivery import ledger
 from bot.delivery.models import Delivery
+from bot.delivery.pacing import Pacer, Pacing
 from bot.devtools.blockkit_checks import check_message
 from bot.devtools.fake_slack import Call, FakeSlack
 from bot.meetings.models import Meeting, Outcome, OutcomeKind
@@ -36,8 +37,6 @@ from bot.slack.compose import (
 )
 from bot.slack.sender import (
     PERMANENT_ERRORS,
-    Pacer,
-    Pacing,
     Sender,
     SendReport,
     SlackClients,

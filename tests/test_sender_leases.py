@@ -26,6 +26,7 @@ from bot.db import Database
 from bot.decisions.cards import CARD_KIND
 from bot.delivery import ledger
 from bot.delivery.models import Delivery
+from bot.delivery.pacing import Pacer, Pacing
 from bot.devtools.fake_slack import FakeSlack
 from bot.nudges.planner import plan_nudges
 from bot.settings import Settings
@@ -42,7 +43,7 @@ from bot.slack.client import (
     web_client,
 )
 from bot.slack.compose import ComposeContext, Composed, Composers, default_composers
-from bot.slack.sender import SEND_MARGIN, Pacer, Pacing, Sender
+from bot.slack.sender import SEND_MARGIN, Sender
 from bot.workspaces import service as workspaces
 from tests.conftest import BOT_TOKEN, MONDAY
 from tests.test_sender import WEEK_AGO, WS, Rig, build_rig, new_decision

@@ -16,13 +16,14 @@ import httpx
 from bot.cadence.config import CadenceConfig
 from bot.clock import ManualClock
 from bot.db import Database
+from bot.delivery.pacing import Pacing
 from bot.devtools.driver import SlackDriver
 from bot.devtools.fake_slack import FakeSlack
 from bot.server import wire
 from bot.slack.client import NO_PAUSES
 from bot.slack.compose import default_composers
 from bot.slack.deps import Deps
-from bot.slack.sender import Pacing, Sender, SlackClients, static_token
+from bot.slack.sender import Sender, SlackClients, static_token
 from bot.worker import Jobs, zone_lookup
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET, AppEnv, make_settings
 
