@@ -11,12 +11,13 @@ PostgreSQL gets an ordinary pool sized for the web concurrency, for reads and wr
 
 from __future__ import annotations
 
+import enum
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event, text
+from sqlalchemy import DateTime, Enum, MetaData, event, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -38,6 +39,23 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def str_enum(cls: type[enum.StrEnum], length: int) -> Enum:
+    """A column of ``cls``'s values, stored as the plain VARCHAR(``length``) it always was.
+
+    No native enum type and no CHECK constraint, so the schema (and every migration) is the
+    one a ``String(length)`` gave; values are the members' strings, refused in Python when they
+    are not one of them.
+    """
+    return Enum(
+        cls,
+        native_enum=False,
+        create_constraint=False,
+        validate_strings=True,
+        length=length,
+        values_callable=lambda members: [member.value for member in members],
+    )
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -6,7 +6,8 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import StatementError
 
 from bot.db import Database
 from bot.delivery import ledger
@@ -257,3 +258,16 @@ async def test_concurrent_claimers_never_share_a_row(db: Database, claimers: int
     results = await asyncio.gather(*(one(f"w{i}") for i in range(claimers)))
     claimed = [i for ids in results for i in ids]
     assert len(claimed) == len(set(claimed)) == 60
+
+
+async def test_a_status_is_its_enum_member_stored_as_the_same_plain_string(db: Database) -> None:
+    assert await plan(db, planned()) == 1
+    async with db.transaction() as session:
+        stored = await session.scalar(text("SELECT status FROM deliveries"))
+        loaded = await session.scalar(select(Delivery))
+    assert stored == "pending"
+    assert loaded is not None and loaded.status is DeliveryStatus.PENDING
+    with pytest.raises(StatementError, match="bogus"):
+        async with db.transaction() as session:
+            await session.execute(update(Delivery).values(status="bogus"))
+    assert (await row(db, loaded.id)).status is DeliveryStatus.PENDING

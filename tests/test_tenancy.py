@@ -375,9 +375,9 @@ async def test_single_token_uninstall_stops_the_workspace_until_it_talks_to_us_a
     await app_env.interact(app_env.driver.event({"type": "app_uninstalled"}))
     async with app_env.deps.db.transaction() as session:
         assert await workspaces.active_workspaces(session) == []
-        assert not await workspaces.is_active(session, ws=T1)
         ws = await workspaces.get_workspace(session, ws=T1)
-        assert ws is not None and ws.purge_after == app_env.deps.now() + timedelta(days=30)
+        assert ws is not None and ws.uninstalled_at is not None
+        assert ws.purge_after == app_env.deps.now() + timedelta(days=30)
     # Reinstalled (a new token, a restart): the next request brings it back, data and all.
     response = await app_env.command("/decision", "new After returning")
     assert "D-2" in response.json()["text"]

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, UOWTransaction, mapped_column, relationship
 
-from bot.db import Base, UTCDateTime
+from bot.db import Base, UTCDateTime, str_enum
 from bot.decisions.similar import terms
 from bot.workspace import WorkspaceScoped
 
@@ -152,7 +152,9 @@ class Decision(WorkspaceScoped, Base):
     # in its owner's own digest (docs/METRICS.md).
     direct: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"))
-    status: Mapped[str] = mapped_column(String(16), default=DecisionStatus.OPEN)
+    status: Mapped[DecisionStatus] = mapped_column(
+        str_enum(DecisionStatus, 16), default=DecisionStatus.OPEN
+    )
     resolution: Mapped[str | None] = mapped_column(Text)
     drop_reason: Mapped[str | None] = mapped_column(Text)
     # The notes of its history, one a line, so search finds them (kept by ``service.note``).
@@ -298,7 +300,7 @@ class DecisionReview(WorkspaceScoped, Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id", ondelete="CASCADE"))
-    answer: Mapped[str] = mapped_column(String(16))
+    answer: Mapped[ReviewAnswer] = mapped_column(str_enum(ReviewAnswer, 16))
     actor_id: Mapped[str] = mapped_column(String(32))
     due_on: Mapped[date] = mapped_column(Date)
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db import Base, UTCDateTime
+from bot.db import Base, UTCDateTime, str_enum
 from bot.workspace import WorkspaceScoped
 
 
@@ -53,7 +53,9 @@ class Delivery(WorkspaceScoped, Base):
     subject: Mapped[str] = mapped_column(String(64))
     recipient: Mapped[str] = mapped_column(String(32))
     period: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING)
+    status: Mapped[DeliveryStatus] = mapped_column(
+        str_enum(DeliveryStatus, 16), default=DeliveryStatus.PENDING
+    )
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_owner: Mapped[str | None] = mapped_column(String(64))

@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from bot.db import Base, UTCDateTime
+from bot.db import Base, UTCDateTime, str_enum
 from bot.workspace import WorkspaceScoped
 
 if TYPE_CHECKING:
@@ -118,7 +118,7 @@ class Outcome(WorkspaceScoped, Base):
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
     # Only action items get a number (A-<n>): they are what people mark done or snooze.
     number: Mapped[int | None] = mapped_column(Integer)
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[OutcomeKind] = mapped_column(str_enum(OutcomeKind, 16))
     text: Mapped[str] = mapped_column(Text)
     owner_id: Mapped[str | None] = mapped_column(String(32))
     due_date: Mapped[date | None] = mapped_column(Date)

@@ -57,9 +57,6 @@ class Role(enum.StrEnum):
     ESCALATED = "escalated"
 
 
-NOTICE_KINDS = tuple(kind.value for kind in NoticeKind)
-
-
 def change_moment(now: datetime) -> str:
     """A change's moment in ledger periods: UTC, to the second."""
     return now.astimezone(UTC).strftime("%Y%m%dT%H%M%S")

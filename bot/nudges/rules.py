@@ -79,10 +79,6 @@ def episode_key(anchor: datetime) -> str:
     return anchor.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
 
 
-def reminder_period(anchor: datetime, number: int) -> str:
-    return f"{episode_key(anchor)}#{number}"
-
-
 def is_user_id(recipient: str) -> bool:
     """People's ids start with U or W; anything else (C…, G…) is a conversation."""
     return recipient[:1] in ("U", "W")

@@ -18,7 +18,7 @@ Every change is audited (who, when, the fields before and after) in ``person_pre
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -254,7 +254,3 @@ def paused_at(prefs: Prefs, now: datetime, zone: ZoneInfo, hours: WorkingHours) 
     """The end of the pause if ``now`` falls inside it, else None."""
     ends = pause_ends(prefs, zone, hours)
     return ends if ends is not None and now < ends else None
-
-
-def without_pause(prefs: Prefs) -> Prefs:
-    return replace(prefs, paused_until=None)

@@ -483,23 +483,6 @@ def stats_periods(
     )
 
 
-async def deliver_digest(
-    client: AsyncWebClient, *, recipient: str, digest: ComposedDigest
-) -> tuple[str, str]:
-    """Post the digest to a channel or a person's DM, then its chart; returns (channel, ts)."""
-    channel = await conversation_for(client, recipient)
-    posted = await client.chat_postMessage(
-        channel=channel, text=digest.text, blocks=digest.blocks, unfurl_links=False
-    )
-    await client.files_upload_v2(
-        channel=channel,
-        content=digest.chart,
-        filename=digest.chart_filename,
-        title=digest.chart_title,
-    )
-    return str(posted["channel"]), str(posted["ts"])
-
-
 async def conversation_for(client: AsyncWebClient, recipient: str) -> str:
     """The conversation id to post to: a person's DM with the app, or the channel itself."""
     if not is_person(recipient):

@@ -67,11 +67,8 @@ async def show_stats(request: HygieneRequest, cmd: grammar.HygieneStats) -> None
     await request.respond(response_type="ephemeral", text=text, blocks=blocks)
 
 
-async def digest_preview(request: HygieneRequest, cmd: grammar.HygieneDigest) -> None:
-    """``preview``: the digest as it would go out now, to the caller only. Else: send it now."""
-    if not cmd.preview:
-        await _send_digest_now(request)
-        return
+async def digest_preview(request: HygieneRequest) -> None:
+    """``digest preview``: the digest as it would go out now, to the caller only; sends nothing."""
     deps, ws = deps_of(request.context), workspace_of(request.context)
     user_id = request.command["user_id"]
     await request.ack()
@@ -110,7 +107,7 @@ async def digest_preview(request: HygieneRequest, cmd: grammar.HygieneDigest) ->
     )
 
 
-async def _send_digest_now(request: HygieneRequest) -> None:
+async def send_digest_now(request: HygieneRequest) -> None:
     """Admins: send this week's digest to the configured recipients straight away."""
     deps, ws = deps_of(request.context), workspace_of(request.context)
     user_id = request.command["user_id"]

@@ -165,11 +165,6 @@ class ChannelFacts:
         self._info.pop((team_id, channel_id), None)
         self._members.pop((team_id, channel_id), None)
 
-    def forget_workspace(self, team_id: str) -> None:
-        for store in (self._info, self._members):
-            for key in [k for k in store if k[0] == team_id]:
-                del store[key]
-
     def _get(self, store: dict[tuple[str, str], _Fact], key: tuple[str, str]) -> tuple[bool, Any]:
         fact = store.get(key)
         if fact is None:
@@ -338,21 +333,3 @@ async def visibility_for(
     if here:
         readable.add(here)
     return Visibility(reader=reader, channels=frozenset(readable))
-
-
-async def visible_channels(
-    client: AsyncWebClient,
-    channel_ids: set[str],
-    user_id: str,
-    current_channel: str,
-    *,
-    facts: ChannelFacts | None = None,
-    team_id: str = "",
-) -> set[str]:
-    """The conversations among ``channel_ids`` whose items ``user_id`` may see.
-
-    The conversation a request came from is visible by definition; the rest follow the rule.
-    """
-    access = ChannelAccess(client, facts, team_id=team_id)
-    found = await access.readable(channel_ids - {current_channel}, user_id)
-    return found | ({current_channel} if current_channel else set())

@@ -85,9 +85,6 @@ class TimeOffFacts:
         return personal_cadence(cadence, self.days_off(user_id))
 
 
-NO_TIME_OFF = TimeOffFacts(periods={})
-
-
 def personal_cadence(cadence: CadenceConfig, days_off: Collection[date]) -> CadenceConfig:
     """The cadence of one person's items: the workspace's, with ``days_off`` not working days."""
     extra = set(days_off) - set(cadence.working_hours.holidays)

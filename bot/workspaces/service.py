@@ -176,11 +176,6 @@ async def active_workspaces(session: AsyncSession) -> list[WorkspaceKey]:
     return [WorkspaceKey(team_id=team, enterprise_id=enterprise) for enterprise, team in rows]
 
 
-async def is_active(session: AsyncSession, *, ws: WorkspaceKey) -> bool:
-    workspace = await get_workspace(session, ws=ws)
-    return workspace is None or workspace.uninstalled_at is None
-
-
 # --- purge ------------------------------------------------------------------------------------
 
 

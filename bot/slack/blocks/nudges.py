@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import Option, StaticSelectElement, UserSelectElement
 
-from bot.decisions.models import Decision
+from bot.decisions.models import Decision, DecisionStatus
 from bot.meetings.models import Meeting, Outcome
 from bot.nudges.service import SNOOZE_DAYS, SnoozeEnd
 from bot.slack import limits
@@ -328,10 +328,10 @@ def settled_entry(ref: str, title: str, state: str, *, emoji: str = "white_check
 
 def decision_state(d: Decision, *, recipient: str, zone: ZoneInfo, now: datetime) -> Block:
     """What became of a decision since the daily DM asked about it."""
-    if d.status == "decided":
+    if d.status == DecisionStatus.DECIDED:
         said = f": {render_user_text(d.resolution)}" if d.resolution else ""
         return settled_entry(d.ref, d.title, f"Decided{said}.")
-    if d.status == "dropped":
+    if d.status == DecisionStatus.DROPPED:
         return settled_entry(d.ref, d.title, "Dropped.", emoji="wastebasket")
     if not d.is_open:
         return settled_entry(d.ref, d.title, "Closed.")

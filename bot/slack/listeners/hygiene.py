@@ -35,8 +35,10 @@ async def hygiene_command(
             await hygiene_settings.open_settings(request)
         case grammar.HygieneStats():
             await hygiene_stats.show_stats(request, cmd)
+        case grammar.HygieneDigest(preview=True):
+            await hygiene_stats.digest_preview(request)
         case grammar.HygieneDigest():
-            await hygiene_stats.digest_preview(request, cmd)
+            await hygiene_stats.send_digest_now(request)
         case grammar.HygieneExport():
             await hygiene_stats.export(request, cmd)
         case grammar.HygieneAway():
