@@ -154,6 +154,19 @@ async def test_reassign_typed_in_a_dm_redraws_the_former_owners_messages(env: En
     assert not [t for t in env.posts_to("U1") + env.posts_to("DU1") if "handed" in t]
 
 
+async def test_two_changes_at_the_same_moment_are_both_told_in_its_channel(env: Env) -> None:
+    """The clock does not move between them (as in the sandbox): each change has its own
+    announcement row, so the second is not taken for the first one planned again."""
+    await three_messages(env)
+    for text in ("assign D-1 <@U3>", "decide D-1 Acme"):
+        response = await env.command("/decision", text, user_id="U2", channel_id="C2")
+        assert response.json()["response_type"] == "ephemeral"
+    told = env.posts_to("C1")
+    assert [t for t in told if "handed *D-1*" in t]
+    assert [t for t in told if "decided *D-1*" in t]
+    assert env.posts_to("C2") == []
+
+
 # --- buttons and modals --------------------------------------------------------------------
 
 

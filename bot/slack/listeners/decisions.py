@@ -395,9 +395,7 @@ async def _announce(
     session: AsyncSession, d: Decision, line: str, *, now: datetime
 ) -> ledger.Planned:
     """Plan ``line`` in the decision's own conversation, in the change's transaction."""
-    told = decision_cards.announcement_row(d, text=line, now=now)
-    await ledger.plan(session, rows=[told], now=now)
-    return told
+    return await decision_cards.plan_announcement(session, d, text=line, now=now)
 
 
 def decided_line(who: str, d: Decision) -> str:
