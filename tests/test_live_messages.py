@@ -339,3 +339,17 @@ async def test_supersede_from_the_warning_redraws_both_cards(env: Env) -> None:
     assert "D-2" in env.shown(cards["D-1"])
     rows = await refresh_rows(env)
     assert sorted((r.status, r.subject) for r in rows) == [("sent", "D-1"), ("sent", "D-2")]
+
+
+# --- a meeting's summary ------------------------------------------------------------------
+
+
+async def test_an_outcome_added_after_the_meeting_ended_redraws_its_summary(env: Env) -> None:
+    await env.command("/meeting", "start Planning", user_id="U2", channel_id="C1")
+    await env.command("/meeting", "end", user_id="U2", channel_id="C1")
+    summary = (await sent_rows(env, "M-1"))["summary:meeting"]
+    assert "Send the deck" not in env.shown(summary)
+    await env.command("/outcome", "M-1 Send the deck <@U1>", user_id="U2", channel_id="C1")
+    assert env.updated(summary)
+    assert "Send the deck" in env.shown(summary)
+    assert {(r.status, r.subject) for r in await refresh_rows(env)} == {("sent", "M-1")}
