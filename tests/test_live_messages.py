@@ -379,3 +379,32 @@ async def test_snooze_in_the_daily_dm_redraws_it_through_the_outbox(env: Env) ->
     rows = await refresh_rows(env)
     assert {r.status for r in rows} == {"sent"}
     assert daily in {live.refresh_target(r) for r in rows}
+
+
+# --- review answers -----------------------------------------------------------------------
+
+
+async def test_a_review_answer_redraws_the_card_through_the_outbox(env: Env) -> None:
+    env.at(MONDAY)
+    await env.command("/decision", "log Office = Keep it review today", user_id="U1")
+    await env.jobs.tick()
+    card = (await sent_rows(env, "D-1"))["card:decision"]
+    asked = next(where for where, m in env.fake.messages.items() if "hold?" in str(m.text))
+    question = env.as_message(asked)
+    value = next(
+        e["value"]
+        for b in question["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "review_kept"
+    )
+    await env.interact(
+        env.driver.press(
+            "review_kept", user_id="U1", value=value, channel_id=asked[0], message=question
+        )
+    )
+    assert env.updated(card)
+    assert "Kept: it held" in env.shown(asked)
+    rows = await refresh_rows(env)
+    assert {(r.status, r.subject) for r in rows} == {("sent", "D-1")}
+    assert card in {live.refresh_target(r) for r in rows}

@@ -16,8 +16,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.decisions import reviews, service
 from bot.decisions.models import Decision, DecisionReview, ReviewAnswer
-from bot.slack import replies
-from bot.slack.blocks import decisions as render_decisions
+from bot.delivery import ledger
+from bot.slack import refreshes, replies
 from bot.slack.blocks import reviews as render
 from bot.slack.deps import Deps, deps_of, workspace_of
 from bot.slack.errors import FormError, on_field
@@ -59,15 +59,16 @@ async def _answer(
     answer: ReviewAnswer,
     resolution: str | None = None,
     reason: str | None = None,
-) -> tuple[Decision, DecisionReview]:
+) -> tuple[Decision, DecisionReview, list[ledger.Planned]]:
+    """Store the answer; with it, plan the refresh of the decision's live messages."""
     visible = await deps.visibility(client, ws, user_id, here=here)
     today = await deps.user_today(client, ws, user_id)
     cadence = await deps.cadence_for(ws)
     now = deps.now()
 
-    async def store(actor: Actor) -> tuple[Decision, DecisionReview]:
+    async def store(actor: Actor) -> tuple[Decision, DecisionReview, list[ledger.Planned]]:
         async with deps.db.transaction() as session:
-            return await reviews.answer_review(
+            decision, review = await reviews.answer_review(
                 session,
                 ws=ws,
                 number=number,
@@ -81,6 +82,8 @@ async def _answer(
                 reason=reason,
                 visible=visible,
             )
+            redraw = await refreshes.plan(session, ws=ws, subjects=[decision.ref], now=now)
+            return decision, review, redraw
 
     return await deps.as_actor(client, ws, user_id, store)
 
@@ -92,8 +95,10 @@ async def _show_answer(
     origin: dict[str, str],
     decision: Decision,
     review: DecisionReview,
+    redraw: list[ledger.Planned],
 ) -> None:
-    """The question becomes its answer (or the person is told), and the card follows."""
+    """The question becomes its answer (or the person is told), and the card follows (through
+    the outbox: ``redraw`` was planned with the answer)."""
     text, blocks = render.review_answered(decision, review)
     channel, ts = origin.get("origin_channel"), origin.get("origin_ts")
     if not (
@@ -104,15 +109,9 @@ async def _show_answer(
         )
     ):
         await replies.tell_user(client, body, text, blocks=blocks)
-    if decision.message_channel_id and decision.message_ts:
-        today = deps.now().astimezone(deps.cadence.zone).date()
-        await replies.update_message(
-            client,
-            channel_id=decision.message_channel_id,
-            ts=decision.message_ts,
-            text=render_decisions.card_fallback_text(decision),
-            blocks=render_decisions.decision_card(decision, today=today),
-        )
+    await refreshes.send(
+        deps, WorkspaceKey(team_id=decision.team_id, enterprise_id=decision.enterprise_id), redraw
+    )
 
 
 async def _answer_at_once(
@@ -126,7 +125,7 @@ async def _answer_at_once(
     deps, ws = deps_of(context), workspace_of(context)
     number, day = render.parse_review_value(action.get("value"), team_id=ws.team_id)
     here = (body.get("channel") or {}).get("id") or None
-    decision, review = await _answer(
+    decision, review, redraw = await _answer(
         deps,
         client,
         ws,
@@ -138,7 +137,7 @@ async def _answer_at_once(
     )
     # Acknowledged once the answer is stored, so a refusal reaches the person first.
     await ack()
-    await _show_answer(client, deps, body, _pressed(body), decision, review)
+    await _show_answer(client, deps, body, _pressed(body), decision, review, redraw)
 
 
 async def kept_pressed(
@@ -230,7 +229,7 @@ async def _submitted(
         )
         raise FormError({block: missing})
     with on_field(block):
-        decision, review = await _answer(
+        decision, review, redraw = await _answer(
             deps,
             client,
             ws,
@@ -243,7 +242,7 @@ async def _submitted(
             reason=said if answer is ReviewAnswer.REVERSED else None,
         )
     await ack()
-    await _show_answer(client, deps, body, meta, decision, review)
+    await _show_answer(client, deps, body, meta, decision, review, redraw)
 
 
 async def amend_submitted(
