@@ -451,7 +451,7 @@ async def test_decide_reassign_drop_and_done_update_the_dm_in_place(env: Env) ->
     last = env.updates_of(message)[-1]
     assert buttons_of(last) == []
     assert "Done." in str(last["blocks"])
-    assert last["text"].startswith("Nothing else is waiting for you today")
+    assert last["text"].startswith("Nothing here is waiting for you any more")
     # Every update was of the one daily DM; no new message was posted for it.
     assert len(env.dms_to("U1")) == 1
 

@@ -154,6 +154,19 @@ async def test_reassign_typed_in_a_dm_redraws_the_former_owners_messages(env: En
     assert not [t for t in env.posts_to("U1") + env.posts_to("DU1") if "handed" in t]
 
 
+async def test_two_changes_at_the_same_moment_are_both_told_in_its_channel(env: Env) -> None:
+    """The clock does not move between them (as in the sandbox): each change has its own
+    announcement row, so the second is not taken for the first one planned again."""
+    await three_messages(env)
+    for text in ("assign D-1 <@U3>", "decide D-1 Acme"):
+        response = await env.command("/decision", text, user_id="U2", channel_id="C2")
+        assert response.json()["response_type"] == "ephemeral"
+    told = env.posts_to("C1")
+    assert [t for t in told if "handed *D-1*" in t]
+    assert [t for t in told if "decided *D-1*" in t]
+    assert env.posts_to("C2") == []
+
+
 # --- buttons and modals --------------------------------------------------------------------
 
 
@@ -283,3 +296,60 @@ async def test_a_refresh_of_a_message_that_is_gone_settles(env: Env) -> None:
     assert rows["notice:owner:decision"].status == "sent"
     await env.jobs.tick()  # nothing is left to retry
     assert len(env.fake.calls_to("chat.update")) == 3
+
+
+# --- the re-litigation warning ------------------------------------------------------------
+
+
+def the_repeat_button(env: Env, since: int, action_id: str) -> dict[str, Any]:
+    """The ``action_id`` button of the warning respond() gave after ``since``."""
+    for post in env.fake.responses[since:]:
+        for block in post.body.get("blocks") or []:
+            for element in block.get("elements", []) if block["type"] == "actions" else []:
+                if element.get("action_id") == action_id:
+                    return dict(element)
+    raise AssertionError("no re-litigation warning")
+
+
+async def repeat_pressed(env: Env, action_id: str) -> dict[str, tuple[str, str]]:
+    """D-1 logged with its card in #C1, D-2 recorded like it; ``action_id`` on the warning.
+    Returns the cards (D-1's, D-2's) the ledger sent."""
+    await env.command("/decision", "log Use Postgres for billing = Yes, Postgres 16")
+    since = len(env.fake.responses)
+    await env.command("/decision", "new Use Postgress for billing", channel_id="C1")
+    button = the_repeat_button(env, since, action_id)
+    cards = {ref: (await sent_rows(env, ref))["card:decision"] for ref in ("D-1", "D-2")}
+    assert "decision_decide" not in env.shown(cards["D-1"])
+    await env.interact(
+        env.driver.press(action_id, user_id="U1", value=button["value"], channel_id="C1")
+    )
+    return cards
+
+
+async def test_reopen_from_the_warning_redraws_the_old_card(env: Env) -> None:
+    cards = await repeat_pressed(env, "repeat_reopen")
+    assert env.updated(cards["D-1"])
+    assert "decision_decide" in env.shown(cards["D-1"])
+    assert {(r.status, r.subject) for r in await refresh_rows(env)} == {("sent", "D-1")}
+
+
+async def test_supersede_from_the_warning_redraws_both_cards(env: Env) -> None:
+    cards = await repeat_pressed(env, "repeat_supersede")
+    assert env.updated(cards["D-1"]) and env.updated(cards["D-2"])
+    assert "D-2" in env.shown(cards["D-1"])
+    rows = await refresh_rows(env)
+    assert sorted((r.status, r.subject) for r in rows) == [("sent", "D-1"), ("sent", "D-2")]
+
+
+# --- a meeting's summary ------------------------------------------------------------------
+
+
+async def test_an_outcome_added_after_the_meeting_ended_redraws_its_summary(env: Env) -> None:
+    await env.command("/meeting", "start Planning", user_id="U2", channel_id="C1")
+    await env.command("/meeting", "end", user_id="U2", channel_id="C1")
+    summary = (await sent_rows(env, "M-1"))["summary:meeting"]
+    assert "Send the deck" not in env.shown(summary)
+    await env.command("/outcome", "M-1 Send the deck <@U1>", user_id="U2", channel_id="C1")
+    assert env.updated(summary)
+    assert "Send the deck" in env.shown(summary)
+    assert {(r.status, r.subject) for r in await refresh_rows(env)} == {("sent", "M-1")}

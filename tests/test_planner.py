@@ -12,11 +12,13 @@ from bot.cadence.config import CadenceConfig, apply_overrides
 from bot.db import Database
 from bot.decisions import service as decisions
 from bot.delivery.models import Delivery
+from bot.errors import UserError
 from bot.meetings.models import Meeting, Outcome, OutcomeKind
 from bot.nudges import rules
 from bot.nudges import service as nudges
 from bot.nudges.daily import DAILY_KIND
 from bot.nudges.planner import NUDGE_KINDS, PlanReport, plan_nudges
+from bot.slack.wording import words_for
 from bot.workspace import Actor, WorkspaceKey
 from bot.workspaces import service as workspaces
 from bot.workspaces.models import Workspace
@@ -485,8 +487,9 @@ def test_activity_on_an_overdue_item_buys_one_interval() -> None:
 
 
 def test_snooze_lengths_are_the_offered_ones() -> None:
-    with pytest.raises(Exception, match="1 day, 3 days or 1 week"):
+    with pytest.raises(UserError) as refused:
         nudges.snooze_end(MONDAY, 2, zone=ZoneInfo("UTC"), cadence=CadenceConfig())
+    assert "1 day, 3 days or 1 week" in words_for(refused.value)
 
 
 @pytest.mark.parametrize(

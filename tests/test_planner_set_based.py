@@ -18,6 +18,7 @@ from bot.decisions import service as decisions
 from bot.decisions.models import Decision
 from bot.delivery.models import Delivery
 from bot.nudges import bulk
+from bot.nudges import daily as daily_module
 from bot.nudges import planner as planner_module
 from bot.nudges.planner import PlanReport, plan_nudges
 from bot.workspace import WorkspaceKey
@@ -134,13 +135,25 @@ async def test_set_based_plans_what_item_by_item_plans(
         return inserted[-1]
 
     monkeypatch.setattr(planner_module.bulk, "plan", counting_plan)
+    daily_inserted: list[int] = []
+    real_daily = daily_module._plan_daily
+
+    async def counting_daily(*args: Any, **kwargs: Any) -> int:
+        daily_inserted.append(await real_daily(*args, **kwargs))
+        return daily_inserted[-1]
+
+    monkeypatch.setattr(daily_module, "_plan_daily", counting_daily)
     for now in NOWS:
         await forget(db)
         one_by_one = await tick(db, cadence, now, set_based=False)
         expected = await ledger(db)
         await forget(db)
         inserted.clear()
+        assert not daily_inserted  # the item-by-item path writes its daily rows one by one
         set_based = await tick(db, cadence, now, set_based=True)
+        # Every daily DM of the set-based tick came from the one INSERT … SELECT.
+        assert sum(daily_inserted) == set_based.daily, (daily_inserted, set_based.daily)
+        daily_inserted.clear()
         assert await ledger(db) == expected, now
         assert (set_based.due, set_based.planned, set_based.daily) == (
             one_by_one.due,
@@ -152,6 +165,9 @@ async def test_set_based_plans_what_item_by_item_plans(
             # reminders escalate after a few days, the escalations).
             floor = 0 if cadence_name == "new-york-escalating" else one_by_one.planned // 3
             assert sum(inserted) > floor, (inserted, one_by_one.planned)
+        if now == NOWS[0]:
+            assert set_based.daily > 0
         steady = await tick(db, cadence, now, set_based=True)
+        daily_inserted.clear()
         assert (steady.due, steady.planned, steady.daily) == (one_by_one.due, 0, 0)
         assert await ledger(db) == expected

@@ -2,9 +2,10 @@
 
 These run ``python -m bot run-jobs`` and ``python -m bot worker`` as real subprocesses against a
 database of their own and the fake Slack, the way cron and a platform's process manager do.
-The SIGKILL test runs on PostgreSQL, where several workers are expected (the lease logic it
-exercises is covered on both engines in tests/test_ledger.py), and the SIGTERM test on SQLite:
-shutting down does not depend on the engine.
+A worker killed mid-send is tested on PostgreSQL, where several workers are expected (the lease
+logic it exercises is covered on both engines in tests/test_ledger.py); the web process killed
+mid-burst (cards, meeting summaries and outcome cards each delivered once) on both engines; the
+SIGTERM test on SQLite: shutting down does not depend on the engine.
 """
 
 from __future__ import annotations

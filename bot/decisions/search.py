@@ -573,7 +573,9 @@ async def search_decisions(
         ]
     found: dict[int, Decision] = {}
     if ids:
-        rows = await session.scalars(select(Decision).where(Decision.id.in_(ids)))
+        rows = await session.scalars(
+            select(Decision).where(Decision.in_workspace(ws), Decision.id.in_(ids))
+        )
         found = {d.id: d for d in rows}
     page = [found[i] for i in ids if i in found]
     return SearchPage(decisions=page[:limit], offset=offset, has_more=len(page) > limit)

@@ -159,6 +159,12 @@ async def plan_refreshes(
             if await ledger.plan(session, rows=[row], now=now):
                 planned.append(row)
                 break
+        else:
+            # Only as many changes committed at this very moment as there are tries can do it:
+            # refuse the change rather than leave a message showing the old state unsaid.
+            raise RuntimeError(
+                f"no free refresh number for {message.subject} at {message.ts} after {change}"
+            )
     return planned
 
 

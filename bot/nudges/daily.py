@@ -29,12 +29,25 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    func,
+    literal,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cadence.calendar import local_moment
 from bot.cadence.config import CadenceConfig, WorkingHours
 from bot.cadence.hours import calendar_for
+from bot.db import UTCDateTime, dialect_insert
 from bot.delivery import ledger
 from bot.delivery.models import Delivery, DeliveryStatus
 from bot.workspace import WorkspaceKey
@@ -262,10 +275,15 @@ async def ensure_daily(
     zones: Mapping[str, ZoneInfo],
     hours_of: Mapping[str, time],
     waiting: Mapping[str, datetime],
+    set_based: bool = True,
 ) -> int:
     """Plan the daily DM of every person in ``waiting`` (see `waiting_recipients`): on the
     first working day at their hour on or after their earliest bundled row, skipping days whose
-    DM is settled already. Returns how many daily rows are new."""
+    DM is settled already. Returns how many daily rows are new.
+
+    The rows are written with one ``INSERT … SELECT … ON CONFLICT DO NOTHING`` (`_plan_daily`)
+    from two temporary tables: the few distinct slots and each person's slot number;
+    ``set_based=False`` writes them one by one through `ledger.plan` (the same rows)."""
     if not waiting:
         return 0
     hours = cadence.working_hours
@@ -282,12 +300,22 @@ async def ensure_daily(
     since = min(slot_day(s, zones.get(r, cadence.zone)) for r, s in slots.items())
     settled = await settled_days(session, ws=ws, recipients=list(waiting), since=since)
     rows = []
+    # (period, due_at, hour) -> its number in the slots table; recipient -> that number.
+    numbered: dict[tuple[str, datetime, str], int] = {}
+    people: list[dict[str, Any]] = []
     for recipient, slot in slots.items():
         zone = zones.get(recipient, cadence.zone)
         at = hours_of.get(recipient, hours.start)
         while (recipient, slot_day(slot, zone)) in settled:
             next_day = slot.astimezone(zone).date() + timedelta(days=1)
             slot = daily_slot(local_moment(next_day, time(0), zone), zone, hours, at)
+        if set_based:
+            key = (slot_day(slot, zone), slot, at.strftime("%H:%M"))
+            grp = numbered.get(key)
+            if grp is None:
+                grp = numbered[key] = len(numbered) + 1
+            people.append({"recipient": recipient, "grp": grp})
+            continue
         rows.append(
             ledger.Planned(
                 ws=ws,
@@ -299,7 +327,99 @@ async def ensure_daily(
                 payload={"at": at.strftime("%H:%M")},
             )
         )
+    if set_based:
+        groups = [
+            {"grp": grp, "period": period, "due_at": due_at, "hour": at}
+            for (period, due_at, at), grp in numbered.items()
+        ]
+        return await _plan_daily(session, ws=ws, now=now, groups=groups, people=people)
     return await ledger.plan(session, rows=rows, now=now)
+
+
+_meta = MetaData()
+# The distinct daily slots of one `ensure_daily` call and the slot of each person.
+_slots = Table(
+    "daily_slots",
+    _meta,
+    Column("grp", Integer),
+    Column("period", String),
+    Column("due_at", UTCDateTime),
+    Column("hour", String),
+    prefixes=["TEMPORARY"],
+)
+_people = Table(
+    "daily_people",
+    _meta,
+    Column("recipient", String),
+    Column("grp", Integer),
+    prefixes=["TEMPORARY"],
+)
+
+
+async def _plan_daily(
+    session: AsyncSession,
+    *,
+    ws: WorkspaceKey,
+    now: datetime,
+    groups: list[dict[str, Any]],
+    people: list[dict[str, Any]],
+) -> int:
+    """Insert one daily row per person in ``people`` at their group's slot (unless its key
+    exists): one ``INSERT … SELECT`` joining the two temporary tables. How many are new."""
+    if not people:
+        return 0
+    postgres = session.get_bind().dialect.name == "postgresql"
+    suffix = " ON COMMIT DELETE ROWS" if postgres else ""
+    stamp = "TIMESTAMP WITH TIME ZONE" if postgres else "DATETIME"
+    await session.execute(
+        text(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS daily_slots (grp INTEGER PRIMARY KEY, "
+            f"period VARCHAR, due_at {stamp}, hour VARCHAR){suffix}"
+        )
+    )
+    await session.execute(
+        text(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS daily_people "
+            f"(recipient VARCHAR PRIMARY KEY, grp INTEGER){suffix}"
+        )
+    )
+    await session.execute(_slots.delete())
+    await session.execute(_people.delete())
+    await session.execute(_slots.insert(), groups)
+    await session.execute(_people.insert(), people)
+    if postgres:
+        # Temporary tables get no statistics of their own (autovacuum skips them).
+        await session.execute(text("ANALYZE daily_slots, daily_people"))
+        payload: Any = func.json_build_object("at", _slots.c.hour)
+    else:
+        payload = func.json_object("at", _slots.c.hour)
+    moment = literal(now, UTCDateTime)
+    columns = {
+        "enterprise_id": literal(ws.enterprise_id),
+        "team_id": literal(ws.team_id),
+        "kind": literal(DAILY_KIND),
+        "subject": literal("daily:") + _people.c.recipient,
+        "recipient": _people.c.recipient,
+        "period": _slots.c.period,
+        "status": literal(DeliveryStatus.PENDING.value),
+        "due_at": _slots.c.due_at,
+        "attempts": literal(0),
+        "payload": payload,
+        "created_at": moment,
+        "updated_at": moment,
+    }
+    source = select(*[value.label(name) for name, value in columns.items()]).select_from(
+        _people.join(_slots, _slots.c.grp == _people.c.grp)
+    )
+    table: Any = Delivery.__table__
+    statement = (
+        dialect_insert(session)(table).from_select(list(columns), source).on_conflict_do_nothing()
+    )
+    result = await session.execute(statement)
+    inserted = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    await session.execute(_slots.delete())
+    await session.execute(_people.delete())
+    return inserted
 
 
 # --- composing and settling -----------------------------------------------------------------

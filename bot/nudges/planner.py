@@ -439,6 +439,7 @@ async def plan_workspace(
                 zones=people.zones,
                 hours_of=people.hours,
                 waiting=waiting,
+                set_based=set_based,
             )
     return report
 

@@ -259,15 +259,6 @@ async def post_outcome_card(
                 await respond(response_type="ephemeral", text=f"It is recorded, but {INVITE_HINT}")
 
 
-async def refresh_summary_of(
-    client: AsyncWebClient, deps: Deps, ws: WorkspaceKey, number: int
-) -> None:
-    async with deps.db.transaction() as session:
-        meeting = await service.get_meeting(session, ws=ws, number=number)
-        decisions = await service.linked_decisions(session, ws=ws, meetings=[meeting])
-    await refresh_summary(client, deps, meeting, decisions)
-
-
 async def sync_action(
     client: AsyncWebClient,
     deps: Deps,

@@ -13,8 +13,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.decisions.models import Decision
 from bot.decisions.relitigation import Repeat, find_repeat
 from bot.errors import InvalidInput
-from bot.slack import replies
-from bot.slack.blocks import decisions as render_decisions
 from bot.slack.blocks import relitigation as render
 from bot.slack.deps import Deps
 from bot.slack.parsing.items import item_number
@@ -88,18 +86,4 @@ def button_numbers(action: dict[str, Any], ws: WorkspaceKey) -> tuple[int, int]:
     return (
         item_number(new, "D", team_id=ws.team_id, stale=STALE),
         item_number(old, "D", team_id=ws.team_id, stale=STALE),
-    )
-
-
-async def refresh_card(client: AsyncWebClient, deps: Deps, decision: Decision) -> None:
-    """Bring ``decision``'s channel card up to date, if it has one."""
-    if decision.message_channel_id is None or decision.message_ts is None:
-        return
-    today = deps.now().astimezone(deps.cadence.zone).date()
-    await replies.update_message(
-        client,
-        channel_id=decision.message_channel_id,
-        ts=decision.message_ts,
-        text=render_decisions.card_fallback_text(decision),
-        blocks=render_decisions.decision_card(decision, today=today),
     )

@@ -402,8 +402,8 @@ def daily_dm(entries: list[list[Block]], *, names: list[str], more: int, waiting
         greeting = f"{_things(waiting).capitalize()} waiting for you today"
         blocks: list[Block] = [section(f":wave: *{greeting}*, most urgent first.")]
     else:
-        greeting = "Nothing else is waiting for you today"
-        blocks = [section(f":tada: *{greeting}.* Thank you!")]
+        greeting = "Nothing here is waiting for you any more"
+        blocks = [section(f":white_check_mark: *{greeting}.*")]
     text = _line(f"{greeting}: " + "; ".join(names) if names else greeting)
     for entry in entries:
         blocks.extend(entry)

@@ -33,7 +33,7 @@ from bot.slack.home_publish import publish_home
 from bot.slack.ids import Action, Command
 from bot.slack.ids import Block as BlockId
 from bot.slack.ids import View as ViewId
-from bot.slack.meeting_messages import post_outcome_card, refresh_summary_of
+from bot.slack.meeting_messages import post_outcome_card
 from bot.slack.modal_state import OUT_OF_DATE_FORM, view_metadata, view_value
 from bot.slack.parsing import commands as grammar
 from bot.slack.parsing.dates import parse_date
@@ -183,10 +183,13 @@ async def decision_command(
                 blocks=render.decision_detail(decision, zone=zone, today=today, actions=actions),
             )
         case grammar.DecisionAct() | grammar.DecisionLinkAction() | grammar.DecisionNoAction():
-            summary, added = await _follow_through(deps, client, ws, cmd, user_id, channel_id)
+            summary, added, redraw = await _follow_through(
+                deps, client, ws, cmd, user_id, channel_id
+            )
             await ack(response_type="in_channel", text=summary)
             if added is not None:
-                await _show_new_action(client, deps, ws, added, respond)
+                await post_outcome_card(client, deps, ws, added, added.meeting, respond=respond)
+            await refreshes.send(deps, ws, redraw)
         case grammar.DecisionSupersede(old=old_number, new=new_number):
             now = deps.now()
             visible = await deps.visibility(client, ws, user_id, here=channel_id)
@@ -232,10 +235,11 @@ async def _follow_through(
     cmd: grammar.DecisionAct | grammar.DecisionLinkAction | grammar.DecisionNoAction,
     user_id: str,
     channel_id: str,
-) -> tuple[str, Outcome | None]:
+) -> tuple[str, Outcome | None, list[ledger.Planned]]:
     """``/decision act``: a new action, a linked one, or "no action needed".
 
-    Returns the line for the channel, and the action when a new one was made.
+    Returns the line for the channel, the action when a new one was made, and the refresh of
+    its meeting's summary (which lists it), planned with it.
     """
     due = (
         await _due(deps, client, ws, user_id, cmd.due_text)
@@ -246,7 +250,7 @@ async def _follow_through(
     now = deps.now()
     who = mention(user_id)
 
-    async def apply(actor: Actor) -> tuple[str, Outcome | None]:
+    async def apply(actor: Actor) -> tuple[str, Outcome | None, list[ledger.Planned]]:
         async with deps.db.transaction() as session:
             match cmd:
                 case grammar.DecisionAct(number=n, text=text, owner_id=owner_id):
@@ -264,12 +268,18 @@ async def _follow_through(
                     # Its card is an outbox row from the start (bot/meetings/posts.py).
                     card = meeting_posts.outcome_card_row(action, action.meeting, now=now)
                     await ledger.plan(session, rows=[card], now=now)
+                    summary = [action.meeting.ref] if action.meeting is not None else []
+                    redraw = await refreshes.plan(session, ws=ws, subjects=summary, now=now)
                     by = f", due {render.due_text(action.due_date)}" if action.due_date else ""
                     return (
-                        f"{who} added *{action.ref}* {render_user_text(action.text)} "
-                        f"(owner {mention(action.owner_id or user_id)}{by}) to follow through "
-                        f"on *{d.ref}* {render_user_text(d.title)}."
-                    ), action
+                        (
+                            f"{who} added *{action.ref}* {render_user_text(action.text)} "
+                            f"(owner {mention(action.owner_id or user_id)}{by}) to follow "
+                            f"through on *{d.ref}* {render_user_text(d.title)}."
+                        ),
+                        action,
+                        redraw,
+                    )
                 case grammar.DecisionLinkAction(number=n, action_number=a):
                     d, action = await followthrough.link_action(
                         session,
@@ -281,9 +291,13 @@ async def _follow_through(
                         visible=visible,
                     )
                     return (
-                        f"{who} made *{action.ref}* {render_user_text(action.text)} a "
-                        f"follow-through action of *{d.ref}* {render_user_text(d.title)}."
-                    ), None
+                        (
+                            f"{who} made *{action.ref}* {render_user_text(action.text)} a "
+                            f"follow-through action of *{d.ref}* {render_user_text(d.title)}."
+                        ),
+                        None,
+                        [],
+                    )
                 case grammar.DecisionNoAction(number=n, reason=reason):
                     d = await followthrough.no_action_needed(
                         session,
@@ -295,21 +309,15 @@ async def _follow_through(
                         visible=visible,
                     )
                     return (
-                        f"{who} said *{d.ref}* {render_user_text(d.title)} needs no action: "
-                        f"{render_user_text(d.no_action_reason or '')}"
-                    ), None
+                        (
+                            f"{who} said *{d.ref}* {render_user_text(d.title)} needs no action: "
+                            f"{render_user_text(d.no_action_reason or '')}"
+                        ),
+                        None,
+                        [],
+                    )
 
     return await deps.as_actor(client, ws, user_id, apply)
-
-
-async def _show_new_action(
-    client: AsyncWebClient, deps: Deps, ws: WorkspaceKey, action: Outcome, respond: Any
-) -> None:
-    """A follow-through action gets its card (with Done) in its conversation, and its meeting's
-    summary (if it has a meeting) is updated."""
-    await post_outcome_card(client, deps, ws, action, action.meeting, respond=respond)
-    if action.meeting is not None:
-        await refresh_summary_of(client, deps, ws, action.meeting.number)
 
 
 async def _due(
@@ -387,9 +395,7 @@ async def _announce(
     session: AsyncSession, d: Decision, line: str, *, now: datetime
 ) -> ledger.Planned:
     """Plan ``line`` in the decision's own conversation, in the change's transaction."""
-    told = decision_cards.announcement_row(d, text=line, now=now)
-    await ledger.plan(session, rows=[told], now=now)
-    return told
+    return await decision_cards.plan_announcement(session, d, text=line, now=now)
 
 
 def decided_line(who: str, d: Decision) -> str:

@@ -31,7 +31,6 @@ from bot.slack.meeting_messages import (
     button_number,
     plan_outcome_card,
     post_outcome_card,
-    refresh_summary_of,
     show_meeting_everywhere,
     sync_action,
 )
@@ -73,13 +72,13 @@ async def outcome_command(
         case grammar.Help():
             await ack(response_type="ephemeral", text=grammar.OUTCOME_USAGE)
         case grammar.OutcomeAdd():
-            outcome, meeting = await _add(deps, client, ws, cmd, user_id, channel_id)
+            outcome, meeting, redraw = await _add(deps, client, ws, cmd, user_id, channel_id)
             await ack(
                 response_type="ephemeral",
                 text=f"Added {_what(outcome, cmd)} to {render.meeting_title(meeting)}.",
             )
             await post_outcome_card(client, deps, ws, outcome, meeting, respond=respond)
-            await refresh_summary_of(client, deps, ws, meeting.number)
+            await refreshes.send(deps, ws, redraw)
         case grammar.OutcomeDone(number=number):
             outcome, redraw = await _mark_done(
                 deps, client, ws, number=number, user_id=user_id, here=channel_id
@@ -97,7 +96,8 @@ async def _add(
     cmd: grammar.OutcomeAdd,
     user_id: str,
     channel_id: str,
-) -> tuple[Outcome, Meeting]:
+) -> tuple[Outcome, Meeting, list[ledger.Planned]]:
+    """Record the outcome; with it, plan its card and the refresh of its meeting's summary."""
     due = (
         parse_date(cmd.due_text, today=await deps.user_today(client, ws, user_id))
         if cmd.due_text
@@ -118,7 +118,8 @@ async def _add(
             session, ws=ws, meeting=meeting, action=outcome, now=deps.now()
         )
         await plan_outcome_card(session, outcome, meeting, now=deps.now())
-    return outcome, meeting
+        redraw = await refreshes.plan(session, ws=ws, subjects=[meeting.ref], now=deps.now())
+    return outcome, meeting, redraw
 
 
 async def _mark_done(
@@ -317,8 +318,11 @@ async def record_outcome_submitted(
                     source_permalink=meta.get("permalink"),
                 )
                 await plan_outcome_card(session, outcome, meeting, now=deps.now())
+                redraw = await refreshes.plan(
+                    session, ws=ws, subjects=[meeting.ref], now=deps.now()
+                )
     except (TypeError, ValueError):
         raise FormError({BlockId.MEETING: OUT_OF_DATE}) from None
     await ack()
     await post_outcome_card(client, deps, ws, outcome, meeting)
-    await refresh_summary_of(client, deps, ws, meeting.number)
+    await refreshes.send(deps, ws, redraw)

@@ -13,6 +13,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.decisions import relitigation, service
 from bot.decisions.models import Decision
+from bot.delivery import ledger
+from bot.slack import refreshes
 from bot.slack import relitigation as warn
 from bot.slack.blocks import decisions as render_decisions
 from bot.slack.blocks import relitigation as render
@@ -89,15 +91,17 @@ async def reopen_pressed(
     visible = await _visible(context, client, body)
     user_id = body["user"]["id"]
 
-    async def reopen(actor: Actor) -> Decision:
+    async def reopen(actor: Actor) -> tuple[Decision, list[ledger.Planned]]:
+        now = deps.now()
         async with deps.db.transaction() as session:
-            return await service.reopen(
-                session, ws=ws, number=old_number, actor=actor, now=deps.now(), visible=visible
+            old = await service.reopen(
+                session, ws=ws, number=old_number, actor=actor, now=now, visible=visible
             )
+            return old, await refreshes.plan(session, ws=ws, subjects=[old.ref], now=now)
 
-    old = await deps.as_actor(client, ws, user_id, reopen)
+    old, redraw = await deps.as_actor(client, ws, user_id, reopen)
     await ack()
-    await warn.refresh_card(client, deps, old)
+    await refreshes.send(deps, ws, redraw)
     await _settle(
         respond,
         f"Reopened {old.ref}.",
@@ -120,22 +124,24 @@ async def supersede_pressed(
     new_number, old_number = warn.button_numbers(action, ws)
     visible = await _visible(context, client, body)
 
-    async def supersede(actor: Actor) -> tuple[Decision, Decision]:
+    async def supersede(actor: Actor) -> tuple[Decision, Decision, list[ledger.Planned]]:
+        now = deps.now()
         async with deps.db.transaction() as session:
-            return await service.supersede(
+            old, new = await service.supersede(
                 session,
                 ws=ws,
                 old_number=old_number,
                 new_number=new_number,
                 actor=actor,
-                now=deps.now(),
+                now=now,
                 visible=visible,
             )
+            redraw = await refreshes.plan(session, ws=ws, subjects=[old.ref, new.ref], now=now)
+            return old, new, redraw
 
-    old, new = await deps.as_actor(client, ws, body["user"]["id"], supersede)
+    old, new, redraw = await deps.as_actor(client, ws, body["user"]["id"], supersede)
     await ack()
-    await warn.refresh_card(client, deps, old)
-    await warn.refresh_card(client, deps, new)
+    await refreshes.send(deps, ws, redraw)
     await _settle(
         respond,
         f"{new.ref} supersedes {old.ref}.",
