@@ -175,6 +175,8 @@ async def test_list_views(app_env: AppEnv) -> None:
     assert "Elsewhere" in mine and "Here one" not in mine
     other = str((await app_env.answer("/decision", "list <@U2>"))["blocks"])
     assert "Elsewhere" in other
+    # The heading names the person as a mention Slack shows, not escaped into "&lt;@U2&gt;".
+    assert "*Open decisions owned by <@U2>*" in other
     # U3 is not a member of the private channel G1: its decision stays hidden from them.
     every = str((await app_env.answer("/decision", "list all", user_id="U3"))["blocks"])
     assert "Here one" in every and "Elsewhere" in every and "Secret" not in every

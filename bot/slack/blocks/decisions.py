@@ -312,14 +312,16 @@ def decision_list_page(
     today: date | None = None,
     next_value: str | None = None,
 ) -> list[Block]:
-    """One page of a list: the total, these decisions, and "Next" while more follow."""
+    """One page of a list: the total, these decisions, and "Next" while more follow.
+
+    ``title`` is mrkdwn the caller wrote (a mention may be in it), never a person's text."""
     if not page.items:
         if page.offset:
-            return [section(f"*{escape(title)}* ({page.total})\nNo more.")]
-        return [section(f"*{escape(title)}*\n{empty}")]
+            return [section(f"*{title}* ({page.total})\nNo more.")]
+        return [section(f"*{title}*\n{empty}")]
     first, last = page.offset + 1, page.offset + len(page.items)
     shown = f"{first}–{last} of {page.total}" if page.total > len(page.items) else page.total
-    blocks = [section(f"*{escape(title)}* ({shown})")]
+    blocks = [section(f"*{title}* ({shown})")]
     blocks.extend(line_sections([decision_line(d, today=today) for d in page.items]))
     blocks = capped(blocks, limit=limits.MESSAGE_BLOCKS_MAX - 1, more="More not shown.")
     if next_value is not None:
