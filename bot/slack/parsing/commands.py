@@ -501,9 +501,15 @@ def _require_nothing_after(rest: str, form: str, typed: str) -> None:
 def _unknown_subcommand(
     command: str, word: str, subcommands: tuple[str, ...], usage: str
 ) -> InvalidInput:
+    """A likely typo gets the one suggestion (and where the full help is); anything else, the
+    full help, since the person may not know the commands at all."""
     close = difflib.get_close_matches(word.lower(), subcommands, n=1, cutoff=0.65)
-    hint = f" Did you mean `{command} {close[0]}`?" if close else ""
-    return InvalidInput(f"`{command}` has no subcommand {quote_input(word)}.{hint}\n\n{usage}")
+    refused = f"`{command}` has no subcommand {quote_input(word)}."
+    if close:
+        return InvalidInput(
+            f"{refused} Did you mean `{command} {close[0]}`? (`{command} help` lists them all.)"
+        )
+    return InvalidInput(f"{refused}\n\n{usage}")
 
 
 def _peel_trailing_owner(text: str) -> tuple[str, str | None]:
