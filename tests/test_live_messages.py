@@ -353,3 +353,29 @@ async def test_an_outcome_added_after_the_meeting_ended_redraws_its_summary(env:
     assert env.updated(summary)
     assert "Send the deck" in env.shown(summary)
     assert {(r.status, r.subject) for r in await refresh_rows(env)} == {("sent", "M-1")}
+
+
+# --- snooze -------------------------------------------------------------------------------
+
+
+async def test_snooze_in_the_daily_dm_redraws_it_through_the_outbox(env: Env) -> None:
+    messages = await three_messages(env)
+    daily = messages["nudge:decision"]
+    payload = env.driver.block_action_payload(
+        action={
+            "type": "static_select",
+            "action_id": "decision_snooze",
+            "block_id": "decision:T1:D-1:nudge",
+            "selected_option": {"text": {"type": "plain_text", "text": "x"}, "value": "T1:D-1:3"},
+        },
+        user_id="U1",
+        channel_id="DU1",
+        message=env.as_message(daily),
+    )
+    await env.interact(env.driver.interact(payload))
+    assert env.updated(daily)
+    assert "Snoozed until" in env.shown(daily)
+    assert "decision_snooze" not in env.shown(daily)
+    rows = await refresh_rows(env)
+    assert {r.status for r in rows} == {"sent"}
+    assert daily in {live.refresh_target(r) for r in rows}

@@ -17,13 +17,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.decisions import service as decisions
+from bot.delivery import ledger, live
 from bot.errors import InvalidInput
 from bot.meetings import service as meetings
 from bot.nudges import service as nudges
 from bot.nudges.service import SNOOZE_DAYS
-from bot.slack import replies
+from bot.slack import refreshes, replies
 from bot.slack.blocks import nudges as render
-from bot.slack.daily_compose import refresh_daily_dm
 from bot.slack.deps import deps_of, workspace_of
 from bot.slack.ids import Action
 from bot.slack.parsing.items import item_number
@@ -130,20 +130,26 @@ async def _snooze(
     def end(due_date: date | None) -> nudges.SnoozeEnd:
         return nudges.snooze_end(now, days, zone=zone, cadence=cadence, due_date=due_date)
 
-    async def snooze(actor: Actor) -> tuple[str, str, nudges.SnoozeEnd]:
+    async def snooze(
+        actor: Actor,
+    ) -> tuple[str, str, nudges.SnoozeEnd, list[ledger.Planned]]:
         async with deps.db.transaction() as session:
-            return await store(
+            ref, title, snoozed = await store(
                 session, ws=ws, number=number, actor=actor, now=now, end=end, visible=visible
             )
+            # Its reminders, notices and daily DM entries say until when: redrawn by the outbox.
+            redraw = await refreshes.plan(session, ws=ws, subjects=[ref], now=now)
+            return ref, title, snoozed, redraw
 
-    ref, title, snoozed = await deps.as_actor(client, ws, user_id, snooze)
+    ref, title, snoozed, redraw = await deps.as_actor(client, ws, user_id, snooze)
     # Acknowledged once the snooze is stored, so a refusal reaches the person first.
     await ack()
+    await refreshes.send(deps, ws, redraw)
     pressed = _pressed_message(body)
-    if pressed is not None and await refresh_daily_dm(
-        client, deps, ws, recipient=user_id, channel_id=pressed[0], ts=pressed[1]
+    if pressed is not None and any(
+        live.refresh_target_of(row.payload) == pressed for row in redraw
     ):
-        return  # the daily DM: the snoozed entry says until when, the others keep their buttons
+        return  # the message pressed on is one of those the outbox just redrew
     await _show_snoozed(client, body, ref=ref, title=title, end=snoozed)
 
 
