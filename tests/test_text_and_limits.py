@@ -230,24 +230,43 @@ FIXTURE_NAMES: dict[tuple[str, str | None], tuple[str, ...]] = {
     ("button text / value / url", "text"): ("BUTTON_TEXT_MAX",),
     ("button text / value / url", "value"): ("BUTTON_VALUE_MAX",),
     ("option.text / option.value", "text"): ("OPTION_TEXT_MAX",),
+    ("option.text / option.value", "value"): ("OPTION_VALUE_MAX",),
+    ("option_group.label / options", "label_chars"): ("OPTION_GROUP_LABEL_MAX",),
+    ("checkboxes / radio_buttons options", None): (
+        "CHECKBOXES_OPTIONS_MAX",
+        "RADIO_BUTTONS_OPTIONS_MAX",
+    ),
     ("placeholder (select/input)", None): ("PLACEHOLDER_MAX",),
     ("confirm dialog title/text/confirm/deny", "title"): ("CONFIRM_TITLE_MAX",),
     ("confirm dialog title/text/confirm/deny", "text"): ("CONFIRM_TEXT_MAX",),
     ("confirm dialog title/text/confirm/deny", "confirm"): ("CONFIRM_CONFIRM_MAX",),
     ("confirm dialog title/text/confirm/deny", "deny"): ("CONFIRM_DENY_MAX",),
+    ("table block", "rows"): ("TABLE_ROWS_MAX",),
+    ("table block", "cells_per_row"): ("TABLE_CELLS_PER_ROW_MAX",),
     ("message.attachments", None): ("MESSAGE_ATTACHMENTS_MAX",),
     ("chat.postMessage text", None): ("MESSAGE_TEXT_MAX",),
 }
+# Values the fixture gives only in a note: (fixture "what", regex on the note) -> constant.
+FIXTURE_NOTE_NAMES: dict[tuple[str, str], str] = {
+    ("option.text / option.value", r"option\.description: (\d+)"): "OPTION_DESCRIPTION_MAX",
+    ("overflow options", r"min (\d+)"): "OVERFLOW_OPTIONS_MIN",
+}
+# Limits the fixture does not list; blockkit_checks.py says where each comes from.
+NOT_IN_FIXTURE = {"PLAIN_TEXT_INPUT_MAX_LENGTH": 3000}
 
 
 def test_every_limit_constant_matches_the_fixture() -> None:
     data = json.loads((fixtures_dir() / "specs" / "block_kit_limits.json").read_text())
     by_what = {entry["what"]: entry for entry in data["limits"]}
-    expected: dict[str, int] = {}
+    expected: dict[str, int] = dict(NOT_IN_FIXTURE)
     for (what, key), names in FIXTURE_NAMES.items():
         value = by_what[what]["value"]
         for name in names:
             expected[name] = value[key] if key else value
+    for (what, pattern), name in FIXTURE_NOTE_NAMES.items():
+        found = re.search(pattern, by_what[what]["notes"])
+        assert found, (what, pattern)
+        expected[name] = int(found.group(1))
     constants = limit_constants()
     assert constants, "no limit constants found"
     assert {name: expected.get(name) for name in constants} == constants
@@ -432,6 +451,187 @@ VIOLATIONS: list[tuple[str, list[dict[str, Any]], str]] = [
     ),
     ("block without type", [{"text": mrkdwn("x")}], "blocks[0].type: missing or unknown"),
     ("unknown block type", [{"type": "sectoin"}], "blocks[0].type: missing or unknown"),
+    # Not slack_sdk's: per-object limits its models do not check.
+    ("empty section text", [section("")], "blocks[0].text.text: 0 characters, fewer than 1"),
+    (
+        "section field text",
+        [{"type": "section", "fields": [mrkdwn("f"), mrkdwn("y" * 2001)]}],
+        "blocks[0].fields[1].text: 2001 characters, more than 2000",
+    ),
+    (
+        "text object type",
+        [{"type": "section", "text": {"type": "html", "text": "x"}}],
+        "blocks[0].text.type: must be plain_text or mrkdwn, got 'html'",
+    ),
+    (
+        "header mrkdwn",
+        [{"type": "header", "text": mrkdwn("h")}],
+        "blocks[0].text.type: must be plain_text, got 'mrkdwn'",
+    ),
+    (
+        "button text mrkdwn",
+        [actions(button(text=mrkdwn("Go")))],
+        "blocks[0].elements[0].text.type: must be plain_text",
+    ),
+    (
+        "context empty",
+        [{"type": "context", "elements": []}],
+        "blocks[0].elements: 0 items, fewer than 1",
+    ),
+    ("actions empty", [actions()], "blocks[0].elements: 0 items, fewer than 1"),
+    (
+        "option text",
+        [section(accessory={"type": "static_select", "options": [option("t" * 76)]})],
+        "blocks[0].accessory.options[0].text.text: 76 characters, more than 75",
+    ),
+    (
+        "option value",
+        [section(accessory={"type": "static_select", "options": [option(value="v" * 151)]})],
+        "blocks[0].accessory.options[0].value: 151 characters, more than 150",
+    ),
+    (
+        "option description",
+        [
+            section(
+                accessory={
+                    "type": "static_select",
+                    "options": [option(description=plain("d" * 76))],
+                }
+            )
+        ],
+        "blocks[0].accessory.options[0].description.text: 76 characters, more than 75",
+    ),
+    (
+        "select option text mrkdwn",
+        [
+            section(
+                accessory={
+                    "type": "static_select",
+                    "options": [{"text": mrkdwn("a"), "value": "a"}],
+                }
+            )
+        ],
+        "blocks[0].accessory.options[0].text.type: must be plain_text, got 'mrkdwn'",
+    ),
+    (
+        "option group label",
+        [
+            section(
+                accessory={
+                    "type": "static_select",
+                    "option_groups": [{"label": plain("l" * 76), "options": options(1)}],
+                }
+            )
+        ],
+        "blocks[0].accessory.option_groups[0].label.text: 76 characters, more than 75",
+    ),
+    (
+        "option group option text",
+        [
+            section(
+                accessory={
+                    "type": "static_select",
+                    "option_groups": [{"label": plain("l"), "options": [option("t" * 76)]}],
+                }
+            )
+        ],
+        "blocks[0].accessory.option_groups[0].options[0].text.text: 76 characters",
+    ),
+    (
+        "initial option",
+        [
+            section(
+                accessory={
+                    "type": "static_select",
+                    "options": options(2),
+                    "initial_option": option("i" * 80),
+                }
+            )
+        ],
+        "blocks[0].accessory.initial_option.text.text: 80 characters, more than 75",
+    ),
+    (
+        "overflow option text",
+        [section(accessory={"type": "overflow", "options": [option("t" * 76), option()]})],
+        "blocks[0].accessory.options[0].text.text: 76 characters, more than 75",
+    ),
+    (
+        "radio option value",
+        [
+            actions(
+                {"type": "radio_buttons", "action_id": "r", "options": [option(value="v" * 151)]}
+            )
+        ],
+        "blocks[0].elements[0].options[0].value: 151 characters, more than 150",
+    ),
+    (
+        "overflow too few",
+        [section(accessory={"type": "overflow", "options": options(1)})],
+        "blocks[0].accessory.options: 1 items, fewer than 2",
+    ),
+    (
+        "checkboxes",
+        [actions({"type": "checkboxes", "action_id": "c", "options": options(11)})],
+        "blocks[0].elements[0].options: 11 items, more than 10",
+    ),
+    (
+        "radio buttons",
+        [actions({"type": "radio_buttons", "action_id": "r", "options": options(11)})],
+        "blocks[0].elements[0].options: 11 items, more than 10",
+    ),
+    (
+        "placeholder mrkdwn",
+        [section(accessory={"type": "users_select", "placeholder": mrkdwn("p")})],
+        "blocks[0].accessory.placeholder.type: must be plain_text",
+    ),
+    (
+        "plain_text_input max_length",
+        [
+            {
+                "type": "input",
+                "label": plain("l"),
+                "element": {"type": "plain_text_input", "max_length": 3001},
+            }
+        ],
+        "blocks[0].element.max_length: 3001 is outside 1..3000",
+    ),
+    (
+        "plain_text_input min over max",
+        [
+            {
+                "type": "input",
+                "label": plain("l"),
+                "element": {"type": "plain_text_input", "min_length": 5, "max_length": 3},
+            }
+        ],
+        "blocks[0].element: min_length 5 is more than max_length 3",
+    ),
+    (
+        "plain_text_input initial value",
+        [
+            {
+                "type": "input",
+                "label": plain("l"),
+                "element": {"type": "plain_text_input", "max_length": 3, "initial_value": "four"},
+            }
+        ],
+        "blocks[0].element.initial_value: 4 characters, more than 3",
+    ),
+    (
+        "input label mrkdwn",
+        [{"type": "input", "label": mrkdwn("l"), "element": {"type": "plain_text_input"}}],
+        "blocks[0].label.type: must be plain_text",
+    ),
+    (
+        "table cells",
+        [{"type": "table", "rows": [[{"type": "raw_text", "text": "c"}] * 21]}],
+        "blocks[0].rows[0]: 21 items, more than 20",
+    ),
+    (
+        "table rows",
+        [{"type": "table", "rows": [[{"type": "raw_text", "text": "c"}]] * 101}],
+        "blocks[0].rows: 101 items, more than 100",
+    ),
 ]
 
 
@@ -469,6 +669,7 @@ def test_view_surfaces_allow_100_blocks_messages_50() -> None:
         (modal([section()], submit=plain("s" * 25)), "view: submit cannot exceed 24"),
         (modal([section()], close=plain("c" * 25)), "view: close cannot exceed 24"),
         ({"type": "modal", "blocks": [section()]}, "title: missing"),
+        (modal([section()], title=mrkdwn("t")), "title.type: must be plain_text, got 'mrkdwn'"),
         (
             modal([{"type": "input", "label": plain("l"), "element": {"type": "datepicker"}}]),
             "submit: missing",
