@@ -15,7 +15,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.decisions import followthrough
 from bot.decisions.models import Decision
-from bot.slack import replies
+from bot.delivery import ledger, live
+from bot.slack import refreshes, replies
 from bot.slack.blocks import followthrough as render
 from bot.slack.daily_compose import refresh_daily_dm
 from bot.slack.deps import Deps, deps_of, workspace_of
@@ -90,21 +91,27 @@ async def no_action_submitted(
     here = meta.get("origin_channel") or None
     visible = await deps.visibility(client, ws, user_id, here=here)
 
-    async def save(actor: Actor) -> Decision:
+    async def save(actor: Actor) -> tuple[Decision, list[ledger.Planned]]:
+        now = deps.now()
         async with deps.db.transaction() as session:
-            return await followthrough.no_action_needed(
+            d = await followthrough.no_action_needed(
                 session,
                 ws=ws,
                 number=int(number_text),
                 actor=actor,
                 reason=reason,
-                now=deps.now(),
+                now=now,
                 visible=visible,
             )
+            return d, await refreshes.plan(session, ws=ws, subjects=[d.ref], now=now)
 
     with on_field(BlockId.REASON):
-        decision = await deps.as_actor(client, ws, user_id, save)
+        decision, redraw = await deps.as_actor(client, ws, user_id, save)
     await ack()
+    await refreshes.send(deps, ws, redraw)
+    pressed = (str(meta.get("origin_channel") or ""), str(meta.get("origin_ts") or ""))
+    if any(live.refresh_target_of(row.payload) == pressed for row in redraw):
+        return  # the message it was pressed on is one the outbox just redrew
     note = f"No action needed: {render_user_text(decision.no_action_reason or '')}"
     if await _refreshed_daily_dm(client, deps, decision, meta, user_id):
         return
