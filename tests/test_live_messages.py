@@ -408,3 +408,37 @@ async def test_a_review_answer_redraws_the_card_through_the_outbox(env: Env) -> 
     rows = await refresh_rows(env)
     assert {(r.status, r.subject) for r in rows} == {("sent", "D-1")}
     assert card in {live.refresh_target(r) for r in rows}
+
+
+# --- no action needed ---------------------------------------------------------------------
+
+
+async def test_no_action_needed_redraws_the_card_through_the_outbox(env: Env) -> None:
+    env.at(MONDAY)
+    await env.command("/decision", "new Pick a payroll vendor", user_id="U1", channel_id="C1")
+    await env.command("/decision", "decide D-1 Acme", user_id="U1", channel_id="C1")
+    await env.jobs.tick()
+    card = (await sent_rows(env, "D-1"))["card:decision"]
+    before = len(await refresh_rows(env))
+    asked = next(
+        where for where, m in env.fake.messages.items() if "What happens now?" in str(m.text)
+    )
+    await env.interact(
+        env.driver.press(
+            "decision_no_action",
+            user_id="U1",
+            value="T1:D-1",
+            channel_id=asked[0],
+            message=env.as_message(asked),
+        )
+    )
+    view = env.fake.calls_to("views.open")[-1].params["view"]
+    await env.interact(
+        env.driver.submit(
+            view, {"reason": {"type": "plain_text_input", "value": "Acme runs it"}}, user_id="U1"
+        )
+    )
+    rows = (await refresh_rows(env))[before:]
+    assert card in {live.refresh_target(r) for r in rows}
+    assert {r.status for r in rows} == {"sent"}
+    assert env.updated(card)
