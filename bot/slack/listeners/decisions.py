@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.decisions import cards as decision_cards
 from bot.decisions import followthrough, reviews, service
 from bot.decisions.models import Decision
-from bot.delivery import ledger
+from bot.delivery import ledger, live
 from bot.delivery.models import DeliveryStatus
 from bot.errors import InvalidInput
 from bot.meetings import posts as meeting_posts
@@ -1198,7 +1198,8 @@ async def add_action_submitted(
     here = meta.get("origin_channel") or None
     visible = await deps.visibility(client, ws, user_id, here=here)
 
-    async def add(actor: Actor) -> tuple[Decision, str]:
+    async def add(actor: Actor) -> tuple[Decision, str, list[ledger.Planned]]:
+        now = deps.now()
         async with deps.db.transaction() as session:
             d, added = await followthrough.add_action(
                 session,
@@ -1208,14 +1209,19 @@ async def add_action_submitted(
                 text=text,
                 owner_id=owner_id,
                 due_date=due,
-                now=deps.now(),
+                now=now,
                 visible=visible,
             )
-        return d, f"Added *{added.ref}* to follow through on *{d.ref}*."
+            redraw = await refreshes.plan(session, ws=ws, subjects=[d.ref], now=now)
+        return d, f"Added *{added.ref}* to follow through on *{d.ref}*.", redraw
 
     with on_field(BlockId.OUTCOME_TEXT):
-        d, note = await deps.as_actor(client, ws, user_id, add)
+        d, note, redraw = await deps.as_actor(client, ws, user_id, add)
     await ack()
+    await refreshes.send(deps, ws, redraw)
+    pressed = (str(meta.get("origin_channel") or ""), str(meta.get("origin_ts") or ""))
+    if any(live.refresh_target_of(row.payload) == pressed for row in redraw):
+        return  # the message it was pressed on is one the outbox just redrew
     # Pressed on a follow-through DM ("What happens now?", a reminder): it says what was done.
     if await _refreshed_daily_dm(client, deps, d, meta, user_id):
         return
