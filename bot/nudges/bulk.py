@@ -495,29 +495,22 @@ async def plan(
         # these the join is planned for a handful of owners.
         await session.execute(text("ANALYZE nudge_pieces, nudge_owners"))
     episode = _episode(session)
-    payload: Any
-    if session.get_bind().dialect.name == "postgresql":
-        payload = func.json_build_object(
-            "number",
-            Decision.number,
-            "episode",
-            episode,
-            "reminder",
-            _pieces.c.number,
-            "stalled",
-            _stalled_text(session),
-        )
-    else:
-        payload = func.json_object(
-            "number",
-            Decision.number,
-            "episode",
-            episode,
-            "reminder",
-            _pieces.c.number,
-            "stalled",
-            _stalled_text(session),
-        )
+    # The same JSON object on either engine: PostgreSQL names it json_build_object.
+    json_object = (
+        func.json_build_object
+        if session.get_bind().dialect.name == "postgresql"
+        else func.json_object
+    )
+    payload: Any = json_object(
+        "number",
+        Decision.number,
+        "episode",
+        episode,
+        "reminder",
+        _pieces.c.number,
+        "stalled",
+        _stalled_text(session),
+    )
     moment = literal(now, UTCDateTime)
     columns = {
         "enterprise_id": literal(ws.enterprise_id),
